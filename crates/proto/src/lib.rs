@@ -1,0 +1,33 @@
+//! Generated gRPC types, clients and servers of the credit suite, plus the encoded descriptor set
+//! that server reflection serves.
+#![allow(clippy::all, missing_docs)]
+
+/// Modules mirror the proto packages, because prost refers across packages by relative path.
+pub mod credit {
+    pub mod r#type {
+        pub mod v1 {
+            tonic::include_proto!("credit.r#type.v1");
+        }
+    }
+    pub mod event {
+        pub mod v1 {
+            tonic::include_proto!("credit.event.v1");
+        }
+    }
+    pub mod limits {
+        pub mod v1 {
+            tonic::include_proto!("credit.limits.v1");
+        }
+    }
+}
+
+/// `credit.type.v1`: types shared by every service.
+pub use credit::r#type::v1 as types;
+/// `credit.event.v1`: the event-feed envelope shared by every service.
+pub use credit::event::v1 as event;
+/// `credit.limits.v1`: credit accounts, limits, exposure and the credit check.
+pub use credit::limits::v1 as limits;
+
+/// The encoded `FileDescriptorSet` of every proto in the suite, for server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/credit_descriptor.bin"));
