@@ -1,0 +1,356 @@
+//! Bearer-token authentication and role checks, the same at the gateway and at every service.
+//!
+//! Tokens are JWTs signed with HS256 (shared secret) or RS256/EdDSA (public key). The verified
+//! [`Caller`] is put into the request's extensions, so handlers record who made each change.
+use crate::error::ApiError;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// The roles of the suite. `credit.admin` may do everything.
+pub mod roles {
+    /// Reads accounts, exposure, decisions, events.
+    pub const VIEWER: &str = "credit.viewer";
+    /// The sales-order service: credit checks and reservation draw-down.
+    pub const SALES_ORDER: &str = "credit.sales_order";
+    /// Credit analyst: accounts, receivables, holds, reservations.
+    pub const ANALYST: &str = "credit.analyst";
+    /// Credit manager: all an analyst does plus limits, counting rules and rates.
+    pub const MANAGER: &str = "credit.manager";
+    /// Everything.
+    pub const ADMIN: &str = "credit.admin";
+}
+
+/// Who is calling, from a verified token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's subject.
+    pub subject: String,
+    /// The token's roles.
+    pub roles: Vec<String>,
+}
+
+impl Caller {
+    /// A caller for work the service does by itself (expiry sweeps, consumers).
+    pub fn system(job: &str) -> Self {
+        Self { subject: format!("system:{job}"), roles: Vec::new() }
+    }
+
+    /// Whether the caller holds one of `allowed` (or is admin).
+    pub fn has_any_role(&self, allowed: &[&str]) -> bool {
+        self.roles.iter().any(|r| r == roles::ADMIN || allowed.contains(&r.as_str()))
+    }
+}
+
+/// The claims the suite reads from a token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Subject: the user or service identity.
+    pub sub: String,
+    /// Roles granted.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Expiry, seconds since the epoch.
+    pub exp: u64,
+    /// Issued at.
+    #[serde(default)]
+    pub iat: u64,
+    /// Issuer, when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience, when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// Token verification settings (see the configuration reference in README.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuthConfig {
+    /// Shared HS256 secret. Exactly one of this and --jwt-public-key-file must be set.
+    #[arg(long, env = "JWT_HS256_SECRET", hide_env_values = true)]
+    pub jwt_hs256_secret: Option<String>,
+    /// PEM public key file for RS256 or EdDSA tokens (see --jwt-algorithm).
+    #[arg(long, env = "JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<std::path::PathBuf>,
+    /// Algorithm of --jwt-public-key-file tokens: RS256 or EdDSA.
+    #[arg(long, env = "JWT_ALGORITHM", default_value = "RS256")]
+    pub jwt_algorithm: String,
+    /// Required `iss` claim, when set.
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` claim, when set.
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+}
+
+impl AuthConfig {
+    /// HS256 with `secret` and no issuer/audience (development suite, tests).
+    pub fn hs256(secret: &str) -> Self {
+        Self {
+            jwt_hs256_secret: Some(secret.to_string()),
+            jwt_public_key_file: None,
+            jwt_algorithm: "RS256".into(),
+            jwt_issuer: None,
+            jwt_audience: None,
+        }
+    }
+}
+
+/// Verifies bearer tokens.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    key: Arc<DecodingKey>,
+    validation: Arc<Validation>,
+}
+
+impl TokenVerifier {
+    /// Builds the verifier from configuration; fails on a missing or unreadable key.
+    pub fn from_config(config: &AuthConfig) -> anyhow::Result<Self> {
+        let (key, algorithm) = match (&config.jwt_hs256_secret, &config.jwt_public_key_file) {
+            (Some(secret), None) => {
+                anyhow::ensure!(secret.len() >= 32, "JWT_HS256_SECRET must be at least 32 bytes");
+                (DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256)
+            }
+            (None, Some(path)) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("reading JWT_PUBLIC_KEY_FILE {}: {e}", path.display()))?;
+                match config.jwt_algorithm.as_str() {
+                    "RS256" => (DecodingKey::from_rsa_pem(&pem)?, Algorithm::RS256),
+                    "EdDSA" => (DecodingKey::from_ed_pem(&pem)?, Algorithm::EdDSA),
+                    other => anyhow::bail!("JWT_ALGORITHM must be RS256 or EdDSA, not {other}"),
+                }
+            }
+            (Some(_), Some(_)) => {
+                anyhow::bail!("set only one of JWT_HS256_SECRET and JWT_PUBLIC_KEY_FILE")
+            }
+            (None, None) => anyhow::bail!("set JWT_HS256_SECRET or JWT_PUBLIC_KEY_FILE"),
+        };
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = 30;
+        validation.validate_aud = config.jwt_audience.is_some();
+        if let Some(audience) = &config.jwt_audience {
+            validation.set_audience(&[audience]);
+        }
+        if let Some(issuer) = &config.jwt_issuer {
+            validation.set_issuer(&[issuer]);
+        }
+        Ok(Self { key: Arc::new(key), validation: Arc::new(validation) })
+    }
+
+    /// The caller of a token, or why it is refused.
+    pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map_err(|e| ApiError::Unauthenticated(format!("invalid bearer token: {e}")))?;
+        if data.claims.sub.is_empty() {
+            return Err(ApiError::Unauthenticated("token has no subject".into()));
+        }
+        Ok(Caller { subject: data.claims.sub, roles: data.claims.roles })
+    }
+
+    /// The caller of an `authorization` header value ("Bearer <jwt>").
+    pub fn verify_header(&self, header: Option<&http::HeaderValue>) -> Result<Caller, ApiError> {
+        let value = header
+            .ok_or_else(|| ApiError::Unauthenticated("missing bearer token (authorization header)".into()))?
+            .to_str()
+            .map_err(|_| ApiError::Unauthenticated("authorization header is not text".into()))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or_else(|| ApiError::Unauthenticated("authorization header must be 'Bearer <token>'".into()))?;
+        self.verify(token.trim())
+    }
+}
+
+/// Signs an HS256 token (development suite, CLI, tests).
+pub fn mint_hs256_token(
+    secret: &str,
+    subject: &str,
+    roles: &[&str],
+    ttl: std::time::Duration,
+) -> anyhow::Result<String> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let claims = Claims {
+        sub: subject.to_string(),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        exp: now + ttl.as_secs(),
+        iat: now,
+        iss: None,
+        aud: None,
+    };
+    Ok(jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )?)
+}
+
+/// A fresh random HS256 secret (64 hex characters).
+pub fn generate_hs256_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a method requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No token (health, reflection).
+    Public,
+    /// Any valid token.
+    Authenticated,
+    /// A valid token with one of these roles (admin always passes).
+    AnyRole(&'static [&'static str]),
+}
+
+/// Maps a gRPC path ("/credit.limits.v1.LimitsService/CheckCredit") to what it requires.
+pub type AccessPolicy = Arc<dyn Fn(&str) -> Access + Send + Sync>;
+
+/// Health and reflection are public everywhere; everything else needs a token.
+pub fn is_public_path(path: &str) -> bool {
+    path.starts_with("/grpc.health.v1.Health/") || path.starts_with("/grpc.reflection.")
+}
+
+/// Tower layer that verifies the token and role of every call before it reaches a handler.
+#[derive(Clone)]
+pub struct AuthLayer {
+    verifier: TokenVerifier,
+    policy: AccessPolicy,
+}
+
+impl AuthLayer {
+    /// A layer using `verifier` and `policy`.
+    pub fn new(verifier: TokenVerifier, policy: AccessPolicy) -> Self {
+        Self { verifier, policy }
+    }
+
+    /// The caller of a request, or the error to answer with. `Ok(None)` for public methods.
+    pub fn authorize<B>(&self, request: &http::Request<B>) -> Result<Option<Caller>, ApiError> {
+        let path = request.uri().path();
+        let access = if is_public_path(path) { Access::Public } else { (self.policy)(path) };
+        if access == Access::Public {
+            return Ok(None);
+        }
+        let caller = self.verifier.verify_header(request.headers().get(http::header::AUTHORIZATION))?;
+        if let Access::AnyRole(allowed) = access
+            && !caller.has_any_role(allowed)
+        {
+            return Err(ApiError::PermissionDenied(format!(
+                "{path} needs one of the roles {}",
+                allowed.join(", ")
+            )));
+        }
+        Ok(Some(caller))
+    }
+}
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService { inner, layer: self.clone() }
+    }
+}
+
+/// The service of [`AuthLayer`].
+#[derive(Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    layer: AuthLayer,
+}
+
+impl<S, B, R> tower::Service<http::Request<B>> for AuthService<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+    R: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = futures::future::Either<
+        S::Future,
+        futures::future::Ready<Result<http::Response<R>, S::Error>>,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        match self.layer.authorize(&request) {
+            Ok(caller) => {
+                if let Some(caller) = caller {
+                    request.extensions_mut().insert(caller);
+                }
+                futures::future::Either::Left(self.inner.call(request))
+            }
+            Err(error) => {
+                let status: tonic::Status = error.into();
+                futures::future::Either::Right(futures::future::ready(Ok(status.into_http())))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn layer() -> AuthLayer {
+        let verifier = TokenVerifier::from_config(&AuthConfig::hs256(SECRET)).expect("verifier");
+        AuthLayer::new(
+            verifier,
+            Arc::new(|path: &str| {
+                if path.ends_with("/CheckCredit") { Access::AnyRole(&[roles::SALES_ORDER]) } else { Access::Authenticated }
+            }),
+        )
+    }
+
+    fn request(path: &str, token: Option<&str>) -> http::Request<()> {
+        let mut builder = http::Request::builder().uri(path);
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        builder.body(()).expect("request")
+    }
+
+    #[test]
+    fn a_valid_token_with_the_role_passes_and_names_the_caller() {
+        let token = mint_hs256_token(SECRET, "orders", &[roles::SALES_ORDER], Duration::from_secs(60)).expect("token");
+        let caller = layer().authorize(&request("/x.Y/CheckCredit", Some(&token))).expect("ok").expect("caller");
+        assert_eq!(caller.subject, "orders");
+    }
+
+    #[test]
+    fn missing_wrong_or_expired_tokens_are_unauthenticated() {
+        let l = layer();
+        assert!(matches!(l.authorize(&request("/x.Y/Z", None)), Err(ApiError::Unauthenticated(_))));
+        let foreign = mint_hs256_token("another-secret-another-secret-xx", "a", &[], Duration::from_secs(60)).expect("token");
+        assert!(matches!(l.authorize(&request("/x.Y/Z", Some(&foreign))), Err(ApiError::Unauthenticated(_))));
+        assert!(matches!(l.authorize(&request("/x.Y/Z", Some("garbage"))), Err(ApiError::Unauthenticated(_))));
+    }
+
+    #[test]
+    fn a_token_without_the_role_is_denied_and_admin_passes() {
+        let viewer = mint_hs256_token(SECRET, "v", &[roles::VIEWER], Duration::from_secs(60)).expect("token");
+        assert!(matches!(
+            layer().authorize(&request("/x.Y/CheckCredit", Some(&viewer))),
+            Err(ApiError::PermissionDenied(_))
+        ));
+        let admin = mint_hs256_token(SECRET, "root", &[roles::ADMIN], Duration::from_secs(60)).expect("token");
+        assert!(layer().authorize(&request("/x.Y/CheckCredit", Some(&admin))).is_ok());
+    }
+
+    #[test]
+    fn health_and_reflection_need_no_token() {
+        assert_eq!(layer().authorize(&request("/grpc.health.v1.Health/Check", None)).expect("public"), None);
+    }
+
+    #[test]
+    fn short_secrets_are_refused_at_start() {
+        assert!(TokenVerifier::from_config(&AuthConfig::hs256("short")).is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! One database code path for PostgreSQL and SQLite through sqlx's `Any` driver.
+//!
+//! Everything stored is text, integers or bytes (money as canonical decimal text, time as UTC
+//! microseconds), which both databases keep exactly. The few statements that must differ (row
+//! locks) are chosen with [`Db::backend`].
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database a pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL (production; many replicas may share one database).
+    Postgres,
+    /// SQLite (embedded; one process).
+    Sqlite,
+}
+
+/// Pool settings (see the configuration reference in README.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseConfig {
+    /// postgres://user@host/db or sqlite://path/file.db (created if missing).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// Most pooled connections. SQLite always uses one: it has one writer, and a single
+    /// connection serialises writes without lock-upgrade failures.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub database_max_connections: u32,
+    /// Seconds to wait for a free connection before failing a call.
+    #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
+    pub database_acquire_timeout_secs: u64,
+}
+
+impl DatabaseConfig {
+    /// Settings for `url` with the defaults.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { database_url: url.into(), database_max_connections: 16, database_acquire_timeout_secs: 5 }
+    }
+}
+
+/// A connection pool and the backend behind it.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// The pool.
+    pub pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects (creating a SQLite file when missing).
+    pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let url = config.database_url.as_str();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite:, got {url:?}");
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{separator}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let max_connections = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => config.database_max_connections.max(1),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(config.database_acquire_timeout_secs))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers of other processes (backups, the CLI) work during
+                        // writes; NORMAL sync is durable in WAL mode except on power loss.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs the migrations for this backend (PostgreSQL takes an advisory lock, so replicas
+    /// starting together migrate once).
+    pub async fn migrate(&self, postgres: &Migrator, sqlite: &Migrator) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Postgres => postgres,
+            Backend::Sqlite => sqlite,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// Whether an error is a unique-constraint violation (a concurrent insert of the same key).
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+        }
+        _ => false,
+    }
+}
+
+/// Whether an error is a transient conflict worth retrying the whole transaction for
+/// (PostgreSQL serialization failure or deadlock, SQLite busy).
+pub fn is_retryable_conflict(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|c| c == "40001" || c == "40P01" || c == "5" || c == "517")
+        }
+        _ => false,
+    }
+}

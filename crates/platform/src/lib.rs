@@ -1,0 +1,17 @@
+//! Plumbing shared by every credit-suite service: configuration pieces, telemetry, metrics,
+//! authentication, error mapping, money and time, database, outbox and event feed, idempotency
+//! and the server runtime. A helper used by one service stays in that service.
+
+pub mod admin;
+pub mod auth;
+pub mod clock;
+pub mod context;
+pub mod db;
+pub mod error;
+pub mod idempotency;
+pub mod money;
+pub mod observe;
+pub mod outbox;
+pub mod server;
+pub mod telemetry;
+pub mod testing;

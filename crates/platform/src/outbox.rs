@@ -1,0 +1,229 @@
+//! Transactional outbox and the resumable event feed.
+//!
+//! A change and its event commit in one transaction ([`append`]). Rows get their feed sequence
+//! afterwards from a single relay ([`Relay`]) in the order it sees them committed, so the feed
+//! is gap-free and ordered even when concurrent transactions commit out of id order — a reader
+//! that resumes "after sequence N" can never skip an event that committed late.
+//!
+//! Each service's migrations create the two tables this module uses:
+//! `outbox_events(id, feed_sequence UNIQUE NULL, event_type, entity_type, entity_id,
+//! customer_id, actor_subject, actor_roles, request_id, trace_id, occurred_at, payload)` and
+//! `outbox_cursor(id = 1, last_sequence)`.
+use crate::clock::Micros;
+use crate::context::RequestContext;
+use crate::db::{Backend, Db};
+use credit_proto::event::Event;
+use futures::Stream;
+use sqlx::{AnyConnection, Row};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// One event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Dotted past-tense type, "credit.limits.reservation.created".
+    pub event_type: &'static str,
+    /// Entity kind, "reservation".
+    pub entity_type: &'static str,
+    /// Entity id.
+    pub entity_id: String,
+    /// The customer concerned, or empty.
+    pub customer_id: String,
+    /// JSON payload; never personal data in clear.
+    pub payload: serde_json::Value,
+}
+
+/// Appends `event` inside the caller's transaction.
+pub async fn append(
+    conn: &mut AnyConnection,
+    context: &RequestContext,
+    occurred_at: Micros,
+    event: NewEvent,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox_events (event_type, entity_type, entity_id, customer_id, actor_subject, \
+         actor_roles, request_id, trace_id, occurred_at, payload) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(event.event_type)
+    .bind(event.entity_type)
+    .bind(event.entity_id)
+    .bind(event.customer_id)
+    .bind(context.caller.subject.clone())
+    .bind(context.caller.roles.join(" "))
+    .bind(context.request_id.clone())
+    .bind(context.trace_id.clone())
+    .bind(occurred_at)
+    .bind(event.payload.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Wakes the relay after commits and feed readers after sequencing.
+#[derive(Clone)]
+pub struct FeedSignals {
+    committed: Arc<Notify>,
+    sequenced: watch::Sender<i64>,
+}
+
+impl Default for FeedSignals {
+    fn default() -> Self {
+        Self { committed: Arc::new(Notify::new()), sequenced: watch::channel(0).0 }
+    }
+}
+
+impl FeedSignals {
+    /// Call after committing a transaction that appended events.
+    pub fn notify_committed(&self) {
+        self.committed.notify_one();
+    }
+}
+
+/// Assigns feed sequences to committed outbox rows. Run exactly one per process; across
+/// PostgreSQL replicas the cursor row lock makes them take turns.
+pub struct Relay {
+    db: Db,
+    signals: FeedSignals,
+}
+
+const RELAY_BATCH: i64 = 1000;
+/// How often the relay and the readers look for rows written by other replicas.
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+impl Relay {
+    /// A relay over `db`.
+    pub fn new(db: Db, signals: FeedSignals) -> Self {
+        Self { db, signals }
+    }
+
+    /// Sequences one batch; returns how many rows got a sequence.
+    pub async fn sequence_batch(&self) -> sqlx::Result<usize> {
+        let mut tx = self.db.pool.begin().await?;
+        let lock = match self.db.backend() {
+            Backend::Postgres => "SELECT last_sequence FROM outbox_cursor WHERE id = 1 FOR UPDATE",
+            Backend::Sqlite => "SELECT last_sequence FROM outbox_cursor WHERE id = 1",
+        };
+        let mut last: i64 = sqlx::query(lock).fetch_one(&mut *tx).await?.try_get(0)?;
+        let ids: Vec<i64> = sqlx::query(
+            "SELECT id FROM outbox_events WHERE feed_sequence IS NULL ORDER BY id LIMIT $1",
+        )
+        .bind(RELAY_BATCH)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+        for id in &ids {
+            last += 1;
+            sqlx::query("UPDATE outbox_events SET feed_sequence = $1 WHERE id = $2")
+                .bind(last)
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !ids.is_empty() {
+            sqlx::query("UPDATE outbox_cursor SET last_sequence = $1 WHERE id = 1")
+                .bind(last)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        if !ids.is_empty() {
+            self.signals.sequenced.send_replace(last);
+        }
+        Ok(ids.len())
+    }
+
+    /// Runs until `shutdown` flips to true, sequencing after every commit signal and poll.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            match self.sequence_batch().await {
+                Ok(n) if n as i64 == RELAY_BATCH => continue,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "outbox relay failed; retrying"),
+            }
+            tokio::select! {
+                _ = self.signals.committed.notified() => {}
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                _ = shutdown.changed() => {
+                    // One last pass so events committed during the drain are sequenced.
+                    let _ = self.sequence_batch().await;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn event_from_row(source: &str, row: &sqlx::any::AnyRow) -> sqlx::Result<Event> {
+    let roles: String = row.try_get("actor_roles")?;
+    Ok(Event {
+        sequence: row.try_get("feed_sequence")?,
+        source: source.to_string(),
+        event_type: row.try_get("event_type")?,
+        entity_type: row.try_get("entity_type")?,
+        entity_id: row.try_get("entity_id")?,
+        customer_id: row.try_get("customer_id")?,
+        actor_subject: row.try_get("actor_subject")?,
+        actor_roles: roles.split_whitespace().map(str::to_string).collect(),
+        request_id: row.try_get("request_id")?,
+        trace_id: row.try_get("trace_id")?,
+        occur_time: Some(crate::clock::to_timestamp(row.try_get("occurred_at")?)),
+        payload_json: row.try_get("payload")?,
+    })
+}
+
+/// Reads up to `limit` sequenced events after `after`.
+pub async fn read_events(db: &Db, source: &str, after: i64, limit: i64) -> sqlx::Result<Vec<Event>> {
+    sqlx::query(
+        "SELECT feed_sequence, event_type, entity_type, entity_id, customer_id, actor_subject, \
+         actor_roles, request_id, trace_id, occurred_at, payload FROM outbox_events \
+         WHERE feed_sequence > $1 ORDER BY feed_sequence LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|row| event_from_row(source, row))
+    .collect()
+}
+
+/// The event feed from `after`: the backlog in order, then (unless `backlog_only`) new events as
+/// the relay sequences them, until the client goes away or `shutdown` flips.
+pub fn event_stream(
+    db: Db,
+    source: &'static str,
+    signals: FeedSignals,
+    after: i64,
+    backlog_only: bool,
+    mut shutdown: watch::Receiver<bool>,
+) -> impl Stream<Item = Result<Event, tonic::Status>> + Send + 'static {
+    let mut sequenced = signals.sequenced.subscribe();
+    async_stream::try_stream! {
+        let mut position = after;
+        loop {
+            let batch = read_events(&db, source, position, 500)
+                .await
+                .map_err(|e| tonic::Status::from(crate::error::ApiError::from(e)))?;
+            let empty = batch.is_empty();
+            for event in batch {
+                position = event.sequence;
+                yield event;
+            }
+            if !empty {
+                continue;
+            }
+            if backlog_only || *shutdown.borrow() {
+                break;
+            }
+            tokio::select! {
+                _ = sequenced.changed() => {}
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! What every gRPC server of the suite runs with: listen and admin addresses, health that says
+//! NOT_SERVING until the service is ready (and while its database does not answer), reflection,
+//! and graceful shutdown on SIGTERM/SIGINT.
+use crate::db::Db;
+use crate::telemetry::LogFormat;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::watch;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+/// Listener, admin and logging settings common to every binary.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerConfig {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "GRPC_LISTEN_ADDR", default_value = "0.0.0.0:50051")]
+    pub listen_addr: SocketAddr,
+    /// Address of the admin HTTP server (/metrics, /livez).
+    #[arg(long, env = "ADMIN_LISTEN_ADDR", default_value = "0.0.0.0:9090")]
+    pub admin_addr: SocketAddr,
+    /// Log format: json or text.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "json")]
+    pub log_format: LogFormat,
+}
+
+/// A shutdown switch shared by the servers and background tasks of a process.
+#[derive(Clone)]
+pub struct Shutdown {
+    sender: Arc<watch::Sender<bool>>,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self { sender: Arc::new(watch::channel(false).0) }
+    }
+}
+
+impl Shutdown {
+    /// A switch that is off.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts the shutdown.
+    pub fn trigger(&self) {
+        self.sender.send_replace(true);
+    }
+
+    /// A receiver that sees the switch flip.
+    pub fn subscribe(&self) -> watch::Receiver<bool> {
+        self.sender.subscribe()
+    }
+
+    /// Completes once the shutdown has started.
+    pub fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut receiver = self.subscribe();
+        async move {
+            let _ = receiver.wait_for(|down| *down).await;
+        }
+    }
+
+    /// Flips the switch on SIGTERM or SIGINT.
+    pub fn trigger_on_signals(&self) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown signal received; draining in-flight calls");
+            this.trigger();
+        });
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (Kubernetes).
+pub async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+/// The readiness of one service: its health entries and a flag handlers check.
+#[derive(Clone)]
+pub struct Readiness {
+    reporter: HealthReporter,
+    service_names: Arc<Vec<&'static str>>,
+    ready: Arc<AtomicBool>,
+}
+
+impl Readiness {
+    /// Readiness over `service_names` (fully qualified gRPC names), starting NOT_SERVING.
+    pub async fn new(reporter: HealthReporter, service_names: Vec<&'static str>) -> Self {
+        let this = Self { reporter, service_names: Arc::new(service_names), ready: Arc::new(AtomicBool::new(false)) };
+        this.set(false).await;
+        this
+    }
+
+    /// Sets every entry (and the overall "" entry) to SERVING or NOT_SERVING.
+    pub async fn set(&self, serving: bool) {
+        self.ready.store(serving, Ordering::SeqCst);
+        let status = if serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+        self.reporter.set_service_status("", status).await;
+        for name in self.service_names.iter() {
+            self.reporter.set_service_status(*name, status).await;
+        }
+    }
+
+    /// Whether calls may be served.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    /// Fails a call while not ready.
+    pub fn ensure_ready(&self) -> Result<(), crate::error::ApiError> {
+        if self.is_ready() {
+            Ok(())
+        } else {
+            Err(crate::error::ApiError::Unavailable("service is not ready (starting, shutting down or database unreachable)".into()))
+        }
+    }
+
+    /// Pings `db` every few seconds and follows its state until shutdown; at shutdown sets
+    /// NOT_SERVING so load balancers stop sending new calls while in-flight ones drain.
+    pub async fn follow_database(self, db: Db, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = shutdown.wait_for(|down| *down) => {
+                    self.set(false).await;
+                    return;
+                }
+            }
+            let answers = db.ping().await;
+            if answers != self.is_ready() {
+                if answers {
+                    tracing::info!("database answers again; serving");
+                } else {
+                    tracing::warn!("database does not answer; not serving");
+                }
+                self.set(answers).await;
+            }
+        }
+    }
+}
+
+/// Reflection (v1 and v1alpha, as many clients still speak the latter) over the suite's
+/// descriptors.
+pub fn reflection_services() -> anyhow::Result<(
+    tonic_reflection::server::v1::ServerReflectionServer<impl tonic_reflection::server::v1::ServerReflection>,
+    tonic_reflection::server::v1alpha::ServerReflectionServer<impl tonic_reflection::server::v1alpha::ServerReflection>,
+)> {
+    let v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(credit_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(credit_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    Ok((v1, v1alpha))
+}
+
+/// Largest message a server accepts or sends (the default decode limit is 4 MiB).
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
