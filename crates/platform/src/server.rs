@@ -138,12 +138,13 @@ impl Readiness {
     /// NOT_SERVING so load balancers stop sending new calls while in-flight ones drain.
     pub async fn follow_database(self, db: Db, mut shutdown: watch::Receiver<bool>) {
         loop {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                _ = shutdown.wait_for(|down| *down) => {
-                    self.set(false).await;
-                    return;
-                }
+            let stopping = tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(5)) => false,
+                changed = shutdown.wait_for(|down| *down) => changed.is_ok(),
+            };
+            if stopping {
+                self.set(false).await;
+                return;
             }
             let answers = db.ping().await;
             if answers != self.is_ready() {

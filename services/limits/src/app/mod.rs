@@ -1,0 +1,154 @@
+//! The use cases of the limits service. Each mutation is one transaction: it locks what it
+//! changes, applies the domain rules, appends its event to the outbox and stores its answer for
+//! idempotent replay, then commits. Handlers in `grpc` validate input and call these.
+mod accounts;
+mod check;
+mod exposure;
+mod holds;
+mod fx;
+mod reservations;
+
+use credit_platform::clock::{Micros, SharedClock};
+use credit_platform::context::RequestContext;
+use credit_platform::db::{Backend, Db};
+use credit_platform::error::ApiError;
+use credit_platform::idempotency::{self, IdempotencyKey};
+use credit_platform::outbox::FeedSignals;
+use prost::Message;
+use sqlx::{Any, Transaction};
+
+pub use accounts::{AccountChanges, AccountQuery, NewAccount};
+pub use check::CheckOrder;
+pub use exposure::DocumentPost;
+
+/// The limits service's use cases over its database.
+#[derive(Clone)]
+pub struct Limits {
+    db: Db,
+    clock: SharedClock,
+    signals: FeedSignals,
+    default_reservation_ttl: Micros,
+}
+
+/// A mutation under way: its transaction, its idempotency key and its moment.
+pub(crate) struct Mutation {
+    pub tx: Transaction<'static, Any>,
+    key: Option<IdempotencyKey>,
+    pub now: Micros,
+}
+
+/// Either the stored answer of an earlier identical request, or a fresh mutation.
+pub(crate) enum Started<R> {
+    Replayed(R),
+    Fresh(Mutation),
+}
+
+impl Limits {
+    /// Use cases over `db`, reading time from `clock`.
+    pub fn new(db: Db, clock: SharedClock, signals: FeedSignals, default_reservation_ttl: Micros) -> Self {
+        Self { db, clock, signals, default_reservation_ttl }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Now, from the injected clock.
+    pub fn now(&self) -> Micros {
+        self.clock.now()
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    /// Begins a mutation keyed by the caller's request id (none when `request_id` is empty and
+    /// the operation is naturally idempotent), replaying an earlier answer if there is one.
+    pub(crate) async fn start<R: Message + Default>(
+        &self,
+        context: &RequestContext,
+        method: &'static str,
+        request: &impl Message,
+    ) -> Result<Started<R>, ApiError> {
+        let mut tx = self.db.pool.begin().await?;
+        let key = (!context.request_id.is_empty())
+            .then(|| IdempotencyKey::new(&context.caller.subject, method, &context.request_id, request));
+        if let Some(key) = &key
+            && let Some(answer) = idempotency::replay::<R>(&mut tx, key).await?
+        {
+            return Ok(Started::Replayed(answer));
+        }
+        Ok(Started::Fresh(Mutation { tx, key, now: self.clock.now() }))
+    }
+
+    /// Stores the answer for replay and commits the mutation.
+    pub(crate) async fn finish<R: Message>(&self, mut mutation: Mutation, answer: &R) -> Result<(), ApiError> {
+        if let Some(key) = &mutation.key {
+            idempotency::record(&mut mutation.tx, key, answer, mutation.now).await?;
+        }
+        mutation.tx.commit().await?;
+        self.signals.notify_committed();
+        Ok(())
+    }
+
+    /// A read-only transaction (one consistent view on both databases).
+    pub(crate) async fn read(&self) -> Result<Transaction<'static, Any>, ApiError> {
+        Ok(self.db.pool.begin().await?)
+    }
+}
+
+/// Runs a use case, and once more when it failed only because a concurrent twin (same request
+/// id) or a deadlock got in the way: the second run replays the twin's answer or succeeds.
+pub async fn with_retry<T, F, Fut>(mut run: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match run().await {
+            Err(ApiError::Internal(error)) if attempts < 3 && is_transient(&error) => {
+                tracing::debug!(%error, attempts, "retrying after a concurrent conflict");
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_transient(error: &anyhow::Error) -> bool {
+    error.downcast_ref::<sqlx::Error>().is_some_and(|e| {
+        credit_platform::db::is_unique_violation(e) || credit_platform::db::is_retryable_conflict(e)
+    })
+}
+
+/// A page token for keyset pagination: opaque to clients.
+pub(crate) fn encode_page_token(position: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position)
+}
+
+/// The position in a page token, or an error naming `page_token`.
+pub(crate) fn decode_page_token(token: &str) -> Result<String, ApiError> {
+    use base64::Engine;
+    if token.is_empty() {
+        return Ok(String::new());
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| {
+            credit_platform::error::FieldViolation::new("page_token", "not a token from a previous page").into()
+        })
+}
+
+/// Page size: 0 means 100; 1-1000 otherwise.
+pub(crate) fn page_size(requested: i32) -> Result<i64, ApiError> {
+    match requested {
+        0 => Ok(100),
+        1..=1000 => Ok(i64::from(requested)),
+        _ => Err(credit_platform::error::FieldViolation::new("page_size", "must be between 0 and 1000").into()),
+    }
+}

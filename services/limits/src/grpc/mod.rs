@@ -1,0 +1,535 @@
+//! The gRPC adapters: decode and validate, call the use case, map errors. No business rules.
+pub mod access;
+mod validate;
+
+use crate::app::{self, AccountChanges, AccountQuery, CheckOrder, DocumentPost, Limits, NewAccount, with_retry};
+use crate::domain::exposure::Category;
+use crate::domain::ids::{check_external_id, check_text, check_uuid};
+use crate::store::accounts::AccountFilter;
+use credit_platform::context::RequestContext;
+use credit_platform::error::{ApiError, Violations};
+use credit_platform::idempotency::validate_request_id;
+use credit_platform::money::{Currency, parse_decimal};
+use credit_platform::outbox::{self, FeedSignals};
+use credit_platform::server::{Readiness, Shutdown};
+use credit_proto::limits as pb;
+use credit_proto::limits::diagnostics_service_server::DiagnosticsService;
+use credit_proto::limits::limits_service_server::LimitsService;
+use futures::{Stream, StreamExt};
+use rust_decimal::Decimal;
+use std::pin::Pin;
+use tonic::{Request, Response, Status};
+
+/// The limits gRPC service.
+#[derive(Clone)]
+pub struct LimitsGrpc {
+    limits: Limits,
+    readiness: Readiness,
+    signals: FeedSignals,
+    shutdown: Shutdown,
+}
+
+impl LimitsGrpc {
+    /// Adapters over `limits`.
+    pub fn new(limits: Limits, readiness: Readiness, signals: FeedSignals, shutdown: Shutdown) -> Self {
+        Self { limits, readiness, signals, shutdown }
+    }
+
+    fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
+        self.readiness.ensure_ready()?;
+        Ok(RequestContext::from_request(request))
+    }
+}
+
+type Answer<T> = Result<Response<T>, Status>;
+
+fn done<T>(result: Result<T, ApiError>) -> Answer<T> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+fn invalid(v: Violations) -> Result<(), Status> {
+    v.into_result().map_err(Status::from)
+}
+
+fn optional_text(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+#[tonic::async_trait]
+impl LimitsService for LimitsGrpc {
+    async fn create_credit_account(&self, request: Request<pb::CreateCreditAccountRequest>) -> Answer<pb::CreditAccount> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        let account = request.credit_account.clone().unwrap_or_default();
+        if request.credit_account.is_none() {
+            v.add("credit_account", "required");
+        }
+        check_external_id(&account.customer_id, "credit_account.customer_id", &mut v);
+        check_text(&account.name, "credit_account.name", true, 200, &mut v);
+        let currency = v.check(Currency::parse_field(&account.currency_code, "credit_account.currency_code"));
+        check_text(&account.segment, "credit_account.segment", false, 64, &mut v);
+        check_text(&account.region, "credit_account.region", false, 64, &mut v);
+        check_text(&account.business_unit, "credit_account.business_unit", false, 64, &mut v);
+        if !account.parent_customer_id.is_empty() {
+            check_external_id(&account.parent_customer_id, "credit_account.parent_customer_id", &mut v);
+            if account.parent_customer_id == account.customer_id {
+                v.add("credit_account.parent_customer_id", "an account cannot be its own parent");
+            }
+        }
+        invalid(v)?;
+        let Some(currency) = currency else { return Err(Status::internal("validated currency missing")) };
+        let new = NewAccount {
+            customer_id: account.customer_id.clone(),
+            name: account.name.trim().to_string(),
+            currency,
+            segment: account.segment.clone(),
+            region: account.region.clone(),
+            business_unit: account.business_unit.clone(),
+            parent_customer_id: optional_text(&account.parent_customer_id),
+        };
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.limits.create_account(&context, &request, new.clone())).await)
+    }
+
+    async fn update_credit_account(&self, request: Request<pb::UpdateCreditAccountRequest>) -> Answer<pb::CreditAccount> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        let account = request.credit_account.clone().unwrap_or_default();
+        check_external_id(&account.customer_id, "credit_account.customer_id", &mut v);
+        let paths: Vec<String> = match &request.update_mask {
+            Some(mask) if !mask.paths.is_empty() => mask.paths.clone(),
+            _ => ["name", "segment", "region", "business_unit", "parent_customer_id"].map(String::from).to_vec(),
+        };
+        let mut changes = AccountChanges::default();
+        for path in &paths {
+            match path.as_str() {
+                "name" => {
+                    check_text(&account.name, "credit_account.name", true, 200, &mut v);
+                    changes.name = Some(account.name.trim().to_string());
+                }
+                "segment" => {
+                    check_text(&account.segment, "credit_account.segment", false, 64, &mut v);
+                    changes.segment = Some(account.segment.clone());
+                }
+                "region" => {
+                    check_text(&account.region, "credit_account.region", false, 64, &mut v);
+                    changes.region = Some(account.region.clone());
+                }
+                "business_unit" => {
+                    check_text(&account.business_unit, "credit_account.business_unit", false, 64, &mut v);
+                    changes.business_unit = Some(account.business_unit.clone());
+                }
+                "parent_customer_id" => {
+                    if !account.parent_customer_id.is_empty() {
+                        check_external_id(&account.parent_customer_id, "credit_account.parent_customer_id", &mut v);
+                        if account.parent_customer_id == account.customer_id {
+                            v.add("credit_account.parent_customer_id", "an account cannot be its own parent");
+                        }
+                    }
+                    changes.parent_customer_id = Some(optional_text(&account.parent_customer_id));
+                }
+                other => v.add("update_mask", format!("'{other}' cannot be updated here")),
+            }
+        }
+        invalid(v)?;
+        let context = context.with_request_id(&request.request_id);
+        done(
+            with_retry(|| self.limits.update_account(&context, &request, &account.customer_id, changes.clone())).await,
+        )
+    }
+
+    async fn get_credit_account(&self, request: Request<pb::GetCreditAccountRequest>) -> Answer<pb::CreditAccount> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        invalid(v)?;
+        done(self.limits.get_account(&request.customer_id).await)
+    }
+
+    async fn list_credit_accounts(
+        &self,
+        request: Request<pb::ListCreditAccountsRequest>,
+    ) -> Answer<pb::ListCreditAccountsResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        let page_size = v.check(app::page_size(request.page_size).map_err(to_violations));
+        let min_utilisation = if request.min_utilisation.is_empty() {
+            None
+        } else {
+            v.check(parse_decimal(&request.min_utilisation, "min_utilisation"))
+        };
+        if !request.parent_customer_id.is_empty() {
+            check_external_id(&request.parent_customer_id, "parent_customer_id", &mut v);
+        }
+        invalid(v)?;
+        let query = AccountQuery {
+            filter: AccountFilter {
+                segment: optional_text(&request.segment),
+                region: optional_text(&request.region),
+                parent_customer_id: optional_text(&request.parent_customer_id),
+                on_hold: request.on_hold,
+            },
+            min_utilisation,
+            page_size: page_size.unwrap_or(100),
+            page_token: request.page_token.clone(),
+        };
+        done(self.limits.list_accounts(query).await)
+    }
+
+    async fn set_credit_limit(&self, request: Request<pb::SetCreditLimitRequest>) -> Answer<pb::CreditAccount> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        check_text(&request.reason, "reason", true, 500, &mut v);
+        let limit = validate::credit_limit(request.credit_limit.as_ref(), &mut v);
+        invalid(v)?;
+        let Some((limit, currency)) = limit else { return Err(Status::internal("validated limit missing")) };
+        let context = context.with_request_id(&request.request_id);
+        done(
+            with_retry(|| {
+                self.limits.set_limit(&context, &request, &request.customer_id, limit.clone(), currency.as_deref())
+            })
+            .await,
+        )
+    }
+
+    async fn list_credit_limit_changes(
+        &self,
+        request: Request<pb::ListCreditLimitChangesRequest>,
+    ) -> Answer<pb::ListCreditLimitChangesResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        let page_size = v.check(app::page_size(request.page_size).map_err(to_violations));
+        invalid(v)?;
+        done(
+            self.limits
+                .list_limit_changes(&request.customer_id, page_size.unwrap_or(100), &request.page_token)
+                .await,
+        )
+    }
+
+    async fn set_exposure_counting(
+        &self,
+        request: Request<pb::SetExposureCountingRequest>,
+    ) -> Answer<pb::ExposureCounting> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        let counting = validate::counting(request.exposure_counting.as_ref(), &mut v);
+        invalid(v)?;
+        let Some((scope_id, counting)) = counting else { return Err(Status::internal("validated counting missing")) };
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.limits.set_counting(&context, &request, &scope_id, counting)).await)
+    }
+
+    async fn get_exposure(&self, request: Request<pb::GetExposureRequest>) -> Answer<pb::Exposure> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        let as_of = validate::timestamp(request.as_of_time.as_ref(), "as_of_time", &mut v);
+        invalid(v)?;
+        done(self.limits.get_exposure(&request.customer_id, as_of).await)
+    }
+
+    async fn post_receivable(&self, request: Request<pb::PostReceivableRequest>) -> Answer<pb::ExposureDocument> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        if !request.request_id.is_empty() {
+            validate_request_id(&request.request_id, &mut v);
+        }
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        check_external_id(&request.document_id, "document_id", &mut v);
+        let open_amount = validate::non_negative_money(request.open_amount.as_ref(), "open_amount", &mut v);
+        let due_at = validate::timestamp(request.due_time.as_ref(), "due_time", &mut v);
+        invalid(v)?;
+        let Some(open_amount) = open_amount else { return Err(Status::internal("validated amount missing")) };
+        let post = DocumentPost {
+            customer_id: request.customer_id.clone(),
+            document_id: request.document_id.clone(),
+            category: Category::OpenReceivables,
+            open_amount,
+            due_at,
+        };
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.limits.post_document(&context, "PostReceivable", &request, post.clone())).await)
+    }
+
+    async fn post_commitment(&self, request: Request<pb::PostCommitmentRequest>) -> Answer<pb::ExposureDocument> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        if !request.request_id.is_empty() {
+            validate_request_id(&request.request_id, &mut v);
+        }
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        check_external_id(&request.document_id, "document_id", &mut v);
+        let open_amount = validate::non_negative_money(request.open_amount.as_ref(), "open_amount", &mut v);
+        invalid(v)?;
+        let Some(open_amount) = open_amount else { return Err(Status::internal("validated amount missing")) };
+        let post = DocumentPost {
+            customer_id: request.customer_id.clone(),
+            document_id: request.document_id.clone(),
+            category: Category::OtherCommitments,
+            open_amount,
+            due_at: None,
+        };
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.limits.post_document(&context, "PostCommitment", &request, post.clone())).await)
+    }
+
+    async fn check_credit(&self, request: Request<pb::CheckCreditRequest>) -> Answer<pb::CheckCreditResponse> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        if !request.dry_run || !request.request_id.is_empty() {
+            validate_request_id(&request.request_id, &mut v);
+        }
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        check_external_id(&request.order_id, "order_id", &mut v);
+        let amount = validate::positive_money(request.amount.as_ref(), "amount", &mut v);
+        let ttl = match &request.reservation_ttl {
+            None => None,
+            Some(d) if d.seconds < 1 || d.seconds > 366 * 24 * 3600 || d.nanos != 0 => {
+                v.add("reservation_ttl", "must be whole seconds between 1 second and 366 days");
+                None
+            }
+            Some(d) => Some(d.seconds * 1_000_000),
+        };
+        invalid(v)?;
+        let Some(amount) = amount else { return Err(Status::internal("validated amount missing")) };
+        let order = CheckOrder {
+            customer_id: request.customer_id.clone(),
+            order_id: request.order_id.clone(),
+            amount,
+            reservation_ttl: ttl,
+            dry_run: request.dry_run,
+        };
+        // A dry run stores nothing, so it is not keyed for replay.
+        let context = if request.dry_run { context } else { context.with_request_id(&request.request_id) };
+        done(with_retry(|| self.limits.check_credit(&context, &request, order.clone())).await)
+    }
+
+    async fn get_reservation(&self, request: Request<pb::GetReservationRequest>) -> Answer<pb::Reservation> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_uuid(&request.reservation_id, "reservation_id", &mut v);
+        invalid(v)?;
+        done(self.limits.get_reservation(&request.reservation_id).await)
+    }
+
+    async fn ship_reservation(&self, request: Request<pb::ShipReservationRequest>) -> Answer<pb::Reservation> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_uuid(&request.reservation_id, "reservation_id", &mut v);
+        let amount = validate::positive_money(request.amount.as_ref(), "amount", &mut v);
+        invalid(v)?;
+        let Some(amount) = amount else { return Err(Status::internal("validated amount missing")) };
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.limits.ship_reservation(&context, &request, amount)).await)
+    }
+
+    async fn invoice_reservation(&self, request: Request<pb::InvoiceReservationRequest>) -> Answer<pb::Reservation> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_uuid(&request.reservation_id, "reservation_id", &mut v);
+        check_external_id(&request.document_id, "document_id", &mut v);
+        let amount = validate::positive_money(request.amount.as_ref(), "amount", &mut v);
+        let due_at = validate::timestamp(request.due_time.as_ref(), "due_time", &mut v);
+        invalid(v)?;
+        let Some(amount) = amount else { return Err(Status::internal("validated amount missing")) };
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.limits.invoice_reservation(&context, &request, amount, due_at)).await)
+    }
+
+    async fn release_reservation(&self, request: Request<pb::ReleaseReservationRequest>) -> Answer<pb::Reservation> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_uuid(&request.reservation_id, "reservation_id", &mut v);
+        check_text(&request.reason, "reason", false, 500, &mut v);
+        invalid(v)?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.limits.release_reservation(&context, &request)).await)
+    }
+
+    async fn get_credit_decision(&self, request: Request<pb::GetCreditDecisionRequest>) -> Answer<pb::CreditDecision> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_uuid(&request.decision_id, "decision_id", &mut v);
+        invalid(v)?;
+        done(self.limits.get_decision(&request.decision_id).await)
+    }
+
+    async fn replay_credit_decision(
+        &self,
+        request: Request<pb::ReplayCreditDecisionRequest>,
+    ) -> Answer<pb::ReplayCreditDecisionResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_uuid(&request.decision_id, "decision_id", &mut v);
+        invalid(v)?;
+        done(self.limits.replay_decision(&request.decision_id).await)
+    }
+
+    async fn place_credit_hold(&self, request: Request<pb::PlaceCreditHoldRequest>) -> Answer<pb::CreditHold> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        check_text(&request.reason, "reason", true, 500, &mut v);
+        let rule = match pb::CreditHoldKind::try_from(request.kind) {
+            Ok(pb::CreditHoldKind::Unspecified | pb::CreditHoldKind::Manual) => {
+                if !request.rule_code.is_empty() {
+                    v.add("rule_code", "only rule holds have a rule code");
+                }
+                false
+            }
+            Ok(pb::CreditHoldKind::Rule) => {
+                check_external_id(&request.rule_code, "rule_code", &mut v);
+                true
+            }
+            Err(_) => {
+                v.add("kind", "unknown hold kind");
+                false
+            }
+        };
+        invalid(v)?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.limits.place_hold(&context, &request, rule)).await)
+    }
+
+    async fn release_credit_hold(&self, request: Request<pb::ReleaseCreditHoldRequest>) -> Answer<pb::CreditHold> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_uuid(&request.hold_id, "hold_id", &mut v);
+        check_text(&request.reason, "reason", true, 500, &mut v);
+        invalid(v)?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.limits.release_hold(&context, &request)).await)
+    }
+
+    async fn list_credit_holds(&self, request: Request<pb::ListCreditHoldsRequest>) -> Answer<pb::ListCreditHoldsResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        invalid(v)?;
+        done(self.limits.list_holds(&request.customer_id, request.include_released).await)
+    }
+
+    async fn set_fx_rate(&self, request: Request<pb::SetFxRateRequest>) -> Answer<pb::FxRate> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        let rate = request.fx_rate.clone().unwrap_or_default();
+        if request.fx_rate.is_none() {
+            v.add("fx_rate", "required");
+        }
+        let base = v.check(Currency::parse_field(&rate.base_currency_code, "fx_rate.base_currency_code"));
+        let quote = v.check(Currency::parse_field(&rate.quote_currency_code, "fx_rate.quote_currency_code"));
+        if base.is_some() && base == quote {
+            v.add("fx_rate.quote_currency_code", "must differ from the base currency");
+        }
+        let value = v.check(parse_decimal(&rate.rate, "fx_rate.rate"));
+        if value.is_some_and(|r| r <= Decimal::ZERO) {
+            v.add("fx_rate.rate", "must be greater than zero");
+        }
+        let effective_at = validate::timestamp(rate.effective_time.as_ref(), "fx_rate.effective_time", &mut v);
+        invalid(v)?;
+        let (Some(base), Some(quote), Some(value)) = (base, quote, value) else {
+            return Err(Status::internal("validated rate missing"));
+        };
+        let context = context.with_request_id(&request.request_id);
+        done(
+            with_retry(|| self.limits.set_fx_rate(&context, &request, base.code(), quote.code(), value, effective_at))
+                .await,
+        )
+    }
+
+    async fn list_fx_rates(&self, request: Request<pb::ListFxRatesRequest>) -> Answer<pb::ListFxRatesResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        let page_size = v.check(app::page_size(request.page_size).map_err(to_violations));
+        if !request.base_currency_code.is_empty() {
+            v.check(Currency::parse_field(&request.base_currency_code, "base_currency_code"));
+        }
+        if !request.quote_currency_code.is_empty() {
+            v.check(Currency::parse_field(&request.quote_currency_code, "quote_currency_code"));
+        }
+        invalid(v)?;
+        done(
+            self.limits
+                .list_fx_rates(
+                    optional_text(&request.base_currency_code).as_deref(),
+                    optional_text(&request.quote_currency_code).as_deref(),
+                    page_size.unwrap_or(100),
+                    &request.page_token,
+                )
+                .await,
+        )
+    }
+
+    type StreamEventsStream = Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, Status>> + Send + 'static>>;
+
+    async fn stream_events(&self, request: Request<pb::StreamEventsRequest>) -> Answer<Self::StreamEventsStream> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        if request.after_sequence < 0 {
+            return Err(ApiError::from(credit_platform::error::FieldViolation::new("after_sequence", "must not be negative")).into());
+        }
+        let stream = outbox::event_stream(
+            self.limits.db().clone(),
+            crate::SERVICE_NAME,
+            self.signals.clone(),
+            request.after_sequence,
+            request.backlog_only,
+            self.shutdown.subscribe(),
+        )
+        .map(|event| event.map(|event| pb::StreamEventsResponse { event: Some(event) }));
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+fn to_violations(error: ApiError) -> Vec<credit_platform::error::FieldViolation> {
+    match error {
+        ApiError::InvalidArgument(v) => v,
+        other => vec![credit_platform::error::FieldViolation::new("request", other.to_string())],
+    }
+}
+
+/// The no-op RPC for transport benchmarks.
+#[derive(Clone, Default)]
+pub struct Diagnostics;
+
+#[tonic::async_trait]
+impl DiagnosticsService for Diagnostics {
+    async fn ping(&self, _request: Request<pb::PingRequest>) -> Answer<pb::PingResponse> {
+        Ok(Response::new(pb::PingResponse {}))
+    }
+}

@@ -1,0 +1,143 @@
+//! The limits service: credit accounts, credit limits, exposure and the real-time credit check
+//! with reservations and holds.
+//!
+//! [`serve`] runs the gRPC server on a listener it is given, so the binary, the development suite
+//! and the tests all run the same code.
+pub mod app;
+pub mod convert;
+pub mod domain;
+pub mod grpc;
+pub mod store;
+
+use credit_platform::auth::{AuthConfig, AuthLayer, TokenVerifier};
+use credit_platform::clock::SharedClock;
+use credit_platform::db::{DatabaseConfig, Db};
+use credit_platform::observe::ObserveLayer;
+use credit_platform::outbox::{FeedSignals, Relay};
+use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown, reflection_services};
+use credit_proto::limits::diagnostics_service_server::DiagnosticsServiceServer;
+use credit_proto::limits::limits_service_server::LimitsServiceServer;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// The service's name in events and metrics.
+pub const SERVICE_NAME: &str = "limits";
+
+/// Migrations per backend.
+pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+/// Migrations per backend.
+pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The gRPC services this server answers for (health entries use these names).
+pub const GRPC_SERVICES: &[&str] = &["credit.limits.v1.LimitsService", "credit.limits.v1.DiagnosticsService"];
+
+/// Settings of the limits service (environment variables in brackets; see README.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitsConfig {
+    /// Database.
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// Token verification.
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    /// Default lifetime of a reservation, in seconds (the check may ask for another).
+    #[arg(long, env = "LIMITS_RESERVATION_TTL_SECS", default_value_t = 14 * 24 * 3600)]
+    pub reservation_ttl_secs: u64,
+    /// How often expired reservations are released, in seconds.
+    #[arg(long, env = "LIMITS_EXPIRY_SWEEP_SECS", default_value_t = 30)]
+    pub expiry_sweep_secs: u64,
+    /// Longest wait for in-flight calls and streams at shutdown, in seconds.
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
+    pub shutdown_drain_secs: u64,
+}
+
+impl LimitsConfig {
+    /// Defaults for `database_url` and an HS256 `secret` (suite and tests).
+    pub fn new(database: DatabaseConfig, auth: AuthConfig) -> Self {
+        Self { database, auth, reservation_ttl_secs: 14 * 24 * 3600, expiry_sweep_secs: 30, shutdown_drain_secs: 20 }
+    }
+}
+
+/// Applies the migrations and exits (the `migrate` subcommand).
+pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
+    let db = Db::connect(database).await?;
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
+}
+
+/// Serves the limits gRPC API on `listener` until `shutdown` is triggered, then drains.
+///
+/// Health answers NOT_SERVING until the migrations have run, and again whenever the database
+/// stops answering and during the drain.
+pub async fn serve(
+    config: LimitsConfig,
+    clock: SharedClock,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let verifier = TokenVerifier::from_config(&config.auth)?;
+    let db = Db::connect(&config.database).await?;
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
+    let signals = FeedSignals::default();
+    let ttl_micros = i64::try_from(config.reservation_ttl_secs).unwrap_or(i64::MAX / 1_000_000) * 1_000_000;
+    let limits = app::Limits::new(db.clone(), clock, signals.clone(), ttl_micros);
+    let grpc = grpc::LimitsGrpc::new(limits.clone(), readiness.clone(), signals.clone(), shutdown.clone());
+    let (reflection_v1, reflection_v1alpha) = reflection_services()?;
+
+    // Outermost first: observe every call (auth failures included), then authenticate.
+    let layers = tower::ServiceBuilder::new()
+        .layer(ObserveLayer::new(SERVICE_NAME))
+        .layer(AuthLayer::new(verifier, Arc::new(grpc::access::access)))
+        .into_inner();
+    let server = tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .layer(layers)
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(
+            LimitsServiceServer::new(grpc)
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(DiagnosticsServiceServer::new(grpc::Diagnostics))
+        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), shutdown.wait());
+    let server = tokio::spawn(server);
+
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
+    readiness.set(true).await;
+    tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), "migrations applied; serving");
+
+    tokio::spawn(Relay::new(db.clone(), signals).run(shutdown.subscribe()));
+    tokio::spawn(readiness.clone().follow_database(db.clone(), shutdown.subscribe()));
+    tokio::spawn(sweep_expired_reservations(limits, Duration::from_secs(config.expiry_sweep_secs.max(1)), shutdown.clone()));
+
+    let drain = Duration::from_secs(config.shutdown_drain_secs);
+    let drained = async {
+        shutdown.wait().await;
+        readiness.set(false).await;
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        result = server => result??,
+        _ = drained => tracing::warn!(service = SERVICE_NAME, "drain timeout; closing remaining calls"),
+    }
+    db.pool.close().await;
+    Ok(())
+}
+
+async fn sweep_expired_reservations(limits: app::Limits, every: Duration, shutdown: Shutdown) {
+    let mut stop = shutdown.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|down| *down) => return,
+        }
+        match limits.sweep_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "released expired reservations"),
+            Err(error) => tracing::warn!(%error, "reservation expiry sweep failed"),
+        }
+    }
+}

@@ -1,0 +1,440 @@
+//! Credit accounts: rows, the locked chain up a corporate group, exposure movements and their
+//! history.
+use super::{decode_json, json};
+use crate::domain::Micros;
+use crate::domain::exposure::{Counting, Exposure};
+use crate::domain::limit::CreditLimit;
+use credit_platform::db::Backend;
+use rust_decimal::Decimal;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// Deepest corporate group the service accepts (a guard against runaway chains).
+pub const MAX_GROUP_DEPTH: usize = 8;
+
+/// A stored credit account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountRow {
+    /// ERP customer id.
+    pub customer_id: String,
+    /// Name.
+    pub name: String,
+    /// ISO 4217 code.
+    pub currency_code: String,
+    /// Segment.
+    pub segment: String,
+    /// Region.
+    pub region: String,
+    /// Business unit.
+    pub business_unit: String,
+    /// Parent in the group.
+    pub parent_customer_id: Option<String>,
+    /// Limit as set.
+    pub credit_limit: CreditLimit,
+    /// Own counting rule, when set.
+    pub counting_bits: Option<i64>,
+    /// Number of active holds.
+    pub active_holds: i64,
+    /// Own exposure.
+    pub own_exposure: Exposure,
+    /// Own plus descendants' exposure.
+    pub group_exposure: Exposure,
+    /// Created.
+    pub created_at: Micros,
+    /// Last changed.
+    pub updated_at: Micros,
+}
+
+impl AccountRow {
+    pub(crate) fn from_row(row: &AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            customer_id: row.try_get("customer_id")?,
+            name: row.try_get("name")?,
+            currency_code: row.try_get("currency_code")?,
+            segment: row.try_get("segment")?,
+            region: row.try_get("region")?,
+            business_unit: row.try_get("business_unit")?,
+            parent_customer_id: row.try_get("parent_customer_id")?,
+            credit_limit: decode_json(&row.try_get::<String, _>("credit_limit")?)?,
+            counting_bits: row.try_get("counting_bits")?,
+            active_holds: row.try_get("active_holds")?,
+            own_exposure: decode_json(&row.try_get::<String, _>("own_exposure")?)?,
+            group_exposure: decode_json(&row.try_get::<String, _>("group_exposure")?)?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+/// Inserts a new account (no limit, no exposure).
+pub async fn insert(conn: &mut AnyConnection, account: &AccountRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO credit_accounts (customer_id, name, currency_code, segment, region, business_unit, \
+         parent_customer_id, credit_limit, counting_bits, active_holds, own_exposure, group_exposure, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(account.customer_id.clone())
+    .bind(account.name.clone())
+    .bind(account.currency_code.clone())
+    .bind(account.segment.clone())
+    .bind(account.region.clone())
+    .bind(account.business_unit.clone())
+    .bind(account.parent_customer_id.clone())
+    .bind(json(&account.credit_limit))
+    .bind(account.counting_bits)
+    .bind(account.active_holds)
+    .bind(json(&account.own_exposure))
+    .bind(json(&account.group_exposure))
+    .bind(account.created_at)
+    .bind(account.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes the descriptive fields, limit, counting rule and hold count of `account`.
+pub async fn update_settings(conn: &mut AnyConnection, account: &AccountRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE credit_accounts SET name = $2, segment = $3, region = $4, business_unit = $5, \
+         parent_customer_id = $6, credit_limit = $7, counting_bits = $8, active_holds = $9, updated_at = $10 \
+         WHERE customer_id = $1",
+    )
+    .bind(account.customer_id.clone())
+    .bind(account.name.clone())
+    .bind(account.segment.clone())
+    .bind(account.region.clone())
+    .bind(account.business_unit.clone())
+    .bind(account.parent_customer_id.clone())
+    .bind(json(&account.credit_limit))
+    .bind(account.counting_bits)
+    .bind(account.active_holds)
+    .bind(account.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Reads one account without locking.
+pub async fn get(conn: &mut AnyConnection, customer_id: &str) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query(
+        "SELECT customer_id, name, currency_code, segment, region, business_unit, parent_customer_id, \
+         credit_limit, counting_bits, active_holds, own_exposure, group_exposure, created_at, updated_at \
+         FROM credit_accounts WHERE customer_id = $1",
+    )
+    .bind(customer_id.to_string())
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(AccountRow::from_row)
+    .transpose()
+}
+
+async fn get_for_update(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    customer_id: &str,
+) -> sqlx::Result<Option<AccountRow>> {
+    let sql = match backend {
+        Backend::Postgres => {
+            "SELECT customer_id, name, currency_code, segment, region, business_unit, parent_customer_id, \
+             credit_limit, counting_bits, active_holds, own_exposure, group_exposure, created_at, updated_at \
+             FROM credit_accounts WHERE customer_id = $1 FOR UPDATE"
+        }
+        // SQLite has one writer: the transaction already excludes every other.
+        Backend::Sqlite => {
+            "SELECT customer_id, name, currency_code, segment, region, business_unit, parent_customer_id, \
+             credit_limit, counting_bits, active_holds, own_exposure, group_exposure, created_at, updated_at \
+             FROM credit_accounts WHERE customer_id = $1"
+        }
+    };
+    sqlx::query(sql)
+        .bind(customer_id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(AccountRow::from_row)
+        .transpose()
+}
+
+/// Locks the account and every account above it, from the account up (leaf-to-root is one
+/// order shared by every transaction, so two chains of one group cannot deadlock), and returns
+/// them in that order. `None` when the account does not exist.
+pub async fn lock_chain(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    customer_id: &str,
+) -> sqlx::Result<Option<Vec<AccountRow>>> {
+    let Some(first) = get_for_update(conn, backend, customer_id).await? else {
+        return Ok(None);
+    };
+    let mut chain = vec![first];
+    while let Some(parent) = chain.last().and_then(|a| a.parent_customer_id.clone()) {
+        if chain.len() >= MAX_GROUP_DEPTH {
+            break;
+        }
+        match get_for_update(conn, backend, &parent).await? {
+            Some(row) => chain.push(row),
+            None => break,
+        }
+    }
+    Ok(Some(chain))
+}
+
+/// The counting rule of a segment, when one is set.
+pub async fn segment_counting_bits(conn: &mut AnyConnection, segment: &str) -> sqlx::Result<Option<i64>> {
+    if segment.is_empty() {
+        return Ok(None);
+    }
+    sqlx::query("SELECT counting_bits FROM segment_counting WHERE segment = $1")
+        .bind(segment.to_string())
+        .fetch_optional(conn)
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()
+}
+
+/// The counting rule in force for `account`.
+pub async fn counting_of(conn: &mut AnyConnection, account: &AccountRow) -> sqlx::Result<Counting> {
+    let segment_bits = match account.counting_bits {
+        Some(_) => None,
+        None => segment_counting_bits(conn, &account.segment).await?,
+    };
+    Ok(Counting::resolve(account.counting_bits, segment_bits))
+}
+
+/// Stores a segment's counting rule.
+pub async fn upsert_segment_counting(
+    conn: &mut AnyConnection,
+    segment: &str,
+    bits: i64,
+    at: Micros,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO segment_counting (segment, counting_bits, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (segment) DO UPDATE SET counting_bits = excluded.counting_bits, updated_at = excluded.updated_at",
+    )
+    .bind(segment.to_string())
+    .bind(bits)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves exposure: `delta` (signed, by category) is added to the first account's own exposure
+/// and to the group exposure of every account in the locked `chain`; each changed account gets
+/// a history row so its exposure at any past moment can be answered.
+pub async fn move_exposure(
+    conn: &mut AnyConnection,
+    chain: &mut [AccountRow],
+    delta: &Exposure,
+    at: Micros,
+    cause: &str,
+) -> sqlx::Result<()> {
+    if *delta == Exposure::default() {
+        return Ok(());
+    }
+    for (depth, account) in chain.iter_mut().enumerate() {
+        if depth == 0 {
+            account.own_exposure.add_all(delta, Decimal::ONE);
+        }
+        account.group_exposure.add_all(delta, Decimal::ONE);
+        account.updated_at = at;
+        sqlx::query(
+            "UPDATE credit_accounts SET own_exposure = $2, group_exposure = $3, updated_at = $4 WHERE customer_id = $1",
+        )
+        .bind(account.customer_id.clone())
+        .bind(json(&account.own_exposure))
+        .bind(json(&account.group_exposure))
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+        record_history(&mut *conn, account, at, cause).await?;
+    }
+    Ok(())
+}
+
+/// Appends the account's current exposure to its history.
+pub async fn record_history(
+    conn: &mut AnyConnection,
+    account: &AccountRow,
+    at: Micros,
+    cause: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO exposure_history (customer_id, recorded_at, own_exposure, group_exposure, cause) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(account.customer_id.clone())
+    .bind(at)
+    .bind(json(&account.own_exposure))
+    .bind(json(&account.group_exposure))
+    .bind(cause.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The account's (own, group) exposure as it was at `at`: zero before its first movement.
+pub async fn exposure_at(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    at: Micros,
+) -> sqlx::Result<(Exposure, Exposure)> {
+    let row = sqlx::query(
+        "SELECT own_exposure, group_exposure FROM exposure_history \
+         WHERE customer_id = $1 AND recorded_at <= $2 ORDER BY recorded_at DESC, id DESC LIMIT 1",
+    )
+    .bind(customer_id.to_string())
+    .bind(at)
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some(row) => Ok((
+            decode_json(&row.try_get::<String, _>(0)?)?,
+            decode_json(&row.try_get::<String, _>(1)?)?,
+        )),
+        None => Ok((Exposure::default(), Exposure::default())),
+    }
+}
+
+/// The limit as it was at `at`, from the change history (None before the first change).
+pub async fn limit_at(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    at: Micros,
+) -> sqlx::Result<Option<CreditLimit>> {
+    sqlx::query(
+        "SELECT after_limit FROM credit_limit_changes WHERE customer_id = $1 AND changed_at <= $2 \
+         ORDER BY changed_at DESC, id DESC LIMIT 1",
+    )
+    .bind(customer_id.to_string())
+    .bind(at)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| decode_json(&row.try_get::<String, _>(0)?))
+    .transpose()
+}
+
+/// Records a limit change.
+pub async fn insert_limit_change(
+    conn: &mut AnyConnection,
+    change: &LimitChange,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO credit_limit_changes (change_id, customer_id, before_limit, after_limit, actor_subject, reason, changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(change.change_id.clone())
+    .bind(change.customer_id.clone())
+    .bind(json(&change.before))
+    .bind(json(&change.after))
+    .bind(change.actor_subject.clone())
+    .bind(change.reason.clone())
+    .bind(change.changed_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One change of a limit.
+#[derive(Debug, Clone)]
+pub struct LimitChange {
+    /// Id.
+    pub change_id: String,
+    /// Account.
+    pub customer_id: String,
+    /// Before.
+    pub before: CreditLimit,
+    /// After.
+    pub after: CreditLimit,
+    /// Who.
+    pub actor_subject: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub changed_at: Micros,
+}
+
+/// A page of an account's limit changes, newest first, before the change with row id
+/// `before_id` (exclusive) when given. Returns the changes and each one's row id.
+pub async fn list_limit_changes(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    before_id: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<(i64, LimitChange)>> {
+    sqlx::query(
+        "SELECT id, change_id, customer_id, before_limit, after_limit, actor_subject, reason, changed_at \
+         FROM credit_limit_changes WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(customer_id.to_string())
+    .bind(before_id.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok((
+            row.try_get("id")?,
+            LimitChange {
+                change_id: row.try_get("change_id")?,
+                customer_id: row.try_get("customer_id")?,
+                before: decode_json(&row.try_get::<String, _>("before_limit")?)?,
+                after: decode_json(&row.try_get::<String, _>("after_limit")?)?,
+                actor_subject: row.try_get("actor_subject")?,
+                reason: row.try_get("reason")?,
+                changed_at: row.try_get("changed_at")?,
+            },
+        ))
+    })
+    .collect()
+}
+
+/// Filters of the account list.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    /// Segment, when set.
+    pub segment: Option<String>,
+    /// Region, when set.
+    pub region: Option<String>,
+    /// Direct children of, when set.
+    pub parent_customer_id: Option<String>,
+    /// On hold or not, when set.
+    pub on_hold: Option<bool>,
+}
+
+/// Accounts after `after_customer_id` in id order, matching `filter`, at most `limit`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &AccountFilter,
+    after_customer_id: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<AccountRow>> {
+    let mut query = sqlx::QueryBuilder::<sqlx::Any>::new(
+        "SELECT customer_id, name, currency_code, segment, region, business_unit, parent_customer_id, \
+         credit_limit, counting_bits, active_holds, own_exposure, group_exposure, created_at, updated_at \
+         FROM credit_accounts WHERE customer_id > ",
+    );
+    query.push_bind(after_customer_id.to_string());
+    if let Some(segment) = &filter.segment {
+        query.push(" AND segment = ").push_bind(segment.clone());
+    }
+    if let Some(region) = &filter.region {
+        query.push(" AND region = ").push_bind(region.clone());
+    }
+    if let Some(parent) = &filter.parent_customer_id {
+        query.push(" AND parent_customer_id = ").push_bind(parent.clone());
+    }
+    match filter.on_hold {
+        Some(true) => {
+            query.push(" AND active_holds > 0");
+        }
+        Some(false) => {
+            query.push(" AND active_holds = 0");
+        }
+        None => {}
+    }
+    query.push(" ORDER BY customer_id LIMIT ").push_bind(limit);
+    query.build().fetch_all(conn).await?.iter().map(AccountRow::from_row).collect()
+}

@@ -1,0 +1,245 @@
+//! Reservations: credit held for one open sales order.
+use super::{decimal, text};
+use crate::domain::Micros;
+use credit_platform::db::Backend;
+use rust_decimal::Decimal;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// Lifecycle states; only `Open` changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReservationState {
+    /// Holding credit.
+    Open,
+    /// Fully invoiced.
+    Captured,
+    /// Released by the caller.
+    Released,
+    /// Released at its expiry.
+    Expired,
+}
+
+impl ReservationState {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "OPEN",
+            Self::Captured => "CAPTURED",
+            Self::Released => "RELEASED",
+            Self::Expired => "EXPIRED",
+        }
+    }
+
+    fn parse(text: &str) -> sqlx::Result<Self> {
+        Ok(match text {
+            "OPEN" => Self::Open,
+            "CAPTURED" => Self::Captured,
+            "RELEASED" => Self::Released,
+            "EXPIRED" => Self::Expired,
+            other => return Err(sqlx::Error::Decode(format!("unknown reservation state {other}").into())),
+        })
+    }
+}
+
+/// A stored reservation. Amounts are in the account currency except `order_amount`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reservation {
+    /// Id.
+    pub reservation_id: String,
+    /// Account.
+    pub customer_id: String,
+    /// Sales order.
+    pub order_id: String,
+    /// State.
+    pub state: ReservationState,
+    /// Approved amount.
+    pub amount: Decimal,
+    /// Still reserved.
+    pub open_amount: Decimal,
+    /// Shipped, not invoiced.
+    pub delivered_amount: Decimal,
+    /// Invoiced.
+    pub invoiced_amount: Decimal,
+    /// Order amount in the order currency.
+    pub order_amount: Decimal,
+    /// Order currency.
+    pub order_currency: String,
+    /// Releases itself then.
+    pub expires_at: Micros,
+    /// Decision that created or last adjusted it.
+    pub decision_id: String,
+    /// Created.
+    pub created_at: Micros,
+    /// Changed.
+    pub updated_at: Micros,
+}
+
+impl Reservation {
+    fn from_row(row: &AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            reservation_id: row.try_get("reservation_id")?,
+            customer_id: row.try_get("customer_id")?,
+            order_id: row.try_get("order_id")?,
+            state: ReservationState::parse(&row.try_get::<String, _>("state")?)?,
+            amount: decimal(row, "amount")?,
+            open_amount: decimal(row, "open_amount")?,
+            delivered_amount: decimal(row, "delivered_amount")?,
+            invoiced_amount: decimal(row, "invoiced_amount")?,
+            order_amount: decimal(row, "order_amount")?,
+            order_currency: row.try_get("order_currency")?,
+            expires_at: row.try_get("expires_at")?,
+            decision_id: row.try_get("decision_id")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+/// Inserts a new reservation.
+pub async fn insert(conn: &mut AnyConnection, r: &Reservation) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO reservations (reservation_id, customer_id, order_id, state, amount, open_amount, \
+         delivered_amount, invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(r.reservation_id.clone())
+    .bind(r.customer_id.clone())
+    .bind(r.order_id.clone())
+    .bind(r.state.as_str())
+    .bind(text(r.amount))
+    .bind(text(r.open_amount))
+    .bind(text(r.delivered_amount))
+    .bind(text(r.invoiced_amount))
+    .bind(text(r.order_amount))
+    .bind(r.order_currency.clone())
+    .bind(r.expires_at)
+    .bind(r.decision_id.clone())
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes every mutable field of `r`.
+pub async fn update(conn: &mut AnyConnection, r: &Reservation) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE reservations SET state = $2, amount = $3, open_amount = $4, delivered_amount = $5, \
+         invoiced_amount = $6, order_amount = $7, order_currency = $8, expires_at = $9, decision_id = $10, \
+         updated_at = $11 WHERE reservation_id = $1",
+    )
+    .bind(r.reservation_id.clone())
+    .bind(r.state.as_str())
+    .bind(text(r.amount))
+    .bind(text(r.open_amount))
+    .bind(text(r.delivered_amount))
+    .bind(text(r.invoiced_amount))
+    .bind(text(r.order_amount))
+    .bind(r.order_currency.clone())
+    .bind(r.expires_at)
+    .bind(r.decision_id.clone())
+    .bind(r.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One reservation by id.
+pub async fn get(conn: &mut AnyConnection, reservation_id: &str) -> sqlx::Result<Option<Reservation>> {
+    sqlx::query(
+        "SELECT reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
+         invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at \
+         FROM reservations WHERE reservation_id = $1",
+    )
+    .bind(reservation_id.to_string())
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(Reservation::from_row)
+    .transpose()
+}
+
+/// The open reservation of an order, if any.
+pub async fn open_for_order(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    order_id: &str,
+) -> sqlx::Result<Option<Reservation>> {
+    sqlx::query(
+        "SELECT reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
+         invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at \
+         FROM reservations WHERE customer_id = $1 AND order_id = $2 AND state = 'OPEN'",
+    )
+    .bind(customer_id.to_string())
+    .bind(order_id.to_string())
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(Reservation::from_row)
+    .transpose()
+}
+
+/// Open reservations of one account that are due to expire at `now`.
+pub async fn expired_of_account(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    now: Micros,
+) -> sqlx::Result<Vec<Reservation>> {
+    sqlx::query(
+        "SELECT reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
+         invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at \
+         FROM reservations WHERE customer_id = $1 AND state = 'OPEN' AND expires_at <= $2",
+    )
+    .bind(customer_id.to_string())
+    .bind(now)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(Reservation::from_row)
+    .collect()
+}
+
+/// Accounts with open reservations due to expire at `now` (for the sweeper).
+pub async fn accounts_with_expired(
+    conn: &mut AnyConnection,
+    now: Micros,
+    limit: i64,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query(
+        "SELECT DISTINCT customer_id FROM reservations WHERE state = 'OPEN' AND expires_at <= $1 LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| row.try_get(0))
+    .collect()
+}
+
+/// Locks one reservation row (PostgreSQL) after its account chain is locked.
+pub async fn get_for_update(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    reservation_id: &str,
+) -> sqlx::Result<Option<Reservation>> {
+    let sql = match backend {
+        Backend::Postgres => {
+            "SELECT reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
+             invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at \
+             FROM reservations WHERE reservation_id = $1 FOR UPDATE"
+        }
+        Backend::Sqlite => {
+            "SELECT reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
+             invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at \
+             FROM reservations WHERE reservation_id = $1"
+        }
+    };
+    sqlx::query(sql)
+        .bind(reservation_id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(Reservation::from_row)
+        .transpose()
+}
