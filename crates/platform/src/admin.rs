@@ -46,7 +46,12 @@ pub async fn serve_admin(
 ) -> std::io::Result<()> {
     let handle = metrics_handle();
     let router = axum::Router::new()
-        .route("/metrics", axum::routing::get(move || std::future::ready(handle.render())))
+        .route(
+            "/metrics",
+            axum::routing::get(move || std::future::ready(handle.render())),
+        )
         .route("/livez", axum::routing::get(|| std::future::ready("ok")));
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

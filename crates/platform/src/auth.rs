@@ -34,12 +34,17 @@ pub struct Caller {
 impl Caller {
     /// A caller for work the service does by itself (expiry sweeps, consumers).
     pub fn system(job: &str) -> Self {
-        Self { subject: format!("system:{job}"), roles: Vec::new() }
+        Self {
+            subject: format!("system:{job}"),
+            roles: Vec::new(),
+        }
     }
 
     /// Whether the caller holds one of `allowed` (or is admin).
     pub fn has_any_role(&self, allowed: &[&str]) -> bool {
-        self.roles.iter().any(|r| r == roles::ADMIN || allowed.contains(&r.as_str()))
+        self.roles
+            .iter()
+            .any(|r| r == roles::ADMIN || allowed.contains(&r.as_str()))
     }
 }
 
@@ -109,12 +114,19 @@ impl TokenVerifier {
     pub fn from_config(config: &AuthConfig) -> anyhow::Result<Self> {
         let (key, algorithm) = match (&config.jwt_hs256_secret, &config.jwt_public_key_file) {
             (Some(secret), None) => {
-                anyhow::ensure!(secret.len() >= 32, "JWT_HS256_SECRET must be at least 32 bytes");
-                (DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256)
+                anyhow::ensure!(
+                    secret.len() >= 32,
+                    "JWT_HS256_SECRET must be at least 32 bytes"
+                );
+                (
+                    DecodingKey::from_secret(secret.as_bytes()),
+                    Algorithm::HS256,
+                )
             }
             (None, Some(path)) => {
-                let pem = std::fs::read(path)
-                    .map_err(|e| anyhow::anyhow!("reading JWT_PUBLIC_KEY_FILE {}: {e}", path.display()))?;
+                let pem = std::fs::read(path).map_err(|e| {
+                    anyhow::anyhow!("reading JWT_PUBLIC_KEY_FILE {}: {e}", path.display())
+                })?;
                 match config.jwt_algorithm.as_str() {
                     "RS256" => (DecodingKey::from_rsa_pem(&pem)?, Algorithm::RS256),
                     "EdDSA" => (DecodingKey::from_ed_pem(&pem)?, Algorithm::EdDSA),
@@ -135,7 +147,10 @@ impl TokenVerifier {
         if let Some(issuer) = &config.jwt_issuer {
             validation.set_issuer(&[issuer]);
         }
-        Ok(Self { key: Arc::new(key), validation: Arc::new(validation) })
+        Ok(Self {
+            key: Arc::new(key),
+            validation: Arc::new(validation),
+        })
     }
 
     /// The caller of a token, or why it is refused.
@@ -145,19 +160,26 @@ impl TokenVerifier {
         if data.claims.sub.is_empty() {
             return Err(ApiError::Unauthenticated("token has no subject".into()));
         }
-        Ok(Caller { subject: data.claims.sub, roles: data.claims.roles })
+        Ok(Caller {
+            subject: data.claims.sub,
+            roles: data.claims.roles,
+        })
     }
 
     /// The caller of an `authorization` header value ("Bearer <jwt>").
     pub fn verify_header(&self, header: Option<&http::HeaderValue>) -> Result<Caller, ApiError> {
         let value = header
-            .ok_or_else(|| ApiError::Unauthenticated("missing bearer token (authorization header)".into()))?
+            .ok_or_else(|| {
+                ApiError::Unauthenticated("missing bearer token (authorization header)".into())
+            })?
             .to_str()
             .map_err(|_| ApiError::Unauthenticated("authorization header is not text".into()))?;
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| ApiError::Unauthenticated("authorization header must be 'Bearer <token>'".into()))?;
+            .ok_or_else(|| {
+                ApiError::Unauthenticated("authorization header must be 'Bearer <token>'".into())
+            })?;
         self.verify(token.trim())
     }
 }
@@ -169,7 +191,9 @@ pub fn mint_hs256_token(
     roles: &[&str],
     ttl: std::time::Duration,
 ) -> anyhow::Result<String> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
     let claims = Claims {
         sub: subject.to_string(),
         roles: roles.iter().map(|r| r.to_string()).collect(),
@@ -228,11 +252,17 @@ impl AuthLayer {
     /// The caller of a request, or the error to answer with. `Ok(None)` for public methods.
     pub fn authorize<B>(&self, request: &http::Request<B>) -> Result<Option<Caller>, ApiError> {
         let path = request.uri().path();
-        let access = if is_public_path(path) { Access::Public } else { (self.policy)(path) };
+        let access = if is_public_path(path) {
+            Access::Public
+        } else {
+            (self.policy)(path)
+        };
         if access == Access::Public {
             return Ok(None);
         }
-        let caller = self.verifier.verify_header(request.headers().get(http::header::AUTHORIZATION))?;
+        let caller = self
+            .verifier
+            .verify_header(request.headers().get(http::header::AUTHORIZATION))?;
         if let Access::AnyRole(allowed) = access
             && !caller.has_any_role(allowed)
         {
@@ -248,7 +278,10 @@ impl AuthLayer {
 impl<S> tower::Layer<S> for AuthLayer {
     type Service = AuthService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        AuthService { inner, layer: self.clone() }
+        AuthService {
+            inner,
+            layer: self.clone(),
+        }
     }
 }
 
@@ -304,7 +337,11 @@ mod tests {
         AuthLayer::new(
             verifier,
             Arc::new(|path: &str| {
-                if path.ends_with("/CheckCredit") { Access::AnyRole(&[roles::SALES_ORDER]) } else { Access::Authenticated }
+                if path.ends_with("/CheckCredit") {
+                    Access::AnyRole(&[roles::SALES_ORDER])
+                } else {
+                    Access::Authenticated
+                }
             }),
         )
     }
@@ -319,34 +356,69 @@ mod tests {
 
     #[test]
     fn a_valid_token_with_the_role_passes_and_names_the_caller() {
-        let token = mint_hs256_token(SECRET, "orders", &[roles::SALES_ORDER], Duration::from_secs(60)).expect("token");
-        let caller = layer().authorize(&request("/x.Y/CheckCredit", Some(&token))).expect("ok").expect("caller");
+        let token = mint_hs256_token(
+            SECRET,
+            "orders",
+            &[roles::SALES_ORDER],
+            Duration::from_secs(60),
+        )
+        .expect("token");
+        let caller = layer()
+            .authorize(&request("/x.Y/CheckCredit", Some(&token)))
+            .expect("ok")
+            .expect("caller");
         assert_eq!(caller.subject, "orders");
     }
 
     #[test]
     fn missing_wrong_or_expired_tokens_are_unauthenticated() {
         let l = layer();
-        assert!(matches!(l.authorize(&request("/x.Y/Z", None)), Err(ApiError::Unauthenticated(_))));
-        let foreign = mint_hs256_token("another-secret-another-secret-xx", "a", &[], Duration::from_secs(60)).expect("token");
-        assert!(matches!(l.authorize(&request("/x.Y/Z", Some(&foreign))), Err(ApiError::Unauthenticated(_))));
-        assert!(matches!(l.authorize(&request("/x.Y/Z", Some("garbage"))), Err(ApiError::Unauthenticated(_))));
+        assert!(matches!(
+            l.authorize(&request("/x.Y/Z", None)),
+            Err(ApiError::Unauthenticated(_))
+        ));
+        let foreign = mint_hs256_token(
+            "another-secret-another-secret-xx",
+            "a",
+            &[],
+            Duration::from_secs(60),
+        )
+        .expect("token");
+        assert!(matches!(
+            l.authorize(&request("/x.Y/Z", Some(&foreign))),
+            Err(ApiError::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            l.authorize(&request("/x.Y/Z", Some("garbage"))),
+            Err(ApiError::Unauthenticated(_))
+        ));
     }
 
     #[test]
     fn a_token_without_the_role_is_denied_and_admin_passes() {
-        let viewer = mint_hs256_token(SECRET, "v", &[roles::VIEWER], Duration::from_secs(60)).expect("token");
+        let viewer = mint_hs256_token(SECRET, "v", &[roles::VIEWER], Duration::from_secs(60))
+            .expect("token");
         assert!(matches!(
             layer().authorize(&request("/x.Y/CheckCredit", Some(&viewer))),
             Err(ApiError::PermissionDenied(_))
         ));
-        let admin = mint_hs256_token(SECRET, "root", &[roles::ADMIN], Duration::from_secs(60)).expect("token");
-        assert!(layer().authorize(&request("/x.Y/CheckCredit", Some(&admin))).is_ok());
+        let admin = mint_hs256_token(SECRET, "root", &[roles::ADMIN], Duration::from_secs(60))
+            .expect("token");
+        assert!(
+            layer()
+                .authorize(&request("/x.Y/CheckCredit", Some(&admin)))
+                .is_ok()
+        );
     }
 
     #[test]
     fn health_and_reflection_need_no_token() {
-        assert_eq!(layer().authorize(&request("/grpc.health.v1.Health/Check", None)).expect("public"), None);
+        assert_eq!(
+            layer()
+                .authorize(&request("/grpc.health.v1.Health/Check", None))
+                .expect("public"),
+            None
+        );
     }
 
     #[test]

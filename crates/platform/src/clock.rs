@@ -67,7 +67,9 @@ pub fn from_timestamp(ts: &prost_types::Timestamp) -> Option<Micros> {
     if !(0..1_000_000_000).contains(&ts.nanos) {
         return None;
     }
-    ts.seconds.checked_mul(1_000_000)?.checked_add(i64::from(ts.nanos / 1_000))
+    ts.seconds
+        .checked_mul(1_000_000)?
+        .checked_add(i64::from(ts.nanos / 1_000))
 }
 
 #[cfg(test)]
@@ -79,7 +81,13 @@ mod tests {
         for micros in [0, 1, 1_700_000_000_123_456, -1_500_000] {
             assert_eq!(from_timestamp(&to_timestamp(micros)), Some(micros));
         }
-        assert_eq!(from_timestamp(&prost_types::Timestamp { seconds: 1, nanos: -1 }), None);
+        assert_eq!(
+            from_timestamp(&prost_types::Timestamp {
+                seconds: 1,
+                nanos: -1
+            }),
+            None
+        );
     }
 
     #[test]

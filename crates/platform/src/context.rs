@@ -21,9 +21,20 @@ impl RequestContext {
             .extensions()
             .get::<Caller>()
             .cloned()
-            .unwrap_or_else(|| Caller { subject: "anonymous".into(), roles: Vec::new() });
-        let trace_id = request.extensions().get::<TraceId>().map(|t| t.0.clone()).unwrap_or_default();
-        Self { caller, request_id: String::new(), trace_id }
+            .unwrap_or_else(|| Caller {
+                subject: "anonymous".into(),
+                roles: Vec::new(),
+            });
+        let trace_id = request
+            .extensions()
+            .get::<TraceId>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        Self {
+            caller,
+            request_id: String::new(),
+            trace_id,
+        }
     }
 
     /// The same context with the mutation's request id.
@@ -34,6 +45,10 @@ impl RequestContext {
 
     /// Context for work the service does on its own.
     pub fn system(job: &str) -> Self {
-        Self { caller: Caller::system(job), request_id: String::new(), trace_id: String::new() }
+        Self {
+            caller: Caller::system(job),
+            request_id: String::new(),
+            trace_id: String::new(),
+        }
     }
 }

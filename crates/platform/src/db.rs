@@ -36,7 +36,11 @@ pub struct DatabaseConfig {
 impl DatabaseConfig {
     /// Settings for `url` with the defaults.
     pub fn new(url: impl Into<String>) -> Self {
-        Self { database_url: url.into(), database_max_connections: 16, database_acquire_timeout_secs: 5 }
+        Self {
+            database_url: url.into(),
+            database_max_connections: 16,
+            database_acquire_timeout_secs: 5,
+        }
     }
 }
 
@@ -109,6 +113,16 @@ impl Db {
         Ok(())
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at once (BEGIN
+    /// IMMEDIATE): a deferred transaction that reads and then writes fails instead of waiting
+    /// when another process writes to the same file.
+    pub async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
@@ -120,7 +134,9 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(db) => {
             db.is_unique_violation()
-                || db.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+                || db
+                    .code()
+                    .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
         }
         _ => false,
     }
@@ -130,9 +146,9 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
 /// (PostgreSQL serialization failure or deadlock, SQLite busy).
 pub fn is_retryable_conflict(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Database(db) => {
-            db.code().is_some_and(|c| c == "40001" || c == "40P01" || c == "5" || c == "517")
-        }
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c == "40001" || c == "40P01" || c == "5" || c == "517"),
         _ => false,
     }
 }

@@ -22,7 +22,10 @@ pub struct FieldViolation {
 impl FieldViolation {
     /// A violation of `field`.
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self { field: field.into(), description: description.into() }
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
     }
 }
 
@@ -54,7 +57,11 @@ impl Violations {
 
     /// `Ok(())` when nothing was recorded, else the invalid-argument error.
     pub fn into_result(self) -> Result<(), ApiError> {
-        if self.0.is_empty() { Ok(()) } else { Err(ApiError::InvalidArgument(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::InvalidArgument(self.0))
+        }
     }
 
     /// Whether nothing was recorded.
@@ -120,7 +127,11 @@ pub enum ApiError {
 }
 
 fn describe(violations: &[FieldViolation]) -> String {
-    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
+    violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl From<Vec<FieldViolation>> for ApiError {
@@ -141,7 +152,12 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-fn info_status(code: Code, reason: &str, message: String, metadata: HashMap<String, String>) -> Status {
+fn info_status(
+    code: Code,
+    reason: &str,
+    message: String,
+    metadata: HashMap<String, String>,
+) -> Status {
     let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
     Status::with_error_details(code, message, details)
 }
@@ -176,18 +192,27 @@ impl From<ApiError> for Status {
                 message,
                 HashMap::from([("request_id".into(), id)]),
             ),
-            ApiError::StateConflict(_) => {
-                info_status(Code::FailedPrecondition, "STATE_CONFLICT", message, HashMap::new())
-            }
+            ApiError::StateConflict(_) => info_status(
+                Code::FailedPrecondition,
+                "STATE_CONFLICT",
+                message,
+                HashMap::new(),
+            ),
             ApiError::RuleViolation { reason, .. } => {
                 info_status(Code::FailedPrecondition, reason, message, HashMap::new())
             }
-            ApiError::Unauthenticated(_) => {
-                info_status(Code::Unauthenticated, "TOKEN_INVALID", message, HashMap::new())
-            }
-            ApiError::PermissionDenied(_) => {
-                info_status(Code::PermissionDenied, "ROLE_MISSING", message, HashMap::new())
-            }
+            ApiError::Unauthenticated(_) => info_status(
+                Code::Unauthenticated,
+                "TOKEN_INVALID",
+                message,
+                HashMap::new(),
+            ),
+            ApiError::PermissionDenied(_) => info_status(
+                Code::PermissionDenied,
+                "ROLE_MISSING",
+                message,
+                HashMap::new(),
+            ),
             ApiError::Unavailable(_) => {
                 info_status(Code::Unavailable, "NOT_READY", message, HashMap::new())
             }
@@ -225,7 +250,11 @@ mod tests {
     fn business_rejections_carry_a_stable_reason() {
         let status: Status = ApiError::StateConflict("reservation is released".into()).into();
         assert_eq!(status.code(), Code::FailedPrecondition);
-        let info = status.get_error_details().error_info().cloned().expect("error info");
+        let info = status
+            .get_error_details()
+            .error_info()
+            .cloned()
+            .expect("error info");
         assert_eq!(info.reason, "STATE_CONFLICT");
         assert_eq!(info.domain, ERROR_DOMAIN);
     }

@@ -25,10 +25,20 @@ pub struct IdempotencyKey {
 
 impl IdempotencyKey {
     /// Key for `request` (a protobuf message) sent by `caller` to `method`.
-    pub fn new(caller: &str, method: &'static str, request_id: &str, request: &impl Message) -> Self {
+    pub fn new(
+        caller: &str,
+        method: &'static str,
+        request_id: &str,
+        request: &impl Message,
+    ) -> Self {
         let digest = Sha256::digest(request.encode_to_vec());
         let request_hash = digest.iter().map(|b| format!("{b:02x}")).collect();
-        Self { caller: caller.to_string(), method, request_id: request_id.to_string(), request_hash }
+        Self {
+            caller: caller.to_string(),
+            method,
+            request_id: request_id.to_string(),
+            request_hash,
+        }
     }
 }
 
@@ -84,8 +94,14 @@ pub async fn record(
 /// Validates a request id: required, a UUID in canonical text form.
 pub fn validate_request_id(request_id: &str, violations: &mut crate::error::Violations) {
     if request_id.is_empty() {
-        violations.add("request_id", "required (a UUID chosen by the caller, reused on retries)");
+        violations.add(
+            "request_id",
+            "required (a UUID chosen by the caller, reused on retries)",
+        );
     } else if uuid::Uuid::parse_str(request_id).is_err() || request_id.len() != 36 {
-        violations.add("request_id", "must be a UUID like 0b7f3c52-3a7e-4f0e-9d61-2f4a7c1e9b10");
+        violations.add(
+            "request_id",
+            "must be a UUID like 0b7f3c52-3a7e-4f0e-9d61-2f4a7c1e9b10",
+        );
     }
 }

@@ -72,14 +72,18 @@ impl Money {
     /// Parses a wire `Money` from field `field` (violations name `field.amount` or
     /// `field.currency_code`). Rejects missing values, floats' exponent notation, and more
     /// fraction digits than the currency allows.
-    pub fn from_proto(value: Option<&MoneyProto>, field: &str) -> Result<Self, Vec<FieldViolation>> {
+    pub fn from_proto(
+        value: Option<&MoneyProto>,
+        field: &str,
+    ) -> Result<Self, Vec<FieldViolation>> {
         let Some(value) = value else {
             return Err(vec![FieldViolation::new(field, "required")]);
         };
         let mut violations = Vec::new();
-        let currency = Currency::parse_field(&value.currency_code, &format!("{field}.currency_code"))
-            .map_err(|v| violations.push(v))
-            .ok();
+        let currency =
+            Currency::parse_field(&value.currency_code, &format!("{field}.currency_code"))
+                .map_err(|v| violations.push(v))
+                .ok();
         let amount = parse_decimal(&value.amount, &format!("{field}.amount"))
             .map_err(|v| violations.push(v))
             .ok();
@@ -131,7 +135,12 @@ impl Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", format_amount(self.amount, self.currency), self.currency)
+        write!(
+            f,
+            "{} {}",
+            format_amount(self.amount, self.currency),
+            self.currency
+        )
     }
 }
 
@@ -183,7 +192,10 @@ mod tests {
     use super::*;
 
     fn money(amount: &str, code: &str) -> MoneyProto {
-        MoneyProto { amount: amount.into(), currency_code: code.into() }
+        MoneyProto {
+            amount: amount.into(),
+            currency_code: code.into(),
+        }
     }
 
     #[test]
@@ -224,16 +236,31 @@ mod tests {
 
     #[test]
     fn stored_form_round_trips_exactly() {
-        for text in ["0", "1250.5", "-3.25", "79228162514264337593543950335", "0.0000001"] {
+        for text in [
+            "0",
+            "1250.5",
+            "-3.25",
+            "79228162514264337593543950335",
+            "0.0000001",
+        ] {
             let value = Decimal::from_str(text).expect("decimal");
-            assert_eq!(decimal_from_db(&decimal_to_db(value)).expect("round trip"), value);
+            assert_eq!(
+                decimal_from_db(&decimal_to_db(value)).expect("round trip"),
+                value
+            );
         }
     }
 
     #[test]
     fn rounding_helpers_respect_the_currency() {
         let eur = Currency::from_code("EUR").expect("EUR");
-        assert_eq!(Money::rounded(Decimal::new(12345, 3), eur).amount, Decimal::new(1235, 2));
-        assert_eq!(Money::floored(Decimal::new(12349, 3), eur).amount, Decimal::new(1234, 2));
+        assert_eq!(
+            Money::rounded(Decimal::new(12345, 3), eur).amount,
+            Decimal::new(1235, 2)
+        );
+        assert_eq!(
+            Money::floored(Decimal::new(12349, 3), eur).amount,
+            Decimal::new(1234, 2)
+        );
     }
 }

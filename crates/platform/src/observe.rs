@@ -31,7 +31,10 @@ impl ObserveLayer {
 impl<S> tower::Layer<S> for ObserveLayer {
     type Service = ObserveService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        ObserveService { inner, service: self.service }
+        ObserveService {
+            inner,
+            service: self.service,
+        }
     }
 }
 
@@ -75,12 +78,20 @@ where
         Box::pin(
             async move {
                 let response = future.await?;
-                let mut recorder = Recorder { service, method, started, done: false };
+                let mut recorder = Recorder {
+                    service,
+                    method,
+                    started,
+                    done: false,
+                };
                 // Trailers-only responses (errors before any message) carry the code in headers.
                 if let Some(code) = grpc_code(response.headers()) {
                     recorder.finish(code);
                 }
-                Ok(response.map(|body| ObservedBody { inner: body, recorder }))
+                Ok(response.map(|body| ObservedBody {
+                    inner: body,
+                    recorder,
+                }))
             }
             .instrument(span),
         )
@@ -115,7 +126,9 @@ impl Drop for Recorder {
 }
 
 fn grpc_code(headers: &http::HeaderMap) -> Option<tonic::Code> {
-    headers.get("grpc-status").map(|v| tonic::Code::from_bytes(v.as_bytes()))
+    headers
+        .get("grpc-status")
+        .map(|v| tonic::Code::from_bytes(v.as_bytes()))
 }
 
 pin_project! {

@@ -70,7 +70,10 @@ pub struct FeedSignals {
 
 impl Default for FeedSignals {
     fn default() -> Self {
-        Self { committed: Arc::new(Notify::new()), sequenced: watch::channel(0).0 }
+        Self {
+            committed: Arc::new(Notify::new()),
+            sequenced: watch::channel(0).0,
+        }
     }
 }
 
@@ -100,7 +103,7 @@ impl Relay {
 
     /// Sequences one batch; returns how many rows got a sequence.
     pub async fn sequence_batch(&self) -> sqlx::Result<usize> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let lock = match self.db.backend() {
             Backend::Postgres => "SELECT last_sequence FROM outbox_cursor WHERE id = 1 FOR UPDATE",
             Backend::Sqlite => "SELECT last_sequence FROM outbox_cursor WHERE id = 1",
@@ -176,7 +179,12 @@ fn event_from_row(source: &str, row: &sqlx::any::AnyRow) -> sqlx::Result<Event> 
 }
 
 /// Reads up to `limit` sequenced events after `after`.
-pub async fn read_events(db: &Db, source: &str, after: i64, limit: i64) -> sqlx::Result<Vec<Event>> {
+pub async fn read_events(
+    db: &Db,
+    source: &str,
+    after: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<Event>> {
     sqlx::query(
         "SELECT feed_sequence, event_type, entity_type, entity_id, customer_id, actor_subject, \
          actor_roles, request_id, trace_id, occurred_at, payload FROM outbox_events \

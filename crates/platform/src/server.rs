@@ -33,7 +33,9 @@ pub struct Shutdown {
 
 impl Default for Shutdown {
     fn default() -> Self {
-        Self { sender: Arc::new(watch::channel(false).0) }
+        Self {
+            sender: Arc::new(watch::channel(false).0),
+        }
     }
 }
 
@@ -105,7 +107,11 @@ pub struct Readiness {
 impl Readiness {
     /// Readiness over `service_names` (fully qualified gRPC names), starting NOT_SERVING.
     pub async fn new(reporter: HealthReporter, service_names: Vec<&'static str>) -> Self {
-        let this = Self { reporter, service_names: Arc::new(service_names), ready: Arc::new(AtomicBool::new(false)) };
+        let this = Self {
+            reporter,
+            service_names: Arc::new(service_names),
+            ready: Arc::new(AtomicBool::new(false)),
+        };
         this.set(false).await;
         this
     }
@@ -113,7 +119,11 @@ impl Readiness {
     /// Sets every entry (and the overall "" entry) to SERVING or NOT_SERVING.
     pub async fn set(&self, serving: bool) {
         self.ready.store(serving, Ordering::SeqCst);
-        let status = if serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+        let status = if serving {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
         self.reporter.set_service_status("", status).await;
         for name in self.service_names.iter() {
             self.reporter.set_service_status(*name, status).await;
@@ -130,7 +140,9 @@ impl Readiness {
         if self.is_ready() {
             Ok(())
         } else {
-            Err(crate::error::ApiError::Unavailable("service is not ready (starting, shutting down or database unreachable)".into()))
+            Err(crate::error::ApiError::Unavailable(
+                "service is not ready (starting, shutting down or database unreachable)".into(),
+            ))
         }
     }
 
@@ -162,8 +174,12 @@ impl Readiness {
 /// Reflection (v1 and v1alpha, as many clients still speak the latter) over the suite's
 /// descriptors.
 pub fn reflection_services() -> anyhow::Result<(
-    tonic_reflection::server::v1::ServerReflectionServer<impl tonic_reflection::server::v1::ServerReflection>,
-    tonic_reflection::server::v1alpha::ServerReflectionServer<impl tonic_reflection::server::v1alpha::ServerReflection>,
+    tonic_reflection::server::v1::ServerReflectionServer<
+        impl tonic_reflection::server::v1::ServerReflection,
+    >,
+    tonic_reflection::server::v1alpha::ServerReflectionServer<
+        impl tonic_reflection::server::v1alpha::ServerReflection,
+    >,
 )> {
     let v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(credit_proto::FILE_DESCRIPTOR_SET)

@@ -46,11 +46,15 @@ pub fn init(service_name: &str, format: LogFormat) -> anyhow::Result<TelemetryGu
             .with_current_span(true)
             .with_filter(filter())
             .boxed(),
-        LogFormat::Text => tracing_subscriber::fmt::layer().with_filter(filter()).boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_filter(filter())
+            .boxed(),
     };
     let provider = match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         Ok(endpoint) if !endpoint.is_empty() => {
-            let exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?;
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .build()?;
             let resource = opentelemetry_sdk::Resource::builder()
                 .with_service_name(service_name.to_string())
                 .build();
@@ -70,7 +74,10 @@ pub fn init(service_name: &str, format: LogFormat) -> anyhow::Result<TelemetryGu
             .with_tracer(provider.tracer(service_name.to_string()))
             .with_filter(no_transport)
     });
-    tracing_subscriber::registry().with(log_layer).with(otel_layer).try_init()?;
+    tracing_subscriber::registry()
+        .with(log_layer)
+        .with(otel_layer)
+        .try_init()?;
     Ok(TelemetryGuard { provider })
 }
 
@@ -89,9 +96,10 @@ struct HeaderInjector<'a>(&'a mut HeaderMap);
 
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) =
-            (http::HeaderName::from_bytes(key.as_bytes()), http::HeaderValue::from_str(&value))
-        {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(key.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) {
             self.0.insert(name, value);
         }
     }
@@ -104,7 +112,8 @@ pub struct TraceId(pub String);
 /// Makes `span` a child of the trace context in `headers` and returns the trace id in force
 /// (the caller's, or a new one when the span is exported, or empty).
 pub fn adopt_remote_parent(span: &tracing::Span, headers: &HeaderMap) -> TraceId {
-    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
+    let parent =
+        opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
     let remote = parent.span().span_context().clone();
     if remote.is_valid() {
         let _ = span.set_parent(parent);
@@ -157,11 +166,16 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             "traceparent",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().expect("header"),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .expect("header"),
         );
         let span = tracing::info_span!("test");
         let id = adopt_remote_parent(&span, &headers);
         assert_eq!(id.0, "4bf92f3577b34da6a3ce929d0e0e4736");
-        assert_eq!(adopt_remote_parent(&span, &HeaderMap::new()), TraceId::default());
+        assert_eq!(
+            adopt_remote_parent(&span, &HeaderMap::new()),
+            TraceId::default()
+        );
     }
 }

@@ -24,12 +24,20 @@ impl TestDatabase {
                     .await?;
                 admin.close().await?;
                 let url = replace_database(&admin_url, &name);
-                Ok(Self { config: DatabaseConfig::new(url), _dir: None, postgres: Some((admin_url, name)) })
+                Ok(Self {
+                    config: DatabaseConfig::new(url),
+                    _dir: None,
+                    postgres: Some((admin_url, name)),
+                })
             }
             _ => {
                 let dir = tempfile::tempdir()?;
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                Ok(Self { config: DatabaseConfig::new(url), _dir: Some(dir), postgres: None })
+                Ok(Self {
+                    config: DatabaseConfig::new(url),
+                    _dir: Some(dir),
+                    postgres: None,
+                })
             }
         }
     }
@@ -42,10 +50,15 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some((admin_url, name)) = self.postgres.take() else { return };
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
         // Drop runs inside the test's runtime, which cannot block: use a thread of our own.
         let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             runtime.block_on(async move {
@@ -87,7 +100,13 @@ mod tests {
             super::replace_database("postgres://postgres@127.0.0.1:5432/test", "x"),
             "postgres://postgres@127.0.0.1:5432/x"
         );
-        assert_eq!(super::replace_database("postgres://h/db?sslmode=disable", "y"), "postgres://h/y?sslmode=disable");
-        assert_eq!(super::replace_database("postgres://h", "z"), "postgres://h/z");
+        assert_eq!(
+            super::replace_database("postgres://h/db?sslmode=disable", "y"),
+            "postgres://h/y?sslmode=disable"
+        );
+        assert_eq!(
+            super::replace_database("postgres://h", "z"),
+            "postgres://h/z"
+        );
     }
 }

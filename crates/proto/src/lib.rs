@@ -21,12 +21,12 @@ pub mod credit {
     }
 }
 
-/// `credit.type.v1`: types shared by every service.
-pub use credit::r#type::v1 as types;
 /// `credit.event.v1`: the event-feed envelope shared by every service.
 pub use credit::event::v1 as event;
 /// `credit.limits.v1`: credit accounts, limits, exposure and the credit check.
 pub use credit::limits::v1 as limits;
+/// `credit.type.v1`: types shared by every service.
+pub use credit::r#type::v1 as types;
 
 /// The encoded `FileDescriptorSet` of every proto in the suite, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

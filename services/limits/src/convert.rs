@@ -19,7 +19,10 @@ pub fn money(amount: Decimal, currency_code: &str) -> Money {
         Some(currency) => format_amount(amount, currency),
         None => amount.normalize().to_string(),
     };
-    Money { amount, currency_code: currency_code.to_string() }
+    Money {
+        amount,
+        currency_code: currency_code.to_string(),
+    }
 }
 
 fn breakdown(exposure: &Exposure, counting: &Counting, currency: &str) -> pb::ExposureBreakdown {
@@ -42,7 +45,11 @@ pub fn counting(counting: &Counting, scope_id: &str) -> pb::ExposureCounting {
     };
     pb::ExposureCounting {
         scope: scope as i32,
-        scope_id: if counting.scope == CountingScope::Default { String::new() } else { scope_id.to_string() },
+        scope_id: if counting.scope == CountingScope::Default {
+            String::new()
+        } else {
+            scope_id.to_string()
+        },
         reserved_orders: counting.reserved_orders,
         delivered_not_invoiced: counting.delivered_not_invoiced,
         open_receivables: counting.open_receivables,
@@ -80,9 +87,10 @@ pub fn exposure_view(
         view.effective_limit = Some(money(effective, currency));
         view.available_credit = Some(money(effective - counted, currency));
         if effective > Decimal::ZERO {
-            view.utilisation = (counted / effective)
-                .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
-                .to_string();
+            let mut utilisation = (counted / effective)
+                .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
+            utilisation.rescale(4);
+            view.utilisation = utilisation.to_string();
         }
     }
     view
@@ -104,15 +112,22 @@ pub fn credit_limit(limit: &CreditLimit, currency: &str) -> pb::CreditLimit {
         amount: (limit.mode == LimitMode::Amount).then(|| money(limit.amount, currency)),
         valid_from: limit.valid_from.map(to_timestamp),
         valid_to: limit.valid_to.map(to_timestamp),
-        temporary_limit: limit.temporary.as_ref().map(|t: &TemporaryLimit| pb::TemporaryLimit {
-            amount: Some(money(t.amount, currency)),
-            valid_from: t.valid_from.map(to_timestamp),
-            valid_to: Some(to_timestamp(t.valid_to)),
-        }),
+        temporary_limit: limit
+            .temporary
+            .as_ref()
+            .map(|t: &TemporaryLimit| pb::TemporaryLimit {
+                amount: Some(money(t.amount, currency)),
+                valid_from: t.valid_from.map(to_timestamp),
+                valid_to: Some(to_timestamp(t.valid_to)),
+            }),
         tolerance: match limit.tolerance {
             Tolerance::None => None,
-            Tolerance::Percent(p) => Some(pb::Tolerance { kind: Some(pb::tolerance::Kind::Percent(p.normalize().to_string())) }),
-            Tolerance::Amount(a) => Some(pb::Tolerance { kind: Some(pb::tolerance::Kind::Amount(money(a, currency))) }),
+            Tolerance::Percent(p) => Some(pb::Tolerance {
+                kind: Some(pb::tolerance::Kind::Percent(p.normalize().to_string())),
+            }),
+            Tolerance::Amount(a) => Some(pb::Tolerance {
+                kind: Some(pb::tolerance::Kind::Amount(money(a, currency))),
+            }),
         },
     }
 }
@@ -204,7 +219,11 @@ pub fn category(c: Category) -> pb::ExposureCategory {
 
 /// A hold's wire form.
 pub fn hold(h: &Hold) -> pb::CreditHold {
-    let kind = if h.kind == "RULE" { pb::CreditHoldKind::Rule } else { pb::CreditHoldKind::Manual };
+    let kind = if h.kind == "RULE" {
+        pb::CreditHoldKind::Rule
+    } else {
+        pb::CreditHoldKind::Manual
+    };
     pb::CreditHold {
         hold_id: h.hold_id.clone(),
         customer_id: h.customer_id.clone(),

@@ -30,7 +30,10 @@ pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrat
 pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// The gRPC services this server answers for (health entries use these names).
-pub const GRPC_SERVICES: &[&str] = &["credit.limits.v1.LimitsService", "credit.limits.v1.DiagnosticsService"];
+pub const GRPC_SERVICES: &[&str] = &[
+    "credit.limits.v1.LimitsService",
+    "credit.limits.v1.DiagnosticsService",
+];
 
 /// Settings of the limits service (environment variables in brackets; see README.md).
 #[derive(Debug, Clone, clap::Args)]
@@ -55,7 +58,13 @@ pub struct LimitsConfig {
 impl LimitsConfig {
     /// Defaults for `database_url` and an HS256 `secret` (suite and tests).
     pub fn new(database: DatabaseConfig, auth: AuthConfig) -> Self {
-        Self { database, auth, reservation_ttl_secs: 14 * 24 * 3600, expiry_sweep_secs: 30, shutdown_drain_secs: 20 }
+        Self {
+            database,
+            auth,
+            reservation_ttl_secs: 14 * 24 * 3600,
+            expiry_sweep_secs: 30,
+            shutdown_drain_secs: 20,
+        }
     }
 }
 
@@ -80,9 +89,15 @@ pub async fn serve(
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
     let signals = FeedSignals::default();
-    let ttl_micros = i64::try_from(config.reservation_ttl_secs).unwrap_or(i64::MAX / 1_000_000) * 1_000_000;
+    let ttl_micros =
+        i64::try_from(config.reservation_ttl_secs).unwrap_or(i64::MAX / 1_000_000) * 1_000_000;
     let limits = app::Limits::new(db.clone(), clock, signals.clone(), ttl_micros);
-    let grpc = grpc::LimitsGrpc::new(limits.clone(), readiness.clone(), signals.clone(), shutdown.clone());
+    let grpc = grpc::LimitsGrpc::new(
+        limits.clone(),
+        readiness.clone(),
+        signals.clone(),
+        shutdown.clone(),
+    );
     let (reflection_v1, reflection_v1alpha) = reflection_services()?;
 
     // Outermost first: observe every call (auth failures included), then authenticate.
@@ -102,7 +117,10 @@ pub async fn serve(
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(DiagnosticsServiceServer::new(grpc::Diagnostics))
-        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), shutdown.wait());
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown.wait(),
+        );
     let server = tokio::spawn(server);
 
     db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
@@ -110,8 +128,16 @@ pub async fn serve(
     tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), "migrations applied; serving");
 
     tokio::spawn(Relay::new(db.clone(), signals).run(shutdown.subscribe()));
-    tokio::spawn(readiness.clone().follow_database(db.clone(), shutdown.subscribe()));
-    tokio::spawn(sweep_expired_reservations(limits, Duration::from_secs(config.expiry_sweep_secs.max(1)), shutdown.clone()));
+    tokio::spawn(
+        readiness
+            .clone()
+            .follow_database(db.clone(), shutdown.subscribe()),
+    );
+    tokio::spawn(sweep_expired_reservations(
+        limits,
+        Duration::from_secs(config.expiry_sweep_secs.max(1)),
+        shutdown.clone(),
+    ));
 
     let drain = Duration::from_secs(config.shutdown_drain_secs);
     let drained = async {

@@ -100,12 +100,20 @@ impl Limits {
             Started::Fresh(m) => m,
         };
         if accounts::get(&mut m.tx, &new.customer_id).await?.is_some() {
-            return Err(ApiError::AlreadyExists { kind: "credit account", id: new.customer_id });
+            return Err(ApiError::AlreadyExists {
+                kind: "credit account",
+                id: new.customer_id,
+            });
         }
         if let Some(parent_id) = &new.parent_customer_id {
-            let chain = accounts::lock_chain(&mut m.tx, self.backend(), parent_id).await?.ok_or_else(|| {
-                FieldViolation::new("credit_account.parent_customer_id", format!("no credit account '{parent_id}'"))
-            })?;
+            let chain = accounts::lock_chain(&mut m.tx, self.backend(), parent_id)
+                .await?
+                .ok_or_else(|| {
+                    FieldViolation::new(
+                        "credit_account.parent_customer_id",
+                        format!("no credit account '{parent_id}'"),
+                    )
+                })?;
             check_group_fits(&chain, new.currency.code(), 0)?;
         }
         let row = AccountRow {
@@ -125,7 +133,13 @@ impl Limits {
             updated_at: m.now,
         };
         accounts::insert(&mut m.tx, &row).await?;
-        outbox::append(&mut m.tx, context, m.now, account_event("credit.limits.credit_account.created", &row)).await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            account_event("credit.limits.credit_account.created", &row),
+        )
+        .await?;
         let answer = self.account_view(&mut m.tx, &row).await?;
         self.finish(m, &answer).await?;
         Ok(answer)
@@ -146,7 +160,10 @@ impl Limits {
         let backend = self.backend();
         let mut old_chain = accounts::lock_chain(&mut m.tx, backend, customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "credit account", id: customer_id.to_string() })?;
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "credit account",
+                id: customer_id.to_string(),
+            })?;
         let mut row = old_chain[0].clone();
         if let Some(name) = changes.name {
             row.name = name;
@@ -170,30 +187,46 @@ impl Limits {
             negated.add_all(&subtree, -Decimal::ONE);
             for ancestor in old_chain.iter_mut().skip(1) {
                 ancestor.group_exposure.add_all(&negated, Decimal::ONE);
-                self.write_group_exposure(&mut m.tx, ancestor, m.now).await?;
+                self.write_group_exposure(&mut m.tx, ancestor, m.now)
+                    .await?;
             }
             // ...and put it into the new ones.
             if let Some(parent_id) = &new_parent {
-                let mut new_chain = accounts::lock_chain(&mut m.tx, backend, parent_id).await?.ok_or_else(|| {
-                    FieldViolation::new("credit_account.parent_customer_id", format!("no credit account '{parent_id}'"))
-                })?;
+                let mut new_chain = accounts::lock_chain(&mut m.tx, backend, parent_id)
+                    .await?
+                    .ok_or_else(|| {
+                        FieldViolation::new(
+                            "credit_account.parent_customer_id",
+                            format!("no credit account '{parent_id}'"),
+                        )
+                    })?;
                 if new_chain.iter().any(|a| a.customer_id == row.customer_id) {
                     return Err(ApiError::RuleViolation {
                         reason: "GROUP_CYCLE",
-                        message: format!("'{parent_id}' is inside the group of '{}'", row.customer_id),
+                        message: format!(
+                            "'{parent_id}' is inside the group of '{}'",
+                            row.customer_id
+                        ),
                     });
                 }
                 let height = self.subtree_height(&mut m.tx, &row.customer_id).await?;
                 check_group_fits(&new_chain, &row.currency_code, height)?;
                 for ancestor in new_chain.iter_mut() {
                     ancestor.group_exposure.add_all(&subtree, Decimal::ONE);
-                    self.write_group_exposure(&mut m.tx, ancestor, m.now).await?;
+                    self.write_group_exposure(&mut m.tx, ancestor, m.now)
+                        .await?;
                 }
             }
             row.parent_customer_id = new_parent;
         }
         accounts::update_settings(&mut m.tx, &row).await?;
-        outbox::append(&mut m.tx, context, m.now, account_event("credit.limits.credit_account.updated", &row)).await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            account_event("credit.limits.credit_account.updated", &row),
+        )
+        .await?;
         let answer = self.account_view(&mut m.tx, &row).await?;
         self.finish(m, &answer).await?;
         Ok(answer)
@@ -217,14 +250,26 @@ impl Limits {
     }
 
     /// Levels below `customer_id` (0 for an account without children).
-    async fn subtree_height(&self, conn: &mut sqlx::AnyConnection, customer_id: &str) -> Result<usize, ApiError> {
+    async fn subtree_height(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        customer_id: &str,
+    ) -> Result<usize, ApiError> {
         let mut frontier = vec![customer_id.to_string()];
         let mut height = 0;
         while !frontier.is_empty() {
             let mut next = Vec::new();
             for parent in &frontier {
-                let filter = AccountFilter { parent_customer_id: Some(parent.clone()), ..AccountFilter::default() };
-                next.extend(accounts::list(conn, &filter, "", 10_000).await?.into_iter().map(|a| a.customer_id));
+                let filter = AccountFilter {
+                    parent_customer_id: Some(parent.clone()),
+                    ..AccountFilter::default()
+                };
+                next.extend(
+                    accounts::list(conn, &filter, "", 10_000)
+                        .await?
+                        .into_iter()
+                        .map(|a| a.customer_id),
+                );
             }
             if next.is_empty() {
                 break;
@@ -243,12 +288,18 @@ impl Limits {
         let mut tx = self.read().await?;
         let row = accounts::get(&mut tx, customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "credit account", id: customer_id.to_string() })?;
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "credit account",
+                id: customer_id.to_string(),
+            })?;
         self.account_view(&mut tx, &row).await
     }
 
     /// A page of accounts.
-    pub async fn list_accounts(&self, query: AccountQuery) -> Result<pb::ListCreditAccountsResponse, ApiError> {
+    pub async fn list_accounts(
+        &self,
+        query: AccountQuery,
+    ) -> Result<pb::ListCreditAccountsResponse, ApiError> {
         let mut tx = self.read().await?;
         let mut after = decode_page_token(&query.page_token)?;
         let mut page = Vec::new();
@@ -278,7 +329,10 @@ impl Limits {
                 }
             }
             if exhausted {
-                return Ok(pb::ListCreditAccountsResponse { credit_accounts: page, next_page_token: String::new() });
+                return Ok(pb::ListCreditAccountsResponse {
+                    credit_accounts: page,
+                    next_page_token: String::new(),
+                });
             }
         }
     }
@@ -298,7 +352,10 @@ impl Limits {
         };
         let chain = accounts::lock_chain(&mut m.tx, self.backend(), customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "credit account", id: customer_id.to_string() })?;
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "credit account",
+                id: customer_id.to_string(),
+            })?;
         let mut row = chain[0].clone();
         if let Some(code) = currency_of_amounts
             && code != row.currency_code
@@ -349,16 +406,23 @@ impl Limits {
         page_token: &str,
     ) -> Result<pb::ListCreditLimitChangesResponse, ApiError> {
         let mut tx = self.read().await?;
-        let account = accounts::get(&mut tx, customer_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "credit account", id: customer_id.to_string() })?;
+        let account =
+            accounts::get(&mut tx, customer_id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound {
+                    kind: "credit account",
+                    id: customer_id.to_string(),
+                })?;
         let position = decode_page_token(page_token)?;
         let before_id = if position.is_empty() {
             None
         } else {
-            Some(position.parse::<i64>().map_err(|_| FieldViolation::new("page_token", "not a token from a previous page"))?)
+            Some(position.parse::<i64>().map_err(|_| {
+                FieldViolation::new("page_token", "not a token from a previous page")
+            })?)
         };
-        let rows = accounts::list_limit_changes(&mut tx, customer_id, before_id, page_size + 1).await?;
+        let rows =
+            accounts::list_limit_changes(&mut tx, customer_id, before_id, page_size + 1).await?;
         let more = rows.len() as i64 > page_size;
         let rows: Vec<_> = rows.into_iter().take(page_size as usize).collect();
         let next_page_token = match (more, rows.last()) {
@@ -385,7 +449,11 @@ impl Limits {
 }
 
 /// A group shares one currency (its exposure is summed) and has a bounded depth.
-fn check_group_fits(parent_chain: &[AccountRow], currency: &str, subtree_height: usize) -> Result<(), ApiError> {
+fn check_group_fits(
+    parent_chain: &[AccountRow],
+    currency: &str,
+    subtree_height: usize,
+) -> Result<(), ApiError> {
     if let Some(parent) = parent_chain.first()
         && parent.currency_code != currency
     {

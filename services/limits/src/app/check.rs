@@ -52,10 +52,16 @@ impl Limits {
         let now = m.now;
         let mut chain = accounts::lock_chain(&mut m.tx, self.backend(), &order.customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "credit account", id: order.customer_id.clone() })?;
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "credit account",
+                id: order.customer_id.clone(),
+            })?;
         self.expire_due(&mut m.tx, &mut chain, now).await?;
-        let existing = reservations::open_for_order(&mut m.tx, &order.customer_id, &order.order_id).await?;
-        let inputs = self.check_inputs(&mut m.tx, &chain, &order, existing.as_ref(), now).await?;
+        let existing =
+            reservations::open_for_order(&mut m.tx, &order.customer_id, &order.order_id).await?;
+        let inputs = self
+            .check_inputs(&mut m.tx, &chain, &order, existing.as_ref(), now)
+            .await?;
         let decision = check::decide(&inputs);
         let approved = decision.outcome == Outcome::Approved;
         metrics::counter!(CHECKS_TOTAL, "outcome" => if approved { "approved" } else { "rejected" }).increment(1);
@@ -70,11 +76,14 @@ impl Limits {
         let currency = chain[0].currency_code.clone();
         let event = if approved {
             let amount = decision.checked_amount.unwrap_or_default();
-            let ttl = order.reservation_ttl.unwrap_or(self.default_reservation_ttl);
+            let ttl = order
+                .reservation_ttl
+                .unwrap_or(self.default_reservation_ttl);
             let (reservation, reserved_delta, event_type) = match existing {
                 Some(mut r) => {
                     // A re-check replaces the order's amount; shipped and invoiced parts stay.
-                    let new_open = (amount - r.delivered_amount - r.invoiced_amount).max(Decimal::ZERO);
+                    let new_open =
+                        (amount - r.delivered_amount - r.invoiced_amount).max(Decimal::ZERO);
                     let delta = new_open - r.open_amount;
                     r.amount = amount;
                     r.open_amount = new_open;
@@ -176,7 +185,12 @@ impl Limits {
     ) -> Result<CheckInputs, ApiError> {
         let account = &chain[0];
         let account_currency = credit_platform::money::Currency::from_code(&account.currency_code)
-            .ok_or_else(|| anyhow::anyhow!("stored account currency {} is invalid", account.currency_code))?;
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "stored account currency {} is invalid",
+                    account.currency_code
+                )
+            })?;
         let mut levels = Vec::with_capacity(chain.len());
         for row in chain {
             levels.push(LevelInputs {
@@ -190,9 +204,14 @@ impl Limits {
         let rate = if order.amount.currency == account_currency {
             None
         } else {
-            fx::in_force(conn, order.amount.currency.code(), account_currency.code(), now)
-                .await?
-                .map(|(rate, effective_at)| RateUsed { rate, effective_at })
+            fx::in_force(
+                conn,
+                order.amount.currency.code(),
+                account_currency.code(),
+                now,
+            )
+            .await?
+            .map(|(rate, effective_at)| RateUsed { rate, effective_at })
         };
         Ok(CheckInputs {
             rule_version: RULE_VERSION.to_string(),
@@ -203,8 +222,9 @@ impl Limits {
             account_minor_digits: account_currency.minor_unit_digits(),
             order_minor_digits: order.amount.currency.minor_unit_digits(),
             rate,
-            existing_reservation: existing
-                .map_or(Decimal::ZERO, |r| r.open_amount + r.delivered_amount + r.invoiced_amount),
+            existing_reservation: existing.map_or(Decimal::ZERO, |r| {
+                r.open_amount + r.delivered_amount + r.invoiced_amount
+            }),
             levels,
         })
     }
@@ -212,28 +232,41 @@ impl Limits {
     /// A stored decision.
     pub async fn get_decision(&self, decision_id: &str) -> Result<pb::CreditDecision, ApiError> {
         let mut tx = self.read().await?;
-        let stored = decisions::get(&mut tx, decision_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "credit decision", id: decision_id.to_string() })?;
+        let stored =
+            decisions::get(&mut tx, decision_id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound {
+                    kind: "credit decision",
+                    id: decision_id.to_string(),
+                })?;
         decision_view(&stored)
     }
 
     /// Recomputes a stored decision from its inputs.
-    pub async fn replay_decision(&self, decision_id: &str) -> Result<pb::ReplayCreditDecisionResponse, ApiError> {
+    pub async fn replay_decision(
+        &self,
+        decision_id: &str,
+    ) -> Result<pb::ReplayCreditDecisionResponse, ApiError> {
         let decision = self.get_decision(decision_id).await?;
-        let inputs: CheckInputs = serde_json::from_str(&decision.inputs_json).map_err(|e| ApiError::Internal(e.into()))?;
+        let inputs: CheckInputs = serde_json::from_str(&decision.inputs_json)
+            .map_err(|e| ApiError::Internal(e.into()))?;
         let mut replayed = convert::check_response(&check::decide(&inputs), &inputs);
         let original = decision.response.clone().unwrap_or_default();
         // Ids and the reservation are consequences of the decision, not part of it.
         replayed.decision_id = original.decision_id.clone();
         replayed.reservation = original.reservation.clone();
         let identical = replayed == original;
-        Ok(pb::ReplayCreditDecisionResponse { decision: Some(decision), replayed: Some(replayed), identical })
+        Ok(pb::ReplayCreditDecisionResponse {
+            decision: Some(decision),
+            replayed: Some(replayed),
+            identical,
+        })
     }
 }
 
 fn decision_view(stored: &StoredDecision) -> Result<pb::CreditDecision, ApiError> {
-    let response = pb::CheckCreditResponse::decode(stored.response.as_slice()).map_err(|e| ApiError::Internal(e.into()))?;
+    let response = pb::CheckCreditResponse::decode(stored.response.as_slice())
+        .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(pb::CreditDecision {
         decision_id: stored.decision_id.clone(),
         customer_id: stored.customer_id.clone(),

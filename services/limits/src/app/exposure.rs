@@ -45,22 +45,40 @@ impl Limits {
         let now = m.now;
         let mut chain = accounts::lock_chain(&mut m.tx, self.backend(), &post.customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "credit account", id: post.customer_id.clone() })?;
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "credit account",
+                id: post.customer_id.clone(),
+            })?;
         let currency = chain[0].currency_code.clone();
         let account_currency = Currency::from_code(&currency)
             .ok_or_else(|| anyhow::anyhow!("stored account currency {currency} is invalid"))?;
-        let (open_amount, fx_rate, fx_effective_at) = if post.open_amount.currency == account_currency {
-            (post.open_amount.amount, None, None)
-        } else {
-            let (rate, effective_at) = fx::in_force(&mut m.tx, post.open_amount.currency.code(), &currency, now)
-                .await?
-                .ok_or_else(|| ApiError::RuleViolation {
-                    reason: "NO_FX_RATE",
-                    message: format!("no exchange rate from {} to {currency} is in force", post.open_amount.currency),
-                })?;
-            (Money::rounded(post.open_amount.amount * rate, account_currency).amount, Some(rate), Some(effective_at))
-        };
-        let previous = documents::get(&mut m.tx, &post.customer_id, post.category, &post.document_id).await?;
+        let (open_amount, fx_rate, fx_effective_at) =
+            if post.open_amount.currency == account_currency {
+                (post.open_amount.amount, None, None)
+            } else {
+                let (rate, effective_at) =
+                    fx::in_force(&mut m.tx, post.open_amount.currency.code(), &currency, now)
+                        .await?
+                        .ok_or_else(|| ApiError::RuleViolation {
+                            reason: "NO_FX_RATE",
+                            message: format!(
+                                "no exchange rate from {} to {currency} is in force",
+                                post.open_amount.currency
+                            ),
+                        })?;
+                (
+                    Money::rounded(post.open_amount.amount * rate, account_currency).amount,
+                    Some(rate),
+                    Some(effective_at),
+                )
+            };
+        let previous = documents::get(
+            &mut m.tx,
+            &post.customer_id,
+            post.category,
+            &post.document_id,
+        )
+        .await?;
         let document = ExposureDocument {
             customer_id: post.customer_id.clone(),
             category: post.category,
@@ -83,7 +101,9 @@ impl Limits {
             self.finish(m, &answer).await?;
             return Ok(answer);
         }
-        let before = previous.as_ref().map_or(rust_decimal::Decimal::ZERO, |p| p.open_amount);
+        let before = previous
+            .as_ref()
+            .map_or(rust_decimal::Decimal::ZERO, |p| p.open_amount);
         documents::upsert(&mut m.tx, &document).await?;
         let mut delta = Exposure::default();
         delta.add(post.category, open_amount - before);
@@ -123,7 +143,10 @@ impl Limits {
             CountingScope::Account => {
                 let chain = accounts::lock_chain(&mut m.tx, self.backend(), scope_id)
                     .await?
-                    .ok_or_else(|| ApiError::NotFound { kind: "credit account", id: scope_id.to_string() })?;
+                    .ok_or_else(|| ApiError::NotFound {
+                        kind: "credit account",
+                        id: scope_id.to_string(),
+                    })?;
                 let mut row = chain[0].clone();
                 row.counting_bits = Some(counting.to_bits());
                 row.updated_at = m.now;
@@ -131,10 +154,13 @@ impl Limits {
                 (scope_id.to_string(), "credit_account")
             }
             CountingScope::Segment => {
-                accounts::upsert_segment_counting(&mut m.tx, scope_id, counting.to_bits(), m.now).await?;
+                accounts::upsert_segment_counting(&mut m.tx, scope_id, counting.to_bits(), m.now)
+                    .await?;
                 (String::new(), "segment")
             }
-            CountingScope::Default => return Err(anyhow::anyhow!("default counting cannot be set").into()),
+            CountingScope::Default => {
+                return Err(anyhow::anyhow!("default counting cannot be set").into());
+            }
         };
         let event = NewEvent {
             event_type: "credit.limits.exposure_counting.changed",
@@ -151,21 +177,44 @@ impl Limits {
 
     /// Exposure now, or as it was at `as_of` (limit and exposure from their histories; the
     /// counting rule is today's).
-    pub async fn get_exposure(&self, customer_id: &str, as_of: Option<Micros>) -> Result<pb::Exposure, ApiError> {
+    pub async fn get_exposure(
+        &self,
+        customer_id: &str,
+        as_of: Option<Micros>,
+    ) -> Result<pb::Exposure, ApiError> {
         let mut tx = self.read().await?;
         let row = accounts::get(&mut tx, customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "credit account", id: customer_id.to_string() })?;
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "credit account",
+                id: customer_id.to_string(),
+            })?;
         let rule = accounts::counting_of(&mut tx, &row).await?;
         let now = self.now();
         let (at, own, group, limit) = match as_of {
             Some(at) if at < now => {
                 let (own, group) = accounts::exposure_at(&mut tx, customer_id, at).await?;
-                let limit = accounts::limit_at(&mut tx, customer_id, at).await?.unwrap_or_default();
+                let limit = accounts::limit_at(&mut tx, customer_id, at)
+                    .await?
+                    .unwrap_or_default();
                 (at, own, group, limit)
             }
-            _ => (now, row.own_exposure, row.group_exposure, row.credit_limit.clone()),
+            _ => (
+                now,
+                row.own_exposure,
+                row.group_exposure,
+                row.credit_limit.clone(),
+            ),
         };
-        Ok(convert::exposure_view(customer_id, &row.currency_code, &row.segment, &limit, &rule, &own, &group, at))
+        Ok(convert::exposure_view(
+            customer_id,
+            &row.currency_code,
+            &row.segment,
+            &limit,
+            &rule,
+            &own,
+            &group,
+            at,
+        ))
     }
 }

@@ -73,14 +73,20 @@ impl Limits {
         let offset = if position.is_empty() {
             0
         } else {
-            position.parse::<i64>().map_err(|_| FieldViolation::new("page_token", "not a token from a previous page"))?
+            position.parse::<i64>().map_err(|_| {
+                FieldViolation::new("page_token", "not a token from a previous page")
+            })?
         };
         let mut tx = self.read().await?;
         let rows = fx::list(&mut tx, base, quote, offset, page_size + 1).await?;
         let more = rows.len() as i64 > page_size;
         Ok(pb::ListFxRatesResponse {
             fx_rates: rows.iter().take(page_size as usize).map(view).collect(),
-            next_page_token: if more { encode_page_token(&(offset + page_size).to_string()) } else { String::new() },
+            next_page_token: if more {
+                encode_page_token(&(offset + page_size).to_string())
+            } else {
+                String::new()
+            },
         })
     }
 }

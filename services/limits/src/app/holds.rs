@@ -39,8 +39,14 @@ impl Limits {
         };
         let chain = accounts::lock_chain(&mut m.tx, self.backend(), &request.customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "credit account", id: request.customer_id.clone() })?;
-        if rule && let Some(existing) = holds::active_rule_hold(&mut m.tx, &request.customer_id, &request.rule_code).await? {
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "credit account",
+                id: request.customer_id.clone(),
+            })?;
+        if rule
+            && let Some(existing) =
+                holds::active_rule_hold(&mut m.tx, &request.customer_id, &request.rule_code).await?
+        {
             let answer = convert::hold(&existing);
             self.finish(m, &answer).await?;
             return Ok(answer);
@@ -49,7 +55,11 @@ impl Limits {
             hold_id: uuid::Uuid::now_v7().to_string(),
             customer_id: request.customer_id.clone(),
             kind: if rule { "RULE" } else { "MANUAL" }.into(),
-            rule_code: if rule { request.rule_code.clone() } else { String::new() },
+            rule_code: if rule {
+                request.rule_code.clone()
+            } else {
+                String::new()
+            },
             reason: request.reason.clone(),
             placed_by: context.caller.subject.clone(),
             placed_at: m.now,
@@ -63,7 +73,13 @@ impl Limits {
         account.active_holds += 1;
         account.updated_at = m.now;
         accounts::update_settings(&mut m.tx, &account).await?;
-        outbox::append(&mut m.tx, context, m.now, hold_event("credit.limits.credit_hold.placed", &hold)).await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            hold_event("credit.limits.credit_hold.placed", &hold),
+        )
+        .await?;
         let answer = convert::hold(&hold);
         self.finish(m, &answer).await?;
         Ok(answer)
@@ -79,14 +95,25 @@ impl Limits {
             Started::Replayed(answer) => return Ok(answer),
             Started::Fresh(m) => m,
         };
-        let not_found = || ApiError::NotFound { kind: "credit hold", id: request.hold_id.clone() };
-        let customer_id = holds::get(&mut m.tx, &request.hold_id).await?.ok_or_else(not_found)?.customer_id;
+        let not_found = || ApiError::NotFound {
+            kind: "credit hold",
+            id: request.hold_id.clone(),
+        };
+        let customer_id = holds::get(&mut m.tx, &request.hold_id)
+            .await?
+            .ok_or_else(not_found)?
+            .customer_id;
         let chain = accounts::lock_chain(&mut m.tx, self.backend(), &customer_id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("hold {} without account", request.hold_id))?;
-        let mut hold = holds::get(&mut m.tx, &request.hold_id).await?.ok_or_else(not_found)?;
+        let mut hold = holds::get(&mut m.tx, &request.hold_id)
+            .await?
+            .ok_or_else(not_found)?;
         if !hold.active {
-            return Err(ApiError::StateConflict(format!("credit hold {} is already released", hold.hold_id)));
+            return Err(ApiError::StateConflict(format!(
+                "credit hold {} is already released",
+                hold.hold_id
+            )));
         }
         hold.active = false;
         hold.released_by = context.caller.subject.clone();
@@ -97,19 +124,34 @@ impl Limits {
         account.active_holds = (account.active_holds - 1).max(0);
         account.updated_at = m.now;
         accounts::update_settings(&mut m.tx, &account).await?;
-        outbox::append(&mut m.tx, context, m.now, hold_event("credit.limits.credit_hold.released", &hold)).await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            hold_event("credit.limits.credit_hold.released", &hold),
+        )
+        .await?;
         let answer = convert::hold(&hold);
         self.finish(m, &answer).await?;
         Ok(answer)
     }
 
     /// An account's holds.
-    pub async fn list_holds(&self, customer_id: &str, include_released: bool) -> Result<pb::ListCreditHoldsResponse, ApiError> {
+    pub async fn list_holds(
+        &self,
+        customer_id: &str,
+        include_released: bool,
+    ) -> Result<pb::ListCreditHoldsResponse, ApiError> {
         let mut tx = self.read().await?;
         accounts::get(&mut tx, customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "credit account", id: customer_id.to_string() })?;
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "credit account",
+                id: customer_id.to_string(),
+            })?;
         let holds = holds::list(&mut tx, customer_id, include_released).await?;
-        Ok(pb::ListCreditHoldsResponse { credit_holds: holds.iter().map(convert::hold).collect() })
+        Ok(pb::ListCreditHoldsResponse {
+            credit_holds: holds.iter().map(convert::hold).collect(),
+        })
     }
 }

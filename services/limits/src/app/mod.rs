@@ -4,8 +4,8 @@
 mod accounts;
 mod check;
 mod exposure;
-mod holds;
 mod fx;
+mod holds;
 mod reservations;
 
 use credit_platform::clock::{Micros, SharedClock};
@@ -45,8 +45,18 @@ pub(crate) enum Started<R> {
 
 impl Limits {
     /// Use cases over `db`, reading time from `clock`.
-    pub fn new(db: Db, clock: SharedClock, signals: FeedSignals, default_reservation_ttl: Micros) -> Self {
-        Self { db, clock, signals, default_reservation_ttl }
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        signals: FeedSignals,
+        default_reservation_ttl: Micros,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            signals,
+            default_reservation_ttl,
+        }
     }
 
     /// The database.
@@ -71,25 +81,44 @@ impl Limits {
         method: &'static str,
         request: &impl Message,
     ) -> Result<Started<R>, ApiError> {
-        let mut tx = self.db.pool.begin().await?;
-        let key = (!context.request_id.is_empty())
-            .then(|| IdempotencyKey::new(&context.caller.subject, method, &context.request_id, request));
+        let mut tx = self.begin_write().await?;
+        let key = (!context.request_id.is_empty()).then(|| {
+            IdempotencyKey::new(
+                &context.caller.subject,
+                method,
+                &context.request_id,
+                request,
+            )
+        });
         if let Some(key) = &key
             && let Some(answer) = idempotency::replay::<R>(&mut tx, key).await?
         {
             return Ok(Started::Replayed(answer));
         }
-        Ok(Started::Fresh(Mutation { tx, key, now: self.clock.now() }))
+        Ok(Started::Fresh(Mutation {
+            tx,
+            key,
+            now: self.clock.now(),
+        }))
     }
 
     /// Stores the answer for replay and commits the mutation.
-    pub(crate) async fn finish<R: Message>(&self, mut mutation: Mutation, answer: &R) -> Result<(), ApiError> {
+    pub(crate) async fn finish<R: Message>(
+        &self,
+        mut mutation: Mutation,
+        answer: &R,
+    ) -> Result<(), ApiError> {
         if let Some(key) = &mutation.key {
             idempotency::record(&mut mutation.tx, key, answer, mutation.now).await?;
         }
         mutation.tx.commit().await?;
         self.signals.notify_committed();
         Ok(())
+    }
+
+    /// A write transaction (see [`Db::begin_write`]).
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, ApiError> {
+        Ok(self.db.begin_write().await?)
     }
 
     /// A read-only transaction (one consistent view on both databases).
@@ -140,7 +169,11 @@ pub(crate) fn decode_page_token(token: &str) -> Result<String, ApiError> {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or_else(|| {
-            credit_platform::error::FieldViolation::new("page_token", "not a token from a previous page").into()
+            credit_platform::error::FieldViolation::new(
+                "page_token",
+                "not a token from a previous page",
+            )
+            .into()
         })
 }
 
@@ -149,6 +182,10 @@ pub(crate) fn page_size(requested: i32) -> Result<i64, ApiError> {
     match requested {
         0 => Ok(100),
         1..=1000 => Ok(i64::from(requested)),
-        _ => Err(credit_platform::error::FieldViolation::new("page_size", "must be between 0 and 1000").into()),
+        _ => Err(credit_platform::error::FieldViolation::new(
+            "page_size",
+            "must be between 0 and 1000",
+        )
+        .into()),
     }
 }

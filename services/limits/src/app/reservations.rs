@@ -17,7 +17,12 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::AnyConnection;
 
-fn reservation_event(event_type: &'static str, r: &Reservation, currency: &str, extra: serde_json::Value) -> NewEvent {
+fn reservation_event(
+    event_type: &'static str,
+    r: &Reservation,
+    currency: &str,
+    extra: serde_json::Value,
+) -> NewEvent {
     NewEvent {
         event_type,
         entity_type: "reservation",
@@ -39,8 +44,14 @@ fn reservation_event(event_type: &'static str, r: &Reservation, currency: &str, 
 /// Which draw-down.
 enum DrawDown<'a> {
     Ship(Decimal),
-    Invoice { amount: Decimal, document_id: &'a str, due_at: Option<Micros> },
-    Release { reason: &'a str },
+    Invoice {
+        amount: Decimal,
+        document_id: &'a str,
+        due_at: Option<Micros>,
+    },
+    Release {
+        reason: &'a str,
+    },
 }
 
 impl Limits {
@@ -49,7 +60,10 @@ impl Limits {
         let mut tx = self.read().await?;
         let r = reservations::get(&mut tx, reservation_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "reservation", id: reservation_id.to_string() })?;
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "reservation",
+                id: reservation_id.to_string(),
+            })?;
         let account = accounts::get(&mut tx, &r.customer_id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("reservation {reservation_id} without account"))?;
@@ -63,8 +77,15 @@ impl Limits {
         request: &pb::ShipReservationRequest,
         amount: Money,
     ) -> Result<pb::Reservation, ApiError> {
-        self.draw_down(context, "ShipReservation", request, &request.reservation_id, Some(amount), DrawDown::Ship(amount.amount))
-            .await
+        self.draw_down(
+            context,
+            "ShipReservation",
+            request,
+            &request.reservation_id,
+            Some(amount),
+            DrawDown::Ship(amount.amount),
+        )
+        .await
     }
 
     /// Moves `amount` (delivered first, then reserved) into open receivables under `document_id`.
@@ -75,8 +96,20 @@ impl Limits {
         amount: Money,
         due_at: Option<Micros>,
     ) -> Result<pb::Reservation, ApiError> {
-        let draw = DrawDown::Invoice { amount: amount.amount, document_id: &request.document_id, due_at };
-        self.draw_down(context, "InvoiceReservation", request, &request.reservation_id, Some(amount), draw).await
+        let draw = DrawDown::Invoice {
+            amount: amount.amount,
+            document_id: &request.document_id,
+            due_at,
+        };
+        self.draw_down(
+            context,
+            "InvoiceReservation",
+            request,
+            &request.reservation_id,
+            Some(amount),
+            draw,
+        )
+        .await
     }
 
     /// Releases what is still reserved.
@@ -85,8 +118,18 @@ impl Limits {
         context: &RequestContext,
         request: &pb::ReleaseReservationRequest,
     ) -> Result<pb::Reservation, ApiError> {
-        let draw = DrawDown::Release { reason: &request.reason };
-        self.draw_down(context, "ReleaseReservation", request, &request.reservation_id, None, draw).await
+        let draw = DrawDown::Release {
+            reason: &request.reason,
+        };
+        self.draw_down(
+            context,
+            "ReleaseReservation",
+            request,
+            &request.reservation_id,
+            None,
+            draw,
+        )
+        .await
     }
 
     async fn draw_down<R: prost::Message>(
@@ -105,7 +148,10 @@ impl Limits {
         let now = m.now;
         let customer_id = reservations::get(&mut m.tx, reservation_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "reservation", id: reservation_id.to_string() })?
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "reservation",
+                id: reservation_id.to_string(),
+            })?
             .customer_id;
         let mut chain = accounts::lock_chain(&mut m.tx, self.backend(), &customer_id)
             .await?
@@ -114,7 +160,10 @@ impl Limits {
         // Read again under the chain lock: the state may have changed meanwhile.
         let mut r = reservations::get_for_update(&mut m.tx, self.backend(), reservation_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound { kind: "reservation", id: reservation_id.to_string() })?;
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "reservation",
+                id: reservation_id.to_string(),
+            })?;
         let currency = chain[0].currency_code.clone();
         if let Some(amount) = amount
             && amount.currency.code() != currency
@@ -136,9 +185,18 @@ impl Limits {
                 r.delivered_amount += x;
                 delta.add(Category::ReservedOrders, -x);
                 delta.add(Category::DeliveredNotInvoiced, x);
-                reservation_event("credit.limits.reservation.shipped", &r, &currency, json!({"shipped": crate::store::text(x)}))
+                reservation_event(
+                    "credit.limits.reservation.shipped",
+                    &r,
+                    &currency,
+                    json!({"shipped": crate::store::text(x)}),
+                )
             }
-            DrawDown::Invoice { amount: x, document_id, due_at } => {
+            DrawDown::Invoice {
+                amount: x,
+                document_id,
+                due_at,
+            } => {
                 // After a release or expiry, goods already shipped can still be invoiced.
                 let invoiceable = match r.state {
                     ReservationState::Open => r.delivered_amount + r.open_amount,
@@ -146,10 +204,17 @@ impl Limits {
                     ReservationState::Captured => Decimal::ZERO,
                 };
                 if r.state == ReservationState::Captured {
-                    return Err(ApiError::StateConflict(format!("reservation {reservation_id} is already captured")));
+                    return Err(ApiError::StateConflict(format!(
+                        "reservation {reservation_id} is already captured"
+                    )));
                 }
                 if x > invoiceable {
-                    return Err(over_amount("amount.amount", x, "delivered plus open", invoiceable));
+                    return Err(over_amount(
+                        "amount.amount",
+                        x,
+                        "delivered plus open",
+                        invoiceable,
+                    ));
                 }
                 let from_delivered = x.min(r.delivered_amount);
                 let from_open = x - from_delivered;
@@ -159,7 +224,13 @@ impl Limits {
                 delta.add(Category::DeliveredNotInvoiced, -from_delivered);
                 delta.add(Category::ReservedOrders, -from_open);
                 // When the ERP already posted this invoice, the receivable is counted already.
-                let posted = documents::get(&mut m.tx, &customer_id, Category::OpenReceivables, document_id).await?;
+                let posted = documents::get(
+                    &mut m.tx,
+                    &customer_id,
+                    Category::OpenReceivables,
+                    document_id,
+                )
+                .await?;
                 if posted.is_none() {
                     documents::upsert(
                         &mut m.tx,
@@ -179,7 +250,10 @@ impl Limits {
                     .await?;
                     delta.add(Category::OpenReceivables, x);
                 }
-                if r.state == ReservationState::Open && r.open_amount.is_zero() && r.delivered_amount.is_zero() {
+                if r.state == ReservationState::Open
+                    && r.open_amount.is_zero()
+                    && r.delivered_amount.is_zero()
+                {
                     r.state = ReservationState::Captured;
                 }
                 reservation_event(
@@ -194,7 +268,12 @@ impl Limits {
                 delta.add(Category::ReservedOrders, -r.open_amount);
                 r.open_amount = Decimal::ZERO;
                 r.state = ReservationState::Released;
-                reservation_event("credit.limits.reservation.released", &r, &currency, json!({"reason": reason}))
+                reservation_event(
+                    "credit.limits.reservation.released",
+                    &r,
+                    &currency,
+                    json!({"reason": reason}),
+                )
             }
         };
         r.updated_at = now;
@@ -225,7 +304,18 @@ impl Limits {
             r.updated_at = now;
             reservations::update(conn, &r).await?;
             accounts::move_exposure(conn, chain, &delta, now, "reservation_expired").await?;
-            outbox::append(conn, &context, now, reservation_event("credit.limits.reservation.expired", &r, &currency, json!({}))).await?;
+            outbox::append(
+                conn,
+                &context,
+                now,
+                reservation_event(
+                    "credit.limits.reservation.expired",
+                    &r,
+                    &currency,
+                    json!({}),
+                ),
+            )
+            .await?;
         }
         Ok(due.len())
     }
@@ -239,8 +329,10 @@ impl Limits {
         };
         let mut expired = 0;
         for customer_id in customers {
-            let mut tx = self.db().pool.begin().await?;
-            if let Some(mut chain) = accounts::lock_chain(&mut tx, self.backend(), &customer_id).await? {
+            let mut tx = self.begin_write().await?;
+            if let Some(mut chain) =
+                accounts::lock_chain(&mut tx, self.backend(), &customer_id).await?
+            {
                 expired += self.expire_due(&mut tx, &mut chain, now).await?;
             }
             tx.commit().await?;
@@ -265,5 +357,13 @@ fn require_open(r: &Reservation) -> Result<(), ApiError> {
 }
 
 fn over_amount(field: &str, asked: Decimal, what: &str, available: Decimal) -> ApiError {
-    FieldViolation::new(field, format!("{} is more than the {what} amount {}", asked.normalize(), available.normalize())).into()
+    FieldViolation::new(
+        field,
+        format!(
+            "{} is more than the {what} amount {}",
+            asked.normalize(),
+            available.normalize()
+        ),
+    )
+    .into()
 }

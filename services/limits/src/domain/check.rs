@@ -141,8 +141,10 @@ pub fn decide(inputs: &CheckInputs) -> Decision {
         Some(inputs.order_amount)
     } else {
         inputs.rate.as_ref().map(|rate| {
-            (inputs.order_amount * rate.rate)
-                .round_dp_with_strategy(inputs.account_minor_digits, RoundingStrategy::MidpointAwayFromZero)
+            (inputs.order_amount * rate.rate).round_dp_with_strategy(
+                inputs.account_minor_digits,
+                RoundingStrategy::MidpointAwayFromZero,
+            )
         })
     };
     if checked_amount.is_none() {
@@ -160,11 +162,18 @@ pub fn decide(inputs: &CheckInputs) -> Decision {
     for (depth, level) in inputs.levels.iter().enumerate() {
         let own = depth == 0;
         if level.on_hold {
-            reasons.push(if own { Reason::AccountOnHold } else { Reason::GroupOnHold });
+            reasons.push(if own {
+                Reason::AccountOnHold
+            } else {
+                Reason::GroupOnHold
+            });
         }
         let in_force = level.limit.in_force(inputs.at);
         let (effective, tolerance) = match in_force {
-            LimitInForce::Finite { effective, tolerance } => (effective, tolerance),
+            LimitInForce::Finite {
+                effective,
+                tolerance,
+            } => (effective, tolerance),
             LimitInForce::Unlimited => {
                 unlimited_own |= own;
                 continue;
@@ -199,11 +208,18 @@ pub fn decide(inputs: &CheckInputs) -> Decision {
                 (true, true) => Binding::Tolerance,
                 (true, false) => Binding::Own,
             };
-            if max_headroom.as_ref().is_none_or(|(current, _, _)| level_max < *current) {
+            if max_headroom
+                .as_ref()
+                .is_none_or(|(current, _, _)| level_max < *current)
+            {
                 max_headroom = Some((level_max, binding, level.customer_id.clone()));
             }
             if checked_amount.is_some() && delta > headroom {
-                reasons.push(if own { Reason::OverLimit } else { Reason::GroupLimitExceeded });
+                reasons.push(if own {
+                    Reason::OverLimit
+                } else {
+                    Reason::GroupLimitExceeded
+                });
             } else if own && checked_amount.is_some() && delta > available {
                 within_tolerance = true;
             }
@@ -222,9 +238,16 @@ pub fn decide(inputs: &CheckInputs) -> Decision {
             reasons.push(Reason::ReservationAdjusted);
         }
     }
-    let consumes_own = inputs.levels.first().is_some_and(|l| l.counting.reserved_orders);
+    let consumes_own = inputs
+        .levels
+        .first()
+        .is_some_and(|l| l.counting.reserved_orders);
     let available_after = available_before.map(|before| {
-        if rejected || !consumes_own { before } else { before - delta }
+        if rejected || !consumes_own {
+            before
+        } else {
+            before - delta
+        }
     });
     let (max_approvable, binding, binding_customer_id) = match max_headroom {
         Some((max, binding, customer)) => (Some(max.max(Decimal::ZERO)), binding, customer),
@@ -234,19 +257,29 @@ pub fn decide(inputs: &CheckInputs) -> Decision {
         if inputs.order_currency == inputs.account_currency {
             Some(max)
         } else {
-            inputs.rate.as_ref().filter(|r| r.rate > Decimal::ZERO).map(|r| {
-                (max / r.rate).round_dp_with_strategy(inputs.order_minor_digits, RoundingStrategy::ToZero)
-            })
+            inputs
+                .rate
+                .as_ref()
+                .filter(|r| r.rate > Decimal::ZERO)
+                .map(|r| {
+                    (max / r.rate)
+                        .round_dp_with_strategy(inputs.order_minor_digits, RoundingStrategy::ToZero)
+                })
         }
     });
     Decision {
-        outcome: if rejected { Outcome::Rejected } else { Outcome::Approved },
+        outcome: if rejected {
+            Outcome::Rejected
+        } else {
+            Outcome::Approved
+        },
         reasons,
         checked_amount,
         available_before,
         available_after,
-        max_approvable: max_approvable
-            .map(|m| m.round_dp_with_strategy(inputs.account_minor_digits, RoundingStrategy::ToZero)),
+        max_approvable: max_approvable.map(|m| {
+            m.round_dp_with_strategy(inputs.account_minor_digits, RoundingStrategy::ToZero)
+        }),
         max_approvable_in_order_currency,
         binding,
         binding_customer_id,
@@ -265,12 +298,19 @@ mod tests {
             on_hold: false,
             limit,
             counting: Counting::default(),
-            group_exposure: Exposure { open_receivables: receivables, ..Exposure::default() },
+            group_exposure: Exposure {
+                open_receivables: receivables,
+                ..Exposure::default()
+            },
         }
     }
 
     fn limit(amount: Decimal) -> CreditLimit {
-        CreditLimit { mode: LimitMode::Amount, amount, ..CreditLimit::default() }
+        CreditLimit {
+            mode: LimitMode::Amount,
+            amount,
+            ..CreditLimit::default()
+        }
     }
 
     fn inputs(amount: Decimal, levels: Vec<LevelInputs>) -> CheckInputs {
@@ -290,7 +330,10 @@ mod tests {
 
     #[test]
     fn an_order_within_available_credit_is_approved() {
-        let d = decide(&inputs(dec!(300), vec![level("A", limit(dec!(1000)), dec!(600))]));
+        let d = decide(&inputs(
+            dec!(300),
+            vec![level("A", limit(dec!(1000)), dec!(600))],
+        ));
         assert_eq!(d.outcome, Outcome::Approved);
         assert_eq!(d.available_before, Some(dec!(400)));
         assert_eq!(d.available_after, Some(dec!(100)));
@@ -300,7 +343,10 @@ mod tests {
 
     #[test]
     fn an_order_over_the_limit_says_what_would_pass() {
-        let d = decide(&inputs(dec!(500), vec![level("A", limit(dec!(1000)), dec!(600))]));
+        let d = decide(&inputs(
+            dec!(500),
+            vec![level("A", limit(dec!(1000)), dec!(600))],
+        ));
         assert_eq!(d.outcome, Outcome::Rejected);
         assert_eq!(d.reasons, [Reason::OverLimit]);
         assert_eq!(d.max_approvable, Some(dec!(400)));
@@ -309,13 +355,22 @@ mod tests {
 
     #[test]
     fn no_limit_zero_limit_and_unlimited_decide_differently() {
-        let none = decide(&inputs(dec!(1), vec![level("A", CreditLimit::default(), dec!(0))]));
+        let none = decide(&inputs(
+            dec!(1),
+            vec![level("A", CreditLimit::default(), dec!(0))],
+        ));
         assert_eq!(none.reasons, [Reason::NoLimit]);
         let zero = decide(&inputs(dec!(1), vec![level("A", limit(dec!(0)), dec!(0))]));
         assert_eq!(zero.reasons, [Reason::OverLimit]);
         assert_eq!(zero.max_approvable, Some(dec!(0)));
-        let unlimited = CreditLimit { mode: LimitMode::Unlimited, ..CreditLimit::default() };
-        let open = decide(&inputs(dec!(1_000_000), vec![level("A", unlimited, dec!(5))]));
+        let unlimited = CreditLimit {
+            mode: LimitMode::Unlimited,
+            ..CreditLimit::default()
+        };
+        let open = decide(&inputs(
+            dec!(1_000_000),
+            vec![level("A", unlimited, dec!(5))],
+        ));
         assert_eq!(open.outcome, Outcome::Approved);
         assert_eq!(open.reasons, [Reason::Unlimited]);
         assert_eq!(open.max_approvable, None);
@@ -323,8 +378,14 @@ mod tests {
 
     #[test]
     fn tolerance_lets_an_order_pass_and_is_reported() {
-        let tolerant = CreditLimit { tolerance: Tolerance::Percent(dec!(10)), ..limit(dec!(1000)) };
-        let d = decide(&inputs(dec!(1050), vec![level("A", tolerant.clone(), dec!(0))]));
+        let tolerant = CreditLimit {
+            tolerance: Tolerance::Percent(dec!(10)),
+            ..limit(dec!(1000))
+        };
+        let d = decide(&inputs(
+            dec!(1050),
+            vec![level("A", tolerant.clone(), dec!(0))],
+        ));
         assert_eq!(d.outcome, Outcome::Approved);
         assert_eq!(d.reasons, [Reason::WithinTolerance]);
         assert_eq!(d.available_after, Some(dec!(-50)));
@@ -338,7 +399,10 @@ mod tests {
     fn a_group_limit_caps_the_subsidiary() {
         let d = decide(&inputs(
             dec!(300),
-            vec![level("CHILD", limit(dec!(1000)), dec!(0)), level("PARENT", limit(dec!(5000)), dec!(4800))],
+            vec![
+                level("CHILD", limit(dec!(1000)), dec!(0)),
+                level("PARENT", limit(dec!(5000)), dec!(4800)),
+            ],
         ));
         assert_eq!(d.reasons, [Reason::GroupLimitExceeded]);
         assert_eq!(d.max_approvable, Some(dec!(200)));
@@ -352,17 +416,32 @@ mod tests {
     fn holds_reject_whatever_the_amount() {
         let mut held = level("A", limit(dec!(1000)), dec!(0));
         held.on_hold = true;
-        let parent_held = LevelInputs { on_hold: true, ..level("P", CreditLimit::default(), dec!(0)) };
+        let parent_held = LevelInputs {
+            on_hold: true,
+            ..level("P", CreditLimit::default(), dec!(0))
+        };
         let d = decide(&inputs(dec!(1), vec![held, parent_held]));
         assert_eq!(d.reasons, [Reason::AccountOnHold, Reason::GroupOnHold]);
     }
 
     #[test]
     fn expired_and_future_limits_reject() {
-        let expired = CreditLimit { valid_to: Some(500), ..limit(dec!(1000)) };
-        assert_eq!(decide(&inputs(dec!(1), vec![level("A", expired, dec!(0))])).reasons, [Reason::LimitExpired]);
-        let future = CreditLimit { valid_from: Some(5_000), ..limit(dec!(1000)) };
-        assert_eq!(decide(&inputs(dec!(1), vec![level("A", future, dec!(0))])).reasons, [Reason::LimitNotYetValid]);
+        let expired = CreditLimit {
+            valid_to: Some(500),
+            ..limit(dec!(1000))
+        };
+        assert_eq!(
+            decide(&inputs(dec!(1), vec![level("A", expired, dec!(0))])).reasons,
+            [Reason::LimitExpired]
+        );
+        let future = CreditLimit {
+            valid_from: Some(5_000),
+            ..limit(dec!(1000))
+        };
+        assert_eq!(
+            decide(&inputs(dec!(1), vec![level("A", future, dec!(0))])).reasons,
+            [Reason::LimitNotYetValid]
+        );
     }
 
     #[test]
@@ -382,7 +461,10 @@ mod tests {
         let mut i = inputs(dec!(100), vec![level("A", limit(dec!(1000)), dec!(0))]);
         i.order_currency = "USD".into();
         assert_eq!(decide(&i).reasons, [Reason::NoFxRate]);
-        i.rate = Some(RateUsed { rate: dec!(0.9235), effective_at: 0 });
+        i.rate = Some(RateUsed {
+            rate: dec!(0.9235),
+            effective_at: 0,
+        });
         let d = decide(&i);
         assert_eq!(d.checked_amount, Some(dec!(92.35)));
         assert_eq!(d.max_approvable_in_order_currency, Some(dec!(1082.83)));

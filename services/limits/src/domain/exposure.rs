@@ -29,9 +29,14 @@ impl Category {
 
     /// From the stored name.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::ReservedOrders, Self::DeliveredNotInvoiced, Self::OpenReceivables, Self::OtherCommitments]
-            .into_iter()
-            .find(|c| c.as_str() == text)
+        [
+            Self::ReservedOrders,
+            Self::DeliveredNotInvoiced,
+            Self::OpenReceivables,
+            Self::OtherCommitments,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == text)
     }
 }
 
@@ -80,7 +85,10 @@ impl Exposure {
 
     /// Sum of all categories.
     pub fn total(&self) -> Decimal {
-        self.reserved_orders + self.delivered_not_invoiced + self.open_receivables + self.other_commitments
+        self.reserved_orders
+            + self.delivered_not_invoiced
+            + self.open_receivables
+            + self.other_commitments
     }
 
     /// Sum of the categories `counting` counts.
@@ -191,7 +199,10 @@ mod tests {
             other_commitments: dec!(5),
         };
         assert_eq!(exposure.counted(&Counting::default()), dec!(425));
-        let no_orders = Counting { reserved_orders: false, ..Counting::default() };
+        let no_orders = Counting {
+            reserved_orders: false,
+            ..Counting::default()
+        };
         assert_eq!(exposure.counted(&no_orders), dec!(325));
         assert_eq!(exposure.total(), dec!(425));
     }
@@ -199,10 +210,15 @@ mod tests {
     #[test]
     fn account_rule_wins_over_segment_rule_over_default() {
         assert_eq!(Counting::resolve(None, None), Counting::default());
-        assert_eq!(Counting::resolve(None, Some(0b0100)).scope, CountingScope::Segment);
+        assert_eq!(
+            Counting::resolve(None, Some(0b0100)).scope,
+            CountingScope::Segment
+        );
         let account = Counting::resolve(Some(0b0101), Some(0));
         assert_eq!(account.scope, CountingScope::Account);
-        assert!(account.reserved_orders && account.open_receivables && !account.delivered_not_invoiced);
+        assert!(
+            account.reserved_orders && account.open_receivables && !account.delivered_not_invoiced
+        );
         assert_eq!(account.to_bits(), 0b0101);
     }
 }

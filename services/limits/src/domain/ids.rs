@@ -7,10 +7,15 @@ pub fn check_external_id(value: &str, field: &str, violations: &mut Violations) 
     if value.is_empty() {
         violations.add(field, "required");
     } else if value.len() > 64
-        || !value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         || !value.as_bytes()[0].is_ascii_alphanumeric()
     {
-        violations.add(field, "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        violations.add(
+            field,
+            "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+        );
     }
 }
 
@@ -24,7 +29,13 @@ pub fn check_uuid(value: &str, field: &str, violations: &mut Violations) {
 }
 
 /// Checks a free-text field: required or not, at most `max` characters.
-pub fn check_text(value: &str, field: &str, required: bool, max: usize, violations: &mut Violations) {
+pub fn check_text(
+    value: &str,
+    field: &str,
+    required: bool,
+    max: usize,
+    violations: &mut Violations,
+) {
     if required && value.trim().is_empty() {
         violations.add(field, "required");
     } else if value.chars().count() > max {

@@ -106,7 +106,10 @@ impl CreditLimit {
             Tolerance::Percent(percent) => effective * percent / Decimal::ONE_HUNDRED,
             Tolerance::Amount(amount) => amount,
         };
-        LimitInForce::Finite { effective, tolerance }
+        LimitInForce::Finite {
+            effective,
+            tolerance,
+        }
     }
 }
 
@@ -116,7 +119,11 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn amount(value: Decimal) -> CreditLimit {
-        CreditLimit { mode: LimitMode::Amount, amount: value, ..CreditLimit::default() }
+        CreditLimit {
+            mode: LimitMode::Amount,
+            amount: value,
+            ..CreditLimit::default()
+        }
     }
 
     #[test]
@@ -124,15 +131,25 @@ mod tests {
         assert_eq!(CreditLimit::default().in_force(0), LimitInForce::NoLimit);
         assert_eq!(
             amount(dec!(0)).in_force(0),
-            LimitInForce::Finite { effective: dec!(0), tolerance: dec!(0) }
+            LimitInForce::Finite {
+                effective: dec!(0),
+                tolerance: dec!(0)
+            }
         );
-        let unlimited = CreditLimit { mode: LimitMode::Unlimited, ..CreditLimit::default() };
+        let unlimited = CreditLimit {
+            mode: LimitMode::Unlimited,
+            ..CreditLimit::default()
+        };
         assert_eq!(unlimited.in_force(0), LimitInForce::Unlimited);
     }
 
     #[test]
     fn validity_window_is_inclusive_start_exclusive_end() {
-        let limit = CreditLimit { valid_from: Some(100), valid_to: Some(200), ..amount(dec!(10)) };
+        let limit = CreditLimit {
+            valid_from: Some(100),
+            valid_to: Some(200),
+            ..amount(dec!(10))
+        };
         assert_eq!(limit.in_force(99), LimitInForce::NotYetValid);
         assert!(matches!(limit.in_force(100), LimitInForce::Finite { .. }));
         assert_eq!(limit.in_force(200), LimitInForce::Expired);
@@ -141,7 +158,11 @@ mod tests {
     #[test]
     fn temporary_limit_adds_only_while_valid() {
         let limit = CreditLimit {
-            temporary: Some(TemporaryLimit { amount: dec!(500), valid_from: Some(10), valid_to: 20 }),
+            temporary: Some(TemporaryLimit {
+                amount: dec!(500),
+                valid_from: Some(10),
+                valid_to: 20,
+            }),
             ..amount(dec!(1000))
         };
         let effective = |at| match limit.in_force(at) {
@@ -155,9 +176,27 @@ mod tests {
 
     #[test]
     fn tolerance_is_a_percent_of_the_effective_limit_or_an_amount() {
-        let percent = CreditLimit { tolerance: Tolerance::Percent(dec!(5)), ..amount(dec!(1000)) };
-        assert_eq!(percent.in_force(0), LimitInForce::Finite { effective: dec!(1000), tolerance: dec!(50) });
-        let fixed = CreditLimit { tolerance: Tolerance::Amount(dec!(75)), ..amount(dec!(1000)) };
-        assert_eq!(fixed.in_force(0), LimitInForce::Finite { effective: dec!(1000), tolerance: dec!(75) });
+        let percent = CreditLimit {
+            tolerance: Tolerance::Percent(dec!(5)),
+            ..amount(dec!(1000))
+        };
+        assert_eq!(
+            percent.in_force(0),
+            LimitInForce::Finite {
+                effective: dec!(1000),
+                tolerance: dec!(50)
+            }
+        );
+        let fixed = CreditLimit {
+            tolerance: Tolerance::Amount(dec!(75)),
+            ..amount(dec!(1000))
+        };
+        assert_eq!(
+            fixed.in_force(0),
+            LimitInForce::Finite {
+                effective: dec!(1000),
+                tolerance: dec!(75)
+            }
+        );
     }
 }

@@ -1,7 +1,12 @@
 //! Which roles may call which method.
 use credit_platform::auth::{Access, roles};
 
-const READ: &[&str] = &[roles::VIEWER, roles::ANALYST, roles::MANAGER, roles::SALES_ORDER];
+const READ: &[&str] = &[
+    roles::VIEWER,
+    roles::ANALYST,
+    roles::MANAGER,
+    roles::SALES_ORDER,
+];
 const ORDERS: &[&str] = &[roles::SALES_ORDER, roles::ANALYST, roles::MANAGER];
 const ANALYSIS: &[&str] = &[roles::ANALYST, roles::MANAGER];
 const MANAGEMENT: &[&str] = &[roles::MANAGER];
@@ -15,12 +20,25 @@ pub fn access(path: &str) -> Access {
         return Access::Authenticated;
     };
     match method {
-        "GetCreditAccount" | "ListCreditAccounts" | "ListCreditLimitChanges" | "GetExposure"
-        | "GetReservation" | "GetCreditDecision" | "ReplayCreditDecision" | "ListCreditHolds"
-        | "ListFxRates" | "StreamEvents" => Access::AnyRole(READ),
-        "CheckCredit" | "ShipReservation" | "InvoiceReservation" | "ReleaseReservation" => Access::AnyRole(ORDERS),
-        "CreateCreditAccount" | "UpdateCreditAccount" | "PostReceivable" | "PostCommitment"
-        | "PlaceCreditHold" | "ReleaseCreditHold" => Access::AnyRole(ANALYSIS),
+        "GetCreditAccount"
+        | "ListCreditAccounts"
+        | "ListCreditLimitChanges"
+        | "GetExposure"
+        | "GetReservation"
+        | "GetCreditDecision"
+        | "ReplayCreditDecision"
+        | "ListCreditHolds"
+        | "ListFxRates"
+        | "StreamEvents" => Access::AnyRole(READ),
+        "CheckCredit" | "ShipReservation" | "InvoiceReservation" | "ReleaseReservation" => {
+            Access::AnyRole(ORDERS)
+        }
+        "CreateCreditAccount"
+        | "UpdateCreditAccount"
+        | "PostReceivable"
+        | "PostCommitment"
+        | "PlaceCreditHold"
+        | "ReleaseCreditHold" => Access::AnyRole(ANALYSIS),
         "SetCreditLimit" | "SetExposureCounting" | "SetFxRate" => Access::AnyRole(MANAGEMENT),
         // Unknown methods still need a token; tonic answers UNIMPLEMENTED after.
         _ => Access::Authenticated,
@@ -36,6 +54,8 @@ mod tests {
         let check = access("/credit.limits.v1.LimitsService/CheckCredit");
         assert!(matches!(check, Access::AnyRole(r) if r.contains(&roles::SALES_ORDER)));
         let set = access("/credit.limits.v1.LimitsService/SetCreditLimit");
-        assert!(matches!(set, Access::AnyRole(r) if !r.contains(&roles::SALES_ORDER) && !r.contains(&roles::ANALYST)));
+        assert!(
+            matches!(set, Access::AnyRole(r) if !r.contains(&roles::SALES_ORDER) && !r.contains(&roles::ANALYST))
+        );
     }
 }

@@ -2,7 +2,9 @@
 pub mod access;
 mod validate;
 
-use crate::app::{self, AccountChanges, AccountQuery, CheckOrder, DocumentPost, Limits, NewAccount, with_retry};
+use crate::app::{
+    self, AccountChanges, AccountQuery, CheckOrder, DocumentPost, Limits, NewAccount, with_retry,
+};
 use crate::domain::exposure::Category;
 use crate::domain::ids::{check_external_id, check_text, check_uuid};
 use crate::store::accounts::AccountFilter;
@@ -31,8 +33,18 @@ pub struct LimitsGrpc {
 
 impl LimitsGrpc {
     /// Adapters over `limits`.
-    pub fn new(limits: Limits, readiness: Readiness, signals: FeedSignals, shutdown: Shutdown) -> Self {
-        Self { limits, readiness, signals, shutdown }
+    pub fn new(
+        limits: Limits,
+        readiness: Readiness,
+        signals: FeedSignals,
+        shutdown: Shutdown,
+    ) -> Self {
+        Self {
+            limits,
+            readiness,
+            signals,
+            shutdown,
+        }
     }
 
     fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
@@ -57,7 +69,10 @@ fn optional_text(value: &str) -> Option<String> {
 
 #[tonic::async_trait]
 impl LimitsService for LimitsGrpc {
-    async fn create_credit_account(&self, request: Request<pb::CreateCreditAccountRequest>) -> Answer<pb::CreditAccount> {
+    async fn create_credit_account(
+        &self,
+        request: Request<pb::CreateCreditAccountRequest>,
+    ) -> Answer<pb::CreditAccount> {
         let context = self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -68,18 +83,42 @@ impl LimitsService for LimitsGrpc {
         }
         check_external_id(&account.customer_id, "credit_account.customer_id", &mut v);
         check_text(&account.name, "credit_account.name", true, 200, &mut v);
-        let currency = v.check(Currency::parse_field(&account.currency_code, "credit_account.currency_code"));
-        check_text(&account.segment, "credit_account.segment", false, 64, &mut v);
+        let currency = v.check(Currency::parse_field(
+            &account.currency_code,
+            "credit_account.currency_code",
+        ));
+        check_text(
+            &account.segment,
+            "credit_account.segment",
+            false,
+            64,
+            &mut v,
+        );
         check_text(&account.region, "credit_account.region", false, 64, &mut v);
-        check_text(&account.business_unit, "credit_account.business_unit", false, 64, &mut v);
+        check_text(
+            &account.business_unit,
+            "credit_account.business_unit",
+            false,
+            64,
+            &mut v,
+        );
         if !account.parent_customer_id.is_empty() {
-            check_external_id(&account.parent_customer_id, "credit_account.parent_customer_id", &mut v);
+            check_external_id(
+                &account.parent_customer_id,
+                "credit_account.parent_customer_id",
+                &mut v,
+            );
             if account.parent_customer_id == account.customer_id {
-                v.add("credit_account.parent_customer_id", "an account cannot be its own parent");
+                v.add(
+                    "credit_account.parent_customer_id",
+                    "an account cannot be its own parent",
+                );
             }
         }
         invalid(v)?;
-        let Some(currency) = currency else { return Err(Status::internal("validated currency missing")) };
+        let Some(currency) = currency else {
+            return Err(Status::internal("validated currency missing"));
+        };
         let new = NewAccount {
             customer_id: account.customer_id.clone(),
             name: account.name.trim().to_string(),
@@ -93,7 +132,10 @@ impl LimitsService for LimitsGrpc {
         done(with_retry(|| self.limits.create_account(&context, &request, new.clone())).await)
     }
 
-    async fn update_credit_account(&self, request: Request<pb::UpdateCreditAccountRequest>) -> Answer<pb::CreditAccount> {
+    async fn update_credit_account(
+        &self,
+        request: Request<pb::UpdateCreditAccountRequest>,
+    ) -> Answer<pb::CreditAccount> {
         let context = self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -102,7 +144,15 @@ impl LimitsService for LimitsGrpc {
         check_external_id(&account.customer_id, "credit_account.customer_id", &mut v);
         let paths: Vec<String> = match &request.update_mask {
             Some(mask) if !mask.paths.is_empty() => mask.paths.clone(),
-            _ => ["name", "segment", "region", "business_unit", "parent_customer_id"].map(String::from).to_vec(),
+            _ => [
+                "name",
+                "segment",
+                "region",
+                "business_unit",
+                "parent_customer_id",
+            ]
+            .map(String::from)
+            .to_vec(),
         };
         let mut changes = AccountChanges::default();
         for path in &paths {
@@ -112,7 +162,13 @@ impl LimitsService for LimitsGrpc {
                     changes.name = Some(account.name.trim().to_string());
                 }
                 "segment" => {
-                    check_text(&account.segment, "credit_account.segment", false, 64, &mut v);
+                    check_text(
+                        &account.segment,
+                        "credit_account.segment",
+                        false,
+                        64,
+                        &mut v,
+                    );
                     changes.segment = Some(account.segment.clone());
                 }
                 "region" => {
@@ -120,14 +176,27 @@ impl LimitsService for LimitsGrpc {
                     changes.region = Some(account.region.clone());
                 }
                 "business_unit" => {
-                    check_text(&account.business_unit, "credit_account.business_unit", false, 64, &mut v);
+                    check_text(
+                        &account.business_unit,
+                        "credit_account.business_unit",
+                        false,
+                        64,
+                        &mut v,
+                    );
                     changes.business_unit = Some(account.business_unit.clone());
                 }
                 "parent_customer_id" => {
                     if !account.parent_customer_id.is_empty() {
-                        check_external_id(&account.parent_customer_id, "credit_account.parent_customer_id", &mut v);
+                        check_external_id(
+                            &account.parent_customer_id,
+                            "credit_account.parent_customer_id",
+                            &mut v,
+                        );
                         if account.parent_customer_id == account.customer_id {
-                            v.add("credit_account.parent_customer_id", "an account cannot be its own parent");
+                            v.add(
+                                "credit_account.parent_customer_id",
+                                "an account cannot be its own parent",
+                            );
                         }
                     }
                     changes.parent_customer_id = Some(optional_text(&account.parent_customer_id));
@@ -138,11 +207,22 @@ impl LimitsService for LimitsGrpc {
         invalid(v)?;
         let context = context.with_request_id(&request.request_id);
         done(
-            with_retry(|| self.limits.update_account(&context, &request, &account.customer_id, changes.clone())).await,
+            with_retry(|| {
+                self.limits.update_account(
+                    &context,
+                    &request,
+                    &account.customer_id,
+                    changes.clone(),
+                )
+            })
+            .await,
         )
     }
 
-    async fn get_credit_account(&self, request: Request<pb::GetCreditAccountRequest>) -> Answer<pb::CreditAccount> {
+    async fn get_credit_account(
+        &self,
+        request: Request<pb::GetCreditAccountRequest>,
+    ) -> Answer<pb::CreditAccount> {
         self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -182,7 +262,10 @@ impl LimitsService for LimitsGrpc {
         done(self.limits.list_accounts(query).await)
     }
 
-    async fn set_credit_limit(&self, request: Request<pb::SetCreditLimitRequest>) -> Answer<pb::CreditAccount> {
+    async fn set_credit_limit(
+        &self,
+        request: Request<pb::SetCreditLimitRequest>,
+    ) -> Answer<pb::CreditAccount> {
         let context = self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -191,11 +274,19 @@ impl LimitsService for LimitsGrpc {
         check_text(&request.reason, "reason", true, 500, &mut v);
         let limit = validate::credit_limit(request.credit_limit.as_ref(), &mut v);
         invalid(v)?;
-        let Some((limit, currency)) = limit else { return Err(Status::internal("validated limit missing")) };
+        let Some((limit, currency)) = limit else {
+            return Err(Status::internal("validated limit missing"));
+        };
         let context = context.with_request_id(&request.request_id);
         done(
             with_retry(|| {
-                self.limits.set_limit(&context, &request, &request.customer_id, limit.clone(), currency.as_deref())
+                self.limits.set_limit(
+                    &context,
+                    &request,
+                    &request.customer_id,
+                    limit.clone(),
+                    currency.as_deref(),
+                )
             })
             .await,
         )
@@ -213,7 +304,11 @@ impl LimitsService for LimitsGrpc {
         invalid(v)?;
         done(
             self.limits
-                .list_limit_changes(&request.customer_id, page_size.unwrap_or(100), &request.page_token)
+                .list_limit_changes(
+                    &request.customer_id,
+                    page_size.unwrap_or(100),
+                    &request.page_token,
+                )
                 .await,
         )
     }
@@ -228,9 +323,17 @@ impl LimitsService for LimitsGrpc {
         validate_request_id(&request.request_id, &mut v);
         let counting = validate::counting(request.exposure_counting.as_ref(), &mut v);
         invalid(v)?;
-        let Some((scope_id, counting)) = counting else { return Err(Status::internal("validated counting missing")) };
+        let Some((scope_id, counting)) = counting else {
+            return Err(Status::internal("validated counting missing"));
+        };
         let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.limits.set_counting(&context, &request, &scope_id, counting)).await)
+        done(
+            with_retry(|| {
+                self.limits
+                    .set_counting(&context, &request, &scope_id, counting)
+            })
+            .await,
+        )
     }
 
     async fn get_exposure(&self, request: Request<pb::GetExposureRequest>) -> Answer<pb::Exposure> {
@@ -243,7 +346,10 @@ impl LimitsService for LimitsGrpc {
         done(self.limits.get_exposure(&request.customer_id, as_of).await)
     }
 
-    async fn post_receivable(&self, request: Request<pb::PostReceivableRequest>) -> Answer<pb::ExposureDocument> {
+    async fn post_receivable(
+        &self,
+        request: Request<pb::PostReceivableRequest>,
+    ) -> Answer<pb::ExposureDocument> {
         let context = self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -252,10 +358,13 @@ impl LimitsService for LimitsGrpc {
         }
         check_external_id(&request.customer_id, "customer_id", &mut v);
         check_external_id(&request.document_id, "document_id", &mut v);
-        let open_amount = validate::non_negative_money(request.open_amount.as_ref(), "open_amount", &mut v);
+        let open_amount =
+            validate::non_negative_money(request.open_amount.as_ref(), "open_amount", &mut v);
         let due_at = validate::timestamp(request.due_time.as_ref(), "due_time", &mut v);
         invalid(v)?;
-        let Some(open_amount) = open_amount else { return Err(Status::internal("validated amount missing")) };
+        let Some(open_amount) = open_amount else {
+            return Err(Status::internal("validated amount missing"));
+        };
         let post = DocumentPost {
             customer_id: request.customer_id.clone(),
             document_id: request.document_id.clone(),
@@ -264,10 +373,19 @@ impl LimitsService for LimitsGrpc {
             due_at,
         };
         let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.limits.post_document(&context, "PostReceivable", &request, post.clone())).await)
+        done(
+            with_retry(|| {
+                self.limits
+                    .post_document(&context, "PostReceivable", &request, post.clone())
+            })
+            .await,
+        )
     }
 
-    async fn post_commitment(&self, request: Request<pb::PostCommitmentRequest>) -> Answer<pb::ExposureDocument> {
+    async fn post_commitment(
+        &self,
+        request: Request<pb::PostCommitmentRequest>,
+    ) -> Answer<pb::ExposureDocument> {
         let context = self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -276,9 +394,12 @@ impl LimitsService for LimitsGrpc {
         }
         check_external_id(&request.customer_id, "customer_id", &mut v);
         check_external_id(&request.document_id, "document_id", &mut v);
-        let open_amount = validate::non_negative_money(request.open_amount.as_ref(), "open_amount", &mut v);
+        let open_amount =
+            validate::non_negative_money(request.open_amount.as_ref(), "open_amount", &mut v);
         invalid(v)?;
-        let Some(open_amount) = open_amount else { return Err(Status::internal("validated amount missing")) };
+        let Some(open_amount) = open_amount else {
+            return Err(Status::internal("validated amount missing"));
+        };
         let post = DocumentPost {
             customer_id: request.customer_id.clone(),
             document_id: request.document_id.clone(),
@@ -287,10 +408,19 @@ impl LimitsService for LimitsGrpc {
             due_at: None,
         };
         let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.limits.post_document(&context, "PostCommitment", &request, post.clone())).await)
+        done(
+            with_retry(|| {
+                self.limits
+                    .post_document(&context, "PostCommitment", &request, post.clone())
+            })
+            .await,
+        )
     }
 
-    async fn check_credit(&self, request: Request<pb::CheckCreditRequest>) -> Answer<pb::CheckCreditResponse> {
+    async fn check_credit(
+        &self,
+        request: Request<pb::CheckCreditRequest>,
+    ) -> Answer<pb::CheckCreditResponse> {
         let context = self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -303,13 +433,18 @@ impl LimitsService for LimitsGrpc {
         let ttl = match &request.reservation_ttl {
             None => None,
             Some(d) if d.seconds < 1 || d.seconds > 366 * 24 * 3600 || d.nanos != 0 => {
-                v.add("reservation_ttl", "must be whole seconds between 1 second and 366 days");
+                v.add(
+                    "reservation_ttl",
+                    "must be whole seconds between 1 second and 366 days",
+                );
                 None
             }
             Some(d) => Some(d.seconds * 1_000_000),
         };
         invalid(v)?;
-        let Some(amount) = amount else { return Err(Status::internal("validated amount missing")) };
+        let Some(amount) = amount else {
+            return Err(Status::internal("validated amount missing"));
+        };
         let order = CheckOrder {
             customer_id: request.customer_id.clone(),
             order_id: request.order_id.clone(),
@@ -318,11 +453,18 @@ impl LimitsService for LimitsGrpc {
             dry_run: request.dry_run,
         };
         // A dry run stores nothing, so it is not keyed for replay.
-        let context = if request.dry_run { context } else { context.with_request_id(&request.request_id) };
+        let context = if request.dry_run {
+            context
+        } else {
+            context.with_request_id(&request.request_id)
+        };
         done(with_retry(|| self.limits.check_credit(&context, &request, order.clone())).await)
     }
 
-    async fn get_reservation(&self, request: Request<pb::GetReservationRequest>) -> Answer<pb::Reservation> {
+    async fn get_reservation(
+        &self,
+        request: Request<pb::GetReservationRequest>,
+    ) -> Answer<pb::Reservation> {
         self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -331,7 +473,10 @@ impl LimitsService for LimitsGrpc {
         done(self.limits.get_reservation(&request.reservation_id).await)
     }
 
-    async fn ship_reservation(&self, request: Request<pb::ShipReservationRequest>) -> Answer<pb::Reservation> {
+    async fn ship_reservation(
+        &self,
+        request: Request<pb::ShipReservationRequest>,
+    ) -> Answer<pb::Reservation> {
         let context = self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -339,12 +484,17 @@ impl LimitsService for LimitsGrpc {
         check_uuid(&request.reservation_id, "reservation_id", &mut v);
         let amount = validate::positive_money(request.amount.as_ref(), "amount", &mut v);
         invalid(v)?;
-        let Some(amount) = amount else { return Err(Status::internal("validated amount missing")) };
+        let Some(amount) = amount else {
+            return Err(Status::internal("validated amount missing"));
+        };
         let context = context.with_request_id(&request.request_id);
         done(with_retry(|| self.limits.ship_reservation(&context, &request, amount)).await)
     }
 
-    async fn invoice_reservation(&self, request: Request<pb::InvoiceReservationRequest>) -> Answer<pb::Reservation> {
+    async fn invoice_reservation(
+        &self,
+        request: Request<pb::InvoiceReservationRequest>,
+    ) -> Answer<pb::Reservation> {
         let context = self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -354,12 +504,23 @@ impl LimitsService for LimitsGrpc {
         let amount = validate::positive_money(request.amount.as_ref(), "amount", &mut v);
         let due_at = validate::timestamp(request.due_time.as_ref(), "due_time", &mut v);
         invalid(v)?;
-        let Some(amount) = amount else { return Err(Status::internal("validated amount missing")) };
+        let Some(amount) = amount else {
+            return Err(Status::internal("validated amount missing"));
+        };
         let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.limits.invoice_reservation(&context, &request, amount, due_at)).await)
+        done(
+            with_retry(|| {
+                self.limits
+                    .invoice_reservation(&context, &request, amount, due_at)
+            })
+            .await,
+        )
     }
 
-    async fn release_reservation(&self, request: Request<pb::ReleaseReservationRequest>) -> Answer<pb::Reservation> {
+    async fn release_reservation(
+        &self,
+        request: Request<pb::ReleaseReservationRequest>,
+    ) -> Answer<pb::Reservation> {
         let context = self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -371,7 +532,10 @@ impl LimitsService for LimitsGrpc {
         done(with_retry(|| self.limits.release_reservation(&context, &request)).await)
     }
 
-    async fn get_credit_decision(&self, request: Request<pb::GetCreditDecisionRequest>) -> Answer<pb::CreditDecision> {
+    async fn get_credit_decision(
+        &self,
+        request: Request<pb::GetCreditDecisionRequest>,
+    ) -> Answer<pb::CreditDecision> {
         self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -392,7 +556,10 @@ impl LimitsService for LimitsGrpc {
         done(self.limits.replay_decision(&request.decision_id).await)
     }
 
-    async fn place_credit_hold(&self, request: Request<pb::PlaceCreditHoldRequest>) -> Answer<pb::CreditHold> {
+    async fn place_credit_hold(
+        &self,
+        request: Request<pb::PlaceCreditHoldRequest>,
+    ) -> Answer<pb::CreditHold> {
         let context = self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -420,7 +587,10 @@ impl LimitsService for LimitsGrpc {
         done(with_retry(|| self.limits.place_hold(&context, &request, rule)).await)
     }
 
-    async fn release_credit_hold(&self, request: Request<pb::ReleaseCreditHoldRequest>) -> Answer<pb::CreditHold> {
+    async fn release_credit_hold(
+        &self,
+        request: Request<pb::ReleaseCreditHoldRequest>,
+    ) -> Answer<pb::CreditHold> {
         let context = self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
@@ -432,13 +602,20 @@ impl LimitsService for LimitsGrpc {
         done(with_retry(|| self.limits.release_hold(&context, &request)).await)
     }
 
-    async fn list_credit_holds(&self, request: Request<pb::ListCreditHoldsRequest>) -> Answer<pb::ListCreditHoldsResponse> {
+    async fn list_credit_holds(
+        &self,
+        request: Request<pb::ListCreditHoldsRequest>,
+    ) -> Answer<pb::ListCreditHoldsResponse> {
         self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
         check_external_id(&request.customer_id, "customer_id", &mut v);
         invalid(v)?;
-        done(self.limits.list_holds(&request.customer_id, request.include_released).await)
+        done(
+            self.limits
+                .list_holds(&request.customer_id, request.include_released)
+                .await,
+        )
     }
 
     async fn set_fx_rate(&self, request: Request<pb::SetFxRateRequest>) -> Answer<pb::FxRate> {
@@ -450,37 +627,68 @@ impl LimitsService for LimitsGrpc {
         if request.fx_rate.is_none() {
             v.add("fx_rate", "required");
         }
-        let base = v.check(Currency::parse_field(&rate.base_currency_code, "fx_rate.base_currency_code"));
-        let quote = v.check(Currency::parse_field(&rate.quote_currency_code, "fx_rate.quote_currency_code"));
+        let base = v.check(Currency::parse_field(
+            &rate.base_currency_code,
+            "fx_rate.base_currency_code",
+        ));
+        let quote = v.check(Currency::parse_field(
+            &rate.quote_currency_code,
+            "fx_rate.quote_currency_code",
+        ));
         if base.is_some() && base == quote {
-            v.add("fx_rate.quote_currency_code", "must differ from the base currency");
+            v.add(
+                "fx_rate.quote_currency_code",
+                "must differ from the base currency",
+            );
         }
         let value = v.check(parse_decimal(&rate.rate, "fx_rate.rate"));
         if value.is_some_and(|r| r <= Decimal::ZERO) {
             v.add("fx_rate.rate", "must be greater than zero");
         }
-        let effective_at = validate::timestamp(rate.effective_time.as_ref(), "fx_rate.effective_time", &mut v);
+        let effective_at = validate::timestamp(
+            rate.effective_time.as_ref(),
+            "fx_rate.effective_time",
+            &mut v,
+        );
         invalid(v)?;
         let (Some(base), Some(quote), Some(value)) = (base, quote, value) else {
             return Err(Status::internal("validated rate missing"));
         };
         let context = context.with_request_id(&request.request_id);
         done(
-            with_retry(|| self.limits.set_fx_rate(&context, &request, base.code(), quote.code(), value, effective_at))
-                .await,
+            with_retry(|| {
+                self.limits.set_fx_rate(
+                    &context,
+                    &request,
+                    base.code(),
+                    quote.code(),
+                    value,
+                    effective_at,
+                )
+            })
+            .await,
         )
     }
 
-    async fn list_fx_rates(&self, request: Request<pb::ListFxRatesRequest>) -> Answer<pb::ListFxRatesResponse> {
+    async fn list_fx_rates(
+        &self,
+        request: Request<pb::ListFxRatesRequest>,
+    ) -> Answer<pb::ListFxRatesResponse> {
         self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
         let page_size = v.check(app::page_size(request.page_size).map_err(to_violations));
         if !request.base_currency_code.is_empty() {
-            v.check(Currency::parse_field(&request.base_currency_code, "base_currency_code"));
+            v.check(Currency::parse_field(
+                &request.base_currency_code,
+                "base_currency_code",
+            ));
         }
         if !request.quote_currency_code.is_empty() {
-            v.check(Currency::parse_field(&request.quote_currency_code, "quote_currency_code"));
+            v.check(Currency::parse_field(
+                &request.quote_currency_code,
+                "quote_currency_code",
+            ));
         }
         invalid(v)?;
         done(
@@ -495,13 +703,21 @@ impl LimitsService for LimitsGrpc {
         )
     }
 
-    type StreamEventsStream = Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, Status>> + Send + 'static>>;
+    type StreamEventsStream =
+        Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, Status>> + Send + 'static>>;
 
-    async fn stream_events(&self, request: Request<pb::StreamEventsRequest>) -> Answer<Self::StreamEventsStream> {
+    async fn stream_events(
+        &self,
+        request: Request<pb::StreamEventsRequest>,
+    ) -> Answer<Self::StreamEventsStream> {
         self.context(&request)?;
         let request = request.into_inner();
         if request.after_sequence < 0 {
-            return Err(ApiError::from(credit_platform::error::FieldViolation::new("after_sequence", "must not be negative")).into());
+            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                "after_sequence",
+                "must not be negative",
+            ))
+            .into());
         }
         let stream = outbox::event_stream(
             self.limits.db().clone(),
@@ -519,7 +735,10 @@ impl LimitsService for LimitsGrpc {
 fn to_violations(error: ApiError) -> Vec<credit_platform::error::FieldViolation> {
     match error {
         ApiError::InvalidArgument(v) => v,
-        other => vec![credit_platform::error::FieldViolation::new("request", other.to_string())],
+        other => vec![credit_platform::error::FieldViolation::new(
+            "request",
+            other.to_string(),
+        )],
     }
 }
 

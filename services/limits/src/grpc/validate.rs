@@ -9,7 +9,11 @@ use credit_proto::limits as pb;
 use rust_decimal::Decimal;
 
 /// A timestamp field, when set.
-pub fn timestamp(value: Option<&prost_types::Timestamp>, field: &str, v: &mut Violations) -> Option<Micros> {
+pub fn timestamp(
+    value: Option<&prost_types::Timestamp>,
+    field: &str,
+    v: &mut Violations,
+) -> Option<Micros> {
     let ts = value?;
     let micros = from_timestamp(ts);
     if micros.is_none() {
@@ -19,7 +23,11 @@ pub fn timestamp(value: Option<&prost_types::Timestamp>, field: &str, v: &mut Vi
 }
 
 /// A positive amount.
-pub fn positive_money(value: Option<&credit_proto::types::Money>, field: &str, v: &mut Violations) -> Option<Money> {
+pub fn positive_money(
+    value: Option<&credit_proto::types::Money>,
+    field: &str,
+    v: &mut Violations,
+) -> Option<Money> {
     let money = v.check(Money::from_proto(value, field))?;
     if money.amount <= Decimal::ZERO {
         v.add(format!("{field}.amount"), "must be greater than zero");
@@ -29,7 +37,11 @@ pub fn positive_money(value: Option<&credit_proto::types::Money>, field: &str, v
 }
 
 /// A zero-or-positive amount.
-pub fn non_negative_money(value: Option<&credit_proto::types::Money>, field: &str, v: &mut Violations) -> Option<Money> {
+pub fn non_negative_money(
+    value: Option<&credit_proto::types::Money>,
+    field: &str,
+    v: &mut Violations,
+) -> Option<Money> {
     let money = v.check(Money::from_proto(value, field))?;
     if money.amount < Decimal::ZERO {
         v.add(format!("{field}.amount"), "must not be negative");
@@ -40,7 +52,10 @@ pub fn non_negative_money(value: Option<&credit_proto::types::Money>, field: &st
 
 /// A credit limit; also returns the currency its amounts were given in (checked against the
 /// account's by the caller).
-pub fn credit_limit(value: Option<&pb::CreditLimit>, v: &mut Violations) -> Option<(CreditLimit, Option<String>)> {
+pub fn credit_limit(
+    value: Option<&pb::CreditLimit>,
+    v: &mut Violations,
+) -> Option<(CreditLimit, Option<String>)> {
     let Some(limit) = value else {
         v.add("credit_limit", "required");
         return None;
@@ -57,7 +72,10 @@ pub fn credit_limit(value: Option<&pb::CreditLimit>, v: &mut Violations) -> Opti
     let mut currency = None;
     let mut note_currency = |money: &Money, field: &str, v: &mut Violations| match &currency {
         Some(code) if code != money.currency.code() => {
-            v.add(format!("{field}.currency_code"), "all amounts of a limit are in one currency");
+            v.add(
+                format!("{field}.currency_code"),
+                "all amounts of a limit are in one currency",
+            );
         }
         _ => currency = Some(money.currency.code().to_string()),
     };
@@ -71,7 +89,10 @@ pub fn credit_limit(value: Option<&pb::CreditLimit>, v: &mut Violations) -> Opti
         }
         _ => {
             if limit.amount.is_some() {
-                v.add("credit_limit.amount", "only LIMIT_MODE_AMOUNT takes an amount");
+                v.add(
+                    "credit_limit.amount",
+                    "only LIMIT_MODE_AMOUNT takes an amount",
+                );
             }
             Decimal::ZERO
         }
@@ -86,7 +107,10 @@ pub fn credit_limit(value: Option<&pb::CreditLimit>, v: &mut Violations) -> Opti
     let temporary = match &limit.temporary_limit {
         None => None,
         Some(_) if mode != LimitMode::Amount => {
-            v.add("credit_limit.temporary_limit", "only LIMIT_MODE_AMOUNT takes a temporary limit");
+            v.add(
+                "credit_limit.temporary_limit",
+                "only LIMIT_MODE_AMOUNT takes a temporary limit",
+            );
             None
         }
         Some(t) => {
@@ -94,18 +118,36 @@ pub fn credit_limit(value: Option<&pb::CreditLimit>, v: &mut Violations) -> Opti
             if let Some(money) = &money {
                 note_currency(money, "credit_limit.temporary_limit.amount", v);
             }
-            let from = timestamp(t.valid_from.as_ref(), "credit_limit.temporary_limit.valid_from", v);
-            let to = timestamp(t.valid_to.as_ref(), "credit_limit.temporary_limit.valid_to", v);
+            let from = timestamp(
+                t.valid_from.as_ref(),
+                "credit_limit.temporary_limit.valid_from",
+                v,
+            );
+            let to = timestamp(
+                t.valid_to.as_ref(),
+                "credit_limit.temporary_limit.valid_to",
+                v,
+            );
             if t.valid_to.is_none() {
-                v.add("credit_limit.temporary_limit.valid_to", "required: a temporary limit expires by itself");
+                v.add(
+                    "credit_limit.temporary_limit.valid_to",
+                    "required: a temporary limit expires by itself",
+                );
             }
             if let (Some(from), Some(to)) = (from, to)
                 && to <= from
             {
-                v.add("credit_limit.temporary_limit.valid_to", "must be after valid_from");
+                v.add(
+                    "credit_limit.temporary_limit.valid_to",
+                    "must be after valid_from",
+                );
             }
             match (money, to) {
-                (Some(money), Some(to)) => Some(TemporaryLimit { amount: money.amount, valid_from: from, valid_to: to }),
+                (Some(money), Some(to)) => Some(TemporaryLimit {
+                    amount: money.amount,
+                    valid_from: from,
+                    valid_to: to,
+                }),
                 _ => None,
             }
         }
@@ -113,17 +155,25 @@ pub fn credit_limit(value: Option<&pb::CreditLimit>, v: &mut Violations) -> Opti
     let tolerance = match limit.tolerance.as_ref().and_then(|t| t.kind.as_ref()) {
         None => Tolerance::None,
         Some(_) if mode != LimitMode::Amount => {
-            v.add("credit_limit.tolerance", "only LIMIT_MODE_AMOUNT takes a tolerance");
+            v.add(
+                "credit_limit.tolerance",
+                "only LIMIT_MODE_AMOUNT takes a tolerance",
+            );
             Tolerance::None
         }
-        Some(pb::tolerance::Kind::Percent(text)) => match v.check(parse_decimal(text, "credit_limit.tolerance.percent")) {
-            Some(p) if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED => {
-                v.add("credit_limit.tolerance.percent", "must be between 0 and 100");
-                Tolerance::None
+        Some(pb::tolerance::Kind::Percent(text)) => {
+            match v.check(parse_decimal(text, "credit_limit.tolerance.percent")) {
+                Some(p) if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED => {
+                    v.add(
+                        "credit_limit.tolerance.percent",
+                        "must be between 0 and 100",
+                    );
+                    Tolerance::None
+                }
+                Some(p) => Tolerance::Percent(p),
+                None => Tolerance::None,
             }
-            Some(p) => Tolerance::Percent(p),
-            None => Tolerance::None,
-        },
+        }
         Some(pb::tolerance::Kind::Amount(money)) => {
             match non_negative_money(Some(money), "credit_limit.tolerance.amount", v) {
                 Some(m) => {
@@ -134,11 +184,24 @@ pub fn credit_limit(value: Option<&pb::CreditLimit>, v: &mut Violations) -> Opti
             }
         }
     };
-    Some((CreditLimit { mode, amount, valid_from, valid_to, temporary, tolerance }, currency))
+    Some((
+        CreditLimit {
+            mode,
+            amount,
+            valid_from,
+            valid_to,
+            temporary,
+            tolerance,
+        },
+        currency,
+    ))
 }
 
 /// A counting rule with its scope id.
-pub fn counting(value: Option<&pb::ExposureCounting>, v: &mut Violations) -> Option<(String, Counting)> {
+pub fn counting(
+    value: Option<&pb::ExposureCounting>,
+    v: &mut Violations,
+) -> Option<(String, Counting)> {
     let Some(c) = value else {
         v.add("exposure_counting", "required");
         return None;
@@ -147,7 +210,10 @@ pub fn counting(value: Option<&pb::ExposureCounting>, v: &mut Violations) -> Opt
         Ok(pb::ExposureCountingScope::Account) => CountingScope::Account,
         Ok(pb::ExposureCountingScope::Segment) => CountingScope::Segment,
         _ => {
-            v.add("exposure_counting.scope", "must be EXPOSURE_COUNTING_SCOPE_ACCOUNT or _SEGMENT");
+            v.add(
+                "exposure_counting.scope",
+                "must be EXPOSURE_COUNTING_SCOPE_ACCOUNT or _SEGMENT",
+            );
             return None;
         }
     };

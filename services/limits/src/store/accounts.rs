@@ -181,7 +181,10 @@ pub async fn lock_chain(
 }
 
 /// The counting rule of a segment, when one is set.
-pub async fn segment_counting_bits(conn: &mut AnyConnection, segment: &str) -> sqlx::Result<Option<i64>> {
+pub async fn segment_counting_bits(
+    conn: &mut AnyConnection,
+    segment: &str,
+) -> sqlx::Result<Option<i64>> {
     if segment.is_empty() {
         return Ok(None);
     }
@@ -411,30 +414,27 @@ pub async fn list(
     after_customer_id: &str,
     limit: i64,
 ) -> sqlx::Result<Vec<AccountRow>> {
-    let mut query = sqlx::QueryBuilder::<sqlx::Any>::new(
+    // One static statement with optional filters: sqlx's QueryBuilder writes '?' placeholders
+    // for the Any driver, which PostgreSQL does not accept.
+    let on_hold = filter.on_hold.map_or(-1, i32::from);
+    sqlx::query(
         "SELECT customer_id, name, currency_code, segment, region, business_unit, parent_customer_id, \
          credit_limit, counting_bits, active_holds, own_exposure, group_exposure, created_at, updated_at \
-         FROM credit_accounts WHERE customer_id > ",
-    );
-    query.push_bind(after_customer_id.to_string());
-    if let Some(segment) = &filter.segment {
-        query.push(" AND segment = ").push_bind(segment.clone());
-    }
-    if let Some(region) = &filter.region {
-        query.push(" AND region = ").push_bind(region.clone());
-    }
-    if let Some(parent) = &filter.parent_customer_id {
-        query.push(" AND parent_customer_id = ").push_bind(parent.clone());
-    }
-    match filter.on_hold {
-        Some(true) => {
-            query.push(" AND active_holds > 0");
-        }
-        Some(false) => {
-            query.push(" AND active_holds = 0");
-        }
-        None => {}
-    }
-    query.push(" ORDER BY customer_id LIMIT ").push_bind(limit);
-    query.build().fetch_all(conn).await?.iter().map(AccountRow::from_row).collect()
+         FROM credit_accounts WHERE customer_id > $1 \
+         AND ($2 = '' OR segment = $2) AND ($3 = '' OR region = $3) \
+         AND ($4 = '' OR parent_customer_id = $4) \
+         AND ($5 = -1 OR (CASE WHEN active_holds > 0 THEN 1 ELSE 0 END) = $5) \
+         ORDER BY customer_id LIMIT $6",
+    )
+    .bind(after_customer_id.to_string())
+    .bind(filter.segment.clone().unwrap_or_default())
+    .bind(filter.region.clone().unwrap_or_default())
+    .bind(filter.parent_customer_id.clone().unwrap_or_default())
+    .bind(on_hold)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(AccountRow::from_row)
+    .collect()
 }

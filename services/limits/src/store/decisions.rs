@@ -46,7 +46,10 @@ pub async fn insert(conn: &mut AnyConnection, d: &StoredDecision) -> sqlx::Resul
 }
 
 /// One decision.
-pub async fn get(conn: &mut AnyConnection, decision_id: &str) -> sqlx::Result<Option<StoredDecision>> {
+pub async fn get(
+    conn: &mut AnyConnection,
+    decision_id: &str,
+) -> sqlx::Result<Option<StoredDecision>> {
     sqlx::query(
         "SELECT decision_id, customer_id, order_id, request_id, actor_subject, outcome, inputs, response, decided_at \
          FROM credit_decisions WHERE decision_id = $1",

@@ -36,13 +36,16 @@ fn from_row(row: &AnyRow) -> sqlx::Result<ExposureDocument> {
     let fx_rate: Option<String> = row.try_get("fx_rate")?;
     Ok(ExposureDocument {
         customer_id: row.try_get("customer_id")?,
-        category: Category::parse(&category_text)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown category {category_text}").into()))?,
+        category: Category::parse(&category_text).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown category {category_text}").into())
+        })?,
         document_id: row.try_get("document_id")?,
         open_amount: decimal(row, "open_amount")?,
         posted_amount: decimal(row, "posted_amount")?,
         posted_currency: row.try_get("posted_currency")?,
-        fx_rate: fx_rate.map(|r| credit_platform::money::decimal_from_db(&r)).transpose()?,
+        fx_rate: fx_rate
+            .map(|r| credit_platform::money::decimal_from_db(&r))
+            .transpose()?,
         fx_effective_at: row.try_get("fx_effective_at")?,
         due_at: row.try_get("due_at")?,
         updated_at: row.try_get("updated_at")?,

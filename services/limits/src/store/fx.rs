@@ -67,7 +67,8 @@ async fn latest(
     .bind(at)
     .fetch_optional(conn)
     .await?;
-    row.map(|row| Ok((decimal(&row, "rate")?, row.try_get("effective_at")?))).transpose()
+    row.map(|row| Ok((decimal(&row, "rate")?, row.try_get("effective_at")?)))
+        .transpose()
 }
 
 /// Rates newest first, optionally for one base or quote currency, after row offset `offset`.

@@ -117,7 +117,11 @@ pub async fn active_rule_hold(
 }
 
 /// An account's holds, newest first.
-pub async fn list(conn: &mut AnyConnection, customer_id: &str, include_released: bool) -> sqlx::Result<Vec<Hold>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    include_released: bool,
+) -> sqlx::Result<Vec<Hold>> {
     sqlx::query(
         "SELECT hold_id, customer_id, kind, rule_code, reason, placed_by, placed_at, active, released_by, \
          release_reason, released_at FROM credit_holds WHERE customer_id = $1 AND (active = 1 OR $2 = 1) \

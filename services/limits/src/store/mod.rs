@@ -18,7 +18,10 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(text: &str) -> sqlx::R
 }
 
 /// Reads a stored decimal.
-pub(crate) fn decimal(row: &sqlx::any::AnyRow, column: &str) -> sqlx::Result<rust_decimal::Decimal> {
+pub(crate) fn decimal(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> sqlx::Result<rust_decimal::Decimal> {
     use sqlx::Row;
     credit_platform::money::decimal_from_db(&row.try_get::<String, _>(column)?)
 }

@@ -36,7 +36,11 @@ impl ReservationState {
             "CAPTURED" => Self::Captured,
             "RELEASED" => Self::Released,
             "EXPIRED" => Self::Expired,
-            other => return Err(sqlx::Error::Decode(format!("unknown reservation state {other}").into())),
+            other => {
+                return Err(sqlx::Error::Decode(
+                    format!("unknown reservation state {other}").into(),
+                ));
+            }
         })
     }
 }
@@ -145,7 +149,10 @@ pub async fn update(conn: &mut AnyConnection, r: &Reservation) -> sqlx::Result<(
 }
 
 /// One reservation by id.
-pub async fn get(conn: &mut AnyConnection, reservation_id: &str) -> sqlx::Result<Option<Reservation>> {
+pub async fn get(
+    conn: &mut AnyConnection,
+    reservation_id: &str,
+) -> sqlx::Result<Option<Reservation>> {
     sqlx::query(
         "SELECT reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
          invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at \

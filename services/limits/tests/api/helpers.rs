@@ -1,0 +1,248 @@
+use credit_limits::LimitsConfig;
+use credit_platform::auth::{AuthConfig, mint_hs256_token, roles};
+use credit_platform::clock::ManualClock;
+use credit_platform::db::DatabaseConfig;
+use credit_platform::server::Shutdown;
+use credit_platform::testing::TestDatabase;
+use credit_proto::limits as pb;
+use credit_proto::limits::limits_service_client::LimitsServiceClient;
+use credit_proto::types::Money;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::metadata::MetadataValue;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
+/// 2026-03-01T00:00:00Z.
+pub const START: i64 = 1_772_323_200_000_000;
+pub const DAY: i64 = 86_400_000_000;
+
+pub type Client = LimitsServiceClient<InterceptedService<Channel, BearerToken>>;
+
+#[derive(Clone)]
+pub struct BearerToken(pub Option<String>);
+
+impl tonic::service::Interceptor for BearerToken {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(token) = &self.0 {
+            let value: MetadataValue<_> = format!("Bearer {token}")
+                .parse()
+                .map_err(|_| tonic::Status::internal("token"))?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
+
+pub struct TestApp {
+    pub client: Client,
+    pub clock: ManualClock,
+    pub channel: Channel,
+    pub shutdown: Shutdown,
+    pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    pub db: Arc<TestDatabase>,
+}
+
+impl TestApp {
+    /// A client whose token carries only `roles` (or no token at all with `None`).
+    pub fn client_as(&self, subject: &str, token_roles: Option<&[&str]>) -> Client {
+        let token = token_roles.map(|r| {
+            mint_hs256_token(SECRET, subject, r, Duration::from_secs(600)).expect("token")
+        });
+        LimitsServiceClient::with_interceptor(self.channel.clone(), BearerToken(token))
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.trigger();
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let db = Arc::new(TestDatabase::create().await.expect("test database"));
+    spawn_app_on(db).await
+}
+
+/// A server on an existing database (a second replica when the database is shared).
+pub async fn spawn_app_on(db: Arc<TestDatabase>) -> TestApp {
+    spawn_with(db, ManualClock::new(START)).await
+}
+
+pub async fn spawn_with(db: Arc<TestDatabase>, clock: ManualClock) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut database: DatabaseConfig = db.config.clone();
+    database.database_max_connections = 8;
+    let mut config = LimitsConfig::new(database, AuthConfig::hs256(SECRET));
+    config.shutdown_drain_secs = 2;
+    let shutdown = Shutdown::new();
+    let server = tokio::spawn(credit_limits::serve(
+        config,
+        Arc::new(clock.clone()),
+        listener,
+        shutdown.clone(),
+    ));
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect_lazy();
+    wait_until_serving(channel.clone()).await;
+    let token = mint_hs256_token(SECRET, "tester", &[roles::ADMIN], Duration::from_secs(600))
+        .expect("token");
+    let client = LimitsServiceClient::with_interceptor(channel.clone(), BearerToken(Some(token)));
+    TestApp {
+        client,
+        clock,
+        channel,
+        shutdown,
+        server,
+        db,
+    }
+}
+
+async fn wait_until_serving(channel: Channel) {
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    for _ in 0..200 {
+        let request = tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        };
+        if let Ok(response) = health.check(request).await
+            && response.into_inner().status
+                == tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("server did not become ready");
+}
+
+pub fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn money(amount: &str, currency: &str) -> Option<Money> {
+    Some(Money {
+        amount: amount.into(),
+        currency_code: currency.into(),
+    })
+}
+
+pub async fn create_account(
+    client: &mut Client,
+    customer_id: &str,
+    parent: &str,
+) -> pb::CreditAccount {
+    create_account_in(client, customer_id, parent, "EUR").await
+}
+
+pub async fn create_account_in(
+    client: &mut Client,
+    customer_id: &str,
+    parent: &str,
+    currency: &str,
+) -> pb::CreditAccount {
+    client
+        .create_credit_account(pb::CreateCreditAccountRequest {
+            credit_account: Some(pb::CreditAccount {
+                customer_id: customer_id.into(),
+                name: format!("{customer_id} GmbH"),
+                currency_code: currency.into(),
+                segment: "SME".into(),
+                region: "EMEA".into(),
+                business_unit: "industrial".into(),
+                parent_customer_id: parent.into(),
+                ..Default::default()
+            }),
+            request_id: rid(),
+        })
+        .await
+        .expect("create account")
+        .into_inner()
+}
+
+pub fn amount_limit(amount: &str, currency: &str) -> pb::CreditLimit {
+    pb::CreditLimit {
+        mode: pb::LimitMode::Amount as i32,
+        amount: money(amount, currency),
+        ..Default::default()
+    }
+}
+
+pub async fn set_limit(
+    client: &mut Client,
+    customer_id: &str,
+    limit: pb::CreditLimit,
+) -> pb::CreditAccount {
+    client
+        .set_credit_limit(pb::SetCreditLimitRequest {
+            customer_id: customer_id.into(),
+            credit_limit: Some(limit),
+            reason: "annual review".into(),
+            request_id: rid(),
+        })
+        .await
+        .expect("set limit")
+        .into_inner()
+}
+
+pub fn check_request(
+    customer_id: &str,
+    order_id: &str,
+    amount: &str,
+    currency: &str,
+) -> pb::CheckCreditRequest {
+    pb::CheckCreditRequest {
+        customer_id: customer_id.into(),
+        order_id: order_id.into(),
+        amount: money(amount, currency),
+        request_id: rid(),
+        reservation_ttl: None,
+        dry_run: false,
+    }
+}
+
+pub async fn check(
+    client: &mut Client,
+    customer_id: &str,
+    order_id: &str,
+    amount: &str,
+) -> pb::CheckCreditResponse {
+    client
+        .check_credit(check_request(customer_id, order_id, amount, "EUR"))
+        .await
+        .expect("check")
+        .into_inner()
+}
+
+pub fn outcome(response: &pb::CheckCreditResponse) -> pb::CheckOutcome {
+    pb::CheckOutcome::try_from(response.outcome).expect("outcome")
+}
+
+pub fn reasons(response: &pb::CheckCreditResponse) -> Vec<pb::CheckReason> {
+    response
+        .reasons
+        .iter()
+        .map(|r| pb::CheckReason::try_from(*r).expect("reason"))
+        .collect()
+}
+
+pub async fn exposure(client: &mut Client, customer_id: &str) -> pb::Exposure {
+    client
+        .get_exposure(pb::GetExposureRequest {
+            customer_id: customer_id.into(),
+            as_of_time: None,
+        })
+        .await
+        .expect("exposure")
+        .into_inner()
+}
+
+pub fn amount_of(money: &Option<Money>) -> String {
+    money.as_ref().map(|m| m.amount.clone()).unwrap_or_default()
+}
