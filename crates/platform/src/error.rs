@@ -121,6 +121,12 @@ pub enum ApiError {
     /// A dependency is down; retrying later may succeed.
     #[error("{0}")]
     Unavailable(String),
+    /// The gateway routes no service of that name.
+    #[error("{0}")]
+    UnknownService(String),
+    /// The gateway could not reach the service.
+    #[error("{0}")]
+    UpstreamUnavailable(String),
     /// Anything unexpected; logged, answered as INTERNAL without details.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -216,6 +222,18 @@ impl From<ApiError> for Status {
             ApiError::Unavailable(_) => {
                 info_status(Code::Unavailable, "NOT_READY", message, HashMap::new())
             }
+            ApiError::UnknownService(_) => info_status(
+                Code::Unimplemented,
+                "UNKNOWN_SERVICE",
+                message,
+                HashMap::new(),
+            ),
+            ApiError::UpstreamUnavailable(_) => info_status(
+                Code::Unavailable,
+                "UPSTREAM_UNAVAILABLE",
+                message,
+                HashMap::new(),
+            ),
             ApiError::Internal(source) => {
                 tracing::error!(error = ?source, "internal error");
                 Status::internal("internal error")

@@ -1,0 +1,110 @@
+//! The caller's deadline (`grpc-timeout`) enforced at the gateway for the whole call, streams
+//! included: tonic enforces it only until the response headers, so a server stream would
+//! otherwise outlive its caller's deadline. When it passes, the response ends with
+//! DEADLINE_EXCEEDED and the upstream stream is dropped (which cancels it upstream).
+use http_body::{Body, Frame};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::{Instant, Sleep};
+
+/// Parses a `grpc-timeout` header value ("250m", "5S", "1H"). `None` when absent or malformed.
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.checked_mul(3600)?),
+        "M" => Duration::from_secs(amount.checked_mul(60)?),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+/// A response body that ends with DEADLINE_EXCEEDED trailers once `deadline` passes.
+pub struct DeadlineBody {
+    inner: tonic::body::Body,
+    sleep: Pin<Box<Sleep>>,
+    state: State,
+}
+
+#[derive(PartialEq, Eq)]
+enum State {
+    Streaming,
+    Expired,
+    Done,
+}
+
+impl DeadlineBody {
+    /// Wraps `inner` with the deadline `at`.
+    pub fn new(inner: tonic::body::Body, at: Instant) -> Self {
+        Self {
+            inner,
+            sleep: Box::pin(tokio::time::sleep_until(at)),
+            state: State::Streaming,
+        }
+    }
+}
+
+impl Body for DeadlineBody {
+    type Data = bytes::Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        match self.state {
+            State::Done => return Poll::Ready(None),
+            State::Expired => {
+                self.state = State::Done;
+                let mut trailers = http::HeaderMap::new();
+                trailers.insert("grpc-status", http::HeaderValue::from_static("4"));
+                trailers.insert(
+                    "grpc-message",
+                    http::HeaderValue::from_static("Deadline%20exceeded"),
+                );
+                return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+            }
+            State::Streaming => {}
+        }
+        if self.sleep.as_mut().poll(cx).is_ready() {
+            self.state = State::Expired;
+            // Dropping the upstream body here resets the upstream stream.
+            self.inner = tonic::body::Body::empty();
+            return self.poll_frame(cx);
+        }
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(None) = polled {
+            self.state = State::Done;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.state == State::Done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_grpc_timeout_unit() {
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("5S"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_grpc_timeout("2M"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_grpc_timeout("100u"), Some(Duration::from_micros(100)));
+        assert_eq!(parse_grpc_timeout("7n"), Some(Duration::from_nanos(7)));
+        for bad in ["", "5", "5x", "m", "123456789m", "-5S"] {
+            assert_eq!(parse_grpc_timeout(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The gateway: one gRPC entry point for the suite. It verifies the caller's token, forwards each
+//! call to the service that owns its package without decoding it (deadlines and trace context
+//! travel in the headers), and answers health and reflection for the whole suite.
+pub mod deadline;
+pub mod health;
+pub mod proxy;
+pub mod upstream;
+
+use credit_platform::auth::{Access, AuthConfig, AuthLayer, TokenVerifier};
+use credit_platform::observe::ObserveLayer;
+use credit_platform::server::{Shutdown, reflection_services};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+pub use upstream::Upstream;
+
+/// Settings of the gateway (environment variables in brackets; see README.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct GatewayConfig {
+    /// Routes, as package=url pairs separated by commas:
+    /// "credit.limits.v1=http://limits:50051".
+    #[arg(
+        long = "upstream",
+        env = "GATEWAY_UPSTREAMS",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub upstreams: Vec<Upstream>,
+    /// How long to try to connect to an upstream before answering UNAVAILABLE, in milliseconds.
+    #[arg(long, env = "GATEWAY_CONNECT_TIMEOUT_MS", default_value_t = 1000)]
+    pub connect_timeout_ms: u64,
+    /// How often upstream health is polled, in milliseconds.
+    #[arg(long, env = "GATEWAY_HEALTH_INTERVAL_MS", default_value_t = 2000)]
+    pub health_interval_ms: u64,
+    /// Token verification (the same keys as the services).
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    /// Longest wait for in-flight calls at shutdown, in seconds.
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
+    pub shutdown_drain_secs: u64,
+}
+
+/// Serves the gateway on `listener` until `shutdown`, then drains.
+pub async fn serve(
+    config: GatewayConfig,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let verifier = TokenVerifier::from_config(&config.auth)?;
+    let routes = upstream::Routes::connect(
+        &config.upstreams,
+        Duration::from_millis(config.connect_timeout_ms),
+    )?;
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status("", tonic_health::ServingStatus::NotServing)
+        .await;
+    let (reflection_v1, reflection_v1alpha) = reflection_services()?;
+
+    // Known services get health and reflection here; everything else falls through to the proxy.
+    let router = tonic::service::Routes::new(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .into_axum_router()
+        .fallback_service(proxy::Proxy::new(routes.clone()));
+    // The gateway checks the token once at the edge; each service checks roles itself.
+    let layers = tower::ServiceBuilder::new()
+        .layer(ObserveLayer::new("gateway"))
+        .layer(AuthLayer::new(
+            verifier,
+            Arc::new(|_: &str| Access::Authenticated),
+        ))
+        .into_inner();
+    let server = tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .layer(layers)
+        .add_routes(tonic::service::Routes::from(router))
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown.wait(),
+        );
+    let server = tokio::spawn(server);
+    tokio::spawn(health::follow_upstreams(
+        reporter,
+        routes,
+        Duration::from_millis(config.health_interval_ms.max(100)),
+        shutdown.subscribe(),
+    ));
+    let drain = Duration::from_secs(config.shutdown_drain_secs);
+    let drained = async {
+        shutdown.wait().await;
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        result = server => result??,
+        _ = drained => tracing::warn!("gateway drain timeout; closing remaining calls"),
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! Forwards a gRPC call to its upstream as HTTP/2 frames, without decoding the messages, so the
+//! gateway never needs to know a service's types (and streams pass through as they are).
+use crate::deadline::{DeadlineBody, parse_grpc_timeout};
+use crate::upstream::Routes;
+use credit_platform::error::ApiError;
+use credit_platform::telemetry::inject_current_context;
+use futures::future::BoxFuture;
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+use tonic::Status;
+use tower::{Service, ServiceExt};
+
+/// The fallback service of the gateway's router.
+#[derive(Clone)]
+pub struct Proxy {
+    routes: Routes,
+}
+
+impl Proxy {
+    /// A proxy over `routes`.
+    pub fn new(routes: Routes) -> Self {
+        Self { routes }
+    }
+}
+
+/// Counter: calls the gateway could not hand to an upstream, by `reason`.
+pub const PROXY_FAILURES: &str = "gateway_proxy_failures_total";
+
+impl Service<http::Request<axum::body::Body>> for Proxy {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<axum::body::Body>) -> Self::Future {
+        let path = request.uri().path().to_string();
+        let Some(channel) = self.routes.lookup(&path).cloned() else {
+            metrics::counter!(PROXY_FAILURES, "reason" => "unknown_service").increment(1);
+            let error =
+                ApiError::UnknownService(format!("the gateway routes no service for {path}"));
+            return Box::pin(async move { Ok(Status::from(error).into_http()) });
+        };
+        Box::pin(async move {
+            let (mut parts, body) = request.into_parts();
+            // With tracing exported, the upstream becomes a child of the gateway's span;
+            // otherwise the caller's traceparent passes through unchanged.
+            inject_current_context(&mut parts.headers);
+            let deadline = parts
+                .headers
+                .get("grpc-timeout")
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_grpc_timeout)
+                .map(|timeout| tokio::time::Instant::now() + timeout);
+            let request = http::Request::from_parts(parts, tonic::body::Body::new(body));
+            let forward = async move {
+                let mut channel = channel;
+                let ready = channel.ready().await.map_err(|e| unavailable(&path, &e))?;
+                ready
+                    .call(request)
+                    .await
+                    .map_err(|e| unavailable(&path, &e))
+            };
+            let response = match deadline {
+                None => forward.await,
+                Some(at) => match tokio::time::timeout_at(at, forward).await {
+                    Ok(result) => result,
+                    Err(_) => Err(Status::deadline_exceeded(
+                        "deadline exceeded before the service answered",
+                    )
+                    .into_http()),
+                },
+            };
+            Ok(match (response, deadline) {
+                (Ok(response), Some(at)) => {
+                    response.map(|body| tonic::body::Body::new(DeadlineBody::new(body, at)))
+                }
+                (Ok(response), None) => response,
+                (Err(failure), _) => failure,
+            })
+        })
+    }
+}
+
+fn unavailable(path: &str, error: &dyn std::fmt::Display) -> http::Response<tonic::body::Body> {
+    metrics::counter!(PROXY_FAILURES, "reason" => "upstream_unavailable").increment(1);
+    tracing::warn!(%path, %error, "upstream unavailable");
+    Status::from(ApiError::UpstreamUnavailable(format!(
+        "the service behind {path} is unavailable"
+    )))
+    .into_http()
+}
