@@ -1,0 +1,238 @@
+//! End-to-end journey through the gateway of a running suite: a corporate group gets credit,
+//! orders are checked, shipped, invoiced and paid, a hold stops orders, and every step is on the
+//! event feed and in the metrics.
+use credit_platform::server::Shutdown;
+use credit_platform::testing::TestDatabase;
+use credit_proto::limits as pb;
+use credit_proto::limits::limits_service_client::LimitsServiceClient;
+use credit_proto::types::Money;
+use futures::StreamExt;
+use std::time::Duration;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+type Client = LimitsServiceClient<InterceptedService<Channel, Bearer>>;
+
+#[derive(Clone)]
+struct Bearer(String);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        let value = format!("Bearer {}", self.0)
+            .parse()
+            .map_err(|_| tonic::Status::internal("token"))?;
+        request.metadata_mut().insert("authorization", value);
+        Ok(request)
+    }
+}
+
+fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn eur(amount: &str) -> Option<Money> {
+    Some(Money {
+        amount: amount.into(),
+        currency_code: "EUR".into(),
+    })
+}
+
+async fn account(c: &mut Client, id: &str, parent: &str, limit: &str) {
+    c.create_credit_account(pb::CreateCreditAccountRequest {
+        credit_account: Some(pb::CreditAccount {
+            customer_id: id.into(),
+            name: format!("{id} SA"),
+            currency_code: "EUR".into(),
+            segment: "KEY_ACCOUNT".into(),
+            region: "EMEA".into(),
+            parent_customer_id: parent.into(),
+            ..Default::default()
+        }),
+        request_id: rid(),
+    })
+    .await
+    .expect("create");
+    c.set_credit_limit(pb::SetCreditLimitRequest {
+        customer_id: id.into(),
+        credit_limit: Some(pb::CreditLimit {
+            mode: pb::LimitMode::Amount as i32,
+            amount: eur(limit),
+            ..Default::default()
+        }),
+        reason: "onboarding".into(),
+        request_id: rid(),
+    })
+    .await
+    .expect("limit");
+}
+
+async fn check(
+    c: &mut Client,
+    customer: &str,
+    order: &str,
+    amount: &str,
+) -> pb::CheckCreditResponse {
+    c.check_credit(pb::CheckCreditRequest {
+        customer_id: customer.into(),
+        order_id: order.into(),
+        amount: eur(amount),
+        request_id: rid(),
+        ..Default::default()
+    })
+    .await
+    .expect("check")
+    .into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::create().await.expect("database");
+    let config = credit_suite::SuiteConfig {
+        data_dir: dir.path().to_path_buf(),
+        listen_addr: "127.0.0.1:0".parse().expect("addr"),
+        admin_addr: "127.0.0.1:0".parse().expect("addr"),
+        limits_database_url: database
+            .is_postgres()
+            .then(|| database.config.database_url.clone()),
+    };
+    let shutdown = Shutdown::new();
+    let suite = credit_suite::start(config, shutdown.clone())
+        .await
+        .expect("suite starts");
+    assert!(
+        dir.path().join("token").exists(),
+        "the suite leaves a token for the CLI"
+    );
+
+    let channel = Channel::from_shared(format!("http://{}", suite.gateway_addr))
+        .expect("uri")
+        .connect_lazy();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    let mut serving = false;
+    for _ in 0..200 {
+        if let Ok(r) = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            && r.into_inner().status == 1
+        {
+            serving = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(serving, "the gateway reports the suite as serving");
+
+    let mut c = LimitsServiceClient::with_interceptor(channel, Bearer(suite.token.clone()));
+    account(&mut c, "HOLDING", "", "50000").await;
+    account(&mut c, "HOLDING-FR", "HOLDING", "30000").await;
+    account(&mut c, "HOLDING-RO", "HOLDING", "30000").await;
+
+    let fr = check(&mut c, "HOLDING-FR", "SO-1", "20000").await;
+    assert_eq!(fr.outcome, pb::CheckOutcome::Approved as i32);
+    let ro = check(&mut c, "HOLDING-RO", "SO-2", "30001").await;
+    assert_eq!(ro.outcome, pb::CheckOutcome::Rejected as i32);
+    assert_eq!(
+        ro.max_approvable_amount.as_ref().map(|m| m.amount.as_str()),
+        Some("30000.00")
+    );
+
+    let reservation = fr.reservation.expect("reservation").reservation_id;
+    c.ship_reservation(pb::ShipReservationRequest {
+        reservation_id: reservation.clone(),
+        amount: eur("20000"),
+        request_id: rid(),
+    })
+    .await
+    .expect("ship");
+    c.invoice_reservation(pb::InvoiceReservationRequest {
+        reservation_id: reservation,
+        amount: eur("20000"),
+        document_id: "INV-2026-001".into(),
+        due_time: None,
+        request_id: rid(),
+    })
+    .await
+    .expect("invoice");
+    c.post_receivable(pb::PostReceivableRequest {
+        customer_id: "HOLDING-FR".into(),
+        document_id: "INV-2026-001".into(),
+        open_amount: eur("0"),
+        ..Default::default()
+    })
+    .await
+    .expect("paid");
+    let group = c
+        .get_exposure(pb::GetExposureRequest {
+            customer_id: "HOLDING".into(),
+            as_of_time: None,
+        })
+        .await
+        .expect("exposure")
+        .into_inner();
+    assert_eq!(
+        group.available_credit.as_ref().map(|m| m.amount.as_str()),
+        Some("50000.00")
+    );
+
+    c.place_credit_hold(pb::PlaceCreditHoldRequest {
+        customer_id: "HOLDING".into(),
+        reason: "legal dispute".into(),
+        request_id: rid(),
+        ..Default::default()
+    })
+    .await
+    .expect("hold");
+    let held = check(&mut c, "HOLDING-RO", "SO-3", "10").await;
+    assert_eq!(held.reasons, [pb::CheckReason::GroupOnHold as i32]);
+
+    let events: Vec<_> = c
+        .stream_events(pb::StreamEventsRequest {
+            after_sequence: 0,
+            backlog_only: true,
+        })
+        .await
+        .expect("feed")
+        .into_inner()
+        .map(|e| e.expect("event").event.expect("event"))
+        .collect()
+        .await;
+    assert!(events.iter().all(|e| e.actor_subject == "suite-admin"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event_type == "credit.limits.credit_hold.placed")
+    );
+    assert_eq!(
+        events.last().map(|e| e.event_type.as_str()),
+        Some("credit.limits.credit_check.rejected")
+    );
+
+    let metrics = reqwest_metrics(suite.admin_addr).await;
+    assert!(metrics.contains("grpc_server_handled_total"), "{metrics}");
+    assert!(metrics.contains("credit_checks_total"));
+
+    shutdown.trigger();
+    tokio::time::timeout(Duration::from_secs(30), suite.stopped)
+        .await
+        .expect("drains in time")
+        .expect("join")
+        .expect("clean stop");
+}
+
+async fn reqwest_metrics(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("admin");
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut body = String::new();
+    stream.read_to_string(&mut body).await.expect("response");
+    body
+}
