@@ -1,0 +1,110 @@
+//! Printing answers: readable tables by default, canonical protobuf JSON with `--json`.
+use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use credit_proto::types::Money;
+use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage, ReflectMessage};
+use std::sync::OnceLock;
+
+fn pool() -> &'static DescriptorPool {
+    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        DescriptorPool::decode(credit_proto::FILE_DESCRIPTOR_SET)
+            .unwrap_or_else(|_| DescriptorPool::global())
+    })
+}
+
+/// The proto JSON form of `message` (full name `name`, for example "credit.limits.v1.Reservation").
+pub fn to_json<M: Message>(message: &M, name: &str) -> anyhow::Result<String> {
+    let descriptor = pool()
+        .get_message_by_name(name)
+        .ok_or_else(|| anyhow::anyhow!("unknown message {name}"))?;
+    let dynamic = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())?;
+    debug_assert_eq!(dynamic.descriptor().full_name(), name);
+    Ok(serde_json::to_string_pretty(&dynamic)?)
+}
+
+/// "1250.00 EUR", or "-" when unset.
+pub fn money(value: &Option<Money>) -> String {
+    value.as_ref().map_or_else(
+        || "-".into(),
+        |m| format!("{} {}", m.amount, m.currency_code),
+    )
+}
+
+/// RFC 3339 time, or "-".
+pub fn time(value: &Option<prost_types::Timestamp>) -> String {
+    value
+        .as_ref()
+        .and_then(|t| {
+            let nanos = u32::try_from(t.nanos).ok()?;
+            let secs = u64::try_from(t.seconds).ok()?;
+            Some(
+                humantime::format_rfc3339_seconds(
+                    std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos),
+                )
+                .to_string(),
+            )
+        })
+        .unwrap_or_else(|| "-".into())
+}
+
+/// A two-column table of field names and values.
+pub fn fields(rows: &[(&str, String)]) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY);
+    for (name, value) in rows {
+        table.add_row(vec![name.to_string(), value.clone()]);
+    }
+    table.to_string()
+}
+
+/// A table with a header.
+pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY);
+    table.set_header(header.to_vec());
+    for row in rows {
+        table.add_row(row);
+    }
+    table.to_string()
+}
+
+/// Enum value name without its prefix ("CHECK_OUTCOME_APPROVED" → "APPROVED").
+pub fn enum_name(enum_full_name: &str, value: i32) -> String {
+    pool()
+        .get_enum_by_name(enum_full_name)
+        .and_then(|e| e.get_value(value))
+        .map(|v| strip_prefix(enum_full_name, v.name()))
+        .unwrap_or_else(|| value.to_string())
+}
+
+fn strip_prefix(enum_full_name: &str, value_name: &str) -> String {
+    let short = enum_full_name.rsplit('.').next().unwrap_or(enum_full_name);
+    let mut prefix = String::new();
+    for (i, ch) in short.chars().enumerate() {
+        if ch.is_uppercase() && i > 0 {
+            prefix.push('_');
+        }
+        prefix.push(ch.to_ascii_uppercase());
+    }
+    prefix.push('_');
+    value_name
+        .strip_prefix(&prefix)
+        .unwrap_or(value_name)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn enum_names_lose_their_prefix() {
+        assert_eq!(
+            super::enum_name("credit.limits.v1.CheckOutcome", 1),
+            "APPROVED"
+        );
+        assert_eq!(
+            super::enum_name("credit.limits.v1.CheckReason", 2),
+            "GROUP_LIMIT_EXCEEDED"
+        );
+    }
+}
