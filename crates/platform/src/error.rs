@@ -251,7 +251,7 @@ mod tests {
         let mut v = Violations::new();
         v.add("amount.amount", "must be positive");
         v.add("customer_id", "required");
-        let status: Status = v.into_result().unwrap_err().into();
+        let status: Status = v.into_result().expect_err("must be refused").into();
         assert_eq!(status.code(), Code::InvalidArgument);
         let details = status.get_error_details();
         let fields: Vec<_> = details

@@ -216,21 +216,22 @@ mod tests {
 
     #[test]
     fn too_many_decimals_names_the_amount_field() {
-        let err = Money::from_proto(Some(&money("10.555", "EUR")), "order.amount").unwrap_err();
+        let err = Money::from_proto(Some(&money("10.555", "EUR")), "order.amount")
+            .expect_err("must be refused");
         assert_eq!(err[0].field, "order.amount.amount");
-        let err = Money::from_proto(Some(&money("1.5", "JPY")), "x").unwrap_err();
+        let err = Money::from_proto(Some(&money("1.5", "JPY")), "x").expect_err("must be refused");
         assert!(err[0].description.contains("at most 0"));
     }
 
     #[test]
     fn rejects_unknown_currencies_and_float_forms() {
-        let err = Money::from_proto(Some(&money("1", "EURO")), "m").unwrap_err();
+        let err = Money::from_proto(Some(&money("1", "EURO")), "m").expect_err("must be refused");
         assert_eq!(err[0].field, "m.currency_code");
         assert!(Currency::from_code("XAU").is_none(), "no minor unit");
         for bad in ["1e3", "+1", " 1", "1.", ".5", "1,000", "", "NaN", "--1"] {
             assert!(parse_decimal(bad, "f").is_err(), "{bad:?} must be rejected");
         }
-        let both = Money::from_proto(Some(&money("x", "??")), "m").unwrap_err();
+        let both = Money::from_proto(Some(&money("x", "??")), "m").expect_err("must be refused");
         assert_eq!(both.len(), 2);
     }
 

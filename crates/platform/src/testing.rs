@@ -12,10 +12,20 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    /// Creates an empty database.
+    /// Creates an empty database: PostgreSQL when `TEST_DATABASE_URL` is set, else SQLite.
     pub async fn create() -> anyhow::Result<Self> {
-        match std::env::var("TEST_DATABASE_URL") {
-            Ok(admin_url) if !admin_url.is_empty() => {
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty());
+        Self::create_on(admin_url.as_deref()).await
+    }
+
+    /// Creates an empty database inside the PostgreSQL server of `admin_url`, or a SQLite file in
+    /// a temporary directory when `None`.
+    pub async fn create_on(admin_url: Option<&str>) -> anyhow::Result<Self> {
+        match admin_url {
+            Some(admin_url) => {
+                let admin_url = admin_url.to_string();
                 sqlx::any::install_default_drivers();
                 let name = format!("credit_test_{}", uuid::Uuid::new_v4().simple());
                 let mut admin = sqlx::AnyConnection::connect(&admin_url).await?;
@@ -30,7 +40,7 @@ impl TestDatabase {
                     postgres: Some((admin_url, name)),
                 })
             }
-            _ => {
+            None => {
                 let dir = tempfile::tempdir()?;
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 Ok(Self {

@@ -1,0 +1,331 @@
+//! `credit-bench`: drives CheckCredit through the gateway at a chosen concurrency over a number of
+//! accounts (one of them hot), and in the same run a no-op RPC on the same path (gateway, auth,
+//! telemetry, limits server), so the check's own cost can be read as a ratio to the transport's.
+use clap::Parser;
+use credit_platform::server::Shutdown;
+use credit_platform::testing::TestDatabase;
+use credit_proto::limits as pb;
+use credit_proto::limits::diagnostics_service_client::DiagnosticsServiceClient;
+use credit_proto::limits::limits_service_client::LimitsServiceClient;
+use credit_proto::types::Money;
+use hdrhistogram::Histogram;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// Load generator for the credit check.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "credit-bench", version, about)]
+struct Args {
+    /// Target an already running gateway instead of starting an embedded suite.
+    #[arg(long)]
+    gateway: Option<String>,
+    /// Token for --gateway (an admin token; the embedded suite makes its own).
+    #[arg(long, env = "CREDITCTL_TOKEN")]
+    token: Option<String>,
+    /// Embedded suite on PostgreSQL: a fresh database is created in this server and dropped after.
+    #[arg(long)]
+    postgres_admin_url: Option<String>,
+    /// Concurrent callers.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Seconds measured per RPC.
+    #[arg(long, default_value_t = 10)]
+    duration_secs: u64,
+    /// Seconds of warm-up per RPC, not measured.
+    #[arg(long, default_value_t = 2)]
+    warmup_secs: u64,
+    /// Accounts the checks spread over.
+    #[arg(long, default_value_t = 200)]
+    accounts: usize,
+    /// Share of checks that go to one hot account (0 to 1).
+    #[arg(long, default_value_t = 0.2)]
+    hot_share: f64,
+    /// HTTP/2 connections the callers share.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+}
+
+#[derive(Clone)]
+struct Bearer(String);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        let value = format!("Bearer {}", self.0)
+            .parse()
+            .map_err(|_| tonic::Status::internal("token"))?;
+        request.metadata_mut().insert("authorization", value);
+        Ok(request)
+    }
+}
+
+type Limits = LimitsServiceClient<InterceptedService<Channel, Bearer>>;
+type Diagnostics = DiagnosticsServiceClient<InterceptedService<Channel, Bearer>>;
+
+struct Report {
+    name: &'static str,
+    calls: u64,
+    errors: u64,
+    approved: u64,
+    elapsed: Duration,
+    latency: Histogram<u64>,
+}
+
+impl Report {
+    fn throughput(&self) -> f64 {
+        self.calls as f64 / self.elapsed.as_secs_f64()
+    }
+    fn ms(&self, quantile: f64) -> f64 {
+        self.latency.value_at_quantile(quantile) as f64 / 1000.0
+    }
+}
+
+fn eur(amount: &str) -> Option<Money> {
+    Some(Money {
+        amount: amount.into(),
+        currency_code: "EUR".into(),
+    })
+}
+
+fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+async fn setup_accounts(client: &mut Limits, accounts: usize) -> anyhow::Result<()> {
+    for i in 0..=accounts {
+        let id = if i == 0 {
+            "HOT".to_string()
+        } else {
+            format!("ACC-{i:05}")
+        };
+        client
+            .create_credit_account(pb::CreateCreditAccountRequest {
+                credit_account: Some(pb::CreditAccount {
+                    customer_id: id.clone(),
+                    name: format!("{id} Ltd"),
+                    currency_code: "EUR".into(),
+                    segment: "BENCH".into(),
+                    ..Default::default()
+                }),
+                request_id: rid(),
+            })
+            .await?;
+        client
+            .set_credit_limit(pb::SetCreditLimitRequest {
+                customer_id: id,
+                credit_limit: Some(pb::CreditLimit {
+                    mode: pb::LimitMode::Amount as i32,
+                    amount: eur("1000000000"),
+                    ..Default::default()
+                }),
+                reason: "benchmark".into(),
+                request_id: rid(),
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Rpc {
+    Ping,
+    Check,
+}
+
+async fn run_phase(
+    name: &'static str,
+    rpc: Rpc,
+    channels: &[Channel],
+    token: &str,
+    args: &Args,
+) -> anyhow::Result<Report> {
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut workers = Vec::new();
+    let warmup_end = Instant::now() + Duration::from_secs(args.warmup_secs);
+    let end = warmup_end + Duration::from_secs(args.duration_secs);
+    for worker in 0..args.concurrency {
+        let channel = channels[worker % channels.len()].clone();
+        let mut limits: Limits =
+            LimitsServiceClient::with_interceptor(channel.clone(), Bearer(token.to_string()));
+        let mut diagnostics: Diagnostics =
+            DiagnosticsServiceClient::with_interceptor(channel, Bearer(token.to_string()));
+        let counter = Arc::clone(&counter);
+        let accounts = args.accounts;
+        let hot_share = args.hot_share;
+        workers.push(tokio::spawn(async move {
+            let mut latency =
+                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
+            let (mut calls, mut errors, mut approved) = (0u64, 0u64, 0u64);
+            loop {
+                let now = Instant::now();
+                if now >= end {
+                    break;
+                }
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let started = Instant::now();
+                let result = match rpc {
+                    Rpc::Ping => diagnostics.ping(pb::PingRequest {}).await.map(|_| false),
+                    Rpc::Check => {
+                        // Deterministic spread: every 1/hot_share-th call goes to the hot account.
+                        let hot =
+                            hot_share > 0.0 && (n as f64 * hot_share).fract() + hot_share >= 1.0;
+                        let customer = if hot {
+                            "HOT".to_string()
+                        } else {
+                            format!("ACC-{:05}", 1 + (n as usize % accounts.max(1)))
+                        };
+                        limits
+                            .check_credit(pb::CheckCreditRequest {
+                                customer_id: customer,
+                                order_id: format!("SO-{worker}-{n}"),
+                                amount: eur("1.00"),
+                                request_id: rid(),
+                                ..Default::default()
+                            })
+                            .await
+                            .map(|r| r.into_inner().outcome == pb::CheckOutcome::Approved as i32)
+                    }
+                };
+                let elapsed = started.elapsed();
+                if now < warmup_end {
+                    continue;
+                }
+                calls += 1;
+                match result {
+                    Ok(ok) => {
+                        approved += u64::from(ok);
+                        latency.saturating_record(elapsed.as_micros() as u64);
+                    }
+                    Err(_) => errors += 1,
+                }
+            }
+            (calls, errors, approved, latency)
+        }));
+    }
+    let mut report = Report {
+        name,
+        calls: 0,
+        errors: 0,
+        approved: 0,
+        elapsed: Duration::from_secs(args.duration_secs),
+        latency: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+    };
+    for worker in workers {
+        let (calls, errors, approved, latency) = worker.await?;
+        report.calls += calls;
+        report.errors += errors;
+        report.approved += approved;
+        report.latency.add(latency)?;
+    }
+    Ok(report)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let shutdown = Shutdown::new();
+    let _data = tempfile::tempdir()?;
+    let mut _database = None;
+    let (gateway, token, backend) = match &args.gateway {
+        Some(url) => {
+            let token = args
+                .token
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("--gateway needs --token"))?;
+            (url.clone(), token, "external".to_string())
+        }
+        None => {
+            let database = TestDatabase::create_on(args.postgres_admin_url.as_deref()).await?;
+            let backend = if database.is_postgres() {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            }
+            .to_string();
+            let config = credit_suite::SuiteConfig {
+                data_dir: _data.path().to_path_buf(),
+                listen_addr: "127.0.0.1:0".parse()?,
+                admin_addr: "127.0.0.1:0".parse()?,
+                limits_database_url: Some(database.config.database_url.clone()),
+            };
+            let suite = credit_suite::start(config, shutdown.clone()).await?;
+            _database = Some(database);
+            (
+                format!("http://{}", suite.gateway_addr),
+                suite.token,
+                backend,
+            )
+        }
+    };
+    let mut channels = Vec::new();
+    for _ in 0..args.connections.max(1) {
+        channels.push(
+            Channel::from_shared(gateway.clone())?
+                .tcp_nodelay(true)
+                .connect()
+                .await?,
+        );
+    }
+    let mut setup: Limits =
+        LimitsServiceClient::with_interceptor(channels[0].clone(), Bearer(token.clone()));
+    // Wait until the gateway routes to a ready service.
+    for attempt in 0.. {
+        match DiagnosticsServiceClient::with_interceptor(channels[0].clone(), Bearer(token.clone()))
+            .ping(pb::PingRequest {})
+            .await
+        {
+            Ok(_) => break,
+            Err(_) if attempt < 100 => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    eprintln!(
+        "setting up {} accounts + 1 hot account ({backend})",
+        args.accounts
+    );
+    setup_accounts(&mut setup, args.accounts).await?;
+    eprintln!(
+        "measuring Ping, then CheckCredit: {} callers, {} s each",
+        args.concurrency, args.duration_secs
+    );
+    let ping = run_phase("Ping (no-op)", Rpc::Ping, &channels, &token, &args).await?;
+    let check = run_phase("CheckCredit", Rpc::Check, &channels, &token, &args).await?;
+
+    println!(
+        "\nbackend {backend}, concurrency {}, {} accounts + hot account ({:.0} % of checks), {} s measured per RPC, {} connections\n",
+        args.concurrency,
+        args.accounts,
+        args.hot_share * 100.0,
+        args.duration_secs,
+        args.connections
+    );
+    println!("| RPC | calls | errors | throughput (/s) | p50 (ms) | p99 (ms) | p99.9 (ms) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for r in [&ping, &check] {
+        println!(
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
+            r.name,
+            r.calls,
+            r.errors,
+            r.throughput(),
+            r.ms(0.5),
+            r.ms(0.99),
+            r.ms(0.999)
+        );
+    }
+    println!(
+        "\nCheckCredit ÷ Ping: throughput {:.2}, p50 {:.2}×, p99 {:.2}×; approved {} of {} checks",
+        check.throughput() / ping.throughput().max(f64::MIN_POSITIVE),
+        check.ms(0.5) / ping.ms(0.5).max(f64::MIN_POSITIVE),
+        check.ms(0.99) / ping.ms(0.99).max(f64::MIN_POSITIVE),
+        check.approved,
+        check.calls
+    );
+    shutdown.trigger();
+    Ok(())
+}
