@@ -273,15 +273,19 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut setup: Limits =
         LimitsServiceClient::with_interceptor(channels[0].clone(), Bearer(token.clone()));
-    // Wait until the gateway routes to a ready service.
+    // Wait until the gateway reports the suite SERVING (migrations done, upstreams healthy).
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channels[0].clone());
     for attempt in 0.. {
-        match DiagnosticsServiceClient::with_interceptor(channels[0].clone(), Bearer(token.clone()))
-            .ping(pb::PingRequest {})
+        let status = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
             .await
-        {
-            Ok(_) => break,
-            Err(_) if attempt < 100 => tokio::time::sleep(Duration::from_millis(100)).await,
-            Err(error) => return Err(error.into()),
+            .map(|r| r.into_inner().status);
+        match status {
+            Ok(1) => break,
+            _ if attempt < 300 => tokio::time::sleep(Duration::from_millis(100)).await,
+            other => anyhow::bail!("the suite did not become ready: {other:?}"),
         }
     }
     eprintln!(

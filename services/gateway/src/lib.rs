@@ -72,13 +72,9 @@ pub async fn serve(
         ))
         .into_inner();
     let server = tonic::transport::Server::builder()
-        .tcp_nodelay(true)
         .layer(layers)
         .add_routes(tonic::service::Routes::from(router))
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown.wait(),
-        );
+        .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
     let server = tokio::spawn(server);
     tokio::spawn(health::follow_upstreams(
         reporter,

@@ -106,7 +106,6 @@ pub async fn serve(
         .layer(AuthLayer::new(verifier, Arc::new(grpc::access::access)))
         .into_inner();
     let server = tonic::transport::Server::builder()
-        .tcp_nodelay(true)
         .layer(layers)
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -117,10 +116,7 @@ pub async fn serve(
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(DiagnosticsServiceServer::new(grpc::Diagnostics))
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown.wait(),
-        );
+        .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
     let server = tokio::spawn(server);
 
     db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
