@@ -1,6 +1,7 @@
 //! End-to-end journey through the gateway of a running suite: a corporate group gets credit,
 //! orders are checked, shipped, invoiced and paid, a hold stops orders, and every step is on the
 //! event feed and in the metrics.
+use credit_platform::auth::BearerToken;
 use credit_platform::server::Shutdown;
 use credit_platform::testing::TestDatabase;
 use credit_proto::limits as pb;
@@ -11,23 +12,7 @@ use std::time::Duration;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-type Client = LimitsServiceClient<InterceptedService<Channel, Bearer>>;
-
-#[derive(Clone)]
-struct Bearer(String);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        let value = format!("Bearer {}", self.0)
-            .parse()
-            .map_err(|_| tonic::Status::internal("token"))?;
-        request.metadata_mut().insert("authorization", value);
-        Ok(request)
-    }
-}
+type Client = LimitsServiceClient<InterceptedService<Channel, BearerToken>>;
 
 fn rid() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -128,7 +113,8 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     }
     assert!(serving, "the gateway reports the suite as serving");
 
-    let mut c = LimitsServiceClient::with_interceptor(channel, Bearer(suite.token.clone()));
+    let mut c =
+        LimitsServiceClient::with_interceptor(channel, BearerToken(Some(suite.token.clone())));
     account(&mut c, "HOLDING", "", "50000").await;
     account(&mut c, "HOLDING-FR", "HOLDING", "30000").await;
     account(&mut c, "HOLDING-RO", "HOLDING", "30000").await;

@@ -2,6 +2,7 @@
 //! accounts (one of them hot), and in the same run a no-op RPC on the same path (gateway, auth,
 //! telemetry, limits server), so the check's own cost can be read as a ratio to the transport's.
 use clap::Parser;
+use credit_platform::auth::BearerToken;
 use credit_platform::server::Shutdown;
 use credit_platform::testing::TestDatabase;
 use credit_proto::limits as pb;
@@ -48,24 +49,8 @@ struct Args {
     connections: usize,
 }
 
-#[derive(Clone)]
-struct Bearer(String);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        let value = format!("Bearer {}", self.0)
-            .parse()
-            .map_err(|_| tonic::Status::internal("token"))?;
-        request.metadata_mut().insert("authorization", value);
-        Ok(request)
-    }
-}
-
-type Limits = LimitsServiceClient<InterceptedService<Channel, Bearer>>;
-type Diagnostics = DiagnosticsServiceClient<InterceptedService<Channel, Bearer>>;
+type Limits = LimitsServiceClient<InterceptedService<Channel, BearerToken>>;
+type Diagnostics = DiagnosticsServiceClient<InterceptedService<Channel, BearerToken>>;
 
 struct Report {
     name: &'static str,
@@ -150,10 +135,14 @@ async fn run_phase(
     let end = warmup_end + Duration::from_secs(args.duration_secs);
     for worker in 0..args.concurrency {
         let channel = channels[worker % channels.len()].clone();
-        let mut limits: Limits =
-            LimitsServiceClient::with_interceptor(channel.clone(), Bearer(token.to_string()));
-        let mut diagnostics: Diagnostics =
-            DiagnosticsServiceClient::with_interceptor(channel, Bearer(token.to_string()));
+        let mut limits: Limits = LimitsServiceClient::with_interceptor(
+            channel.clone(),
+            BearerToken(Some(token.to_string())),
+        );
+        let mut diagnostics: Diagnostics = DiagnosticsServiceClient::with_interceptor(
+            channel,
+            BearerToken(Some(token.to_string())),
+        );
         let counter = Arc::clone(&counter);
         let accounts = args.accounts;
         let hot_share = args.hot_share;
@@ -271,8 +260,10 @@ async fn main() -> anyhow::Result<()> {
                 .await?,
         );
     }
-    let mut setup: Limits =
-        LimitsServiceClient::with_interceptor(channels[0].clone(), Bearer(token.clone()));
+    let mut setup: Limits = LimitsServiceClient::with_interceptor(
+        channels[0].clone(),
+        BearerToken(Some(token.to_string())),
+    );
     // Wait until the gateway reports the suite SERVING (migrations done, upstreams healthy).
     let mut health = tonic_health::pb::health_client::HealthClient::new(channels[0].clone());
     for attempt in 0.. {

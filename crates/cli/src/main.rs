@@ -3,6 +3,7 @@ mod output;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use credit_platform::auth::BearerToken;
 use credit_proto::limits as pb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use credit_proto::types::Money;
@@ -321,25 +322,7 @@ enum DecisionCommand {
     },
 }
 
-#[derive(Clone)]
-struct Bearer(Option<String>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(token) = &self.0 {
-            let value = format!("Bearer {token}")
-                .parse()
-                .map_err(|_| tonic::Status::invalid_argument("token is not a header value"))?;
-            request.metadata_mut().insert("authorization", value);
-        }
-        Ok(request)
-    }
-}
-
-type Client = LimitsServiceClient<InterceptedService<Channel, Bearer>>;
+type Client = LimitsServiceClient<InterceptedService<Channel, BearerToken>>;
 
 fn rid() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -627,7 +610,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let channel = Channel::from_shared(cli.gateway.clone())?
         .connect_timeout(Duration::from_secs(3))
         .connect_lazy();
-    let mut c: Client = LimitsServiceClient::with_interceptor(channel, Bearer(token_from(&cli)));
+    let mut c: Client =
+        LimitsServiceClient::with_interceptor(channel, BearerToken(token_from(&cli)));
     let json = cli.json;
     match cli.command {
         Command::Token { .. } => {}

@@ -217,6 +217,26 @@ pub fn generate_hs256_secret() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Client interceptor sending `authorization: Bearer <token>` on every call (CLI, load
+/// generator, tests; `None` sends no token).
+#[derive(Clone, Debug, Default)]
+pub struct BearerToken(pub Option<String>);
+
+impl tonic::service::Interceptor for BearerToken {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(token) = &self.0 {
+            let value = format!("Bearer {token}").parse().map_err(|_| {
+                tonic::Status::invalid_argument("the token is not a valid header value")
+            })?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
+
 /// What a method requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {

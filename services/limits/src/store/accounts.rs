@@ -9,6 +9,14 @@ use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+/// The columns of an [`AccountRow`], in one place for every query (SQL must be static text).
+macro_rules! account_columns {
+    () => {
+        "customer_id, name, currency_code, segment, region, business_unit, parent_customer_id, \
+         credit_limit, counting_bits, active_holds, own_exposure, group_exposure, created_at, updated_at"
+    };
+}
+
 /// Deepest corporate group the service accepts (a guard against runaway chains).
 pub const MAX_GROUP_DEPTH: usize = 8;
 
@@ -116,11 +124,11 @@ pub async fn update_settings(conn: &mut AnyConnection, account: &AccountRow) -> 
 
 /// Reads one account without locking.
 pub async fn get(conn: &mut AnyConnection, customer_id: &str) -> sqlx::Result<Option<AccountRow>> {
-    sqlx::query(
-        "SELECT customer_id, name, currency_code, segment, region, business_unit, parent_customer_id, \
-         credit_limit, counting_bits, active_holds, own_exposure, group_exposure, created_at, updated_at \
-         FROM credit_accounts WHERE customer_id = $1",
-    )
+    sqlx::query(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM credit_accounts WHERE customer_id = $1"
+    ))
     .bind(customer_id.to_string())
     .fetch_optional(conn)
     .await?
@@ -136,15 +144,19 @@ async fn get_for_update(
 ) -> sqlx::Result<Option<AccountRow>> {
     let sql = match backend {
         Backend::Postgres => {
-            "SELECT customer_id, name, currency_code, segment, region, business_unit, parent_customer_id, \
-             credit_limit, counting_bits, active_holds, own_exposure, group_exposure, created_at, updated_at \
-             FROM credit_accounts WHERE customer_id = $1 FOR UPDATE"
+            concat!(
+                "SELECT ",
+                account_columns!(),
+                " FROM credit_accounts WHERE customer_id = $1 FOR UPDATE"
+            )
         }
         // SQLite has one writer: the transaction already excludes every other.
         Backend::Sqlite => {
-            "SELECT customer_id, name, currency_code, segment, region, business_unit, parent_customer_id, \
-             credit_limit, counting_bits, active_holds, own_exposure, group_exposure, created_at, updated_at \
-             FROM credit_accounts WHERE customer_id = $1"
+            concat!(
+                "SELECT ",
+                account_columns!(),
+                " FROM credit_accounts WHERE customer_id = $1"
+            )
         }
     };
     sqlx::query(sql)
@@ -417,15 +429,15 @@ pub async fn list(
     // One static statement with optional filters: sqlx's QueryBuilder writes '?' placeholders
     // for the Any driver, which PostgreSQL does not accept.
     let on_hold = filter.on_hold.map_or(-1, i32::from);
-    sqlx::query(
-        "SELECT customer_id, name, currency_code, segment, region, business_unit, parent_customer_id, \
-         credit_limit, counting_bits, active_holds, own_exposure, group_exposure, created_at, updated_at \
-         FROM credit_accounts WHERE customer_id > $1 \
+    sqlx::query(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM credit_accounts WHERE customer_id > $1 \
          AND ($2 = '' OR segment = $2) AND ($3 = '' OR region = $3) \
          AND ($4 = '' OR parent_customer_id = $4) \
          AND ($5 = -1 OR (CASE WHEN active_holds > 0 THEN 1 ELSE 0 END) = $5) \
-         ORDER BY customer_id LIMIT $6",
-    )
+         ORDER BY customer_id LIMIT $6"
+    ))
     .bind(after_customer_id.to_string())
     .bind(filter.segment.clone().unwrap_or_default())
     .bind(filter.region.clone().unwrap_or_default())

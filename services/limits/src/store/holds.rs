@@ -3,6 +3,14 @@ use crate::domain::Micros;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+/// The columns of a [`Hold`], in one place for every query (SQL must be static text).
+macro_rules! hold_columns {
+    () => {
+        "hold_id, customer_id, kind, rule_code, reason, placed_by, placed_at, active, released_by, \
+         release_reason, released_at"
+    };
+}
+
 /// A stored hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
@@ -84,10 +92,11 @@ pub async fn release(conn: &mut AnyConnection, h: &Hold) -> sqlx::Result<()> {
 
 /// One hold.
 pub async fn get(conn: &mut AnyConnection, hold_id: &str) -> sqlx::Result<Option<Hold>> {
-    sqlx::query(
-        "SELECT hold_id, customer_id, kind, rule_code, reason, placed_by, placed_at, active, released_by, \
-         release_reason, released_at FROM credit_holds WHERE hold_id = $1",
-    )
+    sqlx::query(concat!(
+        "SELECT ",
+        hold_columns!(),
+        " FROM credit_holds WHERE hold_id = $1"
+    ))
     .bind(hold_id.to_string())
     .fetch_optional(conn)
     .await?
@@ -102,11 +111,12 @@ pub async fn active_rule_hold(
     customer_id: &str,
     rule_code: &str,
 ) -> sqlx::Result<Option<Hold>> {
-    sqlx::query(
-        "SELECT hold_id, customer_id, kind, rule_code, reason, placed_by, placed_at, active, released_by, \
-         release_reason, released_at FROM credit_holds \
-         WHERE customer_id = $1 AND rule_code = $2 AND kind = 'RULE' AND active = 1",
-    )
+    sqlx::query(concat!(
+        "SELECT ",
+        hold_columns!(),
+        " FROM credit_holds \
+         WHERE customer_id = $1 AND rule_code = $2 AND kind = 'RULE' AND active = 1"
+    ))
     .bind(customer_id.to_string())
     .bind(rule_code.to_string())
     .fetch_optional(conn)
@@ -122,11 +132,12 @@ pub async fn list(
     customer_id: &str,
     include_released: bool,
 ) -> sqlx::Result<Vec<Hold>> {
-    sqlx::query(
-        "SELECT hold_id, customer_id, kind, rule_code, reason, placed_by, placed_at, active, released_by, \
-         release_reason, released_at FROM credit_holds WHERE customer_id = $1 AND (active = 1 OR $2 = 1) \
-         ORDER BY placed_at DESC, hold_id DESC",
-    )
+    sqlx::query(concat!(
+        "SELECT ",
+        hold_columns!(),
+        " FROM credit_holds WHERE customer_id = $1 AND (active = 1 OR $2 = 1) \
+         ORDER BY placed_at DESC, hold_id DESC"
+    ))
     .bind(customer_id.to_string())
     .bind(i32::from(include_released))
     .fetch_all(conn)

@@ -6,6 +6,14 @@ use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+/// The columns of a [`Reservation`], in one place for every query (SQL must be static text).
+macro_rules! reservation_columns {
+    () => {
+        "reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
+         invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at"
+    };
+}
+
 /// Lifecycle states; only `Open` changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReservationState {
@@ -153,11 +161,11 @@ pub async fn get(
     conn: &mut AnyConnection,
     reservation_id: &str,
 ) -> sqlx::Result<Option<Reservation>> {
-    sqlx::query(
-        "SELECT reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
-         invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at \
-         FROM reservations WHERE reservation_id = $1",
-    )
+    sqlx::query(concat!(
+        "SELECT ",
+        reservation_columns!(),
+        " FROM reservations WHERE reservation_id = $1"
+    ))
     .bind(reservation_id.to_string())
     .fetch_optional(conn)
     .await?
@@ -172,11 +180,11 @@ pub async fn open_for_order(
     customer_id: &str,
     order_id: &str,
 ) -> sqlx::Result<Option<Reservation>> {
-    sqlx::query(
-        "SELECT reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
-         invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at \
-         FROM reservations WHERE customer_id = $1 AND order_id = $2 AND state = 'OPEN'",
-    )
+    sqlx::query(concat!(
+        "SELECT ",
+        reservation_columns!(),
+        " FROM reservations WHERE customer_id = $1 AND order_id = $2 AND state = 'OPEN'"
+    ))
     .bind(customer_id.to_string())
     .bind(order_id.to_string())
     .fetch_optional(conn)
@@ -192,11 +200,11 @@ pub async fn expired_of_account(
     customer_id: &str,
     now: Micros,
 ) -> sqlx::Result<Vec<Reservation>> {
-    sqlx::query(
-        "SELECT reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
-         invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at \
-         FROM reservations WHERE customer_id = $1 AND state = 'OPEN' AND expires_at <= $2",
-    )
+    sqlx::query(concat!(
+        "SELECT ",
+        reservation_columns!(),
+        " FROM reservations WHERE customer_id = $1 AND state = 'OPEN' AND expires_at <= $2"
+    ))
     .bind(customer_id.to_string())
     .bind(now)
     .fetch_all(conn)
@@ -232,14 +240,18 @@ pub async fn get_for_update(
 ) -> sqlx::Result<Option<Reservation>> {
     let sql = match backend {
         Backend::Postgres => {
-            "SELECT reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
-             invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at \
-             FROM reservations WHERE reservation_id = $1 FOR UPDATE"
+            concat!(
+                "SELECT ",
+                reservation_columns!(),
+                " FROM reservations WHERE reservation_id = $1 FOR UPDATE"
+            )
         }
         Backend::Sqlite => {
-            "SELECT reservation_id, customer_id, order_id, state, amount, open_amount, delivered_amount, \
-             invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at \
-             FROM reservations WHERE reservation_id = $1"
+            concat!(
+                "SELECT ",
+                reservation_columns!(),
+                " FROM reservations WHERE reservation_id = $1"
+            )
         }
     };
     sqlx::query(sql)

@@ -1,5 +1,5 @@
 use credit_limits::LimitsConfig;
-use credit_platform::auth::{AuthConfig, mint_hs256_token, roles};
+use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
 use credit_platform::clock::ManualClock;
 use credit_platform::db::DatabaseConfig;
 use credit_platform::server::Shutdown;
@@ -9,7 +9,6 @@ use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use credit_proto::types::Money;
 use std::sync::Arc;
 use std::time::Duration;
-use tonic::metadata::MetadataValue;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -19,24 +18,6 @@ pub const START: i64 = 1_772_323_200_000_000;
 pub const DAY: i64 = 86_400_000_000;
 
 pub type Client = LimitsServiceClient<InterceptedService<Channel, BearerToken>>;
-
-#[derive(Clone)]
-pub struct BearerToken(pub Option<String>);
-
-impl tonic::service::Interceptor for BearerToken {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(token) = &self.0 {
-            let value: MetadataValue<_> = format!("Bearer {token}")
-                .parse()
-                .map_err(|_| tonic::Status::internal("token"))?;
-            request.metadata_mut().insert("authorization", value);
-        }
-        Ok(request)
-    }
-}
 
 pub struct TestApp {
     pub client: Client,
