@@ -1,7 +1,7 @@
 //! Logs and traces: `tracing` with JSON (or text) logs, OpenTelemetry spans exported over OTLP
 //! when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and W3C trace context carried across every hop.
 use http::HeaderMap;
-use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -112,8 +112,9 @@ pub struct TraceId(pub String);
 /// Makes `span` a child of the trace context in `headers` and returns the trace id in force
 /// (the caller's, or a new one when the span is exported, or empty).
 pub fn adopt_remote_parent(span: &tracing::Span, headers: &HeaderMap) -> TraceId {
-    let parent =
-        opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
+    // W3C trace context is the suite's wire format whatever the global propagator is (tests and
+    // embedders may never call `init`).
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
     let remote = parent.span().span_context().clone();
     if remote.is_valid() {
         let _ = span.set_parent(parent);
@@ -134,9 +135,7 @@ pub fn adopt_remote_parent(span: &tracing::Span, headers: &HeaderMap) -> TraceId
 pub fn inject_current_context(headers: &mut HeaderMap) {
     let context = tracing::Span::current().context();
     if context.span().span_context().is_valid() {
-        opentelemetry::global::get_text_map_propagator(|p| {
-            p.inject_context(&context, &mut HeaderInjector(headers))
-        });
+        TraceContextPropagator::new().inject_context(&context, &mut HeaderInjector(headers));
     }
 }
 
@@ -162,7 +161,6 @@ mod tests {
 
     #[test]
     fn incoming_trace_id_is_kept_without_an_exporter() {
-        opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
         let mut headers = HeaderMap::new();
         headers.insert(
             "traceparent",

@@ -292,3 +292,49 @@ mod tonic_reflection_client {
         }
     }
 }
+
+#[tokio::test]
+async fn the_callers_trace_context_reaches_the_service_and_its_events() {
+    let suite = start_suite().await;
+    let admin = token(&[roles::ADMIN]);
+    let mut client = LimitsServiceClient::new(suite.gateway.clone());
+    let mut request = authorized(
+        pb::CreateCreditAccountRequest {
+            credit_account: Some(pb::CreditAccount {
+                customer_id: "TRACED".into(),
+                name: "Traced Ltd".into(),
+                currency_code: "GBP".into(),
+                ..Default::default()
+            }),
+            request_id: uuid(),
+        },
+        &admin,
+    );
+    request.metadata_mut().insert(
+        "traceparent",
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+            .parse()
+            .expect("header"),
+    );
+    client.create_credit_account(request).await.expect("create");
+    let mut events = client
+        .stream_events(authorized(
+            pb::StreamEventsRequest {
+                after_sequence: 0,
+                backlog_only: true,
+            },
+            &admin,
+        ))
+        .await
+        .expect("feed")
+        .into_inner();
+    let event = events
+        .message()
+        .await
+        .expect("stream")
+        .expect("event")
+        .event
+        .expect("event");
+    assert_eq!(event.trace_id, "0af7651916cd43dd8448eb211c80319c");
+    suite.shutdown.trigger();
+}

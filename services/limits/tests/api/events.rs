@@ -81,3 +81,25 @@ async fn every_change_is_on_the_feed_in_order_with_its_actor_and_the_feed_resume
     assert_eq!(fifth.event_type, "credit.limits.credit_hold.placed");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn shutdown_ends_live_feeds_and_the_server_stops_within_the_drain() {
+    let app = spawn_app().await;
+    let mut c = app.client.clone();
+    let mut live = c
+        .stream_events(pb::StreamEventsRequest {
+            after_sequence: 0,
+            backlog_only: false,
+        })
+        .await
+        .expect("feed")
+        .into_inner();
+    app.shutdown.trigger();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(_)) = live.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the live feed ends at shutdown");
+    let stopped = tokio::time::timeout(Duration::from_secs(10), app.server).await;
+    assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
+}
