@@ -103,40 +103,7 @@ impl Relay {
 
     /// Sequences one batch; returns how many rows got a sequence.
     pub async fn sequence_batch(&self) -> sqlx::Result<usize> {
-        let mut tx = self.db.begin_write().await?;
-        let lock = match self.db.backend() {
-            Backend::Postgres => "SELECT last_sequence FROM outbox_cursor WHERE id = 1 FOR UPDATE",
-            Backend::Sqlite => "SELECT last_sequence FROM outbox_cursor WHERE id = 1",
-        };
-        let mut last: i64 = sqlx::query(lock).fetch_one(&mut *tx).await?.try_get(0)?;
-        let ids: Vec<i64> = sqlx::query(
-            "SELECT id FROM outbox_events WHERE feed_sequence IS NULL ORDER BY id LIMIT $1",
-        )
-        .bind(RELAY_BATCH)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|row| row.try_get(0))
-        .collect::<Result<_, _>>()?;
-        for id in &ids {
-            last += 1;
-            sqlx::query("UPDATE outbox_events SET feed_sequence = $1 WHERE id = $2")
-                .bind(last)
-                .bind(*id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if !ids.is_empty() {
-            sqlx::query("UPDATE outbox_cursor SET last_sequence = $1 WHERE id = 1")
-                .bind(last)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        if !ids.is_empty() {
-            self.signals.sequenced.send_replace(last);
-        }
-        Ok(ids.len())
+        sequence_committed(&self.db, &self.signals).await
     }
 
     /// Runs until `shutdown` flips to true, sequencing after every commit signal and poll.
@@ -158,6 +125,46 @@ impl Relay {
             }
         }
     }
+}
+
+/// Gives the next feed sequences to up to one batch of committed, unsequenced outbox rows, in
+/// the order this transaction sees them. Takes the cursor row's lock, so concurrent callers (the
+/// relay of every replica, feed readers) take turns.
+pub async fn sequence_committed(db: &Db, signals: &FeedSignals) -> sqlx::Result<usize> {
+    let mut tx = db.begin_write().await?;
+    let lock = match db.backend() {
+        Backend::Postgres => "SELECT last_sequence FROM outbox_cursor WHERE id = 1 FOR UPDATE",
+        Backend::Sqlite => "SELECT last_sequence FROM outbox_cursor WHERE id = 1",
+    };
+    let mut last: i64 = sqlx::query(lock).fetch_one(&mut *tx).await?.try_get(0)?;
+    let ids: Vec<i64> = sqlx::query(
+        "SELECT id FROM outbox_events WHERE feed_sequence IS NULL ORDER BY id LIMIT $1",
+    )
+    .bind(RELAY_BATCH)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|row| row.try_get(0))
+    .collect::<Result<_, _>>()?;
+    for id in &ids {
+        last += 1;
+        sqlx::query("UPDATE outbox_events SET feed_sequence = $1 WHERE id = $2")
+            .bind(last)
+            .bind(*id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if !ids.is_empty() {
+        sqlx::query("UPDATE outbox_cursor SET last_sequence = $1 WHERE id = 1")
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    if !ids.is_empty() {
+        signals.sequenced.send_replace(last);
+    }
+    Ok(ids.len())
 }
 
 fn event_from_row(source: &str, row: &sqlx::any::AnyRow) -> sqlx::Result<Event> {
@@ -211,6 +218,13 @@ pub fn event_stream(
 ) -> impl Stream<Item = Result<Event, tonic::Status>> + Send + 'static {
     let mut sequenced = signals.sequenced.subscribe();
     async_stream::try_stream! {
+        // Read-your-writes: whatever committed before this call is on the feed it serves,
+        // without waiting for the relay's next pass.
+        while sequence_committed(&db, &signals)
+            .await
+            .map_err(|e| tonic::Status::from(crate::error::ApiError::from(e)))?
+            == RELAY_BATCH as usize
+        {}
         let mut position = after;
         loop {
             let batch = read_events(&db, source, position, 500)

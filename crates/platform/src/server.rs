@@ -146,12 +146,17 @@ impl Readiness {
         }
     }
 
-    /// Pings `db` every few seconds and follows its state until shutdown; at shutdown sets
+    /// Pings `db` every `every` and follows its state until shutdown; at shutdown sets
     /// NOT_SERVING so load balancers stop sending new calls while in-flight ones drain.
-    pub async fn follow_database(self, db: Db, mut shutdown: watch::Receiver<bool>) {
+    pub async fn follow_database(
+        self,
+        db: Db,
+        every: Duration,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         loop {
             let stopping = tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(5)) => false,
+                _ = tokio::time::sleep(every) => false,
                 changed = shutdown.wait_for(|down| *down) => changed.is_ok(),
             };
             if stopping {
@@ -202,4 +207,79 @@ pub fn incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::
     tonic::transport::server::TcpIncoming::from(listener)
         .with_nodelay(Some(true))
         .with_keepalive(Some(Duration::from_secs(60)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+
+    async fn status(client: &mut HealthClient<tonic::transport::Channel>, service: &str) -> i32 {
+        client
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .map(|r| r.into_inner().status)
+            .unwrap_or(-1)
+    }
+
+    #[tokio::test]
+    async fn health_is_not_serving_until_ready_and_follows_the_database() {
+        let (reporter, health) = tonic_health::server::health_reporter();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(health)
+                .serve_with_incoming(incoming(listener)),
+        );
+        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect_lazy();
+        let mut client = HealthClient::new(channel);
+
+        let readiness = Readiness::new(reporter, vec!["credit.test.v1.TestService"]).await;
+        assert_eq!(
+            status(&mut client, "").await,
+            ServingStatus::NotServing as i32
+        );
+        assert_eq!(
+            status(&mut client, "credit.test.v1.TestService").await,
+            ServingStatus::NotServing as i32
+        );
+        assert!(readiness.ensure_ready().is_err());
+        readiness.set(true).await;
+        assert_eq!(
+            status(&mut client, "credit.test.v1.TestService").await,
+            ServingStatus::Serving as i32
+        );
+
+        // The database stops answering: health follows.
+        let database = crate::testing::TestDatabase::create()
+            .await
+            .expect("database");
+        let db = Db::connect(&database.config).await.expect("connect");
+        db.pool.close().await;
+        let shutdown = Shutdown::new();
+        tokio::spawn(readiness.clone().follow_database(
+            db,
+            Duration::from_millis(20),
+            shutdown.subscribe(),
+        ));
+        let mut followed = false;
+        for _ in 0..100 {
+            if status(&mut client, "").await == ServingStatus::NotServing as i32 {
+                followed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(followed, "NOT_SERVING once the database does not answer");
+        assert!(!readiness.is_ready());
+        shutdown.trigger();
+    }
 }

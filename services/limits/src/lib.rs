@@ -124,11 +124,11 @@ pub async fn serve(
     tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), "migrations applied; serving");
 
     tokio::spawn(Relay::new(db.clone(), signals).run(shutdown.subscribe()));
-    tokio::spawn(
-        readiness
-            .clone()
-            .follow_database(db.clone(), shutdown.subscribe()),
-    );
+    tokio::spawn(readiness.clone().follow_database(
+        db.clone(),
+        Duration::from_secs(5),
+        shutdown.subscribe(),
+    ));
     tokio::spawn(sweep_expired_reservations(
         limits,
         Duration::from_secs(config.expiry_sweep_secs.max(1)),
