@@ -350,12 +350,7 @@ impl Limits {
             Started::Replayed(answer) => return Ok(answer),
             Started::Fresh(m) => m,
         };
-        let chain = accounts::lock_chain(&mut m.tx, self.backend(), customer_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "credit account",
-                id: customer_id.to_string(),
-            })?;
+        let chain = self.locked_chain(&mut m.tx, customer_id).await?;
         let mut row = chain[0].clone();
         if let Some(code) = currency_of_amounts
             && code != row.currency_code

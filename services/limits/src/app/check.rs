@@ -50,12 +50,7 @@ impl Limits {
             Started::Fresh(m) => m,
         };
         let now = m.now;
-        let mut chain = accounts::lock_chain(&mut m.tx, self.backend(), &order.customer_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "credit account",
-                id: order.customer_id.clone(),
-            })?;
+        let mut chain = self.locked_chain(&mut m.tx, &order.customer_id).await?;
         self.expire_due(&mut m.tx, &mut chain, now).await?;
         let existing =
             reservations::open_for_order(&mut m.tx, &order.customer_id, &order.order_id).await?;

@@ -43,12 +43,7 @@ impl Limits {
             Started::Fresh(m) => m,
         };
         let now = m.now;
-        let mut chain = accounts::lock_chain(&mut m.tx, self.backend(), &post.customer_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "credit account",
-                id: post.customer_id.clone(),
-            })?;
+        let mut chain = self.locked_chain(&mut m.tx, &post.customer_id).await?;
         let currency = chain[0].currency_code.clone();
         let account_currency = Currency::from_code(&currency)
             .ok_or_else(|| anyhow::anyhow!("stored account currency {currency} is invalid"))?;
@@ -141,12 +136,7 @@ impl Limits {
         };
         let (customer_id, entity_type) = match counting.scope {
             CountingScope::Account => {
-                let chain = accounts::lock_chain(&mut m.tx, self.backend(), scope_id)
-                    .await?
-                    .ok_or_else(|| ApiError::NotFound {
-                        kind: "credit account",
-                        id: scope_id.to_string(),
-                    })?;
+                let chain = self.locked_chain(&mut m.tx, scope_id).await?;
                 let mut row = chain[0].clone();
                 row.counting_bits = Some(counting.to_bits());
                 row.updated_at = m.now;

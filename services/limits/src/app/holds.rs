@@ -37,12 +37,7 @@ impl Limits {
             Started::Replayed(answer) => return Ok(answer),
             Started::Fresh(m) => m,
         };
-        let chain = accounts::lock_chain(&mut m.tx, self.backend(), &request.customer_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "credit account",
-                id: request.customer_id.clone(),
-            })?;
+        let chain = self.locked_chain(&mut m.tx, &request.customer_id).await?;
         if rule
             && let Some(existing) =
                 holds::active_rule_hold(&mut m.tx, &request.customer_id, &request.rule_code).await?

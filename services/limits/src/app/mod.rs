@@ -121,6 +121,21 @@ impl Limits {
         Ok(self.db.begin_write().await?)
     }
 
+    /// Locks an account and the accounts above it (see `store::accounts::lock_chain`); NOT_FOUND
+    /// when the account does not exist.
+    pub(crate) async fn locked_chain(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        customer_id: &str,
+    ) -> Result<Vec<crate::store::accounts::AccountRow>, ApiError> {
+        crate::store::accounts::lock_chain(conn, self.backend(), customer_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "credit account",
+                id: customer_id.to_string(),
+            })
+    }
+
     /// A read-only transaction (one consistent view on both databases).
     pub(crate) async fn read(&self) -> Result<Transaction<'static, Any>, ApiError> {
         Ok(self.db.pool.begin().await?)
