@@ -1,5 +1,5 @@
 //! Credit accounts and their limits.
-use super::{Limits, Started, decode_page_token, encode_page_token};
+use super::{Limits, Started, account_not_found, decode_page_token, encode_page_token};
 use crate::convert;
 use crate::domain::exposure::Exposure;
 use crate::domain::limit::CreditLimit;
@@ -95,10 +95,7 @@ impl Limits {
         request: &pb::CreateCreditAccountRequest,
         new: NewAccount,
     ) -> Result<pb::CreditAccount, ApiError> {
-        let mut m = match self.start(context, "CreateCreditAccount", request).await? {
-            Started::Replayed(answer) => return Ok(answer),
-            Started::Fresh(m) => m,
-        };
+        let mut m = begin_mutation!(self, context, "CreateCreditAccount", request);
         if accounts::get(&mut m.tx, &new.customer_id).await?.is_some() {
             return Err(ApiError::AlreadyExists {
                 kind: "credit account",
@@ -153,17 +150,11 @@ impl Limits {
         customer_id: &str,
         changes: AccountChanges,
     ) -> Result<pb::CreditAccount, ApiError> {
-        let mut m = match self.start(context, "UpdateCreditAccount", request).await? {
-            Started::Replayed(answer) => return Ok(answer),
-            Started::Fresh(m) => m,
-        };
+        let mut m = begin_mutation!(self, context, "UpdateCreditAccount", request);
         let backend = self.backend();
         let mut old_chain = accounts::lock_chain(&mut m.tx, backend, customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "credit account",
-                id: customer_id.to_string(),
-            })?;
+            .ok_or_else(|| account_not_found(customer_id.to_string()))?;
         let mut row = old_chain[0].clone();
         if let Some(name) = changes.name {
             row.name = name;
@@ -288,10 +279,7 @@ impl Limits {
         let mut tx = self.read().await?;
         let row = accounts::get(&mut tx, customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "credit account",
-                id: customer_id.to_string(),
-            })?;
+            .ok_or_else(|| account_not_found(customer_id.to_string()))?;
         self.account_view(&mut tx, &row).await
     }
 
@@ -346,10 +334,7 @@ impl Limits {
         limit: CreditLimit,
         currency_of_amounts: Option<&str>,
     ) -> Result<pb::CreditAccount, ApiError> {
-        let mut m = match self.start(context, "SetCreditLimit", request).await? {
-            Started::Replayed(answer) => return Ok(answer),
-            Started::Fresh(m) => m,
-        };
+        let mut m = begin_mutation!(self, context, "SetCreditLimit", request);
         let chain = self.locked_chain(&mut m.tx, customer_id).await?;
         let mut row = chain[0].clone();
         if let Some(code) = currency_of_amounts
@@ -401,13 +386,9 @@ impl Limits {
         page_token: &str,
     ) -> Result<pb::ListCreditLimitChangesResponse, ApiError> {
         let mut tx = self.read().await?;
-        let account =
-            accounts::get(&mut tx, customer_id)
-                .await?
-                .ok_or_else(|| ApiError::NotFound {
-                    kind: "credit account",
-                    id: customer_id.to_string(),
-                })?;
+        let account = accounts::get(&mut tx, customer_id)
+            .await?
+            .ok_or_else(|| account_not_found(customer_id.to_string()))?;
         let position = decode_page_token(page_token)?;
         let before_id = if position.is_empty() {
             None

@@ -45,10 +45,7 @@ impl Limits {
         request: &pb::CheckCreditRequest,
         order: CheckOrder,
     ) -> Result<pb::CheckCreditResponse, ApiError> {
-        let mut m = match self.start(context, "CheckCredit", request).await? {
-            Started::Replayed(answer) => return Ok(answer),
-            Started::Fresh(m) => m,
-        };
+        let mut m = begin_mutation!(self, context, "CheckCredit", request);
         let now = m.now;
         let mut chain = self.locked_chain(&mut m.tx, &order.customer_id).await?;
         self.expire_due(&mut m.tx, &mut chain, now).await?;

@@ -1,6 +1,6 @@
 //! Exposure: receivables and commitments posted by document id, counting rules, and the
 //! exposure of an account now or at a past moment.
-use super::{Limits, Started};
+use super::{Limits, Started, account_not_found};
 use crate::convert;
 use crate::domain::Micros;
 use crate::domain::exposure::{Category, Counting, CountingScope, Exposure};
@@ -38,10 +38,7 @@ impl Limits {
         request: &R,
         post: DocumentPost,
     ) -> Result<pb::ExposureDocument, ApiError> {
-        let mut m = match self.start(context, method, request).await? {
-            Started::Replayed(answer) => return Ok(answer),
-            Started::Fresh(m) => m,
-        };
+        let mut m = begin_mutation!(self, context, method, request);
         let now = m.now;
         let mut chain = self.locked_chain(&mut m.tx, &post.customer_id).await?;
         let currency = chain[0].currency_code.clone();
@@ -130,10 +127,7 @@ impl Limits {
         scope_id: &str,
         counting: Counting,
     ) -> Result<pb::ExposureCounting, ApiError> {
-        let mut m = match self.start(context, "SetExposureCounting", request).await? {
-            Started::Replayed(answer) => return Ok(answer),
-            Started::Fresh(m) => m,
-        };
+        let mut m = begin_mutation!(self, context, "SetExposureCounting", request);
         let (customer_id, entity_type) = match counting.scope {
             CountingScope::Account => {
                 let chain = self.locked_chain(&mut m.tx, scope_id).await?;
@@ -175,10 +169,7 @@ impl Limits {
         let mut tx = self.read().await?;
         let row = accounts::get(&mut tx, customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "credit account",
-                id: customer_id.to_string(),
-            })?;
+            .ok_or_else(|| account_not_found(customer_id.to_string()))?;
         let rule = accounts::counting_of(&mut tx, &row).await?;
         let now = self.now();
         let (at, own, group, limit) = match as_of {

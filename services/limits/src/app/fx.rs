@@ -31,10 +31,7 @@ impl Limits {
         rate: Decimal,
         effective_at: Option<Micros>,
     ) -> Result<pb::FxRate, ApiError> {
-        let mut m = match self.start(context, "SetFxRate", request).await? {
-            Started::Replayed(answer) => return Ok(answer),
-            Started::Fresh(m) => m,
-        };
+        let mut m = begin_mutation!(self, context, "SetFxRate", request);
         let record = FxRate {
             base_currency: base.to_string(),
             quote_currency: quote.to_string(),

@@ -1,5 +1,5 @@
 //! Credit holds: manual ones placed by people, rule ones placed by other services' rules.
-use super::{Limits, Started};
+use super::{Limits, Started, account_not_found};
 use crate::convert;
 use crate::store::accounts;
 use crate::store::holds::{self, Hold};
@@ -33,10 +33,7 @@ impl Limits {
         request: &pb::PlaceCreditHoldRequest,
         rule: bool,
     ) -> Result<pb::CreditHold, ApiError> {
-        let mut m = match self.start(context, "PlaceCreditHold", request).await? {
-            Started::Replayed(answer) => return Ok(answer),
-            Started::Fresh(m) => m,
-        };
+        let mut m = begin_mutation!(self, context, "PlaceCreditHold", request);
         let chain = self.locked_chain(&mut m.tx, &request.customer_id).await?;
         if rule
             && let Some(existing) =
@@ -86,10 +83,7 @@ impl Limits {
         context: &RequestContext,
         request: &pb::ReleaseCreditHoldRequest,
     ) -> Result<pb::CreditHold, ApiError> {
-        let mut m = match self.start(context, "ReleaseCreditHold", request).await? {
-            Started::Replayed(answer) => return Ok(answer),
-            Started::Fresh(m) => m,
-        };
+        let mut m = begin_mutation!(self, context, "ReleaseCreditHold", request);
         let not_found = || ApiError::NotFound {
             kind: "credit hold",
             id: request.hold_id.clone(),
@@ -140,10 +134,7 @@ impl Limits {
         let mut tx = self.read().await?;
         accounts::get(&mut tx, customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "credit account",
-                id: customer_id.to_string(),
-            })?;
+            .ok_or_else(|| account_not_found(customer_id.to_string()))?;
         let holds = holds::list(&mut tx, customer_id, include_released).await?;
         Ok(pb::ListCreditHoldsResponse {
             credit_holds: holds.iter().map(convert::hold).collect(),

@@ -1,6 +1,17 @@
 //! The use cases of the limits service. Each mutation is one transaction: it locks what it
 //! changes, applies the domain rules, appends its event to the outbox and stores its answer for
 //! idempotent replay, then commits. Handlers in `grpc` validate input and call these.
+/// Begins a mutation, or returns from the calling use case with the stored answer when the
+/// request was already done (see [`Limits::start`]).
+macro_rules! begin_mutation {
+    ($limits:expr, $context:expr, $method:expr, $request:expr) => {
+        match $limits.start($context, $method, $request).await? {
+            Started::Replayed(answer) => return Ok(answer),
+            Started::Fresh(mutation) => mutation,
+        }
+    };
+}
+
 mod accounts;
 mod check;
 mod exposure;
@@ -130,10 +141,7 @@ impl Limits {
     ) -> Result<Vec<crate::store::accounts::AccountRow>, ApiError> {
         crate::store::accounts::lock_chain(conn, self.backend(), customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "credit account",
-                id: customer_id.to_string(),
-            })
+            .ok_or_else(|| account_not_found(customer_id))
     }
 
     /// A read-only transaction (one consistent view on both databases).
@@ -165,6 +173,14 @@ fn is_transient(error: &anyhow::Error) -> bool {
     error.downcast_ref::<sqlx::Error>().is_some_and(|e| {
         credit_platform::db::is_unique_violation(e) || credit_platform::db::is_retryable_conflict(e)
     })
+}
+
+/// NOT_FOUND for a credit account.
+pub(crate) fn account_not_found(customer_id: impl Into<String>) -> ApiError {
+    ApiError::NotFound {
+        kind: "credit account",
+        id: customer_id.into(),
+    }
 }
 
 /// A page token for keyset pagination: opaque to clients.

@@ -141,10 +141,7 @@ impl Limits {
         amount: Option<Money>,
         draw: DrawDown<'_>,
     ) -> Result<pb::Reservation, ApiError> {
-        let mut m = match self.start(context, method, request).await? {
-            Started::Replayed(answer) => return Ok(answer),
-            Started::Fresh(m) => m,
-        };
+        let mut m = begin_mutation!(self, context, method, request);
         let now = m.now;
         let customer_id = reservations::get(&mut m.tx, reservation_id)
             .await?
