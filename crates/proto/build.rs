@@ -7,6 +7,7 @@ const PROTO_FILES: &[&str] = &[
     "credit/type/v1/error_reason.proto",
     "credit/event/v1/event.proto",
     "credit/limits/v1/limits.proto",
+    "credit/audit/v1/audit.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -18,6 +18,8 @@ pub mod roles {
     pub const ANALYST: &str = "credit.analyst";
     /// Credit manager: all an analyst does plus limits, counting rules and rates.
     pub const MANAGER: &str = "credit.manager";
+    /// Auditors and the audit service: read the audit log and every service's event feed.
+    pub const AUDITOR: &str = "credit.auditor";
     /// Everything.
     pub const ADMIN: &str = "credit.admin";
 }
@@ -215,6 +217,53 @@ pub fn generate_hs256_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The token a service presents when it calls another service (audit reading the feeds, for
+/// example): read from a file at every connection, so a mounted token that the platform rotates
+/// keeps working; or given directly; or, in development where every service shares the HS256
+/// secret, minted on demand for the service's own subject.
+#[derive(Clone, Debug)]
+pub enum ServiceToken {
+    /// Re-read from this file whenever a token is needed.
+    File(std::path::PathBuf),
+    /// A fixed token.
+    Fixed(String),
+    /// Minted with the shared HS256 secret for `subject` with `roles`, valid one hour.
+    Minted {
+        /// The HS256 secret.
+        secret: String,
+        /// The service's subject, for example "service:audit".
+        subject: String,
+        /// Its roles.
+        roles: Vec<String>,
+    },
+}
+
+impl ServiceToken {
+    /// The token to send now.
+    pub fn current(&self) -> anyhow::Result<String> {
+        match self {
+            Self::File(path) => Ok(std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("reading the service token {}: {e}", path.display()))?
+                .trim()
+                .to_string()),
+            Self::Fixed(token) => Ok(token.clone()),
+            Self::Minted {
+                secret,
+                subject,
+                roles,
+            } => {
+                let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+                mint_hs256_token(
+                    secret,
+                    subject,
+                    &roles,
+                    std::time::Duration::from_secs(3600),
+                )
+            }
+        }
+    }
 }
 
 /// Client interceptor sending `authorization: Bearer <token>` on every call (CLI, load

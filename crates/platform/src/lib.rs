@@ -8,6 +8,7 @@ pub mod clock;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod feed;
 pub mod idempotency;
 pub mod money;
 pub mod observe;

@@ -249,3 +249,27 @@ pub fn event_stream(
         }
     }
 }
+
+/// Where the feed stands: the newest sequence and when it occurred, and when the first event
+/// after `after` occurred (None when there is none).
+pub async fn feed_position(
+    db: &Db,
+    after: i64,
+) -> sqlx::Result<(i64, Option<Micros>, Option<Micros>)> {
+    let last = sqlx::query(
+        "SELECT c.last_sequence, e.occurred_at FROM outbox_cursor c \
+         LEFT JOIN outbox_events e ON e.feed_sequence = c.last_sequence WHERE c.id = 1",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    let last_sequence: i64 = last.try_get(0)?;
+    let last_time: Option<Micros> = last.try_get(1)?;
+    let next_time: Option<Micros> =
+        sqlx::query("SELECT occurred_at FROM outbox_events WHERE feed_sequence = $1")
+            .bind(after + 1)
+            .fetch_optional(&db.pool)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
+    Ok((last_sequence, last_time, next_time))
+}

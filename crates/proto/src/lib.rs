@@ -19,7 +19,15 @@ pub mod credit {
             tonic::include_proto!("credit.limits.v1");
         }
     }
+    pub mod audit {
+        pub mod v1 {
+            tonic::include_proto!("credit.audit.v1");
+        }
+    }
 }
+
+/// `credit.audit.v1`: the tamper-evident audit log.
+pub use credit::audit::v1 as audit;
 
 /// `credit.event.v1`: the event-feed envelope shared by every service.
 pub use credit::event::v1 as event;

@@ -54,68 +54,149 @@ pub enum ProofError {
     OutOfRange,
 }
 
-/// PATH(index, D[size]): the inclusion proof of leaf `index` in the tree of the first `size`
-/// leaves.
-pub fn inclusion_proof(
-    leaves: &[Hash],
-    index: usize,
-    size: usize,
-) -> Result<Vec<Hash>, ProofError> {
-    if size > leaves.len() || index >= size {
-        return Err(ProofError::OutOfRange);
-    }
-    let mut proof = Vec::new();
-    path(index, &leaves[..size], &mut proof);
-    Ok(proof)
+/// The log's tree, with the root of every complete, aligned subtree kept: `levels[l][i]` is the
+/// root of leaves `i·2^l .. (i+1)·2^l`. The RFC's recursions only ever ask for such subtrees
+/// plus the ragged right edge, so any root or proof costs O(log² n) hashes instead of O(n), at
+/// 64 bytes of memory per leaf.
+#[derive(Debug, Clone, Default)]
+pub struct MerkleTree {
+    levels: Vec<Vec<Hash>>,
 }
 
-fn path(index: usize, leaves: &[Hash], proof: &mut Vec<Hash>) {
-    let n = leaves.len();
-    if n <= 1 {
-        return;
+impl MerkleTree {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
     }
-    let k = split(n);
-    if index < k {
-        path(index, &leaves[..k], proof);
-        proof.push(root(&leaves[k..]));
-    } else {
-        path(index - k, &leaves[k..], proof);
-        proof.push(root(&leaves[..k]));
-    }
-}
 
-/// PROOF(first, D[second]): the consistency proof between the trees of the first `first` and
-/// `second` leaves.
-pub fn consistency_proof(
-    leaves: &[Hash],
-    first: usize,
-    second: usize,
-) -> Result<Vec<Hash>, ProofError> {
-    if second > leaves.len() || first > second {
-        return Err(ProofError::OutOfRange);
-    }
-    let mut proof = Vec::new();
-    if first > 0 && first < second {
-        subproof(first, &leaves[..second], true, &mut proof);
-    }
-    Ok(proof)
-}
-
-fn subproof(m: usize, leaves: &[Hash], whole: bool, proof: &mut Vec<Hash>) {
-    let n = leaves.len();
-    if m == n {
-        if !whole {
-            proof.push(root(leaves));
+    /// The tree over `leaves` (leaf hashes), in order.
+    pub fn from_leaves(leaves: impl IntoIterator<Item = Hash>) -> Self {
+        let mut tree = Self::new();
+        for leaf in leaves {
+            tree.push(leaf);
         }
-        return;
+        tree
     }
-    let k = split(n);
-    if m <= k {
-        subproof(m, &leaves[..k], whole, proof);
-        proof.push(root(&leaves[k..]));
-    } else {
-        subproof(m - k, &leaves[k..], false, proof);
-        proof.push(root(&leaves[..k]));
+
+    /// Number of leaves.
+    pub fn len(&self) -> usize {
+        self.levels.first().map_or(0, Vec::len)
+    }
+
+    /// Whether the tree has no leaves.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The leaf hash at `index`.
+    pub fn leaf(&self, index: usize) -> Option<Hash> {
+        self.levels
+            .first()
+            .and_then(|leaves| leaves.get(index).copied())
+    }
+
+    /// Appends a leaf hash, completing the subtrees it closes.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut level = 0;
+        let mut hash = leaf;
+        loop {
+            if self.levels.len() == level {
+                self.levels.push(Vec::new());
+            }
+            let row = &mut self.levels[level];
+            row.push(hash);
+            if row.len() % 2 == 1 {
+                return;
+            }
+            hash = node_hash(&row[row.len() - 2], &row[row.len() - 1]);
+            level += 1;
+        }
+    }
+
+    /// Drops every leaf from `size` on (used when an append transaction fails).
+    pub fn truncate(&mut self, size: usize) {
+        for (level, row) in self.levels.iter_mut().enumerate() {
+            row.truncate(size >> level);
+        }
+    }
+
+    /// MTH of leaves `lo..hi`.
+    fn range_root(&self, lo: usize, hi: usize) -> Hash {
+        let n = hi - lo;
+        if n == 0 {
+            return empty_root();
+        }
+        if n.is_power_of_two() && lo % n == 0 {
+            let level = n.trailing_zeros() as usize;
+            return self.levels[level][lo >> level];
+        }
+        let k = split(n);
+        node_hash(&self.range_root(lo, lo + k), &self.range_root(lo + k, hi))
+    }
+
+    /// The root of the tree of the first `size` leaves.
+    pub fn root_at(&self, size: usize) -> Result<Hash, ProofError> {
+        if size > self.len() {
+            return Err(ProofError::OutOfRange);
+        }
+        Ok(self.range_root(0, size))
+    }
+
+    /// PATH(index, D[size]): the inclusion proof of leaf `index` in the tree of the first `size`
+    /// leaves.
+    pub fn inclusion_proof(&self, index: usize, size: usize) -> Result<Vec<Hash>, ProofError> {
+        if size > self.len() || index >= size {
+            return Err(ProofError::OutOfRange);
+        }
+        let mut proof = Vec::new();
+        self.path(index, 0, size, &mut proof);
+        Ok(proof)
+    }
+
+    fn path(&self, index: usize, lo: usize, hi: usize, proof: &mut Vec<Hash>) {
+        let n = hi - lo;
+        if n <= 1 {
+            return;
+        }
+        let k = split(n);
+        if index < k {
+            self.path(index, lo, lo + k, proof);
+            proof.push(self.range_root(lo + k, hi));
+        } else {
+            self.path(index - k, lo + k, hi, proof);
+            proof.push(self.range_root(lo, lo + k));
+        }
+    }
+
+    /// PROOF(first, D[second]): the consistency proof between the trees of the first `first`
+    /// and `second` leaves.
+    pub fn consistency_proof(&self, first: usize, second: usize) -> Result<Vec<Hash>, ProofError> {
+        if second > self.len() || first > second {
+            return Err(ProofError::OutOfRange);
+        }
+        let mut proof = Vec::new();
+        if first > 0 && first < second {
+            self.subproof(first, 0, second, true, &mut proof);
+        }
+        Ok(proof)
+    }
+
+    fn subproof(&self, m: usize, lo: usize, hi: usize, whole: bool, proof: &mut Vec<Hash>) {
+        let n = hi - lo;
+        if m == n {
+            if !whole {
+                proof.push(self.range_root(lo, hi));
+            }
+            return;
+        }
+        let k = split(n);
+        if m <= k {
+            self.subproof(m, lo, lo + k, whole, proof);
+            proof.push(self.range_root(lo + k, hi));
+        } else {
+            self.subproof(m - k, lo + k, hi, false, proof);
+            proof.push(self.range_root(lo, lo + k));
+        }
     }
 }
 
@@ -253,6 +334,12 @@ mod tests {
         let leaves = ct_leaves();
         for size in 0..=8 {
             assert_eq!(root(&leaves[..size]), h(CT_ROOTS[size]), "size {size}");
+            let tree = MerkleTree::from_leaves(leaves.iter().copied());
+            assert_eq!(
+                tree.root_at(size),
+                Ok(h(CT_ROOTS[size])),
+                "cached, size {size}"
+            );
         }
     }
 
@@ -280,7 +367,9 @@ mod tests {
             ),
         ];
         for (index, size, expected) in vectors {
-            let proof = inclusion_proof(&leaves, index, size).expect("proof");
+            let proof = MerkleTree::from_leaves(leaves.iter().copied())
+                .inclusion_proof(index, size)
+                .expect("proof");
             assert_eq!(proof, expected.iter().map(|e| h(e)).collect::<Vec<_>>());
             assert!(verify_inclusion(
                 &leaves[index],
@@ -315,7 +404,9 @@ mod tests {
             ),
         ];
         for (first, second, expected) in vectors {
-            let proof = consistency_proof(&leaves, first, second).expect("proof");
+            let proof = MerkleTree::from_leaves(leaves.iter().copied())
+                .consistency_proof(first, second)
+                .expect("proof");
             assert_eq!(proof, expected.iter().map(|e| h(e)).collect::<Vec<_>>());
             assert!(verify_consistency(
                 first as u64,
@@ -334,12 +425,31 @@ mod tests {
     }
 
     #[test]
+    fn the_cached_tree_agrees_with_the_plain_recursion_at_every_size_and_after_truncation() {
+        let leaves = many(70);
+        let mut tree = MerkleTree::from_leaves(leaves.iter().copied());
+        for size in 0..=leaves.len() {
+            assert_eq!(tree.root_at(size), Ok(root(&leaves[..size])), "size {size}");
+        }
+        assert_eq!(tree.root_at(71), Err(ProofError::OutOfRange));
+        tree.truncate(37);
+        assert_eq!(tree.len(), 37);
+        tree.push(leaf_hash(b"other"));
+        let mut expected = leaves[..37].to_vec();
+        expected.push(leaf_hash(b"other"));
+        assert_eq!(tree.root_at(38), Ok(root(&expected)));
+        assert_eq!(tree.leaf(37), Some(leaf_hash(b"other")));
+    }
+
+    #[test]
     fn every_proof_of_every_size_verifies_and_any_change_is_rejected() {
         let leaves = many(40);
         let roots: Vec<Hash> = (0..=leaves.len()).map(|n| root(&leaves[..n])).collect();
         for size in 1..=leaves.len() {
             for index in 0..size {
-                let proof = inclusion_proof(&leaves, index, size).expect("proof");
+                let proof = MerkleTree::from_leaves(leaves.iter().copied())
+                    .inclusion_proof(index, size)
+                    .expect("proof");
                 assert!(verify_inclusion(
                     &leaves[index],
                     index as u64,
@@ -383,7 +493,9 @@ mod tests {
                 ));
             }
             for first in 0..=size {
-                let proof = consistency_proof(&leaves, first, size).expect("proof");
+                let proof = MerkleTree::from_leaves(leaves.iter().copied())
+                    .consistency_proof(first, size)
+                    .expect("proof");
                 assert!(verify_consistency(
                     first as u64,
                     size as u64,
@@ -423,9 +535,12 @@ mod tests {
     #[test]
     fn degenerate_cases_follow_the_rfc() {
         let leaves = ct_leaves();
-        assert_eq!(inclusion_proof(&leaves, 8, 8), Err(ProofError::OutOfRange));
         assert_eq!(
-            consistency_proof(&leaves, 5, 3),
+            MerkleTree::from_leaves(leaves.iter().copied()).inclusion_proof(8, 8),
+            Err(ProofError::OutOfRange)
+        );
+        assert_eq!(
+            MerkleTree::from_leaves(leaves.iter().copied()).consistency_proof(5, 3),
             Err(ProofError::OutOfRange)
         );
         assert!(!verify_inclusion(&leaves[0], 8, 8, &[], &h(CT_ROOTS[8])));

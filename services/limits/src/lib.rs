@@ -12,9 +12,11 @@ pub mod store;
 use credit_platform::auth::{AuthConfig, AuthLayer, TokenVerifier};
 use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
+use credit_platform::feed::EventFeed;
 use credit_platform::observe::ObserveLayer;
 use credit_platform::outbox::{FeedSignals, Relay};
 use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown, reflection_services};
+use credit_proto::event::event_feed_service_server::EventFeedServiceServer;
 use credit_proto::limits::diagnostics_service_server::DiagnosticsServiceServer;
 use credit_proto::limits::limits_service_server::LimitsServiceServer;
 use std::sync::Arc;
@@ -33,6 +35,7 @@ pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migratio
 pub const GRPC_SERVICES: &[&str] = &[
     "credit.limits.v1.LimitsService",
     "credit.limits.v1.DiagnosticsService",
+    "credit.event.v1.EventFeedService",
 ];
 
 /// Settings of the limits service (environment variables in brackets; see README.md).
@@ -116,6 +119,15 @@ pub async fn serve(
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(DiagnosticsServiceServer::new(grpc::Diagnostics))
+        .add_service(
+            EventFeedServiceServer::new(EventFeed::new(
+                db.clone(),
+                SERVICE_NAME,
+                signals.clone(),
+                shutdown.clone(),
+            ))
+            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
         .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
     let server = tokio::spawn(server);
 

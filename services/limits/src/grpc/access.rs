@@ -6,6 +6,7 @@ const READ: &[&str] = &[
     roles::ANALYST,
     roles::MANAGER,
     roles::SALES_ORDER,
+    roles::AUDITOR,
 ];
 const ORDERS: &[&str] = &[roles::SALES_ORDER, roles::ANALYST, roles::MANAGER];
 const ANALYSIS: &[&str] = &[roles::ANALYST, roles::MANAGER];
@@ -13,10 +14,11 @@ const MANAGEMENT: &[&str] = &[roles::MANAGER];
 
 /// The access rule of a limits method path.
 pub fn access(path: &str) -> Access {
+    if path.starts_with("/credit.event.v1.EventFeedService/") {
+        return Access::AnyRole(READ);
+    }
     let Some(method) = path.strip_prefix("/credit.limits.v1.LimitsService/") else {
-        if path == "/credit.limits.v1.DiagnosticsService/Ping" {
-            return Access::Authenticated;
-        }
+        // DiagnosticsService/Ping, and unknown services (UNIMPLEMENTED after the token check).
         return Access::Authenticated;
     };
     match method {
