@@ -13,6 +13,8 @@ use tokio::net::TcpListener;
 
 /// File under the data directory holding the suite's HS256 secret.
 pub const SECRET_FILE: &str = "jwt-hs256.secret";
+/// File under the data directory holding the audit log's checkpoint signing key.
+pub const AUDIT_KEY_FILE: &str = "audit-signing.key";
 /// File under the data directory holding a ready admin token.
 pub const TOKEN_FILE: &str = "token";
 
@@ -39,6 +41,12 @@ pub struct SuiteConfig {
     /// Database of the limits service instead of data_dir/limits.db (for example PostgreSQL).
     #[arg(long, env = "CREDIT_SUITE_LIMITS_DATABASE_URL")]
     pub limits_database_url: Option<String>,
+    /// Database of the audit service instead of data_dir/audit.db.
+    #[arg(long, env = "CREDIT_SUITE_AUDIT_DATABASE_URL")]
+    pub audit_database_url: Option<String>,
+    /// How often audit signs a checkpoint when the log has grown, in milliseconds.
+    #[arg(long, env = "AUDIT_CHECKPOINT_INTERVAL_MS", default_value_t = 1000)]
+    pub audit_checkpoint_interval_ms: u64,
 }
 
 /// A running suite.
@@ -51,25 +59,38 @@ pub struct RunningSuite {
     pub token: String,
     /// The HS256 secret every service verifies with.
     pub secret: String,
+    /// The verifier key of the audit log's checkpoints.
+    pub audit_verifier_key: String,
     /// Completes when every server has stopped.
     pub stopped: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-/// Reads the suite's secret from the data directory, creating it on first start so tokens stay
-/// valid across restarts.
-pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<String> {
-    let path = data_dir.join(SECRET_FILE);
-    if let Ok(secret) = std::fs::read_to_string(&path) {
+/// Reads a secret from `path`, or creates it with `generate` (readable by the owner only) on
+/// first start, so tokens and signatures stay valid across restarts.
+fn load_or_create(path: &Path, generate: impl FnOnce() -> String) -> anyhow::Result<String> {
+    if let Ok(secret) = std::fs::read_to_string(path) {
         return Ok(secret.trim().to_string());
     }
-    let secret = generate_hs256_secret();
-    std::fs::write(&path, &secret)?;
+    let secret = generate();
+    std::fs::write(path, &secret)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(secret)
+}
+
+/// The suite's HS256 secret from the data directory, created on first start.
+pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<String> {
+    load_or_create(&data_dir.join(SECRET_FILE), generate_hs256_secret)
+}
+
+/// The audit log's signing key from the data directory, created on first start.
+pub fn load_or_create_audit_key(data_dir: &Path) -> anyhow::Result<String> {
+    load_or_create(&data_dir.join(AUDIT_KEY_FILE), || {
+        credit_audit::checkpoint::generate_key("audit.credit-suite.localhost").0
+    })
 }
 
 /// Starts every service and the gateway; they stop when `shutdown` is triggered.
@@ -94,11 +115,43 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         shutdown.clone(),
     ));
 
+    let audit_key = load_or_create_audit_key(&data_dir)?;
+    let audit_verifier_key = credit_audit::checkpoint::CheckpointSigner::new(&audit_key)?
+        .verifier_key()
+        .to_string();
+    let audit_listener = TcpListener::bind("127.0.0.1:0").await?;
+    let audit_addr = audit_listener.local_addr()?;
+    let audit_db = DatabaseConfig::new(
+        config
+            .audit_database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("audit.db").display())),
+    );
+    let mut audit_config = credit_audit::AuditConfig::new(
+        audit_db,
+        auth.clone(),
+        vec![credit_audit::Source {
+            name: credit_limits::SERVICE_NAME.into(),
+            url: format!("http://{limits_addr}"),
+        }],
+        audit_key,
+    );
+    audit_config.checkpoint_interval_ms = config.audit_checkpoint_interval_ms;
+    let audit = tokio::spawn(credit_audit::serve(
+        audit_config,
+        Arc::new(SystemClock),
+        audit_listener,
+        shutdown.clone(),
+    ));
+
     let gateway_listener = TcpListener::bind(config.listen_addr).await?;
     let gateway_addr = gateway_listener.local_addr()?;
     let gateway_config = credit_gateway::GatewayConfig {
         upstreams: vec![
             format!("credit.limits.v1=http://{limits_addr}")
+                .parse()
+                .map_err(anyhow::Error::msg)?,
+            format!("credit.audit.v1=http://{audit_addr}")
                 .parse()
                 .map_err(anyhow::Error::msg)?,
         ],
@@ -129,6 +182,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     std::fs::write(data_dir.join(TOKEN_FILE), &token)?;
     let stopped = tokio::spawn(async move {
         limits.await??;
+        audit.await??;
         gateway.await??;
         Ok(())
     });
@@ -137,6 +191,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         admin_addr,
         token,
         secret,
+        audit_verifier_key,
         stopped,
     })
 }

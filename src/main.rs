@@ -70,6 +70,10 @@ async fn main() -> anyhow::Result<()> {
             println!("  gateway  {}", suite.gateway_addr);
             println!("  metrics  http://{}/metrics", suite.admin_addr);
             println!(
+                "  audit    checkpoints signed by {}",
+                suite.audit_verifier_key
+            );
+            println!(
                 "  token    (admin, 30 days, also in {}/token)",
                 cli.suite.data_dir.display()
             );

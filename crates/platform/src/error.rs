@@ -140,6 +140,17 @@ fn describe(violations: &[FieldViolation]) -> String {
         .join("; ")
 }
 
+impl ApiError {
+    /// The field violations of an invalid-argument error, or the error as one violation of
+    /// "request" — to collect several validations into one answer.
+    pub fn into_violations(self) -> Vec<FieldViolation> {
+        match self {
+            ApiError::InvalidArgument(violations) => violations,
+            other => vec![FieldViolation::new("request", other.to_string())],
+        }
+    }
+}
+
 impl From<Vec<FieldViolation>> for ApiError {
     fn from(value: Vec<FieldViolation>) -> Self {
         Self::InvalidArgument(value)

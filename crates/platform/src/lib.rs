@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod money;
 pub mod observe;
 pub mod outbox;
+pub mod paging;
 pub mod server;
 pub mod telemetry;
 pub mod testing;

@@ -1,4 +1,255 @@
 //! The audit service: a tamper-evident record of every change and decision in the suite.
 //!
-//! Work in progress (issue 3): so far the Merkle log of RFC 9162 that the entries will form.
+//! It follows the event feed of every configured service ([`ingest`]), appends each event once
+//! to an append-only log whose Merkle tree follows RFC 9162 ([`merkle`], [`log`]), signs
+//! checkpoints of the tree with Ed25519 in the C2SP formats ([`checkpoint`]), answers queries and
+//! proofs over gRPC ([`grpc`]), exports entries with proofs for offline checking ([`export`]),
+//! and verifies the stored log end to end ([`verify`]).
+pub mod checkpoint;
+pub mod entry;
+pub mod export;
+pub mod grpc;
+pub mod ingest;
+pub mod log;
 pub mod merkle;
+pub mod sensitive;
+pub mod store;
+pub mod verify;
+
+use credit_platform::auth::{AuthConfig, AuthLayer, ServiceToken, TokenVerifier, roles};
+use credit_platform::clock::SharedClock;
+use credit_platform::db::{DatabaseConfig, Db};
+use credit_platform::observe::ObserveLayer;
+use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown, reflection_services};
+use credit_proto::audit::audit_service_server::AuditServiceServer;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+pub use ingest::Source;
+
+/// The service's name in metrics and logs.
+pub const SERVICE_NAME: &str = "audit";
+
+/// Migrations per backend.
+pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+/// Migrations per backend.
+pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The gRPC services this server answers for (health entries use these names).
+pub const GRPC_SERVICES: &[&str] = &["credit.audit.v1.AuditService"];
+
+/// Settings of the audit service (environment variables in brackets; see README.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuditConfig {
+    /// Database.
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// Token verification.
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    /// Event feeds to follow, as name=url (repeat, or comma-separated in the variable):
+    /// "limits=http://limits:50051". Adding a service to audit is adding it here.
+    #[arg(long = "source", env = "AUDIT_SOURCES", value_delimiter = ',')]
+    pub sources: Vec<Source>,
+    /// File holding the token audit presents to the feeds, re-read at every connection (needs
+    /// the credit.auditor role). Without it, and with an HS256 secret, audit mints its own.
+    #[arg(long, env = "AUDIT_SOURCE_TOKEN_FILE")]
+    pub source_token_file: Option<PathBuf>,
+    /// The checkpoint signing key in signed-note format ("PRIVATE+KEY+<origin>+<id>+<key>";
+    /// `credit-audit generate-key` makes one). Its name is the log's origin.
+    #[arg(long, env = "AUDIT_SIGNING_KEY", hide_env_values = true)]
+    pub signing_key: Option<String>,
+    /// File holding the signing key, instead of --signing-key.
+    #[arg(long, env = "AUDIT_SIGNING_KEY_FILE")]
+    pub signing_key_file: Option<PathBuf>,
+    /// Verifier keys of retired signing keys, so checkpoints they signed still verify.
+    #[arg(
+        long = "trusted-verifier-key",
+        env = "AUDIT_TRUSTED_VERIFIER_KEYS",
+        value_delimiter = ','
+    )]
+    pub trusted_verifier_keys: Vec<String>,
+    /// How often a new checkpoint is signed when the log has grown, in milliseconds.
+    #[arg(long, env = "AUDIT_CHECKPOINT_INTERVAL_MS", default_value_t = 1000)]
+    pub checkpoint_interval_ms: u64,
+    /// How often each source is asked how far ahead it is (lag metrics), in seconds.
+    #[arg(long, env = "AUDIT_LAG_PROBE_SECS", default_value_t = 5)]
+    pub lag_probe_secs: u64,
+    /// Longest wait for in-flight calls and streams at shutdown, in seconds.
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
+    pub shutdown_drain_secs: u64,
+}
+
+impl AuditConfig {
+    /// Defaults around a database, token settings, sources and a signing key (suite, tests).
+    pub fn new(
+        database: DatabaseConfig,
+        auth: AuthConfig,
+        sources: Vec<Source>,
+        signing_key: String,
+    ) -> Self {
+        Self {
+            database,
+            auth,
+            sources,
+            source_token_file: None,
+            signing_key: Some(signing_key),
+            signing_key_file: None,
+            trusted_verifier_keys: Vec::new(),
+            checkpoint_interval_ms: 1000,
+            lag_probe_secs: 5,
+            shutdown_drain_secs: 20,
+        }
+    }
+
+    /// The signing key from --signing-key or --signing-key-file.
+    pub fn signing_key(&self) -> anyhow::Result<String> {
+        match (&self.signing_key, &self.signing_key_file) {
+            (Some(key), None) => Ok(key.clone()),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display())),
+            _ => anyhow::bail!(
+                "set exactly one of AUDIT_SIGNING_KEY and AUDIT_SIGNING_KEY_FILE \
+                 (`credit-audit generate-key` makes a key)"
+            ),
+        }
+    }
+
+    /// The token audit presents to the feeds.
+    pub fn source_token(&self) -> anyhow::Result<ServiceToken> {
+        if let Some(path) = &self.source_token_file {
+            return Ok(ServiceToken::File(path.clone()));
+        }
+        if let Some(secret) = &self.auth.jwt_hs256_secret {
+            return Ok(ServiceToken::Minted {
+                secret: secret.clone(),
+                subject: "service:audit".into(),
+                roles: vec![roles::AUDITOR.into()],
+            });
+        }
+        anyhow::bail!("set AUDIT_SOURCE_TOKEN_FILE: audit needs a token to read the event feeds")
+    }
+}
+
+/// Applies the migrations and exits (the `migrate` subcommand).
+pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
+    let db = Db::connect(database).await?;
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
+}
+
+/// Serves the audit API on `listener` and follows every source until `shutdown`, then drains
+/// and signs a last checkpoint.
+pub async fn serve(
+    config: AuditConfig,
+    clock: SharedClock,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let verifier = TokenVerifier::from_config(&config.auth)?;
+    let signer = checkpoint::CheckpointSigner::new(&config.signing_key()?)?;
+    let trusted = Arc::new(checkpoint::TrustedKeys::new(
+        std::iter::once(signer.verifier_key())
+            .chain(config.trusted_verifier_keys.iter().map(String::as_str)),
+    )?);
+    let token = config.source_token()?;
+    let db = Db::connect(&config.database).await?;
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
+    let log = log::AuditLog::open(db.clone(), signer, clock.clone()).await?;
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
+    let board = ingest::SourceBoard::default();
+    let grpc = grpc::AuditGrpc::new(
+        log.clone(),
+        board.clone(),
+        config.sources.iter().map(|s| s.name.clone()).collect(),
+        trusted,
+        readiness.clone(),
+    );
+    let (reflection_v1, reflection_v1alpha) = reflection_services()?;
+    let layers = tower::ServiceBuilder::new()
+        .layer(ObserveLayer::new(SERVICE_NAME))
+        .layer(AuthLayer::new(verifier, Arc::new(grpc::access)))
+        .into_inner();
+    let server = tonic::transport::Server::builder()
+        .layer(layers)
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(
+            AuditServiceServer::new(grpc)
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
+    let server = tokio::spawn(server);
+    readiness.set(true).await;
+    let entries = log.size().await;
+    tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), entries,
+        sources = config.sources.len(), "audit log open; serving");
+
+    let mut followers = Vec::new();
+    for source in &config.sources {
+        followers.push(tokio::spawn(ingest::follow(
+            source.clone(),
+            log.clone(),
+            token.clone(),
+            board.clone(),
+            shutdown.clone(),
+        )));
+        tokio::spawn(ingest::probe_lag(
+            source.clone(),
+            log.clone(),
+            token.clone(),
+            board.clone(),
+            clock.clone(),
+            Duration::from_secs(config.lag_probe_secs.max(1)),
+            shutdown.clone(),
+        ));
+    }
+    tokio::spawn(sign_checkpoints(
+        log.clone(),
+        Duration::from_millis(config.checkpoint_interval_ms.max(10)),
+        shutdown.clone(),
+    ));
+    tokio::spawn(readiness.clone().follow_database(
+        db.clone(),
+        Duration::from_secs(5),
+        shutdown.subscribe(),
+    ));
+
+    let drain = Duration::from_secs(config.shutdown_drain_secs);
+    let drained = async {
+        shutdown.wait().await;
+        readiness.set(false).await;
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        result = server => result??,
+        _ = drained => tracing::warn!(service = SERVICE_NAME, "drain timeout; closing remaining calls"),
+    }
+    for follower in followers {
+        let _ = follower.await;
+    }
+    // Whatever was recorded before the stop is covered by a checkpoint.
+    if let Err(error) = log.checkpoint().await {
+        tracing::warn!(%error, "final checkpoint failed");
+    }
+    db.pool.close().await;
+    Ok(())
+}
+
+async fn sign_checkpoints(log: log::AuditLog, every: Duration, shutdown: Shutdown) {
+    let mut stop = shutdown.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|down| *down) => return,
+        }
+        if let Err(error) = log.checkpoint().await {
+            tracing::warn!(%error, "signing a checkpoint failed; retrying");
+        }
+    }
+}

@@ -183,40 +183,4 @@ pub(crate) fn account_not_found(customer_id: impl Into<String>) -> ApiError {
     }
 }
 
-/// A page token for keyset pagination: opaque to clients.
-pub(crate) fn encode_page_token(position: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position)
-}
-
-/// The position in a page token, or an error naming `page_token`.
-pub(crate) fn decode_page_token(token: &str) -> Result<String, ApiError> {
-    use base64::Engine;
-    if token.is_empty() {
-        return Ok(String::new());
-    }
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| {
-            credit_platform::error::FieldViolation::new(
-                "page_token",
-                "not a token from a previous page",
-            )
-            .into()
-        })
-}
-
-/// Page size: 0 means 100; 1-1000 otherwise.
-pub(crate) fn page_size(requested: i32) -> Result<i64, ApiError> {
-    match requested {
-        0 => Ok(100),
-        1..=1000 => Ok(i64::from(requested)),
-        _ => Err(credit_platform::error::FieldViolation::new(
-            "page_size",
-            "must be between 0 and 1000",
-        )
-        .into()),
-    }
-}
+pub(crate) use credit_platform::paging::{decode_page_token, encode_page_token, page_size};

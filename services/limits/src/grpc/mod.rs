@@ -238,7 +238,8 @@ impl LimitsService for LimitsGrpc {
         self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
-        let page_size = v.check(app::page_size(request.page_size).map_err(to_violations));
+        let page_size =
+            v.check(app::page_size(request.page_size).map_err(ApiError::into_violations));
         let min_utilisation = if request.min_utilisation.is_empty() {
             None
         } else {
@@ -300,7 +301,8 @@ impl LimitsService for LimitsGrpc {
         let request = request.into_inner();
         let mut v = Violations::new();
         check_external_id(&request.customer_id, "customer_id", &mut v);
-        let page_size = v.check(app::page_size(request.page_size).map_err(to_violations));
+        let page_size =
+            v.check(app::page_size(request.page_size).map_err(ApiError::into_violations));
         invalid(v)?;
         done(
             self.limits
@@ -677,7 +679,8 @@ impl LimitsService for LimitsGrpc {
         self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
-        let page_size = v.check(app::page_size(request.page_size).map_err(to_violations));
+        let page_size =
+            v.check(app::page_size(request.page_size).map_err(ApiError::into_violations));
         if !request.base_currency_code.is_empty() {
             v.check(Currency::parse_field(
                 &request.base_currency_code,
@@ -729,16 +732,6 @@ impl LimitsService for LimitsGrpc {
         )
         .map(|event| event.map(|event| pb::StreamEventsResponse { event: Some(event) }));
         Ok(Response::new(Box::pin(stream)))
-    }
-}
-
-fn to_violations(error: ApiError) -> Vec<credit_platform::error::FieldViolation> {
-    match error {
-        ApiError::InvalidArgument(v) => v,
-        other => vec![credit_platform::error::FieldViolation::new(
-            "request",
-            other.to_string(),
-        )],
     }
 }
 
