@@ -1,9 +1,11 @@
 //! End-to-end journey through the gateway of a running suite: a corporate group gets credit,
 //! orders are checked, shipped, invoiced and paid, a hold stops orders, and every step is on the
-//! event feed and in the metrics.
+//! event feed, in the audit log (verified) and in the metrics.
 use credit_platform::auth::BearerToken;
 use credit_platform::server::Shutdown;
 use credit_platform::testing::TestDatabase;
+use credit_proto::audit as apb;
+use credit_proto::audit::audit_service_client::AuditServiceClient;
 use credit_proto::limits as pb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use credit_proto::types::Money;
@@ -76,6 +78,7 @@ async fn check(
 async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let database = TestDatabase::create().await.expect("database");
+    let audit_database = TestDatabase::create().await.expect("database");
     let config = credit_suite::SuiteConfig {
         data_dir: dir.path().to_path_buf(),
         listen_addr: "127.0.0.1:0".parse().expect("addr"),
@@ -83,6 +86,10 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
         limits_database_url: database
             .is_postgres()
             .then(|| database.config.database_url.clone()),
+        audit_database_url: audit_database
+            .is_postgres()
+            .then(|| audit_database.config.database_url.clone()),
+        audit_checkpoint_interval_ms: 50,
     };
     let shutdown = Shutdown::new();
     let suite = credit_suite::start(config, shutdown.clone())
@@ -113,8 +120,10 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     }
     assert!(serving, "the gateway reports the suite as serving");
 
-    let mut c =
-        LimitsServiceClient::with_interceptor(channel, BearerToken(Some(suite.token.clone())));
+    let mut c = LimitsServiceClient::with_interceptor(
+        channel.clone(),
+        BearerToken(Some(suite.token.clone())),
+    );
     account(&mut c, "HOLDING", "", "50000").await;
     account(&mut c, "HOLDING-FR", "HOLDING", "30000").await;
     account(&mut c, "HOLDING-RO", "HOLDING", "30000").await;
@@ -199,9 +208,95 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
         Some("credit.limits.credit_check.rejected")
     );
 
+    // The audit trail: the subsidiary's whole history, in order, each step once with its actor,
+    // provably in the signed log, and the log intact.
+    let mut audit = AuditServiceClient::with_interceptor(
+        channel.clone(),
+        BearerToken(Some(suite.token.clone())),
+    );
+    let mut checkpoint = None;
+    for _ in 0..600 {
+        if let Ok(answer) = audit
+            .get_checkpoint(apb::GetCheckpointRequest { tree_size: 0 })
+            .await
+        {
+            let latest = answer.into_inner().checkpoint.expect("checkpoint");
+            if latest.tree_size == events.len() as i64 {
+                checkpoint = Some(latest);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let checkpoint = checkpoint.expect("audit records every event and signs a checkpoint");
+    assert_eq!(checkpoint.verifier_key, suite.audit_verifier_key);
+    let history = audit
+        .list_audit_entries(apb::ListAuditEntriesRequest {
+            filter: Some(apb::AuditEntryFilter {
+                customer_id: "HOLDING-FR".into(),
+                ..Default::default()
+            }),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("history")
+        .into_inner()
+        .entries;
+    let expected: Vec<&str> = events
+        .iter()
+        .filter(|e| e.customer_id == "HOLDING-FR")
+        .map(|e| e.event_type.as_str())
+        .collect();
+    assert_eq!(
+        history
+            .iter()
+            .map(|e| e.event_type.as_str())
+            .collect::<Vec<_>>(),
+        expected
+    );
+    assert!(history.iter().all(|e| e.actor_subject == "suite-admin"));
+    let proof = audit
+        .get_inclusion_proof(apb::GetInclusionProofRequest {
+            log_index: history[0].log_index,
+            tree_size: 0,
+        })
+        .await
+        .expect("proof")
+        .into_inner();
+    let leaf = credit_audit::entry::Entry::from_proto(&history[0]).leaf_hash();
+    let hashes: Vec<[u8; 32]> = proof
+        .hashes
+        .iter()
+        .map(|h| h.as_slice().try_into().expect("32 bytes"))
+        .collect();
+    assert!(credit_audit::merkle::verify_inclusion(
+        &leaf,
+        history[0].log_index as u64,
+        checkpoint.tree_size as u64,
+        &hashes,
+        &checkpoint
+            .root_hash
+            .as_slice()
+            .try_into()
+            .expect("32 bytes"),
+    ));
+    let verified = audit
+        .verify_audit_log(apb::VerifyAuditLogRequest {})
+        .await
+        .expect("verify")
+        .into_inner();
+    assert!(verified.intact, "{}", verified.problem);
+    assert_eq!(verified.entries_checked, events.len() as i64);
+
     let metrics = reqwest_metrics(suite.admin_addr).await;
     assert!(metrics.contains("grpc_server_handled_total"), "{metrics}");
     assert!(metrics.contains("credit_checks_total"));
+    assert!(
+        metrics.contains("audit_entries_recorded_total"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("audit_verifications_total"));
 
     shutdown.trigger();
     tokio::time::timeout(Duration::from_secs(30), suite.stopped)

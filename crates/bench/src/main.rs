@@ -219,7 +219,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let shutdown = Shutdown::new();
     let _data = tempfile::tempdir()?;
-    let mut _database = None;
+    let mut _databases = Vec::new();
     let (gateway, token, backend) = match &args.gateway {
         Some(url) => {
             let token = args
@@ -230,6 +230,8 @@ async fn main() -> anyhow::Result<()> {
         }
         None => {
             let database = TestDatabase::create_on(args.postgres_admin_url.as_deref()).await?;
+            let audit_database =
+                TestDatabase::create_on(args.postgres_admin_url.as_deref()).await?;
             let backend = if database.is_postgres() {
                 "PostgreSQL"
             } else {
@@ -241,9 +243,11 @@ async fn main() -> anyhow::Result<()> {
                 listen_addr: "127.0.0.1:0".parse()?,
                 admin_addr: "127.0.0.1:0".parse()?,
                 limits_database_url: Some(database.config.database_url.clone()),
+                audit_database_url: Some(audit_database.config.database_url.clone()),
+                audit_checkpoint_interval_ms: 1000,
             };
             let suite = credit_suite::start(config, shutdown.clone()).await?;
-            _database = Some(database);
+            _databases = vec![database, audit_database];
             (
                 format!("http://{}", suite.gateway_addr),
                 suite.token,

@@ -85,7 +85,8 @@ impl CheckpointSigner {
 /// the signer validated the format and the key id already.
 fn verifier_key_of(signing_key: &str) -> anyhow::Result<String> {
     use base64::Engine;
-    let mut parts = signing_key.split('+');
+    // Base64 has '+' too: the key is everything after the fourth separator.
+    let mut parts = signing_key.splitn(5, '+');
     let (name, key64) = (parts.nth(2), parts.nth(1));
     let (Some(name), Some(key64)) = (name, key64) else {
         anyhow::bail!("malformed signing key");

@@ -96,6 +96,29 @@ impl Entry {
         leaf_hash(&self.canonical())
     }
 
+    /// The entry of an API answer (a client rebuilding the canonical bytes to check a proof).
+    pub fn from_proto(entry: &pb::AuditEntry) -> Self {
+        let time = |ts: &Option<prost_types::Timestamp>| {
+            format_time(ts.as_ref().and_then(from_timestamp).unwrap_or(0))
+        };
+        Self {
+            actor_roles: entry.actor_roles.clone(),
+            actor_subject: entry.actor_subject.clone(),
+            customer_id: entry.customer_id.clone(),
+            entity_id: entry.entity_id.clone(),
+            entity_type: entry.entity_type.clone(),
+            event_type: entry.event_type.clone(),
+            log_index: entry.log_index,
+            occur_time: time(&entry.occur_time),
+            payload_json: entry.payload_json.clone(),
+            record_time: time(&entry.record_time),
+            request_id: entry.request_id.clone(),
+            source: entry.source.clone(),
+            source_sequence: entry.source_sequence,
+            trace_id: entry.trace_id.clone(),
+        }
+    }
+
     /// The entry on the API.
     pub fn to_proto(&self, leaf: &Hash) -> pb::AuditEntry {
         pb::AuditEntry {

@@ -26,7 +26,7 @@ pub enum ExportLine {
     /// An entry.
     Entry {
         /// The entry; its canonical JSON is the leaf's data.
-        entry: Entry,
+        entry: Box<Entry>,
         /// SHA-256(0x00 ‖ canonical entry), hex.
         leaf_hash: String,
         /// The audit path from the leaf to the checkpoint's root, hex, leaf side first.

@@ -134,10 +134,10 @@ fn filter_from(filter: Option<pb::AuditEntryFilter>) -> Result<Filter, ApiError>
     };
     let start = time("filter.start_time", filter.start_time);
     let end = time("filter.end_time", filter.end_time);
-    if let (Some(start), Some(end)) = (start, end) {
-        if start >= end {
-            violations.add("filter.end_time", "must be after filter.start_time");
-        }
+    if let (Some(start), Some(end)) = (start, end)
+        && start >= end
+    {
+        violations.add("filter.end_time", "must be after filter.start_time");
     }
     violations.into_result()?;
     Ok(Filter {
@@ -425,7 +425,7 @@ impl AuditService for AuditGrpc {
                     .map_err(|e| Status::from(ApiError::Internal(anyhow::anyhow!("{e:?}"))))?;
                 for (stored, proof) in page.into_iter().zip(proofs) {
                     let line = ExportLine::Entry {
-                        entry: stored.entry,
+                        entry: Box::new(stored.entry),
                         leaf_hash: stored.leaf_hash,
                         inclusion_proof: proof.iter().map(hex::encode).collect(),
                     };

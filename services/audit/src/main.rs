@@ -23,7 +23,7 @@ enum Command {
         #[command(flatten)]
         server: ServerConfig,
         #[command(flatten)]
-        audit: AuditConfig,
+        audit: Box<AuditConfig>,
     },
     /// Apply the database migrations and exit.
     Migrate {
@@ -62,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(server.listen_addr).await?;
             let admin = tokio::net::TcpListener::bind(server.admin_addr).await?;
             tokio::spawn(credit_platform::admin::serve_admin(admin, shutdown.wait()));
-            serve(audit, Arc::new(SystemClock), listener, shutdown).await
+            serve(*audit, Arc::new(SystemClock), listener, shutdown).await
         }
         Command::Migrate { database } => {
             let _telemetry = credit_platform::telemetry::init("credit-audit", LogFormat::Json)?;

@@ -42,14 +42,14 @@ pub fn is_sensitive_field(key: &str) -> bool {
     SENSITIVE_FIELDS.contains(&normalise(key).as_str())
 }
 
-/// The masked form: the last four characters at most, the rest starred — or only stars for
-/// short values. A value that is masked already stays as it is.
-fn mask(value: &str) -> String {
-    if value.starts_with("****") || value.is_empty() {
-        return value.to_string();
-    }
+/// Account numbers keep their last four characters when masked, as on a bank statement, so a
+/// person can still tell two accounts apart; everything else is starred out completely.
+const KEEPS_LAST_FOUR: &[&str] = &["iban", "bankaccount", "bankaccountnumber", "accountnumber"];
+
+/// The masked form of `value` in a field named `key`.
+fn mask(key: &str, value: &str) -> String {
     let chars: Vec<char> = value.chars().collect();
-    if chars.len() < 8 {
+    if chars.len() < 8 || !KEEPS_LAST_FOUR.contains(&normalise(key).as_str()) {
         return "****".into();
     }
     let tail: String = chars[chars.len() - 4..].iter().collect();
@@ -65,7 +65,7 @@ fn walk(value: &mut Value, path: &str, found: &mut Vec<String>) {
                     match child {
                         Value::String(text) if text.starts_with("****") || text.is_empty() => {}
                         Value::String(text) => {
-                            *text = mask(text);
+                            *text = mask(key, text);
                             found.push(here);
                         }
                         Value::Null => {}

@@ -4,7 +4,7 @@
 //! without the service.
 use crate::checkpoint::TrustedKeys;
 use crate::merkle::MerkleTree;
-use crate::store::{self, StoredCheckpoint};
+use crate::store::{self, StoredCheckpoint, StoredEntry};
 use credit_platform::db::Db;
 use std::collections::HashMap;
 
@@ -35,6 +35,37 @@ impl Verification {
 }
 
 const PAGE: i64 = 5000;
+
+/// Names what happened to an entry whose content no longer hashes to its recorded leaf. The
+/// entry's own index is part of the leaf, so an entry that was moved still hashes right at its
+/// old place — which tells an insertion or a renumbering deletion from an edit.
+fn diagnose(stored: &StoredEntry, index: i64) -> (i64, String) {
+    let hashes_at = |at: i64| {
+        let mut moved = stored.entry.clone();
+        moved.log_index = at;
+        hex::encode(moved.leaf_hash()) == stored.leaf_hash
+    };
+    if index > 0 && hashes_at(index - 1) {
+        (
+            index - 1,
+            format!(
+                "an entry was inserted at index {}: the entries from there on were recorded one \
+                 place earlier",
+                index - 1
+            ),
+        )
+    } else if hashes_at(index + 1) {
+        (
+            index,
+            format!("entry {index} was deleted: the entries after it were moved down one place"),
+        )
+    } else {
+        (
+            index,
+            format!("entry {index} does not match its leaf hash: it was edited or moved"),
+        )
+    }
+}
 
 /// Verifies the log in `db` against `trusted` keys and the log's `origin`.
 pub async fn verify(db: &Db, trusted: &TrustedKeys, origin: &str) -> anyhow::Result<Verification> {
@@ -128,10 +159,8 @@ async fn run(db: &Db, trusted: &TrustedKeys, origin: &str) -> anyhow::Result<Ver
             }
             let leaf = entry.leaf_hash();
             if hex::encode(leaf) != stored.leaf_hash {
-                return Ok(report.bad(
-                    Some(index),
-                    format!("entry {index} does not match its leaf hash: it was edited or moved"),
-                ));
+                let (bad, problem) = diagnose(&stored, index);
+                return Ok(report.bad(Some(bad), problem));
             }
             let expected = source_sequences
                 .get(&entry.source)
