@@ -1,4 +1,5 @@
 //! `creditctl`: the credit suite from the command line, through the gateway.
+mod audit;
 mod output;
 
 use anyhow::Context;
@@ -98,6 +99,9 @@ enum Command {
     /// Past credit decisions.
     #[command(subcommand)]
     Decision(DecisionCommand),
+    /// The audit trail: history, checkpoints, proofs, verification, export.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// The limits event feed.
     Events {
         /// Start after this sequence.
@@ -610,11 +614,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let channel = Channel::from_shared(cli.gateway.clone())?
         .connect_timeout(Duration::from_secs(3))
         .connect_lazy();
-    let mut c: Client =
-        LimitsServiceClient::with_interceptor(channel, BearerToken(token_from(&cli)));
     let json = cli.json;
+    let token = token_from(&cli);
+    if let Command::Audit(command) = cli.command {
+        return audit::run(command, channel, token, json, &cli.data_dir).await;
+    }
+    let mut c: Client = LimitsServiceClient::with_interceptor(channel, BearerToken(token));
     match cli.command {
-        Command::Token { .. } => {}
+        Command::Token { .. } | Command::Audit(_) => {}
         Command::Account(AccountCommand::Create {
             customer_id,
             name,
