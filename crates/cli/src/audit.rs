@@ -375,7 +375,7 @@ pub async fn run(
             let rows = sources
                 .iter()
                 .map(|s| {
-                    let lag = s.lag.clone().unwrap_or_default();
+                    let lag = s.lag.unwrap_or_default();
                     vec![
                         s.source.clone(),
                         s.last_sequence.to_string(),
