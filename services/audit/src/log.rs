@@ -135,6 +135,7 @@ impl AuditLog {
         let mut appended = Appended::default();
         let recorded_at = self.inner.clock.now();
         let mut last_occurred = 0;
+        let mut rows = Vec::with_capacity(events.len());
         for event in events {
             if event.sequence <= position {
                 appended.duplicates += 1;
@@ -160,8 +161,8 @@ impl AuditLog {
             }
             let entry = Entry::from_event(tree.len() as i64, recorded_at, &event);
             let leaf = entry.leaf_hash();
-            store::insert_entry(&mut tx, &entry, &leaf).await?;
             tree.push(leaf);
+            rows.push((entry, leaf));
             position = event.sequence;
             last_occurred = event
                 .occur_time
@@ -170,6 +171,7 @@ impl AuditLog {
                 .unwrap_or(0);
             appended.recorded += 1;
         }
+        store::insert_entries(&mut tx, &rows).await?;
         if appended.recorded > 0 {
             store::set_source_position(&mut tx, source, position, last_occurred).await?;
             store::set_head(&mut tx, tree.len() as i64).await?;

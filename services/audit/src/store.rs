@@ -53,34 +53,50 @@ fn entry_from_row(row: &AnyRow) -> sqlx::Result<StoredEntry> {
     })
 }
 
-/// Appends `entry` with its leaf hash.
-pub async fn insert_entry(
+/// Rows per INSERT statement: one round trip per hundred entries (15 parameters each, well
+/// under both backends' parameter limits).
+const INSERT_CHUNK: usize = 100;
+
+/// Appends entries with their leaf hashes, a hundred rows per statement.
+pub async fn insert_entries(
     conn: &mut AnyConnection,
-    entry: &Entry,
-    leaf: &Hash,
+    entries: &[(Entry, Hash)],
 ) -> sqlx::Result<()> {
-    sqlx::query(concat!(
-        "INSERT INTO audit_entries (",
-        entry_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-    ))
-    .bind(entry.log_index)
-    .bind(entry.source.clone())
-    .bind(entry.source_sequence)
-    .bind(entry.event_type.clone())
-    .bind(entry.entity_type.clone())
-    .bind(entry.entity_id.clone())
-    .bind(entry.customer_id.clone())
-    .bind(entry.actor_subject.clone())
-    .bind(entry.actor_roles.join(" "))
-    .bind(entry.request_id.clone())
-    .bind(entry.trace_id.clone())
-    .bind(parse_time(&entry.occur_time).unwrap_or(0))
-    .bind(parse_time(&entry.record_time).unwrap_or(0))
-    .bind(entry.payload_json.clone())
-    .bind(hex::encode(leaf))
-    .execute(conn)
-    .await?;
+    for chunk in entries.chunks(INSERT_CHUNK) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let first = row * 15;
+                let params: Vec<String> = (1..=15).map(|p| format!("${}", first + p)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_entries ({}) VALUES {}",
+            entry_columns!(),
+            rows.join(", ")
+        );
+        // Safe: the text is the constant column list and numbered placeholders; values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (entry, leaf) in chunk {
+            query = query
+                .bind(entry.log_index)
+                .bind(entry.source.clone())
+                .bind(entry.source_sequence)
+                .bind(entry.event_type.clone())
+                .bind(entry.entity_type.clone())
+                .bind(entry.entity_id.clone())
+                .bind(entry.customer_id.clone())
+                .bind(entry.actor_subject.clone())
+                .bind(entry.actor_roles.join(" "))
+                .bind(entry.request_id.clone())
+                .bind(entry.trace_id.clone())
+                .bind(parse_time(&entry.occur_time).unwrap_or(0))
+                .bind(parse_time(&entry.record_time).unwrap_or(0))
+                .bind(entry.payload_json.clone())
+                .bind(hex::encode(leaf));
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
