@@ -293,7 +293,20 @@ async fn main() -> anyhow::Result<()> {
         args.concurrency, args.duration_secs
     );
     let ping = run_phase("Ping (no-op)", Rpc::Ping, &channels, &token, &args).await?;
+    let audit_start = (Instant::now(), audit_position(&channels[0], &token).await?);
     let check = run_phase("CheckCredit", Rpc::Check, &channels, &token, &args).await?;
+    let audit_end = (Instant::now(), audit_position(&channels[0], &token).await?);
+    // Audit follows the feed asynchronously: wait until it stops moving, then it has caught up.
+    let mut caught_up = audit_end;
+    loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let position = audit_position(&channels[0], &token).await?;
+        if position != caught_up.1 {
+            caught_up = (Instant::now(), position);
+        } else if caught_up.0.elapsed() > Duration::from_millis(1000) {
+            break;
+        }
+    }
 
     println!(
         "\nbackend {backend}, concurrency {}, {} accounts + hot account ({:.0} % of checks), {} s measured per RPC, {} connections\n",
@@ -325,6 +338,33 @@ async fn main() -> anyhow::Result<()> {
         check.approved,
         check.calls
     );
+    let phase = audit_end.0 - audit_start.0;
+    println!(
+        "\naudit under this load: recorded {} entries in {:.1} s = {:.0} entries/s while checks ran; \
+         {} entries behind when the load stopped, caught up {:.0} ms later",
+        audit_end.1 - audit_start.1,
+        phase.as_secs_f64(),
+        (audit_end.1 - audit_start.1) as f64 / phase.as_secs_f64(),
+        caught_up.1 - audit_end.1,
+        caught_up.0.saturating_duration_since(audit_end.0).as_secs_f64() * 1000.0
+    );
     shutdown.trigger();
     Ok(())
+}
+
+/// How far audit has recorded the limits feed (through the gateway).
+async fn audit_position(channel: &Channel, token: &str) -> anyhow::Result<i64> {
+    let mut audit = credit_proto::audit::audit_service_client::AuditServiceClient::with_interceptor(
+        channel.clone(),
+        BearerToken(Some(token.to_string())),
+    );
+    let sources = audit
+        .list_audit_sources(credit_proto::audit::ListAuditSourcesRequest {})
+        .await?
+        .into_inner()
+        .sources;
+    Ok(sources
+        .iter()
+        .find(|s| s.source == "limits")
+        .map_or(0, |s| s.last_sequence))
 }

@@ -499,6 +499,26 @@ async fn an_export_checks_offline_and_a_changed_line_is_caught() {
     assert_eq!(checked.entries, acme as u64);
     assert_eq!(checked.tree_size, feed.len() as u64);
 
+    // A second reading of the format, in Python with only its standard library, agrees.
+    let file = tempfile::NamedTempFile::new().expect("file");
+    std::fs::write(file.path(), &text).expect("write");
+    match std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/offline_check.py"))
+        .arg(file.path())
+        .output()
+    {
+        Ok(output) => {
+            let said = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success(),
+                "{said}{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(said.contains(&format!("{acme} entries proven")), "{said}");
+        }
+        Err(error) => eprintln!("python3 not available ({error}); the Python reading is skipped"),
+    }
+
     // Someone edits an exported entry: the offline check names the line.
     let edited = text.replacen("marie.manager", "mallory", 1);
     let error = credit_audit::export::check_export(edited.as_bytes(), &trusted)
