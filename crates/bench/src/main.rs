@@ -346,7 +346,11 @@ async fn main() -> anyhow::Result<()> {
         phase.as_secs_f64(),
         (audit_end.1 - audit_start.1) as f64 / phase.as_secs_f64(),
         caught_up.1 - audit_end.1,
-        caught_up.0.saturating_duration_since(audit_end.0).as_secs_f64() * 1000.0
+        caught_up
+            .0
+            .saturating_duration_since(audit_end.0)
+            .as_secs_f64()
+            * 1000.0
     );
     shutdown.trigger();
     Ok(())

@@ -176,6 +176,30 @@ impl Readiness {
     }
 }
 
+/// Waits for a running tonic server to finish after `shutdown`: it stops accepting, in-flight
+/// calls and streams get up to `drain` to end, then whatever is left is cut (`readiness`, when
+/// given, turns NOT_SERVING first so load balancers stop sending new calls).
+pub async fn drain_on_shutdown(
+    server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    readiness: Option<&Readiness>,
+    shutdown: &Shutdown,
+    drain: Duration,
+    service: &'static str,
+) -> anyhow::Result<()> {
+    let drained = async {
+        shutdown.wait().await;
+        if let Some(readiness) = readiness {
+            readiness.set(false).await;
+        }
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        result = server => result??,
+        _ = drained => tracing::warn!(service, "drain timeout; closing remaining calls"),
+    }
+    Ok(())
+}
+
 /// Reflection (v1 and v1alpha, as many clients still speak the latter) over the suite's
 /// descriptors.
 pub fn reflection_services() -> anyhow::Result<(

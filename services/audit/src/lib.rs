@@ -220,16 +220,14 @@ pub async fn serve(
         shutdown.subscribe(),
     ));
 
-    let drain = Duration::from_secs(config.shutdown_drain_secs);
-    let drained = async {
-        shutdown.wait().await;
-        readiness.set(false).await;
-        tokio::time::sleep(drain).await;
-    };
-    tokio::select! {
-        result = server => result??,
-        _ = drained => tracing::warn!(service = SERVICE_NAME, "drain timeout; closing remaining calls"),
-    }
+    credit_platform::server::drain_on_shutdown(
+        server,
+        Some(&readiness),
+        &shutdown,
+        Duration::from_secs(config.shutdown_drain_secs),
+        SERVICE_NAME,
+    )
+    .await?;
     for follower in followers {
         let _ = follower.await;
     }

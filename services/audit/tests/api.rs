@@ -106,28 +106,53 @@ async fn business_day(limits: std::net::SocketAddr) {
         .expect("fx");
 }
 
+/// Limits and audit running on their own databases after a business day, with audit caught up.
+struct RecordedDay {
+    _databases: (TestDatabase, TestDatabase),
+    limits: Running,
+    audit: Running,
+    setup: AuditSetup,
+    feed: Vec<credit_proto::event::Event>,
+    client: AuditClient,
+}
+
+impl RecordedDay {
+    async fn start() -> Self {
+        let limits_db = TestDatabase::create().await.expect("db");
+        let audit_db = TestDatabase::create().await.expect("db");
+        let limits = start_limits(&limits_db, None).await;
+        let setup = AuditSetup::generate();
+        let audit = start_audit(&audit_db, &setup, limits.addr).await;
+        business_day(limits.addr).await;
+        let feed = limits_feed(limits.addr).await;
+        let client = auditor(audit.addr);
+        wait_recorded(&client, feed.len()).await;
+        Self {
+            _databases: (limits_db, audit_db),
+            limits,
+            audit,
+            setup,
+            feed,
+            client,
+        }
+    }
+
+    async fn stop(self) {
+        self.audit.stop().await;
+        self.limits.stop().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_change_in_limits_is_recorded_once_with_its_actor_and_proofs_verify_independently() {
-    let limits_db = TestDatabase::create().await.expect("db");
-    let audit_db = TestDatabase::create().await.expect("db");
-    let limits = start_limits(&limits_db, None).await;
-    let setup = AuditSetup::generate();
-    let audit = start_audit(&audit_db, &setup, limits.addr).await;
-    business_day(limits.addr).await;
-
-    let feed = limits_feed(limits.addr).await;
-    assert!(
-        feed.len() >= 13,
-        "the business day produced {} events",
-        feed.len()
-    );
-    let mut c = auditor(audit.addr);
-    wait_recorded(&c, feed.len()).await;
+    let day = RecordedDay::start().await;
+    let (feed, setup) = (&day.feed, &day.setup);
+    let mut c = day.client.clone();
     let entries = all_entries(&mut c).await;
 
     // Exactly the feed, in order, each once, with who did it and why.
     assert_eq!(entries.len(), feed.len());
-    for (index, (entry, event)) in entries.iter().zip(&feed).enumerate() {
+    for (index, (entry, event)) in entries.iter().zip(feed).enumerate() {
         assert_eq!(entry.log_index, index as i64);
         assert_eq!(entry.source, "limits");
         assert_eq!(entry.source_sequence, event.sequence);
@@ -257,21 +282,14 @@ async fn every_change_in_limits_is_recorded_once_with_its_actor_and_proofs_verif
     assert_eq!(sources[0].last_sequence, feed.len() as i64);
     assert!(sources[0].connected);
 
-    audit.stop().await;
-    limits.stop().await;
+    day.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_is_queried_by_customer_actor_type_time_and_source_in_both_orders_and_pages() {
-    let limits_db = TestDatabase::create().await.expect("db");
-    let audit_db = TestDatabase::create().await.expect("db");
-    let limits = start_limits(&limits_db, None).await;
-    let setup = AuditSetup::generate();
-    let audit = start_audit(&audit_db, &setup, limits.addr).await;
-    business_day(limits.addr).await;
-    let feed = limits_feed(limits.addr).await;
-    let mut c = auditor(audit.addr);
-    wait_recorded(&c, feed.len()).await;
+    let day = RecordedDay::start().await;
+    let feed = &day.feed;
+    let mut c = day.client.clone();
 
     let query = |filter: pb::AuditEntryFilter, order_by: &str, page_size: i32| {
         pb::ListAuditEntriesRequest {
@@ -455,21 +473,14 @@ async fn history_is_queried_by_customer_actor_type_time_and_source_in_both_order
     assert_eq!(in_range.len(), expected_in_range);
     assert!(!in_range.is_empty());
 
-    audit.stop().await;
-    limits.stop().await;
+    day.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_checks_offline_and_a_changed_line_is_caught() {
-    let limits_db = TestDatabase::create().await.expect("db");
-    let audit_db = TestDatabase::create().await.expect("db");
-    let limits = start_limits(&limits_db, None).await;
-    let setup = AuditSetup::generate();
-    let audit = start_audit(&audit_db, &setup, limits.addr).await;
-    business_day(limits.addr).await;
-    let feed = limits_feed(limits.addr).await;
-    let mut c = auditor(audit.addr);
-    wait_recorded(&c, feed.len()).await;
+    let day = RecordedDay::start().await;
+    let (feed, setup) = (&day.feed, &day.setup);
+    let mut c = day.client.clone();
 
     let lines: Vec<String> = c
         .export_audit_entries(pb::ExportAuditEntriesRequest {
@@ -503,7 +514,10 @@ async fn an_export_checks_offline_and_a_changed_line_is_caught() {
     let file = tempfile::NamedTempFile::new().expect("file");
     std::fs::write(file.path(), &text).expect("write");
     match std::process::Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/offline_check.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/offline_check.py"
+        ))
         .arg(file.path())
         .output()
     {
@@ -530,8 +544,7 @@ async fn an_export_checks_offline_and_a_changed_line_is_caught() {
     let strangers = credit_audit::checkpoint::TrustedKeys::new([stranger.as_str()]).expect("keys");
     assert!(credit_audit::export::check_export(text.as_bytes(), &strangers).is_err());
 
-    audit.stop().await;
-    limits.stop().await;
+    day.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

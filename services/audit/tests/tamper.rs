@@ -86,30 +86,10 @@ impl Log {
 
     /// Writes `entry` with a correctly computed leaf hash, as a forger who knows the scheme would.
     async fn forge(&self, entry: &Entry) {
-        sqlx::query(
-            "INSERT INTO audit_entries (log_index, source, source_sequence, event_type, \
-             entity_type, entity_id, customer_id, actor_subject, actor_roles, request_id, trace_id, \
-             occurred_at, recorded_at, payload, leaf_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(entry.log_index)
-        .bind(entry.source.clone())
-        .bind(entry.source_sequence)
-        .bind(entry.event_type.clone())
-        .bind(entry.entity_type.clone())
-        .bind(entry.entity_id.clone())
-        .bind(entry.customer_id.clone())
-        .bind(entry.actor_subject.clone())
-        .bind(entry.actor_roles.join(" "))
-        .bind(entry.request_id.clone())
-        .bind(entry.trace_id.clone())
-        .bind(credit_audit::entry::parse_time(&entry.occur_time).expect("time"))
-        .bind(credit_audit::entry::parse_time(&entry.record_time).expect("time"))
-        .bind(entry.payload_json.clone())
-        .bind(hex::encode(entry.leaf_hash()))
-        .execute(&self.db.pool)
-        .await
-        .expect("forge");
+        let mut conn = self.db.pool.acquire().await.expect("connection");
+        credit_audit::store::insert_entries(&mut conn, &[(entry.clone(), entry.leaf_hash())])
+            .await
+            .expect("forge");
     }
 }
 

@@ -82,14 +82,13 @@ pub async fn serve(
         Duration::from_millis(config.health_interval_ms.max(100)),
         shutdown.subscribe(),
     ));
-    let drain = Duration::from_secs(config.shutdown_drain_secs);
-    let drained = async {
-        shutdown.wait().await;
-        tokio::time::sleep(drain).await;
-    };
-    tokio::select! {
-        result = server => result??,
-        _ = drained => tracing::warn!("gateway drain timeout; closing remaining calls"),
-    }
+    credit_platform::server::drain_on_shutdown(
+        server,
+        None,
+        &shutdown,
+        Duration::from_secs(config.shutdown_drain_secs),
+        "gateway",
+    )
+    .await?;
     Ok(())
 }
