@@ -281,6 +281,9 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
             .try_into()
             .expect("32 bytes"),
     ));
+    // Audit verified its log in the background at start, before anyone asked.
+    let before = reqwest_metrics(suite.admin_addr).await;
+    assert!(before.contains("audit_verification_intact 1"), "{before}");
     let verified = audit
         .verify_audit_log(apb::VerifyAuditLogRequest {})
         .await

@@ -74,6 +74,10 @@ pub struct AuditConfig {
     /// How often a new checkpoint is signed when the log has grown, in milliseconds.
     #[arg(long, env = "AUDIT_CHECKPOINT_INTERVAL_MS", default_value_t = 1000)]
     pub checkpoint_interval_ms: u64,
+    /// How often the whole log is verified in the background, in seconds (also once at start;
+    /// 0: only on request). Results: `audit_verification_intact`, `audit_verifications_total`.
+    #[arg(long, env = "AUDIT_VERIFY_INTERVAL_SECS", default_value_t = 3600)]
+    pub verify_interval_secs: u64,
     /// How often each source is asked how far ahead it is (lag metrics), in seconds.
     #[arg(long, env = "AUDIT_LAG_PROBE_SECS", default_value_t = 5)]
     pub lag_probe_secs: u64,
@@ -99,6 +103,7 @@ impl AuditConfig {
             signing_key_file: None,
             trusted_verifier_keys: Vec::new(),
             checkpoint_interval_ms: 1000,
+            verify_interval_secs: 3600,
             lag_probe_secs: 5,
             shutdown_drain_secs: 20,
         }
@@ -165,7 +170,7 @@ pub async fn serve(
         log.clone(),
         board.clone(),
         config.sources.iter().map(|s| s.name.clone()).collect(),
-        trusted,
+        trusted.clone(),
         readiness.clone(),
     );
     let (reflection_v1, reflection_v1alpha) = reflection_services()?;
@@ -214,6 +219,14 @@ pub async fn serve(
         Duration::from_millis(config.checkpoint_interval_ms.max(10)),
         shutdown.clone(),
     ));
+    if config.verify_interval_secs > 0 {
+        tokio::spawn(verify_periodically(
+            log.clone(),
+            trusted,
+            Duration::from_secs(config.verify_interval_secs),
+            shutdown.clone(),
+        ));
+    }
     tokio::spawn(readiness.clone().follow_database(
         db.clone(),
         Duration::from_secs(5),
@@ -248,6 +261,33 @@ async fn sign_checkpoints(log: log::AuditLog, every: Duration, shutdown: Shutdow
         }
         if let Err(error) = log.checkpoint().await {
             tracing::warn!(%error, "signing a checkpoint failed; retrying");
+        }
+    }
+}
+
+/// Verifies the whole log at start and then every `every`, so the verification metrics always
+/// say whether the stored log is intact (verify logs an error naming the first bad index).
+async fn verify_periodically(
+    log: log::AuditLog,
+    trusted: Arc<checkpoint::TrustedKeys>,
+    every: Duration,
+    shutdown: Shutdown,
+) {
+    let mut stop = shutdown.subscribe();
+    loop {
+        let origin = log.signer().origin().to_string();
+        let run = verify::verify(log.db(), &trusted, &origin);
+        tokio::select! {
+            result = run => {
+                if let Err(error) = result {
+                    tracing::warn!(%error, "background verification could not run");
+                }
+            }
+            _ = stop.wait_for(|down| *down) => return,
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|down| *down) => return,
         }
     }
 }
