@@ -67,7 +67,9 @@ impl AuditLog {
         signer: CheckpointSigner,
         clock: SharedClock,
     ) -> anyhow::Result<Self> {
-        let tree = MerkleTree::from_leaves(store::leaf_hashes(&db).await?);
+        let mut conn = db.pool.acquire().await?;
+        let tree = MerkleTree::from_leaves(store::leaf_hashes(&mut conn).await?);
+        drop(conn);
         metrics::gauge!("audit_tree_size").set(tree.len() as f64);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -129,7 +131,7 @@ impl AuditLog {
                 in_memory = tree.len(),
                 "audit log head moved; reloading the tree"
             );
-            *tree = MerkleTree::from_leaves(store::leaf_hashes(db).await?);
+            *tree = MerkleTree::from_leaves(store::leaf_hashes(&mut tx).await?);
         }
         let mut position = store::source_position(&mut tx, source).await?;
         let mut appended = Appended::default();

@@ -132,10 +132,11 @@ pub async fn entries_after(db: &Db, after: i64, limit: i64) -> sqlx::Result<Vec<
     .collect()
 }
 
-/// Every stored leaf hash in log order (the tree is rebuilt from these at start).
-pub async fn leaf_hashes(db: &Db) -> anyhow::Result<Vec<Hash>> {
+/// Every stored leaf hash in log order (the tree is rebuilt from these at start, and inside an
+/// append's transaction when another writer moved the head).
+pub async fn leaf_hashes(conn: &mut AnyConnection) -> anyhow::Result<Vec<Hash>> {
     let rows = sqlx::query("SELECT leaf_hash FROM audit_entries ORDER BY log_index")
-        .fetch_all(&db.pool)
+        .fetch_all(conn)
         .await?;
     rows.iter()
         .map(|row| {

@@ -255,3 +255,32 @@ async fn sensitive_values_sent_in_clear_are_masked_before_they_are_recorded() {
         "the masked entry is what the log commits to"
     );
 }
+
+#[tokio::test]
+async fn a_second_writer_on_the_same_database_continues_the_same_tree() {
+    let first = log().await;
+    // A second process opens the log (a rollout overlapping the old replica) and appends.
+    let (signing, _) = generate_key("audit.test");
+    let second = AuditLog::open(
+        first.db.clone(),
+        CheckpointSigner::new(&signing).expect("signer"),
+        Arc::new(ManualClock::new(START)),
+    )
+    .await
+    .expect("open");
+    second
+        .append("limits", &[event(ENTRIES + 1)])
+        .await
+        .expect("second appends");
+    // The first writer's tree is stale now: it must notice and rebuild, not fork.
+    first
+        .log
+        .append("limits", &[event(ENTRIES + 2)])
+        .await
+        .expect("first appends");
+    assert_eq!(first.log.size().await, ENTRIES as usize + 2);
+    first.log.checkpoint().await.expect("checkpoint");
+    let report = first.verify().await;
+    assert!(report.intact, "{report:?}");
+    assert_eq!(report.tree_size, ENTRIES + 2);
+}
