@@ -1,0 +1,2 @@
+//! Pure rules of credit analysis: no I/O.
+pub mod financials;

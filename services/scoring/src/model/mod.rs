@@ -1,0 +1,12 @@
+//! The statistical model: a logistic-regression scorecard over weight-of-evidence bins, trained
+//! from any CSV of labelled examples ([`training`]), saved as a versioned artifact
+//! ([`Scorecard`]) that turns a customer's characteristics into a probability of default, a score
+//! and per-characteristic points (the reason codes).
+pub mod binning;
+pub mod dataset;
+pub mod metrics;
+pub mod scorecard;
+pub mod training;
+
+pub use scorecard::{Scorecard, Scored};
+pub use training::{TrainError, TrainOptions, train};
