@@ -1,2 +1,3 @@
 //! Pure rules of credit analysis: no I/O.
+pub mod characteristics;
 pub mod financials;

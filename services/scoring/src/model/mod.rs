@@ -5,6 +5,7 @@
 pub mod binning;
 pub mod dataset;
 pub mod metrics;
+pub mod sample;
 pub mod scorecard;
 pub mod training;
 
