@@ -1,3 +1,4 @@
 //! Pure rules of credit analysis: no I/O.
 pub mod characteristics;
 pub mod financials;
+pub mod policy;
