@@ -47,9 +47,9 @@ pub struct Statement {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flag {
     /// Stable code, UPPER_SNAKE_CASE.
-    pub code: &'static str,
+    pub code: String,
     /// The field concerned.
-    pub field: &'static str,
+    pub field: String,
     /// For a person.
     pub message: String,
 }
@@ -76,8 +76,8 @@ impl Statement {
         for (field, value) in never_negative {
             if value.is_sign_negative() && !value.is_zero() {
                 flags.push(Flag {
-                    code: "NEGATIVE_TOTAL",
-                    field,
+                    code: "NEGATIVE_TOTAL".into(),
+                    field: field.into(),
                     message: format!("{field} is negative ({value})"),
                 });
             }
@@ -87,15 +87,15 @@ impl Statement {
             && !intangibles.is_zero()
         {
             flags.push(Flag {
-                code: "NEGATIVE_TOTAL",
-                field: "intangible_assets",
+                code: "NEGATIVE_TOTAL".into(),
+                field: "intangible_assets".into(),
                 message: format!("intangible_assets is negative ({intangibles})"),
             });
         }
         if self.total_assets.is_zero() {
             flags.push(Flag {
-                code: "NO_ASSETS",
-                field: "total_assets",
+                code: "NO_ASSETS".into(),
+                field: "total_assets".into(),
                 message: "total assets are zero: no ratio to assets can be computed".into(),
             });
         }
@@ -122,8 +122,8 @@ impl Statement {
         for (field, part, what, whole) in parts {
             if part > whole {
                 flags.push(Flag {
-                    code: "PART_EXCEEDS_TOTAL",
-                    field,
+                    code: "PART_EXCEEDS_TOTAL".into(),
+                    field: field.into(),
                     message: format!("{what}: {part} > {whole}"),
                 });
             }
@@ -131,8 +131,8 @@ impl Statement {
         let gap = (self.total_assets - (self.total_liabilities + self.equity)).abs();
         if gap > self.total_assets.abs() * tolerance {
             flags.push(Flag {
-                code: "BALANCE_SHEET_DOES_NOT_BALANCE",
-                field: "total_assets",
+                code: "BALANCE_SHEET_DOES_NOT_BALANCE".into(),
+                field: "total_assets".into(),
                 message: format!(
                     "total assets {} differ from liabilities + equity {} by {gap}, more than {}% \
                      of total assets",
@@ -402,10 +402,10 @@ mod tests {
             current_assets: dec!(1200000),
             ..statement()
         };
-        let codes: Vec<_> = negative
-            .flags(DEFAULT_BALANCE_TOLERANCE)
+        let flags = negative.flags(DEFAULT_BALANCE_TOLERANCE);
+        let codes: Vec<_> = flags
             .iter()
-            .map(|f| (f.code, f.field))
+            .map(|f| (f.code.as_str(), f.field.as_str()))
             .collect();
         assert_eq!(
             codes,

@@ -11,3 +11,7 @@ pub mod training;
 
 pub use scorecard::{Scorecard, Scored};
 pub use training::{TrainError, TrainOptions, train};
+
+/// The model the suite ships with, trained on the generated sample portfolio
+/// (`credit-scoring sample` then `credit-scoring train`; see README.md).
+pub const SHIPPED_MODEL: &str = include_str!("../../models/pd-sample-2026.11.json");

@@ -1,0 +1,700 @@
+//! One score: the model's probability and points over the customer's characteristics, the
+//! policy's hard rules and adjustments over the same facts, the risk class, the recommended
+//! limit with its method, and every reason and gap — a pure function of its inputs.
+use super::characteristics as ch;
+use super::financials::{AltmanZ, Flag, Ratios, Statement, altman_z};
+use super::policy::{LimitBasis, Policy};
+use crate::model::Scorecard;
+use crate::model::binning::Input;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A legal event from a bureau.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalEvent {
+    /// "INSOLVENCY", "JUDGMENT", "LIEN", …
+    pub kind: String,
+    /// When it was filed (ISO 8601 date).
+    pub filed_on: String,
+}
+
+/// What a credit bureau says about a company (its data blocks, flattened).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct BureauReport {
+    /// Which provider answered.
+    pub provider: String,
+    /// Years in business.
+    pub years_in_business: Option<f64>,
+    /// Employees.
+    pub employees: Option<f64>,
+    /// NACE section letter.
+    pub industry: Option<String>,
+    /// Failure score, 1 (riskiest) to 100.
+    pub failure_score: Option<f64>,
+    /// Payment index, 1 to 100 (80: on time).
+    pub payment_index: Option<f64>,
+    /// Legal events on record.
+    pub legal_events: Vec<LegalEvent>,
+}
+
+/// A trade or bank reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// "TRADE" or "BANK".
+    pub kind: String,
+    /// Who gave it.
+    pub source: String,
+    /// Average days beyond terms with them.
+    pub days_beyond_terms: Option<Decimal>,
+    /// Highest credit they extended.
+    pub highest_credit: Option<Decimal>,
+    /// Years they have known the customer.
+    pub years_known: Option<Decimal>,
+}
+
+/// How the customer pays us.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentBehaviour {
+    /// Average days beyond terms.
+    pub average_days_beyond_terms: Decimal,
+    /// Share of invoices paid late (0 to 1).
+    pub share_paid_late: Decimal,
+    /// Open disputes.
+    pub disputes: i64,
+    /// Promises to pay broken in the last year.
+    pub broken_promises: i64,
+}
+
+/// Everything known about a customer when it is scored.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The latest financial statement.
+    pub statement: Option<Statement>,
+    /// The bureau report in use.
+    pub bureau: Option<BureauReport>,
+    /// Trade and bank references.
+    pub references: Vec<Reference>,
+    /// Our own payment experience.
+    pub payment: Option<PaymentBehaviour>,
+    /// The amount asked for, with its currency.
+    pub requested: Option<(Decimal, String)>,
+}
+
+/// A reason behind a score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// Stable code: a policy rule's code, or "MODEL_<CHARACTERISTIC>".
+    pub code: String,
+    /// For people.
+    pub description: String,
+    /// Points it cost (negative) or earned (positive) against the best case.
+    pub points: i64,
+}
+
+/// The recommended limit and how it came about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// The amount (0 when rejected or when there is no basis).
+    pub amount: Decimal,
+    /// Its currency (the policy's).
+    pub currency_code: String,
+    /// The basis it is a share of.
+    pub basis: LimitBasis,
+    /// The basis amount, when known.
+    pub basis_amount: Option<Decimal>,
+    /// The share applied (the class's).
+    pub share: Decimal,
+    /// How it was derived, in words.
+    pub explanation: String,
+}
+
+/// A complete score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Final score: the model's points plus the policy's adjustments.
+    pub score: i64,
+    /// The model's points alone.
+    pub model_score: i64,
+    /// Risk class from the policy's bands (the worst when rejected).
+    pub risk_class: String,
+    /// The model's probability of default.
+    pub probability_of_default: f64,
+    /// A hard rule rejected the customer.
+    pub rejected: bool,
+    /// What pushed the score down, worst first (hard rules, adjustments, characteristics).
+    pub reasons: Vec<Reason>,
+    /// What held the score up.
+    pub strengths: Vec<Reason>,
+    /// The recommended limit.
+    pub recommendation: Recommendation,
+    /// Inputs that were not available ("financial_statement", "bureau", …), and model
+    /// characteristics scored as missing.
+    pub missing_inputs: Vec<String>,
+    /// Problems of the latest statement (then not used by the model).
+    pub statement_flags: Vec<Flag>,
+    /// Ratios of the latest statement.
+    pub ratios: Option<Ratios>,
+    /// Z'' of the latest statement.
+    pub altman: Option<AltmanZ>,
+    /// Policy rules that could not be evaluated on these facts.
+    pub unevaluated_rules: Vec<String>,
+}
+
+/// Why no score was produced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionError {
+    /// The policy requires inputs that are missing.
+    #[error("the policy requires inputs that are missing: {}", .0.join(", "))]
+    MissingRequiredInputs(Vec<String>),
+}
+
+fn f(value: Decimal) -> f64 {
+    value.to_f64().unwrap_or(0.0)
+}
+
+/// The facts as CEL sees them: maps of numbers (doubles) and strings; unknown values are absent,
+/// so rules test them with `has(…)`.
+pub fn cel_facts(
+    facts: &Facts,
+    flags: &[Flag],
+    ratios: Option<&Ratios>,
+    z: Option<&AltmanZ>,
+) -> cel::Context<'static> {
+    use serde_json::{Map, Value, json};
+    let mut financials = Map::new();
+    if let Some(s) = &facts.statement {
+        for (key, value) in [
+            ("revenue", s.revenue),
+            ("ebit", s.ebit),
+            ("net_income", s.net_income),
+            ("total_assets", s.total_assets),
+            ("current_assets", s.current_assets),
+            ("total_liabilities", s.total_liabilities),
+            ("current_liabilities", s.current_liabilities),
+            ("retained_earnings", s.retained_earnings),
+            ("equity", s.equity),
+        ] {
+            financials.insert(key.into(), json!(f(value)));
+        }
+        financials.insert("currency_code".into(), json!(s.currency_code));
+        financials.insert("flags".into(), json!(flags.len() as f64));
+    }
+    if let Some(r) = ratios {
+        for (key, value) in [
+            ("current_ratio", r.current_ratio),
+            ("quick_ratio", r.quick_ratio),
+            ("debt_to_equity", r.debt_to_equity),
+            ("interest_cover", r.interest_cover),
+            ("ebit_margin", r.ebit_margin),
+            ("net_margin", r.net_margin),
+        ] {
+            if let Some(value) = value {
+                financials.insert(key.into(), json!(f(value)));
+            }
+        }
+        financials.insert("tangible_net_worth".into(), json!(f(r.tangible_net_worth)));
+        financials.insert("working_capital".into(), json!(f(r.working_capital)));
+    }
+    if let Some(z) = z {
+        financials.insert("altman_z".into(), json!(f(z.score)));
+    }
+    let mut bureau = Map::new();
+    if let Some(b) = &facts.bureau {
+        let numbers = [
+            ("years_in_business", b.years_in_business),
+            ("employees", b.employees),
+            ("failure_score", b.failure_score),
+            ("payment_index", b.payment_index),
+        ];
+        for (key, value) in numbers {
+            if let Some(value) = value {
+                bureau.insert(key.into(), json!(value));
+            }
+        }
+        if let Some(industry) = &b.industry {
+            bureau.insert("industry".into(), json!(industry));
+        }
+        let insolvencies = b
+            .legal_events
+            .iter()
+            .filter(|e| e.kind == "INSOLVENCY")
+            .count();
+        bureau.insert("insolvency_filings".into(), json!(insolvencies as f64));
+        bureau.insert("legal_events".into(), json!(b.legal_events.len() as f64));
+    }
+    let mut references = Map::new();
+    references.insert("count".into(), json!(facts.references.len() as f64));
+    let late: Vec<f64> = facts
+        .references
+        .iter()
+        .filter_map(|r| r.days_beyond_terms.map(f))
+        .collect();
+    if !late.is_empty() {
+        references.insert(
+            "average_days_beyond_terms".into(),
+            json!(late.iter().sum::<f64>() / late.len() as f64),
+        );
+        references.insert(
+            "max_days_beyond_terms".into(),
+            json!(late.iter().copied().fold(0.0, f64::max)),
+        );
+    }
+    let mut payment = Map::new();
+    if let Some(p) = &facts.payment {
+        payment.insert(
+            "internal_days_beyond_terms".into(),
+            json!(f(p.average_days_beyond_terms)),
+        );
+        payment.insert("share_paid_late".into(), json!(f(p.share_paid_late)));
+        payment.insert("disputes".into(), json!(p.disputes as f64));
+        payment.insert("broken_promises".into(), json!(p.broken_promises as f64));
+    }
+    let mut request = Map::new();
+    if let Some((amount, currency)) = &facts.requested {
+        request.insert("amount".into(), json!(f(*amount)));
+        request.insert("currency_code".into(), json!(currency));
+    }
+    let mut context = cel::Context::default();
+    for (name, map) in [
+        ("financials", financials),
+        ("bureau", bureau),
+        ("references", references),
+        ("payment", payment),
+        ("request", request),
+    ] {
+        // Adding a JSON object of numbers and strings cannot fail.
+        let _ = context.add_variable(name, Value::Object(map));
+    }
+    context
+}
+
+/// Scores `facts` under `policy` with `model`.
+pub fn decide(
+    policy: &Policy,
+    model: &Scorecard,
+    facts: &Facts,
+) -> Result<Decision, DecisionError> {
+    let doc = &policy.document;
+    let mut missing_inputs = Vec::new();
+    if facts.statement.is_none() {
+        missing_inputs.push("financial_statement".to_string());
+    }
+    if facts.bureau.is_none() {
+        missing_inputs.push("bureau".to_string());
+    }
+    if facts.references.is_empty() {
+        missing_inputs.push("trade_references".to_string());
+    }
+    if facts.payment.is_none() {
+        missing_inputs.push("payment_behaviour".to_string());
+    }
+    let required: Vec<String> = doc
+        .required_inputs
+        .iter()
+        .filter(|input| missing_inputs.contains(input))
+        .cloned()
+        .collect();
+    if !required.is_empty() {
+        return Err(DecisionError::MissingRequiredInputs(required));
+    }
+
+    let flags = facts
+        .statement
+        .as_ref()
+        .map(|s| s.flags(doc.balance_tolerance))
+        .unwrap_or_default();
+    let ratios = facts.statement.as_ref().map(Ratios::of);
+    let altman = facts.statement.as_ref().and_then(altman_z);
+    // A flagged statement is reported and left out of the model, not silently used.
+    let usable = facts.statement.as_ref().filter(|_| flags.is_empty());
+
+    let mut inputs: BTreeMap<String, Input> = BTreeMap::new();
+    let mut number = |name: &str, value: Option<f64>| {
+        if let Some(value) = value.filter(|v| v.is_finite()) {
+            inputs.insert(name.to_string(), Input::Number(value));
+        }
+    };
+    if usable.is_some() {
+        number(ch::ALTMAN_Z, altman.as_ref().map(|z| f(z.score)));
+        if let Some(r) = &ratios {
+            number(ch::CURRENT_RATIO, r.current_ratio.map(f));
+            number(ch::DEBT_TO_EQUITY, r.debt_to_equity.map(f));
+            number(ch::EBIT_MARGIN, r.ebit_margin.map(f));
+        }
+    }
+    if let Some(b) = &facts.bureau {
+        number(ch::YEARS_IN_BUSINESS, b.years_in_business);
+        number(ch::EMPLOYEES, b.employees);
+        number(ch::FAILURE_SCORE, b.failure_score);
+        number(ch::PAYMENT_INDEX, b.payment_index);
+        number(ch::LEGAL_EVENTS, Some(b.legal_events.len() as f64));
+    }
+    let late: Vec<f64> = facts
+        .references
+        .iter()
+        .filter_map(|r| r.days_beyond_terms.map(f))
+        .collect();
+    if !late.is_empty() {
+        number(
+            ch::TRADE_DAYS_BEYOND_TERMS,
+            Some(late.iter().sum::<f64>() / late.len() as f64),
+        );
+    }
+    if let Some(p) = &facts.payment {
+        number(
+            ch::INTERNAL_DAYS_BEYOND_TERMS,
+            Some(f(p.average_days_beyond_terms)),
+        );
+        number(ch::INTERNAL_SHARE_PAID_LATE, Some(f(p.share_paid_late)));
+    }
+    if let Some(industry) = facts.bureau.as_ref().and_then(|b| b.industry.clone()) {
+        inputs.insert(ch::INDUSTRY.to_string(), Input::Category(industry));
+    }
+    let scored = model.score(&inputs);
+    for c in &scored.contributions {
+        if c.missing {
+            missing_inputs.push(c.name.clone());
+        }
+    }
+
+    let context = cel_facts(facts, &flags, ratios.as_ref(), altman.as_ref());
+    let (rejects, mut unevaluated) = policy.rejects(&context);
+    let (adjustments, unevaluated_adjustments) = policy.adjustments(&context);
+    unevaluated.extend(unevaluated_adjustments);
+
+    let mut reasons: Vec<Reason> = rejects
+        .iter()
+        .map(|rule| Reason {
+            code: rule.code.clone(),
+            description: rule.reason.clone(),
+            points: 0,
+        })
+        .collect();
+    let adjustment_points: i64 = adjustments.iter().map(|a| a.points).sum();
+    reasons.extend(adjustments.iter().filter(|a| a.points < 0).map(|a| Reason {
+        code: a.rule.code.clone(),
+        description: a.rule.reason.clone(),
+        points: a.points,
+    }));
+    let characteristic = |c: &crate::model::scorecard::Contribution| Reason {
+        code: format!("MODEL_{}", c.name.to_uppercase()),
+        description: if c.missing {
+            format!("{} unknown", c.name.replace('_', " "))
+        } else {
+            format!("{} in {}", c.name.replace('_', " "), c.bin)
+        },
+        points: c.points - c.max_points,
+    };
+    reasons.extend(
+        scored
+            .contributions
+            .iter()
+            .filter(|c| c.points < c.max_points)
+            .take(4)
+            .map(characteristic),
+    );
+    let strengths: Vec<Reason> = scored
+        .contributions
+        .iter()
+        .rev()
+        .filter(|c| !c.missing && c.points == c.max_points)
+        .take(3)
+        .map(|c| Reason {
+            points: 0,
+            ..characteristic(c)
+        })
+        .chain(adjustments.iter().filter(|a| a.points > 0).map(|a| Reason {
+            code: a.rule.code.clone(),
+            description: a.rule.reason.clone(),
+            points: a.points,
+        }))
+        .collect();
+
+    let rejected = !rejects.is_empty();
+    let score = scored.score + adjustment_points;
+    let band = if rejected {
+        doc.risk_classes
+            .last()
+            .unwrap_or_else(|| policy.class_of(score))
+    } else {
+        policy.class_of(score)
+    };
+    let recommendation = recommend(
+        policy,
+        usable,
+        ratios.as_ref(),
+        band.limit_share,
+        facts,
+        rejected,
+    );
+    Ok(Decision {
+        score,
+        model_score: scored.score,
+        risk_class: band.class.clone(),
+        probability_of_default: scored.probability,
+        rejected,
+        reasons,
+        strengths,
+        recommendation,
+        missing_inputs,
+        statement_flags: flags,
+        ratios,
+        altman,
+        unevaluated_rules: unevaluated,
+    })
+}
+
+fn recommend(
+    policy: &Policy,
+    statement: Option<&Statement>,
+    ratios: Option<&Ratios>,
+    share: Decimal,
+    facts: &Facts,
+    rejected: bool,
+) -> Recommendation {
+    let method = &policy.document.limit;
+    let none = |explanation: String| Recommendation {
+        amount: Decimal::ZERO,
+        currency_code: method.currency_code.clone(),
+        basis: method.basis,
+        basis_amount: None,
+        share,
+        explanation,
+    };
+    if rejected {
+        return none("rejected by a hard rule: no credit recommended".into());
+    }
+    let (Some(statement), Some(ratios)) = (statement, ratios) else {
+        return none("no usable financial statement: decide the limit manually".into());
+    };
+    if statement.currency_code != method.currency_code {
+        return none(format!(
+            "the statement is in {}, the policy's limits in {}: decide the limit manually",
+            statement.currency_code, method.currency_code
+        ));
+    }
+    let basis = match method.basis {
+        LimitBasis::TangibleNetWorth => ratios.tangible_net_worth,
+        LimitBasis::WorkingCapital => ratios.working_capital,
+        LimitBasis::Revenue => statement.revenue,
+    }
+    .max(Decimal::ZERO);
+    let mut amount = basis * share;
+    let mut explanation = format!("{share} × {basis} ({:?})", method.basis);
+    if amount > method.maximum {
+        amount = method.maximum;
+        explanation.push_str(&format!(
+            ", capped at the policy maximum {}",
+            method.maximum
+        ));
+    }
+    if method.cap_at_requested
+        && let Some((requested, currency)) = &facts.requested
+        && *currency == method.currency_code
+        && amount > *requested
+    {
+        amount = *requested;
+        explanation.push_str(&format!(", capped at the requested {requested}"));
+    }
+    let digits = credit_platform::money::Currency::from_code(&method.currency_code)
+        .map_or(2, |c| c.minor_unit_digits());
+    Recommendation {
+        amount: amount.round_dp_with_strategy(digits, RoundingStrategy::ToZero),
+        currency_code: method.currency_code.clone(),
+        basis: method.basis,
+        basis_amount: Some(basis),
+        share,
+        explanation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::DEFAULT_POLICY;
+    use rust_decimal_macros::dec;
+
+    fn setup() -> (Policy, Scorecard) {
+        (
+            Policy::parse(DEFAULT_POLICY).expect("policy"),
+            Scorecard::from_json(crate::model::SHIPPED_MODEL).expect("model"),
+        )
+    }
+
+    fn strong_statement() -> Statement {
+        Statement {
+            period_end: "2025-12-31".into(),
+            currency_code: "EUR".into(),
+            revenue: dec!(8000000),
+            ebit: dec!(900000),
+            net_income: dec!(600000),
+            interest_expense: Some(dec!(50000)),
+            total_assets: dec!(4000000),
+            current_assets: dec!(2400000),
+            cash: dec!(600000),
+            inventory: dec!(700000),
+            receivables: dec!(900000),
+            intangible_assets: Some(dec!(200000)),
+            total_liabilities: dec!(1600000),
+            current_liabilities: dec!(1000000),
+            retained_earnings: dec!(1500000),
+            equity: dec!(2400000),
+        }
+    }
+
+    fn strong() -> Facts {
+        Facts {
+            statement: Some(strong_statement()),
+            bureau: Some(BureauReport {
+                provider: "file".into(),
+                years_in_business: Some(35.0),
+                employees: Some(120.0),
+                industry: Some("M".into()),
+                failure_score: Some(92.0),
+                payment_index: Some(82.0),
+                legal_events: Vec::new(),
+            }),
+            references: vec![Reference {
+                kind: "TRADE".into(),
+                source: "Supplier AG".into(),
+                days_beyond_terms: Some(dec!(0)),
+                highest_credit: Some(dec!(50000)),
+                years_known: Some(dec!(8)),
+            }],
+            payment: Some(PaymentBehaviour {
+                average_days_beyond_terms: dec!(1),
+                share_paid_late: dec!(0.02),
+                disputes: 0,
+                broken_promises: 0,
+            }),
+            requested: Some((dec!(150000), "EUR".into())),
+        }
+    }
+
+    #[test]
+    fn a_strong_company_gets_a_good_class_and_the_requested_limit() {
+        let (policy, model) = setup();
+        let decision = decide(&policy, &model, &strong()).expect("scores");
+        assert!(!decision.rejected);
+        assert!(
+            ["A", "B"].contains(&decision.risk_class.as_str()),
+            "{decision:#?}"
+        );
+        assert!(decision.probability_of_default < 0.05, "{decision:#?}");
+        // 0.20 or 0.12 of tangible net worth (2.2 M) is above the 150 000 asked for.
+        assert_eq!(decision.recommendation.amount, dec!(150000));
+        assert_eq!(decision.recommendation.basis_amount, Some(dec!(2200000)));
+        assert!(
+            decision
+                .recommendation
+                .explanation
+                .contains("capped at the requested")
+        );
+        assert!(
+            decision.missing_inputs.is_empty(),
+            "{:?}",
+            decision.missing_inputs
+        );
+        assert!(!decision.strengths.is_empty());
+        assert!(decision.altman.is_some() && decision.ratios.is_some());
+        // Same facts, same answer.
+        assert_eq!(
+            decide(&policy, &model, &strong()).expect("scores"),
+            decision
+        );
+    }
+
+    #[test]
+    fn an_insolvency_filing_rejects_whatever_the_score() {
+        let (policy, model) = setup();
+        let mut facts = strong();
+        if let Some(bureau) = facts.bureau.as_mut() {
+            bureau.legal_events.push(LegalEvent {
+                kind: "INSOLVENCY".into(),
+                filed_on: "2026-10-01".into(),
+            });
+        }
+        let decision = decide(&policy, &model, &facts).expect("scores");
+        assert!(decision.rejected);
+        assert_eq!(decision.risk_class, "E");
+        assert_eq!(decision.reasons[0].code, "INSOLVENCY_FILING");
+        assert_eq!(decision.recommendation.amount, dec!(0));
+    }
+
+    #[test]
+    fn missing_inputs_are_scored_around_and_named_unless_the_policy_requires_them() {
+        let (policy, model) = setup();
+        let facts = Facts {
+            statement: None,
+            ..strong()
+        };
+        let decision = decide(&policy, &model, &facts).expect("scores");
+        assert!(
+            decision
+                .missing_inputs
+                .contains(&"financial_statement".to_string())
+        );
+        assert!(decision.missing_inputs.contains(&ch::ALTMAN_Z.to_string()));
+        assert_eq!(decision.recommendation.amount, dec!(0));
+        assert!(
+            decision
+                .recommendation
+                .explanation
+                .contains("no usable financial statement")
+        );
+
+        let mut strict: serde_json::Value = serde_json::from_str(DEFAULT_POLICY).expect("json");
+        strict["required_inputs"] = serde_json::json!(["financial_statement"]);
+        let strict = Policy::parse(&strict.to_string()).expect("policy");
+        assert_eq!(
+            decide(&strict, &model, &facts),
+            Err(DecisionError::MissingRequiredInputs(vec![
+                "financial_statement".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn a_statement_that_does_not_balance_is_flagged_and_kept_out_of_the_model() {
+        let (policy, model) = setup();
+        let mut facts = strong();
+        if let Some(s) = facts.statement.as_mut() {
+            s.equity = dec!(1000000); // 4.0 M assets vs 1.6 + 1.0 M
+        }
+        let decision = decide(&policy, &model, &facts).expect("scores");
+        assert_eq!(
+            decision.statement_flags[0].code,
+            "BALANCE_SHEET_DOES_NOT_BALANCE"
+        );
+        assert!(decision.missing_inputs.contains(&ch::ALTMAN_Z.to_string()));
+        assert!(
+            decision
+                .reasons
+                .iter()
+                .any(|r| r.code == "UNRELIABLE_STATEMENT" && r.points == -15)
+        );
+        assert_eq!(decision.score, decision.model_score - 15);
+        assert_eq!(decision.recommendation.amount, dec!(0));
+    }
+
+    #[test]
+    fn weaker_facts_never_score_better() {
+        let (policy, model) = setup();
+        let good = decide(&policy, &model, &strong()).expect("scores");
+        let mut facts = strong();
+        if let Some(p) = facts.payment.as_mut() {
+            p.average_days_beyond_terms = dec!(75);
+            p.share_paid_late = dec!(0.6);
+            p.broken_promises = 3;
+        }
+        let late = decide(&policy, &model, &facts).expect("scores");
+        assert!(late.score < good.score);
+        let codes: Vec<&str> = late.reasons.iter().map(|r| r.code.as_str()).collect();
+        assert!(
+            codes.contains(&"SEVERELY_LATE_WITH_US") && codes.contains(&"BROKEN_PROMISES"),
+            "{codes:?}"
+        );
+    }
+}
