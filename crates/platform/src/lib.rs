@@ -11,6 +11,7 @@ pub mod error;
 pub mod feed;
 pub mod idempotency;
 pub mod money;
+pub mod mutation;
 pub mod observe;
 pub mod outbox;
 pub mod paging;

@@ -1,5 +1,5 @@
 //! Credit accounts and their limits.
-use super::{Limits, Started, account_not_found, decode_page_token, encode_page_token};
+use super::{Limits, account_not_found, decode_page_token, encode_page_token};
 use crate::convert;
 use crate::domain::exposure::Exposure;
 use crate::domain::limit::CreditLimit;

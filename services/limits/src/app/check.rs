@@ -1,6 +1,6 @@
 //! The credit check: the hot path. One short transaction that locks the account chain, decides
 //! from the stored state and reserves.
-use super::{Limits, Started};
+use super::Limits;
 use crate::convert;
 use crate::domain::check::{self, CheckInputs, LevelInputs, Outcome, RULE_VERSION, RateUsed};
 use crate::domain::exposure::{Category, Exposure};

@@ -1,6 +1,6 @@
 //! Exposure: receivables and commitments posted by document id, counting rules, and the
 //! exposure of an account now or at a past moment.
-use super::{Limits, Started, account_not_found};
+use super::{Limits, account_not_found};
 use crate::convert;
 use crate::domain::Micros;
 use crate::domain::exposure::{Category, Counting, CountingScope, Exposure};

@@ -1,5 +1,5 @@
 //! Exchange rates.
-use super::{Limits, Started, decode_page_token, encode_page_token};
+use super::{Limits, decode_page_token, encode_page_token};
 use crate::domain::Micros;
 use crate::store::fx::{self, FxRate};
 use credit_platform::clock::to_timestamp;

@@ -1,5 +1,5 @@
 //! Credit holds: manual ones placed by people, rule ones placed by other services' rules.
-use super::{Limits, Started, account_not_found};
+use super::{Limits, account_not_found};
 use crate::convert;
 use crate::store::accounts;
 use crate::store::holds::{self, Hold};

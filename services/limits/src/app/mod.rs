@@ -5,10 +5,7 @@
 /// request was already done (see [`Limits::start`]).
 macro_rules! begin_mutation {
     ($limits:expr, $context:expr, $method:expr, $request:expr) => {
-        match $limits.start($context, $method, $request).await? {
-            Started::Replayed(answer) => return Ok(answer),
-            Started::Fresh(mutation) => mutation,
-        }
+        credit_platform::begin_mutation!(&$limits.db, &*$limits.clock, $context, $method, $request)
     };
 }
 
@@ -20,10 +17,9 @@ mod holds;
 mod reservations;
 
 use credit_platform::clock::{Micros, SharedClock};
-use credit_platform::context::RequestContext;
 use credit_platform::db::{Backend, Db};
 use credit_platform::error::ApiError;
-use credit_platform::idempotency::{self, IdempotencyKey};
+use credit_platform::mutation::Mutation;
 use credit_platform::outbox::FeedSignals;
 use prost::Message;
 use sqlx::{Any, Transaction};
@@ -39,19 +35,6 @@ pub struct Limits {
     clock: SharedClock,
     signals: FeedSignals,
     default_reservation_ttl: Micros,
-}
-
-/// A mutation under way: its transaction, its idempotency key and its moment.
-pub(crate) struct Mutation {
-    pub tx: Transaction<'static, Any>,
-    key: Option<IdempotencyKey>,
-    pub now: Micros,
-}
-
-/// Either the stored answer of an earlier identical request, or a fresh mutation.
-pub(crate) enum Started<R> {
-    Replayed(R),
-    Fresh(Mutation),
 }
 
 impl Limits {
@@ -84,47 +67,13 @@ impl Limits {
         self.db.backend()
     }
 
-    /// Begins a mutation keyed by the caller's request id (none when `request_id` is empty and
-    /// the operation is naturally idempotent), replaying an earlier answer if there is one.
-    pub(crate) async fn start<R: Message + Default>(
-        &self,
-        context: &RequestContext,
-        method: &'static str,
-        request: &impl Message,
-    ) -> Result<Started<R>, ApiError> {
-        let mut tx = self.begin_write().await?;
-        let key = (!context.request_id.is_empty()).then(|| {
-            IdempotencyKey::new(
-                &context.caller.subject,
-                method,
-                &context.request_id,
-                request,
-            )
-        });
-        if let Some(key) = &key
-            && let Some(answer) = idempotency::replay::<R>(&mut tx, key).await?
-        {
-            return Ok(Started::Replayed(answer));
-        }
-        Ok(Started::Fresh(Mutation {
-            tx,
-            key,
-            now: self.clock.now(),
-        }))
-    }
-
     /// Stores the answer for replay and commits the mutation.
     pub(crate) async fn finish<R: Message>(
         &self,
-        mut mutation: Mutation,
+        mutation: Mutation,
         answer: &R,
     ) -> Result<(), ApiError> {
-        if let Some(key) = &mutation.key {
-            idempotency::record(&mut mutation.tx, key, answer, mutation.now).await?;
-        }
-        mutation.tx.commit().await?;
-        self.signals.notify_committed();
-        Ok(())
+        credit_platform::mutation::finish(&self.signals, mutation, answer).await
     }
 
     /// A write transaction (see [`Db::begin_write`]).
@@ -150,30 +99,7 @@ impl Limits {
     }
 }
 
-/// Runs a use case, and once more when it failed only because a concurrent twin (same request
-/// id) or a deadlock got in the way: the second run replays the twin's answer or succeeds.
-pub async fn with_retry<T, F, Fut>(mut run: F) -> Result<T, ApiError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, ApiError>>,
-{
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        match run().await {
-            Err(ApiError::Internal(error)) if attempts < 3 && is_transient(&error) => {
-                tracing::debug!(%error, attempts, "retrying after a concurrent conflict");
-            }
-            other => return other,
-        }
-    }
-}
-
-fn is_transient(error: &anyhow::Error) -> bool {
-    error.downcast_ref::<sqlx::Error>().is_some_and(|e| {
-        credit_platform::db::is_unique_violation(e) || credit_platform::db::is_retryable_conflict(e)
-    })
-}
+pub use credit_platform::mutation::with_retry;
 
 /// NOT_FOUND for a credit account.
 pub(crate) fn account_not_found(customer_id: impl Into<String>) -> ApiError {

@@ -1,7 +1,7 @@
 //! Reservation draw-down, release and expiry. A reservation resolves (captured, released,
 //! expired) at most once; amounts only move between exposure categories, never above what was
 //! reserved.
-use super::{Limits, Started};
+use super::Limits;
 use crate::convert;
 use crate::domain::exposure::{Category, Exposure};
 use crate::store::accounts::{self, AccountRow};
