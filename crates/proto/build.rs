@@ -8,6 +8,7 @@ const PROTO_FILES: &[&str] = &[
     "credit/event/v1/event.proto",
     "credit/limits/v1/limits.proto",
     "credit/audit/v1/audit.proto",
+    "credit/scoring/v1/scoring.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

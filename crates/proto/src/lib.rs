@@ -24,7 +24,15 @@ pub mod credit {
             tonic::include_proto!("credit.audit.v1");
         }
     }
+    pub mod scoring {
+        pub mod v1 {
+            tonic::include_proto!("credit.scoring.v1");
+        }
+    }
 }
+
+/// `credit.scoring.v1`: scores, policies and models.
+pub use credit::scoring::v1 as scoring;
 
 /// `credit.audit.v1`: the tamper-evident audit log.
 pub use credit::audit::v1 as audit;
