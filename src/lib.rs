@@ -41,6 +41,9 @@ pub struct SuiteConfig {
     /// Database of the limits service instead of data_dir/limits.db (for example PostgreSQL).
     #[arg(long, env = "CREDIT_SUITE_LIMITS_DATABASE_URL")]
     pub limits_database_url: Option<String>,
+    /// Database of the scoring service instead of data_dir/scoring.db.
+    #[arg(long, env = "CREDIT_SUITE_SCORING_DATABASE_URL")]
+    pub scoring_database_url: Option<String>,
     /// Database of the audit service instead of data_dir/audit.db.
     #[arg(long, env = "CREDIT_SUITE_AUDIT_DATABASE_URL")]
     pub audit_database_url: Option<String>,
@@ -115,6 +118,21 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         shutdown.clone(),
     ));
 
+    let scoring_listener = TcpListener::bind("127.0.0.1:0").await?;
+    let scoring_addr = scoring_listener.local_addr()?;
+    let scoring_db = DatabaseConfig::new(
+        config
+            .scoring_database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("scoring.db").display())),
+    );
+    let scoring = tokio::spawn(credit_scoring::serve(
+        credit_scoring::ScoringConfig::new(scoring_db, auth.clone()),
+        Arc::new(SystemClock),
+        scoring_listener,
+        shutdown.clone(),
+    ));
+
     let audit_key = load_or_create_audit_key(&data_dir)?;
     let audit_verifier_key = credit_audit::checkpoint::CheckpointSigner::new(&audit_key)?
         .verifier_key()
@@ -130,10 +148,16 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     let mut audit_config = credit_audit::AuditConfig::new(
         audit_db,
         auth.clone(),
-        vec![credit_audit::Source {
-            name: credit_limits::SERVICE_NAME.into(),
-            url: format!("http://{limits_addr}"),
-        }],
+        vec![
+            credit_audit::Source {
+                name: credit_limits::SERVICE_NAME.into(),
+                url: format!("http://{limits_addr}"),
+            },
+            credit_audit::Source {
+                name: credit_scoring::SERVICE_NAME.into(),
+                url: format!("http://{scoring_addr}"),
+            },
+        ],
         audit_key,
     );
     audit_config.checkpoint_interval_ms = config.audit_checkpoint_interval_ms;
@@ -152,6 +176,9 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
                 .parse()
                 .map_err(anyhow::Error::msg)?,
             format!("credit.audit.v1=http://{audit_addr}")
+                .parse()
+                .map_err(anyhow::Error::msg)?,
+            format!("credit.scoring.v1=http://{scoring_addr}")
                 .parse()
                 .map_err(anyhow::Error::msg)?,
         ],
@@ -182,6 +209,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     std::fs::write(data_dir.join(TOKEN_FILE), &token)?;
     let stopped = tokio::spawn(async move {
         limits.await??;
+        scoring.await??;
         audit.await??;
         gateway.await??;
         Ok(())

@@ -8,6 +8,8 @@ use credit_proto::audit as apb;
 use credit_proto::audit::audit_service_client::AuditServiceClient;
 use credit_proto::limits as pb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
+use credit_proto::scoring as spb;
+use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
 use credit_proto::types::Money;
 use futures::StreamExt;
 use std::time::Duration;
@@ -79,6 +81,7 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let database = TestDatabase::create().await.expect("database");
     let audit_database = TestDatabase::create().await.expect("database");
+    let scoring_database = TestDatabase::create().await.expect("database");
     let config = credit_suite::SuiteConfig {
         data_dir: dir.path().to_path_buf(),
         listen_addr: "127.0.0.1:0".parse().expect("addr"),
@@ -86,6 +89,9 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
         limits_database_url: database
             .is_postgres()
             .then(|| database.config.database_url.clone()),
+        scoring_database_url: scoring_database
+            .is_postgres()
+            .then(|| scoring_database.config.database_url.clone()),
         audit_database_url: audit_database
             .is_postgres()
             .then(|| audit_database.config.database_url.clone()),
@@ -208,20 +214,107 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
         Some("credit.limits.credit_check.rejected")
     );
 
+    // The credit team scores the subsidiary: statement, bureau report, score with reasons and a
+    // recommended limit, under the active policy and model.
+    let mut scoring = ScoringServiceClient::with_interceptor(
+        channel.clone(),
+        BearerToken(Some(suite.token.clone())),
+    );
+    let analysis = scoring
+        .put_financial_statement(spb::PutFinancialStatementRequest {
+            customer_id: "HOLDING-FR".into(),
+            statement: Some(spb::FinancialStatement {
+                period_end: "2025-12-31".into(),
+                currency_code: "EUR".into(),
+                revenue: "8000000".into(),
+                ebit: "900000".into(),
+                net_income: "600000".into(),
+                interest_expense: "50000".into(),
+                total_assets: "4000000".into(),
+                current_assets: "2400000".into(),
+                cash: "600000".into(),
+                inventory: "700000".into(),
+                receivables: "900000".into(),
+                intangible_assets: "200000".into(),
+                total_liabilities: "1600000".into(),
+                current_liabilities: "1000000".into(),
+                retained_earnings: "1500000".into(),
+                equity: "2400000".into(),
+            }),
+            request_id: rid(),
+        })
+        .await
+        .expect("statement")
+        .into_inner();
+    assert!(analysis.flags.is_empty());
+    assert_eq!(analysis.altman_z.expect("z").zone, "SAFE");
+    scoring
+        .put_bureau_report(spb::PutBureauReportRequest {
+            customer_id: "HOLDING-FR".into(),
+            report: Some(spb::BureauReport {
+                provider: "manual".into(),
+                years_in_business: "35".into(),
+                employees: "120".into(),
+                industry: "G".into(),
+                failure_score: "90".into(),
+                payment_index: "80".into(),
+                ..Default::default()
+            }),
+            request_id: rid(),
+        })
+        .await
+        .expect("bureau");
+    let score = scoring
+        .score_customer(spb::ScoreCustomerRequest {
+            customer_id: "HOLDING-FR".into(),
+            requested_amount: eur("50000"),
+            request_id: rid(),
+        })
+        .await
+        .expect("score")
+        .into_inner();
+    assert!(!score.rejected);
+    assert_eq!(score.policy_version, 1);
+    assert!(!score.model_version.is_empty());
+    assert_eq!(
+        score
+            .recommended_limit
+            .and_then(|l| l.amount)
+            .map(|m| m.amount),
+        Some("50000.00".to_string()),
+        "capped at the request"
+    );
+
     // The audit trail: the subsidiary's whole history, in order, each step once with its actor,
     // provably in the signed log, and the log intact.
     let mut audit = AuditServiceClient::with_interceptor(
         channel.clone(),
         BearerToken(Some(suite.token.clone())),
     );
+    // Audit follows both feeds; wait until it has all of limits' and scoring's events in a
+    // signed checkpoint.
     let mut checkpoint = None;
     for _ in 0..600 {
+        let sources = audit
+            .list_audit_sources(apb::ListAuditSourcesRequest {})
+            .await
+            .map(|r| r.into_inner().sources)
+            .unwrap_or_default();
+        let at = |name: &str| {
+            sources
+                .iter()
+                .find(|s| s.source == name)
+                .map_or(0, |s| s.last_sequence)
+        };
         if let Ok(answer) = audit
             .get_checkpoint(apb::GetCheckpointRequest { tree_size: 0 })
             .await
         {
             let latest = answer.into_inner().checkpoint.expect("checkpoint");
-            if latest.tree_size == events.len() as i64 {
+            if at("limits") == events.len() as i64
+                && at("scoring") >= 4
+                && latest.tree_size == at("limits") + at("scoring")
+            {
                 checkpoint = Some(latest);
                 break;
             }
@@ -251,9 +344,23 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     assert_eq!(
         history
             .iter()
+            .filter(|e| e.source == "limits")
             .map(|e| e.event_type.as_str())
             .collect::<Vec<_>>(),
         expected
+    );
+    let from_scoring: Vec<&str> = history
+        .iter()
+        .filter(|e| e.source == "scoring")
+        .map(|e| e.event_type.as_str())
+        .collect();
+    assert_eq!(
+        from_scoring,
+        [
+            "credit.scoring.financial_statement.recorded",
+            "credit.scoring.bureau_report.recorded",
+            "credit.scoring.customer.scored"
+        ]
     );
     assert!(history.iter().all(|e| e.actor_subject == "suite-admin"));
     let proof = audit
@@ -290,7 +397,7 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
         .expect("verify")
         .into_inner();
     assert!(verified.intact, "{}", verified.problem);
-    assert_eq!(verified.entries_checked, events.len() as i64);
+    assert_eq!(verified.entries_checked, checkpoint.tree_size);
 
     let metrics = reqwest_metrics(suite.admin_addr).await;
     assert!(metrics.contains("grpc_server_handled_total"), "{metrics}");

@@ -243,6 +243,7 @@ async fn main() -> anyhow::Result<()> {
                 listen_addr: "127.0.0.1:0".parse()?,
                 admin_addr: "127.0.0.1:0".parse()?,
                 limits_database_url: Some(database.config.database_url.clone()),
+                scoring_database_url: None,
                 audit_database_url: Some(audit_database.config.database_url.clone()),
                 audit_checkpoint_interval_ms: 1000,
             };

@@ -42,6 +42,7 @@ async fn history_verify_proof_export_and_offline_check_from_the_command_line() {
             listen_addr: "127.0.0.1:0".parse().expect("addr"),
             admin_addr: "127.0.0.1:0".parse().expect("addr"),
             limits_database_url: Some(limits_db.config.database_url.clone()),
+            scoring_database_url: None,
             audit_database_url: Some(audit_db.config.database_url.clone()),
             audit_checkpoint_interval_ms: 50,
         },

@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod feed;
 pub mod idempotency;
+pub mod ids;
 pub mod money;
 pub mod mutation;
 pub mod observe;

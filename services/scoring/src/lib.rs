@@ -1,5 +1,153 @@
 //! The scoring service: turns what is known about a business customer into a score, a risk class,
 //! a probability of default, reason codes and a recommended limit — the same way for everyone,
-//! explainably (work in progress: the financial analysis and the scorecard model so far).
+//! explainably — and re-scores as new information arrives, raising early warnings.
+//!
+//! [`domain`] holds the pure rules (financial analysis, policy, the decision), [`model`] the
+//! statistical scorecard and its training, [`store`] the SQL, [`app`] the use cases and [`grpc`]
+//! the adapter.
+pub mod app;
+pub mod convert;
 pub mod domain;
+pub mod grpc;
 pub mod model;
+pub mod store;
+
+use credit_platform::auth::{AuthConfig, AuthLayer, TokenVerifier};
+use credit_platform::clock::SharedClock;
+use credit_platform::db::{DatabaseConfig, Db};
+use credit_platform::feed::EventFeed;
+use credit_platform::observe::ObserveLayer;
+use credit_platform::outbox::{FeedSignals, Relay};
+use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown, reflection_services};
+use credit_proto::event::event_feed_service_server::EventFeedServiceServer;
+use credit_proto::scoring::scoring_service_server::ScoringServiceServer;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// The service's name in events and metrics.
+pub const SERVICE_NAME: &str = "scoring";
+
+/// Migrations per backend.
+pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+/// Migrations per backend.
+pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The gRPC services this server answers for (health entries use these names).
+pub const GRPC_SERVICES: &[&str] = &[
+    "credit.scoring.v1.ScoringService",
+    "credit.event.v1.EventFeedService",
+];
+
+/// Settings of the scoring service (environment variables in brackets; see README.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScoringConfig {
+    /// Database.
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// Token verification.
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    /// Model artifact to score with (`credit-scoring train` writes one); the shipped sample
+    /// model when unset.
+    #[arg(long, env = "SCORING_MODEL_FILE")]
+    pub model_file: Option<PathBuf>,
+    /// Longest wait for in-flight calls and streams at shutdown, in seconds.
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
+    pub shutdown_drain_secs: u64,
+}
+
+impl ScoringConfig {
+    /// Defaults around a database and token settings (suite, tests).
+    pub fn new(database: DatabaseConfig, auth: AuthConfig) -> Self {
+        Self {
+            database,
+            auth,
+            model_file: None,
+            shutdown_drain_secs: 20,
+        }
+    }
+
+    /// The model to score with.
+    pub fn model(&self) -> anyhow::Result<model::Scorecard> {
+        match &self.model_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("reading the model {}: {e}", path.display()))?;
+                model::Scorecard::from_json(&text)
+            }
+            None => model::Scorecard::from_json(model::SHIPPED_MODEL),
+        }
+    }
+}
+
+/// Applies the migrations and exits (the `migrate` subcommand).
+pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
+    let db = Db::connect(database).await?;
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
+}
+
+/// Serves the scoring API on `listener` until `shutdown`, then drains.
+pub async fn serve(
+    config: ScoringConfig,
+    clock: SharedClock,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let verifier = TokenVerifier::from_config(&config.auth)?;
+    let model = Arc::new(config.model()?);
+    let db = Db::connect(&config.database).await?;
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
+    let signals = FeedSignals::default();
+    let scoring = app::Scoring::new(db.clone(), clock, signals.clone(), model.clone());
+    let (reflection_v1, reflection_v1alpha) = reflection_services()?;
+    let layers = tower::ServiceBuilder::new()
+        .layer(ObserveLayer::new(SERVICE_NAME))
+        .layer(AuthLayer::new(verifier, Arc::new(grpc::access)))
+        .into_inner();
+    let server = tonic::transport::Server::builder()
+        .layer(layers)
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(
+            ScoringServiceServer::new(grpc::ScoringGrpc::new(scoring.clone(), readiness.clone()))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            EventFeedServiceServer::new(EventFeed::new(
+                db.clone(),
+                SERVICE_NAME,
+                signals.clone(),
+                shutdown.clone(),
+            ))
+            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
+    let server = tokio::spawn(server);
+
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
+    scoring.bootstrap_policy().await?;
+    readiness.set(true).await;
+    tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), model = %model.version,
+        "migrations applied; serving");
+    tokio::spawn(Relay::new(db.clone(), signals).run(shutdown.subscribe()));
+    tokio::spawn(readiness.clone().follow_database(
+        db.clone(),
+        Duration::from_secs(5),
+        shutdown.subscribe(),
+    ));
+    credit_platform::server::drain_on_shutdown(
+        server,
+        Some(&readiness),
+        &shutdown,
+        Duration::from_secs(config.shutdown_drain_secs),
+        SERVICE_NAME,
+    )
+    .await?;
+    db.pool.close().await;
+    Ok(())
+}

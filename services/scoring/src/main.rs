@@ -1,4 +1,4 @@
-//! `credit-scoring`: the scoring service's binary (model tools so far).
+//! `credit-scoring`: the scoring service, and its model tools.
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use credit_scoring::model::dataset::Dataset;
@@ -15,6 +15,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the scoring API.
+    Serve {
+        #[command(flatten)]
+        server: credit_platform::server::ServerConfig,
+        #[command(flatten)]
+        scoring: Box<credit_scoring::ScoringConfig>,
+    },
+    /// Apply the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        database: credit_platform::db::DatabaseConfig,
+    },
     /// Train a scorecard from a CSV of labelled examples and save it as a model artifact.
     Train {
         /// The examples: a header row, one binary target column, any numeric or categorical
@@ -51,8 +63,31 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Serve { server, scoring } => {
+            let _telemetry = credit_platform::telemetry::init("credit-scoring", server.log_format)?;
+            let shutdown = credit_platform::server::Shutdown::new();
+            shutdown.trigger_on_signals();
+            let listener = tokio::net::TcpListener::bind(server.listen_addr).await?;
+            let admin = tokio::net::TcpListener::bind(server.admin_addr).await?;
+            tokio::spawn(credit_platform::admin::serve_admin(admin, shutdown.wait()));
+            credit_scoring::serve(
+                *scoring,
+                std::sync::Arc::new(credit_platform::clock::SystemClock),
+                listener,
+                shutdown,
+            )
+            .await?;
+        }
+        Command::Migrate { database } => {
+            let _telemetry = credit_platform::telemetry::init(
+                "credit-scoring",
+                credit_platform::telemetry::LogFormat::Json,
+            )?;
+            credit_scoring::migrate(&database).await?;
+        }
         Command::Train {
             csv,
             target,

@@ -1,0 +1,627 @@
+//! The scoring service's use cases: each mutation one transaction with its event; new
+//! information about a scored customer re-scores it in the same transaction and raises an
+//! early warning when the risk got materially worse.
+use crate::convert;
+use crate::domain::decision::{Facts, decide};
+use crate::domain::financials::{Ratios, altman_z};
+use crate::domain::policy::{DEFAULT_POLICY, Policy};
+use crate::model::Scorecard;
+use crate::store;
+use credit_platform::begin_mutation;
+use credit_platform::clock::{SharedClock, to_timestamp};
+use credit_platform::context::RequestContext;
+use credit_platform::db::Db;
+use credit_platform::error::{ApiError, FieldViolation};
+use credit_platform::mutation::{self, Mutation};
+use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_proto::scoring as pb;
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::AnyConnection;
+use std::sync::Arc;
+
+/// The scoring use cases.
+#[derive(Clone)]
+pub struct Scoring {
+    db: Db,
+    clock: SharedClock,
+    signals: FeedSignals,
+    model: Arc<Scorecard>,
+}
+
+/// Why a score was computed.
+#[derive(Debug, Clone, Copy)]
+pub enum Trigger {
+    /// ScoreCustomer.
+    Request,
+    /// New information about a customer scored before.
+    NewInformation,
+}
+
+impl Trigger {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Request => "REQUEST",
+            Self::NewInformation => "NEW_INFORMATION",
+        }
+    }
+}
+
+fn not_found(customer_id: &str) -> ApiError {
+    ApiError::NotFound {
+        kind: "scoring information for customer",
+        id: customer_id.to_string(),
+    }
+}
+
+fn event(event_type: &'static str, customer_id: &str, payload: serde_json::Value) -> NewEvent {
+    NewEvent {
+        event_type,
+        entity_type: "customer",
+        entity_id: customer_id.to_string(),
+        customer_id: customer_id.to_string(),
+        payload,
+    }
+}
+
+impl Scoring {
+    /// Use cases over `db` with `model`.
+    pub fn new(db: Db, clock: SharedClock, signals: FeedSignals, model: Arc<Scorecard>) -> Self {
+        Self {
+            db,
+            clock,
+            signals,
+            model,
+        }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The active model.
+    pub fn model(&self) -> &Scorecard {
+        &self.model
+    }
+
+    async fn finish<R: prost::Message>(&self, m: Mutation, answer: &R) -> Result<(), ApiError> {
+        mutation::finish(&self.signals, m, answer).await
+    }
+
+    /// Installs the default policy as version 1 when there is none (first start).
+    pub async fn bootstrap_policy(&self) -> Result<(), ApiError> {
+        let mut tx = self.db.begin_write().await?;
+        if store::active_policy_version(&mut tx).await?.is_none() {
+            let context = RequestContext::system("bootstrap");
+            let policy = Policy::parse(DEFAULT_POLICY).map_err(|p| {
+                ApiError::Internal(anyhow::anyhow!("default policy invalid: {p:?}"))
+            })?;
+            let now = self.clock.now();
+            let version = store::insert_policy(
+                &mut tx,
+                &policy.document.name,
+                DEFAULT_POLICY,
+                &context.caller.subject,
+                now,
+            )
+            .await?;
+            store::activate_policy(&mut tx, version).await?;
+            outbox::append(
+                &mut tx,
+                &context,
+                now,
+                NewEvent {
+                    event_type: "credit.scoring.policy.activated",
+                    entity_type: "policy",
+                    entity_id: version.to_string(),
+                    customer_id: String::new(),
+                    payload: json!({"version": version, "name": policy.document.name}),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            self.signals.notify_committed();
+        }
+        Ok(())
+    }
+
+    /// Records a statement; re-scores a customer scored before.
+    pub async fn put_statement(
+        &self,
+        context: &RequestContext,
+        request: &pb::PutFinancialStatementRequest,
+        statement: crate::domain::financials::Statement,
+    ) -> Result<pb::FinancialStatementAnalysis, ApiError> {
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "PutFinancialStatement",
+            request
+        );
+        store::put_statement(
+            &mut m.tx,
+            &request.customer_id,
+            &statement,
+            m.now,
+            &context.caller.subject,
+        )
+        .await?;
+        let policy = self.active_policy(&mut m.tx).await?.1;
+        let flags = statement.flags(policy.document.balance_tolerance);
+        let ratios = Ratios::of(&statement);
+        let z = altman_z(&statement);
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            event(
+                "credit.scoring.financial_statement.recorded",
+                &request.customer_id,
+                json!({
+                    "period_end": statement.period_end,
+                    "currency_code": statement.currency_code,
+                    "altman_z": z.as_ref().map(|z| z.score.to_string()),
+                    "flags": flags.iter().map(|f| f.code.clone()).collect::<Vec<_>>(),
+                }),
+            ),
+        )
+        .await?;
+        self.rescore_if_known(&mut m, context, &request.customer_id)
+            .await?;
+        let answer = pb::FinancialStatementAnalysis {
+            customer_id: request.customer_id.clone(),
+            statement: Some(convert::statement_to_proto(&statement)),
+            ratios: Some(convert::ratios_to_proto(&ratios)),
+            altman_z: z.as_ref().map(convert::altman_to_proto),
+            flags: convert::flags_to_proto(&flags),
+        };
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// The customer's statements with their analysis.
+    pub async fn list_statements(
+        &self,
+        customer_id: &str,
+    ) -> Result<pb::ListFinancialStatementsResponse, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let tolerance = self
+            .active_policy(&mut conn)
+            .await?
+            .1
+            .document
+            .balance_tolerance;
+        let statements = store::statements(&mut conn, customer_id).await?;
+        Ok(pb::ListFinancialStatementsResponse {
+            statements: statements
+                .iter()
+                .map(|s| pb::FinancialStatementAnalysis {
+                    customer_id: customer_id.to_string(),
+                    statement: Some(convert::statement_to_proto(s)),
+                    ratios: Some(convert::ratios_to_proto(&Ratios::of(s))),
+                    altman_z: altman_z(s).as_ref().map(convert::altman_to_proto),
+                    flags: convert::flags_to_proto(&s.flags(tolerance)),
+                })
+                .collect(),
+        })
+    }
+
+    /// Replaces the references; re-scores a customer scored before.
+    pub async fn put_references(
+        &self,
+        context: &RequestContext,
+        request: &pb::PutReferencesRequest,
+        references: Vec<crate::domain::decision::Reference>,
+    ) -> Result<pb::PutReferencesResponse, ApiError> {
+        let mut m = begin_mutation!(&self.db, &*self.clock, context, "PutReferences", request);
+        store::put_references(&mut m.tx, &request.customer_id, &references, m.now).await?;
+        outbox::append(&mut m.tx, context, m.now, event("credit.scoring.references.recorded", &request.customer_id, json!({
+            "count": references.len(),
+            "sources": references.iter().map(|r| format!("{}:{}", r.kind, r.source)).collect::<Vec<_>>(),
+        })))
+        .await?;
+        self.rescore_if_known(&mut m, context, &request.customer_id)
+            .await?;
+        let answer = pb::PutReferencesResponse {
+            reference_count: references.len() as i32,
+        };
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// Records a bureau report; re-scores a customer scored before.
+    pub async fn put_bureau_report(
+        &self,
+        context: &RequestContext,
+        request: &pb::PutBureauReportRequest,
+        report: crate::domain::decision::BureauReport,
+    ) -> Result<pb::PutBureauReportResponse, ApiError> {
+        let mut m = begin_mutation!(&self.db, &*self.clock, context, "PutBureauReport", request);
+        let reported_at = request
+            .report
+            .as_ref()
+            .and_then(|r| r.report_time.as_ref())
+            .and_then(credit_platform::clock::from_timestamp)
+            .unwrap_or(m.now);
+        store::put_bureau_report(&mut m.tx, &request.customer_id, &report, reported_at, m.now)
+            .await?;
+        outbox::append(&mut m.tx, context, m.now, event("credit.scoring.bureau_report.recorded", &request.customer_id, json!({
+            "provider": report.provider,
+            "failure_score": report.failure_score,
+            "payment_index": report.payment_index,
+            "legal_events": report.legal_events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>(),
+        })))
+        .await?;
+        self.rescore_if_known(&mut m, context, &request.customer_id)
+            .await?;
+        let answer = pb::PutBureauReportResponse {};
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// Records payment behaviour; re-scores a customer scored before.
+    pub async fn put_payment_behaviour(
+        &self,
+        context: &RequestContext,
+        request: &pb::PutPaymentBehaviourRequest,
+        behaviour: crate::domain::decision::PaymentBehaviour,
+    ) -> Result<pb::PutPaymentBehaviourResponse, ApiError> {
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "PutPaymentBehaviour",
+            request
+        );
+        store::put_payment_behaviour(&mut m.tx, &request.customer_id, &behaviour, m.now).await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            event(
+                "credit.scoring.payment_behaviour.recorded",
+                &request.customer_id,
+                json!({
+                    "average_days_beyond_terms": behaviour.average_days_beyond_terms.to_string(),
+                    "share_paid_late": behaviour.share_paid_late.to_string(),
+                    "disputes": behaviour.disputes,
+                    "broken_promises": behaviour.broken_promises,
+                }),
+            ),
+        )
+        .await?;
+        self.rescore_if_known(&mut m, context, &request.customer_id)
+            .await?;
+        let answer = pb::PutPaymentBehaviourResponse {};
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// Scores a customer now.
+    pub async fn score_customer(
+        &self,
+        context: &RequestContext,
+        request: &pb::ScoreCustomerRequest,
+        requested: Option<(Decimal, String)>,
+    ) -> Result<pb::Score, ApiError> {
+        let mut m = begin_mutation!(&self.db, &*self.clock, context, "ScoreCustomer", request);
+        let score = self
+            .score_in(
+                &mut m,
+                context,
+                &request.customer_id,
+                requested,
+                request.requested_amount.as_ref(),
+                Trigger::Request,
+            )
+            .await?;
+        self.finish(m, &score).await?;
+        Ok(score)
+    }
+
+    async fn active_policy(&self, conn: &mut AnyConnection) -> Result<(i64, Policy), ApiError> {
+        let version = store::active_policy_version(conn)
+            .await?
+            .ok_or_else(|| ApiError::Unavailable("no active policy yet".into()))?;
+        let row = store::policy(conn, version).await?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("active policy {version} missing"))
+        })?;
+        let policy = Policy::parse(&row.document).map_err(|p| {
+            ApiError::Internal(anyhow::anyhow!("stored policy {version} invalid: {p:?}"))
+        })?;
+        Ok((version, policy))
+    }
+
+    async fn rescore_if_known(
+        &self,
+        m: &mut Mutation,
+        context: &RequestContext,
+        customer_id: &str,
+    ) -> Result<(), ApiError> {
+        let previous = store::scores(&mut m.tx, customer_id, None, 1).await?;
+        if let Some(previous) = previous.first() {
+            let requested = previous.requested_amount.as_ref().and_then(|r| {
+                credit_platform::money::Money::from_proto(Some(r), "requested_amount")
+                    .ok()
+                    .map(|m| (m.amount, m.currency.code().to_string()))
+            });
+            let requested_proto = previous.requested_amount.clone();
+            match self
+                .score_in(
+                    m,
+                    context,
+                    customer_id,
+                    requested,
+                    requested_proto.as_ref(),
+                    Trigger::NewInformation,
+                )
+                .await
+            {
+                Ok(_) => {}
+                // A policy that now requires more than is known leaves the old score standing.
+                Err(ApiError::RuleViolation {
+                    reason: "MISSING_REQUIRED_INPUTS",
+                    ..
+                }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+
+    async fn score_in(
+        &self,
+        m: &mut Mutation,
+        context: &RequestContext,
+        customer_id: &str,
+        requested: Option<(Decimal, String)>,
+        requested_proto: Option<&credit_proto::types::Money>,
+        trigger: Trigger,
+    ) -> Result<pb::Score, ApiError> {
+        let statements = store::statements(&mut m.tx, customer_id).await?;
+        let facts = Facts {
+            statement: statements.into_iter().next(),
+            bureau: store::bureau_report(&mut m.tx, customer_id).await?,
+            references: store::references(&mut m.tx, customer_id)
+                .await?
+                .unwrap_or_default(),
+            payment: store::payment_behaviour(&mut m.tx, customer_id).await?,
+            requested,
+        };
+        if facts.statement.is_none()
+            && facts.bureau.is_none()
+            && facts.references.is_empty()
+            && facts.payment.is_none()
+        {
+            return Err(not_found(customer_id));
+        }
+        let (version, policy) = self.active_policy(&mut m.tx).await?;
+        let decision =
+            decide(&policy, &self.model, &facts).map_err(|e| ApiError::RuleViolation {
+                reason: "MISSING_REQUIRED_INPUTS",
+                message: e.to_string(),
+            })?;
+        let previous = store::scores(&mut m.tx, customer_id, None, 1)
+            .await?
+            .into_iter()
+            .next();
+        let mut score = convert::score_to_proto(&decision, customer_id, requested_proto);
+        score.score_id = uuid::Uuid::now_v7().to_string();
+        score.score_time = Some(to_timestamp(m.now));
+        score.policy_version = version;
+        score.model_version = self.model.version.clone();
+        score.trigger = trigger.name().into();
+        store::insert_score(&mut m.tx, &score, m.now).await?;
+        let reasons: Vec<&str> = score.reasons.iter().map(|r| r.code.as_str()).collect();
+        outbox::append(&mut m.tx, context, m.now, NewEvent {
+            event_type: "credit.scoring.customer.scored",
+            entity_type: "score",
+            entity_id: score.score_id.clone(),
+            customer_id: customer_id.to_string(),
+            payload: json!({
+                "score_id": score.score_id,
+                "score": score.score,
+                "risk_class": score.risk_class,
+                "probability_of_default": score.probability_of_default,
+                "rejected": score.rejected,
+                "reasons": reasons,
+                "recommended_limit": score.recommended_limit.as_ref().and_then(|l| l.amount.as_ref()).map(|a| format!("{} {}", a.amount, a.currency_code)),
+                "policy_version": version,
+                "model_version": score.model_version,
+                "trigger": score.trigger,
+                "missing_inputs": score.missing_inputs,
+            }),
+        })
+        .await?;
+        if let Some(previous) = previous {
+            self.early_warning(m, context, &policy, &previous, &score)
+                .await?;
+        }
+        Ok(score)
+    }
+
+    /// Raises an alert when the new score crossed into a worse class, dropped by the policy's
+    /// points, rejected, or crossed the probability threshold.
+    async fn early_warning(
+        &self,
+        m: &mut Mutation,
+        context: &RequestContext,
+        policy: &Policy,
+        previous: &pb::Score,
+        current: &pb::Score,
+    ) -> Result<(), ApiError> {
+        let rank = |class: &str| {
+            policy
+                .document
+                .risk_classes
+                .iter()
+                .position(|b| b.class == class)
+                .unwrap_or(usize::MAX)
+        };
+        let threshold = policy.document.early_warning.probability_above;
+        let pd = |s: &pb::Score| {
+            s.probability_of_default
+                .parse::<Decimal>()
+                .unwrap_or_default()
+        };
+        let mut signals = Vec::new();
+        if rank(&current.risk_class) > rank(&previous.risk_class) {
+            signals.push(format!(
+                "risk class worsened from {} to {}",
+                previous.risk_class, current.risk_class
+            ));
+        }
+        let drop = previous.score - current.score;
+        if drop >= policy.document.early_warning.score_drop {
+            signals.push(format!(
+                "score dropped {drop} points ({} → {})",
+                previous.score, current.score
+            ));
+        }
+        if pd(current) > threshold && pd(previous) <= threshold {
+            signals.push(format!("probability of default rose above {threshold}"));
+        }
+        if current.rejected && !previous.rejected {
+            signals.push("a hard rule now rejects the customer".into());
+        }
+        if signals.is_empty() {
+            return Ok(());
+        }
+        outbox::append(&mut m.tx, context, m.now, NewEvent {
+            event_type: "credit.scoring.early_warning.raised",
+            entity_type: "score",
+            entity_id: current.score_id.clone(),
+            customer_id: current.customer_id.clone(),
+            payload: json!({
+                "previous_score_id": previous.score_id,
+                "score_id": current.score_id,
+                "previous": {"score": previous.score, "risk_class": previous.risk_class, "probability_of_default": previous.probability_of_default},
+                "current": {"score": current.score, "risk_class": current.risk_class, "probability_of_default": current.probability_of_default},
+                "signals": signals,
+                "reasons": current.reasons.iter().map(|r| r.code.clone()).collect::<Vec<_>>(),
+            }),
+        })
+        .await?;
+        metrics::counter!("scoring_early_warnings_total").increment(1);
+        Ok(())
+    }
+
+    /// One score.
+    pub async fn get_score(&self, score_id: &str) -> Result<pb::Score, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        store::score(&mut conn, score_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "score",
+                id: score_id.to_string(),
+            })
+    }
+
+    /// A page of the customer's scores, newest first.
+    pub async fn list_scores(
+        &self,
+        customer_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<pb::Score>, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        Ok(store::scores(&mut conn, customer_id, before, limit).await?)
+    }
+
+    /// Validates and stores a policy document as the next version.
+    pub async fn upload_policy(
+        &self,
+        context: &RequestContext,
+        request: &pb::UploadPolicyRequest,
+    ) -> Result<pb::Policy, ApiError> {
+        let policy = Policy::parse(&request.document_json).map_err(|problems| {
+            ApiError::InvalidArgument(
+                problems
+                    .into_iter()
+                    .map(|p| FieldViolation::new(format!("document_json.{}", p.field), p.message))
+                    .collect(),
+            )
+        })?;
+        let mut m = begin_mutation!(&self.db, &*self.clock, context, "UploadPolicy", request);
+        let version = store::insert_policy(
+            &mut m.tx,
+            &policy.document.name,
+            &request.document_json,
+            &context.caller.subject,
+            m.now,
+        )
+        .await?;
+        let mut events = vec!["credit.scoring.policy.uploaded"];
+        if request.activate {
+            store::activate_policy(&mut m.tx, version).await?;
+            events.push("credit.scoring.policy.activated");
+        }
+        for event_type in events {
+            outbox::append(
+                &mut m.tx,
+                context,
+                m.now,
+                NewEvent {
+                    event_type,
+                    entity_type: "policy",
+                    entity_id: version.to_string(),
+                    customer_id: String::new(),
+                    payload: json!({"version": version, "name": policy.document.name}),
+                },
+            )
+            .await?;
+        }
+        let answer = pb::Policy {
+            version,
+            name: policy.document.name.clone(),
+            document_json: request.document_json.clone(),
+            active: request.activate,
+            uploaded_by: context.caller.subject.clone(),
+            upload_time: Some(to_timestamp(m.now)),
+        };
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// The active policy (version 0) or one version.
+    pub async fn get_policy(&self, version: i64) -> Result<pb::Policy, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let active = store::active_policy_version(&mut conn).await?;
+        let wanted = if version == 0 {
+            active.unwrap_or(0)
+        } else {
+            version
+        };
+        let row = store::policy(&mut conn, wanted)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "policy version",
+                id: version.to_string(),
+            })?;
+        Ok(policy_to_proto(row, active))
+    }
+
+    /// Every policy version.
+    pub async fn list_policies(&self) -> Result<Vec<pb::Policy>, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let active = store::active_policy_version(&mut conn).await?;
+        Ok(store::policies(&mut conn)
+            .await?
+            .into_iter()
+            .map(|row| policy_to_proto(row, active))
+            .collect())
+    }
+}
+
+fn policy_to_proto(row: store::PolicyRow, active: Option<i64>) -> pb::Policy {
+    pb::Policy {
+        active: Some(row.version) == active,
+        version: row.version,
+        name: row.name,
+        document_json: row.document,
+        uploaded_by: row.uploaded_by,
+        upload_time: Some(to_timestamp(row.uploaded_at)),
+    }
+}

@@ -1,0 +1,311 @@
+//! The gRPC adapter: validate (every bad field named), call the use case, map errors.
+use crate::app::Scoring;
+use crate::convert;
+use credit_platform::auth::{Access, roles};
+use credit_platform::context::RequestContext;
+use credit_platform::error::{ApiError, Violations};
+use credit_platform::idempotency::validate_request_id;
+use credit_platform::ids::{check_external_id, check_uuid};
+use credit_platform::money::Money;
+use credit_platform::mutation::with_retry;
+use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
+use credit_platform::server::Readiness;
+use credit_proto::scoring as pb;
+use credit_proto::scoring::scoring_service_server::ScoringService;
+use tonic::{Request, Response, Status};
+
+const READ: &[&str] = &[
+    roles::VIEWER,
+    roles::ANALYST,
+    roles::MANAGER,
+    roles::AUDITOR,
+];
+const ANALYSIS: &[&str] = &[roles::ANALYST, roles::MANAGER];
+const MANAGEMENT: &[&str] = &[roles::MANAGER];
+
+/// The access rule of a scoring method path.
+pub fn access(path: &str) -> Access {
+    if path.starts_with("/credit.event.v1.EventFeedService/") {
+        return Access::AnyRole(READ);
+    }
+    let Some(method) = path.strip_prefix("/credit.scoring.v1.ScoringService/") else {
+        return Access::Authenticated;
+    };
+    match method {
+        "ListFinancialStatements"
+        | "GetScore"
+        | "ListScores"
+        | "GetPolicy"
+        | "ListPolicies"
+        | "GetModel" => Access::AnyRole(READ),
+        "UploadPolicy" => Access::AnyRole(MANAGEMENT),
+        _ => Access::AnyRole(ANALYSIS),
+    }
+}
+
+/// The scoring gRPC service.
+#[derive(Clone)]
+pub struct ScoringGrpc {
+    scoring: Scoring,
+    readiness: Readiness,
+}
+
+impl ScoringGrpc {
+    /// Adapters over `scoring`.
+    pub fn new(scoring: Scoring, readiness: Readiness) -> Self {
+        Self { scoring, readiness }
+    }
+
+    fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
+        self.readiness.ensure_ready()?;
+        Ok(RequestContext::from_request(request))
+    }
+}
+
+type Answer<T> = Result<Response<T>, Status>;
+
+fn done<T>(result: Result<T, ApiError>) -> Answer<T> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+fn customer_and_request(customer_id: &str, request_id: &str, v: &mut Violations) {
+    check_external_id(customer_id, "customer_id", v);
+    validate_request_id(request_id, v);
+}
+
+#[tonic::async_trait]
+impl ScoringService for ScoringGrpc {
+    async fn put_financial_statement(
+        &self,
+        request: Request<pb::PutFinancialStatementRequest>,
+    ) -> Answer<pb::FinancialStatementAnalysis> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        customer_and_request(&request.customer_id, &request.request_id, &mut v);
+        let statement = convert::statement(request.statement.as_ref(), &mut v);
+        v.into_result()?;
+        let (Some(statement), context) = (statement, context.with_request_id(&request.request_id))
+        else {
+            return Err(ApiError::Internal(anyhow::anyhow!("validated statement missing")).into());
+        };
+        done(
+            with_retry(|| {
+                self.scoring
+                    .put_statement(&context, &request, statement.clone())
+            })
+            .await,
+        )
+    }
+
+    async fn list_financial_statements(
+        &self,
+        request: Request<pb::ListFinancialStatementsRequest>,
+    ) -> Answer<pb::ListFinancialStatementsResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        v.into_result()?;
+        done(self.scoring.list_statements(&request.customer_id).await)
+    }
+
+    async fn put_references(
+        &self,
+        request: Request<pb::PutReferencesRequest>,
+    ) -> Answer<pb::PutReferencesResponse> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        customer_and_request(&request.customer_id, &request.request_id, &mut v);
+        let references = convert::references(&request.references, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(
+            with_retry(|| {
+                self.scoring
+                    .put_references(&context, &request, references.clone())
+            })
+            .await,
+        )
+    }
+
+    async fn put_bureau_report(
+        &self,
+        request: Request<pb::PutBureauReportRequest>,
+    ) -> Answer<pb::PutBureauReportResponse> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        customer_and_request(&request.customer_id, &request.request_id, &mut v);
+        let report = convert::bureau_report(request.report.as_ref(), &mut v);
+        v.into_result()?;
+        let (Some(report), context) = (report, context.with_request_id(&request.request_id)) else {
+            return Err(ApiError::Internal(anyhow::anyhow!("validated report missing")).into());
+        };
+        done(
+            with_retry(|| {
+                self.scoring
+                    .put_bureau_report(&context, &request, report.clone())
+            })
+            .await,
+        )
+    }
+
+    async fn put_payment_behaviour(
+        &self,
+        request: Request<pb::PutPaymentBehaviourRequest>,
+    ) -> Answer<pb::PutPaymentBehaviourResponse> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        customer_and_request(&request.customer_id, &request.request_id, &mut v);
+        let behaviour = convert::payment_behaviour(request.payment_behaviour.as_ref(), &mut v);
+        v.into_result()?;
+        let (Some(behaviour), context) = (behaviour, context.with_request_id(&request.request_id))
+        else {
+            return Err(ApiError::Internal(anyhow::anyhow!("validated behaviour missing")).into());
+        };
+        done(
+            with_retry(|| {
+                self.scoring
+                    .put_payment_behaviour(&context, &request, behaviour.clone())
+            })
+            .await,
+        )
+    }
+
+    async fn score_customer(
+        &self,
+        request: Request<pb::ScoreCustomerRequest>,
+    ) -> Answer<pb::Score> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        customer_and_request(&request.customer_id, &request.request_id, &mut v);
+        let requested = request.requested_amount.as_ref().and_then(|m| {
+            v.check(Money::from_proto(Some(m), "requested_amount"))
+                .map(|m| (m.amount, m.currency.code().to_string()))
+        });
+        if requested
+            .as_ref()
+            .is_some_and(|(amount, _)| amount.is_sign_negative())
+        {
+            v.add("requested_amount.amount", "must not be negative");
+        }
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(
+            with_retry(|| {
+                self.scoring
+                    .score_customer(&context, &request, requested.clone())
+            })
+            .await,
+        )
+    }
+
+    async fn get_score(&self, request: Request<pb::GetScoreRequest>) -> Answer<pb::Score> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_uuid(&request.score_id, "score_id", &mut v);
+        v.into_result()?;
+        done(self.scoring.get_score(&request.score_id).await)
+    }
+
+    async fn list_scores(
+        &self,
+        request: Request<pb::ListScoresRequest>,
+    ) -> Answer<pb::ListScoresResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        let limit = v.check(page_size(request.page_size).map_err(ApiError::into_violations));
+        let before =
+            v.check(decode_page_token(&request.page_token).map_err(ApiError::into_violations));
+        v.into_result()?;
+        let (Some(limit), Some(before)) = (limit, before) else {
+            return Err(ApiError::Internal(anyhow::anyhow!("validated page missing")).into());
+        };
+        let before = (!before.is_empty()).then_some(before);
+        let mut scores = self
+            .scoring
+            .list_scores(&request.customer_id, before.as_deref(), limit + 1)
+            .await?;
+        let more = scores.len() as i64 > limit;
+        scores.truncate(limit as usize);
+        let next_page_token = match (more, scores.last()) {
+            (true, Some(last)) => encode_page_token(&last.score_id),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListScoresResponse {
+            scores,
+            next_page_token,
+        }))
+    }
+
+    async fn upload_policy(&self, request: Request<pb::UploadPolicyRequest>) -> Answer<pb::Policy> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        if request.document_json.trim().is_empty() {
+            v.add("document_json", "required");
+        }
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.scoring.upload_policy(&context, &request)).await)
+    }
+
+    async fn get_policy(&self, request: Request<pb::GetPolicyRequest>) -> Answer<pb::Policy> {
+        self.context(&request)?;
+        let version = request.into_inner().version;
+        if version < 0 {
+            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                "version",
+                "must not be negative",
+            ))
+            .into());
+        }
+        done(self.scoring.get_policy(version).await)
+    }
+
+    async fn list_policies(
+        &self,
+        request: Request<pb::ListPoliciesRequest>,
+    ) -> Answer<pb::ListPoliciesResponse> {
+        self.context(&request)?;
+        done(
+            self.scoring
+                .list_policies()
+                .await
+                .map(|policies| pb::ListPoliciesResponse { policies }),
+        )
+    }
+
+    async fn get_model(&self, request: Request<pb::GetModelRequest>) -> Answer<pb::Model> {
+        self.context(&request)?;
+        let card = self.scoring.model();
+        let m = card.metrics;
+        Ok(Response::new(pb::Model {
+            version: card.version.clone(),
+            trained_at: card.trained_at.clone(),
+            characteristics: card
+                .characteristics
+                .iter()
+                .map(|c| pb::ModelCharacteristic {
+                    name: c.binned.name.clone(),
+                    information_value: format!("{:.4}", c.binned.information_value),
+                    bins: c.binned.bins.len() as i32,
+                })
+                .collect(),
+            holdout_auc: format!("{:.4}", m.holdout.auc),
+            holdout_gini: format!("{:.4}", m.holdout.gini),
+            holdout_ks: format!("{:.4}", m.holdout.ks),
+            training_rows: m.training_rows as i64,
+            holdout_rows: m.holdout_rows as i64,
+            bad_rate: format!("{:.4}", m.bad_rate),
+        }))
+    }
+}
