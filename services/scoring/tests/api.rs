@@ -1,0 +1,602 @@
+//! The scoring service over gRPC on its own database (SQLite, or PostgreSQL with
+//! TEST_DATABASE_URL): recording facts, scoring, early warning, policies, errors, roles.
+use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
+use credit_platform::clock::ManualClock;
+use credit_platform::server::Shutdown;
+use credit_platform::testing::TestDatabase;
+use credit_proto::event::StreamEventsRequest;
+use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
+use credit_proto::scoring as pb;
+use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
+use credit_proto::types::Money;
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+const SECRET: &str = "scoring-integration-secret-0123456789abcdef";
+const START: i64 = 1_772_323_200_000_000;
+
+type Client = ScoringServiceClient<InterceptedService<Channel, BearerToken>>;
+
+struct App {
+    channel: Channel,
+    shutdown: Shutdown,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _db: TestDatabase,
+}
+
+impl App {
+    async fn start() -> Self {
+        let db = TestDatabase::create().await.expect("db");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = Shutdown::new();
+        let server = tokio::spawn(credit_scoring::serve(
+            credit_scoring::ScoringConfig::new(db.config.clone(), AuthConfig::hs256(SECRET)),
+            Arc::new(ManualClock::new(START)),
+            listener,
+            shutdown.clone(),
+        ));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect_lazy();
+        let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+        for _ in 0..400 {
+            let serving = health
+                .check(tonic_health::pb::HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await
+                .is_ok_and(|r| r.into_inner().status == 1);
+            if serving {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Self {
+            channel,
+            shutdown,
+            server,
+            _db: db,
+        }
+    }
+
+    fn client(&self, subject: &str, token_roles: &[&str]) -> Client {
+        let token = mint_hs256_token(SECRET, subject, token_roles, Duration::from_secs(600))
+            .expect("token");
+        ScoringServiceClient::with_interceptor(self.channel.clone(), BearerToken(Some(token)))
+    }
+
+    fn analyst(&self) -> Client {
+        self.client("ana.analyst", &[roles::ANALYST])
+    }
+
+    async fn events(&self) -> Vec<credit_proto::event::Event> {
+        let token = mint_hs256_token(
+            SECRET,
+            "auditor",
+            &[roles::AUDITOR],
+            Duration::from_secs(600),
+        )
+        .expect("token");
+        EventFeedServiceClient::with_interceptor(self.channel.clone(), BearerToken(Some(token)))
+            .stream_events(StreamEventsRequest {
+                after_sequence: 0,
+                backlog_only: true,
+            })
+            .await
+            .expect("feed")
+            .into_inner()
+            .map(|e| e.expect("event").event.expect("event"))
+            .collect()
+            .await
+    }
+
+    async fn stop(self) {
+        self.shutdown.trigger();
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.server).await;
+    }
+}
+
+fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn eur(amount: &str) -> Option<Money> {
+    Some(Money {
+        amount: amount.into(),
+        currency_code: "EUR".into(),
+    })
+}
+
+fn statement() -> pb::FinancialStatement {
+    pb::FinancialStatement {
+        period_end: "2025-12-31".into(),
+        currency_code: "EUR".into(),
+        revenue: "8000000".into(),
+        ebit: "900000".into(),
+        net_income: "600000".into(),
+        interest_expense: "50000".into(),
+        total_assets: "4000000".into(),
+        current_assets: "2400000".into(),
+        cash: "600000".into(),
+        inventory: "700000".into(),
+        receivables: "900000".into(),
+        intangible_assets: "200000".into(),
+        total_liabilities: "1600000".into(),
+        current_liabilities: "1000000".into(),
+        retained_earnings: "1500000".into(),
+        equity: "2400000".into(),
+    }
+}
+
+fn fields(status: tonic::Status) -> Vec<String> {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_details_bad_request()
+        .expect("bad request details")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
+}
+
+async fn onboard(c: &mut Client, customer: &str) {
+    c.put_financial_statement(pb::PutFinancialStatementRequest {
+        customer_id: customer.into(),
+        statement: Some(statement()),
+        request_id: rid(),
+    })
+    .await
+    .expect("statement");
+    c.put_bureau_report(pb::PutBureauReportRequest {
+        customer_id: customer.into(),
+        report: Some(pb::BureauReport {
+            provider: "manual".into(),
+            years_in_business: "35".into(),
+            employees: "120".into(),
+            industry: "M".into(),
+            failure_score: "92".into(),
+            payment_index: "82".into(),
+            ..Default::default()
+        }),
+        request_id: rid(),
+    })
+    .await
+    .expect("bureau");
+    c.put_references(pb::PutReferencesRequest {
+        customer_id: customer.into(),
+        references: vec![pb::Reference {
+            kind: "TRADE".into(),
+            source: "Supplier AG".into(),
+            days_beyond_terms: "0".into(),
+            highest_credit: eur("50000"),
+            years_known: "8".into(),
+        }],
+        request_id: rid(),
+    })
+    .await
+    .expect("references");
+    c.put_payment_behaviour(pb::PutPaymentBehaviourRequest {
+        customer_id: customer.into(),
+        payment_behaviour: Some(pb::PaymentBehaviour {
+            average_days_beyond_terms: "1".into(),
+            share_paid_late: "0.02".into(),
+            disputes: 0,
+            broken_promises: 0,
+        }),
+        request_id: rid(),
+    })
+    .await
+    .expect("payment");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_is_scored_explainably_stored_and_the_same_facts_give_the_same_score() {
+    let app = App::start().await;
+    let mut c = app.analyst();
+    onboard(&mut c, "ACME").await;
+    let request = pb::ScoreCustomerRequest {
+        customer_id: "ACME".into(),
+        requested_amount: eur("150000"),
+        request_id: rid(),
+    };
+    let score = c
+        .score_customer(request.clone())
+        .await
+        .expect("score")
+        .into_inner();
+    assert!(!score.rejected);
+    assert!(
+        ["A", "B"].contains(&score.risk_class.as_str()),
+        "{score:#?}"
+    );
+    assert!(score.probability_of_default.parse::<f64>().expect("pd") < 0.05);
+    assert_eq!(score.policy_version, 1);
+    assert_eq!(score.model_version, "pd-sample-2026.11");
+    assert_eq!(score.trigger, "REQUEST");
+    assert!(
+        score.missing_inputs.is_empty(),
+        "{:?}",
+        score.missing_inputs
+    );
+    assert_eq!(score.altman_z.as_ref().expect("z").zone, "SAFE");
+    let limit = score.recommended_limit.clone().expect("limit");
+    assert_eq!(limit.amount.expect("amount").amount, "150000.00");
+    assert_eq!(limit.basis, "TANGIBLE_NET_WORTH");
+
+    // A retry with the same request id gets the same score back, not a second one.
+    let again = c
+        .score_customer(request)
+        .await
+        .expect("replay")
+        .into_inner();
+    assert_eq!(again.score_id, score.score_id);
+    // A new request on the same facts scores the same.
+    let second = c
+        .score_customer(pb::ScoreCustomerRequest {
+            customer_id: "ACME".into(),
+            requested_amount: eur("150000"),
+            request_id: rid(),
+        })
+        .await
+        .expect("score")
+        .into_inner();
+    assert_ne!(second.score_id, score.score_id);
+    assert_eq!(
+        (
+            second.score,
+            &second.risk_class,
+            &second.probability_of_default
+        ),
+        (
+            score.score,
+            &score.risk_class,
+            &score.probability_of_default
+        )
+    );
+
+    let history = c
+        .list_scores(pb::ListScoresRequest {
+            customer_id: "ACME".into(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .expect("history")
+        .into_inner();
+    assert_eq!(history.scores[0].score_id, second.score_id, "newest first");
+    let next = c
+        .list_scores(pb::ListScoresRequest {
+            customer_id: "ACME".into(),
+            page_size: 1,
+            page_token: history.next_page_token,
+        })
+        .await
+        .expect("page 2")
+        .into_inner();
+    assert_eq!(next.scores[0].score_id, score.score_id);
+    assert!(next.next_page_token.is_empty());
+    let stored = c
+        .get_score(pb::GetScoreRequest {
+            score_id: score.score_id.clone(),
+        })
+        .await
+        .expect("get")
+        .into_inner();
+    assert_eq!(stored, score);
+
+    let events = app.events().await;
+    let scored: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type == "credit.scoring.customer.scored")
+        .collect();
+    assert_eq!(scored.len(), 2);
+    assert_eq!(scored[0].actor_subject, "ana.analyst");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_information_rescores_and_a_material_deterioration_raises_an_early_warning() {
+    let app = App::start().await;
+    let mut c = app.analyst();
+    onboard(&mut c, "ACME").await;
+    let first = c
+        .score_customer(pb::ScoreCustomerRequest {
+            customer_id: "ACME".into(),
+            requested_amount: None,
+            request_id: rid(),
+        })
+        .await
+        .expect("score")
+        .into_inner();
+    // The collections side reports the customer now pays very late and broke promises.
+    c.put_payment_behaviour(pb::PutPaymentBehaviourRequest {
+        customer_id: "ACME".into(),
+        payment_behaviour: Some(pb::PaymentBehaviour {
+            average_days_beyond_terms: "75".into(),
+            share_paid_late: "0.7".into(),
+            disputes: 2,
+            broken_promises: 3,
+        }),
+        request_id: rid(),
+    })
+    .await
+    .expect("payment");
+    let latest = c
+        .list_scores(pb::ListScoresRequest {
+            customer_id: "ACME".into(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .expect("history")
+        .into_inner()
+        .scores
+        .remove(0);
+    assert_eq!(latest.trigger, "NEW_INFORMATION");
+    assert!(
+        latest.score < first.score - 25,
+        "{} → {}",
+        first.score,
+        latest.score
+    );
+    let codes: Vec<&str> = latest.reasons.iter().map(|r| r.code.as_str()).collect();
+    assert!(
+        codes.contains(&"SEVERELY_LATE_WITH_US") && codes.contains(&"BROKEN_PROMISES"),
+        "{codes:?}"
+    );
+
+    let events = app.events().await;
+    let warning = events
+        .iter()
+        .find(|e| e.event_type == "credit.scoring.early_warning.raised")
+        .expect("an early warning");
+    assert_eq!(warning.customer_id, "ACME");
+    assert!(
+        warning.payload_json.contains("score dropped"),
+        "{}",
+        warning.payload_json
+    );
+
+    // An insolvency filing from the bureau: re-scored as rejected, with a warning.
+    c.put_bureau_report(pb::PutBureauReportRequest {
+        customer_id: "ACME".into(),
+        report: Some(pb::BureauReport {
+            provider: "manual".into(),
+            failure_score: "5".into(),
+            legal_events: vec![pb::LegalEvent {
+                kind: "INSOLVENCY".into(),
+                filed_on: "2026-11-20".into(),
+            }],
+            ..Default::default()
+        }),
+        request_id: rid(),
+    })
+    .await
+    .expect("bureau");
+    let rejected = c
+        .list_scores(pb::ListScoresRequest {
+            customer_id: "ACME".into(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .expect("history")
+        .into_inner()
+        .scores
+        .remove(0);
+    assert!(rejected.rejected);
+    assert_eq!(rejected.reasons[0].code, "INSOLVENCY_FILING");
+    assert_eq!(
+        rejected
+            .recommended_limit
+            .and_then(|l| l.amount)
+            .map(|m| m.amount),
+        Some("0.00".into())
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_are_validated_versioned_and_recorded_on_every_score() {
+    let app = App::start().await;
+    let mut manager = app.client("marie.manager", &[roles::MANAGER]);
+    let active = manager
+        .get_policy(pb::GetPolicyRequest { version: 0 })
+        .await
+        .expect("policy")
+        .into_inner();
+    assert_eq!((active.version, active.active), (1, true));
+
+    let mut broken: serde_json::Value = serde_json::from_str(&active.document_json).expect("json");
+    broken["hard_rejects"][0]["when"] = "bureau.insolvency_filings >".into();
+    broken["risk_classes"][0]["limit_share"] = "2".into();
+    let refused = manager
+        .upload_policy(pb::UploadPolicyRequest {
+            document_json: broken.to_string(),
+            activate: true,
+            request_id: rid(),
+        })
+        .await
+        .expect_err("invalid");
+    assert_eq!(
+        fields(refused),
+        [
+            "document_json.hard_rejects[0].when",
+            "document_json.risk_classes[0].limit_share"
+        ]
+    );
+
+    // A stricter policy: no score without a bureau report.
+    let mut strict: serde_json::Value = serde_json::from_str(&active.document_json).expect("json");
+    strict["name"] = "Strict: bureau required".into();
+    strict["required_inputs"] = serde_json::json!(["bureau"]);
+    let uploaded = manager
+        .upload_policy(pb::UploadPolicyRequest {
+            document_json: strict.to_string(),
+            activate: true,
+            request_id: rid(),
+        })
+        .await
+        .expect("upload")
+        .into_inner();
+    assert_eq!((uploaded.version, uploaded.active), (2, true));
+    let listed = manager
+        .list_policies(pb::ListPoliciesRequest {})
+        .await
+        .expect("list")
+        .into_inner()
+        .policies;
+    assert_eq!(
+        listed
+            .iter()
+            .map(|p| (p.version, p.active))
+            .collect::<Vec<_>>(),
+        [(2, true), (1, false)]
+    );
+
+    let mut analyst = app.analyst();
+    analyst
+        .put_financial_statement(pb::PutFinancialStatementRequest {
+            customer_id: "NOBUREAU".into(),
+            statement: Some(statement()),
+            request_id: rid(),
+        })
+        .await
+        .expect("statement");
+    let refused = analyst
+        .score_customer(pb::ScoreCustomerRequest {
+            customer_id: "NOBUREAU".into(),
+            requested_amount: None,
+            request_id: rid(),
+        })
+        .await
+        .expect_err("bureau required");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("bureau"),
+        "{}",
+        refused.message()
+    );
+
+    onboard(&mut analyst, "ACME").await;
+    let score = analyst
+        .score_customer(pb::ScoreCustomerRequest {
+            customer_id: "ACME".into(),
+            requested_amount: None,
+            request_id: rid(),
+        })
+        .await
+        .expect("score")
+        .into_inner();
+    assert_eq!(score.policy_version, 2);
+
+    // Only managers change policy.
+    let denied = analyst
+        .upload_policy(pb::UploadPolicyRequest {
+            document_json: strict.to_string(),
+            activate: true,
+            request_id: rid(),
+        })
+        .await
+        .expect_err("analysts do not set policy");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_named_unknown_customers_are_not_found_and_flagged_statements_reported() {
+    let app = App::start().await;
+    let mut c = app.analyst();
+    let bad = c
+        .put_financial_statement(pb::PutFinancialStatementRequest {
+            customer_id: "a b".into(),
+            statement: Some(pb::FinancialStatement {
+                period_end: "2025-13-01".into(),
+                currency_code: "EURO".into(),
+                revenue: "NaN".into(),
+                total_assets: "1e9".into(),
+                ..statement()
+            }),
+            request_id: "not-a-uuid".into(),
+        })
+        .await
+        .expect_err("invalid");
+    assert_eq!(
+        fields(bad),
+        [
+            "customer_id",
+            "request_id",
+            "statement.period_end",
+            "statement.currency_code",
+            "statement.revenue",
+            "statement.total_assets"
+        ]
+    );
+    let unknown = c
+        .score_customer(pb::ScoreCustomerRequest {
+            customer_id: "NOBODY".into(),
+            requested_amount: None,
+            request_id: rid(),
+        })
+        .await
+        .expect_err("unknown");
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+
+    let unbalanced = c
+        .put_financial_statement(pb::PutFinancialStatementRequest {
+            customer_id: "SHAKY".into(),
+            statement: Some(pb::FinancialStatement {
+                equity: "1000000".into(),
+                ..statement()
+            }),
+            request_id: rid(),
+        })
+        .await
+        .expect("recorded")
+        .into_inner();
+    assert_eq!(unbalanced.flags[0].code, "BALANCE_SHEET_DOES_NOT_BALANCE");
+    let score = c
+        .score_customer(pb::ScoreCustomerRequest {
+            customer_id: "SHAKY".into(),
+            requested_amount: None,
+            request_id: rid(),
+        })
+        .await
+        .expect("scores with what is there")
+        .into_inner();
+    assert!(
+        score.missing_inputs.contains(&"altman_z".to_string()),
+        "{:?}",
+        score.missing_inputs
+    );
+    assert!(score.missing_inputs.contains(&"bureau".to_string()));
+    assert_eq!(
+        score.statement_flags[0].code,
+        "BALANCE_SHEET_DOES_NOT_BALANCE"
+    );
+
+    let model = c
+        .get_model(pb::GetModelRequest {})
+        .await
+        .expect("model")
+        .into_inner();
+    assert!(model.holdout_auc.parse::<f64>().expect("auc") > 0.75);
+    let mut sales = app.client("orders", &[roles::SALES_ORDER]);
+    let denied = sales
+        .score_customer(pb::ScoreCustomerRequest {
+            customer_id: "SHAKY".into(),
+            requested_amount: None,
+            request_id: rid(),
+        })
+        .await
+        .expect_err("denied");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    app.stop().await;
+}
