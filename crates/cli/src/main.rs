@@ -1,6 +1,7 @@
 //! `creditctl`: the credit suite from the command line, through the gateway.
 mod audit;
 mod output;
+mod scoring;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -99,6 +100,9 @@ enum Command {
     /// Past credit decisions.
     #[command(subcommand)]
     Decision(DecisionCommand),
+    /// Scoring: record facts, score, history, policy, model, training.
+    #[command(subcommand)]
+    Scoring(scoring::ScoringCommand),
     /// The audit trail: history, checkpoints, proofs, verification, export.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -616,12 +620,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .connect_lazy();
     let json = cli.json;
     let token = token_from(&cli);
-    if let Command::Audit(command) = cli.command {
-        return audit::run(command, channel, token, json, &cli.data_dir).await;
-    }
+    let command = match cli.command {
+        Command::Audit(command) => {
+            return audit::run(command, channel, token, json, &cli.data_dir).await;
+        }
+        Command::Scoring(command) => return scoring::run(command, channel, token, json).await,
+        other => other,
+    };
     let mut c: Client = LimitsServiceClient::with_interceptor(channel, BearerToken(token));
-    match cli.command {
-        Command::Token { .. } | Command::Audit(_) => {}
+    match command {
+        Command::Token { .. } | Command::Audit(_) | Command::Scoring(_) => {}
         Command::Account(AccountCommand::Create {
             customer_id,
             name,

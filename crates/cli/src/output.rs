@@ -23,6 +23,17 @@ pub fn to_json<M: Message>(message: &M, name: &str) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(&dynamic)?)
 }
 
+/// Parses proto JSON (field names as in the .proto or lowerCamelCase) into message `name`.
+pub fn from_json<M: Message + Default>(text: &str, name: &str) -> anyhow::Result<M> {
+    let descriptor = pool()
+        .get_message_by_name(name)
+        .ok_or_else(|| anyhow::anyhow!("unknown message {name}"))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let dynamic = DynamicMessage::deserialize(descriptor, &mut deserializer)?;
+    deserializer.end()?;
+    Ok(M::decode(dynamic.encode_to_vec().as_slice())?)
+}
+
 /// "1250.00 EUR", or "-" when unset.
 pub fn money(value: &Option<Money>) -> String {
     value.as_ref().map_or_else(

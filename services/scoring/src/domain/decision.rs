@@ -482,7 +482,12 @@ fn recommend(
     }
     .max(Decimal::ZERO);
     let mut amount = basis * share;
-    let mut explanation = format!("{share} × {basis} ({:?})", method.basis);
+    let basis_name = match method.basis {
+        LimitBasis::TangibleNetWorth => "tangible net worth",
+        LimitBasis::WorkingCapital => "working capital",
+        LimitBasis::Revenue => "revenue",
+    };
+    let mut explanation = format!("{share} × {basis_name} {basis}");
     if amount > method.maximum {
         amount = method.maximum;
         explanation.push_str(&format!(
