@@ -313,8 +313,9 @@ pub async fn run(
                 .get_policy(pb::GetPolicyRequest { version })
                 .await?
                 .into_inner();
-            println!(
-                "# version {} \"{}\"{} by {} at {}",
+            // The document alone on standard output, so it can be saved, edited and uploaded.
+            eprintln!(
+                "version {} \"{}\"{} by {} at {}",
                 p.version,
                 p.name,
                 if p.active { " (active)" } else { "" },
