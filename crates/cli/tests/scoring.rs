@@ -1,0 +1,117 @@
+//! `creditctl scoring …` against a running development suite, as a user would run it.
+mod support;
+
+use support::Suite;
+
+fn example(name: &str) -> String {
+    format!(
+        "{}/../../services/scoring/examples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facts_score_history_policy_round_trip_model_and_training_from_the_command_line() {
+    let suite = Suite::start().await;
+    let analysis = suite
+        .ok(&["scoring", "statement", "ACME", &example("statement.json")])
+        .await;
+    assert!(analysis.contains("SAFE"), "{analysis}");
+    suite
+        .ok(&["scoring", "bureau", "ACME", &example("bureau.json")])
+        .await;
+    let references = suite
+        .ok(&["scoring", "references", "ACME", &example("references.json")])
+        .await;
+    assert!(references.contains("2 references"), "{references}");
+    let score = suite
+        .ok(&[
+            "scoring",
+            "score",
+            "ACME",
+            "--requested",
+            "250000",
+            "--currency",
+            "EUR",
+        ])
+        .await;
+    assert!(score.contains("250000.00 EUR"), "{score}");
+    assert!(score.contains("pd-sample-2026.11"), "{score}");
+    suite
+        .ok(&[
+            "scoring",
+            "payment",
+            "ACME",
+            "--days-beyond-terms",
+            "70",
+            "--share-paid-late",
+            "0.6",
+            "--broken-promises",
+            "2",
+        ])
+        .await;
+    let history = suite.ok(&["scoring", "history", "ACME"]).await;
+    assert!(
+        history.contains("NEW_INFORMATION") && history.contains("SEVERELY_LATE_WITH_US"),
+        "{history}"
+    );
+
+    // Read the policy, change it, upload it as the next version.
+    let policy = suite.ok(&["scoring", "policy"]).await;
+    let mut document: serde_json::Value =
+        serde_json::from_str(&policy).expect("the policy is bare JSON");
+    document["name"] = "Tighter 2027".into();
+    document["limit"]["maximum"] = "100000".into();
+    let file = suite.dir.path().join("policy.json");
+    std::fs::write(&file, document.to_string()).expect("write");
+    let uploaded = suite
+        .ok(&[
+            "scoring",
+            "upload-policy",
+            file.to_str().expect("path"),
+            "--activate",
+        ])
+        .await;
+    assert!(
+        uploaded.contains("version 2") && uploaded.contains("active"),
+        "{uploaded}"
+    );
+    let capped = suite.ok(&["scoring", "score", "ACME"]).await;
+    assert!(capped.contains("v2 /"), "{capped}");
+    // A broken document is refused with the field named.
+    std::fs::write(&file, r#"{"name": "x"}"#).expect("write");
+    let refused = suite
+        .run(&["scoring", "upload-policy", file.to_str().expect("path")])
+        .await;
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("document_json"),
+        "{refused:?}"
+    );
+
+    let model = suite.ok(&["scoring", "model"]).await;
+    assert!(model.contains("altman_z"), "{model}");
+
+    // Train a model from a CSV, here.
+    let csv = suite.dir.path().join("history.csv");
+    std::fs::write(&csv, credit_scoring::model::sample::portfolio_csv(3000, 11)).expect("csv");
+    let out = suite.dir.path().join("model.json");
+    let trained = suite
+        .ok(&[
+            "scoring",
+            "train",
+            "--csv",
+            csv.to_str().expect("path"),
+            "--target",
+            "defaulted",
+            "--version",
+            "pd-test",
+            "--out",
+            out.to_str().expect("path"),
+        ])
+        .await;
+    assert!(trained.contains("hold-out AUC"), "{trained}");
+    credit_scoring::model::Scorecard::from_json(&std::fs::read_to_string(&out).expect("artifact"))
+        .expect("loads");
+    suite.stop().await;
+}
