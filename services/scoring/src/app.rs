@@ -1,6 +1,7 @@
 //! The scoring service's use cases: each mutation one transaction with its event; new
 //! information about a scored customer re-scores it in the same transaction and raises an
 //! early warning when the risk got materially worse.
+use crate::bureau::Bureaus;
 use crate::convert;
 use crate::domain::decision::{Facts, decide};
 use crate::domain::financials::{Ratios, altman_z};
@@ -8,7 +9,7 @@ use crate::domain::policy::{DEFAULT_POLICY, Policy};
 use crate::model::Scorecard;
 use crate::store;
 use credit_platform::begin_mutation;
-use credit_platform::clock::{SharedClock, to_timestamp};
+use credit_platform::clock::{Micros, SharedClock, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
@@ -27,6 +28,7 @@ pub struct Scoring {
     clock: SharedClock,
     signals: FeedSignals,
     model: Arc<Scorecard>,
+    bureaus: Bureaus,
 }
 
 /// Why a score was computed.
@@ -66,12 +68,19 @@ fn event(event_type: &'static str, customer_id: &str, payload: serde_json::Value
 
 impl Scoring {
     /// Use cases over `db` with `model`.
-    pub fn new(db: Db, clock: SharedClock, signals: FeedSignals, model: Arc<Scorecard>) -> Self {
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        signals: FeedSignals,
+        model: Arc<Scorecard>,
+        bureaus: Bureaus,
+    ) -> Self {
         Self {
             db,
             clock,
             signals,
             model,
+            bureaus,
         }
     }
 
@@ -168,7 +177,7 @@ impl Scoring {
             ),
         )
         .await?;
-        self.rescore_if_known(&mut m, context, &request.customer_id)
+        self.rescore_if_known(&mut m.tx, m.now, context, &request.customer_id)
             .await?;
         let answer = pb::FinancialStatementAnalysis {
             customer_id: request.customer_id.clone(),
@@ -222,7 +231,7 @@ impl Scoring {
             "sources": references.iter().map(|r| format!("{}:{}", r.kind, r.source)).collect::<Vec<_>>(),
         })))
         .await?;
-        self.rescore_if_known(&mut m, context, &request.customer_id)
+        self.rescore_if_known(&mut m.tx, m.now, context, &request.customer_id)
             .await?;
         let answer = pb::PutReferencesResponse {
             reference_count: references.len() as i32,
@@ -254,7 +263,7 @@ impl Scoring {
             "legal_events": report.legal_events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>(),
         })))
         .await?;
-        self.rescore_if_known(&mut m, context, &request.customer_id)
+        self.rescore_if_known(&mut m.tx, m.now, context, &request.customer_id)
             .await?;
         let answer = pb::PutBureauReportResponse {};
         self.finish(m, &answer).await?;
@@ -292,11 +301,85 @@ impl Scoring {
             ),
         )
         .await?;
-        self.rescore_if_known(&mut m, context, &request.customer_id)
+        self.rescore_if_known(&mut m.tx, m.now, context, &request.customer_id)
             .await?;
         let answer = pb::PutPaymentBehaviourResponse {};
         self.finish(m, &answer).await?;
         Ok(answer)
+    }
+
+    /// Fetches the customer's bureau report when the policy wants bureau data and the stored
+    /// report is missing or older than the policy allows (always when `force`). Runs outside any
+    /// transaction: a slow bureau must not hold the database. Returns whether a report was
+    /// fetched.
+    pub async fn refresh_bureau(
+        &self,
+        context: &RequestContext,
+        customer_id: &str,
+        force: bool,
+    ) -> Result<bool, ApiError> {
+        if self.bureaus.is_empty() {
+            return Ok(false);
+        }
+        let (policy, recorded_at) = {
+            let mut conn = self.db.pool.acquire().await?;
+            let policy = self.active_policy(&mut conn).await?.1;
+            let recorded_at = store::bureau_report_recorded_at(&mut conn, customer_id).await?;
+            (policy, recorded_at)
+        };
+        let Some(wanted) = policy.document.bureau.clone() else {
+            return Ok(false);
+        };
+        let max_age = i64::from(wanted.max_age_days) * 86_400_000_000;
+        if !force && recorded_at.is_some_and(|at| self.clock.now() - at < max_age) {
+            metrics::counter!("scoring_bureau_reports_reused_total").increment(1);
+            return Ok(false);
+        }
+        let Some(fetched) = self
+            .bureaus
+            .fetch(customer_id, &wanted.blocks, &wanted.providers)
+            .await
+        else {
+            return Ok(false);
+        };
+        let mut tx = self.db.begin_write().await?;
+        let now = self.clock.now();
+        store::put_bureau_report(&mut tx, customer_id, &fetched.report, now, now).await?;
+        outbox::append(&mut tx, context, now, event("credit.scoring.bureau_report.fetched", customer_id, json!({
+            "providers": fetched.providers,
+            "failed_providers": fetched.failures,
+            "blocks": wanted.blocks.iter().map(|b| b.name()).collect::<Vec<_>>(),
+            "failure_score": fetched.report.failure_score,
+            "payment_index": fetched.report.payment_index,
+            "legal_events": fetched.report.legal_events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>(),
+        })))
+        .await?;
+        tx.commit().await?;
+        self.signals.notify_committed();
+        Ok(true)
+    }
+
+    /// A bureau's monitoring reported a change: fetch again and re-score a known customer.
+    pub async fn notify_bureau_change(
+        &self,
+        context: &RequestContext,
+        customer_id: &str,
+    ) -> Result<pb::NotifyBureauChangeResponse, ApiError> {
+        let refreshed = self.refresh_bureau(context, customer_id, true).await?;
+        let mut score = None;
+        if refreshed {
+            let mut tx = self.db.begin_write().await?;
+            let now = self.clock.now();
+            self.rescore_if_known(&mut tx, now, context, customer_id)
+                .await?;
+            score = store::scores(&mut tx, customer_id, None, 1)
+                .await?
+                .into_iter()
+                .next();
+            tx.commit().await?;
+            self.signals.notify_committed();
+        }
+        Ok(pb::NotifyBureauChangeResponse { refreshed, score })
     }
 
     /// Scores a customer now.
@@ -306,10 +389,13 @@ impl Scoring {
         request: &pb::ScoreCustomerRequest,
         requested: Option<(Decimal, String)>,
     ) -> Result<pb::Score, ApiError> {
+        self.refresh_bureau(context, &request.customer_id, false)
+            .await?;
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "ScoreCustomer", request);
         let score = self
             .score_in(
-                &mut m,
+                &mut m.tx,
+                m.now,
                 context,
                 &request.customer_id,
                 requested,
@@ -336,11 +422,12 @@ impl Scoring {
 
     async fn rescore_if_known(
         &self,
-        m: &mut Mutation,
+        tx: &mut AnyConnection,
+        now: Micros,
         context: &RequestContext,
         customer_id: &str,
     ) -> Result<(), ApiError> {
-        let previous = store::scores(&mut m.tx, customer_id, None, 1).await?;
+        let previous = store::scores(tx, customer_id, None, 1).await?;
         if let Some(previous) = previous.first() {
             let requested = previous.requested_amount.as_ref().and_then(|r| {
                 credit_platform::money::Money::from_proto(Some(r), "requested_amount")
@@ -350,7 +437,8 @@ impl Scoring {
             let requested_proto = previous.requested_amount.clone();
             match self
                 .score_in(
-                    m,
+                    tx,
+                    now,
                     context,
                     customer_id,
                     requested,
@@ -371,23 +459,25 @@ impl Scoring {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn score_in(
         &self,
-        m: &mut Mutation,
+        tx: &mut AnyConnection,
+        now: Micros,
         context: &RequestContext,
         customer_id: &str,
         requested: Option<(Decimal, String)>,
         requested_proto: Option<&credit_proto::types::Money>,
         trigger: Trigger,
     ) -> Result<pb::Score, ApiError> {
-        let statements = store::statements(&mut m.tx, customer_id).await?;
+        let statements = store::statements(tx, customer_id).await?;
         let facts = Facts {
             statement: statements.into_iter().next(),
-            bureau: store::bureau_report(&mut m.tx, customer_id).await?,
-            references: store::references(&mut m.tx, customer_id)
+            bureau: store::bureau_report(tx, customer_id).await?,
+            references: store::references(tx, customer_id)
                 .await?
                 .unwrap_or_default(),
-            payment: store::payment_behaviour(&mut m.tx, customer_id).await?,
+            payment: store::payment_behaviour(tx, customer_id).await?,
             requested,
         };
         if facts.statement.is_none()
@@ -397,25 +487,25 @@ impl Scoring {
         {
             return Err(not_found(customer_id));
         }
-        let (version, policy) = self.active_policy(&mut m.tx).await?;
+        let (version, policy) = self.active_policy(tx).await?;
         let decision =
             decide(&policy, &self.model, &facts).map_err(|e| ApiError::RuleViolation {
                 reason: "MISSING_REQUIRED_INPUTS",
                 message: e.to_string(),
             })?;
-        let previous = store::scores(&mut m.tx, customer_id, None, 1)
+        let previous = store::scores(tx, customer_id, None, 1)
             .await?
             .into_iter()
             .next();
         let mut score = convert::score_to_proto(&decision, customer_id, requested_proto);
         score.score_id = uuid::Uuid::now_v7().to_string();
-        score.score_time = Some(to_timestamp(m.now));
+        score.score_time = Some(to_timestamp(now));
         score.policy_version = version;
         score.model_version = self.model.version.clone();
         score.trigger = trigger.name().into();
-        store::insert_score(&mut m.tx, &score, m.now).await?;
+        store::insert_score(tx, &score, now).await?;
         let reasons: Vec<&str> = score.reasons.iter().map(|r| r.code.as_str()).collect();
-        outbox::append(&mut m.tx, context, m.now, NewEvent {
+        outbox::append(tx, context, now, NewEvent {
             event_type: "credit.scoring.customer.scored",
             entity_type: "score",
             entity_id: score.score_id.clone(),
@@ -436,7 +526,7 @@ impl Scoring {
         })
         .await?;
         if let Some(previous) = previous {
-            self.early_warning(m, context, &policy, &previous, &score)
+            self.early_warning(tx, now, context, &policy, &previous, &score)
                 .await?;
         }
         Ok(score)
@@ -446,7 +536,8 @@ impl Scoring {
     /// points, rejected, or crossed the probability threshold.
     async fn early_warning(
         &self,
-        m: &mut Mutation,
+        tx: &mut AnyConnection,
+        now: Micros,
         context: &RequestContext,
         policy: &Policy,
         previous: &pb::Score,
@@ -489,7 +580,7 @@ impl Scoring {
         if signals.is_empty() {
             return Ok(());
         }
-        outbox::append(&mut m.tx, context, m.now, NewEvent {
+        outbox::append(tx, context, now, NewEvent {
             event_type: "credit.scoring.early_warning.raised",
             entity_type: "score",
             entity_id: current.score_id.clone(),

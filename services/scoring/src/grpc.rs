@@ -39,6 +39,8 @@ pub fn access(path: &str) -> Access {
         | "ListPolicies"
         | "GetModel" => Access::AnyRole(READ),
         "UploadPolicy" => Access::AnyRole(MANAGEMENT),
+        // Bureau monitoring callbacks come from an integration with the analyst role or a
+        // dedicated service token holding it.
         _ => Access::AnyRole(ANALYSIS),
     }
 }
@@ -281,6 +283,23 @@ impl ScoringService for ScoringGrpc {
                 .list_policies()
                 .await
                 .map(|policies| pb::ListPoliciesResponse { policies }),
+        )
+    }
+
+    async fn notify_bureau_change(
+        &self,
+        request: Request<pb::NotifyBureauChangeRequest>,
+    ) -> Answer<pb::NotifyBureauChangeResponse> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        credit_platform::ids::check_text(&request.provider, "provider", true, 64, &mut v);
+        v.into_result()?;
+        done(
+            self.scoring
+                .notify_bureau_change(&context, &request.customer_id)
+                .await,
         )
     }
 

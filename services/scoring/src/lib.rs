@@ -6,6 +6,7 @@
 //! statistical scorecard and its training, [`store`] the SQL, [`app`] the use cases and [`grpc`]
 //! the adapter.
 pub mod app;
+pub mod bureau;
 pub mod convert;
 pub mod domain;
 pub mod grpc;
@@ -53,6 +54,15 @@ pub struct ScoringConfig {
     /// model when unset.
     #[arg(long, env = "SCORING_MODEL_FILE")]
     pub model_file: Option<PathBuf>,
+    /// Credit bureaus in priority order, as name=location: a directory of `<customer>.json`
+    /// files, or an HTTP base URL ("dnb=https://bureau.example/api"); repeat, or comma-separate
+    /// in the variable. The policy chooses blocks, order and how long a report is reused.
+    #[arg(
+        long = "bureau-provider",
+        env = "SCORING_BUREAU_PROVIDERS",
+        value_delimiter = ','
+    )]
+    pub bureau_providers: Vec<bureau::ProviderSpec>,
     /// Longest wait for in-flight calls and streams at shutdown, in seconds.
     #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
     pub shutdown_drain_secs: u64,
@@ -65,6 +75,7 @@ impl ScoringConfig {
             database,
             auth,
             model_file: None,
+            bureau_providers: Vec::new(),
             shutdown_drain_secs: 20,
         }
     }
@@ -101,7 +112,14 @@ pub async fn serve(
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
     let signals = FeedSignals::default();
-    let scoring = app::Scoring::new(db.clone(), clock, signals.clone(), model.clone());
+    let bureaus = bureau::Bureaus::new(
+        config
+            .bureau_providers
+            .iter()
+            .map(bureau::ProviderSpec::build)
+            .collect::<anyhow::Result<_>>()?,
+    );
+    let scoring = app::Scoring::new(db.clone(), clock, signals.clone(), model.clone(), bureaus);
     let (reflection_v1, reflection_v1alpha) = reflection_services()?;
     let layers = tower::ServiceBuilder::new()
         .layer(ObserveLayer::new(SERVICE_NAME))

@@ -132,6 +132,19 @@ pub async fn put_bureau_report(
     Ok(())
 }
 
+/// When the customer's bureau report was recorded, if there is one.
+pub async fn bureau_report_recorded_at(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+) -> sqlx::Result<Option<Micros>> {
+    sqlx::query("SELECT recorded_at FROM bureau_reports WHERE customer_id = $1")
+        .bind(customer_id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()
+}
+
 /// The customer's bureau report, if any.
 pub async fn bureau_report(
     conn: &mut AnyConnection,

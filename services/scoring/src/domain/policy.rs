@@ -84,6 +84,20 @@ pub struct EarlyWarning {
     pub probability_above: Decimal,
 }
 
+/// Which bureau data the policy buys, from whom, and how long a report stays good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BureauPolicy {
+    /// The data blocks to request.
+    pub blocks: Vec<crate::bureau::DataBlock>,
+    /// Providers to ask, in priority order (all configured ones, in configuration order, when
+    /// empty).
+    #[serde(default)]
+    pub providers: Vec<String>,
+    /// A stored report younger than this is reused instead of buying a new one.
+    pub max_age_days: u32,
+}
+
 /// The policy as uploaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,6 +122,9 @@ pub struct PolicyDocument {
     pub limit: LimitMethod,
     /// Early warning.
     pub early_warning: EarlyWarning,
+    /// Bureau data to fetch before scoring; none fetched automatically when absent.
+    #[serde(default)]
+    pub bureau: Option<BureauPolicy>,
 }
 
 /// Inputs a policy may require.
@@ -266,6 +283,11 @@ impl Policy {
                 "early_warning.probability_above",
                 "must be between 0 and 1",
             ));
+        }
+        if let Some(bureau) = &document.bureau
+            && bureau.blocks.is_empty()
+        {
+            problems.push(problem("bureau.blocks", "name at least one data block"));
         }
         if problems.is_empty() {
             Ok(Self {

@@ -1,0 +1,208 @@
+//! A scoring server on its own database, with clients and helpers.
+#![allow(dead_code)]
+use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
+use credit_platform::clock::ManualClock;
+use credit_platform::server::Shutdown;
+use credit_platform::testing::TestDatabase;
+use credit_proto::event::StreamEventsRequest;
+use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
+use credit_proto::scoring as pb;
+use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
+use credit_proto::types::Money;
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+pub const SECRET: &str = "scoring-integration-secret-0123456789abcdef";
+pub const START: i64 = 1_772_323_200_000_000;
+
+pub type Client = ScoringServiceClient<InterceptedService<Channel, BearerToken>>;
+
+pub struct App {
+    pub channel: Channel,
+    pub clock: ManualClock,
+    shutdown: Shutdown,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _db: TestDatabase,
+}
+
+impl App {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose configuration `adjust` changes first (bureau providers, model…).
+    pub async fn start_with(adjust: impl FnOnce(&mut credit_scoring::ScoringConfig)) -> Self {
+        let db = TestDatabase::create().await.expect("db");
+        let mut config =
+            credit_scoring::ScoringConfig::new(db.config.clone(), AuthConfig::hs256(SECRET));
+        adjust(&mut config);
+        let clock = ManualClock::new(START);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = Shutdown::new();
+        let server = tokio::spawn(credit_scoring::serve(
+            config,
+            Arc::new(clock.clone()),
+            listener,
+            shutdown.clone(),
+        ));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect_lazy();
+        let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+        for _ in 0..400 {
+            let serving = health
+                .check(tonic_health::pb::HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await
+                .is_ok_and(|r| r.into_inner().status == 1);
+            if serving {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Self {
+            channel,
+            clock,
+            shutdown,
+            server,
+            _db: db,
+        }
+    }
+
+    pub fn client(&self, subject: &str, token_roles: &[&str]) -> Client {
+        let token = mint_hs256_token(SECRET, subject, token_roles, Duration::from_secs(600))
+            .expect("token");
+        ScoringServiceClient::with_interceptor(self.channel.clone(), BearerToken(Some(token)))
+    }
+
+    pub fn analyst(&self) -> Client {
+        self.client("ana.analyst", &[roles::ANALYST])
+    }
+
+    pub async fn events(&self) -> Vec<credit_proto::event::Event> {
+        let token = mint_hs256_token(
+            SECRET,
+            "auditor",
+            &[roles::AUDITOR],
+            Duration::from_secs(600),
+        )
+        .expect("token");
+        EventFeedServiceClient::with_interceptor(self.channel.clone(), BearerToken(Some(token)))
+            .stream_events(StreamEventsRequest {
+                after_sequence: 0,
+                backlog_only: true,
+            })
+            .await
+            .expect("feed")
+            .into_inner()
+            .map(|e| e.expect("event").event.expect("event"))
+            .collect()
+            .await
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.trigger();
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.server).await;
+    }
+}
+
+pub fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn eur(amount: &str) -> Option<Money> {
+    Some(Money {
+        amount: amount.into(),
+        currency_code: "EUR".into(),
+    })
+}
+
+pub fn statement() -> pb::FinancialStatement {
+    pb::FinancialStatement {
+        period_end: "2025-12-31".into(),
+        currency_code: "EUR".into(),
+        revenue: "8000000".into(),
+        ebit: "900000".into(),
+        net_income: "600000".into(),
+        interest_expense: "50000".into(),
+        total_assets: "4000000".into(),
+        current_assets: "2400000".into(),
+        cash: "600000".into(),
+        inventory: "700000".into(),
+        receivables: "900000".into(),
+        intangible_assets: "200000".into(),
+        total_liabilities: "1600000".into(),
+        current_liabilities: "1000000".into(),
+        retained_earnings: "1500000".into(),
+        equity: "2400000".into(),
+    }
+}
+
+pub fn fields(status: tonic::Status) -> Vec<String> {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_details_bad_request()
+        .expect("bad request details")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
+}
+
+pub async fn onboard(c: &mut Client, customer: &str) {
+    c.put_financial_statement(pb::PutFinancialStatementRequest {
+        customer_id: customer.into(),
+        statement: Some(statement()),
+        request_id: rid(),
+    })
+    .await
+    .expect("statement");
+    c.put_bureau_report(pb::PutBureauReportRequest {
+        customer_id: customer.into(),
+        report: Some(pb::BureauReport {
+            provider: "manual".into(),
+            years_in_business: "35".into(),
+            employees: "120".into(),
+            industry: "M".into(),
+            failure_score: "92".into(),
+            payment_index: "82".into(),
+            ..Default::default()
+        }),
+        request_id: rid(),
+    })
+    .await
+    .expect("bureau");
+    c.put_references(pb::PutReferencesRequest {
+        customer_id: customer.into(),
+        references: vec![pb::Reference {
+            kind: "TRADE".into(),
+            source: "Supplier AG".into(),
+            days_beyond_terms: "0".into(),
+            highest_credit: eur("50000"),
+            years_known: "8".into(),
+        }],
+        request_id: rid(),
+    })
+    .await
+    .expect("references");
+    c.put_payment_behaviour(pb::PutPaymentBehaviourRequest {
+        customer_id: customer.into(),
+        payment_behaviour: Some(pb::PaymentBehaviour {
+            average_days_beyond_terms: "1".into(),
+            share_paid_late: "0.02".into(),
+            disputes: 0,
+            broken_promises: 0,
+        }),
+        request_id: rid(),
+    })
+    .await
+    .expect("payment");
+}
