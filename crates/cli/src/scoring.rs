@@ -90,6 +90,12 @@ pub enum ScoringCommand {
     },
     /// The active model and its measures.
     Model,
+    /// Re-score every customer under the active policy and model (after a change), with progress.
+    Rescore {
+        /// Why, recorded on the events.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Train a model from a CSV of labelled examples, here, into an artifact file (deploy it
     /// with SCORING_MODEL_FILE).
     Train {
@@ -398,6 +404,25 @@ pub async fn run(
                 println!(
                     "{}",
                     table(&["characteristic", "information value", "bins"], rows)
+                );
+            }
+        }
+        ScoringCommand::Rescore { reason } => {
+            let mut stream = c
+                .rescore_portfolio(pb::RescorePortfolioRequest {
+                    reason,
+                    progress_every: 100,
+                })
+                .await?
+                .into_inner();
+            while let Some(p) = stream.message().await? {
+                println!(
+                    "{}/{} scored, {} skipped, {} early warnings{}",
+                    p.scored,
+                    p.total,
+                    p.skipped,
+                    p.early_warnings,
+                    if p.done { " — done" } else { "" }
                 );
             }
         }

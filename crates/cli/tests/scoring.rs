@@ -89,6 +89,14 @@ async fn facts_score_history_policy_round_trip_model_and_training_from_the_comma
         "{refused:?}"
     );
 
+    let rescored = suite
+        .ok(&["scoring", "rescore", "--reason", "policy v2"])
+        .await;
+    assert!(
+        rescored.contains("1/1 scored") && rescored.contains("done"),
+        "{rescored}"
+    );
+
     let model = suite.ok(&["scoring", "model"]).await;
     assert!(model.contains("altman_z"), "{model}");
 

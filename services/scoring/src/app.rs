@@ -38,6 +38,8 @@ pub enum Trigger {
     Request,
     /// New information about a customer scored before.
     NewInformation,
+    /// A portfolio re-score.
+    Batch,
 }
 
 impl Trigger {
@@ -45,6 +47,7 @@ impl Trigger {
         match self {
             Self::Request => "REQUEST",
             Self::NewInformation => "NEW_INFORMATION",
+            Self::Batch => "BATCH",
         }
     }
 }
@@ -392,7 +395,7 @@ impl Scoring {
         self.refresh_bureau(context, &request.customer_id, false)
             .await?;
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "ScoreCustomer", request);
-        let score = self
+        let (score, _) = self
             .score_in(
                 &mut m.tx,
                 m.now,
@@ -427,36 +430,118 @@ impl Scoring {
         context: &RequestContext,
         customer_id: &str,
     ) -> Result<(), ApiError> {
+        self.rescore(
+            tx,
+            now,
+            context,
+            customer_id,
+            Trigger::NewInformation,
+            false,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Scores `customer_id` again with the amount last requested; only a customer scored before
+    /// unless `even_unscored`. Returns None when not scored (never scored, or the policy now
+    /// requires inputs that are missing), else whether an early warning was raised.
+    async fn rescore(
+        &self,
+        tx: &mut AnyConnection,
+        now: Micros,
+        context: &RequestContext,
+        customer_id: &str,
+        trigger: Trigger,
+        even_unscored: bool,
+    ) -> Result<Option<bool>, ApiError> {
         let previous = store::scores(tx, customer_id, None, 1).await?;
-        if let Some(previous) = previous.first() {
-            let requested = previous.requested_amount.as_ref().and_then(|r| {
-                credit_platform::money::Money::from_proto(Some(r), "requested_amount")
-                    .ok()
-                    .map(|m| (m.amount, m.currency.code().to_string()))
-            });
-            let requested_proto = previous.requested_amount.clone();
-            match self
-                .score_in(
-                    tx,
-                    now,
-                    context,
-                    customer_id,
-                    requested,
-                    requested_proto.as_ref(),
-                    Trigger::NewInformation,
-                )
-                .await
-            {
-                Ok(_) => {}
-                // A policy that now requires more than is known leaves the old score standing.
-                Err(ApiError::RuleViolation {
-                    reason: "MISSING_REQUIRED_INPUTS",
-                    ..
-                }) => {}
-                Err(other) => return Err(other),
+        if previous.is_empty() && !even_unscored {
+            return Ok(None);
+        }
+        let requested_proto = previous.first().and_then(|p| p.requested_amount.clone());
+        let requested = requested_proto.as_ref().and_then(|r| {
+            credit_platform::money::Money::from_proto(Some(r), "requested_amount")
+                .ok()
+                .map(|m| (m.amount, m.currency.code().to_string()))
+        });
+        match self
+            .score_in(
+                tx,
+                now,
+                context,
+                customer_id,
+                requested,
+                requested_proto.as_ref(),
+                trigger,
+            )
+            .await
+        {
+            Ok((_, warned)) => Ok(Some(warned)),
+            // A policy that now requires more than is known leaves the old score standing.
+            Err(ApiError::RuleViolation {
+                reason: "MISSING_REQUIRED_INPUTS",
+                ..
+            }) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Re-scores every customer with information on file, one transaction each, reporting
+    /// progress to `progress` every `every` customers and at the end.
+    pub async fn rescore_portfolio(
+        &self,
+        context: &RequestContext,
+        every: usize,
+        progress: tokio::sync::mpsc::Sender<Result<pb::RescorePortfolioResponse, tonic::Status>>,
+    ) {
+        let customers = match self.db.pool.acquire().await {
+            Ok(mut conn) => store::customers(&mut conn).await.map_err(ApiError::from),
+            Err(error) => Err(ApiError::from(error)),
+        };
+        let customers = match customers {
+            Ok(customers) => customers,
+            Err(error) => {
+                let _ = progress.send(Err(error.into())).await;
+                return;
+            }
+        };
+        let mut report = pb::RescorePortfolioResponse {
+            total: customers.len() as i64,
+            ..Default::default()
+        };
+        for (i, customer_id) in customers.iter().enumerate() {
+            let outcome = async {
+                let mut tx = self.db.begin_write().await?;
+                let now = self.clock.now();
+                let outcome = self
+                    .rescore(&mut tx, now, context, customer_id, Trigger::Batch, true)
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, ApiError>(outcome)
+            }
+            .await;
+            match outcome {
+                Ok(Some(warned)) => {
+                    report.scored += 1;
+                    report.early_warnings += i64::from(warned);
+                }
+                Ok(None) => report.skipped += 1,
+                Err(error) => {
+                    let _ = progress.send(Err(error.into())).await;
+                    return;
+                }
+            }
+            report.last_customer_id = customer_id.clone();
+            self.signals.notify_committed();
+            if (i + 1) % every.max(1) == 0 && i + 1 < customers.len() {
+                if progress.send(Ok(report.clone())).await.is_err() {
+                    return; // the caller went away; what is scored stays scored
+                }
             }
         }
-        Ok(())
+        report.done = true;
+        metrics::counter!("scoring_batch_rescores_total").increment(report.scored as u64);
+        let _ = progress.send(Ok(report)).await;
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -469,7 +554,7 @@ impl Scoring {
         requested: Option<(Decimal, String)>,
         requested_proto: Option<&credit_proto::types::Money>,
         trigger: Trigger,
-    ) -> Result<pb::Score, ApiError> {
+    ) -> Result<(pb::Score, bool), ApiError> {
         let statements = store::statements(tx, customer_id).await?;
         let facts = Facts {
             statement: statements.into_iter().next(),
@@ -525,11 +610,14 @@ impl Scoring {
             }),
         })
         .await?;
-        if let Some(previous) = previous {
-            self.early_warning(tx, now, context, &policy, &previous, &score)
-                .await?;
-        }
-        Ok(score)
+        let warned = match previous {
+            Some(previous) => {
+                self.early_warning(tx, now, context, &policy, &previous, &score)
+                    .await?
+            }
+            None => false,
+        };
+        Ok((score, warned))
     }
 
     /// Raises an alert when the new score crossed into a worse class, dropped by the policy's
@@ -542,7 +630,7 @@ impl Scoring {
         policy: &Policy,
         previous: &pb::Score,
         current: &pb::Score,
-    ) -> Result<(), ApiError> {
+    ) -> Result<bool, ApiError> {
         let rank = |class: &str| {
             policy
                 .document
@@ -578,7 +666,7 @@ impl Scoring {
             signals.push("a hard rule now rejects the customer".into());
         }
         if signals.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         outbox::append(tx, context, now, NewEvent {
             event_type: "credit.scoring.early_warning.raised",
@@ -596,7 +684,7 @@ impl Scoring {
         })
         .await?;
         metrics::counter!("scoring_early_warnings_total").increment(1);
-        Ok(())
+        Ok(true)
     }
 
     /// One score.

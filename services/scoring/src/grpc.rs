@@ -38,7 +38,7 @@ pub fn access(path: &str) -> Access {
         | "GetPolicy"
         | "ListPolicies"
         | "GetModel" => Access::AnyRole(READ),
-        "UploadPolicy" => Access::AnyRole(MANAGEMENT),
+        "UploadPolicy" | "RescorePortfolio" => Access::AnyRole(MANAGEMENT),
         // Bureau monitoring callbacks come from an integration with the analyst role or a
         // dedicated service token holding it.
         _ => Access::AnyRole(ANALYSIS),
@@ -301,6 +301,36 @@ impl ScoringService for ScoringGrpc {
                 .notify_bureau_change(&context, &request.customer_id)
                 .await,
         )
+    }
+
+    type RescorePortfolioStream = std::pin::Pin<
+        Box<dyn futures::Stream<Item = Result<pb::RescorePortfolioResponse, Status>> + Send>,
+    >;
+
+    async fn rescore_portfolio(
+        &self,
+        request: Request<pb::RescorePortfolioRequest>,
+    ) -> Answer<Self::RescorePortfolioStream> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        if request.progress_every < 0 {
+            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                "progress_every",
+                "must not be negative",
+            ))
+            .into());
+        }
+        let every = if request.progress_every == 0 {
+            100
+        } else {
+            request.progress_every as usize
+        };
+        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        let scoring = self.scoring.clone();
+        tokio::spawn(async move { scoring.rescore_portfolio(&context, every, sender).await });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(receiver),
+        )))
     }
 
     async fn get_model(&self, request: Request<pb::GetModelRequest>) -> Answer<pb::Model> {

@@ -318,3 +318,17 @@ pub async fn policies(conn: &mut AnyConnection) -> sqlx::Result<Vec<PolicyRow>> 
     .map(policy_from_row)
     .collect()
 }
+
+/// Every customer with any information on file, in id order.
+pub async fn customers(conn: &mut AnyConnection) -> sqlx::Result<Vec<String>> {
+    sqlx::query(
+        "SELECT customer_id FROM financial_statements UNION SELECT customer_id FROM bureau_reports \
+         UNION SELECT customer_id FROM customer_references \
+         UNION SELECT customer_id FROM payment_behaviour ORDER BY 1",
+    )
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| row.try_get(0))
+    .collect()
+}

@@ -410,3 +410,86 @@ async fn bad_input_is_named_unknown_customers_are_not_found_and_flagged_statemen
     assert_eq!(denied.code(), tonic::Code::PermissionDenied);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portfolio_is_rescored_under_a_new_policy_with_streamed_progress() {
+    use futures::StreamExt;
+    let app = App::start().await;
+    let mut analyst = app.analyst();
+    for (i, customer) in ["C1", "C2", "C3", "C4", "C5"].iter().enumerate() {
+        onboard(&mut analyst, customer).await;
+        if i < 3 {
+            analyst
+                .score_customer(pb::ScoreCustomerRequest {
+                    customer_id: customer.to_string(),
+                    requested_amount: None,
+                    request_id: rid(),
+                })
+                .await
+                .expect("score");
+        }
+    }
+    let mut manager = app.client("marie.manager", &[roles::MANAGER]);
+    let active = manager
+        .get_policy(pb::GetPolicyRequest { version: 0 })
+        .await
+        .expect("policy")
+        .into_inner();
+    let mut stricter: serde_json::Value =
+        serde_json::from_str(&active.document_json).expect("json");
+    stricter["name"] = "Stricter bands".into();
+    stricter["risk_classes"][0]["min_score"] = 700.into();
+    manager
+        .upload_policy(pb::UploadPolicyRequest {
+            document_json: stricter.to_string(),
+            activate: true,
+            request_id: rid(),
+        })
+        .await
+        .expect("upload");
+
+    let progress: Vec<pb::RescorePortfolioResponse> = manager
+        .rescore_portfolio(pb::RescorePortfolioRequest {
+            reason: "policy v2".into(),
+            progress_every: 2,
+        })
+        .await
+        .expect("rescore")
+        .into_inner()
+        .map(|p| p.expect("progress"))
+        .collect()
+        .await;
+    assert_eq!(
+        progress.iter().map(|p| p.scored).collect::<Vec<_>>(),
+        [2, 4, 5]
+    );
+    let last = progress.last().expect("last");
+    assert!(last.done && last.total == 5 && last.skipped == 0);
+    // The customers scored before in class A fell to B under the stricter bands: early warnings.
+    assert_eq!(last.early_warnings, 3);
+    let latest = analyst
+        .list_scores(pb::ListScoresRequest {
+            customer_id: "C5".into(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .expect("scores")
+        .into_inner()
+        .scores
+        .remove(0);
+    assert_eq!(
+        (latest.trigger.as_str(), latest.policy_version),
+        ("BATCH", 2)
+    );
+
+    let denied = analyst
+        .rescore_portfolio(pb::RescorePortfolioRequest {
+            reason: String::new(),
+            progress_every: 0,
+        })
+        .await
+        .expect_err("analysts do not re-score the portfolio");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    app.stop().await;
+}
