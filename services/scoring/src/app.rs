@@ -533,10 +533,11 @@ impl Scoring {
             }
             report.last_customer_id = customer_id.clone();
             self.signals.notify_committed();
-            if (i + 1) % every.max(1) == 0 && i + 1 < customers.len() {
-                if progress.send(Ok(report.clone())).await.is_err() {
-                    return; // the caller went away; what is scored stays scored
-                }
+            if (i + 1) % every.max(1) == 0
+                && i + 1 < customers.len()
+                && progress.send(Ok(report.clone())).await.is_err()
+            {
+                return; // the caller went away; what is scored stays scored
             }
         }
         report.done = true;
