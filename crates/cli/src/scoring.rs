@@ -432,16 +432,11 @@ pub async fn run(
             version,
             out,
         } => {
-            let file = std::fs::File::open(&csv).with_context(|| format!("{}", csv.display()))?;
-            let data = credit_scoring::model::dataset::Dataset::from_csv(file, &target)?;
             let options = credit_scoring::model::TrainOptions {
                 version,
-                trained_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-                    .to_string(),
                 ..Default::default()
             };
-            let mut card = credit_scoring::model::train(&data, &options)?;
-            card.target = target;
+            let card = credit_scoring::model::train_csv(&csv, &target, options)?;
             std::fs::write(&out, card.to_json())?;
             let m = card.metrics;
             println!(

@@ -34,7 +34,8 @@ impl EventFeed {
     }
 }
 
-fn after_sequence(after: i64) -> Result<i64, Status> {
+/// Validates a consumer's position (`after_sequence`: 0 or more).
+pub fn after_sequence(after: i64) -> Result<i64, Status> {
     if after < 0 {
         return Err(ApiError::from(FieldViolation::new(
             "after_sequence",

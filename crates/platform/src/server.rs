@@ -200,6 +200,39 @@ pub async fn drain_on_shutdown(
     Ok(())
 }
 
+/// The middleware every service runs, outermost first: observe every call (auth failures
+/// included), then authenticate and check the role.
+pub type ServiceLayers = tower::layer::util::Stack<
+    tower::layer::util::Stack<
+        crate::auth::AuthLayer,
+        tower::layer::util::Stack<crate::observe::ObserveLayer, tower::layer::util::Identity>,
+    >,
+    tower::layer::util::Identity,
+>;
+
+/// A service's gRPC router with what every service serves: the layers above, health and
+/// reflection. The caller adds its own services.
+pub fn service_router<H>(
+    service: &'static str,
+    verifier: crate::auth::TokenVerifier,
+    access: crate::auth::AccessPolicy,
+    health: tonic_health::pb::health_server::HealthServer<H>,
+) -> anyhow::Result<tonic::transport::server::Router<ServiceLayers>>
+where
+    H: tonic_health::pb::health_server::Health,
+{
+    let layers = tower::ServiceBuilder::new()
+        .layer(crate::observe::ObserveLayer::new(service))
+        .layer(crate::auth::AuthLayer::new(verifier, access))
+        .into_inner();
+    let (reflection_v1, reflection_v1alpha) = reflection_services()?;
+    Ok(tonic::transport::Server::builder()
+        .layer(layers)
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha))
+}
+
 /// Reflection (v1 and v1alpha, as many clients still speak the latter) over the suite's
 /// descriptors.
 pub fn reflection_services() -> anyhow::Result<(

@@ -16,11 +16,10 @@ pub mod sensitive;
 pub mod store;
 pub mod verify;
 
-use credit_platform::auth::{AuthConfig, AuthLayer, ServiceToken, TokenVerifier, roles};
+use credit_platform::auth::{AuthConfig, ServiceToken, TokenVerifier, roles};
 use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
-use credit_platform::observe::ObserveLayer;
-use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown, reflection_services};
+use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown};
 use credit_proto::audit::audit_service_server::AuditServiceServer;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -173,22 +172,18 @@ pub async fn serve(
         trusted.clone(),
         readiness.clone(),
     );
-    let (reflection_v1, reflection_v1alpha) = reflection_services()?;
-    let layers = tower::ServiceBuilder::new()
-        .layer(ObserveLayer::new(SERVICE_NAME))
-        .layer(AuthLayer::new(verifier, Arc::new(grpc::access)))
-        .into_inner();
-    let server = tonic::transport::Server::builder()
-        .layer(layers)
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(
-            AuditServiceServer::new(grpc)
-                .max_decoding_message_size(MAX_MESSAGE_BYTES)
-                .max_encoding_message_size(MAX_MESSAGE_BYTES),
-        )
-        .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
+    let server = credit_platform::server::service_router(
+        SERVICE_NAME,
+        verifier,
+        Arc::new(grpc::access),
+        health_service,
+    )?
+    .add_service(
+        AuditServiceServer::new(grpc)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+    )
+    .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
     let server = tokio::spawn(server);
     readiness.set(true).await;
     let entries = log.size().await;

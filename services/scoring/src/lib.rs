@@ -13,13 +13,12 @@ pub mod grpc;
 pub mod model;
 pub mod store;
 
-use credit_platform::auth::{AuthConfig, AuthLayer, TokenVerifier};
+use credit_platform::auth::{AuthConfig, TokenVerifier};
 use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
 use credit_platform::feed::EventFeed;
-use credit_platform::observe::ObserveLayer;
 use credit_platform::outbox::{FeedSignals, Relay};
-use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown, reflection_services};
+use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown};
 use credit_proto::event::event_feed_service_server::EventFeedServiceServer;
 use credit_proto::scoring::scoring_service_server::ScoringServiceServer;
 use std::path::PathBuf;
@@ -120,31 +119,27 @@ pub async fn serve(
             .collect::<anyhow::Result<_>>()?,
     );
     let scoring = app::Scoring::new(db.clone(), clock, signals.clone(), model.clone(), bureaus);
-    let (reflection_v1, reflection_v1alpha) = reflection_services()?;
-    let layers = tower::ServiceBuilder::new()
-        .layer(ObserveLayer::new(SERVICE_NAME))
-        .layer(AuthLayer::new(verifier, Arc::new(grpc::access)))
-        .into_inner();
-    let server = tonic::transport::Server::builder()
-        .layer(layers)
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(
-            ScoringServiceServer::new(grpc::ScoringGrpc::new(scoring.clone(), readiness.clone()))
-                .max_decoding_message_size(MAX_MESSAGE_BYTES)
-                .max_encoding_message_size(MAX_MESSAGE_BYTES),
-        )
-        .add_service(
-            EventFeedServiceServer::new(EventFeed::new(
-                db.clone(),
-                SERVICE_NAME,
-                signals.clone(),
-                shutdown.clone(),
-            ))
+    let server = credit_platform::server::service_router(
+        SERVICE_NAME,
+        verifier,
+        Arc::new(grpc::access),
+        health_service,
+    )?
+    .add_service(
+        ScoringServiceServer::new(grpc::ScoringGrpc::new(scoring.clone(), readiness.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES),
-        )
-        .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
+    )
+    .add_service(
+        EventFeedServiceServer::new(EventFeed::new(
+            db.clone(),
+            SERVICE_NAME,
+            signals.clone(),
+            shutdown.clone(),
+        ))
+        .max_encoding_message_size(MAX_MESSAGE_BYTES),
+    )
+    .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
     let server = tokio::spawn(server);
 
     db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;

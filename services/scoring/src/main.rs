@@ -1,8 +1,6 @@
 //! `credit-scoring`: the scoring service, and its model tools.
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use credit_scoring::model::dataset::Dataset;
-use credit_scoring::model::{TrainOptions, train};
+use credit_scoring::model::{TrainOptions, train_csv};
 use std::path::PathBuf;
 
 /// The scoring service of the credit suite.
@@ -100,18 +98,13 @@ async fn main() -> anyhow::Result<()> {
                 (0.05..=0.5).contains(&holdout_share),
                 "--holdout-share must be between 0.05 and 0.5"
             );
-            let file = std::fs::File::open(&csv).with_context(|| format!("{}", csv.display()))?;
-            let data = Dataset::from_csv(file, &target)?;
             let options = TrainOptions {
                 version,
-                trained_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-                    .to_string(),
                 holdout_share,
                 seed,
                 ..TrainOptions::default()
             };
-            let mut card = train(&data, &options)?;
-            card.target = target;
+            let card = train_csv(&csv, &target, options)?;
             std::fs::write(&out, card.to_json())?;
             let m = card.metrics;
             println!(

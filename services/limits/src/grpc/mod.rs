@@ -715,18 +715,11 @@ impl LimitsService for LimitsGrpc {
     ) -> Answer<Self::StreamEventsStream> {
         self.context(&request)?;
         let request = request.into_inner();
-        if request.after_sequence < 0 {
-            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                "after_sequence",
-                "must not be negative",
-            ))
-            .into());
-        }
         let stream = outbox::event_stream(
             self.limits.db().clone(),
             crate::SERVICE_NAME,
             self.signals.clone(),
-            request.after_sequence,
+            credit_platform::feed::after_sequence(request.after_sequence)?,
             request.backlog_only,
             self.shutdown.subscribe(),
         )

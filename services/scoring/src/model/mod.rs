@@ -10,7 +10,7 @@ pub mod scorecard;
 pub mod training;
 
 pub use scorecard::{Scorecard, Scored};
-pub use training::{TrainError, TrainOptions, train};
+pub use training::{TrainError, TrainOptions, train, train_csv};
 
 /// The model the suite ships with, trained on the generated sample portfolio
 /// (`credit-scoring sample` then `credit-scoring train`; see README.md).

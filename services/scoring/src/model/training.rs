@@ -66,6 +66,24 @@ pub enum TrainError {
     Fit(String),
 }
 
+/// Trains from a CSV file whose `target` column is the outcome, stamping `options.version`
+/// and now as the training time — what `credit-scoring train` and `creditctl scoring train` do.
+pub fn train_csv(
+    path: &std::path::Path,
+    target: &str,
+    options: TrainOptions,
+) -> anyhow::Result<Scorecard> {
+    let file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let data = Dataset::from_csv(file, target)?;
+    let options = TrainOptions {
+        trained_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        ..options
+    };
+    let mut card = train(&data, &options)?;
+    card.target = target.to_string();
+    Ok(card)
+}
+
 /// The input of row `r` for a column.
 fn input(values: &Values, r: usize) -> Input {
     match values {
