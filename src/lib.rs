@@ -126,8 +126,11 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("scoring.db").display())),
     );
+    let mut scoring_config = credit_scoring::ScoringConfig::new(scoring_db, auth.clone());
+    // Stress scenarios read exposure from limits, with a token minted from the shared secret.
+    scoring_config.limits_url = Some(format!("http://{limits_addr}"));
     let scoring = tokio::spawn(credit_scoring::serve(
-        credit_scoring::ScoringConfig::new(scoring_db, auth.clone()),
+        scoring_config,
         Arc::new(SystemClock),
         scoring_listener,
         shutdown.clone(),

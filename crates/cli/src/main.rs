@@ -1,6 +1,7 @@
 //! `creditctl`: the credit suite from the command line, through the gateway.
 mod audit;
 mod output;
+mod scenario;
 mod scoring;
 
 use anyhow::Context;

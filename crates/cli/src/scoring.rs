@@ -96,6 +96,9 @@ pub enum ScoringCommand {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Apply a stress scenario to the portfolio: expected loss (PD × exposure × LGD) before and
+    /// after, by segment, with exposure from limits.
+    Scenario(crate::scenario::ScenarioArgs),
     /// Train a model from a CSV of labelled examples, here, into an artifact file (deploy it
     /// with SCORING_MODEL_FILE).
     Train {
@@ -424,6 +427,17 @@ pub async fn run(
                     p.early_warnings,
                     if p.done { " — done" } else { "" }
                 );
+            }
+        }
+        ScoringCommand::Scenario(args) => {
+            let answer = c.run_stress_scenario(args.request()?).await?.into_inner();
+            if json {
+                println!(
+                    "{}",
+                    output::to_json(&answer, "credit.scoring.v1.RunStressScenarioResponse")?
+                );
+            } else {
+                println!("{}", crate::scenario::render(&answer));
             }
         }
         ScoringCommand::Train {

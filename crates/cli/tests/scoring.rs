@@ -97,6 +97,89 @@ async fn facts_score_history_policy_round_trip_model_and_training_from_the_comma
         "{rescored}"
     );
 
+    // A stress scenario over the portfolio, with ACME's exposure read from limits.
+    suite
+        .ok(&[
+            "account",
+            "create",
+            "ACME",
+            "--name",
+            "Acme GmbH",
+            "--currency",
+            "EUR",
+            "--region",
+            "EU-WEST",
+        ])
+        .await;
+    suite
+        .ok(&["receivable", "ACME", "INV-1", "200000", "--currency", "EUR"])
+        .await;
+    let history = suite
+        .ok(&["--json", "scoring", "history", "ACME", "--limit", "1"])
+        .await;
+    let history: serde_json::Value = serde_json::from_str(&history).expect("json");
+    let pd: rust_decimal::Decimal = history["scores"][0]["probabilityOfDefault"]
+        .as_str()
+        .expect("pd")
+        .parse()
+        .expect("decimal");
+    let stressed = suite
+        .ok(&[
+            "--json",
+            "scoring",
+            "scenario",
+            "--name",
+            "recession",
+            "--multiplier",
+            "2",
+            "--region-shock",
+            "EU-WEST=1.5",
+            "--lgd",
+            "0.5",
+            "--by",
+            "region",
+        ])
+        .await;
+    let stressed: serde_json::Value = serde_json::from_str(&stressed).expect("json");
+    let portfolio = &stressed["portfolio"];
+    let el = |pd: rust_decimal::Decimal| {
+        (pd.min(rust_decimal::Decimal::ONE) * rust_decimal::Decimal::from(100000))
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            .to_string()
+    };
+    assert_eq!(
+        portfolio["expectedLossBefore"]["amount"],
+        el(pd),
+        "{stressed}"
+    );
+    assert_eq!(
+        portfolio["expectedLossAfter"]["amount"],
+        el(pd * rust_decimal::Decimal::from(3)),
+        "{stressed}"
+    );
+    assert_eq!(stressed["segments"][0]["key"], "EU-WEST", "{stressed}");
+    let table = suite
+        .ok(&[
+            "scoring",
+            "scenario",
+            "--industry-shock",
+            "Q=2",
+            "--by",
+            "industry",
+        ])
+        .await;
+    assert!(
+        table.contains("PORTFOLIO") && table.contains("industry_shocks[Q] matched no customer"),
+        "{table}"
+    );
+    let refused = suite
+        .run(&["scoring", "scenario", "--industry-shock", "F:2"])
+        .await;
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("KEY=FACTOR"),
+        "{refused:?}"
+    );
+
     let model = suite.ok(&["scoring", "model"]).await;
     assert!(model.contains("altman_z"), "{model}");
 

@@ -241,6 +241,25 @@ pub enum ServiceToken {
 }
 
 impl ServiceToken {
+    /// The token a service configured with `auth` presents as `subject`: the file when one is
+    /// set; otherwise, with a shared HS256 secret (development), minted with `roles`; `None`
+    /// when neither is available (production with asymmetric keys needs the file).
+    pub fn from_settings(
+        file: Option<&std::path::Path>,
+        auth: &AuthConfig,
+        subject: &str,
+        roles: &[&str],
+    ) -> Option<Self> {
+        if let Some(path) = file {
+            return Some(Self::File(path.to_path_buf()));
+        }
+        auth.jwt_hs256_secret.as_ref().map(|secret| Self::Minted {
+            secret: secret.clone(),
+            subject: subject.to_string(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+        })
+    }
+
     /// The token to send now.
     pub fn current(&self) -> anyhow::Result<String> {
         match self {

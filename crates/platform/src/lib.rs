@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod client;
 pub mod clock;
 pub mod context;
 pub mod db;

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tonic::codegen::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 /// A feed to follow: "name=url", for example "limits=http://limits:50051".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,10 +92,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 type FeedClient = EventFeedServiceClient<InterceptedService<Channel, BearerToken>>;
 
 fn client(source: &Source, token: &ServiceToken) -> anyhow::Result<FeedClient> {
-    let channel = Endpoint::from_str(&source.url)?
-        .connect_timeout(Duration::from_secs(2))
-        .tcp_nodelay(true)
-        .connect_lazy();
+    let channel = credit_platform::client::channel(&source.url, Duration::from_secs(2))?;
     Ok(
         EventFeedServiceClient::with_interceptor(channel, BearerToken(Some(token.current()?)))
             .max_decoding_message_size(credit_platform::server::MAX_MESSAGE_BYTES),

@@ -123,17 +123,17 @@ impl AuditConfig {
 
     /// The token audit presents to the feeds.
     pub fn source_token(&self) -> anyhow::Result<ServiceToken> {
-        if let Some(path) = &self.source_token_file {
-            return Ok(ServiceToken::File(path.clone()));
-        }
-        if let Some(secret) = &self.auth.jwt_hs256_secret {
-            return Ok(ServiceToken::Minted {
-                secret: secret.clone(),
-                subject: "service:audit".into(),
-                roles: vec![roles::AUDITOR.into()],
-            });
-        }
-        anyhow::bail!("set AUDIT_SOURCE_TOKEN_FILE: audit needs a token to read the event feeds")
+        ServiceToken::from_settings(
+            self.source_token_file.as_deref(),
+            &self.auth,
+            "service:audit",
+            &[roles::AUDITOR],
+        )
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "set AUDIT_SOURCE_TOKEN_FILE: audit needs a token to read the event feeds"
+            )
+        })
     }
 }
 

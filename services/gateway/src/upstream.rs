@@ -1,7 +1,7 @@
 //! Where each proto package's calls go.
 use std::str::FromStr;
 use std::time::Duration;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 /// One route: calls to services of `package` go to `address`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,12 +55,7 @@ impl Routes {
     pub fn connect(upstreams: &[Upstream], connect_timeout: Duration) -> anyhow::Result<Self> {
         let mut routes = Vec::new();
         for upstream in upstreams {
-            let channel = Endpoint::from_str(&upstream.address)?
-                .connect_timeout(connect_timeout)
-                .tcp_nodelay(true)
-                .http2_keep_alive_interval(Duration::from_secs(30))
-                .keep_alive_while_idle(true)
-                .connect_lazy();
+            let channel = credit_platform::client::channel(&upstream.address, connect_timeout)?;
             routes.push((upstream.package.clone(), channel));
         }
         Ok(Self { routes })

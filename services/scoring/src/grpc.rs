@@ -1,6 +1,7 @@
 //! The gRPC adapter: validate (every bad field named), call the use case, map errors.
 use crate::app::Scoring;
 use crate::convert;
+use crate::stress::{StressTesting, parse_request};
 use credit_platform::auth::{Access, roles};
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
@@ -22,6 +23,7 @@ const READ: &[&str] = &[
 ];
 const ANALYSIS: &[&str] = &[roles::ANALYST, roles::MANAGER];
 const MANAGEMENT: &[&str] = &[roles::MANAGER];
+const PORTFOLIO: &[&str] = &[roles::ANALYST, roles::MANAGER, roles::AUDITOR];
 
 /// The access rule of a scoring method path.
 pub fn access(path: &str) -> Access {
@@ -38,6 +40,8 @@ pub fn access(path: &str) -> Access {
         | "GetPolicy"
         | "ListPolicies"
         | "GetModel" => Access::AnyRole(READ),
+        // Portfolio figures: for the people who manage the risk, not every viewer.
+        "RunStressScenario" => Access::AnyRole(PORTFOLIO),
         "UploadPolicy" | "RescorePortfolio" => Access::AnyRole(MANAGEMENT),
         // Bureau monitoring callbacks come from an integration with the analyst role or a
         // dedicated service token holding it.
@@ -49,13 +53,18 @@ pub fn access(path: &str) -> Access {
 #[derive(Clone)]
 pub struct ScoringGrpc {
     scoring: Scoring,
+    stress: StressTesting,
     readiness: Readiness,
 }
 
 impl ScoringGrpc {
     /// Adapters over `scoring`.
-    pub fn new(scoring: Scoring, readiness: Readiness) -> Self {
-        Self { scoring, readiness }
+    pub fn new(scoring: Scoring, stress: StressTesting, readiness: Readiness) -> Self {
+        Self {
+            scoring,
+            stress,
+            readiness,
+        }
     }
 
     fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
@@ -331,6 +340,15 @@ impl ScoringService for ScoringGrpc {
         Ok(Response::new(Box::pin(
             tokio_stream::wrappers::ReceiverStream::new(receiver),
         )))
+    }
+
+    async fn run_stress_scenario(
+        &self,
+        request: Request<pb::RunStressScenarioRequest>,
+    ) -> Answer<pb::RunStressScenarioResponse> {
+        self.context(&request)?;
+        let request = parse_request(request.get_ref())?;
+        done(self.stress.run(request).await)
     }
 
     async fn get_model(&self, request: Request<pb::GetModelRequest>) -> Answer<pb::Model> {

@@ -9,11 +9,13 @@ pub mod app;
 pub mod bureau;
 pub mod convert;
 pub mod domain;
+pub mod exposure;
 pub mod grpc;
 pub mod model;
 pub mod store;
+pub mod stress;
 
-use credit_platform::auth::{AuthConfig, TokenVerifier};
+use credit_platform::auth::{AuthConfig, ServiceToken, TokenVerifier, roles};
 use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
 use credit_platform::feed::EventFeed;
@@ -62,6 +64,14 @@ pub struct ScoringConfig {
         value_delimiter = ','
     )]
     pub bureau_providers: Vec<bureau::ProviderSpec>,
+    /// gRPC address of the limits service, where stress scenarios read exposure
+    /// ("http://limits:50051"); RunStressScenario answers FAILED_PRECONDITION without it.
+    #[arg(long, env = "SCORING_LIMITS_URL")]
+    pub limits_url: Option<String>,
+    /// File holding the token scoring presents to limits (needs credit.viewer), re-read at
+    /// every call. Without it, and with an HS256 secret, scoring mints its own.
+    #[arg(long, env = "SCORING_SERVICE_TOKEN_FILE")]
+    pub service_token_file: Option<PathBuf>,
     /// Longest wait for in-flight calls and streams at shutdown, in seconds.
     #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
     pub shutdown_drain_secs: u64,
@@ -75,8 +85,27 @@ impl ScoringConfig {
             auth,
             model_file: None,
             bureau_providers: Vec::new(),
+            limits_url: None,
+            service_token_file: None,
             shutdown_drain_secs: 20,
         }
+    }
+
+    /// The reader of exposure in limits, when scoring is connected to it.
+    pub fn limits(&self) -> anyhow::Result<Option<exposure::LimitsReader>> {
+        let Some(url) = &self.limits_url else {
+            return Ok(None);
+        };
+        let token = ServiceToken::from_settings(
+            self.service_token_file.as_deref(),
+            &self.auth,
+            "service:scoring",
+            &[roles::VIEWER],
+        )
+        .ok_or_else(|| {
+            anyhow::anyhow!("set SCORING_SERVICE_TOKEN_FILE: scoring needs a token to read limits")
+        })?;
+        Ok(Some(exposure::LimitsReader::new(url, token)?))
     }
 
     /// The model to score with.
@@ -118,6 +147,7 @@ pub async fn serve(
             .map(bureau::ProviderSpec::build)
             .collect::<anyhow::Result<_>>()?,
     );
+    let stress = stress::StressTesting::new(db.clone(), clock.clone(), config.limits()?);
     let scoring = app::Scoring::new(db.clone(), clock, signals.clone(), model.clone(), bureaus);
     let server = credit_platform::server::service_router(
         SERVICE_NAME,
@@ -126,9 +156,13 @@ pub async fn serve(
         health_service,
     )?
     .add_service(
-        ScoringServiceServer::new(grpc::ScoringGrpc::new(scoring.clone(), readiness.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        ScoringServiceServer::new(grpc::ScoringGrpc::new(
+            scoring.clone(),
+            stress,
+            readiness.clone(),
+        ))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES),
     )
     .add_service(
         EventFeedServiceServer::new(EventFeed::new(

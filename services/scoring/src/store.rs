@@ -332,3 +332,29 @@ pub async fn customers(conn: &mut AnyConnection) -> sqlx::Result<Vec<String>> {
     .map(|row| row.try_get(0))
     .collect()
 }
+
+/// Every customer's latest score (UUID v7 ids sort by time).
+pub async fn latest_scores(
+    conn: &mut AnyConnection,
+) -> sqlx::Result<Vec<credit_proto::scoring::Score>> {
+    sqlx::query(
+        "SELECT s.body FROM scores s JOIN \
+         (SELECT MAX(score_id) AS score_id FROM scores GROUP BY customer_id) latest \
+         ON s.score_id = latest.score_id",
+    )
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(decode_score)
+    .collect()
+}
+
+/// Every customer's bureau report, by customer.
+pub async fn bureau_reports(conn: &mut AnyConnection) -> sqlx::Result<Vec<(String, BureauReport)>> {
+    sqlx::query("SELECT customer_id, body FROM bureau_reports")
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, parse(&row.try_get::<String, _>(1)?)?)))
+        .collect()
+}

@@ -3,3 +3,4 @@ pub mod characteristics;
 pub mod decision;
 pub mod financials;
 pub mod policy;
+pub mod stress;

@@ -55,19 +55,7 @@ impl App {
         let channel = Channel::from_shared(format!("http://{addr}"))
             .expect("uri")
             .connect_lazy();
-        let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-        for _ in 0..400 {
-            let serving = health
-                .check(tonic_health::pb::HealthCheckRequest {
-                    service: String::new(),
-                })
-                .await
-                .is_ok_and(|r| r.into_inner().status == 1);
-            if serving {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        wait_serving(&channel).await;
         Self {
             channel,
             clock,
@@ -106,6 +94,85 @@ impl App {
             .map(|e| e.expect("event").event.expect("event"))
             .collect()
             .await
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.trigger();
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.server).await;
+    }
+}
+
+/// Waits until the server behind `channel` reports SERVING.
+pub async fn wait_serving(channel: &Channel) {
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    for _ in 0..400 {
+        let serving = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .is_ok_and(|r| r.into_inner().status == 1);
+        if serving {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// A limits server (same token secret) on its own database: where stress scenarios read
+/// exposure.
+pub struct Limits {
+    pub url: String,
+    pub channel: Channel,
+    shutdown: Shutdown,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _db: TestDatabase,
+}
+
+impl Limits {
+    pub async fn start() -> Self {
+        let db = TestDatabase::create().await.expect("db");
+        let config = credit_limits::LimitsConfig::new(db.config.clone(), AuthConfig::hs256(SECRET));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let shutdown = Shutdown::new();
+        let server = tokio::spawn(credit_limits::serve(
+            config,
+            Arc::new(ManualClock::new(START)),
+            listener,
+            shutdown.clone(),
+        ));
+        let channel = Channel::from_shared(url.clone())
+            .expect("uri")
+            .connect_lazy();
+        wait_serving(&channel).await;
+        Self {
+            url,
+            channel,
+            shutdown,
+            server,
+            _db: db,
+        }
+    }
+
+    pub fn manager(
+        &self,
+    ) -> credit_proto::limits::limits_service_client::LimitsServiceClient<
+        InterceptedService<Channel, BearerToken>,
+    > {
+        let token = mint_hs256_token(
+            SECRET,
+            "max.manager",
+            &[roles::MANAGER],
+            Duration::from_secs(600),
+        )
+        .expect("token");
+        credit_proto::limits::limits_service_client::LimitsServiceClient::with_interceptor(
+            self.channel.clone(),
+            BearerToken(Some(token)),
+        )
     }
 
     pub async fn stop(self) {
