@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 use tonic::Code;
 use tonic::transport::Channel;
 
+type LimitsClient =
+    LimitsServiceClient<tonic::service::interceptor::InterceptedService<Channel, BearerToken>>;
+
 /// Accounts and rates are read in pages of this many.
 const PAGE: i32 = 1000;
 
@@ -124,62 +127,76 @@ impl LimitsReader {
         }
     }
 
-    /// Every credit account with its exposure now.
-    pub async fn accounts(&self) -> Result<Vec<Account>, ApiError> {
-        let mut client = self.client()?;
-        let mut accounts = Vec::new();
+    /// Every item of a paged list: `fetch` reads the page at a token and answers its items
+    /// and the next token (empty on the last page).
+    async fn every_page<T, Fut>(
+        &self,
+        fetch: impl Fn(LimitsClient, String) -> Fut,
+    ) -> Result<Vec<T>, ApiError>
+    where
+        Fut: Future<Output = Result<(Vec<T>, String), tonic::Status>>,
+    {
+        let client = self.client()?;
+        let mut items = Vec::new();
         let mut page_token = String::new();
         loop {
-            let page = client
-                .list_credit_accounts(lpb::ListCreditAccountsRequest {
-                    page_size: PAGE,
-                    page_token: page_token.clone(),
-                    ..Default::default()
-                })
+            let (page, next) = fetch(client.clone(), page_token)
                 .await
-                .map_err(|s| self.failure(s))?
-                .into_inner();
-            for account in page.credit_accounts {
-                accounts.push(account_from(account)?);
+                .map_err(|s| self.failure(s))?;
+            items.extend(page);
+            if next.is_empty() {
+                return Ok(items);
             }
-            if page.next_page_token.is_empty() {
-                return Ok(accounts);
-            }
-            page_token = page.next_page_token;
+            page_token = next;
         }
+    }
+
+    /// Every credit account with its exposure now.
+    pub async fn accounts(&self) -> Result<Vec<Account>, ApiError> {
+        let accounts = self
+            .every_page(|mut client, page_token| async move {
+                let page = client
+                    .list_credit_accounts(lpb::ListCreditAccountsRequest {
+                        page_size: PAGE,
+                        page_token,
+                        ..Default::default()
+                    })
+                    .await?
+                    .into_inner();
+                Ok((page.credit_accounts, page.next_page_token))
+            })
+            .await?;
+        accounts.into_iter().map(account_from).collect()
     }
 
     /// Every exchange rate recorded in limits.
     pub async fn rates(&self) -> Result<Rates, ApiError> {
-        let mut client = self.client()?;
+        let recorded = self
+            .every_page(|mut client, page_token| async move {
+                let page = client
+                    .list_fx_rates(lpb::ListFxRatesRequest {
+                        page_size: PAGE,
+                        page_token,
+                        ..Default::default()
+                    })
+                    .await?
+                    .into_inner();
+                Ok((page.fx_rates, page.next_page_token))
+            })
+            .await?;
         let mut rates = Rates::default();
-        let mut page_token = String::new();
-        loop {
-            let page = client
-                .list_fx_rates(lpb::ListFxRatesRequest {
-                    page_size: PAGE,
-                    page_token: page_token.clone(),
-                    ..Default::default()
-                })
-                .await
-                .map_err(|s| self.failure(s))?
-                .into_inner();
-            for r in page.fx_rates {
-                let rate = Rate {
-                    rate: wire_decimal(&r.rate, "fx_rate.rate")?,
-                    effective_at: r
-                        .effective_time
-                        .as_ref()
-                        .and_then(from_timestamp)
-                        .unwrap_or_default(),
-                };
-                rates.insert(r.base_currency_code, r.quote_currency_code, rate);
-            }
-            if page.next_page_token.is_empty() {
-                return Ok(rates);
-            }
-            page_token = page.next_page_token;
+        for r in recorded {
+            let rate = Rate {
+                rate: wire_decimal(&r.rate, "fx_rate.rate")?,
+                effective_at: r
+                    .effective_time
+                    .as_ref()
+                    .and_then(from_timestamp)
+                    .unwrap_or_default(),
+            };
+            rates.insert(r.base_currency_code, r.quote_currency_code, rate);
         }
+        Ok(rates)
     }
 }
 
