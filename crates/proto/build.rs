@@ -9,6 +9,7 @@ const PROTO_FILES: &[&str] = &[
     "credit/limits/v1/limits.proto",
     "credit/audit/v1/audit.proto",
     "credit/scoring/v1/scoring.proto",
+    "credit/applications/v1/applications.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

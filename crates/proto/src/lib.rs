@@ -29,7 +29,15 @@ pub mod credit {
             tonic::include_proto!("credit.scoring.v1");
         }
     }
+    pub mod applications {
+        pub mod v1 {
+            tonic::include_proto!("credit.applications.v1");
+        }
+    }
 }
+
+/// `credit.applications.v1`: credit applications, decisions and approvals.
+pub use credit::applications::v1 as applications;
 
 /// `credit.scoring.v1`: scores, policies and models.
 pub use credit::scoring::v1 as scoring;

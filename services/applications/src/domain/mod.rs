@@ -1,0 +1,4 @@
+//! Pure rules of credit applications: no I/O, no wire types.
+pub mod policy;
+pub mod sensitive;
+pub mod state;
