@@ -15,3 +15,30 @@ pub fn channel(url: &str, connect_timeout: Duration) -> anyhow::Result<Channel> 
         .keep_alive_while_idle(true)
         .connect_lazy())
 }
+
+/// How a failed call to another service is answered to our own caller: a peer that is down or
+/// overloaded is UNAVAILABLE (worth a retry); a peer refusing our token is a configuration
+/// problem, FAILED_PRECONDITION naming the setting to fix; anything else is ours (INTERNAL,
+/// logged with the peer's answer).
+pub fn peer_failure(
+    peer: &str,
+    url: &str,
+    token_setting: &str,
+    status: &tonic::Status,
+) -> crate::error::ApiError {
+    use crate::error::ApiError;
+    use tonic::Code;
+    match status.code() {
+        Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Cancelled => {
+            ApiError::Unavailable(format!(
+                "the {peer} service at {url} did not answer ({}); try again",
+                status.message()
+            ))
+        }
+        Code::Unauthenticated | Code::PermissionDenied => ApiError::StateConflict(format!(
+            "the {peer} service refused this service's token ({}): check {token_setting}",
+            status.message()
+        )),
+        _ => ApiError::Internal(anyhow::anyhow!("calling {peer} at {url}: {status:?}")),
+    }
+}

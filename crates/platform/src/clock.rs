@@ -72,9 +72,72 @@ pub fn from_timestamp(ts: &prost_types::Timestamp) -> Option<Micros> {
         .checked_add(i64::from(ts.nanos / 1_000))
 }
 
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month = i64::from(month);
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The date (year, month, day) of a day count since 1970-01-01 (civil_from_days).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    let next = if month == 12 {
+        days_from_civil(year + 1, 1, 1)
+    } else {
+        days_from_civil(year, month + 1, 1)
+    };
+    (next - days_from_civil(year, month, 1)) as u32
+}
+
+/// The same UTC time of day `months` calendar months later (or earlier), the day clamped to the
+/// month's end (31 January + 1 month = 28 or 29 February): review dates, due dates.
+pub fn add_months(at: Micros, months: i32) -> Micros {
+    let days = at.div_euclid(MICROS_PER_DAY);
+    let time_of_day = at.rem_euclid(MICROS_PER_DAY);
+    let (year, month, day) = civil_from_days(days);
+    let index = year * 12 + i64::from(month) - 1 + i64::from(months);
+    let (year, month) = (index.div_euclid(12), (index.rem_euclid(12) + 1) as u32);
+    let day = day.min(days_in_month(year, month));
+    days_from_civil(year, month, day) * MICROS_PER_DAY + time_of_day
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_are_calendar_months_clamped_to_the_month_end() {
+        let at = |y, m, d| days_from_civil(y, m, d) * MICROS_PER_DAY + 3_600_000_000;
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+        assert_eq!(add_months(at(2026, 1, 31), 1), at(2026, 2, 28));
+        assert_eq!(add_months(at(2028, 1, 31), 1), at(2028, 2, 29));
+        assert_eq!(add_months(at(2026, 11, 23), 12), at(2027, 11, 23));
+        assert_eq!(add_months(at(2026, 11, 23), 24), at(2028, 11, 23));
+        assert_eq!(add_months(at(2026, 3, 31), -1), at(2026, 2, 28));
+        assert_eq!(add_months(at(2026, 12, 15), 3), at(2027, 3, 15));
+    }
 
     #[test]
     fn timestamps_round_trip_through_micros() {

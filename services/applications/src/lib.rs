@@ -4,7 +4,228 @@
 //!
 //! [`domain`] holds the pure rules (decision policy, states, masking), [`validate`] the wire
 //! checks, [`sealing`] encryption at rest, [`store`] the SQL, [`app`] the use cases,
-//! [`delivery`] setting approved limits in limits, and [`grpc`] the adapter.
+//! [`peers`] the calls to scoring and limits, [`delivery`] setting approved limits, and
+//! [`grpc`] the adapter.
+pub mod app;
+pub mod delivery;
 pub mod domain;
+pub mod grpc;
+pub mod peers;
 pub mod sealing;
+pub mod store;
 pub mod validate;
+
+use credit_platform::auth::{AuthConfig, ServiceToken, TokenVerifier, roles};
+use credit_platform::clock::SharedClock;
+use credit_platform::db::{DatabaseConfig, Db};
+use credit_platform::feed::EventFeed;
+use credit_platform::outbox::{FeedSignals, Relay};
+use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown};
+use credit_proto::applications::applications_service_server::ApplicationsServiceServer;
+use credit_proto::event::event_feed_service_server::EventFeedServiceServer;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// The service's name in events and metrics.
+pub const SERVICE_NAME: &str = "applications";
+
+/// Migrations per backend.
+pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+/// Migrations per backend.
+pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The gRPC services this server answers for (health entries use these names).
+pub const GRPC_SERVICES: &[&str] = &[
+    "credit.applications.v1.ApplicationsService",
+    "credit.event.v1.EventFeedService",
+];
+
+/// Settings of the applications service (environment variables in brackets; see README.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApplicationsConfig {
+    /// Database.
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// Token verification.
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    /// Key sealing sensitive fields at rest: 32 random bytes in base64
+    /// (`credit-applications generate-key` makes one).
+    #[arg(long, env = "APPLICATIONS_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+    /// File holding the key, instead of --encryption-key.
+    #[arg(long, env = "APPLICATIONS_ENCRYPTION_KEY_FILE")]
+    pub encryption_key_file: Option<PathBuf>,
+    /// Retired keys, still used to open what they sealed and to find duplicates (comma
+    /// separated).
+    #[arg(
+        long = "previous-encryption-key",
+        env = "APPLICATIONS_PREVIOUS_ENCRYPTION_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub previous_encryption_keys: Vec<String>,
+    /// gRPC address of scoring, which scores applicants at submission.
+    #[arg(long, env = "APPLICATIONS_SCORING_URL")]
+    pub scoring_url: Option<String>,
+    /// gRPC address of limits, where approved limits are set.
+    #[arg(long, env = "APPLICATIONS_LIMITS_URL")]
+    pub limits_url: Option<String>,
+    /// File holding the token presented to scoring and limits (roles credit.analyst and
+    /// credit.manager), re-read at every call. Without it, and with an HS256 secret, the
+    /// service mints its own.
+    #[arg(long, env = "APPLICATIONS_SERVICE_TOKEN_FILE")]
+    pub service_token_file: Option<PathBuf>,
+    /// Longest wait for in-flight calls and streams at shutdown, in seconds.
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
+    pub shutdown_drain_secs: u64,
+}
+
+impl ApplicationsConfig {
+    /// Defaults around a database, token settings and a key (suite, tests).
+    pub fn new(database: DatabaseConfig, auth: AuthConfig, encryption_key: String) -> Self {
+        Self {
+            database,
+            auth,
+            encryption_key: Some(encryption_key),
+            encryption_key_file: None,
+            previous_encryption_keys: Vec::new(),
+            scoring_url: None,
+            limits_url: None,
+            service_token_file: None,
+            shutdown_drain_secs: 20,
+        }
+    }
+
+    /// The sealer from the configured keys.
+    pub fn sealer(&self) -> anyhow::Result<sealing::Sealer> {
+        let key = match (&self.encryption_key, &self.encryption_key_file) {
+            (Some(key), None) => key.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?,
+            _ => anyhow::bail!(
+                "set exactly one of APPLICATIONS_ENCRYPTION_KEY and \
+                 APPLICATIONS_ENCRYPTION_KEY_FILE (`credit-applications generate-key` makes one)"
+            ),
+        };
+        sealing::Sealer::new(&key, &self.previous_encryption_keys)
+    }
+
+    fn peer(
+        &self,
+        name: &'static str,
+        url: &Option<String>,
+    ) -> anyhow::Result<Option<peers::Peer>> {
+        let Some(url) = url else {
+            return Ok(None);
+        };
+        let token = ServiceToken::from_settings(
+            self.service_token_file.as_deref(),
+            &self.auth,
+            "service:applications",
+            &[roles::ANALYST, roles::MANAGER],
+        )
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "set APPLICATIONS_SERVICE_TOKEN_FILE: applications needs a token to call {name}"
+            )
+        })?;
+        Ok(Some(peers::Peer::new(name, url, token)?))
+    }
+}
+
+/// Applies the migrations and exits (the `migrate` subcommand).
+pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
+    let db = Db::connect(database).await?;
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
+}
+
+/// Serves the applications API on `listener` and delivers approved limits until `shutdown`,
+/// then drains.
+pub async fn serve(
+    config: ApplicationsConfig,
+    clock: SharedClock,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let verifier = TokenVerifier::from_config(&config.auth)?;
+    let sealer = Arc::new(config.sealer()?);
+    let scoring = config
+        .peer("scoring", &config.scoring_url)?
+        .map(peers::ScoringPeer);
+    let limits = config
+        .peer("limits", &config.limits_url)?
+        .map(peers::LimitsPeer);
+    let db = Db::connect(&config.database).await?;
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
+    let signals = FeedSignals::default();
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let applications = app::Applications::new(
+        db.clone(),
+        clock.clone(),
+        signals.clone(),
+        sealer,
+        scoring,
+        wake.clone(),
+    );
+    let server = credit_platform::server::service_router(
+        SERVICE_NAME,
+        verifier,
+        Arc::new(grpc::access),
+        health_service,
+    )?
+    .add_service(
+        ApplicationsServiceServer::new(grpc::ApplicationsGrpc::new(
+            applications.clone(),
+            readiness.clone(),
+        ))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES),
+    )
+    .add_service(
+        EventFeedServiceServer::new(EventFeed::new(
+            db.clone(),
+            SERVICE_NAME,
+            signals.clone(),
+            shutdown.clone(),
+        ))
+        .max_encoding_message_size(MAX_MESSAGE_BYTES),
+    )
+    .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
+    let server = tokio::spawn(server);
+
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
+    applications.bootstrap_policy().await?;
+    readiness.set(true).await;
+    tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), "migrations applied; serving");
+    tokio::spawn(Relay::new(db.clone(), signals.clone()).run(shutdown.subscribe()));
+    tokio::spawn(readiness.clone().follow_database(
+        db.clone(),
+        Duration::from_secs(5),
+        shutdown.subscribe(),
+    ));
+    match limits {
+        Some(limits) => {
+            tokio::spawn(
+                delivery::LimitDelivery::new(db.clone(), clock, signals, limits, wake)
+                    .run(shutdown.subscribe()),
+            );
+        }
+        None => tracing::warn!(
+            "APPLICATIONS_LIMITS_URL is not set: approved limits wait until it is configured"
+        ),
+    }
+    credit_platform::server::drain_on_shutdown(
+        server,
+        Some(&readiness),
+        &shutdown,
+        Duration::from_secs(config.shutdown_drain_secs),
+        SERVICE_NAME,
+    )
+    .await?;
+    db.pool.close().await;
+    Ok(())
+}

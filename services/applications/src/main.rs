@@ -1,1 +1,62 @@
-fn main() {}
+//! `credit-applications`: the applications service.
+use clap::{Parser, Subcommand};
+
+/// The applications service of the credit suite.
+#[derive(Parser)]
+#[command(name = "credit-applications", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the applications API.
+    Serve {
+        #[command(flatten)]
+        server: credit_platform::server::ServerConfig,
+        #[command(flatten)]
+        applications: Box<credit_applications::ApplicationsConfig>,
+    },
+    /// Apply the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        database: credit_platform::db::DatabaseConfig,
+    },
+    /// Print a new encryption key for APPLICATIONS_ENCRYPTION_KEY.
+    GenerateKey,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve {
+            server,
+            applications,
+        } => {
+            let _telemetry =
+                credit_platform::telemetry::init("credit-applications", server.log_format)?;
+            let shutdown = credit_platform::server::Shutdown::new();
+            shutdown.trigger_on_signals();
+            let listener = tokio::net::TcpListener::bind(server.listen_addr).await?;
+            let admin = tokio::net::TcpListener::bind(server.admin_addr).await?;
+            tokio::spawn(credit_platform::admin::serve_admin(admin, shutdown.wait()));
+            credit_applications::serve(
+                *applications,
+                std::sync::Arc::new(credit_platform::clock::SystemClock),
+                listener,
+                shutdown,
+            )
+            .await?;
+        }
+        Command::Migrate { database } => {
+            let _telemetry = credit_platform::telemetry::init(
+                "credit-applications",
+                credit_platform::telemetry::LogFormat::Json,
+            )?;
+            credit_applications::migrate(&database).await?;
+        }
+        Command::GenerateKey => println!("{}", credit_applications::sealing::generate_key()),
+    }
+    Ok(())
+}

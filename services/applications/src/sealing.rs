@@ -171,7 +171,9 @@ mod tests {
         let old = generate_key();
         let new = generate_key();
         let before = Sealer::new(&old, &[]).expect("key");
-        let sealed = before.seal(b"DE44500105175407324931", "app-1").expect("seal");
+        let sealed = before
+            .seal(b"DE44500105175407324931", "app-1")
+            .expect("seal");
         assert!(!sealed.contains("DE44"));
         assert_eq!(
             before.open(&sealed, "app-1").expect("open"),
@@ -184,8 +186,16 @@ mod tests {
         assert!(before.open(&altered, "app-1").is_err());
 
         let after = Sealer::new(&new, std::slice::from_ref(&old)).expect("keys");
-        assert!(after.open(&sealed, "app-1").is_ok(), "old values still open");
-        assert!(Sealer::new(&new, &[]).expect("key").open(&sealed, "app-1").is_err());
+        assert!(
+            after.open(&sealed, "app-1").is_ok(),
+            "old values still open"
+        );
+        assert!(
+            Sealer::new(&new, &[])
+                .expect("key")
+                .open(&sealed, "app-1")
+                .is_err()
+        );
         assert!(
             after
                 .fingerprints("fr 403 032 65045")

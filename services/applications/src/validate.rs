@@ -42,7 +42,11 @@ fn tax_id(value: &str, country_code: &str, field: &str, required: bool, v: &mut 
     }
     let prefix = &compact[..2];
     if prefix.chars().all(|c| c.is_ascii_alphabetic()) && !country_code.is_empty() {
-        let expected = if country_code == "GR" { "EL" } else { country_code };
+        let expected = if country_code == "GR" {
+            "EL"
+        } else {
+            country_code
+        };
         if !prefix.eq_ignore_ascii_case(expected) {
             v.add(
                 field,
@@ -56,7 +60,9 @@ fn bic(value: &str, field: &str, v: &mut Violations) {
     let b = value.as_bytes();
     let ok = (b.len() == 8 || b.len() == 11)
         && b[..6].iter().all(u8::is_ascii_uppercase)
-        && b[6..].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && b[6..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && isocountry::CountryCode::for_alpha2(&value[4..6]).is_ok();
     if !ok {
         v.add(
@@ -108,9 +114,20 @@ fn address(a: Option<&pb::Address>, field: &str, required: bool, v: &mut Violati
     for (i, line) in a.lines.iter().enumerate() {
         check_text(line, &format!("{field}.lines[{i}]"), false, 200, v);
     }
-    check_text(&a.postal_code, &format!("{field}.postal_code"), false, 16, v);
+    check_text(
+        &a.postal_code,
+        &format!("{field}.postal_code"),
+        false,
+        16,
+        v,
+    );
     check_text(&a.city, &format!("{field}.city"), required, 100, v);
-    country(&a.country_code, &format!("{field}.country_code"), required, v);
+    country(
+        &a.country_code,
+        &format!("{field}.country_code"),
+        required,
+        v,
+    );
 }
 
 fn applicant(a: Option<&pb::Applicant>, complete: bool, v: &mut Violations) {
@@ -140,7 +157,12 @@ fn applicant(a: Option<&pb::Applicant>, complete: bool, v: &mut Violations) {
     }
     country(&a.country_code, &f("country_code"), complete, v);
     tax_id(&a.tax_id, &a.country_code, &f("tax_id"), complete, v);
-    address(a.registered_address.as_ref(), &f("registered_address"), complete, v);
+    address(
+        a.registered_address.as_ref(),
+        &f("registered_address"),
+        complete,
+        v,
+    );
     address(a.billing_address.as_ref(), &f("billing_address"), false, v);
     if complete && a.contacts.is_empty() {
         v.add(f("contacts"), "at least one contact");
@@ -156,7 +178,10 @@ fn applicant(a: Option<&pb::Applicant>, complete: bool, v: &mut Violations) {
             phone(&c.phone, &g("phone"), v);
         }
         if c.email.is_empty() && c.phone.is_empty() {
-            v.add(g("email"), "an e-mail address or a phone number is required");
+            v.add(
+                g("email"),
+                "an e-mail address or a phone number is required",
+            );
         }
     }
     let mut shares = Decimal::ZERO;
@@ -172,9 +197,18 @@ fn applicant(a: Option<&pb::Applicant>, complete: bool, v: &mut Violations) {
         }
     }
     if shares > Decimal::ONE_HUNDRED {
-        v.add(f("owners"), format!("shares add up to {shares}%, more than 100%"));
+        v.add(
+            f("owners"),
+            format!("shares add up to {shares}%, more than 100%"),
+        );
     }
-    check_text(&a.parent_company_name, &f("parent_company_name"), false, 200, v);
+    check_text(
+        &a.parent_company_name,
+        &f("parent_company_name"),
+        false,
+        200,
+        v,
+    );
     if !a.parent_customer_id.is_empty() {
         check_external_id(&a.parent_customer_id, &f("parent_customer_id"), v);
     }
@@ -234,7 +268,10 @@ fn credit_request(r: Option<&pb::CreditRequest>, complete: bool, v: &mut Violati
     };
     let f = |name: &str| format!("application.credit_request.{name}");
     let requested = if r.requested_limit.is_some() || complete {
-        v.check(Money::from_proto(r.requested_limit.as_ref(), &f("requested_limit")))
+        v.check(Money::from_proto(
+            r.requested_limit.as_ref(),
+            &f("requested_limit"),
+        ))
     } else {
         None
     };

@@ -8,7 +8,6 @@ use credit_proto::limits as lpb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
-use tonic::Code;
 use tonic::transport::Channel;
 
 type LimitsClient =
@@ -107,24 +106,12 @@ impl LimitsReader {
     }
 
     fn failure(&self, status: tonic::Status) -> ApiError {
-        match status.code() {
-            Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted => {
-                ApiError::Unavailable(format!(
-                    "the limits service at {} did not answer ({}); try again",
-                    self.url,
-                    status.message()
-                ))
-            }
-            Code::Unauthenticated | Code::PermissionDenied => ApiError::StateConflict(format!(
-                "the limits service refused scoring's service token ({}): give scoring a \
-                 token with the credit.viewer role (SCORING_SERVICE_TOKEN_FILE)",
-                status.message()
-            )),
-            _ => ApiError::Internal(anyhow::anyhow!(
-                "reading from limits at {}: {status:?}",
-                self.url
-            )),
-        }
+        credit_platform::client::peer_failure(
+            "limits",
+            &self.url,
+            "SCORING_SERVICE_TOKEN_FILE (it needs the credit.viewer role)",
+            &status,
+        )
     }
 
     /// Every item of a paged list: `fetch` reads the page at a token and answers its items

@@ -371,7 +371,9 @@ impl Policy {
                 .as_ref()
                 .is_none_or(|c| c.contains(&case.risk_class))
                 && up_to.as_ref().is_none_or(|up_to| {
-                    up_to.get(&case.currency).is_some_and(|max| case.amount <= *max)
+                    up_to
+                        .get(&case.currency)
+                        .is_some_and(|max| case.amount <= *max)
                 });
             steps.push(PlannedStep {
                 level: level.name.clone(),
@@ -466,7 +468,10 @@ mod tests {
         assert_eq!(outcome, Outcome::Refer);
         assert_eq!(
             reasons,
-            ["RISK_CLASS_ABOVE_AUTO_APPROVAL", "AMOUNT_ABOVE_AUTO_APPROVAL"]
+            [
+                "RISK_CLASS_ABOVE_AUTO_APPROVAL",
+                "AMOUNT_ABOVE_AUTO_APPROVAL"
+            ]
         );
         let mut beyond = case("A", dec!(20000));
         beyond.recommended_limit = Some(dec!(10000));
@@ -476,7 +481,11 @@ mod tests {
         );
         let mut usd = case("A", dec!(20000));
         usd.currency = "JPY".into();
-        assert_eq!(p.recommend(&usd).0, Outcome::Refer, "no JPY threshold: people decide");
+        assert_eq!(
+            p.recommend(&usd).0,
+            Outcome::Refer,
+            "no JPY threshold: people decide"
+        );
     }
 
     #[test]

@@ -42,7 +42,11 @@ pub fn mask_email(value: &str) -> String {
 pub fn mask_phone(value: &str) -> String {
     let digits: Vec<char> = value.chars().filter(char::is_ascii_digit).collect();
     if digits.len() <= 2 {
-        return if value.is_empty() { String::new() } else { "****".into() };
+        return if value.is_empty() {
+            String::new()
+        } else {
+            "****".into()
+        };
     }
     let tail: String = digits[digits.len() - 2..].iter().collect();
     format!("****{tail}")

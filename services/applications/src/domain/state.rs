@@ -111,7 +111,12 @@ mod tests {
         assert!(State::InformationRequested.allows(Action::Submit).is_ok());
         for closed in [State::Approved, State::Rejected, State::Withdrawn] {
             assert!(!closed.is_open());
-            for action in [Action::Update, Action::Submit, Action::Decide, Action::Withdraw] {
+            for action in [
+                Action::Update,
+                Action::Submit,
+                Action::Decide,
+                Action::Withdraw,
+            ] {
                 assert!(closed.allows(action).is_err(), "{closed:?} {action:?}");
             }
             assert_eq!(State::from_name(closed.name()), Some(closed));

@@ -1,0 +1,163 @@
+//! Setting approved limits in the limits service: instructions written in the approval's
+//! transaction are delivered until limits confirms, so a limit is set exactly once even when
+//! limits is down at the moment of approval (the calls carry request ids derived from the
+//! instruction: a retry after a lost answer is answered from limits' idempotency record).
+use crate::app::state_of;
+use crate::peers::{Delivery, LimitsPeer};
+use crate::store::{self, LimitInstruction};
+use credit_platform::clock::{SharedClock, to_timestamp};
+use credit_platform::context::RequestContext;
+use credit_platform::db::Db;
+use credit_platform::error::ApiError;
+use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_proto::applications as pb;
+use prost::Message;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// Instructions handled per round.
+const BATCH: i64 = 100;
+/// Pause after a round that left instructions to retry: 0.2 s, doubling to this.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// A round runs at least this often, so nothing waits on a lost wake-up.
+const POLL: Duration = Duration::from_secs(5);
+
+/// The delivery loop.
+pub struct LimitDelivery {
+    db: Db,
+    clock: SharedClock,
+    signals: FeedSignals,
+    limits: LimitsPeer,
+    wake: Arc<Notify>,
+}
+
+impl LimitDelivery {
+    /// A loop delivering to `limits`, woken by `wake`.
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        signals: FeedSignals,
+        limits: LimitsPeer,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            signals,
+            limits,
+            wake,
+        }
+    }
+
+    /// Delivers until `shutdown`.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            let pause = match self.round().await {
+                Ok(0) => {
+                    backoff = Duration::from_millis(200);
+                    POLL
+                }
+                Ok(_) => {
+                    let pause = backoff;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    pause
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "limit delivery round failed");
+                    MAX_BACKOFF
+                }
+            };
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// One pass over the pending instructions; answers how many are left to retry.
+    pub async fn round(&self) -> Result<usize, ApiError> {
+        let pending = {
+            let mut conn = self.db.pool.acquire().await?;
+            store::pending_instructions(&mut conn, BATCH).await?
+        };
+        let mut left = 0;
+        for (instruction, attempts) in pending {
+            let outcome = self.limits.deliver(&instruction).await;
+            if matches!(outcome, Delivery::Retry(_)) {
+                left += 1;
+            }
+            self.record(&instruction, attempts + 1, outcome).await?;
+        }
+        Ok(left)
+    }
+
+    /// Records an attempt on the instruction and on its application, with an event when it
+    /// ended either way.
+    async fn record(
+        &self,
+        instruction: &LimitInstruction,
+        attempts: i32,
+        outcome: Delivery,
+    ) -> Result<(), ApiError> {
+        let (state, error) = match &outcome {
+            Delivery::Done => ("DONE", String::new()),
+            Delivery::Retry(e) => ("PENDING", e.clone()),
+            Delivery::Refused(e) => ("FAILED", e.clone()),
+        };
+        metrics::counter!("applications_limit_deliveries_total", "outcome" => state).increment(1);
+        let now = self.clock.now();
+        let mut tx = self.db.begin_write().await?;
+        store::record_attempt(&mut tx, &instruction.instruction_id, state, &error, now).await?;
+        if let Some(mut row) = store::get(&mut tx, &instruction.application_id).await? {
+            let mut app = pb::Application::decode(row.body.as_slice())
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))?;
+            app.limit_setting = Some(pb::LimitSetting {
+                state: state.into(),
+                attempts,
+                last_error: error.clone(),
+                done_time: (state == "DONE").then(|| to_timestamp(now)),
+            });
+            // The body is stored masked; only the masked part changes here.
+            row.body = app.encode_to_vec();
+            row.state = state_of(&app);
+            store::update(&mut tx, &row).await?;
+        }
+        if state != "PENDING" {
+            let context = RequestContext::system("limit-delivery");
+            outbox::append(
+                &mut tx,
+                &context,
+                now,
+                NewEvent {
+                    event_type: if state == "DONE" {
+                        "credit.applications.limit.set"
+                    } else {
+                        "credit.applications.limit.failed"
+                    },
+                    entity_type: "application",
+                    entity_id: instruction.application_id.clone(),
+                    customer_id: instruction.customer_id.clone(),
+                    payload: json!({
+                        "application_id": instruction.application_id,
+                        "instruction_id": instruction.instruction_id,
+                        "limit": format!("{} {}", instruction.amount, instruction.currency_code),
+                        "attempts": attempts,
+                        "error": error,
+                    }),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.signals.notify_committed();
+        if let Delivery::Refused(e) = outcome {
+            tracing::error!(application_id = %instruction.application_id, error = %e,
+                "limits refused an approved limit; it needs a person");
+        }
+        Ok(())
+    }
+}

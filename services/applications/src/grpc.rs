@@ -1,0 +1,384 @@
+//! The gRPC adapter: validate (every bad field named), call the use case, map errors.
+use crate::app::{Applications, ApproverAct};
+use crate::domain::state::State;
+use crate::store::Filter;
+use crate::validate::check_application;
+use credit_platform::auth::{Access, roles};
+use credit_platform::context::RequestContext;
+use credit_platform::error::{ApiError, Violations};
+use credit_platform::idempotency::validate_request_id;
+use credit_platform::ids::{check_external_id, check_text, check_uuid};
+use credit_platform::money::Money;
+use credit_platform::mutation::with_retry;
+use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
+use credit_platform::server::Readiness;
+use credit_proto::applications as pb;
+use credit_proto::applications::applications_service_server::ApplicationsService;
+use tonic::{Request, Response, Status};
+
+const READ: &[&str] = &[
+    roles::VIEWER,
+    roles::SALES_ORDER,
+    roles::ANALYST,
+    roles::MANAGER,
+    roles::AUDITOR,
+];
+/// Applications are entered by sales (or the customer portal acting for it) and by analysts.
+const INTAKE: &[&str] = &[roles::SALES_ORDER, roles::ANALYST, roles::MANAGER];
+/// The authority matrix further narrows who acts on each step.
+const APPROVERS: &[&str] = &[roles::ANALYST, roles::MANAGER];
+const MANAGEMENT: &[&str] = &[roles::MANAGER];
+
+/// The access rule of an applications method path.
+pub fn access(path: &str) -> Access {
+    if path.starts_with("/credit.event.v1.EventFeedService/") {
+        return Access::AnyRole(&[
+            roles::VIEWER,
+            roles::ANALYST,
+            roles::MANAGER,
+            roles::AUDITOR,
+        ]);
+    }
+    let Some(method) = path.strip_prefix("/credit.applications.v1.ApplicationsService/") else {
+        return Access::Authenticated;
+    };
+    match method {
+        "GetApplication" | "ListApplications" | "GetDecisionPolicy" => Access::AnyRole(READ),
+        "CreateApplication" | "UpdateApplication" | "SubmitApplication" | "WithdrawApplication" => {
+            Access::AnyRole(INTAKE)
+        }
+        "ApproveApplication" | "RejectApplication" | "RequestInformation" => {
+            Access::AnyRole(APPROVERS)
+        }
+        "UploadDecisionPolicy" => Access::AnyRole(MANAGEMENT),
+        _ => Access::Authenticated,
+    }
+}
+
+/// The applications gRPC service.
+#[derive(Clone)]
+pub struct ApplicationsGrpc {
+    applications: Applications,
+    readiness: Readiness,
+}
+
+impl ApplicationsGrpc {
+    /// Adapters over `applications`.
+    pub fn new(applications: Applications, readiness: Readiness) -> Self {
+        Self {
+            applications,
+            readiness,
+        }
+    }
+
+    fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
+        self.readiness.ensure_ready()?;
+        Ok(RequestContext::from_request(request))
+    }
+}
+
+type Answer<T> = Result<Response<T>, Status>;
+
+fn done<T>(result: Result<T, ApiError>) -> Answer<T> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+fn texts(list: &[String], field: &str, required: bool, v: &mut Violations) {
+    if required && list.iter().all(|t| t.trim().is_empty()) {
+        v.add(field, "at least one is required");
+    }
+    for (i, text) in list.iter().enumerate() {
+        check_text(text, &format!("{field}[{i}]"), true, 500, v);
+    }
+}
+
+fn override_fields(code: &str, comment: &str, v: &mut Violations) {
+    check_text(code, "override_reason_code", false, 64, v);
+    check_text(comment, "override_comment", false, 2000, v);
+}
+
+#[tonic::async_trait]
+impl ApplicationsService for ApplicationsGrpc {
+    async fn create_application(
+        &self,
+        request: Request<pb::CreateApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        match &request.application {
+            Some(app) => check_application(app, false, &mut v),
+            None => v.add("application", "required"),
+        }
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.applications.create(&context, &request)).await)
+    }
+
+    async fn update_application(
+        &self,
+        request: Request<pb::UpdateApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        match &request.application {
+            Some(app) => {
+                check_uuid(&app.application_id, "application.application_id", &mut v);
+                check_application(app, false, &mut v);
+            }
+            None => v.add("application", "required"),
+        }
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.applications.update(&context, &request)).await)
+    }
+
+    async fn get_application(
+        &self,
+        request: Request<pb::GetApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        let context = self.context(&request)?;
+        let mut v = Violations::new();
+        check_uuid(&request.get_ref().application_id, "application_id", &mut v);
+        v.into_result()?;
+        done(
+            self.applications
+                .get(&context.caller, &request.get_ref().application_id)
+                .await,
+        )
+    }
+
+    async fn list_applications(
+        &self,
+        request: Request<pb::ListApplicationsRequest>,
+    ) -> Answer<pb::ListApplicationsResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        let size = v.check(page_size(request.page_size).map_err(ApiError::into_violations));
+        let before =
+            v.check(decode_page_token(&request.page_token).map_err(ApiError::into_violations));
+        let state = match pb::ApplicationState::try_from(request.state) {
+            Ok(pb::ApplicationState::Unspecified) => None,
+            Ok(s) => State::from_name(
+                s.as_str_name()
+                    .strip_prefix("APPLICATION_STATE_")
+                    .unwrap_or_default(),
+            ),
+            Err(_) => {
+                v.add("state", "not a known ApplicationState");
+                None
+            }
+        };
+        if !request.customer_id.is_empty() {
+            check_external_id(&request.customer_id, "customer_id", &mut v);
+        }
+        check_text(&request.awaiting_role, "awaiting_role", false, 64, &mut v);
+        v.into_result()?;
+        let filter = Filter {
+            state,
+            customer_id: (!request.customer_id.is_empty()).then_some(request.customer_id),
+            awaiting_role: (!request.awaiting_role.is_empty()).then_some(request.awaiting_role),
+        };
+        let (applications, next) = self
+            .applications
+            .list(&filter, &before.unwrap_or_default(), size.unwrap_or(100))
+            .await?;
+        Ok(Response::new(pb::ListApplicationsResponse {
+            applications,
+            next_page_token: if next.is_empty() {
+                next
+            } else {
+                encode_page_token(&next)
+            },
+        }))
+    }
+
+    async fn submit_application(
+        &self,
+        request: Request<pb::SubmitApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_uuid(&request.application_id, "application_id", &mut v);
+        validate_request_id(&request.request_id, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        let complete = |app: &pb::Application| {
+            let mut v = Violations::new();
+            check_application(app, true, &mut v);
+            v.into_result()
+        };
+        done(with_retry(|| self.applications.submit(&context, &request, complete)).await)
+    }
+
+    async fn approve_application(
+        &self,
+        request: Request<pb::ApproveApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_uuid(&request.application_id, "application_id", &mut v);
+        validate_request_id(&request.request_id, &mut v);
+        if request.approved_limit.is_some()
+            && let Some(m) = v.check(Money::from_proto(
+                request.approved_limit.as_ref(),
+                "approved_limit",
+            ))
+            && m.amount <= rust_decimal::Decimal::ZERO
+        {
+            v.add("approved_limit.amount", "must be positive");
+        }
+        if !(0..=180).contains(&request.payment_terms_days) {
+            v.add("payment_terms_days", "must be 0 to 180 days");
+        }
+        texts(&request.conditions, "conditions", false, &mut v);
+        check_text(&request.comment, "comment", false, 2000, &mut v);
+        override_fields(
+            &request.override_reason_code,
+            &request.override_comment,
+            &mut v,
+        );
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        let act = ApproverAct::Approve {
+            approved_limit: request.approved_limit.clone(),
+            payment_terms_days: request.payment_terms_days,
+            conditions: request.conditions.clone(),
+            comment: request.comment.clone(),
+            override_reason_code: request.override_reason_code.clone(),
+            override_comment: request.override_comment.clone(),
+        };
+        done(
+            with_retry(|| {
+                self.applications.act(
+                    &context,
+                    &request,
+                    "ApproveApplication",
+                    &request.application_id,
+                    act.clone(),
+                )
+            })
+            .await,
+        )
+    }
+
+    async fn reject_application(
+        &self,
+        request: Request<pb::RejectApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_uuid(&request.application_id, "application_id", &mut v);
+        validate_request_id(&request.request_id, &mut v);
+        texts(&request.reasons, "reasons", true, &mut v);
+        check_text(&request.comment, "comment", false, 2000, &mut v);
+        override_fields(
+            &request.override_reason_code,
+            &request.override_comment,
+            &mut v,
+        );
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        let act = ApproverAct::Reject {
+            reasons: request.reasons.clone(),
+            comment: request.comment.clone(),
+            override_reason_code: request.override_reason_code.clone(),
+            override_comment: request.override_comment.clone(),
+        };
+        done(
+            with_retry(|| {
+                self.applications.act(
+                    &context,
+                    &request,
+                    "RejectApplication",
+                    &request.application_id,
+                    act.clone(),
+                )
+            })
+            .await,
+        )
+    }
+
+    async fn request_information(
+        &self,
+        request: Request<pb::RequestInformationRequest>,
+    ) -> Answer<pb::Application> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_uuid(&request.application_id, "application_id", &mut v);
+        validate_request_id(&request.request_id, &mut v);
+        texts(&request.questions, "questions", true, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        let act = ApproverAct::RequestInformation {
+            questions: request.questions.clone(),
+        };
+        done(
+            with_retry(|| {
+                self.applications.act(
+                    &context,
+                    &request,
+                    "RequestInformation",
+                    &request.application_id,
+                    act.clone(),
+                )
+            })
+            .await,
+        )
+    }
+
+    async fn withdraw_application(
+        &self,
+        request: Request<pb::WithdrawApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_uuid(&request.application_id, "application_id", &mut v);
+        validate_request_id(&request.request_id, &mut v);
+        check_text(&request.reason, "reason", false, 500, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.applications.withdraw(&context, &request)).await)
+    }
+
+    async fn upload_decision_policy(
+        &self,
+        request: Request<pb::UploadDecisionPolicyRequest>,
+    ) -> Answer<pb::DecisionPolicy> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.applications.upload_policy(&context, &request)).await)
+    }
+
+    async fn get_decision_policy(
+        &self,
+        request: Request<pb::GetDecisionPolicyRequest>,
+    ) -> Answer<pb::DecisionPolicy> {
+        self.context(&request)?;
+        if request.get_ref().version < 0 {
+            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                "version",
+                "must not be negative",
+            ))
+            .into());
+        }
+        done(
+            self.applications
+                .get_policy(request.get_ref().version)
+                .await,
+        )
+    }
+}

@@ -1,0 +1,233 @@
+//! The services applications calls, over gRPC with its own token: scoring (assess an
+//! applicant at submission) and limits (open the account and set the approved limit).
+use crate::store::LimitInstruction;
+use credit_platform::auth::{BearerToken, ServiceToken};
+use credit_platform::client::peer_failure;
+use credit_platform::error::{ApiError, FieldViolation};
+use credit_proto::applications as pb;
+use credit_proto::limits as lpb;
+use credit_proto::limits::limits_service_client::LimitsServiceClient;
+use credit_proto::scoring as spb;
+use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
+use std::time::Duration;
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+use uuid::Uuid;
+
+const TOKEN_SETTING: &str =
+    "APPLICATIONS_SERVICE_TOKEN_FILE (it needs the credit.analyst and credit.manager roles)";
+
+/// A peer service: its address, channel and the token presented to it.
+#[derive(Clone)]
+pub struct Peer {
+    name: &'static str,
+    url: String,
+    channel: Channel,
+    token: ServiceToken,
+}
+
+impl Peer {
+    /// The peer `name` at `url` (connected on first use).
+    pub fn new(name: &'static str, url: &str, token: ServiceToken) -> anyhow::Result<Self> {
+        Ok(Self {
+            name,
+            url: url.to_string(),
+            channel: credit_platform::client::channel(url, Duration::from_secs(2))?,
+            token,
+        })
+    }
+
+    fn auth(&self) -> Result<BearerToken, ApiError> {
+        Ok(BearerToken(Some(
+            self.token.current().map_err(ApiError::Internal)?,
+        )))
+    }
+
+    fn failure(&self, status: &tonic::Status) -> ApiError {
+        peer_failure(self.name, &self.url, TOKEN_SETTING, status)
+    }
+}
+
+/// A request id derived from the caller's: a retried submission asks scoring the same
+/// questions with the same ids, so scoring answers as the first time.
+fn derived(request_id: &str, purpose: &str) -> String {
+    let base = Uuid::parse_str(request_id).unwrap_or(Uuid::NAMESPACE_OID);
+    Uuid::new_v5(&base, purpose.as_bytes()).to_string()
+}
+
+/// Scoring's field errors under the application's names: "statement.revenue" of the i-th
+/// statement becomes "application.financial_statements[i].revenue".
+fn relabel(status: &tonic::Status, prefix: &str, strip: &str) -> Option<ApiError> {
+    if status.code() != Code::InvalidArgument {
+        return None;
+    }
+    let violations = status.get_details_bad_request()?.field_violations;
+    Some(ApiError::InvalidArgument(
+        violations
+            .into_iter()
+            .map(|v| {
+                let field = v.field.strip_prefix(strip).unwrap_or(&v.field);
+                FieldViolation::new(format!("{prefix}{field}"), v.description)
+            })
+            .collect(),
+    ))
+}
+
+/// Scoring, seen from applications.
+#[derive(Clone)]
+pub struct ScoringPeer(pub Peer);
+
+impl ScoringPeer {
+    fn client(
+        &self,
+    ) -> Result<ScoringServiceClient<InterceptedService<Channel, BearerToken>>, ApiError> {
+        Ok(ScoringServiceClient::with_interceptor(
+            self.0.channel.clone(),
+            self.0.auth()?,
+        ))
+    }
+
+    /// Hands the application's statements and references to scoring and scores the customer
+    /// for the amount asked.
+    pub async fn assess(
+        &self,
+        app: &pb::Application,
+        request_id: &str,
+    ) -> Result<spb::Score, ApiError> {
+        let mut client = self.client()?;
+        for (i, statement) in app.financial_statements.iter().enumerate() {
+            client
+                .put_financial_statement(spb::PutFinancialStatementRequest {
+                    customer_id: app.customer_id.clone(),
+                    statement: Some(statement.clone()),
+                    request_id: derived(request_id, &format!("statement-{i}")),
+                })
+                .await
+                .map_err(|s| {
+                    relabel(
+                        &s,
+                        &format!("application.financial_statements[{i}]."),
+                        "statement.",
+                    )
+                    .unwrap_or_else(|| self.0.failure(&s))
+                })?;
+        }
+        let applicant = app.applicant.clone().unwrap_or_default();
+        if !applicant.trade_references.is_empty() {
+            client
+                .put_references(spb::PutReferencesRequest {
+                    customer_id: app.customer_id.clone(),
+                    references: applicant.trade_references.clone(),
+                    request_id: derived(request_id, "references"),
+                })
+                .await
+                .map_err(|s| {
+                    relabel(&s, "application.applicant.trade_references", "references")
+                        .unwrap_or_else(|| self.0.failure(&s))
+                })?;
+        }
+        let requested = app
+            .credit_request
+            .as_ref()
+            .and_then(|r| r.requested_limit.clone());
+        client
+            .score_customer(spb::ScoreCustomerRequest {
+                customer_id: app.customer_id.clone(),
+                requested_amount: requested,
+                request_id: derived(request_id, "score"),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|s| match s.code() {
+                // Scoring refuses (for example) a customer its policy cannot score without a
+                // statement: the application is what has to change.
+                Code::FailedPrecondition | Code::NotFound => ApiError::StateConflict(format!(
+                    "scoring could not score the applicant: {}",
+                    s.message()
+                )),
+                _ => self.0.failure(&s),
+            })
+    }
+}
+
+/// How delivering an instruction went.
+#[derive(Debug)]
+pub enum Delivery {
+    /// Limits holds the limit.
+    Done,
+    /// Limits could not be reached or was busy: try again.
+    Retry(String),
+    /// Limits refused for good (another currency, a bad parent…): people must look.
+    Refused(String),
+}
+
+/// Limits, seen from applications.
+#[derive(Clone)]
+pub struct LimitsPeer(pub Peer);
+
+impl LimitsPeer {
+    fn classify(&self, status: &tonic::Status) -> Delivery {
+        match status.code() {
+            Code::Unavailable
+            | Code::DeadlineExceeded
+            | Code::ResourceExhausted
+            | Code::Aborted
+            | Code::Cancelled
+            | Code::Unknown
+            | Code::Internal => Delivery::Retry(self.0.failure(status).to_string()),
+            _ => Delivery::Refused(format!("{:?}: {}", status.code(), status.message())),
+        }
+    }
+
+    /// Opens the account when it does not exist and sets the limit. Both calls carry request
+    /// ids derived from the instruction, so a retry after a lost answer changes nothing twice.
+    pub async fn deliver(&self, i: &LimitInstruction) -> Delivery {
+        let auth = match self.0.auth() {
+            Ok(auth) => auth,
+            Err(e) => return Delivery::Retry(e.to_string()),
+        };
+        let mut client = LimitsServiceClient::with_interceptor(self.0.channel.clone(), auth);
+        let opened = client
+            .create_credit_account(lpb::CreateCreditAccountRequest {
+                credit_account: Some(lpb::CreditAccount {
+                    customer_id: i.customer_id.clone(),
+                    name: i.name.clone(),
+                    currency_code: i.currency_code.clone(),
+                    segment: i.segment.clone(),
+                    region: i.region.clone(),
+                    business_unit: i.business_unit.clone(),
+                    parent_customer_id: i.parent_customer_id.clone(),
+                    ..Default::default()
+                }),
+                request_id: derived(&i.instruction_id, "account"),
+            })
+            .await;
+        match opened {
+            Ok(_) => {}
+            // An existing customer (a limit change, or an account opened by the ERP).
+            Err(s) if s.code() == Code::AlreadyExists => {}
+            Err(s) => return self.classify(&s),
+        }
+        let set = client
+            .set_credit_limit(lpb::SetCreditLimitRequest {
+                customer_id: i.customer_id.clone(),
+                credit_limit: Some(lpb::CreditLimit {
+                    mode: lpb::LimitMode::Amount as i32,
+                    amount: Some(credit_proto::types::Money {
+                        amount: i.amount.clone(),
+                        currency_code: i.currency_code.clone(),
+                    }),
+                    ..Default::default()
+                }),
+                reason: i.reason.clone(),
+                request_id: derived(&i.instruction_id, "limit"),
+            })
+            .await;
+        match set {
+            Ok(_) => Delivery::Done,
+            Err(s) => self.classify(&s),
+        }
+    }
+}

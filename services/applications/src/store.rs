@@ -1,0 +1,363 @@
+//! SQL of the applications service (sqlx Any: one code path for PostgreSQL and SQLite).
+use crate::domain::state::State;
+use credit_platform::clock::Micros;
+use sqlx::{AnyConnection, Row};
+
+/// An application as stored: the encoded application with sensitive fields masked, the sealed
+/// clear values, and the columns queries need.
+#[derive(Debug, Clone)]
+pub struct StoredApplication {
+    /// Id.
+    pub application_id: String,
+    /// The customer.
+    pub customer_id: String,
+    /// State.
+    pub state: State,
+    /// Keyed fingerprint of the tax id ('' when none).
+    pub tax_fingerprint: String,
+    /// ",role,role," of the current step.
+    pub awaiting_roles: String,
+    /// For the duplicate message.
+    pub legal_name: String,
+    /// Encoded credit.applications.v1.Application, sensitive fields masked.
+    pub body: Vec<u8>,
+    /// Sealed encoded credit.applications.v1.Applicant holding the sensitive fields in clear.
+    pub sensitive: String,
+    /// Creator.
+    pub created_by: String,
+    /// Created.
+    pub created_at: Micros,
+    /// Last change.
+    pub updated_at: Micros,
+}
+
+/// The columns of a [`StoredApplication`], in one place for every query (SQL must be static
+/// text).
+macro_rules! columns {
+    () => {
+        "application_id, customer_id, state, tax_fingerprint, awaiting_roles, legal_name, body, \
+         sensitive, created_by, created_at, updated_at"
+    };
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<StoredApplication> {
+    let state: String = row.try_get("state")?;
+    Ok(StoredApplication {
+        application_id: row.try_get("application_id")?,
+        customer_id: row.try_get("customer_id")?,
+        state: State::from_name(&state)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown state {state}").into()))?,
+        tax_fingerprint: row.try_get("tax_fingerprint")?,
+        awaiting_roles: row.try_get("awaiting_roles")?,
+        legal_name: row.try_get("legal_name")?,
+        body: row.try_get("body")?,
+        sensitive: row.try_get("sensitive")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Inserts a new application (a unique violation: another open one has the tax id).
+pub async fn insert(conn: &mut AnyConnection, a: &StoredApplication) -> sqlx::Result<()> {
+    sqlx::query(concat!(
+        "INSERT INTO applications (",
+        columns!(),
+        ", open) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(a.application_id.clone())
+    .bind(a.customer_id.clone())
+    .bind(a.state.name())
+    .bind(a.tax_fingerprint.clone())
+    .bind(a.awaiting_roles.clone())
+    .bind(a.legal_name.clone())
+    .bind(a.body.clone())
+    .bind(a.sensitive.clone())
+    .bind(a.created_by.clone())
+    .bind(a.created_at)
+    .bind(a.updated_at)
+    .bind(i32::from(a.state.is_open()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes an application's new content and state.
+pub async fn update(conn: &mut AnyConnection, a: &StoredApplication) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE applications SET customer_id = $2, state = $3, tax_fingerprint = $4, \
+         awaiting_roles = $5, legal_name = $6, body = $7, sensitive = $8, updated_at = $9, \
+         open = $10 WHERE application_id = $1",
+    )
+    .bind(a.application_id.clone())
+    .bind(a.customer_id.clone())
+    .bind(a.state.name())
+    .bind(a.tax_fingerprint.clone())
+    .bind(a.awaiting_roles.clone())
+    .bind(a.legal_name.clone())
+    .bind(a.body.clone())
+    .bind(a.sensitive.clone())
+    .bind(a.updated_at)
+    .bind(i32::from(a.state.is_open()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One application.
+pub async fn get(
+    conn: &mut AnyConnection,
+    application_id: &str,
+) -> sqlx::Result<Option<StoredApplication>> {
+    sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM applications WHERE application_id = $1"
+    ))
+    .bind(application_id.to_string())
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Another open application with one of `fingerprints`: its id and legal name.
+pub async fn open_with_tax_id(
+    conn: &mut AnyConnection,
+    fingerprints: &[String],
+    except: &str,
+) -> sqlx::Result<Option<(String, String)>> {
+    for fingerprint in fingerprints.iter().filter(|f| !f.is_empty()) {
+        let row = sqlx::query(
+            "SELECT application_id, legal_name FROM applications \
+             WHERE tax_fingerprint = $1 AND open = 1 AND application_id <> $2",
+        )
+        .bind(fingerprint.clone())
+        .bind(except.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = row {
+            return Ok(Some((row.try_get(0)?, row.try_get(1)?)));
+        }
+    }
+    Ok(None)
+}
+
+/// What ListApplications filters on.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only this state.
+    pub state: Option<State>,
+    /// Only this customer.
+    pub customer_id: Option<String>,
+    /// Only those whose current step this role acts on.
+    pub awaiting_role: Option<String>,
+}
+
+/// Applications before `before` (ids are UUID v7: newest first), filtered.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &Filter,
+    before: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<StoredApplication>> {
+    sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM applications WHERE ($1 = '' OR application_id < $1) \
+         AND ($2 = '' OR state = $2) AND ($3 = '' OR customer_id = $3) \
+         AND ($4 = '' OR awaiting_roles LIKE $4) ORDER BY application_id DESC LIMIT $5"
+    ))
+    .bind(before.to_string())
+    .bind(filter.state.map(State::name).unwrap_or_default())
+    .bind(filter.customer_id.clone().unwrap_or_default())
+    .bind(
+        filter
+            .awaiting_role
+            .as_ref()
+            .map(|r| format!("%,{r},%"))
+            .unwrap_or_default(),
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// A stored decision-policy version.
+#[derive(Debug, Clone)]
+pub struct PolicyRow {
+    /// Version.
+    pub version: i64,
+    /// Name.
+    pub name: String,
+    /// The JSON document.
+    pub document: String,
+    /// Who uploaded it.
+    pub uploaded_by: String,
+    /// When.
+    pub uploaded_at: Micros,
+}
+
+/// Stores the next policy version and answers it.
+pub async fn insert_policy(
+    conn: &mut AnyConnection,
+    name: &str,
+    document: &str,
+    uploaded_by: &str,
+    at: Micros,
+) -> sqlx::Result<i64> {
+    let next: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 FROM decision_policies")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    sqlx::query(
+        "INSERT INTO decision_policies (version, name, document, uploaded_by, uploaded_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(next)
+    .bind(name.to_string())
+    .bind(document.to_string())
+    .bind(uploaded_by.to_string())
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(next)
+}
+
+/// Makes `version` the active policy.
+pub async fn activate_policy(conn: &mut AnyConnection, version: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO decision_policy_active (id, version) VALUES (1, $1) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+    )
+    .bind(version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The active version, if any.
+pub async fn active_policy_version(conn: &mut AnyConnection) -> sqlx::Result<Option<i64>> {
+    sqlx::query("SELECT version FROM decision_policy_active WHERE id = 1")
+        .fetch_optional(conn)
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()
+}
+
+/// One version.
+pub async fn policy(conn: &mut AnyConnection, version: i64) -> sqlx::Result<Option<PolicyRow>> {
+    sqlx::query(
+        "SELECT version, name, document, uploaded_by, uploaded_at FROM decision_policies \
+         WHERE version = $1",
+    )
+    .bind(version)
+    .fetch_optional(conn)
+    .await?
+    .map(|row| {
+        Ok(PolicyRow {
+            version: row.try_get(0)?,
+            name: row.try_get(1)?,
+            document: row.try_get(2)?,
+            uploaded_by: row.try_get(3)?,
+            uploaded_at: row.try_get(4)?,
+        })
+    })
+    .transpose()
+}
+
+/// An approved limit to set in limits.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LimitInstruction {
+    /// Id (UUID v7); the request ids sent to limits derive from it.
+    pub instruction_id: String,
+    /// The application.
+    pub application_id: String,
+    /// The account.
+    pub customer_id: String,
+    /// Account name when it has to be opened.
+    pub name: String,
+    /// Account currency = the limit's.
+    pub currency_code: String,
+    /// The limit.
+    pub amount: String,
+    /// Segment, region, business unit and parent of a new account.
+    pub segment: String,
+    /// Region.
+    pub region: String,
+    /// Business unit.
+    pub business_unit: String,
+    /// Parent account.
+    pub parent_customer_id: String,
+    /// Recorded with the limit change in limits.
+    pub reason: String,
+}
+
+/// Queues an instruction (in the approval's transaction).
+pub async fn insert_instruction(
+    conn: &mut AnyConnection,
+    i: &LimitInstruction,
+    at: Micros,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO limit_instructions (instruction_id, application_id, customer_id, body, \
+         state, attempts, last_error, next_attempt_at, created_at, done_at) \
+         VALUES ($1, $2, $3, $4, 'PENDING', 0, '', $5, $5, NULL)",
+    )
+    .bind(i.instruction_id.clone())
+    .bind(i.application_id.clone())
+    .bind(i.customer_id.clone())
+    .bind(serde_json::to_string(i).expect("an instruction serialises"))
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Instructions not yet delivered, oldest first.
+pub async fn pending_instructions(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> sqlx::Result<Vec<(LimitInstruction, i32)>> {
+    sqlx::query(
+        "SELECT body, attempts FROM limit_instructions WHERE state = 'PENDING' \
+         ORDER BY created_at, instruction_id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| {
+        let body: String = row.try_get(0)?;
+        let instruction =
+            serde_json::from_str(&body).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        Ok((instruction, row.try_get(1)?))
+    })
+    .collect()
+}
+
+/// Records an attempt: its outcome state ('PENDING' to retry, 'DONE', 'FAILED') and error.
+pub async fn record_attempt(
+    conn: &mut AnyConnection,
+    instruction_id: &str,
+    state: &str,
+    error: &str,
+    at: Micros,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE limit_instructions SET state = $2, attempts = attempts + 1, last_error = $3, \
+         next_attempt_at = $4, done_at = CASE WHEN $2 = 'DONE' THEN $4 ELSE done_at END \
+         WHERE instruction_id = $1",
+    )
+    .bind(instruction_id.to_string())
+    .bind(state.to_string())
+    .bind(error.to_string())
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,395 @@
+//! Limits, scoring and applications servers, each on its own database, with clients and a
+//! complete application.
+#![allow(dead_code)]
+use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
+use credit_platform::clock::ManualClock;
+use credit_platform::server::Shutdown;
+use credit_platform::testing::TestDatabase;
+use credit_proto::applications as pb;
+use credit_proto::applications::applications_service_client::ApplicationsServiceClient;
+use credit_proto::event::StreamEventsRequest;
+use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
+use credit_proto::limits::limits_service_client::LimitsServiceClient;
+use credit_proto::scoring as spb;
+use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
+use credit_proto::types::Money;
+use futures::StreamExt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+pub const SECRET: &str = "applications-integration-secret-0123456789abcdef";
+pub const START: i64 = 1_772_323_200_000_000;
+
+type Authed = InterceptedService<Channel, BearerToken>;
+pub type Client = ApplicationsServiceClient<Authed>;
+
+/// One server and what stops it.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub channel: Channel,
+    shutdown: Shutdown,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    async fn start<F>(
+        listener: tokio::net::TcpListener,
+        serve: impl FnOnce(tokio::net::TcpListener, Shutdown) -> F,
+    ) -> Self
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = Shutdown::new();
+        let handle = tokio::spawn(serve(listener, shutdown.clone()));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect_lazy();
+        wait_serving(&channel).await;
+        Self {
+            addr,
+            channel,
+            shutdown,
+            handle,
+        }
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.trigger();
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.handle).await;
+    }
+}
+
+pub async fn wait_serving(channel: &Channel) {
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    for _ in 0..400 {
+        let serving = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .is_ok_and(|r| r.into_inner().status == 1);
+        if serving {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn bind(addr: &str) -> tokio::net::TcpListener {
+    for _ in 0..100 {
+        if let Ok(listener) = tokio::net::TcpListener::bind(addr).await {
+            return listener;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cannot bind {addr}");
+}
+
+/// The three services.
+pub struct Suite {
+    pub limits: Option<Server>,
+    pub limits_addr: SocketAddr,
+    pub scoring: Server,
+    pub applications: Server,
+    pub clock: ManualClock,
+    pub applications_db: TestDatabase,
+    limits_db: TestDatabase,
+    _scoring_db: TestDatabase,
+}
+
+pub fn token(subject: &str, token_roles: &[&str]) -> BearerToken {
+    BearerToken(Some(
+        mint_hs256_token(SECRET, subject, token_roles, Duration::from_secs(600)).expect("token"),
+    ))
+}
+
+impl Suite {
+    pub async fn start() -> Self {
+        let clock = ManualClock::new(START);
+        let limits_db = TestDatabase::create().await.expect("db");
+        let limits = Self::serve_limits(&limits_db, &clock, "127.0.0.1:0").await;
+        let limits_addr = limits.addr;
+        let scoring_db = TestDatabase::create().await.expect("db");
+        let scoring_config = credit_scoring::ScoringConfig::new(
+            scoring_db.config.clone(),
+            AuthConfig::hs256(SECRET),
+        );
+        let scoring_clock = clock.clone();
+        let scoring = Server::start(bind("127.0.0.1:0").await, move |l, s| {
+            credit_scoring::serve(scoring_config, Arc::new(scoring_clock), l, s)
+        })
+        .await;
+        let applications_db = TestDatabase::create().await.expect("db");
+        let mut config = credit_applications::ApplicationsConfig::new(
+            applications_db.config.clone(),
+            AuthConfig::hs256(SECRET),
+            credit_applications::sealing::generate_key(),
+        );
+        config.scoring_url = Some(format!("http://{}", scoring.addr));
+        config.limits_url = Some(format!("http://{limits_addr}"));
+        let app_clock = clock.clone();
+        let applications = Server::start(bind("127.0.0.1:0").await, move |l, s| {
+            credit_applications::serve(config, Arc::new(app_clock), l, s)
+        })
+        .await;
+        Self {
+            limits: Some(limits),
+            limits_addr,
+            scoring,
+            applications,
+            clock,
+            applications_db,
+            limits_db,
+            _scoring_db: scoring_db,
+        }
+    }
+
+    async fn serve_limits(db: &TestDatabase, clock: &ManualClock, addr: &str) -> Server {
+        let config = credit_limits::LimitsConfig::new(db.config.clone(), AuthConfig::hs256(SECRET));
+        let clock = clock.clone();
+        Server::start(bind(addr).await, move |l, s| {
+            credit_limits::serve(config, Arc::new(clock), l, s)
+        })
+        .await
+    }
+
+    /// Stops limits (its database stays).
+    pub async fn stop_limits(&mut self) {
+        if let Some(limits) = self.limits.take() {
+            limits.stop().await;
+        }
+    }
+
+    /// Starts limits again at the same address on the same database.
+    pub async fn restart_limits(&mut self) {
+        let addr = self.limits_addr.to_string();
+        self.limits = Some(Self::serve_limits(&self.limits_db, &self.clock, &addr).await);
+    }
+
+    pub fn client(&self, subject: &str, token_roles: &[&str]) -> Client {
+        ApplicationsServiceClient::with_interceptor(
+            self.applications.channel.clone(),
+            token(subject, token_roles),
+        )
+    }
+
+    pub fn sales(&self) -> Client {
+        self.client("sam.sales", &[roles::SALES_ORDER])
+    }
+
+    pub fn limits_client(&self) -> LimitsServiceClient<Authed> {
+        let channel = Channel::from_shared(format!("http://{}", self.limits_addr))
+            .expect("uri")
+            .connect_lazy();
+        LimitsServiceClient::with_interceptor(channel, token("max.manager", &[roles::MANAGER]))
+    }
+
+    pub fn scoring_client(&self) -> ScoringServiceClient<Authed> {
+        ScoringServiceClient::with_interceptor(
+            self.scoring.channel.clone(),
+            token("ana.analyst", &[roles::ANALYST]),
+        )
+    }
+
+    /// What a bureau provider would have told scoring about a sound company.
+    pub async fn bureau(&self, customer_id: &str) {
+        self.scoring_client()
+            .put_bureau_report(spb::PutBureauReportRequest {
+                customer_id: customer_id.into(),
+                report: Some(spb::BureauReport {
+                    provider: "manual".into(),
+                    years_in_business: "35".into(),
+                    employees: "120".into(),
+                    industry: "G".into(),
+                    failure_score: "92".into(),
+                    payment_index: "82".into(),
+                    ..Default::default()
+                }),
+                request_id: rid(),
+            })
+            .await
+            .expect("bureau");
+    }
+
+    pub async fn events(&self) -> Vec<credit_proto::event::Event> {
+        EventFeedServiceClient::with_interceptor(
+            self.applications.channel.clone(),
+            token("auditor", &[roles::AUDITOR]),
+        )
+        .stream_events(StreamEventsRequest {
+            after_sequence: 0,
+            backlog_only: true,
+        })
+        .await
+        .expect("feed")
+        .into_inner()
+        .map(|e| e.expect("event").event.expect("event"))
+        .collect()
+        .await
+    }
+
+    /// Waits (real time: delivery retries are operational, not business time) until the
+    /// application's limit setting reaches `state`.
+    pub async fn wait_limit_setting(&self, application_id: &str, state: &str) -> pb::Application {
+        let mut c = self.client("vic.viewer", &[roles::VIEWER]);
+        for _ in 0..300 {
+            let app = c
+                .get_application(pb::GetApplicationRequest {
+                    application_id: application_id.into(),
+                })
+                .await
+                .expect("get")
+                .into_inner();
+            if app.limit_setting.as_ref().is_some_and(|l| l.state == state) {
+                return app;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the limit setting of {application_id} never reached {state}");
+    }
+
+    pub async fn stop(mut self) {
+        self.stop_limits().await;
+        self.applications.stop().await;
+        self.scoring.stop().await;
+    }
+}
+
+pub fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn eur(amount: &str) -> Option<Money> {
+    Some(Money {
+        amount: amount.into(),
+        currency_code: "EUR".into(),
+    })
+}
+
+pub fn fields(status: tonic::Status) -> Vec<String> {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_details_bad_request()
+        .expect("bad request details")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
+}
+
+pub fn statement() -> spb::FinancialStatement {
+    spb::FinancialStatement {
+        period_end: "2025-12-31".into(),
+        currency_code: "EUR".into(),
+        revenue: "8000000".into(),
+        ebit: "900000".into(),
+        net_income: "600000".into(),
+        interest_expense: "50000".into(),
+        total_assets: "4000000".into(),
+        current_assets: "2400000".into(),
+        cash: "600000".into(),
+        inventory: "700000".into(),
+        receivables: "900000".into(),
+        intangible_assets: "200000".into(),
+        total_liabilities: "1600000".into(),
+        current_liabilities: "1000000".into(),
+        retained_earnings: "1500000".into(),
+        equity: "2400000".into(),
+    }
+}
+
+/// A complete application of a sound French company.
+pub fn application(customer_id: &str, tax_id: &str, amount: &str) -> pb::Application {
+    pb::Application {
+        customer_id: customer_id.into(),
+        applicant: Some(pb::Applicant {
+            legal_name: format!("{customer_id} SAS"),
+            registration_id: "303 265 045".into(),
+            tax_id: tax_id.into(),
+            country_code: "FR".into(),
+            registered_address: Some(pb::Address {
+                lines: vec!["12 rue de la Paix".into()],
+                postal_code: "75002".into(),
+                city: "Paris".into(),
+                country_code: "FR".into(),
+            }),
+            contacts: vec![pb::Contact {
+                name: "Jeanne Dupont".into(),
+                role: "CFO".into(),
+                email: "jeanne.dupont@example.fr".into(),
+                phone: "+33 1 23 45 67 89".into(),
+            }],
+            owners: vec![pb::Owner {
+                name: "Jean Martin".into(),
+                share_percent: "60".into(),
+            }],
+            industry: "G".into(),
+            years_in_business: 35,
+            trade_references: vec![spb::Reference {
+                kind: "TRADE".into(),
+                source: "Supplier AG".into(),
+                days_beyond_terms: "0".into(),
+                highest_credit: eur("50000"),
+                years_known: "8".into(),
+            }],
+            bank_account: Some(pb::BankAccount {
+                iban: "FR14 2004 1010 0505 0001 3M02 606".into(),
+                bic: "PSSTFRPPPAR".into(),
+                bank_name: "La Banque Postale".into(),
+                account_holder: format!("{customer_id} SAS"),
+            }),
+            preferred_language: "fr".into(),
+            region: "EMEA".into(),
+            segment: "SME".into(),
+            ..Default::default()
+        }),
+        credit_request: Some(pb::CreditRequest {
+            requested_limit: eur(amount),
+            payment_terms_days: 30,
+            expected_monthly_volume: eur("10000"),
+        }),
+        financial_statements: vec![statement()],
+        ..Default::default()
+    }
+}
+
+/// Creates `app` as a draft and answers its id.
+pub async fn create(c: &mut Client, app: pb::Application) -> String {
+    c.create_application(pb::CreateApplicationRequest {
+        application: Some(app),
+        request_id: rid(),
+    })
+    .await
+    .expect("create")
+    .into_inner()
+    .application_id
+}
+
+pub async fn submit(c: &mut Client, application_id: &str) -> pb::Application {
+    c.submit_application(pb::SubmitApplicationRequest {
+        application_id: application_id.into(),
+        request_id: rid(),
+    })
+    .await
+    .expect("submit")
+    .into_inner()
+}
+
+pub async fn approve(
+    c: &mut Client,
+    application_id: &str,
+) -> Result<pb::Application, tonic::Status> {
+    c.approve_application(pb::ApproveApplicationRequest {
+        application_id: application_id.into(),
+        request_id: rid(),
+        ..Default::default()
+    })
+    .await
+    .map(tonic::Response::into_inner)
+}
