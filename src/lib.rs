@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 pub const SECRET_FILE: &str = "jwt-hs256.secret";
 /// File under the data directory holding the audit log's checkpoint signing key.
 pub const AUDIT_KEY_FILE: &str = "audit-signing.key";
+/// File under the data directory holding the key that seals applications' sensitive fields.
+pub const APPLICATIONS_KEY_FILE: &str = "applications-encryption.key";
 /// File under the data directory holding a ready admin token.
 pub const TOKEN_FILE: &str = "token";
 
@@ -44,6 +46,9 @@ pub struct SuiteConfig {
     /// Database of the scoring service instead of data_dir/scoring.db.
     #[arg(long, env = "CREDIT_SUITE_SCORING_DATABASE_URL")]
     pub scoring_database_url: Option<String>,
+    /// Database of the applications service instead of data_dir/applications.db.
+    #[arg(long, env = "CREDIT_SUITE_APPLICATIONS_DATABASE_URL")]
+    pub applications_database_url: Option<String>,
     /// Database of the audit service instead of data_dir/audit.db.
     #[arg(long, env = "CREDIT_SUITE_AUDIT_DATABASE_URL")]
     pub audit_database_url: Option<String>,
@@ -136,6 +141,32 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         shutdown.clone(),
     ));
 
+    let applications_listener = TcpListener::bind("127.0.0.1:0").await?;
+    let applications_addr = applications_listener.local_addr()?;
+    let applications_db = DatabaseConfig::new(
+        config
+            .applications_database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("applications.db").display())),
+    );
+    let mut applications_config = credit_applications::ApplicationsConfig::new(
+        applications_db,
+        auth.clone(),
+        load_or_create(
+            &data_dir.join(APPLICATIONS_KEY_FILE),
+            credit_applications::sealing::generate_key,
+        )?,
+    );
+    // Submissions are scored by scoring; approved limits are set in limits.
+    applications_config.scoring_url = Some(format!("http://{scoring_addr}"));
+    applications_config.limits_url = Some(format!("http://{limits_addr}"));
+    let applications = tokio::spawn(credit_applications::serve(
+        applications_config,
+        Arc::new(SystemClock),
+        applications_listener,
+        shutdown.clone(),
+    ));
+
     let audit_key = load_or_create_audit_key(&data_dir)?;
     let audit_verifier_key = credit_audit::checkpoint::CheckpointSigner::new(&audit_key)?
         .verifier_key()
@@ -160,6 +191,10 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
                 name: credit_scoring::SERVICE_NAME.into(),
                 url: format!("http://{scoring_addr}"),
             },
+            credit_audit::Source {
+                name: credit_applications::SERVICE_NAME.into(),
+                url: format!("http://{applications_addr}"),
+            },
         ],
         audit_key,
     );
@@ -182,6 +217,9 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
                 .parse()
                 .map_err(anyhow::Error::msg)?,
             format!("credit.scoring.v1=http://{scoring_addr}")
+                .parse()
+                .map_err(anyhow::Error::msg)?,
+            format!("credit.applications.v1=http://{applications_addr}")
                 .parse()
                 .map_err(anyhow::Error::msg)?,
         ],
@@ -213,6 +251,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     let stopped = tokio::spawn(async move {
         limits.await??;
         scoring.await??;
+        applications.await??;
         audit.await??;
         gateway.await??;
         Ok(())

@@ -1,9 +1,9 @@
 //! End-to-end journey through the gateway of a running suite: a corporate group gets credit,
 //! orders are checked, shipped, invoiced and paid, a hold stops orders, and every step is on the
 //! event feed, in the audit log (verified) and in the metrics.
+mod support;
+
 use credit_platform::auth::BearerToken;
-use credit_platform::server::Shutdown;
-use credit_platform::testing::TestDatabase;
 use credit_proto::audit as apb;
 use credit_proto::audit::audit_service_client::AuditServiceClient;
 use credit_proto::limits as pb;
@@ -78,53 +78,13 @@ async fn check(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = TestDatabase::create().await.expect("database");
-    let audit_database = TestDatabase::create().await.expect("database");
-    let scoring_database = TestDatabase::create().await.expect("database");
-    let config = credit_suite::SuiteConfig {
-        data_dir: dir.path().to_path_buf(),
-        listen_addr: "127.0.0.1:0".parse().expect("addr"),
-        admin_addr: "127.0.0.1:0".parse().expect("addr"),
-        limits_database_url: database
-            .is_postgres()
-            .then(|| database.config.database_url.clone()),
-        scoring_database_url: scoring_database
-            .is_postgres()
-            .then(|| scoring_database.config.database_url.clone()),
-        audit_database_url: audit_database
-            .is_postgres()
-            .then(|| audit_database.config.database_url.clone()),
-        audit_checkpoint_interval_ms: 50,
-    };
-    let shutdown = Shutdown::new();
-    let suite = credit_suite::start(config, shutdown.clone())
-        .await
-        .expect("suite starts");
+    let journey = support::Journey::start().await;
     assert!(
-        dir.path().join("token").exists(),
+        journey.dir.path().join("token").exists(),
         "the suite leaves a token for the CLI"
     );
-
-    let channel = Channel::from_shared(format!("http://{}", suite.gateway_addr))
-        .expect("uri")
-        .connect_lazy();
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-    let mut serving = false;
-    for _ in 0..200 {
-        if let Ok(r) = health
-            .check(tonic_health::pb::HealthCheckRequest {
-                service: String::new(),
-            })
-            .await
-            && r.into_inner().status == 1
-        {
-            serving = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(serving, "the gateway reports the suite as serving");
+    let suite = &journey.suite;
+    let channel = journey.channel.clone();
 
     let mut c = LimitsServiceClient::with_interceptor(
         channel.clone(),
@@ -313,7 +273,7 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
             let latest = answer.into_inner().checkpoint.expect("checkpoint");
             if at("limits") == events.len() as i64
                 && at("scoring") >= 4
-                && latest.tree_size == at("limits") + at("scoring")
+                && latest.tree_size == at("limits") + at("scoring") + at("applications")
             {
                 checkpoint = Some(latest);
                 break;
@@ -408,12 +368,7 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     );
     assert!(metrics.contains("audit_verifications_total"));
 
-    shutdown.trigger();
-    tokio::time::timeout(Duration::from_secs(30), suite.stopped)
-        .await
-        .expect("drains in time")
-        .expect("join")
-        .expect("clean stop");
+    journey.stop().await;
 }
 
 async fn reqwest_metrics(addr: std::net::SocketAddr) -> String {

@@ -245,6 +245,7 @@ async fn main() -> anyhow::Result<()> {
                 limits_database_url: Some(database.config.database_url.clone()),
                 scoring_database_url: None,
                 audit_database_url: Some(audit_database.config.database_url.clone()),
+                applications_database_url: None,
                 audit_checkpoint_interval_ms: 1000,
             };
             let suite = credit_suite::start(config, shutdown.clone()).await?;

@@ -21,6 +21,7 @@ impl Suite {
         let limits = TestDatabase::create().await.expect("db");
         let scoring = TestDatabase::create().await.expect("db");
         let audit = TestDatabase::create().await.expect("db");
+        let applications = TestDatabase::create().await.expect("db");
         let shutdown = Shutdown::new();
         let suite = credit_suite::start(
             credit_suite::SuiteConfig {
@@ -30,6 +31,7 @@ impl Suite {
                 limits_database_url: Some(limits.config.database_url.clone()),
                 scoring_database_url: Some(scoring.config.database_url.clone()),
                 audit_database_url: Some(audit.config.database_url.clone()),
+                applications_database_url: Some(applications.config.database_url.clone()),
                 audit_checkpoint_interval_ms: 50,
             },
             shutdown.clone(),
@@ -41,7 +43,7 @@ impl Suite {
             gateway: format!("http://{}", suite.gateway_addr),
             shutdown,
             stopped: suite.stopped,
-            _databases: vec![limits, scoring, audit],
+            _databases: vec![limits, scoring, audit, applications],
         };
         // Until every service has migrated, the gateway answers UNAVAILABLE.
         for _ in 0..200 {
