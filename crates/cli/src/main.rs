@@ -1,4 +1,5 @@
 //! `creditctl`: the credit suite from the command line, through the gateway.
+mod applications;
 mod audit;
 mod output;
 mod scenario;
@@ -104,6 +105,9 @@ enum Command {
     /// Scoring: record facts, score, history, policy, model, training.
     #[command(subcommand)]
     Scoring(scoring::ScoringCommand),
+    /// Credit applications: apply, submit, approve or reject, the decision policy.
+    #[command(subcommand)]
+    Application(applications::ApplicationCommand),
     /// The audit trail: history, checkpoints, proofs, verification, export.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -626,11 +630,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             return audit::run(command, channel, token, json, &cli.data_dir).await;
         }
         Command::Scoring(command) => return scoring::run(command, channel, token, json).await,
+        Command::Application(command) => {
+            return applications::run(command, channel, token, json).await;
+        }
         other => other,
     };
     let mut c: Client = LimitsServiceClient::with_interceptor(channel, BearerToken(token));
     match command {
-        Command::Token { .. } | Command::Audit(_) | Command::Scoring(_) => {}
+        Command::Token { .. }
+        | Command::Audit(_)
+        | Command::Scoring(_)
+        | Command::Application(_) => {}
         Command::Account(AccountCommand::Create {
             customer_id,
             name,

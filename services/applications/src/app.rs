@@ -790,8 +790,17 @@ impl Applications {
                         conditions: all_conditions,
                         reasons: Vec::new(),
                         overridden,
-                        override_reason_code: override_reason_code.clone(),
-                        override_comment: override_comment.clone(),
+                        // Kept only where they explain a departure.
+                        override_reason_code: if overridden {
+                            override_reason_code.clone()
+                        } else {
+                            String::new()
+                        },
+                        override_comment: if overridden {
+                            override_comment.clone()
+                        } else {
+                            String::new()
+                        },
                         decided_by: caller.subject.clone(),
                         decide_time: now_ts,
                         policy_version: version,
@@ -836,8 +845,16 @@ impl Applications {
                     automatic: false,
                     reasons,
                     overridden,
-                    override_reason_code,
-                    override_comment,
+                    override_reason_code: if overridden {
+                        override_reason_code
+                    } else {
+                        String::new()
+                    },
+                    override_comment: if overridden {
+                        override_comment
+                    } else {
+                        String::new()
+                    },
                     decided_by: caller.subject.clone(),
                     decide_time: now_ts,
                     policy_version: version,

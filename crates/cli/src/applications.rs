@@ -1,0 +1,504 @@
+//! `creditctl application …`: apply for credit, submit, follow the decision, approve or reject
+//! as an approver, manage the decision policy.
+use crate::output::{self, fields, table, time};
+use anyhow::Context;
+use clap::Subcommand;
+use credit_platform::auth::BearerToken;
+use credit_proto::applications as pb;
+use credit_proto::applications::applications_service_client::ApplicationsServiceClient;
+use credit_proto::types::Money;
+use std::path::PathBuf;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+type Client = ApplicationsServiceClient<InterceptedService<Channel, BearerToken>>;
+
+/// Application commands.
+#[derive(Subcommand)]
+pub enum ApplicationCommand {
+    /// Save an application as a draft from a JSON file (credit.applications.v1.Application).
+    Create {
+        /// The application as JSON.
+        file: PathBuf,
+    },
+    /// Replace a draft's content from a JSON file.
+    Update {
+        /// Application id.
+        application_id: String,
+        /// The application as JSON.
+        file: PathBuf,
+    },
+    /// Submit: scored and decided, or referred to approvers.
+    Submit {
+        /// Application id.
+        application_id: String,
+    },
+    /// Show one application.
+    Get {
+        /// Application id.
+        application_id: String,
+    },
+    /// List applications, newest first.
+    List {
+        /// Only this state (draft, in-review, information-requested, approved, rejected,
+        /// withdrawn).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only those waiting for this role ("credit.manager").
+        #[arg(long)]
+        awaiting: Option<String>,
+        /// Only this customer.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+    /// Approve the current step (as an approver).
+    Approve {
+        /// Application id.
+        application_id: String,
+        /// Another amount than asked.
+        #[arg(long)]
+        amount: Option<String>,
+        /// Its currency (default: the one asked).
+        #[arg(long)]
+        currency: Option<String>,
+        /// Other payment terms (days).
+        #[arg(long, default_value_t = 0)]
+        terms: i32,
+        /// A condition attached (repeat for several).
+        #[arg(long = "condition")]
+        conditions: Vec<String>,
+        /// Comment.
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// Reason code, when departing from the recommendation.
+        #[arg(long, default_value = "")]
+        override_reason: String,
+        /// Comment, when departing from the recommendation.
+        #[arg(long, default_value = "")]
+        override_comment: String,
+    },
+    /// Reject (as an approver).
+    Reject {
+        /// Application id.
+        application_id: String,
+        /// A reason (repeat for several).
+        #[arg(long = "reason", required = true)]
+        reasons: Vec<String>,
+        /// Comment.
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// Reason code, when departing from the recommendation.
+        #[arg(long, default_value = "")]
+        override_reason: String,
+        /// Comment, when departing from the recommendation.
+        #[arg(long, default_value = "")]
+        override_comment: String,
+    },
+    /// Return the application to the applicant with questions (as an approver).
+    RequestInfo {
+        /// Application id.
+        application_id: String,
+        /// A question (repeat for several).
+        #[arg(long = "question", required = true)]
+        questions: Vec<String>,
+    },
+    /// Withdraw an application that is not decided.
+    Withdraw {
+        /// Application id.
+        application_id: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// The active decision policy (or one version), as JSON on standard output.
+    Policy {
+        /// A version (default: the active one).
+        #[arg(long, default_value_t = 0)]
+        version: i64,
+    },
+    /// Upload a decision policy (JSON); validated and stored as the next version.
+    UploadPolicy {
+        /// The document.
+        file: PathBuf,
+        /// Make it active at once.
+        #[arg(long)]
+        activate: bool,
+    },
+}
+
+fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn read_application(path: &PathBuf) -> anyhow::Result<pb::Application> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    output::from_json(&text, "credit.applications.v1.Application")
+}
+
+fn state_name(state: i32) -> String {
+    pb::ApplicationState::try_from(state)
+        .map(|s| {
+            s.as_str_name()
+                .trim_start_matches("APPLICATION_STATE_")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn summary(a: &pb::Application) -> String {
+    let applicant = a.applicant.clone().unwrap_or_default();
+    let request = a.credit_request.clone().unwrap_or_default();
+    let mut rows = vec![
+        ("application", a.application_id.clone()),
+        ("customer", a.customer_id.clone()),
+        ("applicant", applicant.legal_name.clone()),
+        ("tax id", applicant.tax_id.clone()),
+        ("state", state_name(a.state)),
+        ("asked", output::money(&request.requested_limit)),
+    ];
+    if let Some(r) = &a.recommendation {
+        rows.push((
+            "recommendation",
+            format!(
+                "{} ({}) — class {}, score {}, PD {}, recommended {}, policy v{}",
+                r.outcome,
+                r.reasons.join(", "),
+                r.risk_class,
+                r.score,
+                r.probability_of_default,
+                output::money(&r.recommended_limit),
+                r.policy_version
+            ),
+        ));
+    }
+    for s in &a.approval_steps {
+        let approvers: Vec<String> = s
+            .approvals
+            .iter()
+            .map(|p| format!("{} {}", p.action.to_lowercase(), p.approver))
+            .collect();
+        rows.push((
+            "step",
+            format!(
+                "{}. {} [{}] {} — needs {}; due {}{}",
+                s.sequence,
+                s.level,
+                s.roles.join(", "),
+                s.state,
+                s.approvals_required,
+                time(&s.due_time),
+                if approvers.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", approvers.join(", "))
+                }
+            ),
+        ));
+    }
+    if let Some(d) = &a.final_decision {
+        rows.push((
+            "decision",
+            format!(
+                "{} {} by {}{}",
+                d.outcome,
+                output::money(&d.approved_limit),
+                d.decided_by,
+                if d.overridden {
+                    format!(
+                        " (override {}: {})",
+                        d.override_reason_code, d.override_comment
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        ));
+        if !d.conditions.is_empty() {
+            rows.push(("conditions", d.conditions.join("; ")));
+        }
+        if d.review_time.is_some() {
+            rows.push(("review", time(&d.review_time)));
+        }
+    }
+    if let Some(l) = &a.limit_setting {
+        rows.push((
+            "limit in limits",
+            format!(
+                "{} after {} attempt(s){}",
+                l.state,
+                l.attempts,
+                if l.last_error.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", l.last_error)
+                }
+            ),
+        ));
+    }
+    fields(&rows)
+}
+
+fn print(a: &pb::Application, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!(
+            "{}",
+            output::to_json(a, "credit.applications.v1.Application")?
+        );
+    } else {
+        println!("{}", summary(a));
+    }
+    Ok(())
+}
+
+/// Runs an application command through the gateway.
+pub async fn run(
+    command: ApplicationCommand,
+    channel: Channel,
+    token: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut c: Client = ApplicationsServiceClient::with_interceptor(channel, BearerToken(token));
+    match command {
+        ApplicationCommand::Create { file } => {
+            let a = c
+                .create_application(pb::CreateApplicationRequest {
+                    application: Some(read_application(&file)?),
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            print(&a, json)?;
+        }
+        ApplicationCommand::Update {
+            application_id,
+            file,
+        } => {
+            let mut application = read_application(&file)?;
+            application.application_id = application_id;
+            let a = c
+                .update_application(pb::UpdateApplicationRequest {
+                    application: Some(application),
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            print(&a, json)?;
+        }
+        ApplicationCommand::Submit { application_id } => {
+            let a = c
+                .submit_application(pb::SubmitApplicationRequest {
+                    application_id,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            print(&a, json)?;
+        }
+        ApplicationCommand::Get { application_id } => {
+            let a = c
+                .get_application(pb::GetApplicationRequest { application_id })
+                .await?
+                .into_inner();
+            print(&a, json)?;
+        }
+        ApplicationCommand::List {
+            state,
+            awaiting,
+            customer,
+        } => {
+            let state = match state {
+                Some(s) => {
+                    let name = format!("APPLICATION_STATE_{}", s.to_uppercase().replace('-', "_"));
+                    pb::ApplicationState::from_str_name(&name)
+                        .ok_or_else(|| anyhow::anyhow!("unknown state '{s}'"))?
+                        as i32
+                }
+                None => 0,
+            };
+            let list = c
+                .list_applications(pb::ListApplicationsRequest {
+                    state,
+                    customer_id: customer.unwrap_or_default(),
+                    awaiting_role: awaiting.unwrap_or_default(),
+                    page_size: 100,
+                    page_token: String::new(),
+                })
+                .await?
+                .into_inner();
+            if json {
+                println!(
+                    "{}",
+                    output::to_json(&list, "credit.applications.v1.ListApplicationsResponse")?
+                );
+            } else {
+                let rows = list
+                    .applications
+                    .iter()
+                    .map(|a| {
+                        let applicant = a.applicant.clone().unwrap_or_default();
+                        let current = a
+                            .approval_steps
+                            .iter()
+                            .find(|s| s.state == "PENDING")
+                            .map(|s| s.level.clone())
+                            .unwrap_or_default();
+                        vec![
+                            a.application_id.clone(),
+                            a.customer_id.clone(),
+                            applicant.legal_name,
+                            state_name(a.state),
+                            output::money(
+                                &a.credit_request.clone().unwrap_or_default().requested_limit,
+                            ),
+                            current,
+                            time(&a.update_time),
+                        ]
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    table(
+                        &[
+                            "application",
+                            "customer",
+                            "applicant",
+                            "state",
+                            "asked",
+                            "waiting for",
+                            "updated"
+                        ],
+                        rows
+                    )
+                );
+            }
+        }
+        ApplicationCommand::Approve {
+            application_id,
+            amount,
+            currency,
+            terms,
+            conditions,
+            comment,
+            override_reason,
+            override_comment,
+        } => {
+            let approved_limit = match amount {
+                Some(amount) => {
+                    let currency = match currency {
+                        Some(c) => c.to_uppercase(),
+                        None => c
+                            .get_application(pb::GetApplicationRequest {
+                                application_id: application_id.clone(),
+                            })
+                            .await?
+                            .into_inner()
+                            .credit_request
+                            .and_then(|r| r.requested_limit)
+                            .map(|m| m.currency_code)
+                            .unwrap_or_default(),
+                    };
+                    Some(Money {
+                        amount,
+                        currency_code: currency,
+                    })
+                }
+                None => None,
+            };
+            let a = c
+                .approve_application(pb::ApproveApplicationRequest {
+                    application_id,
+                    approved_limit,
+                    payment_terms_days: terms,
+                    conditions,
+                    comment,
+                    override_reason_code: override_reason,
+                    override_comment,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            print(&a, json)?;
+        }
+        ApplicationCommand::Reject {
+            application_id,
+            reasons,
+            comment,
+            override_reason,
+            override_comment,
+        } => {
+            let a = c
+                .reject_application(pb::RejectApplicationRequest {
+                    application_id,
+                    reasons,
+                    comment,
+                    override_reason_code: override_reason,
+                    override_comment,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            print(&a, json)?;
+        }
+        ApplicationCommand::RequestInfo {
+            application_id,
+            questions,
+        } => {
+            let a = c
+                .request_information(pb::RequestInformationRequest {
+                    application_id,
+                    questions,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            print(&a, json)?;
+        }
+        ApplicationCommand::Withdraw {
+            application_id,
+            reason,
+        } => {
+            let a = c
+                .withdraw_application(pb::WithdrawApplicationRequest {
+                    application_id,
+                    reason,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            print(&a, json)?;
+        }
+        ApplicationCommand::Policy { version } => {
+            let p = c
+                .get_decision_policy(pb::GetDecisionPolicyRequest { version })
+                .await?
+                .into_inner();
+            eprintln!(
+                "version {} \"{}\"{} by {} at {}",
+                p.version,
+                p.name,
+                if p.active { " (active)" } else { "" },
+                p.uploaded_by,
+                time(&p.upload_time)
+            );
+            println!("{}", p.document_json);
+        }
+        ApplicationCommand::UploadPolicy { file, activate } => {
+            let p = c
+                .upload_decision_policy(pb::UploadDecisionPolicyRequest {
+                    document_json: std::fs::read_to_string(&file)
+                        .with_context(|| format!("{}", file.display()))?,
+                    activate,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            println!(
+                "decision policy version {} \"{}\" stored{}",
+                p.version,
+                p.name,
+                if p.active { " and active" } else { "" }
+            );
+        }
+    }
+    Ok(())
+}

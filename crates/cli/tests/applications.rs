@@ -1,0 +1,130 @@
+//! `creditctl application …` against a running development suite, as a user would run it.
+mod support;
+
+use support::Suite;
+
+fn example(path: &str) -> String {
+    format!("{}/../../services/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_submit_and_approve_through_two_levels_from_the_command_line() {
+    let suite = Suite::start().await;
+    suite
+        .ok(&[
+            "scoring",
+            "bureau",
+            "NEWCO-FR",
+            &example("scoring/examples/bureau.json"),
+        ])
+        .await;
+    let created = suite
+        .ok(&[
+            "--json",
+            "application",
+            "create",
+            &example("applications/examples/application.json"),
+        ])
+        .await;
+    let created: serde_json::Value = serde_json::from_str(&created).expect("json");
+    let id = created["applicationId"].as_str().expect("id").to_string();
+    assert_eq!(created["state"], "APPLICATION_STATE_DRAFT");
+    let decided = suite.ok(&["application", "submit", &id]).await;
+    assert!(
+        decided.contains("APPROVED") && decided.contains("40000.00 EUR"),
+        "{decided}"
+    );
+    let shown = suite.ok(&["application", "get", &id]).await;
+    assert!(
+        shown.contains("FR40303265045"),
+        "the admin reads in clear: {shown}"
+    );
+
+    // A larger request: referred to an analyst, then a manager, each with their own token.
+    let mut larger: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(example("applications/examples/application.json")).expect("file"),
+    )
+    .expect("json");
+    larger["customer_id"] = "BIGCO-FR".into();
+    larger["applicant"]["tax_id"] = "FR83404833048".into();
+    larger["credit_request"]["requested_limit"]["amount"] = "150000".into();
+    let file = suite.dir.path().join("larger.json");
+    std::fs::write(&file, larger.to_string()).expect("write");
+    suite
+        .ok(&[
+            "scoring",
+            "bureau",
+            "BIGCO-FR",
+            &example("scoring/examples/bureau.json"),
+        ])
+        .await;
+    let created = suite
+        .ok(&[
+            "--json",
+            "application",
+            "create",
+            file.to_str().expect("path"),
+        ])
+        .await;
+    let big = serde_json::from_str::<serde_json::Value>(&created).expect("json")["applicationId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let referred = suite.ok(&["application", "submit", &big]).await;
+    assert!(
+        referred.contains("IN_REVIEW") && referred.contains("analyst"),
+        "{referred}"
+    );
+    let waiting = suite
+        .ok(&["application", "list", "--awaiting", "credit.analyst"])
+        .await;
+    assert!(
+        waiting.contains(&big) && !waiting.contains(&id),
+        "{waiting}"
+    );
+    let token = |subject: &str, role: &str| {
+        let suite = &suite;
+        let subject = subject.to_string();
+        let role = role.to_string();
+        async move {
+            suite
+                .ok(&["token", "--subject", &subject, "--roles", &role])
+                .await
+                .trim()
+                .to_string()
+        }
+    };
+    let analyst = token("bob.analyst", "credit.analyst").await;
+    let manager = token("max.manager", "credit.manager").await;
+    let after_analyst = suite
+        .ok(&["--token", &analyst, "application", "approve", &big])
+        .await;
+    assert!(after_analyst.contains("IN_REVIEW"), "{after_analyst}");
+    // The manager approves 100 000 (no more than scoring recommends, or with a reason).
+    let approved = suite
+        .run(&[
+            "--token",
+            &manager,
+            "application",
+            "approve",
+            &big,
+            "--amount",
+            "100000",
+            "--condition",
+            "quarterly accounts",
+            "--override-reason",
+            "RELATIONSHIP",
+            "--override-comment",
+            "known for 8 years",
+        ])
+        .await;
+    let out = support::stdout(&approved);
+    assert!(approved.status.success(), "{out} {approved:?}");
+    assert!(
+        out.contains("APPROVED") && out.contains("quarterly accounts"),
+        "{out}"
+    );
+    let policy = suite.ok(&["application", "policy"]).await;
+    assert!(policy.contains("\"levels\""), "{policy}");
+    suite.stop().await;
+}
