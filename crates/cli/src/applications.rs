@@ -110,6 +110,14 @@ pub enum ApplicationCommand {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// The latest notice to the applicant (decision or request for information).
+    Notice {
+        /// Application id.
+        application_id: String,
+        /// Another language than the applicant's: en, fr, ro, zh.
+        #[arg(long, default_value = "")]
+        language: String,
+    },
     /// The active decision policy (or one version), as JSON on standard output.
     Policy {
         /// A version (default: the active one).
@@ -466,6 +474,26 @@ pub async fn run(
                 .await?
                 .into_inner();
             print(&a, json)?;
+        }
+        ApplicationCommand::Notice {
+            application_id,
+            language,
+        } => {
+            let n = c
+                .get_decision_notice(pb::GetDecisionNoticeRequest {
+                    application_id,
+                    language,
+                })
+                .await?
+                .into_inner();
+            if json {
+                println!(
+                    "{}",
+                    output::to_json(&n, "credit.applications.v1.DecisionNotice")?
+                );
+            } else {
+                println!("{}\n\n{}", n.subject, n.body);
+            }
         }
         ApplicationCommand::Policy { version } => {
             let p = c

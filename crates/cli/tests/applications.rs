@@ -34,6 +34,13 @@ async fn apply_submit_and_approve_through_two_levels_from_the_command_line() {
         decided.contains("APPROVED") && decided.contains("40000.00 EUR"),
         "{decided}"
     );
+    let letter = suite
+        .ok(&["application", "notice", &id, "--language", "ro"])
+        .await;
+    assert!(
+        letter.contains("a fost aprobată") && letter.contains("40.000,00 EUR"),
+        "{letter}"
+    );
     let shown = suite.ok(&["application", "get", &id]).await;
     assert!(
         shown.contains("FR40303265045"),

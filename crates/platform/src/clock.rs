@@ -110,6 +110,12 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     (next - days_from_civil(year, month, 1)) as u32
 }
 
+/// The UTC calendar date of `at`, ISO 8601 ("2026-11-23").
+pub fn date_of(at: Micros) -> String {
+    let (year, month, day) = civil_from_days(at.div_euclid(MICROS_PER_DAY));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// The same UTC time of day `months` calendar months later (or earlier), the day clamped to the
 /// month's end (31 January + 1 month = 28 or 29 February): review dates, due dates.
 pub fn add_months(at: Micros, months: i32) -> Micros {
@@ -137,6 +143,7 @@ mod tests {
         assert_eq!(add_months(at(2026, 11, 23), 24), at(2028, 11, 23));
         assert_eq!(add_months(at(2026, 3, 31), -1), at(2026, 2, 28));
         assert_eq!(add_months(at(2026, 12, 15), 3), at(2027, 3, 15));
+        assert_eq!(date_of(at(2028, 2, 29)), "2028-02-29");
     }
 
     #[test]

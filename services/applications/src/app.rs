@@ -521,6 +521,7 @@ impl Applications {
                 json!({"levels": app.approval_steps.iter().map(|s| &s.level).collect::<Vec<_>>()}),
             ));
         }
+        with_notice(&mut app);
         let stored = self.to_row(&app, &row.created_by, row.created_at, m.now)?;
         store::update(&mut m.tx, &stored).await?;
         for event in events {
@@ -883,6 +884,7 @@ impl Applications {
             }
         }
         app.update_time = now_ts;
+        with_notice(&mut app);
         let stored = self.to_row(&app, &row.created_by, row.created_at, m.now)?;
         store::update(&mut m.tx, &stored).await?;
         for event in events {
@@ -938,6 +940,35 @@ impl Applications {
         let answer = self.view(&stored, &context.caller)?;
         self.finish(m, &answer).await?;
         Ok(answer)
+    }
+
+    /// The latest notice, in `language` (the applicant's when empty).
+    pub async fn notice(
+        &self,
+        application_id: &str,
+        language: &str,
+    ) -> Result<pb::DecisionNotice, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let row = store::get(&mut conn, application_id)
+            .await?
+            .ok_or_else(|| not_found(application_id))?;
+        // Notices name no sensitive field, so the masked form serves.
+        let app = pb::Application::decode(row.body.as_slice())
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))?;
+        let language = if language.is_empty() {
+            app.applicant
+                .as_ref()
+                .map(|a| a.preferred_language.clone())
+                .unwrap_or_default()
+        } else {
+            language.to_string()
+        };
+        notice_for(&app, &language).ok_or_else(|| {
+            ApiError::StateConflict(format!(
+                "the application is {}: there is no decision or request to notify yet",
+                row.state.name()
+            ))
+        })
     }
 
     /// Installs the default decision policy as version 1 on first start.
@@ -1149,7 +1180,73 @@ fn canonical_request(app: &mut pb::Application) {
     }
 }
 
+/// The notice the application's latest step calls for, in `language`.
+pub fn notice_for(app: &pb::Application, language: &str) -> Option<pb::DecisionNotice> {
+    use crate::notice::{Facts, Kind, render};
+    let applicant = app.applicant.clone().unwrap_or_default();
+    let requested = app
+        .credit_request
+        .as_ref()
+        .and_then(|r| r.requested_limit.clone())
+        .unwrap_or_default();
+    let mut facts = Facts {
+        company: applicant.legal_name,
+        reference: app.application_id.clone(),
+        requested: (requested.amount, requested.currency_code),
+        ..Facts::default()
+    };
+    let kind = match (state_of(app), app.final_decision.as_ref()) {
+        (State::Approved, Some(d)) => {
+            let limit = d.approved_limit.clone().unwrap_or_default();
+            facts.limit = (limit.amount, limit.currency_code);
+            facts.terms_days = i64::from(d.payment_terms_days);
+            facts.conditions = d.conditions.clone();
+            facts.review_date = d
+                .review_time
+                .as_ref()
+                .map(|t| {
+                    credit_platform::clock::from_timestamp(t)
+                        .map(credit_platform::clock::date_of)
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default();
+            Kind::Approved
+        }
+        (State::Rejected, Some(d)) => {
+            facts.reasons = d.reasons.clone();
+            Kind::Rejected
+        }
+        (State::InformationRequested, _) => {
+            facts.questions = app
+                .approval_steps
+                .iter()
+                .flat_map(|s| &s.approvals)
+                .rfind(|a| a.action == "REQUEST_INFORMATION")
+                .map(|a| a.reasons.clone())
+                .unwrap_or_default();
+            Kind::InformationRequested
+        }
+        _ => return None,
+    };
+    let notice = render(kind, language, &facts);
+    Some(pb::DecisionNotice {
+        language: notice.language,
+        subject: notice.subject,
+        body: notice.body,
+    })
+}
+
+fn with_notice(app: &mut pb::Application) {
+    let language = app
+        .applicant
+        .as_ref()
+        .map(|a| a.preferred_language.clone())
+        .unwrap_or_default();
+    app.notice = notice_for(app, &language);
+}
+
 fn clear_outputs(app: &mut pb::Application) {
+    app.notice = None;
     app.recommendation = None;
     app.approval_steps.clear();
     app.final_decision = None;

@@ -43,7 +43,9 @@ pub fn access(path: &str) -> Access {
         return Access::Authenticated;
     };
     match method {
-        "GetApplication" | "ListApplications" | "GetDecisionPolicy" => Access::AnyRole(READ),
+        "GetApplication" | "ListApplications" | "GetDecisionPolicy" | "GetDecisionNotice" => {
+            Access::AnyRole(READ)
+        }
         "CreateApplication" | "UpdateApplication" | "SubmitApplication" | "WithdrawApplication" => {
             Access::AnyRole(INTAKE)
         }
@@ -348,6 +350,30 @@ impl ApplicationsService for ApplicationsGrpc {
         v.into_result()?;
         let context = context.with_request_id(&request.request_id);
         done(with_retry(|| self.applications.withdraw(&context, &request)).await)
+    }
+
+    async fn get_decision_notice(
+        &self,
+        request: Request<pb::GetDecisionNoticeRequest>,
+    ) -> Answer<pb::DecisionNotice> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_uuid(&request.application_id, "application_id", &mut v);
+        if !request.language.is_empty()
+            && !crate::validate::LANGUAGES.contains(&request.language.as_str())
+        {
+            v.add(
+                "language",
+                format!("must be one of {}", crate::validate::LANGUAGES.join(", ")),
+            );
+        }
+        v.into_result()?;
+        done(
+            self.applications
+                .notice(&request.application_id, &request.language)
+                .await,
+        )
     }
 
     async fn upload_decision_policy(

@@ -10,6 +10,7 @@ pub mod app;
 pub mod delivery;
 pub mod domain;
 pub mod grpc;
+pub mod notice;
 pub mod peers;
 pub mod sealing;
 pub mod store;

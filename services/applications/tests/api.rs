@@ -42,6 +42,37 @@ async fn a_small_request_from_a_sound_company_is_approved_automatically_and_its_
     assert_eq!(decision.approved_limit, eur("40000.00"));
     assert!(decision.review_time.is_some());
     assert_eq!(decided.submission_count, 1);
+    // The decision notice, in the applicant's language, and in any other on request.
+    let notice = decided.notice.clone().expect("notice");
+    assert_eq!(notice.language, "fr");
+    assert!(
+        notice.subject.starts_with("Votre demande de crédit"),
+        "{notice:?}"
+    );
+    assert!(notice.body.contains("40\u{202f}000,00 EUR") && notice.body.contains("30 jours"));
+    for (language, words) in [
+        ("zh", "已获批准"),
+        ("ro", "a fost aprobată"),
+        ("en", "approved"),
+    ] {
+        let other = sales
+            .get_decision_notice(pb::GetDecisionNoticeRequest {
+                application_id: id.clone(),
+                language: language.into(),
+            })
+            .await
+            .expect("notice")
+            .into_inner();
+        assert!(other.subject.contains(words), "{language}: {other:?}");
+    }
+    let status = sales
+        .get_decision_notice(pb::GetDecisionNoticeRequest {
+            application_id: id.clone(),
+            language: "xx".into(),
+        })
+        .await
+        .expect_err("unknown language");
+    assert_eq!(fields(status), ["language"]);
 
     let done = suite.wait_limit_setting(&id, "DONE").await;
     assert_eq!(done.limit_setting.expect("setting").attempts, 1);
@@ -281,6 +312,12 @@ async fn departing_from_the_recommendation_needs_a_reason_and_the_authority() {
         .expect("reject")
         .into_inner();
     assert_eq!(rejected.state(), pb::ApplicationState::Rejected);
+    let letter = rejected.notice.clone().expect("notice");
+    assert!(
+        letter.subject.contains("n’a pas pu être acceptée")
+            && letter.body.contains("sector exposure"),
+        "{letter:?}"
+    );
     assert!(rejected.final_decision.expect("d").overridden);
     assert!(limit_in_limits(&suite, "GOOD-FR").await.is_none());
     suite.stop().await;
@@ -524,6 +561,8 @@ async fn a_request_for_information_returns_the_application_and_it_is_decided_aga
         .expect("request information")
         .into_inner();
     assert_eq!(returned.state(), pb::ApplicationState::InformationRequested);
+    let letter = returned.notice.clone().expect("notice");
+    assert!(letter.body.contains("2026 interim accounts"), "{letter:?}");
     let status = approve(&mut suite.client("bea.analyst", &[roles::ANALYST]), &id)
         .await
         .expect_err("not in review");
