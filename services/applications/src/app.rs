@@ -148,6 +148,13 @@ impl Applications {
             .find(|s| s.state == "PENDING")
             .map(|s| format!(",{},", s.roles.join(",")))
             .unwrap_or_default();
+        let due_at = app
+            .approval_steps
+            .iter()
+            .find(|s| s.state == "PENDING" && !s.overdue)
+            .and_then(|s| s.due_time.as_ref())
+            .and_then(credit_platform::clock::from_timestamp)
+            .unwrap_or(0);
         let applicant = app.applicant.clone().unwrap_or_default();
         Ok(StoredApplication {
             application_id: app.application_id.clone(),
@@ -155,6 +162,7 @@ impl Applications {
             state: state_of(app),
             tax_fingerprint: self.sealer.fingerprint(&applicant.tax_id),
             awaiting_roles: awaiting,
+            due_at,
             legal_name: applicant.legal_name,
             body: masked.encode_to_vec(),
             sensitive,
@@ -511,6 +519,7 @@ impl Applications {
                     start_time: None,
                     due_time: None,
                     sla_hours: step.sla_hours as i32,
+                    overdue: false,
                 })
                 .collect();
             self.start_next_step(&mut app, m.now);
@@ -894,6 +903,99 @@ impl Applications {
         self.finish(m, &answer).await?;
         self.delivery.notify_one();
         Ok(answer)
+    }
+
+    /// Escalates every step overdue at the clock's now: the next level takes over (a new step
+    /// when the overdue one was the last of the chain); at the top an overdue alarm is raised
+    /// once. Answers how many applications were handled.
+    pub async fn escalate_overdue(&self) -> Result<usize, ApiError> {
+        let due = {
+            let mut conn = self.db.pool.acquire().await?;
+            store::overdue(&mut conn, self.clock.now(), 100).await?
+        };
+        for application_id in &due {
+            mutation::with_retry(|| self.escalate(application_id)).await?;
+        }
+        Ok(due.len())
+    }
+
+    async fn escalate(&self, application_id: &str) -> Result<(), ApiError> {
+        let mut tx = self.db.begin_write().await?;
+        let now = self.clock.now();
+        let Some(row) = store::get(&mut tx, application_id).await? else {
+            return Ok(());
+        };
+        // Someone acted meanwhile: nothing is overdue any more.
+        if row.state != State::InReview || row.due_at == 0 || row.due_at > now {
+            return Ok(());
+        }
+        let mut app = self.clear(&row)?;
+        let version = app
+            .recommendation
+            .as_ref()
+            .map(|r| r.policy_version)
+            .unwrap_or_default();
+        let stored_policy = store::policy(&mut tx, version).await?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("policy {version} of a submission missing"))
+        })?;
+        let policy = Policy::parse(&stored_policy.document)
+            .map_err(|p| ApiError::Internal(anyhow::anyhow!("stored policy invalid: {p:?}")))?;
+        let case = case_of_recommendation(&app);
+        let Some(index) = app.approval_steps.iter().position(|s| s.state == "PENDING") else {
+            return Ok(());
+        };
+        let overdue = app.approval_steps[index].clone();
+        let has_next = app.approval_steps.iter().any(|s| s.state == "WAITING");
+        let above = if has_next {
+            None
+        } else {
+            policy.level_above(&case, &overdue.level)
+        };
+        let context = RequestContext::system("escalation");
+        let event = if has_next || above.is_some() {
+            app.approval_steps[index].state = "ESCALATED".into();
+            if let Some(step) = above {
+                // The deciding level was overdue: the level above decides, with as many
+                // approvers as it needed.
+                app.approval_steps.push(pb::ApprovalStep {
+                    sequence: app.approval_steps.len() as i32 + 1,
+                    level: step.level,
+                    roles: step.roles,
+                    approvals_required: overdue.approvals_required,
+                    state: "WAITING".into(),
+                    sla_hours: step.sla_hours as i32,
+                    ..Default::default()
+                });
+            }
+            self.start_next_step(&mut app, now);
+            let to = app
+                .approval_steps
+                .iter()
+                .find(|s| s.state == "PENDING")
+                .map(|s| s.level.clone())
+                .unwrap_or_default();
+            self.event(
+                "credit.applications.step.escalated",
+                &app,
+                json!({"from_level": overdue.level, "to_level": to,
+                       "due_time": overdue.due_time.map(|t| t.seconds)}),
+            )
+        } else {
+            app.approval_steps[index].overdue = true;
+            self.event(
+                "credit.applications.step.overdue",
+                &app,
+                json!({"level": overdue.level, "due_time": overdue.due_time.map(|t| t.seconds)}),
+            )
+        };
+        app.update_time = Some(to_timestamp(now));
+        let stored = self.to_row(&app, &row.created_by, row.created_at, now)?;
+        store::update(&mut tx, &stored).await?;
+        outbox::append(&mut tx, &context, now, event).await?;
+        tx.commit().await?;
+        self.signals.notify_committed();
+        metrics::counter!("applications_steps_escalated_total").increment(1);
+        Ok(())
     }
 
     /// The applicant withdraws.

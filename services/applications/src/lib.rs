@@ -79,6 +79,10 @@ pub struct ApplicationsConfig {
     /// service mints its own.
     #[arg(long, env = "APPLICATIONS_SERVICE_TOKEN_FILE")]
     pub service_token_file: Option<PathBuf>,
+    /// How often overdue approval steps are looked for and escalated, in milliseconds (due
+    /// times come from the service's clock; this is only how soon they are noticed).
+    #[arg(long, env = "APPLICATIONS_SWEEP_INTERVAL_MS", default_value_t = 60_000)]
+    pub sweep_interval_ms: u64,
     /// Longest wait for in-flight calls and streams at shutdown, in seconds.
     #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
     pub shutdown_drain_secs: u64,
@@ -96,6 +100,7 @@ impl ApplicationsConfig {
             scoring_url: None,
             limits_url: None,
             service_token_file: None,
+            sweep_interval_ms: 60_000,
             shutdown_drain_secs: 20,
         }
     }
@@ -208,6 +213,11 @@ pub async fn serve(
         Duration::from_secs(5),
         shutdown.subscribe(),
     ));
+    tokio::spawn(sweep(
+        applications.clone(),
+        Duration::from_millis(config.sweep_interval_ms.max(10)),
+        shutdown.subscribe(),
+    ));
     match limits {
         Some(limits) => {
             tokio::spawn(
@@ -229,4 +239,21 @@ pub async fn serve(
     .await?;
     db.pool.close().await;
     Ok(())
+}
+
+/// Escalates overdue approval steps every `interval` until shutdown.
+async fn sweep(
+    applications: app::Applications,
+    interval: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(error) = applications.escalate_overdue().await {
+            tracing::warn!(%error, "escalation sweep failed");
+        }
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
 }

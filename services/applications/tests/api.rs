@@ -586,3 +586,95 @@ async fn a_request_for_information_returns_the_application_and_it_is_decided_aga
     assert_eq!(again.state(), pb::ApplicationState::Approved, "{again:?}");
     suite.stop().await;
 }
+
+#[tokio::test]
+async fn an_overdue_step_escalates_to_the_next_level_and_the_top_raises_an_alarm() {
+    let suite = Suite::start().await;
+    suite.bureau("SLOW-FR").await;
+    let mut sales = suite.sales();
+    let id = create(&mut sales, application("SLOW-FR", "FR40303265045", "90000")).await;
+    let referred = submit(&mut sales, &id).await;
+    let levels: Vec<&str> = referred
+        .approval_steps
+        .iter()
+        .map(|s| s.level.as_str())
+        .collect();
+    assert_eq!(
+        levels,
+        ["analyst"],
+        "the analyst level decides 90 000 EUR of class A"
+    );
+    let get = || {
+        let mut c = suite.client("vic.viewer", &[roles::VIEWER]);
+        let id = id.clone();
+        async move {
+            c.get_application(pb::GetApplicationRequest { application_id: id })
+                .await
+                .expect("get")
+                .into_inner()
+        }
+    };
+    let wait_for = |wanted: usize| async move {
+        for _ in 0..200 {
+            let app = get().await;
+            if app.approval_steps.len() >= wanted {
+                return app;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("no escalation to {wanted} steps");
+    };
+    // Within its 24 hours nothing moves.
+    suite.clock.advance(23 * 3_600_000_000);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(get().await.approval_steps[0].state, "PENDING");
+    // Past them the manager level takes over, due after its own 48 hours.
+    suite.clock.advance(2 * 3_600_000_000);
+    let escalated = wait_for(2).await;
+    let states: Vec<(&str, &str)> = escalated
+        .approval_steps
+        .iter()
+        .map(|s| (s.level.as_str(), s.state.as_str()))
+        .collect();
+    assert_eq!(states, [("analyst", "ESCALATED"), ("manager", "PENDING")]);
+    // An analyst can no longer decide it; a manager can.
+    let status = approve(&mut suite.client("bob.analyst", &[roles::ANALYST]), &id)
+        .await
+        .expect_err("escalated away from analysts");
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+    suite.clock.advance(49 * 3_600_000_000);
+    let committee = wait_for(3).await;
+    assert_eq!(committee.approval_steps[2].level, "committee");
+    // The committee is the top: past its SLA the alarm is raised once.
+    suite.clock.advance(73 * 3_600_000_000);
+    let mut alarmed = false;
+    for _ in 0..200 {
+        if get().await.approval_steps[2].overdue {
+            alarmed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(alarmed, "the top level's overdue step is flagged");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let events: Vec<String> = suite
+        .events()
+        .await
+        .into_iter()
+        .map(|e| e.event_type)
+        .filter(|t| t.starts_with("credit.applications.step."))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "credit.applications.step.escalated",
+            "credit.applications.step.escalated",
+            "credit.applications.step.overdue"
+        ]
+    );
+    let decided = approve(&mut suite.client("max.manager", &[roles::MANAGER]), &id)
+        .await
+        .expect("the committee decides");
+    assert_eq!(decided.state(), pb::ApplicationState::Approved);
+    suite.stop().await;
+}

@@ -395,6 +395,28 @@ impl Policy {
         steps
     }
 
+    /// The level an overdue step at `level` escalates to: the next one above it that applies to
+    /// the case's region and business unit; `None` at the top.
+    pub fn level_above(&self, case: &Case, level: &str) -> Option<PlannedStep> {
+        self.document
+            .levels
+            .iter()
+            .skip_while(|l| l.name != level)
+            .skip(1)
+            .find(|l| {
+                l.regions.as_ref().is_none_or(|r| r.contains(&case.region))
+                    && l.business_units
+                        .as_ref()
+                        .is_none_or(|b| b.contains(&case.business_unit))
+            })
+            .map(|l| PlannedStep {
+                level: l.name.clone(),
+                roles: l.roles.clone(),
+                approvals_required: 1,
+                sla_hours: l.sla_hours,
+            })
+    }
+
     /// Whether a person's final decision departs from the recommendation: approving what the
     /// policy or scoring would reject, or more than scoring's recommended limit; rejecting
     /// what the policy would approve.
@@ -520,6 +542,21 @@ mod tests {
                 ("committee".into(), 2)
             ]
         );
+    }
+
+    #[test]
+    fn an_overdue_step_escalates_to_the_next_level_that_applies() {
+        let p = policy();
+        let c = case("B", dec!(80000));
+        assert_eq!(
+            p.level_above(&c, "analyst").map(|s| s.level),
+            Some("manager".into())
+        );
+        assert_eq!(
+            p.level_above(&c, "manager").map(|s| s.level),
+            Some("committee".into())
+        );
+        assert_eq!(p.level_above(&c, "committee"), None);
     }
 
     #[test]

@@ -133,6 +133,7 @@ impl Suite {
         );
         config.scoring_url = Some(format!("http://{}", scoring.addr));
         config.limits_url = Some(format!("http://{limits_addr}"));
+        config.sweep_interval_ms = 20;
         let app_clock = clock.clone();
         let applications = Server::start(bind("127.0.0.1:0").await, move |l, s| {
             credit_applications::serve(config, Arc::new(app_clock), l, s)
