@@ -160,6 +160,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     // Submissions are scored by scoring; approved limits are set in limits.
     applications_config.scoring_url = Some(format!("http://{scoring_addr}"));
     applications_config.limits_url = Some(format!("http://{limits_addr}"));
+    applications_config.document_dir = data_dir.join("documents");
     let applications = tokio::spawn(credit_applications::serve(
         applications_config,
         Arc::new(SystemClock),

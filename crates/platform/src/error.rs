@@ -127,6 +127,10 @@ pub enum ApiError {
     /// The gateway could not reach the service.
     #[error("{0}")]
     UpstreamUnavailable(String),
+    /// Stored data no longer matches what was fixed when it was written (a document whose
+    /// hash changed): DATA_LOSS.
+    #[error("{0}")]
+    DataLoss(String),
     /// Anything unexpected; logged, answered as INTERNAL without details.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -245,6 +249,10 @@ impl From<ApiError> for Status {
                 message,
                 HashMap::new(),
             ),
+            ApiError::DataLoss(_) => {
+                tracing::error!(%message, "stored data failed its integrity check");
+                info_status(Code::DataLoss, "DATA_INTEGRITY", message, HashMap::new())
+            }
             ApiError::Internal(source) => {
                 tracing::error!(error = ?source, "internal error");
                 Status::internal("internal error")

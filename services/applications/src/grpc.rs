@@ -1,5 +1,6 @@
 //! The gRPC adapter: validate (every bad field named), call the use case, map errors.
 use crate::app::{Applications, ApproverAct};
+use crate::documents::{Documents, KINDS, accepted_type};
 use crate::domain::state::State;
 use crate::store::Filter;
 use crate::validate::check_application;
@@ -14,7 +15,12 @@ use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
 use credit_platform::server::Readiness;
 use credit_proto::applications as pb;
 use credit_proto::applications::applications_service_server::ApplicationsService;
-use tonic::{Request, Response, Status};
+use credit_proto::applications::download_document_response::Part as DownloadPart;
+use credit_proto::applications::upload_document_request::Part as UploadPart;
+use tonic::{Request, Response, Status, Streaming};
+
+/// Download chunk size.
+const CHUNK: usize = 64 * 1024;
 
 const READ: &[&str] = &[
     roles::VIEWER,
@@ -53,6 +59,10 @@ pub fn access(path: &str) -> Access {
             Access::AnyRole(APPROVERS)
         }
         "UploadDecisionPolicy" => Access::AnyRole(MANAGEMENT),
+        "UploadDocument" => Access::AnyRole(&[roles::SALES_ORDER, roles::ANALYST, roles::MANAGER]),
+        "ListDocuments" => Access::AnyRole(READ),
+        // Documents hold financial and personal detail: those who assess or audit read them.
+        "DownloadDocument" => Access::AnyRole(&[roles::ANALYST, roles::MANAGER, roles::AUDITOR]),
         _ => Access::Authenticated,
     }
 }
@@ -61,14 +71,16 @@ pub fn access(path: &str) -> Access {
 #[derive(Clone)]
 pub struct ApplicationsGrpc {
     applications: Applications,
+    documents: Documents,
     readiness: Readiness,
 }
 
 impl ApplicationsGrpc {
     /// Adapters over `applications`.
-    pub fn new(applications: Applications, readiness: Readiness) -> Self {
+    pub fn new(applications: Applications, documents: Documents, readiness: Readiness) -> Self {
         Self {
             applications,
+            documents,
             readiness,
         }
     }
@@ -350,6 +362,119 @@ impl ApplicationsService for ApplicationsGrpc {
         v.into_result()?;
         let context = context.with_request_id(&request.request_id);
         done(with_retry(|| self.applications.withdraw(&context, &request)).await)
+    }
+
+    async fn upload_document(
+        &self,
+        request: Request<Streaming<pb::UploadDocumentRequest>>,
+    ) -> Answer<pb::Document> {
+        let context = self.context(&request)?;
+        let mut parts = request.into_inner();
+        let first = parts.message().await?.and_then(|m| m.part);
+        let Some(UploadPart::Metadata(metadata)) = first else {
+            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                "metadata",
+                "required: the first message carries the metadata, the following ones the content",
+            ))
+            .into());
+        };
+        let mut v = Violations::new();
+        check_uuid(&metadata.application_id, "metadata.application_id", &mut v);
+        validate_request_id(&metadata.request_id, &mut v);
+        check_text(&metadata.file_name, "metadata.file_name", true, 200, &mut v);
+        if metadata.file_name.contains(['/', '\\']) || metadata.file_name.starts_with('.') {
+            v.add("metadata.file_name", "a file name, not a path");
+        }
+        if !accepted_type(&metadata.content_type) {
+            v.add(
+                "metadata.content_type",
+                "must be application/pdf, image/png, image/jpeg, text/csv, or an .xlsx/.docx type",
+            );
+        }
+        if !KINDS.contains(&metadata.kind.as_str()) {
+            v.add(
+                "metadata.kind",
+                format!("must be one of {}", KINDS.join(", ")),
+            );
+        }
+        v.into_result()?;
+        let limit = self.documents.max_bytes;
+        let mut content = Vec::new();
+        while let Some(message) = parts.message().await? {
+            match message.part {
+                Some(UploadPart::Chunk(bytes)) => {
+                    if content.len() + bytes.len() > limit {
+                        // Refused as soon as it is too big, without reading the rest.
+                        return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                            "chunk",
+                            format!("the document exceeds the limit of {limit} bytes"),
+                        ))
+                        .into());
+                    }
+                    content.extend_from_slice(&bytes);
+                }
+                Some(UploadPart::Metadata(_)) => {
+                    return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                        "metadata",
+                        "only the first message carries metadata",
+                    ))
+                    .into());
+                }
+                None => {}
+            }
+        }
+        if content.is_empty() {
+            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                "chunk",
+                "the document is empty",
+            ))
+            .into());
+        }
+        let context = context.with_request_id(&metadata.request_id);
+        done(with_retry(|| self.documents.upload(&context, &metadata, content.clone())).await)
+    }
+
+    async fn list_documents(
+        &self,
+        request: Request<pb::ListDocumentsRequest>,
+    ) -> Answer<pb::ListDocumentsResponse> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        check_uuid(&request.get_ref().application_id, "application_id", &mut v);
+        v.into_result()?;
+        done(
+            self.documents
+                .list(&request.get_ref().application_id)
+                .await
+                .map(|documents| pb::ListDocumentsResponse { documents }),
+        )
+    }
+
+    type DownloadDocumentStream = std::pin::Pin<
+        Box<dyn futures::Stream<Item = Result<pb::DownloadDocumentResponse, Status>> + Send>,
+    >;
+
+    async fn download_document(
+        &self,
+        request: Request<pb::DownloadDocumentRequest>,
+    ) -> Answer<Self::DownloadDocumentStream> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        check_uuid(&request.get_ref().document_id, "document_id", &mut v);
+        v.into_result()?;
+        let (document, content) = self
+            .documents
+            .download(&request.get_ref().document_id)
+            .await?;
+        let mut parts = vec![Ok(pb::DownloadDocumentResponse {
+            part: Some(DownloadPart::Document(document)),
+        })];
+        parts.extend(content.chunks(CHUNK).map(|chunk| {
+            Ok(pb::DownloadDocumentResponse {
+                part: Some(DownloadPart::Chunk(chunk.to_vec())),
+            })
+        }));
+        Ok(Response::new(Box::pin(futures::stream::iter(parts))))
     }
 
     async fn get_decision_notice(

@@ -8,6 +8,7 @@
 //! [`grpc`] the adapter.
 pub mod app;
 pub mod delivery;
+pub mod documents;
 pub mod domain;
 pub mod grpc;
 pub mod notice;
@@ -79,6 +80,16 @@ pub struct ApplicationsConfig {
     /// service mints its own.
     #[arg(long, env = "APPLICATIONS_SERVICE_TOKEN_FILE")]
     pub service_token_file: Option<PathBuf>,
+    /// Directory where document content is kept (content-addressed by SHA-256).
+    #[arg(
+        long,
+        env = "APPLICATIONS_DOCUMENT_DIR",
+        default_value = "./data/documents"
+    )]
+    pub document_dir: PathBuf,
+    /// Largest document accepted, in bytes.
+    #[arg(long, env = "APPLICATIONS_MAX_DOCUMENT_BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub max_document_bytes: usize,
     /// How often overdue approval steps are looked for and escalated, in milliseconds (due
     /// times come from the service's clock; this is only how soon they are noticed).
     #[arg(long, env = "APPLICATIONS_SWEEP_INTERVAL_MS", default_value_t = 60_000)]
@@ -100,6 +111,8 @@ impl ApplicationsConfig {
             scoring_url: None,
             limits_url: None,
             service_token_file: None,
+            document_dir: PathBuf::from("./data/documents"),
+            max_document_bytes: 20 * 1024 * 1024,
             sweep_interval_ms: 60_000,
             shutdown_drain_secs: 20,
         }
@@ -177,6 +190,13 @@ pub async fn serve(
         scoring,
         wake.clone(),
     );
+    let documents = documents::Documents::new(
+        db.clone(),
+        clock.clone(),
+        signals.clone(),
+        Arc::new(documents::LocalDirectory::new(config.document_dir.clone())),
+        config.max_document_bytes,
+    );
     let server = credit_platform::server::service_router(
         SERVICE_NAME,
         verifier,
@@ -186,6 +206,7 @@ pub async fn serve(
     .add_service(
         ApplicationsServiceServer::new(grpc::ApplicationsGrpc::new(
             applications.clone(),
+            documents,
             readiness.clone(),
         ))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)

@@ -99,6 +99,7 @@ pub struct Suite {
     pub applications: Server,
     pub clock: ManualClock,
     pub applications_db: TestDatabase,
+    pub documents: tempfile::TempDir,
     limits_db: TestDatabase,
     _scoring_db: TestDatabase,
 }
@@ -134,6 +135,9 @@ impl Suite {
         config.scoring_url = Some(format!("http://{}", scoring.addr));
         config.limits_url = Some(format!("http://{limits_addr}"));
         config.sweep_interval_ms = 20;
+        let documents = tempfile::tempdir().expect("tempdir");
+        config.document_dir = documents.path().to_path_buf();
+        config.max_document_bytes = 256 * 1024;
         let app_clock = clock.clone();
         let applications = Server::start(bind("127.0.0.1:0").await, move |l, s| {
             credit_applications::serve(config, Arc::new(app_clock), l, s)
@@ -146,6 +150,7 @@ impl Suite {
             applications,
             clock,
             applications_db,
+            documents,
             limits_db,
             _scoring_db: scoring_db,
         }

@@ -1,0 +1,316 @@
+//! Documents of applications: content checked against its declared type and a size limit,
+//! stored content-addressed by its SHA-256 (fixed at upload, recorded on the event feed so audit
+//! holds it), and verified against it again whenever it is read.
+use credit_platform::begin_mutation;
+use credit_platform::clock::{SharedClock, to_timestamp};
+use credit_platform::context::RequestContext;
+use credit_platform::db::Db;
+use credit_platform::error::{ApiError, FieldViolation};
+use credit_platform::mutation;
+use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_proto::applications as pb;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Kinds of documents.
+pub const KINDS: &[&str] = &[
+    "FINANCIAL_STATEMENT",
+    "CONTRACT",
+    "IDENTITY",
+    "BANK_STATEMENT",
+    "OTHER",
+];
+
+/// Accepted types, each with how its content starts (None: UTF-8 text).
+const TYPES: &[(&str, Option<&[u8]>)] = &[
+    ("application/pdf", Some(b"%PDF-")),
+    ("image/png", Some(b"\x89PNG\r\n\x1a\n")),
+    ("image/jpeg", Some(b"\xff\xd8\xff")),
+    ("text/csv", None),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some(b"PK\x03\x04"),
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        Some(b"PK\x03\x04"),
+    ),
+];
+
+/// Whether `content_type` is accepted.
+pub fn accepted_type(content_type: &str) -> bool {
+    TYPES.iter().any(|(t, _)| *t == content_type)
+}
+
+/// Whether the content is what its declared type says (magic bytes, or UTF-8 for CSV).
+pub fn content_matches(content_type: &str, content: &[u8]) -> bool {
+    match TYPES.iter().find(|(t, _)| *t == content_type) {
+        Some((_, Some(magic))) => content.starts_with(magic),
+        Some((_, None)) => std::str::from_utf8(content).is_ok(),
+        None => false,
+    }
+}
+
+/// Where document content lives. The suite and single-node deployments use a local directory;
+/// object storage is another implementation of the same two calls.
+#[tonic::async_trait]
+pub trait DocumentStore: Send + Sync {
+    /// Stores `content` under its hex SHA-256 (a second store of the same content is a no-op).
+    async fn put(&self, sha256: &str, content: &[u8]) -> anyhow::Result<()>;
+    /// The content stored under `sha256`, if any.
+    async fn get(&self, sha256: &str) -> anyhow::Result<Option<Vec<u8>>>;
+}
+
+/// Content in a local directory, as `<dir>/<first two hex digits>/<sha256>`.
+#[derive(Debug, Clone)]
+pub struct LocalDirectory {
+    root: PathBuf,
+}
+
+impl LocalDirectory {
+    /// A store under `root` (created when missing).
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn path(&self, sha256: &str) -> PathBuf {
+        self.root.join(&sha256[..2]).join(sha256)
+    }
+}
+
+#[tonic::async_trait]
+impl DocumentStore for LocalDirectory {
+    async fn put(&self, sha256: &str, content: &[u8]) -> anyhow::Result<()> {
+        let path = self.path(sha256);
+        if tokio::fs::try_exists(&path).await? {
+            return Ok(());
+        }
+        let dir = path.parent().ok_or_else(|| anyhow::anyhow!("no parent"))?;
+        tokio::fs::create_dir_all(dir).await?;
+        // Write aside and rename: a reader never sees half a document.
+        let partial = dir.join(format!("{sha256}.{}.partial", uuid::Uuid::new_v4()));
+        {
+            use tokio::io::AsyncWriteExt;
+            let mut file = tokio::fs::File::create(&partial).await?;
+            file.write_all(content).await?;
+            file.sync_all().await?;
+        }
+        tokio::fs::rename(&partial, &path).await?;
+        Ok(())
+    }
+
+    async fn get(&self, sha256: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        match tokio::fs::read(self.path(sha256)).await {
+            Ok(content) => Ok(Some(content)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The document use cases.
+#[derive(Clone)]
+pub struct Documents {
+    db: Db,
+    clock: SharedClock,
+    signals: FeedSignals,
+    store: Arc<dyn DocumentStore>,
+    /// Largest document accepted.
+    pub max_bytes: usize,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<pb::Document> {
+    Ok(pb::Document {
+        document_id: row.try_get("document_id")?,
+        application_id: row.try_get("application_id")?,
+        file_name: row.try_get("file_name")?,
+        content_type: row.try_get("content_type")?,
+        kind: row.try_get("kind")?,
+        size_bytes: row.try_get("size_bytes")?,
+        sha256: row.try_get("sha256")?,
+        uploaded_by: row.try_get("uploaded_by")?,
+        upload_time: Some(to_timestamp(row.try_get("uploaded_at")?)),
+    })
+}
+
+async fn document(
+    conn: &mut AnyConnection,
+    document_id: &str,
+) -> sqlx::Result<Option<pb::Document>> {
+    sqlx::query(
+        "SELECT document_id, application_id, file_name, content_type, kind, size_bytes, \
+         sha256, uploaded_by, uploaded_at FROM documents WHERE document_id = $1",
+    )
+    .bind(document_id.to_string())
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+impl Documents {
+    /// Documents over `db`, content in `store`.
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        signals: FeedSignals,
+        store: Arc<dyn DocumentStore>,
+        max_bytes: usize,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            signals,
+            store,
+            max_bytes,
+        }
+    }
+
+    /// Stores an uploaded document: content first (content-addressed, so a failed commit
+    /// leaves nothing wrong), then its record and event in one transaction.
+    pub async fn upload(
+        &self,
+        context: &RequestContext,
+        metadata: &pb::DocumentUpload,
+        content: Vec<u8>,
+    ) -> Result<pb::Document, ApiError> {
+        if !content_matches(&metadata.content_type, &content) {
+            return Err(FieldViolation::new(
+                "chunk",
+                format!("the content is not {}", metadata.content_type),
+            )
+            .into());
+        }
+        let sha256 = hex::encode(Sha256::digest(&content));
+        // The idempotency fingerprint covers the content: a retry with other bytes is refused.
+        let fingerprint = pb::Document {
+            application_id: metadata.application_id.clone(),
+            file_name: metadata.file_name.clone(),
+            content_type: metadata.content_type.clone(),
+            kind: metadata.kind.clone(),
+            sha256: sha256.clone(),
+            ..Default::default()
+        };
+        self.store
+            .put(&sha256, &content)
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("the document store failed: {e}")))?;
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "UploadDocument",
+            &fingerprint
+        );
+        let application = crate::store::get(&mut m.tx, &metadata.application_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "application",
+                id: metadata.application_id.clone(),
+            })?;
+        let document = pb::Document {
+            document_id: uuid::Uuid::now_v7().to_string(),
+            size_bytes: content.len() as i64,
+            uploaded_by: context.caller.subject.clone(),
+            upload_time: Some(to_timestamp(m.now)),
+            ..fingerprint
+        };
+        sqlx::query(
+            "INSERT INTO documents (document_id, application_id, file_name, content_type, kind, \
+             size_bytes, sha256, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(document.document_id.clone())
+        .bind(document.application_id.clone())
+        .bind(document.file_name.clone())
+        .bind(document.content_type.clone())
+        .bind(document.kind.clone())
+        .bind(document.size_bytes)
+        .bind(document.sha256.clone())
+        .bind(document.uploaded_by.clone())
+        .bind(m.now)
+        .execute(&mut *m.tx)
+        .await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            NewEvent {
+                event_type: "credit.applications.document.uploaded",
+                entity_type: "document",
+                entity_id: document.document_id.clone(),
+                customer_id: application.customer_id.clone(),
+                payload: json!({
+                    "application_id": document.application_id,
+                    "document_id": document.document_id,
+                    "file_name": document.file_name,
+                    "content_type": document.content_type,
+                    "kind": document.kind,
+                    "size_bytes": document.size_bytes,
+                    "sha256": document.sha256,
+                }),
+            },
+        )
+        .await?;
+        mutation::finish(&self.signals, m, &document).await?;
+        Ok(document)
+    }
+
+    /// The application's documents, oldest first.
+    pub async fn list(&self, application_id: &str) -> Result<Vec<pb::Document>, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        if crate::store::get(&mut conn, application_id)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::NotFound {
+                kind: "application",
+                id: application_id.to_string(),
+            });
+        }
+        Ok(sqlx::query(
+            "SELECT document_id, application_id, file_name, content_type, kind, size_bytes, \
+             sha256, uploaded_by, uploaded_at FROM documents WHERE application_id = $1 \
+             ORDER BY document_id",
+        )
+        .bind(application_id.to_string())
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<sqlx::Result<_>>()?)
+    }
+
+    /// A document and its content, verified against the SHA-256 fixed at upload.
+    pub async fn download(&self, document_id: &str) -> Result<(pb::Document, Vec<u8>), ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let doc = document(&mut conn, document_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "document",
+                id: document_id.to_string(),
+            })?;
+        let content = self
+            .store
+            .get(&doc.sha256)
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("the document store failed: {e}")))?;
+        match content {
+            Some(content) if hex::encode(Sha256::digest(&content)) == doc.sha256 => {
+                Ok((doc, content))
+            }
+            _ => {
+                metrics::counter!("applications_document_integrity_failures_total").increment(1);
+                Err(ApiError::DataLoss(format!(
+                    "document {document_id} is missing from the store or no longer matches the \
+                     SHA-256 {} fixed at upload",
+                    doc.sha256
+                )))
+            }
+        }
+    }
+}
