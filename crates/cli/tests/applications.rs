@@ -41,6 +41,39 @@ async fn apply_submit_and_approve_through_two_levels_from_the_command_line() {
         letter.contains("a fost aprobată") && letter.contains("40.000,00 EUR"),
         "{letter}"
     );
+    let pdf = suite.dir.path().join("accounts.pdf");
+    std::fs::write(&pdf, b"%PDF-1.7\nannual accounts").expect("write");
+    let stored = suite
+        .ok(&[
+            "application",
+            "upload",
+            &id,
+            pdf.to_str().expect("path"),
+            "--kind",
+            "FINANCIAL_STATEMENT",
+        ])
+        .await;
+    assert!(stored.contains("SHA-256"), "{stored}");
+    let listed = suite.ok(&["--json", "application", "documents", &id]).await;
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("json");
+    let document = listed["documents"][0]["documentId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let copy = suite.dir.path().join("copy.pdf");
+    suite
+        .ok(&[
+            "application",
+            "download",
+            &document,
+            "--out",
+            copy.to_str().expect("path"),
+        ])
+        .await;
+    assert_eq!(
+        std::fs::read(&copy).expect("copy"),
+        b"%PDF-1.7\nannual accounts"
+    );
     let shown = suite.ok(&["application", "get", &id]).await;
     assert!(
         shown.contains("FR40303265045"),
