@@ -136,6 +136,21 @@ pub enum ApplicationCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Approval cycle time, auto-decision rate, override frequency, backlog per level, approvers.
+    Metrics {
+        /// Decisions from (RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// Decisions before (RFC 3339).
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this region.
+        #[arg(long, default_value = "")]
+        region: String,
+        /// Only this segment.
+        #[arg(long, default_value = "")]
+        segment: String,
+    },
     /// The latest notice to the applicant (decision or request for information).
     Notice {
         /// Application id.
@@ -632,6 +647,112 @@ pub async fn run(
                 content.len(),
                 sha256
             );
+        }
+        ApplicationCommand::Metrics {
+            from,
+            to,
+            region,
+            segment,
+        } => {
+            let stamp = |t: Option<String>| -> anyhow::Result<Option<prost_types::Timestamp>> {
+                t.map(|t| {
+                    humantime::parse_rfc3339(&t)
+                        .map(prost_types::Timestamp::from)
+                        .map_err(|e| anyhow::anyhow!("{t}: {e}"))
+                })
+                .transpose()
+            };
+            let m = c
+                .get_application_metrics(pb::GetApplicationMetricsRequest {
+                    start_time: stamp(from)?,
+                    end_time: stamp(to)?,
+                    region,
+                    segment,
+                })
+                .await?
+                .into_inner();
+            if json {
+                println!(
+                    "{}",
+                    output::to_json(&m, "credit.applications.v1.ApplicationMetrics")?
+                );
+            } else {
+                let hours = |d: &Option<prost_types::Duration>| {
+                    d.as_ref()
+                        .map(|d| format!("{:.1} h", d.seconds as f64 / 3600.0))
+                        .unwrap_or_else(|| "-".into())
+                };
+                println!(
+                    "{}",
+                    fields(&[
+                        ("submissions", m.submissions.to_string()),
+                        (
+                            "decisions",
+                            format!("{} ({} approved)", m.decisions, m.approved)
+                        ),
+                        (
+                            "auto-decision rate",
+                            format!("{} ({})", m.auto_decision_rate, m.automatic_decisions)
+                        ),
+                        (
+                            "override frequency",
+                            format!("{} ({})", m.override_frequency, m.overrides)
+                        ),
+                        (
+                            "cycle time p50 / p90 / p99 / max",
+                            format!(
+                                "{} / {} / {} / {}",
+                                hours(&m.cycle_time_p50),
+                                hours(&m.cycle_time_p90),
+                                hours(&m.cycle_time_p99),
+                                hours(&m.cycle_time_max)
+                            )
+                        ),
+                    ])
+                );
+                let backlog = m
+                    .backlog
+                    .iter()
+                    .map(|b| {
+                        vec![
+                            b.level.clone(),
+                            b.pending.to_string(),
+                            b.overdue.to_string(),
+                            time(&b.oldest_due_time),
+                        ]
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    table(&["level", "pending", "overdue", "oldest due"], backlog)
+                );
+                let approvers = m
+                    .approvers
+                    .iter()
+                    .map(|a| {
+                        vec![
+                            a.approver.clone(),
+                            a.approvals.to_string(),
+                            a.rejections.to_string(),
+                            a.information_requests.to_string(),
+                            a.overrides.to_string(),
+                        ]
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    table(
+                        &[
+                            "approver",
+                            "approvals",
+                            "rejections",
+                            "info requests",
+                            "overrides"
+                        ],
+                        approvers
+                    )
+                );
+            }
         }
         ApplicationCommand::Notice {
             application_id,

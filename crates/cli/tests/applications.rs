@@ -164,6 +164,11 @@ async fn apply_submit_and_approve_through_two_levels_from_the_command_line() {
         out.contains("APPROVED") && out.contains("quarterly accounts"),
         "{out}"
     );
+    let metrics = suite.ok(&["application", "metrics"]).await;
+    assert!(
+        metrics.contains("0.5000") && metrics.contains("max.manager"),
+        "one of two decisions was automatic: {metrics}"
+    );
     let policy = suite.ok(&["application", "policy"]).await;
     assert!(policy.contains("\"levels\""), "{policy}");
     suite.stop().await;

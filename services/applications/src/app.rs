@@ -435,6 +435,9 @@ impl Applications {
         app.submitted_by = context.caller.subject.clone();
         app.submit_time = Some(to_timestamp(m.now));
         app.update_time = app.submit_time;
+        if app.first_submit_time.is_none() {
+            app.first_submit_time = app.submit_time;
+        }
         app.final_decision = None;
         app.approval_steps.clear();
         app.recommendation = Some(pb::Recommendation {
@@ -998,6 +1001,23 @@ impl Applications {
         Ok(())
     }
 
+    /// The service's now.
+    pub fn now(&self) -> Micros {
+        self.clock.now()
+    }
+
+    /// Every application submitted at least once (masked: metrics need no sensitive field).
+    pub async fn all_submitted(&self) -> Result<Vec<pb::Application>, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let rows = store::submitted(&mut conn).await?;
+        rows.iter()
+            .map(|row| {
+                pb::Application::decode(row.as_slice())
+                    .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))
+            })
+            .collect()
+    }
+
     /// The applicant withdraws.
     pub async fn withdraw(
         &self,
@@ -1356,6 +1376,7 @@ fn clear_outputs(app: &mut pb::Application) {
     app.submitted_by.clear();
     app.submission_count = 0;
     app.submit_time = None;
+    app.first_submit_time = None;
     app.sensitive_masked = false;
 }
 

@@ -61,6 +61,9 @@ pub fn access(path: &str) -> Access {
         "UploadDecisionPolicy" => Access::AnyRole(MANAGEMENT),
         "UploadDocument" => Access::AnyRole(&[roles::SALES_ORDER, roles::ANALYST, roles::MANAGER]),
         "ListDocuments" => Access::AnyRole(READ),
+        "GetApplicationMetrics" => {
+            Access::AnyRole(&[roles::ANALYST, roles::MANAGER, roles::AUDITOR])
+        }
         // Documents hold financial and personal detail: those who assess or audit read them.
         "DownloadDocument" => Access::AnyRole(&[roles::ANALYST, roles::MANAGER, roles::AUDITOR]),
         _ => Access::Authenticated,
@@ -475,6 +478,41 @@ impl ApplicationsService for ApplicationsGrpc {
             })
         }));
         Ok(Response::new(Box::pin(futures::stream::iter(parts))))
+    }
+
+    async fn get_application_metrics(
+        &self,
+        request: Request<pb::GetApplicationMetricsRequest>,
+    ) -> Answer<pb::ApplicationMetrics> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        let time = |t: &Option<prost_types::Timestamp>, field: &str, v: &mut Violations| {
+            t.as_ref().and_then(|t| {
+                let micros = credit_platform::clock::from_timestamp(t);
+                if micros.is_none() {
+                    v.add(field, "not a valid timestamp");
+                }
+                micros
+            })
+        };
+        let start = time(&request.start_time, "start_time", &mut v);
+        let end = time(&request.end_time, "end_time", &mut v);
+        if let (Some(s), Some(e)) = (start, end)
+            && e <= s
+        {
+            v.add("end_time", "must be after start_time");
+        }
+        check_text(&request.region, "region", false, 64, &mut v);
+        check_text(&request.segment, "segment", false, 64, &mut v);
+        v.into_result()?;
+        let scope = crate::metrics::Scope {
+            start,
+            end,
+            region: (!request.region.is_empty()).then_some(request.region),
+            segment: (!request.segment.is_empty()).then_some(request.segment),
+        };
+        done(self.applications.metrics(&scope).await)
     }
 
     async fn get_decision_notice(

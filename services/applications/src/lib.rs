@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod documents;
 pub mod domain;
 pub mod grpc;
+pub mod metrics;
 pub mod notice;
 pub mod peers;
 pub mod sealing;

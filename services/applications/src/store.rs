@@ -128,6 +128,16 @@ pub async fn overdue(
     .collect()
 }
 
+/// The bodies of every application that left the draft state at least once.
+pub async fn submitted(conn: &mut AnyConnection) -> sqlx::Result<Vec<Vec<u8>>> {
+    sqlx::query("SELECT body FROM applications WHERE state <> 'DRAFT'")
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect()
+}
+
 /// One application.
 pub async fn get(
     conn: &mut AnyConnection,

@@ -678,3 +678,103 @@ async fn an_overdue_step_escalates_to_the_next_level_and_the_top_raises_an_alarm
     assert_eq!(decided.state(), pb::ApplicationState::Approved);
     suite.stop().await;
 }
+
+#[tokio::test]
+async fn metrics_give_cycle_times_automation_overrides_backlog_and_approver_activity() {
+    let suite = Suite::start().await;
+    let mut sales = suite.sales();
+    let mut ids = Vec::new();
+    for (customer, tax_id, amount) in [
+        ("M-AUTO", "FR40303265045", "30000"),
+        ("M-SLOW", "FR83404833048", "90000"),
+        ("M-NO", "FR44732829320", "90000"),
+        ("M-WAIT", "FR18552100554", "90000"),
+    ] {
+        suite.bureau(customer).await;
+        let id = create(&mut sales, application(customer, tax_id, amount)).await;
+        submit(&mut sales, &id).await;
+        ids.push(id);
+    }
+    const HOUR: i64 = 3_600_000_000;
+    suite.clock.advance(4 * HOUR);
+    suite
+        .client("bea.analyst", &[roles::ANALYST])
+        .reject_application(pb::RejectApplicationRequest {
+            application_id: ids[2].clone(),
+            reasons: vec!["sector exposure".into()],
+            request_id: rid(),
+            ..Default::default()
+        })
+        .await
+        .expect("reject");
+    suite.clock.advance(6 * HOUR);
+    approve(&mut suite.client("bob.analyst", &[roles::ANALYST]), &ids[1])
+        .await
+        .expect("approve");
+    let metrics = |region: &str| {
+        let mut c = suite.client("max.manager", &[roles::MANAGER]);
+        let region = region.to_string();
+        async move {
+            c.get_application_metrics(pb::GetApplicationMetricsRequest {
+                region,
+                ..Default::default()
+            })
+            .await
+            .expect("metrics")
+            .into_inner()
+        }
+    };
+    let m = metrics("EMEA").await;
+    assert_eq!((m.submissions, m.decisions, m.approved), (4, 3, 2));
+    assert_eq!(m.automatic_decisions, 1);
+    assert_eq!(m.auto_decision_rate, "0.3333");
+    assert_eq!((m.overrides, m.override_frequency.as_str()), (0, "0.0000"));
+    // Cycle times 0 h, 4 h, 10 h: the median is 4 h, the 90th percentile and the longest 10 h.
+    let hours = |d: Option<prost_types::Duration>| d.expect("duration").seconds / 3600;
+    assert_eq!(hours(m.cycle_time_p50), 4);
+    assert_eq!(hours(m.cycle_time_p90), 10);
+    assert_eq!(hours(m.cycle_time_max), 10);
+    assert_eq!(m.backlog.len(), 1);
+    assert_eq!(
+        (
+            m.backlog[0].level.as_str(),
+            m.backlog[0].pending,
+            m.backlog[0].overdue
+        ),
+        ("analyst", 1, 0)
+    );
+    let activity: Vec<(String, i64, i64)> = m
+        .approvers
+        .iter()
+        .map(|a| (a.approver.clone(), a.approvals, a.rejections))
+        .collect();
+    assert_eq!(
+        activity,
+        [
+            ("bea.analyst".to_string(), 0, 1),
+            ("bob.analyst".to_string(), 1, 0)
+        ]
+    );
+    let elsewhere = metrics("US").await;
+    assert_eq!(
+        (elsewhere.decisions, elsewhere.auto_decision_rate.as_str()),
+        (0, "")
+    );
+    let status = suite
+        .client("max.manager", &[roles::MANAGER])
+        .get_application_metrics(pb::GetApplicationMetricsRequest {
+            start_time: Some(prost_types::Timestamp {
+                seconds: 100,
+                nanos: 0,
+            }),
+            end_time: Some(prost_types::Timestamp {
+                seconds: 50,
+                nanos: 0,
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect_err("end before start");
+    assert_eq!(fields(status), ["end_time"]);
+    suite.stop().await;
+}

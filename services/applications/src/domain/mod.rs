@@ -1,4 +1,5 @@
 //! Pure rules of credit applications: no I/O, no wire types.
+pub mod measure;
 pub mod policy;
 pub mod sensitive;
 pub mod state;
