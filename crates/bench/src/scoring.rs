@@ -2,13 +2,13 @@
 //! latency against GetModel (no database, same path: gRPC, auth, telemetry) measured in the same
 //! run, and portfolio re-scoring throughput (customers/s).
 use clap::Parser;
+use credit_bench::{ms, timed};
 use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
 use credit_platform::clock::SystemClock;
 use credit_platform::server::Shutdown;
 use credit_platform::testing::TestDatabase;
 use credit_proto::scoring as pb;
 use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
-use hdrhistogram::Histogram;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tonic::service::interceptor::InterceptedService;
@@ -62,44 +62,6 @@ fn statement(i: usize) -> pb::FinancialStatement {
         retained_earnings: format!("{}", (i % 9) * 60_000),
         equity: format!("{equity}"),
     }
-}
-
-async fn timed<F, Fut>(
-    calls: usize,
-    concurrency: usize,
-    client: &Client,
-    f: F,
-) -> anyhow::Result<(Histogram<u64>, Duration)>
-where
-    F: Fn(Client, usize) -> Fut + Send + Sync + Clone + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
-{
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for worker in 0..concurrency {
-        let client = client.clone();
-        let f = f.clone();
-        workers.push(tokio::spawn(async move {
-            let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
-            let mut i = worker;
-            while i < calls {
-                let t = Instant::now();
-                f(client.clone(), i).await?;
-                h.record(t.elapsed().as_micros().max(1) as u64)?;
-                i += concurrency;
-            }
-            Ok::<_, anyhow::Error>(h)
-        }));
-    }
-    let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    for w in workers {
-        all.add(w.await??)?;
-    }
-    Ok((all, started.elapsed()))
-}
-
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
-    h.value_at_quantile(q) as f64 / 1000.0
 }
 
 #[tokio::main]

@@ -11,18 +11,30 @@ use credit_platform::db::Db;
 use credit_platform::error::ApiError;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_proto::applications as pb;
+use futures::StreamExt;
 use prost::Message;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
-/// Instructions handled per round.
+/// Instructions read per round.
 const BATCH: i64 = 100;
+/// Deliveries in flight at once (to distinct customers).
+const CONCURRENCY: usize = 8;
 /// Pause after a round that left instructions to retry: 0.2 s, doubling to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// A round runs at least this often, so nothing waits on a lost wake-up.
 const POLL: Duration = Duration::from_secs(5);
+
+/// What a round did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// Instructions that ended (set, or refused for good).
+    pub delivered: usize,
+    /// Instructions to retry.
+    pub left: usize,
+}
 
 /// The delivery loop.
 pub struct LimitDelivery {
@@ -55,8 +67,17 @@ impl LimitDelivery {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut backoff = Duration::from_millis(200);
         loop {
+            if *shutdown.borrow() {
+                return;
+            }
             let pause = match self.round().await {
-                Ok(0) => {
+                // More may be waiting behind what was delivered (later instructions of the
+                // same customers, or beyond the batch): go again at once.
+                Ok(round) if round.delivered > 0 => {
+                    backoff = Duration::from_millis(200);
+                    continue;
+                }
+                Ok(round) if round.left == 0 => {
                     backoff = Duration::from_millis(200);
                     POLL
                 }
@@ -78,21 +99,39 @@ impl LimitDelivery {
         }
     }
 
-    /// One pass over the pending instructions; answers how many are left to retry.
-    pub async fn round(&self) -> Result<usize, ApiError> {
+    /// One pass over the pending instructions; answers what it did. Customers
+    /// are served concurrently, each customer's instructions one after the other in order (a
+    /// later change must not overtake an earlier one).
+    pub async fn round(&self) -> Result<Round, ApiError> {
         let pending = {
             let mut conn = self.db.pool.acquire().await?;
             store::pending_instructions(&mut conn, BATCH).await?
         };
+        let mut seen = std::collections::HashSet::new();
+        let firsts: Vec<_> = pending
+            .into_iter()
+            .filter(|(i, _)| seen.insert(i.customer_id.clone()))
+            .collect();
+        let results: Vec<Result<bool, ApiError>> = futures::stream::iter(firsts)
+            .map(|(instruction, attempts)| async move {
+                let outcome = self.limits.deliver(&instruction).await;
+                let retry = matches!(outcome, Delivery::Retry(_));
+                self.record(&instruction, attempts + 1, outcome).await?;
+                Ok(retry)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
         let mut left = 0;
-        for (instruction, attempts) in pending {
-            let outcome = self.limits.deliver(&instruction).await;
-            if matches!(outcome, Delivery::Retry(_)) {
+        let mut delivered = 0;
+        for result in results {
+            if result? {
                 left += 1;
+            } else {
+                delivered += 1;
             }
-            self.record(&instruction, attempts + 1, outcome).await?;
         }
-        Ok(left)
+        Ok(Round { delivered, left })
     }
 
     /// Records an attempt on the instruction and on its application, with an event when it
