@@ -17,6 +17,7 @@ pub mod mutation;
 pub mod observe;
 pub mod outbox;
 pub mod paging;
+pub mod policies;
 pub mod server;
 pub mod telemetry;
 pub mod testing;

@@ -16,6 +16,7 @@ use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation::{self, Mutation};
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::policies;
 use credit_proto::applications as pb;
 use credit_proto::types::Money as MoneyProto;
 use prost::Message;
@@ -368,10 +369,10 @@ impl Applications {
 
     /// The active decision policy with its version.
     async fn active_policy(&self, conn: &mut AnyConnection) -> Result<(i64, Policy), ApiError> {
-        let version = store::active_policy_version(conn)
+        let version = policies::active_version(conn)
             .await?
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no active decision policy")))?;
-        let row = store::policy(conn, version)
+        let row = policies::get(conn, version)
             .await?
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("policy {version} missing")))?;
         let policy = Policy::parse(&row.document).map_err(|p| {
@@ -642,7 +643,7 @@ impl Applications {
             .map(|r| r.policy_version)
             .unwrap_or_default();
         let policy = {
-            let stored = store::policy(&mut m.tx, version).await?.ok_or_else(|| {
+            let stored = policies::get(&mut m.tx, version).await?.ok_or_else(|| {
                 ApiError::Internal(anyhow::anyhow!("policy {version} of a submission missing"))
             })?;
             Policy::parse(&stored.document)
@@ -938,7 +939,7 @@ impl Applications {
             .as_ref()
             .map(|r| r.policy_version)
             .unwrap_or_default();
-        let stored_policy = store::policy(&mut tx, version).await?.ok_or_else(|| {
+        let stored_policy = policies::get(&mut tx, version).await?.ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!("policy {version} of a submission missing"))
         })?;
         let policy = Policy::parse(&stored_policy.document)
@@ -1095,27 +1096,18 @@ impl Applications {
 
     /// Installs the default decision policy as version 1 on first start.
     pub async fn bootstrap_policy(&self) -> Result<(), ApiError> {
-        let mut tx = self.db.begin_write().await?;
-        if store::active_policy_version(&mut tx).await?.is_none() {
-            let policy = Policy::parse(DEFAULT_POLICY).map_err(|p| {
-                ApiError::Internal(anyhow::anyhow!("default decision policy invalid: {p:?}"))
-            })?;
-            let context = RequestContext::system("bootstrap");
-            let now = self.clock.now();
-            let version = store::insert_policy(
-                &mut tx,
-                &policy.document.name,
-                DEFAULT_POLICY,
-                &context.caller.subject,
-                now,
-            )
-            .await?;
-            store::activate_policy(&mut tx, version).await?;
-            outbox::append(&mut tx, &context, now, policy_event(version, &policy, true)).await?;
-            tx.commit().await?;
-            self.signals.notify_committed();
-        }
-        Ok(())
+        let policy = Policy::parse(DEFAULT_POLICY).map_err(|p| {
+            ApiError::Internal(anyhow::anyhow!("default decision policy invalid: {p:?}"))
+        })?;
+        policies::bootstrap(
+            &self.db,
+            &*self.clock,
+            &self.signals,
+            &policy.document.name,
+            DEFAULT_POLICY,
+            |version| policy_event(version, &policy, true),
+        )
+        .await
     }
 
     /// Stores a validated policy as the next version.
@@ -1146,7 +1138,7 @@ impl Applications {
             "UploadDecisionPolicy",
             request
         );
-        let version = store::insert_policy(
+        let version = policies::insert(
             &mut m.tx,
             &policy.document.name,
             &request.document_json,
@@ -1155,7 +1147,7 @@ impl Applications {
         )
         .await?;
         if request.activate {
-            store::activate_policy(&mut m.tx, version).await?;
+            policies::activate(&mut m.tx, version).await?;
         }
         outbox::append(
             &mut m.tx,
@@ -1179,13 +1171,13 @@ impl Applications {
     /// The active policy (version 0) or one version.
     pub async fn get_policy(&self, version: i64) -> Result<pb::DecisionPolicy, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let active = store::active_policy_version(&mut conn).await?;
+        let active = policies::active_version(&mut conn).await?;
         let wanted = if version == 0 {
             active.unwrap_or_default()
         } else {
             version
         };
-        let row = store::policy(&mut conn, wanted)
+        let row = policies::get(&mut conn, wanted)
             .await?
             .ok_or_else(|| ApiError::NotFound {
                 kind: "decision policy version",

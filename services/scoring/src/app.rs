@@ -15,6 +15,7 @@ use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation::{self, Mutation};
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::policies;
 use credit_proto::scoring as pb;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -103,39 +104,24 @@ impl Scoring {
 
     /// Installs the default policy as version 1 when there is none (first start).
     pub async fn bootstrap_policy(&self) -> Result<(), ApiError> {
-        let mut tx = self.db.begin_write().await?;
-        if store::active_policy_version(&mut tx).await?.is_none() {
-            let context = RequestContext::system("bootstrap");
-            let policy = Policy::parse(DEFAULT_POLICY).map_err(|p| {
-                ApiError::Internal(anyhow::anyhow!("default policy invalid: {p:?}"))
-            })?;
-            let now = self.clock.now();
-            let version = store::insert_policy(
-                &mut tx,
-                &policy.document.name,
-                DEFAULT_POLICY,
-                &context.caller.subject,
-                now,
-            )
-            .await?;
-            store::activate_policy(&mut tx, version).await?;
-            outbox::append(
-                &mut tx,
-                &context,
-                now,
-                NewEvent {
-                    event_type: "credit.scoring.policy.activated",
-                    entity_type: "policy",
-                    entity_id: version.to_string(),
-                    customer_id: String::new(),
-                    payload: json!({"version": version, "name": policy.document.name}),
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            self.signals.notify_committed();
-        }
-        Ok(())
+        let policy = Policy::parse(DEFAULT_POLICY)
+            .map_err(|p| ApiError::Internal(anyhow::anyhow!("default policy invalid: {p:?}")))?;
+        let name = policy.document.name.clone();
+        policies::bootstrap(
+            &self.db,
+            &*self.clock,
+            &self.signals,
+            &name,
+            DEFAULT_POLICY,
+            |version| NewEvent {
+                event_type: "credit.scoring.policy.activated",
+                entity_type: "policy",
+                entity_id: version.to_string(),
+                customer_id: String::new(),
+                payload: json!({"version": version, "name": name}),
+            },
+        )
+        .await
     }
 
     /// Records a statement; re-scores a customer scored before.
@@ -411,10 +397,10 @@ impl Scoring {
     }
 
     async fn active_policy(&self, conn: &mut AnyConnection) -> Result<(i64, Policy), ApiError> {
-        let version = store::active_policy_version(conn)
+        let version = policies::active_version(conn)
             .await?
             .ok_or_else(|| ApiError::Unavailable("no active policy yet".into()))?;
-        let row = store::policy(conn, version).await?.ok_or_else(|| {
+        let row = policies::get(conn, version).await?.ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!("active policy {version} missing"))
         })?;
         let policy = Policy::parse(&row.document).map_err(|p| {
@@ -725,7 +711,7 @@ impl Scoring {
             )
         })?;
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "UploadPolicy", request);
-        let version = store::insert_policy(
+        let version = policies::insert(
             &mut m.tx,
             &policy.document.name,
             &request.document_json,
@@ -735,7 +721,7 @@ impl Scoring {
         .await?;
         let mut events = vec!["credit.scoring.policy.uploaded"];
         if request.activate {
-            store::activate_policy(&mut m.tx, version).await?;
+            policies::activate(&mut m.tx, version).await?;
             events.push("credit.scoring.policy.activated");
         }
         for event_type in events {
@@ -768,13 +754,13 @@ impl Scoring {
     /// The active policy (version 0) or one version.
     pub async fn get_policy(&self, version: i64) -> Result<pb::Policy, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let active = store::active_policy_version(&mut conn).await?;
+        let active = policies::active_version(&mut conn).await?;
         let wanted = if version == 0 {
             active.unwrap_or(0)
         } else {
             version
         };
-        let row = store::policy(&mut conn, wanted)
+        let row = policies::get(&mut conn, wanted)
             .await?
             .ok_or_else(|| ApiError::NotFound {
                 kind: "policy version",
@@ -786,8 +772,8 @@ impl Scoring {
     /// Every policy version.
     pub async fn list_policies(&self) -> Result<Vec<pb::Policy>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let active = store::active_policy_version(&mut conn).await?;
-        Ok(store::policies(&mut conn)
+        let active = policies::active_version(&mut conn).await?;
+        Ok(policies::list(&mut conn)
             .await?
             .into_iter()
             .map(|row| policy_to_proto(row, active))
@@ -795,7 +781,7 @@ impl Scoring {
     }
 }
 
-fn policy_to_proto(row: store::PolicyRow, active: Option<i64>) -> pb::Policy {
+fn policy_to_proto(row: policies::PolicyVersion, active: Option<i64>) -> pb::Policy {
     pb::Policy {
         active: Some(row.version) == active,
         version: row.version,

@@ -23,7 +23,7 @@ CREATE UNIQUE INDEX applications_open_tax_id ON applications (tax_fingerprint)
 CREATE INDEX applications_customer ON applications (customer_id, application_id);
 CREATE INDEX applications_state ON applications (state, application_id);
 
-CREATE TABLE decision_policies (
+CREATE TABLE policies (
     version     BIGINT PRIMARY KEY,
     name        TEXT NOT NULL,
     document    TEXT NOT NULL,
@@ -31,7 +31,7 @@ CREATE TABLE decision_policies (
     uploaded_at BIGINT NOT NULL
 );
 
-CREATE TABLE decision_policy_active (
+CREATE TABLE policy_active (
     id      INTEGER PRIMARY KEY,
     version BIGINT NOT NULL
 );

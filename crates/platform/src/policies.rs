@@ -1,0 +1,132 @@
+//! Versioned policy documents — JSON that credit managers change without a release, validated
+//! by the service that applies it — kept in the service's own `policies` and `policy_active`
+//! tables (every service that has policies creates both in its migrations).
+use crate::clock::{Clock, Micros};
+use crate::context::RequestContext;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::outbox::{self, FeedSignals, NewEvent};
+use sqlx::{AnyConnection, Row};
+
+/// A stored version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersion {
+    /// Version, from 1.
+    pub version: i64,
+    /// The document's name.
+    pub name: String,
+    /// The document.
+    pub document: String,
+    /// Who uploaded it.
+    pub uploaded_by: String,
+    /// When.
+    pub uploaded_at: Micros,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<PolicyVersion> {
+    Ok(PolicyVersion {
+        version: row.try_get(0)?,
+        name: row.try_get(1)?,
+        document: row.try_get(2)?,
+        uploaded_by: row.try_get(3)?,
+        uploaded_at: row.try_get(4)?,
+    })
+}
+
+/// Stores the next version and answers its number.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    name: &str,
+    document: &str,
+    uploaded_by: &str,
+    at: Micros,
+) -> sqlx::Result<i64> {
+    let next: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 FROM policies")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    sqlx::query(
+        "INSERT INTO policies (version, name, document, uploaded_by, uploaded_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(next)
+    .bind(name.to_string())
+    .bind(document.to_string())
+    .bind(uploaded_by.to_string())
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(next)
+}
+
+/// Makes `version` the one applied.
+pub async fn activate(conn: &mut AnyConnection, version: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO policy_active (id, version) VALUES (1, $1) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+    )
+    .bind(version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The version applied, if any.
+pub async fn active_version(conn: &mut AnyConnection) -> sqlx::Result<Option<i64>> {
+    sqlx::query("SELECT version FROM policy_active WHERE id = 1")
+        .fetch_optional(conn)
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()
+}
+
+/// One version.
+pub async fn get(conn: &mut AnyConnection, version: i64) -> sqlx::Result<Option<PolicyVersion>> {
+    sqlx::query(
+        "SELECT version, name, document, uploaded_by, uploaded_at FROM policies \
+         WHERE version = $1",
+    )
+    .bind(version)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Every version, newest first.
+pub async fn list(conn: &mut AnyConnection) -> sqlx::Result<Vec<PolicyVersion>> {
+    sqlx::query(
+        "SELECT version, name, document, uploaded_by, uploaded_at FROM policies \
+         ORDER BY version DESC",
+    )
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// Installs `document` as version 1 and applies it when there is no policy yet (first start),
+/// emitting `activated` in the same transaction.
+pub async fn bootstrap(
+    db: &Db,
+    clock: &dyn Clock,
+    signals: &FeedSignals,
+    name: &str,
+    document: &str,
+    activated: impl FnOnce(i64) -> NewEvent,
+) -> Result<(), ApiError> {
+    let mut tx = db.begin_write().await?;
+    if active_version(&mut tx).await?.is_some() {
+        return Ok(());
+    }
+    let context = RequestContext::system("bootstrap");
+    let now = clock.now();
+    let version = insert(&mut tx, name, document, &context.caller.subject, now).await?;
+    activate(&mut tx, version).await?;
+    outbox::append(&mut tx, &context, now, activated(version)).await?;
+    tx.commit().await?;
+    signals.notify_committed();
+    Ok(())
+}
