@@ -92,7 +92,46 @@ impl ApplicationsGrpc {
         self.readiness.ensure_ready()?;
         Ok(RequestContext::from_request(request))
     }
+
+    /// An approver's act, validated, on the application's current step.
+    async fn decide(
+        &self,
+        context: RequestContext,
+        request: &(impl prost::Message + RequestId),
+        method: &'static str,
+        application_id: &str,
+        act: ApproverAct,
+    ) -> Answer<pb::Application> {
+        let context = context.with_request_id(request.request_id());
+        done(
+            with_retry(|| {
+                self.applications
+                    .act(&context, request, method, application_id, act.clone())
+            })
+            .await,
+        )
+    }
 }
+
+/// Requests that carry an idempotency key.
+trait RequestId {
+    fn request_id(&self) -> &str;
+}
+
+macro_rules! request_id {
+    ($($t:ty),*) => {$(
+        impl RequestId for $t {
+            fn request_id(&self) -> &str {
+                &self.request_id
+            }
+        }
+    )*};
+}
+request_id!(
+    pb::ApproveApplicationRequest,
+    pb::RejectApplicationRequest,
+    pb::RequestInformationRequest
+);
 
 type Answer<T> = Result<Response<T>, Status>;
 
@@ -262,7 +301,6 @@ impl ApplicationsService for ApplicationsGrpc {
             &mut v,
         );
         v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
         let act = ApproverAct::Approve {
             approved_limit: request.approved_limit.clone(),
             payment_terms_days: request.payment_terms_days,
@@ -271,18 +309,14 @@ impl ApplicationsService for ApplicationsGrpc {
             override_reason_code: request.override_reason_code.clone(),
             override_comment: request.override_comment.clone(),
         };
-        done(
-            with_retry(|| {
-                self.applications.act(
-                    &context,
-                    &request,
-                    "ApproveApplication",
-                    &request.application_id,
-                    act.clone(),
-                )
-            })
-            .await,
+        self.decide(
+            context,
+            &request,
+            "ApproveApplication",
+            &request.application_id,
+            act,
         )
+        .await
     }
 
     async fn reject_application(
@@ -302,25 +336,20 @@ impl ApplicationsService for ApplicationsGrpc {
             &mut v,
         );
         v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
         let act = ApproverAct::Reject {
             reasons: request.reasons.clone(),
             comment: request.comment.clone(),
             override_reason_code: request.override_reason_code.clone(),
             override_comment: request.override_comment.clone(),
         };
-        done(
-            with_retry(|| {
-                self.applications.act(
-                    &context,
-                    &request,
-                    "RejectApplication",
-                    &request.application_id,
-                    act.clone(),
-                )
-            })
-            .await,
+        self.decide(
+            context,
+            &request,
+            "RejectApplication",
+            &request.application_id,
+            act,
         )
+        .await
     }
 
     async fn request_information(
@@ -334,22 +363,17 @@ impl ApplicationsService for ApplicationsGrpc {
         validate_request_id(&request.request_id, &mut v);
         texts(&request.questions, "questions", true, &mut v);
         v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
         let act = ApproverAct::RequestInformation {
             questions: request.questions.clone(),
         };
-        done(
-            with_retry(|| {
-                self.applications.act(
-                    &context,
-                    &request,
-                    "RequestInformation",
-                    &request.application_id,
-                    act.clone(),
-                )
-            })
-            .await,
+        self.decide(
+            context,
+            &request,
+            "RequestInformation",
+            &request.application_id,
+            act,
         )
+        .await
     }
 
     async fn withdraw_application(
