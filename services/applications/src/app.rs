@@ -156,6 +156,14 @@ impl Applications {
             .and_then(|s| s.due_time.as_ref())
             .and_then(credit_platform::clock::from_timestamp)
             .unwrap_or(0);
+        let review_at = match (state_of(app), app.final_decision.as_ref()) {
+            (State::Approved, Some(d)) => d
+                .review_time
+                .as_ref()
+                .and_then(credit_platform::clock::from_timestamp)
+                .unwrap_or(0),
+            _ => 0,
+        };
         let applicant = app.applicant.clone().unwrap_or_default();
         Ok(StoredApplication {
             application_id: app.application_id.clone(),
@@ -164,6 +172,7 @@ impl Applications {
             tax_fingerprint: self.sealer.fingerprint(&applicant.tax_id),
             awaiting_roles: awaiting,
             due_at,
+            review_at,
             legal_name: applicant.legal_name,
             body: masked.encode_to_vec(),
             sensitive,

@@ -2,6 +2,7 @@
 use crate::app::{Applications, ApproverAct};
 use crate::documents::{Documents, KINDS, accepted_type};
 use crate::domain::state::State;
+use crate::reviews::{OUTCOMES, Reviews};
 use crate::store::Filter;
 use crate::validate::check_application;
 use credit_platform::auth::{Access, roles};
@@ -60,7 +61,8 @@ pub fn access(path: &str) -> Access {
         }
         "UploadDecisionPolicy" => Access::AnyRole(MANAGEMENT),
         "UploadDocument" => Access::AnyRole(&[roles::SALES_ORDER, roles::ANALYST, roles::MANAGER]),
-        "ListDocuments" => Access::AnyRole(READ),
+        "ListDocuments" | "ListReviewCases" => Access::AnyRole(READ),
+        "CloseReviewCase" => Access::AnyRole(APPROVERS),
         "GetApplicationMetrics" => {
             Access::AnyRole(&[roles::ANALYST, roles::MANAGER, roles::AUDITOR])
         }
@@ -75,15 +77,22 @@ pub fn access(path: &str) -> Access {
 pub struct ApplicationsGrpc {
     applications: Applications,
     documents: Documents,
+    reviews: Reviews,
     readiness: Readiness,
 }
 
 impl ApplicationsGrpc {
     /// Adapters over `applications`.
-    pub fn new(applications: Applications, documents: Documents, readiness: Readiness) -> Self {
+    pub fn new(
+        applications: Applications,
+        documents: Documents,
+        reviews: Reviews,
+        readiness: Readiness,
+    ) -> Self {
         Self {
             applications,
             documents,
+            reviews,
             readiness,
         }
     }
@@ -537,6 +546,46 @@ impl ApplicationsService for ApplicationsGrpc {
             segment: (!request.segment.is_empty()).then_some(request.segment),
         };
         done(self.applications.metrics(&scope).await)
+    }
+
+    async fn list_review_cases(
+        &self,
+        request: Request<pb::ListReviewCasesRequest>,
+    ) -> Answer<pb::ListReviewCasesResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        if !matches!(request.state.as_str(), "" | "OPEN" | "CLOSED") {
+            v.add("state", "must be OPEN or CLOSED");
+        }
+        if !request.customer_id.is_empty() {
+            check_external_id(&request.customer_id, "customer_id", &mut v);
+        }
+        v.into_result()?;
+        done(
+            self.reviews
+                .list(&request.state, &request.customer_id)
+                .await
+                .map(|cases| pb::ListReviewCasesResponse { cases }),
+        )
+    }
+
+    async fn close_review_case(
+        &self,
+        request: Request<pb::CloseReviewCaseRequest>,
+    ) -> Answer<pb::ReviewCase> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_uuid(&request.case_id, "case_id", &mut v);
+        validate_request_id(&request.request_id, &mut v);
+        if !OUTCOMES.contains(&request.outcome.as_str()) {
+            v.add("outcome", format!("must be one of {}", OUTCOMES.join(", ")));
+        }
+        check_text(&request.comment, "comment", true, 2000, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.reviews.close(&context, &request)).await)
     }
 
     async fn get_decision_notice(

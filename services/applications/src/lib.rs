@@ -14,6 +14,7 @@ pub mod grpc;
 pub mod metrics;
 pub mod notice;
 pub mod peers;
+pub mod reviews;
 pub mod sealing;
 pub mod store;
 pub mod validate;
@@ -91,8 +92,8 @@ pub struct ApplicationsConfig {
     /// Largest document accepted, in bytes.
     #[arg(long, env = "APPLICATIONS_MAX_DOCUMENT_BYTES", default_value_t = 20 * 1024 * 1024)]
     pub max_document_bytes: usize,
-    /// How often overdue approval steps are looked for and escalated, in milliseconds (due
-    /// times come from the service's clock; this is only how soon they are noticed).
+    /// How often overdue approval steps are escalated and due reviews opened, in milliseconds
+    /// (due times come from the service's clock; this is only how soon they are noticed).
     #[arg(long, env = "APPLICATIONS_SWEEP_INTERVAL_MS", default_value_t = 60_000)]
     pub sweep_interval_ms: u64,
     /// Longest wait for in-flight calls and streams at shutdown, in seconds.
@@ -198,6 +199,7 @@ pub async fn serve(
         Arc::new(documents::LocalDirectory::new(config.document_dir.clone())),
         config.max_document_bytes,
     );
+    let reviews = reviews::Reviews::new(db.clone(), clock.clone(), signals.clone());
     let server = credit_platform::server::service_router(
         SERVICE_NAME,
         verifier,
@@ -208,6 +210,7 @@ pub async fn serve(
         ApplicationsServiceServer::new(grpc::ApplicationsGrpc::new(
             applications.clone(),
             documents,
+            reviews.clone(),
             readiness.clone(),
         ))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
@@ -237,6 +240,7 @@ pub async fn serve(
     ));
     tokio::spawn(sweep(
         applications.clone(),
+        reviews,
         Duration::from_millis(config.sweep_interval_ms.max(10)),
         shutdown.subscribe(),
     ));
@@ -263,15 +267,20 @@ pub async fn serve(
     Ok(())
 }
 
-/// Escalates overdue approval steps every `interval` until shutdown.
+/// Every `interval` until shutdown: escalates overdue approval steps and opens the reviews
+/// that fell due (both by the service's clock).
 async fn sweep(
     applications: app::Applications,
+    reviews: reviews::Reviews,
     interval: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
         if let Err(error) = applications.escalate_overdue().await {
             tracing::warn!(%error, "escalation sweep failed");
+        }
+        if let Err(error) = reviews.open_due().await {
+            tracing::warn!(%error, "review sweep failed");
         }
         tokio::select! {
             _ = shutdown.changed() => return,

@@ -19,6 +19,8 @@ pub struct StoredApplication {
     pub awaiting_roles: String,
     /// When the current step is due (0: none, or its overdue alarm was raised).
     pub due_at: Micros,
+    /// When the approved customer is due for review (0: not scheduled, or a case is open).
+    pub review_at: Micros,
     /// For the duplicate message.
     pub legal_name: String,
     /// Encoded credit.applications.v1.Application, sensitive fields masked.
@@ -38,7 +40,7 @@ pub struct StoredApplication {
 macro_rules! columns {
     () => {
         "application_id, customer_id, state, tax_fingerprint, awaiting_roles, legal_name, body, \
-         sensitive, created_by, created_at, updated_at, due_at"
+         sensitive, created_by, created_at, updated_at, due_at, review_at"
     };
 }
 
@@ -52,6 +54,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<StoredApplication> {
         tax_fingerprint: row.try_get("tax_fingerprint")?,
         awaiting_roles: row.try_get("awaiting_roles")?,
         due_at: row.try_get("due_at")?,
+        review_at: row.try_get("review_at")?,
         legal_name: row.try_get("legal_name")?,
         body: row.try_get("body")?,
         sensitive: row.try_get("sensitive")?,
@@ -66,7 +69,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &StoredApplication) -> sqlx::Re
     sqlx::query(concat!(
         "INSERT INTO applications (",
         columns!(),
-        ", open) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ", open) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     ))
     .bind(a.application_id.clone())
     .bind(a.customer_id.clone())
@@ -80,6 +83,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &StoredApplication) -> sqlx::Re
     .bind(a.created_at)
     .bind(a.updated_at)
     .bind(a.due_at)
+    .bind(a.review_at)
     .bind(i32::from(a.state.is_open()))
     .execute(conn)
     .await?;
@@ -91,7 +95,7 @@ pub async fn update(conn: &mut AnyConnection, a: &StoredApplication) -> sqlx::Re
     sqlx::query(
         "UPDATE applications SET customer_id = $2, state = $3, tax_fingerprint = $4, \
          awaiting_roles = $5, legal_name = $6, body = $7, sensitive = $8, updated_at = $9, \
-         open = $10, due_at = $11 WHERE application_id = $1",
+         open = $10, due_at = $11, review_at = $12 WHERE application_id = $1",
     )
     .bind(a.application_id.clone())
     .bind(a.customer_id.clone())
@@ -104,6 +108,7 @@ pub async fn update(conn: &mut AnyConnection, a: &StoredApplication) -> sqlx::Re
     .bind(a.updated_at)
     .bind(i32::from(a.state.is_open()))
     .bind(a.due_at)
+    .bind(a.review_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -118,6 +123,25 @@ pub async fn overdue(
     sqlx::query(
         "SELECT application_id FROM applications WHERE due_at > 0 AND due_at <= $1 \
          AND state = 'IN_REVIEW' ORDER BY due_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| row.try_get(0))
+    .collect()
+}
+
+/// Approved applications whose review fell due by `now`, earliest first.
+pub async fn due_reviews(
+    conn: &mut AnyConnection,
+    now: Micros,
+    limit: i64,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query(
+        "SELECT application_id FROM applications WHERE review_at > 0 AND review_at <= $1 \
+         AND state = 'APPROVED' ORDER BY review_at LIMIT $2",
     )
     .bind(now)
     .bind(limit)

@@ -5,7 +5,7 @@ mod support;
 use credit_platform::auth::roles;
 use credit_proto::applications as pb;
 use credit_proto::limits as lpb;
-use support::{Suite, application, approve, create, eur, fields, rid, submit};
+use support::{START, Suite, application, approve, create, eur, fields, rid, submit};
 
 async fn limit_in_limits(suite: &Suite, customer_id: &str) -> Option<String> {
     suite
@@ -776,5 +776,104 @@ async fn metrics_give_cycle_times_automation_overrides_backlog_and_approver_acti
         .await
         .expect_err("end before start");
     assert_eq!(fields(status), ["end_time"]);
+    suite.stop().await;
+}
+
+#[tokio::test]
+async fn a_due_review_opens_a_case_and_confirming_it_schedules_the_next() {
+    let suite = Suite::start().await;
+    suite.bureau("REV-FR").await;
+    let mut sales = suite.sales();
+    let id = create(&mut sales, application("REV-FR", "FR40303265045", "30000")).await;
+    let approved = submit(&mut sales, &id).await;
+    let decision = approved.final_decision.expect("decision");
+    // Class A: reviewed after 24 months (default policy).
+    assert_eq!(approved.recommendation.expect("r").risk_class, "A");
+    let review = decision.review_time.expect("review date").seconds;
+    const DAY: i64 = 86_400_000_000;
+    let cases = || {
+        let mut c = suite.client("vic.viewer", &[roles::VIEWER]);
+        async move {
+            c.list_review_cases(pb::ListReviewCasesRequest {
+                state: "OPEN".into(),
+                customer_id: "REV-FR".into(),
+            })
+            .await
+            .expect("cases")
+            .into_inner()
+            .cases
+        }
+    };
+    suite.clock.advance(700 * DAY);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(cases().await.is_empty(), "not due yet");
+    suite.clock.advance(40 * DAY);
+    let mut opened = Vec::new();
+    for _ in 0..200 {
+        opened = cases().await;
+        if !opened.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(opened.len(), 1, "one case for the due review");
+    let case = &opened[0];
+    assert_eq!(
+        (case.reason.as_str(), case.application_id.as_str()),
+        ("PERIODIC", id.as_str())
+    );
+    assert_eq!(case.review_time.expect("due").seconds, review);
+    // Sweeps go on: still one case.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(cases().await.len(), 1);
+
+    let status = suite
+        .client("bob.analyst", &[roles::ANALYST])
+        .close_review_case(pb::CloseReviewCaseRequest {
+            case_id: case.case_id.clone(),
+            outcome: "FINE".into(),
+            comment: String::new(),
+            request_id: rid(),
+        })
+        .await
+        .expect_err("bad outcome");
+    assert_eq!(fields(status), ["outcome", "comment"]);
+    let closed = suite
+        .client("bob.analyst", &[roles::ANALYST])
+        .close_review_case(pb::CloseReviewCaseRequest {
+            case_id: case.case_id.clone(),
+            outcome: "CONFIRMED".into(),
+            comment: "payments on time, accounts filed".into(),
+            request_id: rid(),
+        })
+        .await
+        .expect("close")
+        .into_inner();
+    let next = closed.next_review_time.expect("next review").seconds;
+    let now = (START + 740 * DAY) / 1_000_000;
+    assert!(
+        (next - now) > 700 * 86_400 && (next - now) < 740 * 86_400,
+        "24 months after closing"
+    );
+    let status = suite
+        .client("bob.analyst", &[roles::ANALYST])
+        .close_review_case(pb::CloseReviewCaseRequest {
+            case_id: case.case_id.clone(),
+            outcome: "CONFIRMED".into(),
+            comment: "again".into(),
+            request_id: rid(),
+        })
+        .await
+        .expect_err("closed already");
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    assert!(cases().await.is_empty());
+    let types: Vec<String> = suite
+        .events()
+        .await
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert!(types.contains(&"credit.applications.review.opened".to_string()));
+    assert!(types.contains(&"credit.applications.review.closed".to_string()));
     suite.stop().await;
 }

@@ -1,0 +1,267 @@
+//! Periodic reviews: every approval carries a review date from its risk class; when it passes,
+//! the sweep opens a review case (one open case per customer), and an analyst closes it with an
+//! outcome — "CONFIRMED" schedules the next review by the same rule.
+use crate::domain::policy::Policy;
+use crate::store;
+use credit_platform::begin_mutation;
+use credit_platform::clock::{Micros, SharedClock, add_months, to_timestamp};
+use credit_platform::context::RequestContext;
+use credit_platform::db::Db;
+use credit_platform::error::ApiError;
+use credit_platform::mutation;
+use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::policies;
+use credit_proto::applications as pb;
+use prost::Message;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+/// Outcomes a review is closed with.
+pub const OUTCOMES: &[&str] = &["CONFIRMED", "CHANGE_REQUESTED", "WITHDRAWN"];
+
+fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<pb::ReviewCase> {
+    let time = |column: &str| -> sqlx::Result<Option<prost_types::Timestamp>> {
+        Ok(row
+            .try_get::<Option<i64>, _>(column)?
+            .filter(|t| *t > 0)
+            .map(to_timestamp))
+    };
+    Ok(pb::ReviewCase {
+        case_id: row.try_get("case_id")?,
+        customer_id: row.try_get("customer_id")?,
+        application_id: row.try_get("application_id")?,
+        reason: row.try_get("reason")?,
+        state: row.try_get("state")?,
+        review_time: time("review_at")?,
+        open_time: time("opened_at")?,
+        close_time: time("closed_at")?,
+        closed_by: row.try_get("closed_by")?,
+        outcome: row.try_get("outcome")?,
+        comment: row.try_get("comment")?,
+        next_review_time: None,
+    })
+}
+
+async fn case(conn: &mut AnyConnection, case_id: &str) -> sqlx::Result<Option<pb::ReviewCase>> {
+    sqlx::query(
+        "SELECT case_id, customer_id, application_id, reason, state, review_at, opened_at, \
+         closed_at, closed_by, outcome, comment FROM review_cases WHERE case_id = $1",
+    )
+    .bind(case_id.to_string())
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+fn event(event_type: &'static str, case: &pb::ReviewCase) -> NewEvent {
+    NewEvent {
+        event_type,
+        entity_type: "review_case",
+        entity_id: case.case_id.clone(),
+        customer_id: case.customer_id.clone(),
+        payload: json!({
+            "case_id": case.case_id,
+            "application_id": case.application_id,
+            "reason": case.reason,
+            "state": case.state,
+            "review_time": case.review_time.map(|t| t.seconds),
+            "outcome": case.outcome,
+            "comment": case.comment,
+            "next_review_time": case.next_review_time.map(|t| t.seconds),
+        }),
+    }
+}
+
+/// The review use cases.
+#[derive(Clone)]
+pub struct Reviews {
+    db: Db,
+    clock: SharedClock,
+    signals: FeedSignals,
+}
+
+impl Reviews {
+    /// Reviews over `db`.
+    pub fn new(db: Db, clock: SharedClock, signals: FeedSignals) -> Self {
+        Self { db, clock, signals }
+    }
+
+    /// Opens a case for every review due by the clock's now; answers how many were handled.
+    pub async fn open_due(&self) -> Result<usize, ApiError> {
+        let due = {
+            let mut conn = self.db.pool.acquire().await?;
+            store::due_reviews(&mut conn, self.clock.now(), 100).await?
+        };
+        for application_id in &due {
+            mutation::with_retry(|| self.open(application_id)).await?;
+        }
+        Ok(due.len())
+    }
+
+    async fn open(&self, application_id: &str) -> Result<(), ApiError> {
+        let mut tx = self.db.begin_write().await?;
+        let now = self.clock.now();
+        let Some(mut row) = store::get(&mut tx, application_id).await? else {
+            return Ok(());
+        };
+        if row.review_at == 0 || row.review_at > now {
+            return Ok(());
+        }
+        let open: Option<String> = sqlx::query(
+            "SELECT case_id FROM review_cases WHERE customer_id = $1 AND state = 'OPEN'",
+        )
+        .bind(row.customer_id.clone())
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+        let due = row.review_at;
+        // Taken off the schedule either way: a case is open for the customer now.
+        row.review_at = 0;
+        store::update(&mut tx, &row).await?;
+        if open.is_none() {
+            let case = pb::ReviewCase {
+                case_id: uuid::Uuid::now_v7().to_string(),
+                customer_id: row.customer_id.clone(),
+                application_id: row.application_id.clone(),
+                reason: "PERIODIC".into(),
+                state: "OPEN".into(),
+                review_time: Some(to_timestamp(due)),
+                open_time: Some(to_timestamp(now)),
+                ..Default::default()
+            };
+            sqlx::query(
+                "INSERT INTO review_cases (case_id, customer_id, application_id, reason, state, \
+                 review_at, opened_at, closed_at, closed_by, outcome, comment) \
+                 VALUES ($1, $2, $3, $4, 'OPEN', $5, $6, NULL, '', '', '')",
+            )
+            .bind(case.case_id.clone())
+            .bind(case.customer_id.clone())
+            .bind(case.application_id.clone())
+            .bind(case.reason.clone())
+            .bind(due)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let context = RequestContext::system("reviews");
+            outbox::append(
+                &mut tx,
+                &context,
+                now,
+                event("credit.applications.review.opened", &case),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.signals.notify_committed();
+        Ok(())
+    }
+
+    /// Cases, newest first.
+    pub async fn list(
+        &self,
+        state: &str,
+        customer_id: &str,
+    ) -> Result<Vec<pb::ReviewCase>, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        Ok(sqlx::query(
+            "SELECT case_id, customer_id, application_id, reason, state, review_at, opened_at, \
+             closed_at, closed_by, outcome, comment FROM review_cases \
+             WHERE ($1 = '' OR state = $1) AND ($2 = '' OR customer_id = $2) \
+             ORDER BY case_id DESC LIMIT 1000",
+        )
+        .bind(state.to_string())
+        .bind(customer_id.to_string())
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<sqlx::Result<_>>()?)
+    }
+
+    /// Closes a case; CONFIRMED schedules the application's next review.
+    pub async fn close(
+        &self,
+        context: &RequestContext,
+        request: &pb::CloseReviewCaseRequest,
+    ) -> Result<pb::ReviewCase, ApiError> {
+        let mut m = begin_mutation!(&self.db, &*self.clock, context, "CloseReviewCase", request);
+        let mut found =
+            case(&mut m.tx, &request.case_id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound {
+                    kind: "review case",
+                    id: request.case_id.clone(),
+                })?;
+        if found.state != "OPEN" {
+            return Err(ApiError::StateConflict(format!(
+                "the review case is {}: it cannot be closed again",
+                found.state
+            )));
+        }
+        found.state = "CLOSED".into();
+        found.outcome = request.outcome.clone();
+        found.comment = request.comment.clone();
+        found.closed_by = context.caller.subject.clone();
+        found.close_time = Some(to_timestamp(m.now));
+        if request.outcome == "CONFIRMED" {
+            found.next_review_time = self
+                .schedule_next(&mut m.tx, &found.application_id, m.now)
+                .await?
+                .map(to_timestamp);
+        }
+        sqlx::query(
+            "UPDATE review_cases SET state = 'CLOSED', closed_at = $2, closed_by = $3, \
+             outcome = $4, comment = $5 WHERE case_id = $1",
+        )
+        .bind(found.case_id.clone())
+        .bind(m.now)
+        .bind(found.closed_by.clone())
+        .bind(found.outcome.clone())
+        .bind(found.comment.clone())
+        .execute(&mut *m.tx)
+        .await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            event("credit.applications.review.closed", &found),
+        )
+        .await?;
+        mutation::finish(&self.signals, m, &found).await?;
+        Ok(found)
+    }
+
+    /// The next review of the application after `now`, by its risk class under the policy it
+    /// was decided with; written on the application.
+    async fn schedule_next(
+        &self,
+        conn: &mut AnyConnection,
+        application_id: &str,
+        now: Micros,
+    ) -> Result<Option<Micros>, ApiError> {
+        let Some(mut row) = store::get(conn, application_id).await? else {
+            return Ok(None);
+        };
+        let mut app = pb::Application::decode(row.body.as_slice())
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))?;
+        let recommendation = app.recommendation.clone().unwrap_or_default();
+        let months = match policies::get(conn, recommendation.policy_version).await? {
+            Some(stored) => Policy::parse(&stored.document)
+                .map(|p| p.review_months(&recommendation.risk_class))
+                .unwrap_or(12),
+            None => 12,
+        };
+        let next = add_months(now, months as i32);
+        if let Some(decision) = app.final_decision.as_mut() {
+            decision.review_time = Some(to_timestamp(next));
+        }
+        // Only the masked body changes: the review date is no sensitive field.
+        row.body = app.encode_to_vec();
+        row.review_at = next;
+        store::update(conn, &row).await?;
+        Ok(Some(next))
+    }
+}
