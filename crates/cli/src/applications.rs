@@ -151,6 +151,26 @@ pub enum ApplicationCommand {
         #[arg(long, default_value = "")]
         segment: String,
     },
+    /// Review cases (opened when an approved customer's review falls due).
+    Reviews {
+        /// OPEN or CLOSED.
+        #[arg(long, default_value = "")]
+        state: String,
+        /// Only this customer.
+        #[arg(long, default_value = "")]
+        customer: String,
+    },
+    /// Close a review case: CONFIRMED (the next review is scheduled), CHANGE_REQUESTED, WITHDRAWN.
+    CloseReview {
+        /// Case id.
+        case_id: String,
+        /// The outcome.
+        #[arg(long)]
+        outcome: String,
+        /// Why.
+        #[arg(long)]
+        comment: String,
+    },
     /// The latest notice to the applicant (decision or request for information).
     Notice {
         /// Application id.
@@ -753,6 +773,75 @@ pub async fn run(
                     )
                 );
             }
+        }
+        ApplicationCommand::Reviews { state, customer } => {
+            let list = c
+                .list_review_cases(pb::ListReviewCasesRequest {
+                    state: state.to_uppercase(),
+                    customer_id: customer,
+                })
+                .await?
+                .into_inner();
+            if json {
+                println!(
+                    "{}",
+                    output::to_json(&list, "credit.applications.v1.ListReviewCasesResponse")?
+                );
+            } else {
+                let rows = list
+                    .cases
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.case_id.clone(),
+                            r.customer_id.clone(),
+                            r.reason.clone(),
+                            r.state.clone(),
+                            time(&r.review_time),
+                            r.outcome.clone(),
+                            r.closed_by.clone(),
+                        ]
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    table(
+                        &[
+                            "case",
+                            "customer",
+                            "reason",
+                            "state",
+                            "due",
+                            "outcome",
+                            "closed by"
+                        ],
+                        rows
+                    )
+                );
+            }
+        }
+        ApplicationCommand::CloseReview {
+            case_id,
+            outcome,
+            comment,
+        } => {
+            let r = c
+                .close_review_case(pb::CloseReviewCaseRequest {
+                    case_id,
+                    outcome: outcome.to_uppercase(),
+                    comment,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            println!(
+                "review {} closed: {}{}",
+                r.case_id,
+                r.outcome,
+                r.next_review_time
+                    .map(|t| format!(", next review {}", time(&Some(t))))
+                    .unwrap_or_default()
+            );
         }
         ApplicationCommand::Notice {
             application_id,

@@ -169,6 +169,13 @@ async fn apply_submit_and_approve_through_two_levels_from_the_command_line() {
         metrics.contains("0.5000") && metrics.contains("max.manager"),
         "one of two decisions was automatic: {metrics}"
     );
+    let reviews = suite
+        .ok(&["application", "reviews", "--state", "open"])
+        .await;
+    assert!(
+        !reviews.contains("NEWCO-FR"),
+        "no review is due yet: {reviews}"
+    );
     let policy = suite.ok(&["application", "policy"]).await;
     assert!(policy.contains("\"levels\""), "{policy}");
     suite.stop().await;
