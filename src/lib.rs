@@ -49,12 +49,37 @@ pub struct SuiteConfig {
     /// Database of the applications service instead of data_dir/applications.db.
     #[arg(long, env = "CREDIT_SUITE_APPLICATIONS_DATABASE_URL")]
     pub applications_database_url: Option<String>,
+    /// Database of the collections service instead of data_dir/collections.db.
+    #[arg(long, env = "CREDIT_SUITE_COLLECTIONS_DATABASE_URL")]
+    pub collections_database_url: Option<String>,
+    /// SMTP server for collections' dunning e-mails instead of .eml files in data_dir/outbox.
+    #[arg(long, env = "CREDIT_SUITE_SMTP_URL")]
+    pub smtp_url: Option<String>,
     /// Database of the audit service instead of data_dir/audit.db.
     #[arg(long, env = "CREDIT_SUITE_AUDIT_DATABASE_URL")]
     pub audit_database_url: Option<String>,
     /// How often audit signs a checkpoint when the log has grown, in milliseconds.
     #[arg(long, env = "AUDIT_CHECKPOINT_INTERVAL_MS", default_value_t = 1000)]
     pub audit_checkpoint_interval_ms: u64,
+}
+
+impl SuiteConfig {
+    /// A suite in `data_dir` on loopback ports the system chooses, every service on its SQLite
+    /// file there (tests, benchmarks): set a `*_database_url` to move a service elsewhere.
+    pub fn ephemeral(data_dir: &Path) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            limits_database_url: None,
+            scoring_database_url: None,
+            applications_database_url: None,
+            collections_database_url: None,
+            smtp_url: None,
+            audit_database_url: None,
+            audit_checkpoint_interval_ms: 1000,
+        }
+    }
 }
 
 /// A running suite.
@@ -110,14 +135,19 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
 
     let limits_listener = TcpListener::bind("127.0.0.1:0").await?;
     let limits_addr = limits_listener.local_addr()?;
+    let collections_listener = TcpListener::bind("127.0.0.1:0").await?;
+    let collections_addr = collections_listener.local_addr()?;
     let limits_db = DatabaseConfig::new(
         config
             .limits_database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("limits.db").display())),
     );
+    let mut limits_config = credit_limits::LimitsConfig::new(limits_db, auth.clone());
+    // Exposure follows collections' receivables ledger.
+    limits_config.collections_url = Some(format!("http://{collections_addr}"));
     let limits = tokio::spawn(credit_limits::serve(
-        credit_limits::LimitsConfig::new(limits_db, auth.clone()),
+        limits_config,
         Arc::new(SystemClock),
         limits_listener,
         shutdown.clone(),
@@ -168,6 +198,26 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         shutdown.clone(),
     ));
 
+    let collections_db = DatabaseConfig::new(
+        config
+            .collections_database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("collections.db").display())),
+    );
+    let mut collections_config =
+        credit_collections::CollectionsConfig::new(collections_db, auth.clone());
+    // No mail server in development: dunning e-mails land as .eml files to read.
+    collections_config.smtp_url = config.smtp_url.clone();
+    if config.smtp_url.is_none() {
+        collections_config.mail_drop_dir = Some(data_dir.join("outbox"));
+    }
+    let collections = tokio::spawn(credit_collections::serve(
+        collections_config,
+        Arc::new(SystemClock),
+        collections_listener,
+        shutdown.clone(),
+    ));
+
     let audit_key = load_or_create_audit_key(&data_dir)?;
     let audit_verifier_key = credit_audit::checkpoint::CheckpointSigner::new(&audit_key)?
         .verifier_key()
@@ -196,6 +246,10 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
                 name: credit_applications::SERVICE_NAME.into(),
                 url: format!("http://{applications_addr}"),
             },
+            credit_audit::Source {
+                name: credit_collections::SERVICE_NAME.into(),
+                url: format!("http://{collections_addr}"),
+            },
         ],
         audit_key,
     );
@@ -221,6 +275,9 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
                 .parse()
                 .map_err(anyhow::Error::msg)?,
             format!("credit.applications.v1=http://{applications_addr}")
+                .parse()
+                .map_err(anyhow::Error::msg)?,
+            format!("credit.collections.v1=http://{collections_addr}")
                 .parse()
                 .map_err(anyhow::Error::msg)?,
         ],
@@ -253,6 +310,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         limits.await??;
         scoring.await??;
         applications.await??;
+        collections.await??;
         audit.await??;
         gateway.await??;
         Ok(())

@@ -86,6 +86,90 @@ fn application(customer_id: &str, tax_id: &str, amount: &str) -> pb::Application
     }
 }
 
+/// Waits until limits holds `amount` as the customer's limit.
+async fn wait_limit(limits: &mut Limits, customer_id: &str, amount: &str) {
+    for _ in 0..200 {
+        let account = limits
+            .get_credit_account(lpb::GetCreditAccountRequest {
+                customer_id: customer_id.into(),
+            })
+            .await;
+        if account.is_ok_and(|a| {
+            a.into_inner()
+                .credit_limit
+                .and_then(|l| l.amount)
+                .is_some_and(|m| m.amount == amount)
+        }) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("limits never held {amount} for {customer_id}");
+}
+
+/// Waits until audit holds every `wanted` event type for the customer; answers its entries.
+async fn audited(journey: &Journey, customer_id: &str, wanted: &[&str]) -> Vec<apb::AuditEntry> {
+    let mut audit = AuditServiceClient::with_interceptor(journey.channel.clone(), journey.token());
+    let mut seen = Vec::new();
+    for _ in 0..300 {
+        seen = audit
+            .list_audit_entries(apb::ListAuditEntriesRequest {
+                filter: Some(apb::AuditEntryFilter {
+                    customer_id: customer_id.into(),
+                    ..Default::default()
+                }),
+                page_size: 1000,
+                ..Default::default()
+            })
+            .await
+            .expect("history")
+            .into_inner()
+            .entries;
+        if wanted
+            .iter()
+            .all(|w| seen.iter().any(|e| e.event_type == *w))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let types: Vec<&str> = seen.iter().map(|e| e.event_type.as_str()).collect();
+    for w in wanted {
+        assert!(types.contains(w), "{w} in {types:?}");
+    }
+    seen
+}
+
+type Limits = LimitsServiceClient<
+    tonic::service::interceptor::InterceptedService<
+        tonic::transport::Channel,
+        credit_platform::auth::BearerToken,
+    >,
+>;
+
+/// What a bureau provider reports on a sound company.
+async fn bureau(journey: &Journey, customer_id: &str) {
+    ScoringServiceClient::with_interceptor(
+        journey.channel.clone(),
+        journey.token_for("ana.analyst", &[roles::ANALYST]),
+    )
+    .put_bureau_report(spb::PutBureauReportRequest {
+        customer_id: customer_id.into(),
+        report: Some(spb::BureauReport {
+            provider: "manual".into(),
+            years_in_business: "20".into(),
+            employees: "80".into(),
+            industry: "G".into(),
+            failure_score: "90".into(),
+            payment_index: "80".into(),
+            ..Default::default()
+        }),
+        request_id: rid(),
+    })
+    .await
+    .expect("bureau");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_decide_set_the_limit_check_an_order_and_audit_every_step() {
     let journey = Journey::start().await;
@@ -95,28 +179,8 @@ async fn apply_decide_set_the_limit_check_an_order_and_audit_every_step() {
             journey.token_for(subject, &[role]),
         )
     };
-    // What a bureau provider reports on both companies.
-    let mut scoring = ScoringServiceClient::with_interceptor(
-        journey.channel.clone(),
-        journey.token_for("ana.analyst", &[roles::ANALYST]),
-    );
     for customer in ["NEWCO-FR", "BIGCO-FR"] {
-        scoring
-            .put_bureau_report(spb::PutBureauReportRequest {
-                customer_id: customer.into(),
-                report: Some(spb::BureauReport {
-                    provider: "manual".into(),
-                    years_in_business: "20".into(),
-                    employees: "80".into(),
-                    industry: "G".into(),
-                    failure_score: "90".into(),
-                    payment_index: "80".into(),
-                    ..Default::default()
-                }),
-                request_id: rid(),
-            })
-            .await
-            .expect("bureau");
+        bureau(&journey, customer).await;
     }
 
     // Apply → automatic decision → limit in place → the first order passes.
@@ -147,25 +211,7 @@ async fn apply_decide_set_the_limit_check_an_order_and_audit_every_step() {
         journey.channel.clone(),
         journey.token_for("orders", &[roles::SALES_ORDER]),
     );
-    let mut in_place = false;
-    for _ in 0..200 {
-        let account = limits
-            .get_credit_account(lpb::GetCreditAccountRequest {
-                customer_id: "NEWCO-FR".into(),
-            })
-            .await;
-        if account.is_ok_and(|a| {
-            a.into_inner()
-                .credit_limit
-                .and_then(|l| l.amount)
-                .is_some_and(|m| m.amount == "40000.00")
-        }) {
-            in_place = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(in_place, "the approved limit reaches limits");
+    wait_limit(&mut limits, "NEWCO-FR", "40000.00").await;
     let check = limits
         .check_credit(lpb::CheckCreditRequest {
             customer_id: "NEWCO-FR".into(),
@@ -242,43 +288,20 @@ async fn apply_decide_set_the_limit_check_an_order_and_audit_every_step() {
 
     // Audit shows every step of the automatic case, the limit set by applications' own
     // identity in limits, and the order.
-    let mut audit = AuditServiceClient::with_interceptor(journey.channel.clone(), journey.token());
-    let wanted = [
-        "credit.applications.application.created",
-        "credit.applications.application.submitted",
-        "credit.applications.application.approved",
-        "credit.applications.limit.set",
-        "credit.limits.credit_account.created",
-        "credit.limits.credit_limit.changed",
-        "credit.limits.reservation.created",
-    ];
-    let mut seen = Vec::new();
-    for _ in 0..300 {
-        seen = audit
-            .list_audit_entries(apb::ListAuditEntriesRequest {
-                filter: Some(apb::AuditEntryFilter {
-                    customer_id: "NEWCO-FR".into(),
-                    ..Default::default()
-                }),
-                page_size: 1000,
-                ..Default::default()
-            })
-            .await
-            .expect("history")
-            .into_inner()
-            .entries;
-        if wanted
-            .iter()
-            .all(|w| seen.iter().any(|e| e.event_type == *w))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let types: Vec<&str> = seen.iter().map(|e| e.event_type.as_str()).collect();
-    for w in wanted {
-        assert!(types.contains(&w), "{w} in {types:?}");
-    }
+    let seen = audited(
+        &journey,
+        "NEWCO-FR",
+        &[
+            "credit.applications.application.created",
+            "credit.applications.application.submitted",
+            "credit.applications.application.approved",
+            "credit.applications.limit.set",
+            "credit.limits.credit_account.created",
+            "credit.limits.credit_limit.changed",
+            "credit.limits.reservation.created",
+        ],
+    )
+    .await;
     let limit_set = seen
         .iter()
         .find(|e| e.event_type == "credit.limits.credit_limit.changed")
@@ -293,5 +316,164 @@ async fn apply_decide_set_the_limit_check_an_order_and_audit_every_step() {
         !submitted.payload_json.contains("FR40303265045"),
         "tax id masked"
     );
+    journey.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_order_is_released_by_an_analyst_the_limit_raised_and_audit_shows_it() {
+    let journey = Journey::start().await;
+    let client = |subject: &str, role: &str| {
+        ApplicationsServiceClient::with_interceptor(
+            journey.channel.clone(),
+            journey.token_for(subject, &[role]),
+        )
+    };
+    bureau(&journey, "GROWCO-FR").await;
+    let mut sales = client("sam.sales", roles::SALES_ORDER);
+    let draft = sales
+        .create_application(pb::CreateApplicationRequest {
+            application: Some(application("GROWCO-FR", "FR40303265045", "40000")),
+            request_id: rid(),
+        })
+        .await
+        .expect("draft")
+        .into_inner();
+    sales
+        .submit_application(pb::SubmitApplicationRequest {
+            application_id: draft.application_id.clone(),
+            request_id: rid(),
+        })
+        .await
+        .expect("submit");
+    let mut limits = LimitsServiceClient::with_interceptor(
+        journey.channel.clone(),
+        journey.token_for("orders", &[roles::SALES_ORDER]),
+    );
+    wait_limit(&mut limits, "GROWCO-FR", "40000.00").await;
+
+    // The order is over the limit: the sales-order service refers it instead of failing it.
+    let blocked = limits
+        .check_credit(lpb::CheckCreditRequest {
+            customer_id: "GROWCO-FR".into(),
+            order_id: "SO-500".into(),
+            amount: eur("55000"),
+            request_id: rid(),
+            ..Default::default()
+        })
+        .await
+        .expect("check")
+        .into_inner();
+    assert_eq!(blocked.outcome(), lpb::CheckOutcome::Rejected);
+    let mut orders = client("orders", roles::SALES_ORDER);
+    let case = orders
+        .refer_blocked_order(pb::ReferBlockedOrderRequest {
+            decision_id: blocked.decision_id.clone(),
+            request_id: rid(),
+        })
+        .await
+        .expect("refer")
+        .into_inner();
+    let released = client("bob.analyst", roles::ANALYST)
+        .release_blocked_order(pb::ReleaseBlockedOrderRequest {
+            case_id: case.case_id.clone(),
+            comment: "guaranteed by the parent company".into(),
+            request_id: rid(),
+        })
+        .await
+        .expect("release")
+        .into_inner();
+    assert_eq!(released.state(), pb::CreditCaseState::Released);
+    let reservation = limits
+        .get_reservation(lpb::GetReservationRequest {
+            reservation_id: released.reservation_id.clone(),
+        })
+        .await
+        .expect("reservation")
+        .into_inner();
+    assert_eq!(reservation.order_id, "SO-500");
+
+    // Sales asks for a permanent increase: referred to the analyst level and approved there.
+    let asked = sales
+        .request_limit_change(pb::RequestLimitChangeRequest {
+            customer_id: "GROWCO-FR".into(),
+            kind: pb::ApplicationKind::LimitIncrease as i32,
+            requested_limit: eur("90000"),
+            reason: "orders doubled since the spring".into(),
+            request_id: rid(),
+            ..Default::default()
+        })
+        .await
+        .expect("change")
+        .into_inner();
+    assert_eq!(asked.state(), pb::ApplicationState::InReview, "{asked:?}");
+    let approved = client("bob.analyst", roles::ANALYST)
+        .approve_application(pb::ApproveApplicationRequest {
+            application_id: asked.application_id.clone(),
+            request_id: rid(),
+            ..Default::default()
+        })
+        .await;
+    // Scoring may recommend less than asked: then the approval needs the override authority.
+    let approved = match approved {
+        Ok(a) => a.into_inner(),
+        Err(status) => {
+            assert!(
+                matches!(
+                    status.code(),
+                    tonic::Code::InvalidArgument | tonic::Code::PermissionDenied
+                ),
+                "{status:?}"
+            );
+            client("bob.analyst", roles::ANALYST)
+                .approve_application(pb::ApproveApplicationRequest {
+                    application_id: asked.application_id.clone(),
+                    approved_limit: asked
+                        .recommendation
+                        .clone()
+                        .and_then(|r| r.recommended_limit),
+                    request_id: rid(),
+                    ..Default::default()
+                })
+                .await
+                .expect("approve within the recommendation")
+                .into_inner()
+        }
+    };
+    assert_eq!(approved.state(), pb::ApplicationState::Approved);
+    let granted = approved
+        .final_decision
+        .and_then(|d| d.approved_limit)
+        .expect("granted")
+        .amount;
+    wait_limit(&mut limits, "GROWCO-FR", &granted).await;
+
+    let seen = audited(
+        &journey,
+        "GROWCO-FR",
+        &[
+            "credit.limits.credit_check.rejected",
+            "credit.applications.credit_case.opened",
+            "credit.applications.credit_case.released",
+            "credit.limits.reservation.created",
+            "credit.applications.limit_change.requested",
+            "credit.applications.application.approved",
+        ],
+    )
+    .await;
+    let reserved = seen
+        .iter()
+        .find(|e| e.event_type == "credit.limits.reservation.created")
+        .expect("reservation");
+    assert!(
+        reserved.payload_json.contains("bob.analyst")
+            && reserved.payload_json.contains(&case.case_id),
+        "the release names its approver and case: {}",
+        reserved.payload_json
+    );
+    let changes = seen
+        .iter()
+        .filter(|e| e.event_type == "credit.limits.credit_limit.changed")
+        .count();
+    assert_eq!(changes, 2, "the first limit, then the increase");
     journey.stop().await;
 }

@@ -273,7 +273,8 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
             let latest = answer.into_inner().checkpoint.expect("checkpoint");
             if at("limits") == events.len() as i64
                 && at("scoring") >= 4
-                && latest.tree_size == at("limits") + at("scoring") + at("applications")
+                && latest.tree_size
+                    == at("limits") + at("scoring") + at("applications") + at("collections")
             {
                 checkpoint = Some(latest);
                 break;

@@ -10,6 +10,7 @@ const PROTO_FILES: &[&str] = &[
     "credit/audit/v1/audit.proto",
     "credit/scoring/v1/scoring.proto",
     "credit/applications/v1/applications.proto",
+    "credit/collections/v1/collections.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -16,9 +16,14 @@ pub struct Journey {
 
 impl Journey {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A suite whose configuration `adjust` changes first (an SMTP server…).
+    pub async fn start_with(adjust: impl FnOnce(&mut credit_suite::SuiteConfig)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut databases = Vec::new();
-        for _ in 0..4 {
+        for _ in 0..5 {
             databases.push(TestDatabase::create().await.expect("database"));
         }
         // On SQLite the suite keeps its own files in the data directory.
@@ -26,16 +31,16 @@ impl Journey {
             let db: &TestDatabase = &databases[i];
             db.is_postgres().then(|| db.config.database_url.clone())
         };
-        let config = credit_suite::SuiteConfig {
-            data_dir: dir.path().to_path_buf(),
-            listen_addr: "127.0.0.1:0".parse().expect("addr"),
-            admin_addr: "127.0.0.1:0".parse().expect("addr"),
+        let mut config = credit_suite::SuiteConfig {
             limits_database_url: url(0),
             scoring_database_url: url(1),
             audit_database_url: url(2),
             applications_database_url: url(3),
+            collections_database_url: url(4),
             audit_checkpoint_interval_ms: 50,
+            ..credit_suite::SuiteConfig::ephemeral(dir.path())
         };
+        adjust(&mut config);
         let shutdown = Shutdown::new();
         let suite = credit_suite::start(config, shutdown.clone())
             .await
@@ -43,22 +48,7 @@ impl Journey {
         let channel = Channel::from_shared(format!("http://{}", suite.gateway_addr))
             .expect("uri")
             .connect_lazy();
-        let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-        let mut serving = false;
-        for _ in 0..200 {
-            if let Ok(r) = health
-                .check(tonic_health::pb::HealthCheckRequest {
-                    service: String::new(),
-                })
-                .await
-                && r.into_inner().status == 1
-            {
-                serving = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert!(serving, "the gateway reports the suite as serving");
+        credit_platform::testing::wait_serving(&format!("http://{}", suite.gateway_addr)).await;
         Self {
             suite,
             channel,

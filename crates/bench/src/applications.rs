@@ -126,14 +126,11 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     let suite = credit_suite::start(
         credit_suite::SuiteConfig {
-            data_dir: data.path().to_path_buf(),
-            listen_addr: "127.0.0.1:0".parse()?,
-            admin_addr: "127.0.0.1:0".parse()?,
             limits_database_url: urls[0].clone(),
             scoring_database_url: urls[1].clone(),
             audit_database_url: urls[2].clone(),
             applications_database_url: urls[3].clone(),
-            audit_checkpoint_interval_ms: 1000,
+            ..credit_suite::SuiteConfig::ephemeral(data.path())
         },
         shutdown.clone(),
     )

@@ -239,14 +239,9 @@ async fn main() -> anyhow::Result<()> {
             }
             .to_string();
             let config = credit_suite::SuiteConfig {
-                data_dir: _data.path().to_path_buf(),
-                listen_addr: "127.0.0.1:0".parse()?,
-                admin_addr: "127.0.0.1:0".parse()?,
                 limits_database_url: Some(database.config.database_url.clone()),
-                scoring_database_url: None,
                 audit_database_url: Some(audit_database.config.database_url.clone()),
-                applications_database_url: None,
-                audit_checkpoint_interval_ms: 1000,
+                ..credit_suite::SuiteConfig::ephemeral(_data.path())
             };
             let suite = credit_suite::start(config, shutdown.clone()).await?;
             _databases = vec![database, audit_database];

@@ -28,6 +28,27 @@ pub enum ApplicationCommand {
         /// The application as JSON.
         file: PathBuf,
     },
+    /// Ask for a change of an approved customer's limit; it is scored and decided like an
+    /// application (automatic, or referred to approvers).
+    Change {
+        /// The customer.
+        customer_id: String,
+        /// increase, temporary or decrease.
+        #[arg(long)]
+        kind: String,
+        /// The limit wanted (for a temporary increase: the whole limit while it lasts).
+        #[arg(long)]
+        amount: String,
+        /// Its currency (the account's).
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+        /// When a temporary increase ends (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
     /// Submit: scored and decided, or referred to approvers.
     Submit {
         /// Application id.
@@ -242,6 +263,24 @@ fn summary(a: &pb::Application) -> String {
         ("state", state_name(a.state)),
         ("asked", output::money(&request.requested_limit)),
     ];
+    if let Some(change) = &a.limit_change {
+        rows.push((
+            "change",
+            format!(
+                "{} from {}{} — {} (by {})",
+                pb::ApplicationKind::try_from(a.kind)
+                    .map(|k| k.as_str_name().trim_start_matches("APPLICATION_KIND_"))
+                    .unwrap_or_default(),
+                output::money(&change.current_limit),
+                change
+                    .temporary_end_time
+                    .map(|t| format!(" until {}", time(&Some(t))))
+                    .unwrap_or_default(),
+                change.reason,
+                change.proposed_by
+            ),
+        ));
+    }
     if let Some(r) = &a.recommendation {
         rows.push((
             "recommendation",
@@ -325,15 +364,7 @@ fn summary(a: &pb::Application) -> String {
 }
 
 fn print(a: &pb::Application, json: bool) -> anyhow::Result<()> {
-    if json {
-        println!(
-            "{}",
-            output::to_json(a, "credit.applications.v1.Application")?
-        );
-    } else {
-        println!("{}", summary(a));
-    }
-    Ok(())
+    output::print(json, a, "credit.applications.v1.Application", summary)
 }
 
 /// Runs an application command through the gateway.
@@ -364,6 +395,43 @@ pub async fn run(
             let a = c
                 .update_application(pb::UpdateApplicationRequest {
                     application: Some(application),
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            print(&a, json)?;
+        }
+        ApplicationCommand::Change {
+            customer_id,
+            kind,
+            amount,
+            currency,
+            until,
+            reason,
+        } => {
+            let kind = match kind.to_lowercase().as_str() {
+                "increase" => pb::ApplicationKind::LimitIncrease,
+                "temporary" => pb::ApplicationKind::TemporaryIncrease,
+                "decrease" => pb::ApplicationKind::LimitDecrease,
+                other => anyhow::bail!("--kind {other}: increase, temporary or decrease"),
+            };
+            let temporary_end_time = until
+                .map(|t| {
+                    humantime::parse_rfc3339(&t)
+                        .map(prost_types::Timestamp::from)
+                        .map_err(|e| anyhow::anyhow!("--until {t}: {e}"))
+                })
+                .transpose()?;
+            let a = c
+                .request_limit_change(pb::RequestLimitChangeRequest {
+                    customer_id,
+                    kind: kind as i32,
+                    requested_limit: Some(Money {
+                        amount,
+                        currency_code: currency,
+                    }),
+                    temporary_end_time,
+                    reason,
                     request_id: rid(),
                 })
                 .await?

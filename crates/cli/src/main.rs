@@ -1,6 +1,8 @@
 //! `creditctl`: the credit suite from the command line, through the gateway.
 mod applications;
 mod audit;
+mod cases;
+mod collections;
 mod output;
 mod scenario;
 mod scoring;
@@ -11,7 +13,7 @@ use credit_platform::auth::BearerToken;
 use credit_proto::limits as pb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use credit_proto::types::Money;
-use output::{enum_name, fields, money, table, time};
+use output::{enum_name, fields, money, print, table, time};
 use std::path::PathBuf;
 use std::time::Duration;
 use tonic::service::interceptor::InterceptedService;
@@ -108,6 +110,12 @@ enum Command {
     /// Credit applications: apply, submit, approve or reject, the decision policy.
     #[command(subcommand)]
     Application(applications::ApplicationCommand),
+    /// The receivables ledger: customers, CSV import, documents, statements, aging.
+    #[command(subcommand)]
+    Collections(collections::CollectionsCommand),
+    /// Blocked orders referred to credit people: refer, release, reject, recheck.
+    #[command(subcommand)]
+    Case(cases::CaseCommand),
     /// The audit trail: history, checkpoints, proofs, verification, export.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -352,20 +360,6 @@ fn timestamp(text: &str) -> anyhow::Result<prost_types::Timestamp> {
     let at = humantime::parse_rfc3339_weak(text)
         .with_context(|| format!("'{text}' is not an RFC 3339 time"))?;
     Ok(prost_types::Timestamp::from(at))
-}
-
-fn print<M: prost::Message>(
-    json: bool,
-    message: &M,
-    name: &str,
-    table: impl FnOnce(&M) -> String,
-) -> anyhow::Result<()> {
-    if json {
-        println!("{}", output::to_json(message, name)?);
-    } else {
-        println!("{}", table(message));
-    }
-    Ok(())
 }
 
 fn account_table(a: &pb::CreditAccount) -> String {
@@ -633,6 +627,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Application(command) => {
             return applications::run(command, channel, token, json).await;
         }
+        Command::Case(command) => return cases::run(command, channel, token, json).await,
+        Command::Collections(command) => {
+            return collections::run(command, channel, token, json).await;
+        }
         other => other,
     };
     let mut c: Client = LimitsServiceClient::with_interceptor(channel, BearerToken(token));
@@ -640,6 +638,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token { .. }
         | Command::Audit(_)
         | Command::Scoring(_)
+        | Command::Case(_)
+        | Command::Collections(_)
         | Command::Application(_) => {}
         Command::Account(AccountCommand::Create {
             customer_id,
@@ -827,6 +827,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     request_id: args.request_id.unwrap_or_else(rid),
                     reservation_ttl: None,
                     dry_run: args.dry_run,
+                    release: None,
                 })
                 .await?
                 .into_inner();

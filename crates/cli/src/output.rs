@@ -59,6 +59,21 @@ pub fn time(value: &Option<prost_types::Timestamp>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+/// Prints `message` as JSON (`name` is its full protobuf name) or as `table` renders it.
+pub fn print<M: prost::Message>(
+    json: bool,
+    message: &M,
+    name: &str,
+    table: impl FnOnce(&M) -> String,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", to_json(message, name)?);
+    } else {
+        println!("{}", table(message));
+    }
+    Ok(())
+}
+
 /// A two-column table of field names and values.
 pub fn fields(rows: &[(&str, String)]) -> String {
     let mut table = Table::new();

@@ -180,3 +180,115 @@ async fn apply_submit_and_approve_through_two_levels_from_the_command_line() {
     assert!(policy.contains("\"levels\""), "{policy}");
     suite.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_a_limit_and_release_a_blocked_order_from_the_command_line() {
+    let suite = Suite::start().await;
+    suite
+        .ok(&[
+            "scoring",
+            "bureau",
+            "NEWCO-FR",
+            &example("scoring/examples/bureau.json"),
+        ])
+        .await;
+    let created = suite
+        .ok(&[
+            "--json",
+            "application",
+            "create",
+            &example("applications/examples/application.json"),
+        ])
+        .await;
+    let id = serde_json::from_str::<serde_json::Value>(&created).expect("json")["applicationId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    suite.ok(&["application", "submit", &id]).await;
+    // The approved limit reaches limits in the background.
+    let mut account = String::new();
+    for _ in 0..200 {
+        account = support::stdout(&suite.run(&["account", "get", "NEWCO-FR"]).await);
+        if account.contains("40000") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(account.contains("40000"), "{account}");
+
+    let until = humantime::format_rfc3339_seconds(
+        std::time::SystemTime::now() + std::time::Duration::from_secs(30 * 86_400),
+    )
+    .to_string();
+    let changed = suite
+        .ok(&[
+            "application",
+            "change",
+            "NEWCO-FR",
+            "--kind",
+            "temporary",
+            "--amount",
+            "45000",
+            "--until",
+            &until,
+            "--reason",
+            "Christmas season",
+        ])
+        .await;
+    assert!(
+        changed.contains("TEMPORARY_INCREASE") && changed.contains("APPROVED"),
+        "{changed}"
+    );
+
+    let checked = suite
+        .ok(&[
+            "--json",
+            "check",
+            "NEWCO-FR",
+            "SO-77",
+            "90000",
+            "--currency",
+            "EUR",
+        ])
+        .await;
+    let checked: serde_json::Value = serde_json::from_str(&checked).expect("json");
+    assert_eq!(checked["outcome"], "CHECK_OUTCOME_REJECTED", "{checked}");
+    let decision = checked["decisionId"]
+        .as_str()
+        .expect("decision")
+        .to_string();
+    let referred = suite.ok(&["--json", "case", "refer", &decision]).await;
+    let case = serde_json::from_str::<serde_json::Value>(&referred).expect("json")["caseId"]
+        .as_str()
+        .expect("case")
+        .to_string();
+    let analyst = suite
+        .ok(&[
+            "token",
+            "--subject",
+            "bob.analyst",
+            "--roles",
+            "credit.analyst",
+        ])
+        .await
+        .trim()
+        .to_string();
+    let released = suite
+        .ok(&[
+            "--token",
+            &analyst,
+            "case",
+            "release",
+            &case,
+            "--comment",
+            "prepaid half by wire",
+        ])
+        .await;
+    assert!(
+        released.contains("RELEASED_BY_APPROVAL") && released.contains("reservation"),
+        "{released}"
+    );
+    let listed = suite.ok(&["case", "list", "--state", "released"]).await;
+    assert!(listed.contains("SO-77"), "{listed}");
+    suite.stop().await;
+}

@@ -110,6 +110,34 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     (next - days_from_civil(year, month, 1)) as u32
 }
 
+/// The day (since 1970-01-01) of an ISO 8601 calendar date ("2026-11-23"); None when it is
+/// not one.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let mut parts = text.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return None;
+    }
+    let year: i64 = year.parse().ok()?;
+    let month: u32 = month.parse().ok()?;
+    let day: u32 = day.parse().ok()?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day))
+}
+
+/// The ISO 8601 date of a day since 1970-01-01.
+pub fn date_of_day(day: i64) -> String {
+    let (year, month, day) = civil_from_days(day);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// The UTC day (since 1970-01-01) of `at`.
+pub fn day_of(at: Micros) -> i64 {
+    at.div_euclid(MICROS_PER_DAY)
+}
+
 /// The UTC calendar date of `at`, ISO 8601 ("2026-11-23").
 pub fn date_of(at: Micros) -> String {
     let (year, month, day) = civil_from_days(at.div_euclid(MICROS_PER_DAY));
@@ -131,6 +159,30 @@ pub fn add_months(at: Micros, months: i32) -> Micros {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_parse_strictly_and_round_trip() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(
+            parse_date("2024-02-29").map(date_of_day).as_deref(),
+            Some("2024-02-29")
+        );
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "26-01-01",
+            "2026-01-01x",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+        assert_eq!(day_of(MICROS_PER_DAY * 3 + 5), 3);
+        assert_eq!(
+            date_of_day(parse_date("2026-11-23").unwrap_or_default()),
+            "2026-11-23"
+        );
+    }
 
     #[test]
     fn months_are_calendar_months_clamped_to_the_month_end() {

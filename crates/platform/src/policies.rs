@@ -130,3 +130,50 @@ pub async fn bootstrap(
     signals.notify_committed();
     Ok(())
 }
+
+/// The upload every policy-holding service does, inside the caller's mutation: stores
+/// `document` as the next version, applies it when `activate`, appends `event(version)`.
+#[allow(clippy::too_many_arguments)]
+pub async fn upload(
+    conn: &mut AnyConnection,
+    context: &RequestContext,
+    now: Micros,
+    name: &str,
+    document: &str,
+    activate_it: bool,
+    event: impl FnOnce(i64) -> NewEvent,
+) -> Result<PolicyVersion, ApiError> {
+    let version = insert(conn, name, document, &context.caller.subject, now).await?;
+    if activate_it {
+        activate(conn, version).await?;
+    }
+    outbox::append(conn, context, now, event(version)).await?;
+    Ok(PolicyVersion {
+        version,
+        name: name.to_string(),
+        document: document.to_string(),
+        uploaded_by: context.caller.subject.clone(),
+        uploaded_at: now,
+    })
+}
+
+/// The applied version (`version` 0) or one version, and whether it is the applied one;
+/// NOT_FOUND names `kind` ("dunning policy").
+pub async fn resolve(
+    conn: &mut AnyConnection,
+    version: i64,
+    kind: &'static str,
+) -> Result<(PolicyVersion, bool), ApiError> {
+    let active = active_version(conn).await?;
+    let wanted = if version == 0 {
+        active.unwrap_or_default()
+    } else {
+        version
+    };
+    let stored = get(conn, wanted).await?.ok_or_else(|| ApiError::NotFound {
+        kind,
+        id: version.to_string(),
+    })?;
+    let is_active = active == Some(stored.version);
+    Ok((stored, is_active))
+}

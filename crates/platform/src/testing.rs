@@ -1,7 +1,10 @@
-//! Test support: a fresh, isolated database per test. SQLite in a temporary directory by default;
+//! Test support: a fresh, isolated database per test, and a local SMTP sink. SQLite in a temporary directory by default;
 //! a new PostgreSQL database when `TEST_DATABASE_URL` is set (dropped when the guard goes).
 use crate::db::DatabaseConfig;
 use sqlx::Connection;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
 
 /// A database that exists for one test.
 pub struct TestDatabase {
@@ -119,4 +122,126 @@ mod tests {
             "postgres://h/z"
         );
     }
+}
+
+/// A received message: envelope recipients and the raw content.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Envelope recipients.
+    pub to: Vec<String>,
+    /// The message as sent (headers and body).
+    pub data: String,
+}
+
+/// A local SMTP server that accepts every message and keeps it, so tests read what arrived
+/// (no TLS, no authentication: loopback only).
+#[derive(Clone)]
+pub struct SmtpSink {
+    /// `smtp://127.0.0.1:port`.
+    pub url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl SmtpSink {
+    /// Listens on a free loopback port.
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port for the SMTP sink");
+        let addr = listener.local_addr().expect("the sink's address");
+        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let store = received.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                    let mut to = Vec::new();
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let upper = line.to_uppercase();
+                        let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO")
+                        {
+                            b"250 sink\r\n"
+                        } else if upper.starts_with("RCPT TO:") {
+                            to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+                            b"250 OK\r\n"
+                        } else if upper.starts_with("DATA") {
+                            let _ = write.write_all(b"354 go ahead\r\n").await;
+                            let mut data = String::new();
+                            while let Ok(Some(l)) = lines.next_line().await {
+                                if l == "." {
+                                    break;
+                                }
+                                data.push_str(&l);
+                                data.push('\n');
+                            }
+                            store.lock().expect("sink").push(Received {
+                                to: std::mem::take(&mut to),
+                                data,
+                            });
+                            b"250 OK queued\r\n"
+                        } else if upper.starts_with("QUIT") {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        } else {
+                            b"250 OK\r\n"
+                        };
+                        if write.write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self {
+            url: format!("smtp://{addr}"),
+            received,
+        }
+    }
+
+    /// What arrived so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("sink").clone()
+    }
+
+    /// Waits (real time: delivery is operational) until `count` messages arrived.
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        for _ in 0..400 {
+            let got = self.received();
+            if got.len() >= count {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!(
+            "the SMTP sink received {:?}, expected {count}",
+            self.received()
+        );
+    }
+}
+
+/// Waits until the server at `url` reports every service it fronts as SERVING on the standard
+/// health check (the gateway reports the suite's overall status under the empty name). Tests
+/// call this before their first request: services migrate after the listener opens.
+pub async fn wait_serving(url: &str) {
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
+    let channel = tonic::transport::Channel::from_shared(url.to_string())
+        .expect("a valid server address")
+        .connect_lazy();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    for _ in 0..400 {
+        let status = health
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .map(|r| r.into_inner().status);
+        if matches!(status, Ok(s) if s == ServingStatus::Serving as i32) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not report SERVING within 20 s");
 }

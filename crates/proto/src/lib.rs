@@ -34,7 +34,15 @@ pub mod credit {
             tonic::include_proto!("credit.applications.v1");
         }
     }
+    pub mod collections {
+        pub mod v1 {
+            tonic::include_proto!("credit.collections.v1");
+        }
+    }
 }
+
+/// `credit.collections.v1`: the receivables ledger, aging and collections.
+pub use credit::collections::v1 as collections;
 
 /// `credit.applications.v1`: credit applications, decisions and approvals.
 pub use credit::applications::v1 as applications;

@@ -22,3 +22,9 @@ reason-amount-above-auto-approval = the amount requested requires a review by ou
 reason-terms-above-auto-approval = the payment terms requested require a review by our credit team
 reason-amount-above-recommended-limit = the amount requested is higher than your financial statements support
 reason-within-auto-approval = your application meets our credit policy
+# Limit changes of approved customers. Variables also: $previous (the limit before), $until (a date).
+notice-subject-changed = Your credit limit has been changed ({ $reference })
+notice-changed = Your credit limit changes from { $previous } to { $limit }.
+notice-changed-temporary = Your credit limit is raised from { $previous } to { $limit } until { $until }; it then returns to { $previous }.
+notice-subject-change-rejected = Your request { $reference } to change your credit limit
+notice-change-rejected = After careful review, we are unable to change your credit limit to { $requested }. Your current limit of { $previous } remains.

@@ -21,3 +21,9 @@ reason-amount-above-auto-approval = le montant demandé nécessite un examen par
 reason-terms-above-auto-approval = le délai de paiement demandé nécessite un examen par notre service crédit
 reason-amount-above-recommended-limit = le montant demandé dépasse ce que vos états financiers permettent
 reason-within-auto-approval = votre demande répond à notre politique de crédit
+# Modifications de limite des clients acceptés. Variables en plus : $previous, $until (une date).
+notice-subject-changed = Votre limite de crédit est modifiée ({ $reference })
+notice-changed = Votre limite de crédit passe de { $previous } à { $limit }.
+notice-changed-temporary = Votre limite de crédit passe de { $previous } à { $limit } jusqu’au { $until } ; elle revient ensuite à { $previous }.
+notice-subject-change-rejected = Votre demande { $reference } de modification de votre limite de crédit
+notice-change-rejected = Après un examen attentif, nous ne sommes pas en mesure de porter votre limite de crédit à { $requested }. Votre limite actuelle de { $previous } est maintenue.

@@ -22,3 +22,9 @@ reason-amount-above-auto-approval = suma solicitată necesită o analiză din pa
 reason-terms-above-auto-approval = termenul de plată solicitat necesită o analiză din partea echipei noastre de credit
 reason-amount-above-recommended-limit = suma solicitată depășește ceea ce susțin situațiile financiare
 reason-within-auto-approval = cererea dumneavoastră respectă politica noastră de credit
+# Modificări ale limitei clienților aprobați. Variabile în plus: $previous, $until (o dată).
+notice-subject-changed = Limita dumneavoastră de credit a fost modificată ({ $reference })
+notice-changed = Limita dumneavoastră de credit se modifică de la { $previous } la { $limit }.
+notice-changed-temporary = Limita dumneavoastră de credit crește de la { $previous } la { $limit } până la { $until }; apoi revine la { $previous }.
+notice-subject-change-rejected = Cererea dumneavoastră { $reference } de modificare a limitei de credit
+notice-change-rejected = După o analiză atentă, nu putem modifica limita dumneavoastră de credit la { $requested }. Limita actuală de { $previous } se menține.

@@ -19,3 +19,9 @@ reason-amount-above-auto-approval = 申请金额需要由我们的信用团队�
 reason-terms-above-auto-approval = 申请的付款期限需要由我们的信用团队审核
 reason-amount-above-recommended-limit = 申请金额超出贵公司财务报表所能支持的水平
 reason-within-auto-approval = 贵公司的申请符合我们的信用政策
+# 已批准客户的额度调整。另有变量：$previous（调整前的额度）、$until（日期）。
+notice-subject-changed = 您的信用额度已调整（{ $reference }）
+notice-changed = 您的信用额度由 { $previous } 调整为 { $limit }。
+notice-changed-temporary = 您的信用额度由 { $previous } 临时提高至 { $limit }，有效期至 { $until }，之后恢复为 { $previous }。
+notice-subject-change-rejected = 关于您调整信用额度的申请 { $reference }
+notice-change-rejected = 经审慎评估，我们无法将您的信用额度调整为 { $requested }。您目前 { $previous } 的信用额度保持不变。

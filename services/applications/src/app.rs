@@ -4,8 +4,8 @@
 //! the same transaction.
 use crate::domain::policy::{Case, DEFAULT_POLICY, Outcome, Policy};
 use crate::domain::sensitive::{mask_email, mask_identifier, mask_name, mask_phone};
-use crate::domain::state::{Action, State};
-use crate::peers::ScoringPeer;
+use crate::domain::state::{Action, Kind, State};
+use crate::peers::{LimitsPeer, ScoringPeer};
 use crate::sealing::Sealer;
 use crate::store::{self, Filter, LimitInstruction, StoredApplication};
 use credit_platform::auth::{Caller, roles};
@@ -95,13 +95,15 @@ fn decimal(m: &Option<MoneyProto>) -> Option<Decimal> {
 /// The use cases.
 #[derive(Clone)]
 pub struct Applications {
-    db: Db,
-    clock: SharedClock,
-    signals: FeedSignals,
+    pub(crate) db: Db,
+    pub(crate) clock: SharedClock,
+    pub(crate) signals: FeedSignals,
     sealer: Arc<Sealer>,
     scoring: Option<ScoringPeer>,
+    /// Reads accounts and stored checks, and makes released orders' reservations.
+    pub(crate) limits: Option<LimitsPeer>,
     /// Wakes the limit delivery after a commit that queued an instruction.
-    delivery: Arc<Notify>,
+    pub(crate) delivery: Arc<Notify>,
 }
 
 impl Applications {
@@ -112,6 +114,7 @@ impl Applications {
         signals: FeedSignals,
         sealer: Arc<Sealer>,
         scoring: Option<ScoringPeer>,
+        limits: Option<LimitsPeer>,
         delivery: Arc<Notify>,
     ) -> Self {
         Self {
@@ -120,16 +123,17 @@ impl Applications {
             signals,
             sealer,
             scoring,
+            limits,
             delivery,
         }
     }
 
-    async fn finish<R: Message>(&self, m: Mutation, answer: &R) -> Result<(), ApiError> {
+    pub(crate) async fn finish<R: Message>(&self, m: Mutation, answer: &R) -> Result<(), ApiError> {
         mutation::finish(&self.signals, m, answer).await
     }
 
     /// The stored form of a clear application.
-    fn to_row(
+    pub(crate) fn to_row(
         &self,
         app: &pb::Application,
         created_by: &str,
@@ -183,7 +187,7 @@ impl Applications {
     }
 
     /// The application in clear (for the service itself).
-    fn clear(&self, row: &StoredApplication) -> Result<pb::Application, ApiError> {
+    pub(crate) fn clear(&self, row: &StoredApplication) -> Result<pb::Application, ApiError> {
         let mut app = pb::Application::decode(row.body.as_slice())
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))?;
         let bytes = self
@@ -197,7 +201,11 @@ impl Applications {
     }
 
     /// The application as `caller` may see it.
-    fn view(&self, row: &StoredApplication, caller: &Caller) -> Result<pb::Application, ApiError> {
+    pub(crate) fn view(
+        &self,
+        row: &StoredApplication,
+        caller: &Caller,
+    ) -> Result<pb::Application, ApiError> {
         if reads_clear(caller) {
             return self.clear(row);
         }
@@ -207,7 +215,7 @@ impl Applications {
         Ok(app)
     }
 
-    async fn refuse_duplicate(
+    pub(crate) async fn refuse_duplicate(
         &self,
         conn: &mut AnyConnection,
         app: &pb::Application,
@@ -229,7 +237,7 @@ impl Applications {
         Ok(())
     }
 
-    fn event(
+    pub(crate) fn event(
         &self,
         event_type: &'static str,
         app: &pb::Application,
@@ -377,7 +385,10 @@ impl Applications {
     }
 
     /// The active decision policy with its version.
-    async fn active_policy(&self, conn: &mut AnyConnection) -> Result<(i64, Policy), ApiError> {
+    pub(crate) async fn active_policy(
+        &self,
+        conn: &mut AnyConnection,
+    ) -> Result<(i64, Policy), ApiError> {
         let version = policies::active_version(conn)
             .await?
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no active decision policy")))?;
@@ -439,11 +450,48 @@ impl Applications {
         };
         let mut app = self.clear(&row)?;
         let (version, policy) = self.active_policy(&mut m.tx).await?;
-        let case = case_of(&app, &score);
+        let events = self
+            .decide(
+                &mut m.tx,
+                m.now,
+                &mut app,
+                &score,
+                version,
+                &policy,
+                &context.caller.subject,
+            )
+            .await?;
+        with_notice(&mut app);
+        let stored = self.to_row(&app, &row.created_by, row.created_at, m.now)?;
+        store::update(&mut m.tx, &stored).await?;
+        for event in events {
+            outbox::append(&mut m.tx, context, m.now, event).await?;
+        }
+        let answer = self.view(&stored, &context.caller)?;
+        self.finish(m, &answer).await?;
+        self.delivery.notify_one();
+        Ok(answer)
+    }
+
+    /// Applies the decision policy to a scored submission: the recommendation, then the
+    /// automatic decision (and the limit queued for limits) or the approval chain. Answers the
+    /// events to append.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn decide(
+        &self,
+        tx: &mut AnyConnection,
+        now: Micros,
+        app: &mut pb::Application,
+        score: &credit_proto::scoring::Score,
+        version: i64,
+        policy: &Policy,
+        submitter: &str,
+    ) -> Result<Vec<NewEvent>, ApiError> {
+        let case = case_of(app, score);
         let (outcome, reasons) = policy.recommend(&case);
         app.submission_count += 1;
-        app.submitted_by = context.caller.subject.clone();
-        app.submit_time = Some(to_timestamp(m.now));
+        app.submitted_by = submitter.to_string();
+        app.submit_time = Some(to_timestamp(now));
         app.update_time = app.submit_time;
         if app.first_submit_time.is_none() {
             app.first_submit_time = app.submit_time;
@@ -467,7 +515,7 @@ impl Applications {
         });
         let mut events = vec![self.event(
             "credit.applications.application.submitted",
-            &app,
+            app,
             json!({
                 "risk_class": score.risk_class,
                 "score": score.score,
@@ -499,11 +547,11 @@ impl Applications {
                 override_reason_code: String::new(),
                 override_comment: String::new(),
                 decided_by: "system".into(),
-                decide_time: Some(to_timestamp(m.now)),
+                decide_time: Some(to_timestamp(now)),
                 policy_version: version,
                 review_time: approved.then(|| {
                     to_timestamp(add_months(
-                        m.now,
+                        now,
                         policy.review_months(&score.risk_class) as i32,
                     ))
                 }),
@@ -513,9 +561,9 @@ impl Applications {
             } else {
                 pb::ApplicationState::Rejected
             } as i32;
-            events.push(self.decision_event(&app));
+            events.push(self.decision_event(app));
             if approved {
-                self.queue_limit(&mut m, &mut app).await?;
+                self.queue_limit(tx, now, app).await?;
             }
         } else {
             app.approval_steps = policy
@@ -535,24 +583,15 @@ impl Applications {
                     overdue: false,
                 })
                 .collect();
-            self.start_next_step(&mut app, m.now);
+            self.start_next_step(app, now);
             app.state = pb::ApplicationState::InReview as i32;
             events.push(self.event(
                 "credit.applications.application.referred",
-                &app,
+                app,
                 json!({"levels": app.approval_steps.iter().map(|s| &s.level).collect::<Vec<_>>()}),
             ));
         }
-        with_notice(&mut app);
-        let stored = self.to_row(&app, &row.created_by, row.created_at, m.now)?;
-        store::update(&mut m.tx, &stored).await?;
-        for event in events {
-            outbox::append(&mut m.tx, context, m.now, event).await?;
-        }
-        let answer = self.view(&stored, &context.caller)?;
-        self.finish(m, &answer).await?;
-        self.delivery.notify_one();
-        Ok(answer)
+        Ok(events)
     }
 
     /// Makes the first waiting step current, due after its SLA.
@@ -567,7 +606,7 @@ impl Applications {
         true
     }
 
-    fn decision_event(&self, app: &pb::Application) -> NewEvent {
+    pub(crate) fn decision_event(&self, app: &pb::Application) -> NewEvent {
         let d = app.final_decision.clone().unwrap_or_default();
         let approved = d.outcome == "APPROVED";
         self.event(
@@ -593,15 +632,18 @@ impl Applications {
         )
     }
 
-    /// Queues the approved limit for limits in the approval's transaction.
+    /// Queues the approved limit (or limit change) for limits in the approval's transaction,
+    /// and moves the customer's review schedule onto this application.
     async fn queue_limit(
         &self,
-        m: &mut Mutation,
+        tx: &mut AnyConnection,
+        now: Micros,
         app: &mut pb::Application,
     ) -> Result<(), ApiError> {
         let d = app.final_decision.clone().unwrap_or_default();
         let limit = d.approved_limit.clone().unwrap_or_default();
         let applicant = app.applicant.clone().unwrap_or_default();
+        let change = app.limit_change.clone().unwrap_or_default();
         let instruction = LimitInstruction {
             instruction_id: uuid::Uuid::now_v7().to_string(),
             application_id: app.application_id.clone(),
@@ -614,11 +656,20 @@ impl Applications {
             business_unit: applicant.business_unit.clone(),
             parent_customer_id: applicant.parent_customer_id.clone(),
             reason: format!(
-                "credit application {} approved by {}",
-                app.application_id, d.decided_by
+                "credit application {} ({}) approved by {}",
+                app.application_id,
+                kind_of(app).name(),
+                d.decided_by
             ),
+            kind: kind_of(app),
+            temporary_end: change
+                .temporary_end_time
+                .as_ref()
+                .and_then(credit_platform::clock::from_timestamp),
         };
-        store::insert_instruction(&mut m.tx, &instruction, m.now).await?;
+        store::insert_instruction(tx, &instruction, now).await?;
+        // The newest approval carries the customer's next review.
+        store::unschedule_other_reviews(tx, &app.customer_id, &app.application_id).await?;
         app.limit_setting = Some(pb::LimitSetting {
             state: "PENDING".into(),
             attempts: 0,
@@ -727,10 +778,19 @@ impl Applications {
                         )
                         .into());
                     }
-                    if amount > decimal(&Some(requested.clone())).unwrap_or_default() {
+                    // A decrease may be approved anywhere up to the limit it cuts; anything
+                    // else at most at the amount asked for.
+                    let (ceiling, what) = match (kind_of(&app), &app.limit_change) {
+                        (Kind::LimitDecrease, Some(change)) => (
+                            change.current_limit.clone().unwrap_or_default(),
+                            "the current limit",
+                        ),
+                        _ => (requested.clone(), "the amount asked for"),
+                    };
+                    if amount > decimal(&Some(ceiling.clone())).unwrap_or_default() {
                         return Err(FieldViolation::new(
                             "approved_limit.amount",
-                            format!("at most the amount asked for ({})", requested.amount),
+                            format!("at most {what} ({})", ceiling.amount),
                         )
                         .into());
                     }
@@ -834,7 +894,7 @@ impl Applications {
                     });
                     app.state = pb::ApplicationState::Approved as i32;
                     events.push(self.decision_event(&app));
-                    self.queue_limit(&mut m, &mut app).await?;
+                    self.queue_limit(&mut m.tx, m.now, &mut app).await?;
                 }
             }
             ApproverAct::Reject {
@@ -1147,32 +1207,17 @@ impl Applications {
             "UploadDecisionPolicy",
             request
         );
-        let version = policies::insert(
-            &mut m.tx,
-            &policy.document.name,
-            &request.document_json,
-            &context.caller.subject,
-            m.now,
-        )
-        .await?;
-        if request.activate {
-            policies::activate(&mut m.tx, version).await?;
-        }
-        outbox::append(
+        let stored = policies::upload(
             &mut m.tx,
             context,
             m.now,
-            policy_event(version, &policy, request.activate),
+            &policy.document.name,
+            &request.document_json,
+            request.activate,
+            |version| policy_event(version, &policy, request.activate),
         )
         .await?;
-        let answer = pb::DecisionPolicy {
-            version,
-            name: policy.document.name.clone(),
-            document_json: request.document_json.clone(),
-            active: request.activate,
-            uploaded_by: context.caller.subject.clone(),
-            upload_time: Some(to_timestamp(m.now)),
-        };
+        let answer = wire_policy(stored, request.activate);
         self.finish(m, &answer).await?;
         Ok(answer)
     }
@@ -1180,26 +1225,20 @@ impl Applications {
     /// The active policy (version 0) or one version.
     pub async fn get_policy(&self, version: i64) -> Result<pb::DecisionPolicy, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let active = policies::active_version(&mut conn).await?;
-        let wanted = if version == 0 {
-            active.unwrap_or_default()
-        } else {
-            version
-        };
-        let row = policies::get(&mut conn, wanted)
-            .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "decision policy version",
-                id: version.to_string(),
-            })?;
-        Ok(pb::DecisionPolicy {
-            version: row.version,
-            name: row.name,
-            document_json: row.document,
-            active: active == Some(row.version),
-            uploaded_by: row.uploaded_by,
-            upload_time: Some(to_timestamp(row.uploaded_at)),
-        })
+        let (stored, active) =
+            policies::resolve(&mut conn, version, "decision policy version").await?;
+        Ok(wire_policy(stored, active))
+    }
+}
+
+fn wire_policy(stored: policies::PolicyVersion, active: bool) -> pb::DecisionPolicy {
+    pb::DecisionPolicy {
+        version: stored.version,
+        name: stored.name,
+        document_json: stored.document,
+        active,
+        uploaded_by: stored.uploaded_by,
+        upload_time: Some(to_timestamp(stored.uploaded_at)),
     }
 }
 
@@ -1318,6 +1357,16 @@ pub fn notice_for(app: &pb::Application, language: &str) -> Option<pb::DecisionN
         requested: (requested.amount, requested.currency_code),
         ..Facts::default()
     };
+    if let (true, Some(change)) = (kind_of(app).is_change(), app.limit_change.as_ref()) {
+        let previous = change.current_limit.clone().unwrap_or_default();
+        facts.previous = (previous.amount, previous.currency_code);
+        facts.until = change
+            .temporary_end_time
+            .as_ref()
+            .and_then(credit_platform::clock::from_timestamp)
+            .map(credit_platform::clock::date_of)
+            .unwrap_or_default();
+    }
     let kind = match (state_of(app), app.final_decision.as_ref()) {
         (State::Approved, Some(d)) => {
             let limit = d.approved_limit.clone().unwrap_or_default();
@@ -1359,7 +1408,7 @@ pub fn notice_for(app: &pb::Application, language: &str) -> Option<pb::DecisionN
     })
 }
 
-fn with_notice(app: &mut pb::Application) {
+pub(crate) fn with_notice(app: &mut pb::Application) {
     let language = app
         .applicant
         .as_ref()
@@ -1412,6 +1461,21 @@ fn case_of(app: &pb::Application, score: &credit_proto::scoring::Score) -> Case 
         payment_terms_days: u32::try_from(request.payment_terms_days).unwrap_or_default(),
         region: applicant.region,
         business_unit: applicant.business_unit,
+        decrease: kind_of(app) == Kind::LimitDecrease,
+        early_warning: app
+            .limit_change
+            .as_ref()
+            .is_some_and(|c| !c.early_warning_score_id.is_empty()),
+    }
+}
+
+/// What an application asks for (unset reads as a new customer's credit).
+pub fn kind_of(app: &pb::Application) -> Kind {
+    match pb::ApplicationKind::try_from(app.kind) {
+        Ok(pb::ApplicationKind::LimitIncrease) => Kind::LimitIncrease,
+        Ok(pb::ApplicationKind::TemporaryIncrease) => Kind::TemporaryIncrease,
+        Ok(pb::ApplicationKind::LimitDecrease) => Kind::LimitDecrease,
+        _ => Kind::NewCredit,
     }
 }
 

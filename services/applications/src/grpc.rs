@@ -1,6 +1,9 @@
 //! The gRPC adapter: validate (every bad field named), call the use case, map errors.
 use crate::app::{Applications, ApproverAct};
+use crate::cases::CreditCases;
+use crate::changes::ChangeRequest;
 use crate::documents::{Documents, KINDS, accepted_type};
+use crate::domain::state::Kind;
 use crate::domain::state::State;
 use crate::reviews::{OUTCOMES, Reviews};
 use crate::store::Filter;
@@ -39,7 +42,9 @@ const MANAGEMENT: &[&str] = &[roles::MANAGER];
 /// The access rule of an applications method path.
 pub fn access(path: &str) -> Access {
     if path.starts_with("/credit.event.v1.EventFeedService/") {
+        // The sales-order service learns the outcome of its blocked orders here.
         return Access::AnyRole(&[
+            roles::SALES_ORDER,
             roles::VIEWER,
             roles::ANALYST,
             roles::MANAGER,
@@ -61,7 +66,15 @@ pub fn access(path: &str) -> Access {
         }
         "UploadDecisionPolicy" => Access::AnyRole(MANAGEMENT),
         "UploadDocument" => Access::AnyRole(&[roles::SALES_ORDER, roles::ANALYST, roles::MANAGER]),
-        "ListDocuments" | "ListReviewCases" => Access::AnyRole(READ),
+        "ListDocuments" | "ListReviewCases" | "GetCreditCase" | "ListCreditCases" => {
+            Access::AnyRole(READ)
+        }
+        // Sales asks for limit changes and refers the orders the check blocked; analysts too.
+        "RequestLimitChange" | "ReferBlockedOrder" | "RecheckBlockedOrder" => {
+            Access::AnyRole(INTAKE)
+        }
+        // The authority matrix further narrows who releases which amount.
+        "ReleaseBlockedOrder" | "RejectBlockedOrder" => Access::AnyRole(APPROVERS),
         "CloseReviewCase" => Access::AnyRole(APPROVERS),
         "GetApplicationMetrics" => {
             Access::AnyRole(&[roles::ANALYST, roles::MANAGER, roles::AUDITOR])
@@ -78,6 +91,7 @@ pub struct ApplicationsGrpc {
     applications: Applications,
     documents: Documents,
     reviews: Reviews,
+    cases: CreditCases,
     readiness: Readiness,
 }
 
@@ -90,6 +104,7 @@ impl ApplicationsGrpc {
         readiness: Readiness,
     ) -> Self {
         Self {
+            cases: CreditCases::new(applications.clone()),
             applications,
             documents,
             reviews,
@@ -100,6 +115,23 @@ impl ApplicationsGrpc {
     fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
         self.readiness.ensure_ready()?;
         Ok(RequestContext::from_request(request))
+    }
+
+    /// A mutation's request, validated by `check` and for its idempotency key, with the
+    /// context keyed by it.
+    fn accept<T: RequestId>(
+        &self,
+        request: Request<T>,
+        check: impl FnOnce(&T, &mut Violations),
+    ) -> Result<(RequestContext, T), Status> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check(&request, &mut v);
+        validate_request_id(request.request_id(), &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(request.request_id());
+        Ok((context, request))
     }
 
     /// An approver's act, validated, on the application's current step.
@@ -139,7 +171,12 @@ macro_rules! request_id {
 request_id!(
     pb::ApproveApplicationRequest,
     pb::RejectApplicationRequest,
-    pb::RequestInformationRequest
+    pb::RequestInformationRequest,
+    pb::ReferBlockedOrderRequest,
+    pb::ReleaseBlockedOrderRequest,
+    pb::RejectBlockedOrderRequest,
+    pb::RecheckBlockedOrderRequest,
+    pb::CloseReviewCaseRequest
 );
 
 type Answer<T> = Result<Response<T>, Status>;
@@ -570,21 +607,179 @@ impl ApplicationsService for ApplicationsGrpc {
         )
     }
 
+    async fn request_limit_change(
+        &self,
+        request: Request<pb::RequestLimitChangeRequest>,
+    ) -> Answer<pb::Application> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        let kind = match pb::ApplicationKind::try_from(request.kind) {
+            Ok(pb::ApplicationKind::LimitIncrease) => Some(Kind::LimitIncrease),
+            Ok(pb::ApplicationKind::TemporaryIncrease) => Some(Kind::TemporaryIncrease),
+            Ok(pb::ApplicationKind::LimitDecrease) => Some(Kind::LimitDecrease),
+            _ => {
+                v.add(
+                    "kind",
+                    "must be LIMIT_INCREASE, TEMPORARY_INCREASE or LIMIT_DECREASE",
+                );
+                None
+            }
+        };
+        let requested = v.check(Money::from_proto(
+            request.requested_limit.as_ref(),
+            "requested_limit",
+        ));
+        if let Some(m) = &requested
+            && m.amount < rust_decimal::Decimal::ZERO
+        {
+            v.add("requested_limit.amount", "must not be negative");
+        }
+        let now = self.applications.now();
+        let end = request
+            .temporary_end_time
+            .as_ref()
+            .map(credit_platform::clock::from_timestamp);
+        match (kind, end) {
+            (Some(Kind::TemporaryIncrease), None) => {
+                v.add("temporary_end_time", "required for a TEMPORARY_INCREASE")
+            }
+            (Some(Kind::TemporaryIncrease), Some(None)) => {
+                v.add("temporary_end_time", "not a valid timestamp")
+            }
+            (Some(Kind::TemporaryIncrease), Some(Some(end)))
+                if end <= now || end > now + 366 * 24 * 3_600_000_000 =>
+            {
+                v.add("temporary_end_time", "must be in the future, within a year")
+            }
+            (Some(Kind::TemporaryIncrease), _) => {}
+            (_, Some(_)) => v.add(
+                "temporary_end_time",
+                "only a TEMPORARY_INCREASE ends by itself",
+            ),
+            _ => {}
+        }
+        check_text(&request.reason, "reason", true, 2000, &mut v);
+        v.into_result()?;
+        let (Some(kind), Some(requested)) = (kind, requested) else {
+            return Err(Status::internal("validated change missing"));
+        };
+        let change = ChangeRequest {
+            customer_id: request.customer_id.clone(),
+            kind,
+            requested: requested.to_proto(),
+            temporary_end: end.flatten(),
+            reason: request.reason.trim().to_string(),
+        };
+        let context = context.with_request_id(&request.request_id);
+        let complete = |app: &pb::Application| {
+            let mut v = Violations::new();
+            check_application(app, true, &mut v);
+            v.into_result()
+        };
+        done(
+            self.applications
+                .request_limit_change(&context, &request, change, complete)
+                .await,
+        )
+    }
+
+    async fn refer_blocked_order(
+        &self,
+        request: Request<pb::ReferBlockedOrderRequest>,
+    ) -> Answer<pb::CreditCase> {
+        let (context, request) = self.accept(request, |r, v| {
+            check_uuid(&r.decision_id, "decision_id", v);
+        })?;
+        done(self.cases.refer(&context, &request).await)
+    }
+
+    async fn get_credit_case(
+        &self,
+        request: Request<pb::GetCreditCaseRequest>,
+    ) -> Answer<pb::CreditCase> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        check_uuid(&request.get_ref().case_id, "case_id", &mut v);
+        v.into_result()?;
+        done(self.cases.get(&request.get_ref().case_id).await)
+    }
+
+    async fn list_credit_cases(
+        &self,
+        request: Request<pb::ListCreditCasesRequest>,
+    ) -> Answer<pb::ListCreditCasesResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        let state = match pb::CreditCaseState::try_from(request.state) {
+            Ok(pb::CreditCaseState::Unspecified) => "",
+            Ok(s) => s
+                .as_str_name()
+                .strip_prefix("CREDIT_CASE_STATE_")
+                .unwrap_or_default(),
+            Err(_) => {
+                v.add("state", "not a known CreditCaseState");
+                ""
+            }
+        };
+        if !request.customer_id.is_empty() {
+            check_external_id(&request.customer_id, "customer_id", &mut v);
+        }
+        v.into_result()?;
+        done(
+            self.cases
+                .list(state, &request.customer_id)
+                .await
+                .map(|cases| pb::ListCreditCasesResponse { cases }),
+        )
+    }
+
+    async fn release_blocked_order(
+        &self,
+        request: Request<pb::ReleaseBlockedOrderRequest>,
+    ) -> Answer<pb::CreditCase> {
+        let (context, request) = self.accept(request, |r, v| {
+            check_uuid(&r.case_id, "case_id", v);
+            check_text(&r.comment, "comment", true, 2000, v);
+        })?;
+        done(self.cases.release(&context, &request).await)
+    }
+
+    async fn reject_blocked_order(
+        &self,
+        request: Request<pb::RejectBlockedOrderRequest>,
+    ) -> Answer<pb::CreditCase> {
+        let (context, request) = self.accept(request, |r, v| {
+            check_uuid(&r.case_id, "case_id", v);
+            check_text(&r.reason, "reason", true, 2000, v);
+        })?;
+        done(with_retry(|| self.cases.reject(&context, &request)).await)
+    }
+
+    async fn recheck_blocked_order(
+        &self,
+        request: Request<pb::RecheckBlockedOrderRequest>,
+    ) -> Answer<pb::CreditCase> {
+        let (context, request) = self.accept(request, |r, v| {
+            check_uuid(&r.case_id, "case_id", v);
+        })?;
+        done(self.cases.recheck(&context, &request).await)
+    }
+
     async fn close_review_case(
         &self,
         request: Request<pb::CloseReviewCaseRequest>,
     ) -> Answer<pb::ReviewCase> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_uuid(&request.case_id, "case_id", &mut v);
-        validate_request_id(&request.request_id, &mut v);
-        if !OUTCOMES.contains(&request.outcome.as_str()) {
-            v.add("outcome", format!("must be one of {}", OUTCOMES.join(", ")));
-        }
-        check_text(&request.comment, "comment", true, 2000, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
+        let (context, request) = self.accept(request, |r, v| {
+            check_uuid(&r.case_id, "case_id", v);
+            if !OUTCOMES.contains(&r.outcome.as_str()) {
+                v.add("outcome", format!("must be one of {}", OUTCOMES.join(", ")));
+            }
+            check_text(&r.comment, "comment", true, 2000, v);
+        })?;
         done(with_retry(|| self.reviews.close(&context, &request)).await)
     }
 

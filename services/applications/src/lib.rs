@@ -7,9 +7,12 @@
 //! [`peers`] the calls to scoring and limits, [`delivery`] setting approved limits, and
 //! [`grpc`] the adapter.
 pub mod app;
+pub mod cases;
+pub mod changes;
 pub mod delivery;
 pub mod documents;
 pub mod domain;
+pub mod early_warning;
 pub mod grpc;
 pub mod metrics;
 pub mod notice;
@@ -71,10 +74,12 @@ pub struct ApplicationsConfig {
         hide_env_values = true
     )]
     pub previous_encryption_keys: Vec<String>,
-    /// gRPC address of scoring, which scores applicants at submission.
+    /// gRPC address of scoring, which scores applicants at submission and whose event feed
+    /// brings early warnings.
     #[arg(long, env = "APPLICATIONS_SCORING_URL")]
     pub scoring_url: Option<String>,
-    /// gRPC address of limits, where approved limits are set.
+    /// gRPC address of limits, where approved limits and changes are set and blocked orders
+    /// are read and released.
     #[arg(long, env = "APPLICATIONS_LIMITS_URL")]
     pub limits_url: Option<String>,
     /// File holding the token presented to scoring and limits (roles credit.analyst and
@@ -189,7 +194,8 @@ pub async fn serve(
         clock.clone(),
         signals.clone(),
         sealer,
-        scoring,
+        scoring.clone(),
+        limits.clone(),
         wake.clone(),
     );
     let documents = documents::Documents::new(
@@ -244,6 +250,24 @@ pub async fn serve(
         Duration::from_millis(config.sweep_interval_ms.max(10)),
         shutdown.subscribe(),
     ));
+    // Scoring's early warnings open reviews and propose decreases (which need limits' view
+    // of the limit in force).
+    if let (Some(scoring), Some(limits)) = (&scoring, &limits) {
+        tokio::spawn(credit_platform::follow::follow(
+            db.clone(),
+            clock.clone(),
+            credit_platform::follow::Feed {
+                source: "scoring".into(),
+                url: scoring.0.url().to_string(),
+            },
+            scoring.0.token(),
+            Arc::new(early_warning::EarlyWarnings::new(
+                applications.clone(),
+                limits.clone(),
+            )),
+            shutdown.clone(),
+        ));
+    }
     match limits {
         Some(limits) => {
             tokio::spawn(

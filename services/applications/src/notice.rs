@@ -2,12 +2,10 @@
 //! templates (`locales/<language>.ftl`): the outcome, the limit and terms, the conditions, and
 //! the reasons in plain words. Reason codes of the policy have a sentence per language; reasons
 //! a person wrote are quoted as written.
-use fluent_bundle::concurrent::FluentBundle;
-use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
-use rust_decimal::Decimal;
-use std::collections::HashMap;
-use std::str::FromStr;
+use credit_platform::l10n::{Args as FluentArgs, Catalog, Value as FluentValue};
 use std::sync::OnceLock;
+
+pub use credit_platform::l10n::format_amount;
 
 /// The languages notices are written in, with their templates.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -17,29 +15,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("zh", include_str!("../locales/zh.ftl")),
 ];
 
-type Bundle = FluentBundle<FluentResource>;
-
-fn bundles() -> &'static HashMap<&'static str, Bundle> {
-    static BUNDLES: OnceLock<HashMap<&'static str, Bundle>> = OnceLock::new();
-    BUNDLES.get_or_init(|| {
-        TEMPLATES
-            .iter()
-            .map(|(language, text)| {
-                let resource =
-                    FluentResource::try_new(text.to_string()).unwrap_or_else(|(_, errors)| {
-                        panic!("locales/{language}.ftl does not parse: {errors:?}")
-                    });
-                let id = language.parse().expect("a valid language identifier");
-                let mut bundle = Bundle::new_concurrent(vec![id]);
-                // Plain text for letters and e-mails: no bidi isolation marks.
-                bundle.set_use_isolating(false);
-                bundle
-                    .add_resource(resource)
-                    .expect("message ids are unique within a file");
-                (*language, bundle)
-            })
-            .collect()
-    })
+fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::new(TEMPLATES))
 }
 
 /// What a notice is about.
@@ -74,6 +52,10 @@ pub struct Facts {
     pub reasons: Vec<String>,
     /// Questions, when information is requested.
     pub questions: Vec<String>,
+    /// For a limit change: the limit before it, and its currency (empty for new credit).
+    pub previous: (String, String),
+    /// For a temporary increase: the day it ends (YYYY-MM-DD).
+    pub until: String,
 }
 
 /// A rendered notice.
@@ -87,59 +69,20 @@ pub struct Notice {
     pub body: String,
 }
 
-/// An amount as people of `language` write it: grouping and decimal separators, then the
-/// currency code ("40,000.00 EUR", "40 000,00 EUR", "40.000,00 EUR").
-pub fn format_amount(amount: &str, currency: &str, language: &str) -> String {
-    let Ok(value) = Decimal::from_str(amount) else {
-        return format!("{amount} {currency}");
-    };
-    let text = value.abs().to_string();
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let (group, decimal) = match language {
-        "fr" => ('\u{202f}', ','),
-        "ro" => ('.', ','),
-        _ => (',', '.'),
-    };
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(group);
-        }
-        grouped.push(digit);
-    }
-    let sign = if value.is_sign_negative() { "-" } else { "" };
-    if fraction.is_empty() {
-        format!("{sign}{grouped} {currency}")
-    } else {
-        format!("{sign}{grouped}{decimal}{fraction} {currency}")
-    }
-}
-
 /// The language used for `wanted`: itself when notices are written in it, else English.
 pub fn language(wanted: &str) -> &'static str {
-    TEMPLATES
-        .iter()
-        .map(|(l, _)| *l)
-        .find(|l| *l == wanted)
-        .unwrap_or("en")
-}
-
-fn message(bundle: &Bundle, id: &str, args: &FluentArgs) -> Option<String> {
-    let pattern = bundle.get_message(id)?.value()?;
-    let mut errors = Vec::new();
-    let text = bundle.format_pattern(pattern, Some(args), &mut errors);
-    errors.is_empty().then(|| text.into_owned())
+    catalog().language(wanted)
 }
 
 /// A policy reason code in plain words, or the reason as a person wrote it.
-fn reason(bundle: &Bundle, reason: &str, args: &FluentArgs) -> String {
+fn reason(language: &str, reason: &str, args: &FluentArgs) -> String {
     let is_code = !reason.is_empty()
         && reason
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     if is_code {
         let id = format!("reason-{}", reason.to_lowercase().replace('_', "-"));
-        if let Some(text) = message(bundle, &id, args) {
+        if let Some(text) = catalog().text(language, &id, args) {
             return text;
         }
     }
@@ -149,7 +92,6 @@ fn reason(bundle: &Bundle, reason: &str, args: &FluentArgs) -> String {
 /// Renders the notice of `kind` in `wanted` (English when not supported).
 pub fn render(kind: Kind, wanted: &str, facts: &Facts) -> Notice {
     let language = language(wanted);
-    let bundle = &bundles()[language];
     let mut args = FluentArgs::new();
     args.set("company", facts.company.clone());
     args.set("reference", facts.reference.clone());
@@ -164,29 +106,45 @@ pub fn render(kind: Kind, wanted: &str, facts: &Facts) -> Notice {
     args.set("terms", FluentValue::from(facts.terms_days));
     args.set("review", facts.review_date.clone());
     args.set("conditions", facts.conditions.join("; "));
-    let text = |id: &str| message(bundle, id, &args).unwrap_or_default();
+    args.set(
+        "previous",
+        format_amount(&facts.previous.0, &facts.previous.1, language),
+    );
+    args.set("until", facts.until.clone());
+    let change = !facts.previous.0.is_empty();
+    let text = |id: &str| catalog().text(language, id, &args).unwrap_or_default();
     let (subject, mut paragraphs) = match kind {
         Kind::Approved => {
-            let mut p = vec![text("notice-approved")];
+            let (subject, first) = match (change, facts.until.is_empty()) {
+                (false, _) => ("notice-subject-approved", "notice-approved"),
+                (true, true) => ("notice-subject-changed", "notice-changed"),
+                (true, false) => ("notice-subject-changed", "notice-changed-temporary"),
+            };
+            let mut p = vec![text(first)];
             if !facts.conditions.is_empty() {
                 p.push(text("notice-conditions"));
             }
             if !facts.review_date.is_empty() {
                 p.push(text("notice-review"));
             }
-            (text("notice-subject-approved"), p)
+            (text(subject), p)
         }
         Kind::Rejected => {
-            let mut p = vec![text("notice-rejected")];
+            let (subject, first) = if change {
+                ("notice-subject-change-rejected", "notice-change-rejected")
+            } else {
+                ("notice-subject-rejected", "notice-rejected")
+            };
+            let mut p = vec![text(first)];
             if !facts.reasons.is_empty() {
                 let list: Vec<String> = facts
                     .reasons
                     .iter()
-                    .map(|r| format!("  – {}", reason(bundle, r, &args)))
+                    .map(|r| format!("  – {}", reason(language, r, &args)))
                     .collect();
                 p.push(format!("{}\n{}", text("notice-reasons"), list.join("\n")));
             }
-            (text("notice-subject-rejected"), p)
+            (text(subject), p)
         }
         Kind::InformationRequested => {
             let list: Vec<String> = facts.questions.iter().map(|q| format!("  – {q}")).collect();
@@ -224,6 +182,53 @@ mod tests {
             review_date: "2028-11-23".into(),
             reasons: vec!["RISK_CLASS_REJECTED".into(), "sector exposure".into()],
             questions: vec!["2026 interim accounts".into()],
+            previous: (String::new(), String::new()),
+            until: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_limit_change_says_from_what_to_what_and_until_when_in_every_language() {
+        let mut temporary = facts();
+        temporary.previous = ("30000.00".into(), "EUR".into());
+        temporary.until = "2027-01-31".into();
+        let en = render(Kind::Approved, "en", &temporary);
+        assert!(
+            en.body
+                .contains("raised from 30,000.00 EUR to 40,000.00 EUR until 2027-01-31"),
+            "{}",
+            en.body
+        );
+        let mut cut = facts();
+        cut.previous = ("60000.00".into(), "EUR".into());
+        let fr = render(Kind::Approved, "fr", &cut);
+        assert!(
+            fr.subject.contains("modifiée")
+                && fr
+                    .body
+                    .contains("passe de 60\u{202f}000,00 EUR à 40\u{202f}000,00 EUR"),
+            "{}",
+            fr.body
+        );
+        let refused = render(Kind::Rejected, "ro", &cut);
+        assert!(refused.body.contains("60.000,00 EUR"), "{}", refused.body);
+        for language in ["en", "fr", "ro", "zh"] {
+            for (kind, f) in [
+                (Kind::Approved, &temporary),
+                (Kind::Approved, &cut),
+                (Kind::Rejected, &cut),
+            ] {
+                let notice = render(kind, language, f);
+                assert!(
+                    !notice.subject.is_empty() && !notice.body.contains('{'),
+                    "{language}: {notice:?}"
+                );
+                assert!(
+                    notice
+                        .body
+                        .contains(&format_amount(&f.previous.0, "EUR", language))
+                );
+            }
         }
     }
 

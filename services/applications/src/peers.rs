@@ -1,5 +1,6 @@
 //! The services applications calls, over gRPC with its own token: scoring (assess an
 //! applicant at submission) and limits (open the account and set the approved limit).
+use crate::domain::state::Kind;
 use crate::store::LimitInstruction;
 use credit_platform::auth::{BearerToken, ServiceToken};
 use credit_platform::client::peer_failure;
@@ -9,6 +10,8 @@ use credit_proto::limits as lpb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use credit_proto::scoring as spb;
 use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
+use rust_decimal::Decimal;
+use std::str::FromStr;
 use std::time::Duration;
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
@@ -39,6 +42,16 @@ impl Peer {
         })
     }
 
+    /// Where it answers (its event feed too).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The token presented to it.
+    pub fn token(&self) -> ServiceToken {
+        self.token.clone()
+    }
+
     fn auth(&self) -> Result<BearerToken, ApiError> {
         Ok(BearerToken(Some(
             self.token.current().map_err(ApiError::Internal)?,
@@ -52,7 +65,7 @@ impl Peer {
 
 /// A request id derived from the caller's: a retried submission asks scoring the same
 /// questions with the same ids, so scoring answers as the first time.
-fn derived(request_id: &str, purpose: &str) -> String {
+pub(crate) fn derived(request_id: &str, purpose: &str) -> String {
     let base = Uuid::parse_str(request_id).unwrap_or(Uuid::NAMESPACE_OID);
     Uuid::new_v5(&base, purpose.as_bytes()).to_string()
 }
@@ -97,7 +110,15 @@ impl ScoringPeer {
         request_id: &str,
     ) -> Result<spb::Score, ApiError> {
         let mut client = self.client()?;
-        for (i, statement) in app.financial_statements.iter().enumerate() {
+        // A limit change scores the customer on what scoring knows now (maybe newer than the
+        // statements copied from the approved application).
+        let change = crate::app::kind_of(app).is_change();
+        for (i, statement) in app
+            .financial_statements
+            .iter()
+            .enumerate()
+            .filter(|_| !change)
+        {
             client
                 .put_financial_statement(spb::PutFinancialStatementRequest {
                     customer_id: app.customer_id.clone(),
@@ -115,7 +136,7 @@ impl ScoringPeer {
                 })?;
         }
         let applicant = app.applicant.clone().unwrap_or_default();
-        if !applicant.trade_references.is_empty() {
+        if !change && !applicant.trade_references.is_empty() {
             client
                 .put_references(spb::PutReferencesRequest {
                     customer_id: app.customer_id.clone(),
@@ -189,38 +210,57 @@ impl LimitsPeer {
             Err(e) => return Delivery::Retry(e.to_string()),
         };
         let mut client = LimitsServiceClient::with_interceptor(self.0.channel.clone(), auth);
-        let opened = client
-            .create_credit_account(lpb::CreateCreditAccountRequest {
-                credit_account: Some(lpb::CreditAccount {
-                    customer_id: i.customer_id.clone(),
-                    name: i.name.clone(),
-                    currency_code: i.currency_code.clone(),
-                    segment: i.segment.clone(),
-                    region: i.region.clone(),
-                    business_unit: i.business_unit.clone(),
-                    parent_customer_id: i.parent_customer_id.clone(),
-                    ..Default::default()
-                }),
-                request_id: derived(&i.instruction_id, "account"),
-            })
-            .await;
-        match opened {
-            Ok(_) => {}
-            // An existing customer (a limit change, or an account opened by the ERP).
-            Err(s) if s.code() == Code::AlreadyExists => {}
-            Err(s) => return self.classify(&s),
+        // A change applies to the account the approval changes; new credit opens it first.
+        if !i.kind.is_change() {
+            let opened = client
+                .create_credit_account(lpb::CreateCreditAccountRequest {
+                    credit_account: Some(lpb::CreditAccount {
+                        customer_id: i.customer_id.clone(),
+                        name: i.name.clone(),
+                        currency_code: i.currency_code.clone(),
+                        segment: i.segment.clone(),
+                        region: i.region.clone(),
+                        business_unit: i.business_unit.clone(),
+                        parent_customer_id: i.parent_customer_id.clone(),
+                        ..Default::default()
+                    }),
+                    request_id: derived(&i.instruction_id, "account"),
+                })
+                .await;
+            match opened {
+                Ok(_) => {}
+                // An account opened by the ERP (or by an earlier application).
+                Err(s) if s.code() == Code::AlreadyExists => {}
+                Err(s) => return self.classify(&s),
+            }
         }
+        let limit = match i.kind {
+            Kind::NewCredit => lpb::CreditLimit {
+                mode: lpb::LimitMode::Amount as i32,
+                amount: Some(money(&i.amount, &i.currency_code)),
+                ..Default::default()
+            },
+            // A change keeps what it does not change (tolerance, validity, a temporary amount).
+            kind => {
+                let current = match client
+                    .get_credit_account(lpb::GetCreditAccountRequest {
+                        customer_id: i.customer_id.clone(),
+                    })
+                    .await
+                {
+                    Ok(account) => account.into_inner().credit_limit.unwrap_or_default(),
+                    Err(s) => return self.classify(&s),
+                };
+                match changed_limit(current, kind, i) {
+                    Ok(limit) => limit,
+                    Err(refusal) => return Delivery::Refused(refusal),
+                }
+            }
+        };
         let set = client
             .set_credit_limit(lpb::SetCreditLimitRequest {
                 customer_id: i.customer_id.clone(),
-                credit_limit: Some(lpb::CreditLimit {
-                    mode: lpb::LimitMode::Amount as i32,
-                    amount: Some(credit_proto::types::Money {
-                        amount: i.amount.clone(),
-                        currency_code: i.currency_code.clone(),
-                    }),
-                    ..Default::default()
-                }),
+                credit_limit: Some(limit),
                 reason: i.reason.clone(),
                 request_id: derived(&i.instruction_id, "limit"),
             })
@@ -230,4 +270,109 @@ impl LimitsPeer {
             Err(s) => self.classify(&s),
         }
     }
+
+    fn client(
+        &self,
+    ) -> Result<LimitsServiceClient<InterceptedService<Channel, BearerToken>>, ApiError> {
+        Ok(LimitsServiceClient::with_interceptor(
+            self.0.channel.clone(),
+            self.0.auth()?,
+        ))
+    }
+
+    /// The customer's account in limits now (None when limits has none).
+    pub async fn account(&self, customer_id: &str) -> Result<Option<lpb::CreditAccount>, ApiError> {
+        match self
+            .client()?
+            .get_credit_account(lpb::GetCreditAccountRequest {
+                customer_id: customer_id.to_string(),
+            })
+            .await
+        {
+            Ok(account) => Ok(Some(account.into_inner())),
+            Err(s) if s.code() == Code::NotFound => Ok(None),
+            Err(s) => Err(self.0.failure(&s)),
+        }
+    }
+
+    /// A stored credit decision.
+    pub async fn decision(&self, decision_id: &str) -> Result<lpb::CreditDecision, ApiError> {
+        self.client()?
+            .get_credit_decision(lpb::GetCreditDecisionRequest {
+                decision_id: decision_id.to_string(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|s| match s.code() {
+                Code::NotFound => ApiError::NotFound {
+                    kind: "credit decision",
+                    id: decision_id.to_string(),
+                },
+                _ => self.0.failure(&s),
+            })
+    }
+
+    /// Checks an order (with a person's release, when given); idempotent by `request_id`.
+    pub async fn check(
+        &self,
+        request: lpb::CheckCreditRequest,
+    ) -> Result<lpb::CheckCreditResponse, ApiError> {
+        self.client()?
+            .check_credit(request)
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|s| match s.code() {
+                Code::FailedPrecondition | Code::NotFound | Code::InvalidArgument => {
+                    ApiError::StateConflict(format!("limits refused the check: {}", s.message()))
+                }
+                _ => self.0.failure(&s),
+            })
+    }
+}
+
+fn money(amount: &str, currency_code: &str) -> credit_proto::types::Money {
+    credit_proto::types::Money {
+        amount: amount.to_string(),
+        currency_code: currency_code.to_string(),
+    }
+}
+
+/// The limit after an approved change of `current`; why not, when it cannot be applied.
+fn changed_limit(
+    mut current: lpb::CreditLimit,
+    kind: Kind,
+    i: &LimitInstruction,
+) -> Result<lpb::CreditLimit, String> {
+    let permanent = current
+        .amount
+        .as_ref()
+        .filter(|_| current.mode == lpb::LimitMode::Amount as i32)
+        .and_then(|m| Decimal::from_str(&m.amount).ok());
+    let approved = Decimal::from_str(&i.amount).map_err(|e| format!("approved amount: {e}"))?;
+    match kind {
+        Kind::TemporaryIncrease => {
+            let Some(permanent) = permanent else {
+                return Err("a temporary increase needs a permanent amount limit".into());
+            };
+            let extra = approved - permanent;
+            if extra <= Decimal::ZERO {
+                return Err(format!(
+                    "the permanent limit ({permanent}) already reaches the approved {approved}"
+                ));
+            }
+            let valid_to = i
+                .temporary_end
+                .ok_or("a temporary increase without an end")?;
+            current.temporary_limit = Some(lpb::TemporaryLimit {
+                amount: Some(money(&extra.to_string(), &i.currency_code)),
+                valid_from: None,
+                valid_to: Some(credit_platform::clock::to_timestamp(valid_to)),
+            });
+        }
+        _ => {
+            current.mode = lpb::LimitMode::Amount as i32;
+            current.amount = Some(money(&i.amount, &i.currency_code));
+        }
+    }
+    Ok(current)
 }

@@ -39,14 +39,143 @@ fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<pb::ReviewCase> {
         outcome: row.try_get("outcome")?,
         comment: row.try_get("comment")?,
         next_review_time: None,
+        signals: serde_json::from_str(&row.try_get::<String, _>("signals")?)
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        score_id: row.try_get("score_id")?,
+        proposed_application_id: row.try_get("proposed_application_id")?,
     })
 }
 
-async fn case(conn: &mut AnyConnection, case_id: &str) -> sqlx::Result<Option<pb::ReviewCase>> {
+/// The columns [`from_row`] reads (SQL must be static text).
+macro_rules! case_columns {
+    () => {
+        "case_id, customer_id, application_id, reason, state, review_at, opened_at, closed_at, \
+         closed_by, outcome, comment, signals, score_id, proposed_application_id"
+    };
+}
+
+async fn open_case(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+) -> sqlx::Result<Option<pb::ReviewCase>> {
+    sqlx::query(concat!(
+        "SELECT ",
+        case_columns!(),
+        " FROM review_cases WHERE customer_id = $1 AND state = 'OPEN'"
+    ))
+    .bind(customer_id.to_string())
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Inserts a new open case (the caller has made sure none is open for the customer).
+async fn insert_case(
+    conn: &mut AnyConnection,
+    case: &pb::ReviewCase,
+    due: Micros,
+    now: Micros,
+) -> sqlx::Result<()> {
     sqlx::query(
-        "SELECT case_id, customer_id, application_id, reason, state, review_at, opened_at, \
-         closed_at, closed_by, outcome, comment FROM review_cases WHERE case_id = $1",
+        "INSERT INTO review_cases (case_id, customer_id, application_id, reason, state, \
+         review_at, opened_at, closed_at, closed_by, outcome, comment, signals, score_id, \
+         proposed_application_id) \
+         VALUES ($1, $2, $3, $4, 'OPEN', $5, $6, NULL, '', '', '', $7, $8, $9)",
     )
+    .bind(case.case_id.clone())
+    .bind(case.customer_id.clone())
+    .bind(case.application_id.clone())
+    .bind(case.reason.clone())
+    .bind(due)
+    .bind(now)
+    .bind(serde_json::to_string(&case.signals).expect("strings serialise"))
+    .bind(case.score_id.clone())
+    .bind(case.proposed_application_id.clone())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What an early warning tells the review.
+#[derive(Debug, Clone)]
+pub struct EarlyWarning {
+    /// The customer.
+    pub customer_id: String,
+    /// Its latest approved application.
+    pub application_id: String,
+    /// Scoring's signals.
+    pub signals: Vec<String>,
+    /// The score that raised it.
+    pub score_id: String,
+    /// The decrease proposed with it ('' when none).
+    pub proposed_application_id: String,
+}
+
+/// Opens an EARLY_WARNING review case in the caller's transaction; when a case is open for the
+/// customer already, the warning joins it (its signals, score and proposal are added).
+pub async fn open_for_early_warning(
+    conn: &mut AnyConnection,
+    context: &RequestContext,
+    now: Micros,
+    warning: EarlyWarning,
+) -> Result<pb::ReviewCase, ApiError> {
+    if let Some(mut open) = open_case(conn, &warning.customer_id).await? {
+        open.signals.extend(warning.signals);
+        open.score_id = warning.score_id;
+        if !warning.proposed_application_id.is_empty() {
+            open.proposed_application_id = warning.proposed_application_id;
+        }
+        sqlx::query(
+            "UPDATE review_cases SET signals = $2, score_id = $3, proposed_application_id = $4 \
+             WHERE case_id = $1",
+        )
+        .bind(open.case_id.clone())
+        .bind(serde_json::to_string(&open.signals).expect("strings serialise"))
+        .bind(open.score_id.clone())
+        .bind(open.proposed_application_id.clone())
+        .execute(&mut *conn)
+        .await?;
+        outbox::append(
+            conn,
+            context,
+            now,
+            event("credit.applications.review.warned", &open),
+        )
+        .await?;
+        return Ok(open);
+    }
+    let case = pb::ReviewCase {
+        case_id: uuid::Uuid::now_v7().to_string(),
+        customer_id: warning.customer_id,
+        application_id: warning.application_id,
+        reason: "EARLY_WARNING".into(),
+        state: "OPEN".into(),
+        review_time: Some(to_timestamp(now)),
+        open_time: Some(to_timestamp(now)),
+        signals: warning.signals,
+        score_id: warning.score_id,
+        proposed_application_id: warning.proposed_application_id,
+        ..Default::default()
+    };
+    insert_case(conn, &case, now, now).await?;
+    outbox::append(
+        conn,
+        context,
+        now,
+        event("credit.applications.review.opened", &case),
+    )
+    .await?;
+    Ok(case)
+}
+
+async fn case(conn: &mut AnyConnection, case_id: &str) -> sqlx::Result<Option<pb::ReviewCase>> {
+    sqlx::query(concat!(
+        "SELECT ",
+        case_columns!(),
+        " FROM review_cases WHERE case_id = $1"
+    ))
     .bind(case_id.to_string())
     .fetch_optional(conn)
     .await?
@@ -70,6 +199,9 @@ fn event(event_type: &'static str, case: &pb::ReviewCase) -> NewEvent {
             "outcome": case.outcome,
             "comment": case.comment,
             "next_review_time": case.next_review_time.map(|t| t.seconds),
+            "signals": case.signals,
+            "score_id": case.score_id,
+            "proposed_application_id": case.proposed_application_id,
         }),
     }
 }
@@ -109,14 +241,7 @@ impl Reviews {
         if row.review_at == 0 || row.review_at > now {
             return Ok(());
         }
-        let open: Option<String> = sqlx::query(
-            "SELECT case_id FROM review_cases WHERE customer_id = $1 AND state = 'OPEN'",
-        )
-        .bind(row.customer_id.clone())
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()?;
+        let open = open_case(&mut tx, &row.customer_id).await?;
         let due = row.review_at;
         // Taken off the schedule either way: a case is open for the customer now.
         row.review_at = 0;
@@ -132,19 +257,7 @@ impl Reviews {
                 open_time: Some(to_timestamp(now)),
                 ..Default::default()
             };
-            sqlx::query(
-                "INSERT INTO review_cases (case_id, customer_id, application_id, reason, state, \
-                 review_at, opened_at, closed_at, closed_by, outcome, comment) \
-                 VALUES ($1, $2, $3, $4, 'OPEN', $5, $6, NULL, '', '', '')",
-            )
-            .bind(case.case_id.clone())
-            .bind(case.customer_id.clone())
-            .bind(case.application_id.clone())
-            .bind(case.reason.clone())
-            .bind(due)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            insert_case(&mut tx, &case, due, now).await?;
             let context = RequestContext::system("reviews");
             outbox::append(
                 &mut tx,
@@ -166,12 +279,12 @@ impl Reviews {
         customer_id: &str,
     ) -> Result<Vec<pb::ReviewCase>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        Ok(sqlx::query(
-            "SELECT case_id, customer_id, application_id, reason, state, review_at, opened_at, \
-             closed_at, closed_by, outcome, comment FROM review_cases \
-             WHERE ($1 = '' OR state = $1) AND ($2 = '' OR customer_id = $2) \
-             ORDER BY case_id DESC LIMIT 1000",
-        )
+        Ok(sqlx::query(concat!(
+            "SELECT ",
+            case_columns!(),
+            " FROM review_cases WHERE ($1 = '' OR state = $1) AND ($2 = '' OR customer_id = $2) \
+             ORDER BY case_id DESC LIMIT 1000"
+        ))
         .bind(state.to_string())
         .bind(customer_id.to_string())
         .fetch_all(&mut *conn)

@@ -202,6 +202,43 @@ pub async fn open_with_tax_id(
     Ok(None)
 }
 
+/// The customer's latest approved application.
+pub async fn latest_approved(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+) -> sqlx::Result<Option<StoredApplication>> {
+    sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM applications WHERE customer_id = $1 AND state = 'APPROVED' \
+         ORDER BY application_id DESC LIMIT 1"
+    ))
+    .bind(customer_id.to_string())
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Takes the customer's other applications off the review schedule (a newer approval carries
+/// the next review).
+pub async fn unschedule_other_reviews(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    except: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE applications SET review_at = 0 \
+         WHERE customer_id = $1 AND application_id <> $2 AND review_at > 0",
+    )
+    .bind(customer_id.to_string())
+    .bind(except.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// What ListApplications filters on.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -270,6 +307,13 @@ pub struct LimitInstruction {
     pub parent_customer_id: String,
     /// Recorded with the limit change in limits.
     pub reason: String,
+    /// New credit (open the account, set the limit) or a change of the existing limit
+    /// (instructions queued before changes existed read as new credit).
+    #[serde(default)]
+    pub kind: crate::domain::state::Kind,
+    /// For a temporary increase: when it ends.
+    #[serde(default)]
+    pub temporary_end: Option<Micros>,
 }
 
 /// Queues an instruction (in the approval's transaction).

@@ -87,7 +87,6 @@ impl SourceBoard {
 
 /// Most events recorded per transaction.
 const BATCH: usize = 500;
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 type FeedClient = EventFeedServiceClient<InterceptedService<Channel, BearerToken>>;
 
@@ -109,34 +108,25 @@ pub async fn follow(
     board: SourceBoard,
     shutdown: Shutdown,
 ) {
-    let mut stop = shutdown.subscribe();
-    let mut backoff = Duration::from_millis(200);
-    loop {
-        if *stop.borrow() {
-            return;
-        }
-        match follow_once(&source, &log, &token, &board, &shutdown).await {
-            Ok(()) => backoff = Duration::from_millis(200),
-            Err(error) => {
-                board.update(&source.name, |s| s.connected = false);
-                if let Some(AppendError::Gap { .. }) = error.downcast_ref::<AppendError>() {
+    credit_platform::follow::reconnecting(
+        &shutdown,
+        || follow_once(&source, &log, &token, &board, &shutdown),
+        |outcome, retry_in| {
+            match outcome {
+                Err(error) if matches!(error.downcast_ref::<AppendError>(), Some(AppendError::Gap { .. })) => {
                     metrics::counter!("audit_feed_gaps_total", "source" => source.name.clone())
                         .increment(1);
                     tracing::error!(source = %source.name, %error, "feed gap; not recording past it");
-                } else {
-                    tracing::warn!(source = %source.name, %error, retry_in = ?backoff,
-                        "audit could not follow the feed; retrying");
                 }
+                Err(error) => tracing::warn!(source = %source.name, %error, ?retry_in,
+                    "audit could not follow the feed; retrying"),
+                Ok(()) => {}
             }
-        }
-        board.update(&source.name, |s| s.connected = false);
-        metrics::gauge!("audit_source_connected", "source" => source.name.clone()).set(0.0);
-        tokio::select! {
-            _ = tokio::time::sleep(backoff) => {}
-            _ = stop.wait_for(|down| *down) => return,
-        }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
+            board.update(&source.name, |s| s.connected = false);
+            metrics::gauge!("audit_source_connected", "source" => source.name.clone()).set(0.0);
+        },
+    )
+    .await;
 }
 
 /// One connection: Ok when the producer ended the stream (it is shutting down) or we are.

@@ -252,6 +252,7 @@ fn reason(r: Reason) -> pb::CheckReason {
         Reason::WithinTolerance => pb::CheckReason::WithinTolerance,
         Reason::Unlimited => pb::CheckReason::Unlimited,
         Reason::ReservationAdjusted => pb::CheckReason::ReservationAdjusted,
+        Reason::ReleasedByApproval => pb::CheckReason::ReleasedByApproval,
     }
 }
 

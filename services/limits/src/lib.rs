@@ -7,6 +7,7 @@ pub mod app;
 pub mod convert;
 pub mod domain;
 pub mod grpc;
+pub mod ledger;
 pub mod store;
 
 use credit_platform::auth::{AuthConfig, TokenVerifier};
@@ -52,6 +53,15 @@ pub struct LimitsConfig {
     /// How often expired reservations are released, in seconds.
     #[arg(long, env = "LIMITS_EXPIRY_SWEEP_SECS", default_value_t = 30)]
     pub expiry_sweep_secs: u64,
+    /// gRPC address of collections, whose receivables feed exposure follows (unset: receivables
+    /// are posted through PostReceivable only).
+    #[arg(long, env = "LIMITS_COLLECTIONS_URL")]
+    pub collections_url: Option<String>,
+    /// File holding the token presented to collections' feed (role credit.viewer or
+    /// credit.auditor), re-read at every connection. Without it, and with an HS256 secret, the
+    /// service mints its own.
+    #[arg(long, env = "LIMITS_SERVICE_TOKEN_FILE")]
+    pub service_token_file: Option<std::path::PathBuf>,
     /// Longest wait for in-flight calls and streams at shutdown, in seconds.
     #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
     pub shutdown_drain_secs: u64,
@@ -65,6 +75,8 @@ impl LimitsConfig {
             auth,
             reservation_ttl_secs: 14 * 24 * 3600,
             expiry_sweep_secs: 30,
+            collections_url: None,
+            service_token_file: None,
             shutdown_drain_secs: 20,
         }
     }
@@ -93,7 +105,7 @@ pub async fn serve(
     let signals = FeedSignals::default();
     let ttl_micros =
         i64::try_from(config.reservation_ttl_secs).unwrap_or(i64::MAX / 1_000_000) * 1_000_000;
-    let limits = app::Limits::new(db.clone(), clock, signals.clone(), ttl_micros);
+    let limits = app::Limits::new(db.clone(), clock.clone(), signals.clone(), ttl_micros);
     let grpc = grpc::LimitsGrpc::new(
         limits.clone(),
         readiness.clone(),
@@ -135,6 +147,30 @@ pub async fn serve(
         Duration::from_secs(5),
         shutdown.subscribe(),
     ));
+    if let Some(url) = &config.collections_url {
+        let token = credit_platform::auth::ServiceToken::from_settings(
+            config.service_token_file.as_deref(),
+            &config.auth,
+            "service:limits",
+            &[credit_platform::auth::roles::VIEWER],
+        )
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "set LIMITS_SERVICE_TOKEN_FILE: limits needs a token to follow collections"
+            )
+        })?;
+        tokio::spawn(credit_platform::follow::follow(
+            db.clone(),
+            clock,
+            credit_platform::follow::Feed {
+                source: "collections".into(),
+                url: url.clone(),
+            },
+            token,
+            Arc::new(ledger::LedgerFollower::new(limits.clone())),
+            shutdown.clone(),
+        ));
+    }
     tokio::spawn(sweep_expired_reservations(
         limits,
         Duration::from_secs(config.expiry_sweep_secs.max(1)),

@@ -667,6 +667,11 @@ impl Scoring {
                 "current": {"score": current.score, "risk_class": current.risk_class, "probability_of_default": current.probability_of_default},
                 "signals": signals,
                 "reasons": current.reasons.iter().map(|r| r.code.clone()).collect::<Vec<_>>(),
+                "rejected": current.rejected,
+                // What the customer's limit should be now (applications proposes a decrease
+                // from it).
+                "recommended_limit": current.recommended_limit.as_ref().and_then(|l| l.amount.as_ref())
+                    .map(|m| json!({"amount": m.amount, "currency_code": m.currency_code})),
             }),
         })
         .await?;
@@ -754,19 +759,9 @@ impl Scoring {
     /// The active policy (version 0) or one version.
     pub async fn get_policy(&self, version: i64) -> Result<pb::Policy, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let active = policies::active_version(&mut conn).await?;
-        let wanted = if version == 0 {
-            active.unwrap_or(0)
-        } else {
-            version
-        };
-        let row = policies::get(&mut conn, wanted)
-            .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "policy version",
-                id: version.to_string(),
-            })?;
-        Ok(policy_to_proto(row, active))
+        let (row, active) = policies::resolve(&mut conn, version, "policy version").await?;
+        let version = row.version;
+        Ok(policy_to_proto(row, active.then_some(version)))
     }
 
     /// Every policy version.

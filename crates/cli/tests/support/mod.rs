@@ -22,17 +22,17 @@ impl Suite {
         let scoring = TestDatabase::create().await.expect("db");
         let audit = TestDatabase::create().await.expect("db");
         let applications = TestDatabase::create().await.expect("db");
+        let collections = TestDatabase::create().await.expect("db");
         let shutdown = Shutdown::new();
         let suite = credit_suite::start(
             credit_suite::SuiteConfig {
-                data_dir: dir.path().to_path_buf(),
-                listen_addr: "127.0.0.1:0".parse().expect("addr"),
-                admin_addr: "127.0.0.1:0".parse().expect("addr"),
                 limits_database_url: Some(limits.config.database_url.clone()),
                 scoring_database_url: Some(scoring.config.database_url.clone()),
                 audit_database_url: Some(audit.config.database_url.clone()),
                 applications_database_url: Some(applications.config.database_url.clone()),
+                collections_database_url: Some(collections.config.database_url.clone()),
                 audit_checkpoint_interval_ms: 50,
+                ..credit_suite::SuiteConfig::ephemeral(dir.path())
             },
             shutdown.clone(),
         )
@@ -43,15 +43,10 @@ impl Suite {
             gateway: format!("http://{}", suite.gateway_addr),
             shutdown,
             stopped: suite.stopped,
-            _databases: vec![limits, scoring, audit, applications],
+            _databases: vec![limits, scoring, audit, applications, collections],
         };
         // Until every service has migrated, the gateway answers UNAVAILABLE.
-        for _ in 0..200 {
-            if this.run(&["scoring", "model"]).await.status.success() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        credit_platform::testing::wait_serving(&this.gateway).await;
         this
     }
 

@@ -254,6 +254,12 @@ pub struct Case {
     pub region: String,
     /// Business unit.
     pub business_unit: String,
+    /// A decrease of an approved customer's limit: it lowers the risk, so the policy never
+    /// rejects it alone.
+    pub decrease: bool,
+    /// Proposed by the system after an early warning, not asked by a person: a person
+    /// confirms it.
+    pub early_warning: bool,
 }
 
 /// The policy's recommendation.
@@ -313,6 +319,12 @@ impl Policy {
             reasons.push("RISK_CLASS_REJECTED");
         }
         if !reasons.is_empty() {
+            if case.decrease {
+                // Cutting the limit of a customer the policy would reject: a person decides
+                // whether to cut further or withdraw credit.
+                reasons.push("DECREASE_REFERRED");
+                return (Outcome::Refer, reasons);
+            }
             return (Outcome::Reject, reasons);
         }
         let approve = &self.document.auto_approve;
@@ -337,7 +349,9 @@ impl Policy {
         {
             reasons.push("AMOUNT_ABOVE_RECOMMENDED_LIMIT");
         }
-        if reasons.is_empty() {
+        if reasons.is_empty() && case.early_warning {
+            (Outcome::Refer, vec!["PROPOSED_BY_EARLY_WARNING"])
+        } else if reasons.is_empty() {
             (Outcome::Approve, vec!["WITHIN_AUTO_APPROVAL"])
         } else {
             (Outcome::Refer, reasons)
@@ -395,6 +409,25 @@ impl Policy {
         steps
     }
 
+    /// Who may release a blocked order of `case.amount` in one act: the level the authority
+    /// matrix names for that amount, and every level above it.
+    pub fn release_authority(&self, case: &Case) -> (String, Vec<String>) {
+        let level = self
+            .chain(case)
+            .last()
+            .map(|s| s.level.clone())
+            .unwrap_or_default();
+        let mut roles: Vec<String> = Vec::new();
+        for l in self.document.levels.iter().skip_while(|l| l.name != level) {
+            for role in &l.roles {
+                if !roles.contains(role) {
+                    roles.push(role.clone());
+                }
+            }
+        }
+        (level, roles)
+    }
+
     /// The level an overdue step at `level` escalates to: the next one above it that applies to
     /// the case's region and business unit; `None` at the top.
     pub fn level_above(&self, case: &Case, level: &str) -> Option<PlannedStep> {
@@ -427,6 +460,8 @@ impl Policy {
         approved_amount: Option<Decimal>,
     ) -> bool {
         match approved_amount {
+            // Approving a decrease departs only by keeping more than scoring recommends.
+            Some(amount) if case.decrease => case.recommended_limit.is_some_and(|l| amount > l),
             Some(amount) => {
                 recommendation == Outcome::Reject
                     || case.scoring_rejected
@@ -472,7 +507,47 @@ mod tests {
             payment_terms_days: 30,
             region: "EMEA".into(),
             business_unit: String::new(),
+            decrease: false,
+            early_warning: false,
         }
+    }
+
+    #[test]
+    fn a_blocked_order_is_released_by_the_level_its_amount_needs_or_any_above() {
+        let p = policy();
+        let (level, roles) = p.release_authority(&case("B", dec!(10000)));
+        assert_eq!(level, p.document.levels[0].name);
+        assert!(roles.len() >= p.document.levels.last().map_or(0, |l| l.roles.len()));
+        let (level, roles) = p.release_authority(&case("B", dec!(100000000)));
+        assert_eq!(Some(&level), p.document.levels.last().map(|l| &l.name));
+        assert_eq!(Some(&roles), p.document.levels.last().map(|l| &l.roles));
+    }
+
+    #[test]
+    fn a_decrease_is_never_rejected_alone_and_departs_only_by_keeping_more_than_recommended() {
+        let p = policy();
+        let mut cut = case("E", dec!(5000));
+        cut.decrease = true;
+        cut.recommended_limit = Some(dec!(5000));
+        assert_eq!(
+            p.recommend(&cut),
+            (
+                Outcome::Refer,
+                vec!["RISK_CLASS_REJECTED", "DECREASE_REFERRED"]
+            )
+        );
+        assert!(!p.is_override(Outcome::Refer, &cut, Some(dec!(4000))));
+        assert!(!p.is_override(Outcome::Refer, &cut, Some(dec!(5000))));
+        assert!(p.is_override(Outcome::Refer, &cut, Some(dec!(8000))));
+        let mut mild = case("A", dec!(5000));
+        mild.decrease = true;
+        assert_eq!(p.recommend(&mild).0, Outcome::Approve);
+        // Proposed by the system, a person confirms it.
+        mild.early_warning = true;
+        assert_eq!(
+            p.recommend(&mild),
+            (Outcome::Refer, vec!["PROPOSED_BY_EARLY_WARNING"])
+        );
     }
 
     #[test]

@@ -123,3 +123,34 @@ mod tests {
         }
     }
 }
+
+/// What an application asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Kind {
+    /// A new customer's first limit.
+    #[default]
+    NewCredit,
+    /// A higher permanent limit.
+    LimitIncrease,
+    /// A higher limit for a while, on top of the permanent one.
+    TemporaryIncrease,
+    /// A lower permanent limit.
+    LimitDecrease,
+}
+
+impl Kind {
+    /// The wire name (without the enum prefix).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NewCredit => "NEW_CREDIT",
+            Self::LimitIncrease => "LIMIT_INCREASE",
+            Self::TemporaryIncrease => "TEMPORARY_INCREASE",
+            Self::LimitDecrease => "LIMIT_DECREASE",
+        }
+    }
+
+    /// A change of an approved customer's limit.
+    pub fn is_change(self) -> bool {
+        self != Self::NewCredit
+    }
+}

@@ -27,6 +27,7 @@ pub const START: i64 = 1_772_323_200_000_000;
 
 type Authed = InterceptedService<Channel, BearerToken>;
 pub type Client = ApplicationsServiceClient<Authed>;
+pub type ScoringClient = ScoringServiceClient<Authed>;
 
 /// One server and what stops it.
 pub struct Server {
@@ -99,6 +100,7 @@ pub struct Suite {
     pub applications: Server,
     pub clock: ManualClock,
     pub applications_db: TestDatabase,
+    applications_config: credit_applications::ApplicationsConfig,
     pub documents: tempfile::TempDir,
     limits_db: TestDatabase,
     _scoring_db: TestDatabase,
@@ -138,12 +140,9 @@ impl Suite {
         let documents = tempfile::tempdir().expect("tempdir");
         config.document_dir = documents.path().to_path_buf();
         config.max_document_bytes = 256 * 1024;
-        let app_clock = clock.clone();
-        let applications = Server::start(bind("127.0.0.1:0").await, move |l, s| {
-            credit_applications::serve(config, Arc::new(app_clock), l, s)
-        })
-        .await;
+        let applications = Self::serve_applications(&config, &clock, "127.0.0.1:0").await;
         Self {
+            applications_config: config,
             limits: Some(limits),
             limits_addr,
             scoring,
@@ -154,6 +153,32 @@ impl Suite {
             limits_db,
             _scoring_db: scoring_db,
         }
+    }
+
+    async fn serve_applications(
+        config: &credit_applications::ApplicationsConfig,
+        clock: &ManualClock,
+        addr: &str,
+    ) -> Server {
+        let (config, clock) = (config.clone(), clock.clone());
+        Server::start(bind(addr).await, move |l, s| {
+            credit_applications::serve(config, Arc::new(clock), l, s)
+        })
+        .await
+    }
+
+    /// Stops applications, runs `while_down`, and starts it again at the same address on the
+    /// same database.
+    pub async fn restart_applications_after(
+        mut self,
+        while_down: impl Future<Output = ()>,
+    ) -> Self {
+        let addr = self.applications.addr.to_string();
+        self.applications.stop().await;
+        while_down.await;
+        self.applications =
+            Self::serve_applications(&self.applications_config, &self.clock, &addr).await;
+        self
     }
 
     async fn serve_limits(db: &TestDatabase, clock: &ManualClock, addr: &str) -> Server {
@@ -196,7 +221,7 @@ impl Suite {
         LimitsServiceClient::with_interceptor(channel, token("max.manager", &[roles::MANAGER]))
     }
 
-    pub fn scoring_client(&self) -> ScoringServiceClient<Authed> {
+    pub fn scoring_client(&self) -> ScoringClient {
         ScoringServiceClient::with_interceptor(
             self.scoring.channel.clone(),
             token("ana.analyst", &[roles::ANALYST]),
@@ -224,9 +249,14 @@ impl Suite {
     }
 
     pub async fn events(&self) -> Vec<credit_proto::event::Event> {
+        self.events_as("auditor", roles::AUDITOR).await
+    }
+
+    /// The applications feed as `subject` with `role` reads it.
+    pub async fn events_as(&self, subject: &str, role: &str) -> Vec<credit_proto::event::Event> {
         EventFeedServiceClient::with_interceptor(
             self.applications.channel.clone(),
-            token("auditor", &[roles::AUDITOR]),
+            token(subject, &[role]),
         )
         .stream_events(StreamEventsRequest {
             after_sequence: 0,
@@ -258,6 +288,20 @@ impl Suite {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the limit setting of {application_id} never reached {state}");
+    }
+
+    /// A sound customer approved automatically for 40 000 EUR, its limit in place in limits.
+    pub async fn approved_customer(&self, customer_id: &str) -> pb::Application {
+        self.bureau(customer_id).await;
+        let mut sales = self.sales();
+        let id = create(
+            &mut sales,
+            application(customer_id, "FR40303265045", "40000"),
+        )
+        .await;
+        let approved = submit(&mut sales, &id).await;
+        assert_eq!(approved.state(), pb::ApplicationState::Approved);
+        self.wait_limit_setting(&id, "DONE").await
     }
 
     pub async fn stop(mut self) {

@@ -2,7 +2,9 @@
 //! from the stored state and reserves.
 use super::Limits;
 use crate::convert;
-use crate::domain::check::{self, CheckInputs, LevelInputs, Outcome, RULE_VERSION, RateUsed};
+use crate::domain::check::{
+    self, CheckInputs, LevelInputs, Outcome, RULE_VERSION, RateUsed, Release,
+};
 use crate::domain::exposure::{Category, Exposure};
 use crate::store::accounts::{self, AccountRow};
 use crate::store::decisions::{self, StoredDecision};
@@ -32,6 +34,8 @@ pub struct CheckOrder {
     pub reservation_ttl: Option<Micros>,
     /// Decide only.
     pub dry_run: bool,
+    /// A person's one-off release beyond the rules.
+    pub release: Option<Release>,
 }
 
 /// Domain counter for decisions, by outcome.
@@ -126,6 +130,9 @@ impl Limits {
                     "open_amount": crate::store::text(reservation.open_amount),
                     "currency_code": currency,
                     "expires_at": reservation.expires_at,
+                    "released_by": order.release.as_ref().map(|r| &r.approved_by),
+                    "release_reference": order.release.as_ref().map(|r| &r.reference),
+                    "release_reason": order.release.as_ref().map(|r| &r.reason),
                 }),
             }
         } else {
@@ -218,6 +225,7 @@ impl Limits {
                 r.open_amount + r.delivered_amount + r.invoiced_amount
             }),
             levels,
+            release: order.release.clone(),
         })
     }
 

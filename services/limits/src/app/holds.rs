@@ -125,6 +125,30 @@ impl Limits {
         Ok(answer)
     }
 
+    /// Releases the active hold of `rule_code` on the account, when there is one.
+    pub async fn release_rule_hold(
+        &self,
+        context: &RequestContext,
+        customer_id: &str,
+        rule_code: &str,
+        reason: &str,
+        request_id: &str,
+    ) -> Result<Option<pb::CreditHold>, ApiError> {
+        let active = {
+            let mut tx = self.read().await?;
+            holds::active_rule_hold(&mut tx, customer_id, rule_code).await?
+        };
+        let Some(hold) = active else {
+            return Ok(None);
+        };
+        let request = pb::ReleaseCreditHoldRequest {
+            hold_id: hold.hold_id,
+            reason: reason.to_string(),
+            request_id: request_id.to_string(),
+        };
+        self.release_hold(context, &request).await.map(Some)
+    }
+
     /// An account's holds.
     pub async fn list_holds(
         &self,

@@ -1,7 +1,7 @@
 //! Reservation draw-down, release and expiry. A reservation resolves (captured, released,
 //! expired) at most once; amounts only move between exposure categories, never above what was
 //! reserved.
-use super::Limits;
+use super::{Limits, account_not_found};
 use crate::convert;
 use crate::domain::exposure::{Category, Exposure};
 use crate::store::accounts::{self, AccountRow};
@@ -86,6 +86,21 @@ impl Limits {
             DrawDown::Ship(amount.amount),
         )
         .await
+    }
+
+    /// The open reservation of a sales order, with its account's currency.
+    pub async fn open_reservation_of_order(
+        &self,
+        customer_id: &str,
+        order_id: &str,
+    ) -> Result<Option<(String, String)>, ApiError> {
+        let mut tx = self.read().await?;
+        let Some(account) = accounts::get(&mut tx, customer_id).await? else {
+            return Err(account_not_found(customer_id));
+        };
+        Ok(reservations::open_for_order(&mut tx, customer_id, order_id)
+            .await?
+            .map(|r| (r.reservation_id, account.currency_code)))
     }
 
     /// Moves `amount` (delivered first, then reserved) into open receivables under `document_id`.

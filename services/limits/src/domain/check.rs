@@ -60,6 +60,21 @@ pub struct CheckInputs {
     pub existing_reservation: Decimal,
     /// The account, then its ancestors.
     pub levels: Vec<LevelInputs>,
+    /// A person's one-off release of an order the rules reject (absent in decisions stored
+    /// before releases existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Release>,
+}
+
+/// A one-off approval of an order beyond what the rules allow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    /// Who approved it.
+    pub approved_by: String,
+    /// Under which case.
+    pub reference: String,
+    /// Why.
+    pub reason: String,
 }
 
 /// Outcome.
@@ -96,6 +111,8 @@ pub enum Reason {
     Unlimited,
     /// Approved by adjusting the order's reservation.
     ReservationAdjusted,
+    /// Approved by a person's release despite the other reasons.
+    ReleasedByApproval,
 }
 
 /// Which limit caps the largest approvable amount.
@@ -226,7 +243,13 @@ pub fn decide(inputs: &CheckInputs) -> Decision {
         }
     }
 
-    let rejected = !reasons.is_empty();
+    // A release approves what the rules reject, except an amount that cannot be converted:
+    // nobody can say what it would reserve.
+    let released = !reasons.is_empty() && inputs.release.is_some() && checked_amount.is_some();
+    if released {
+        reasons.push(Reason::ReleasedByApproval);
+    }
+    let rejected = !reasons.is_empty() && !released;
     if !rejected {
         if within_tolerance {
             reasons.push(Reason::WithinTolerance);
@@ -325,7 +348,55 @@ mod tests {
             rate: None,
             existing_reservation: Decimal::ZERO,
             levels,
+            release: None,
         }
+    }
+
+    fn release() -> Release {
+        Release {
+            approved_by: "ana".into(),
+            reference: "case-1".into(),
+            reason: "customer paid by wire today".into(),
+        }
+    }
+
+    #[test]
+    fn a_release_approves_an_order_over_the_limit_and_on_hold_and_keeps_the_reasons() {
+        let mut held = level("A", limit(dec!(1000)), dec!(900));
+        held.on_hold = true;
+        let mut i = inputs(dec!(300), vec![held]);
+        i.release = Some(release());
+        let d = decide(&i);
+        assert_eq!(d.outcome, Outcome::Approved);
+        assert_eq!(
+            d.reasons,
+            [
+                Reason::AccountOnHold,
+                Reason::OverLimit,
+                Reason::ReleasedByApproval
+            ]
+        );
+        assert_eq!(d.available_before, Some(dec!(100)));
+        assert_eq!(d.available_after, Some(dec!(-200)));
+    }
+
+    #[test]
+    fn a_release_cannot_approve_an_amount_without_a_rate() {
+        let mut i = inputs(dec!(300), vec![level("A", limit(dec!(1000)), dec!(0))]);
+        i.order_currency = "USD".into();
+        i.release = Some(release());
+        let d = decide(&i);
+        assert_eq!(d.outcome, Outcome::Rejected);
+        assert_eq!(d.reasons, [Reason::NoFxRate]);
+    }
+
+    #[test]
+    fn a_release_of_an_order_that_fits_changes_nothing() {
+        let mut i = inputs(dec!(300), vec![level("A", limit(dec!(1000)), dec!(0))]);
+        i.release = Some(release());
+        let d = decide(&i);
+        assert_eq!(d.outcome, Outcome::Approved);
+        assert!(d.reasons.is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod validate;
 use crate::app::{
     self, AccountChanges, AccountQuery, CheckOrder, DocumentPost, Limits, NewAccount, with_retry,
 };
+use crate::domain::check::Release;
 use crate::domain::exposure::Category;
 use crate::domain::ids::{check_external_id, check_text, check_uuid};
 use crate::store::accounts::AccountFilter;
@@ -443,7 +444,37 @@ impl LimitsService for LimitsGrpc {
             }
             Some(d) => Some(d.seconds * 1_000_000),
         };
+        if let Some(release) = &request.release {
+            check_text(
+                &release.approved_by,
+                "release.approved_by",
+                true,
+                200,
+                &mut v,
+            );
+            check_text(&release.reference, "release.reference", true, 200, &mut v);
+            check_text(&release.reason, "release.reason", true, 2000, &mut v);
+        }
         invalid(v)?;
+        if request.release.is_some() {
+            let may_release = [
+                credit_platform::auth::roles::ANALYST,
+                credit_platform::auth::roles::MANAGER,
+                credit_platform::auth::roles::ADMIN,
+            ];
+            if !context
+                .caller
+                .roles
+                .iter()
+                .any(|r| may_release.contains(&r.as_str()))
+            {
+                return Err(ApiError::PermissionDenied(
+                    "releasing an order beyond the available credit needs an analyst or manager"
+                        .into(),
+                )
+                .into());
+            }
+        }
         let Some(amount) = amount else {
             return Err(Status::internal("validated amount missing"));
         };
@@ -453,6 +484,11 @@ impl LimitsService for LimitsGrpc {
             amount,
             reservation_ttl: ttl,
             dry_run: request.dry_run,
+            release: request.release.as_ref().map(|r| Release {
+                approved_by: r.approved_by.trim().to_string(),
+                reference: r.reference.trim().to_string(),
+                reason: r.reason.trim().to_string(),
+            }),
         };
         // A dry run stores nothing, so it is not keyed for replay.
         let context = if request.dry_run {

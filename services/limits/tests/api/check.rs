@@ -495,3 +495,69 @@ async fn shown_only_categories_do_not_consume_the_limit() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_release_reserves_a_rejected_order_only_for_analysts_and_replays_identically() {
+    let app = spawn_app().await;
+    let mut c = app.client.clone();
+    create_account(&mut c, "ACME", "").await;
+    set_limit(&mut c, "ACME", amount_limit("1000", "EUR")).await;
+    check(&mut c, "ACME", "SO-1", "900").await;
+    let release = pb::CreditRelease {
+        approved_by: "ana".into(),
+        reference: "case-7".into(),
+        reason: "paid by wire this morning".into(),
+    };
+    let mut released = check_request("ACME", "SO-2", "400", "EUR");
+    released.release = Some(release.clone());
+
+    // The sales-order service checks orders but cannot release them.
+    let mut sales = app.client_as("sales", Some(&[credit_platform::auth::roles::SALES_ORDER]));
+    let refused = sales
+        .check_credit(released.clone())
+        .await
+        .expect_err("sales may not release");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+
+    let mut empty = check_request("ACME", "SO-2", "400", "EUR");
+    empty.release = Some(pb::CreditRelease::default());
+    let invalid = c.check_credit(empty).await.expect_err("empty release");
+    assert_eq!(invalid.code(), tonic::Code::InvalidArgument);
+    for field in ["release.approved_by", "release.reference", "release.reason"] {
+        assert!(
+            invalid.message().contains(field) || format!("{invalid:?}").contains(field),
+            "{field} named in {invalid:?}"
+        );
+    }
+
+    let mut analyst = app.client_as("ana", Some(&[credit_platform::auth::roles::ANALYST]));
+    let answer = analyst
+        .check_credit(released)
+        .await
+        .expect("released")
+        .into_inner();
+    assert_eq!(outcome(&answer), pb::CheckOutcome::Approved);
+    assert_eq!(reasons(&answer), [R::OverLimit, R::ReleasedByApproval]);
+    assert_eq!(amount_of(&answer.available_after), "-300.00");
+    assert!(answer.reservation.is_some());
+    let e = exposure(&mut c, "ACME").await;
+    assert_eq!(amount_of(&e.own.expect("own").reserved_orders), "1300.00");
+
+    // The release is part of the stored inputs: the decision replays identically.
+    let replay = c
+        .replay_credit_decision(pb::ReplayCreditDecisionRequest {
+            decision_id: answer.decision_id.clone(),
+        })
+        .await
+        .expect("replay")
+        .into_inner();
+    assert!(replay.identical, "{replay:?}");
+    assert!(
+        replay
+            .decision
+            .expect("decision")
+            .inputs_json
+            .contains("case-7")
+    );
+    app.stop().await;
+}

@@ -185,6 +185,7 @@ pub fn check_request(
         request_id: rid(),
         reservation_ttl: None,
         dry_run: false,
+        release: None,
     }
 }
 

@@ -1,0 +1,560 @@
+//! Blocked orders: a credit check limits rejected, referred by sales instead of failing the
+//! order. The credit case holds the order, the check's stored inputs and reasons; an analyst
+//! with the authority for the amount releases it (a one-off approval: limits reserves the order
+//! beyond the available credit), rejects it, or rechecks it after something changed. Every
+//! outcome is an event on this service's feed, which the sales-order service follows.
+use crate::app::Applications;
+use crate::domain::policy::Case;
+use crate::peers::{LimitsPeer, derived};
+use credit_platform::auth::{Caller, roles};
+use credit_platform::begin_mutation;
+use credit_platform::clock::{Micros, to_timestamp};
+use credit_platform::context::RequestContext;
+use credit_platform::error::ApiError;
+use credit_platform::mutation;
+use credit_platform::outbox::{self, NewEvent};
+use credit_proto::applications as pb;
+use credit_proto::limits as lpb;
+use prost::Message;
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+use std::str::FromStr;
+
+fn not_found(case_id: &str) -> ApiError {
+    ApiError::NotFound {
+        kind: "credit case",
+        id: case_id.to_string(),
+    }
+}
+
+fn state_name(state: i32) -> &'static str {
+    match pb::CreditCaseState::try_from(state) {
+        Ok(pb::CreditCaseState::Open) => "OPEN",
+        Ok(pb::CreditCaseState::Released) => "RELEASED",
+        Ok(pb::CreditCaseState::Rejected) => "REJECTED",
+        _ => "UNSPECIFIED",
+    }
+}
+
+/// A check's answer as the case keeps it.
+fn case_check(answer: &lpb::CheckCreditResponse, by: &str) -> pb::CaseCheck {
+    pb::CaseCheck {
+        decision_id: answer.decision_id.clone(),
+        outcome: match lpb::CheckOutcome::try_from(answer.outcome) {
+            Ok(lpb::CheckOutcome::Approved) => "APPROVED",
+            _ => "REJECTED",
+        }
+        .into(),
+        reasons: answer
+            .reasons
+            .iter()
+            .filter_map(|r| lpb::CheckReason::try_from(*r).ok())
+            .map(|r| {
+                r.as_str_name()
+                    .trim_start_matches("CHECK_REASON_")
+                    .to_string()
+            })
+            .collect(),
+        available_before: answer.available_before.clone(),
+        max_approvable_amount: answer.max_approvable_amount.clone(),
+        checked_by: by.to_string(),
+        check_time: answer.decide_time,
+    }
+}
+
+fn approved(answer: &lpb::CheckCreditResponse) -> bool {
+    answer.outcome == lpb::CheckOutcome::Approved as i32
+}
+
+async fn load(conn: &mut AnyConnection, case_id: &str) -> Result<pb::CreditCase, ApiError> {
+    let row = sqlx::query("SELECT body FROM credit_cases WHERE case_id = $1")
+        .bind(case_id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| not_found(case_id))?;
+    decode(&row.try_get::<Vec<u8>, _>(0)?)
+}
+
+fn decode(body: &[u8]) -> Result<pb::CreditCase, ApiError> {
+    pb::CreditCase::decode(body)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored credit case: {e}")))
+}
+
+async fn find(
+    conn: &mut AnyConnection,
+    query: &'static str,
+    keys: &[&str],
+) -> Result<Option<pb::CreditCase>, ApiError> {
+    let mut query = sqlx::query(query);
+    for key in keys {
+        query = query.bind(key.to_string());
+    }
+    query
+        .fetch_optional(conn)
+        .await?
+        .map(|row| decode(&row.try_get::<Vec<u8>, _>(0)?))
+        .transpose()
+}
+
+async fn save(
+    conn: &mut AnyConnection,
+    case: &pb::CreditCase,
+    now: Micros,
+    new: bool,
+) -> Result<(), ApiError> {
+    let query = if new {
+        "INSERT INTO credit_cases (case_id, customer_id, order_id, decision_id, state, body, \
+         referred_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+    } else {
+        "UPDATE credit_cases SET customer_id = $2, order_id = $3, decision_id = $4, state = $5, \
+         body = $6, updated_at = $7 WHERE case_id = $1"
+    };
+    let first = case
+        .checks
+        .first()
+        .map(|c| c.decision_id.clone())
+        .unwrap_or_default();
+    sqlx::query(query)
+        .bind(case.case_id.clone())
+        .bind(case.customer_id.clone())
+        .bind(case.order_id.clone())
+        .bind(first)
+        .bind(state_name(case.state).to_string())
+        .bind(case.encode_to_vec())
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn event(event_type: &'static str, case: &pb::CreditCase) -> NewEvent {
+    let last = case.checks.last().cloned().unwrap_or_default();
+    let amount = case.order_amount.clone().unwrap_or_default();
+    NewEvent {
+        event_type,
+        entity_type: "credit_case",
+        entity_id: case.case_id.clone(),
+        customer_id: case.customer_id.clone(),
+        payload: json!({
+            "case_id": case.case_id,
+            "order_id": case.order_id,
+            "state": state_name(case.state),
+            "order_amount": format!("{} {}", amount.amount, amount.currency_code),
+            "decision_id": last.decision_id,
+            "check_outcome": last.outcome,
+            "check_reasons": last.reasons,
+            "required_level": case.required_level,
+            "resolution": case.resolution,
+            "resolved_by": case.resolved_by,
+            "comment": case.comment,
+            "reservation_id": case.reservation_id,
+        }),
+    }
+}
+
+/// The credit-case use cases.
+#[derive(Clone)]
+pub struct CreditCases {
+    applications: Applications,
+}
+
+impl CreditCases {
+    /// Cases kept with the applications.
+    pub fn new(applications: Applications) -> Self {
+        Self { applications }
+    }
+
+    fn limits(&self) -> Result<&LimitsPeer, ApiError> {
+        self.applications.limits.as_ref().ok_or_else(|| {
+            ApiError::StateConflict(
+                "applications is not connected to limits: set APPLICATIONS_LIMITS_URL".into(),
+            )
+        })
+    }
+
+    /// Opens a case for a rejected check (or finds it: one case per decision, and a new
+    /// rejected check of an order with an open case joins that case).
+    pub async fn refer(
+        &self,
+        context: &RequestContext,
+        request: &pb::ReferBlockedOrderRequest,
+    ) -> Result<pb::CreditCase, ApiError> {
+        let decision = self.limits()?.decision(&request.decision_id).await?;
+        let answer = decision.response.clone().unwrap_or_default();
+        if approved(&answer) {
+            return Err(ApiError::StateConflict(format!(
+                "credit decision {} APPROVED the order: nothing is blocked",
+                request.decision_id
+            )));
+        }
+        let apps = &self.applications;
+        let mut m = begin_mutation!(
+            &apps.db,
+            &*apps.clock,
+            context,
+            "ReferBlockedOrder",
+            request
+        );
+        let by_decision = "SELECT body FROM credit_cases WHERE decision_id = $1";
+        if let Some(case) = find(&mut m.tx, by_decision, &[&request.decision_id]).await? {
+            mutation::finish(&apps.signals, m, &case).await?;
+            return Ok(case);
+        }
+        let open_for_order = "SELECT body FROM credit_cases \
+                              WHERE customer_id = $1 AND order_id = $2 AND state = 'OPEN'";
+        let check = case_check(&answer, &decision.actor_subject);
+        let keys = [decision.customer_id.as_str(), decision.order_id.as_str()];
+        if let Some(mut case) = find(&mut m.tx, open_for_order, &keys).await? {
+            if !case
+                .checks
+                .iter()
+                .any(|c| c.decision_id == check.decision_id)
+            {
+                case.checks.push(check);
+                case.inputs_json = decision.inputs_json.clone();
+                save(&mut m.tx, &case, m.now, false).await?;
+                outbox::append(
+                    &mut m.tx,
+                    context,
+                    m.now,
+                    event("credit.applications.credit_case.rechecked", &case),
+                )
+                .await?;
+            }
+            mutation::finish(&apps.signals, m, &case).await?;
+            return Ok(case);
+        }
+        let (order_amount, checked) = order_amounts(&decision.inputs_json, &answer)?;
+        let (required_level, release_roles) = self
+            .authority(&mut m.tx, &decision.customer_id, &checked)
+            .await?;
+        let case = pb::CreditCase {
+            case_id: uuid::Uuid::now_v7().to_string(),
+            customer_id: decision.customer_id.clone(),
+            order_id: decision.order_id.clone(),
+            order_amount: Some(order_amount),
+            checked_amount: Some(checked),
+            state: pb::CreditCaseState::Open as i32,
+            checks: vec![check],
+            inputs_json: decision.inputs_json.clone(),
+            referred_by: context.caller.subject.clone(),
+            refer_time: Some(to_timestamp(m.now)),
+            required_level,
+            release_roles,
+            ..Default::default()
+        };
+        save(&mut m.tx, &case, m.now, true).await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            event("credit.applications.credit_case.opened", &case),
+        )
+        .await?;
+        mutation::finish(&apps.signals, m, &case).await?;
+        Ok(case)
+    }
+
+    /// The level (and roles) the authority matrix names for the order's amount, for the risk
+    /// class and organisation of the customer's latest approved application. A customer this
+    /// service never assessed has no risk class: only the authority of last resort covers it.
+    async fn authority(
+        &self,
+        conn: &mut AnyConnection,
+        customer_id: &str,
+        checked: &credit_proto::types::Money,
+    ) -> Result<(String, Vec<String>), ApiError> {
+        let apps = &self.applications;
+        let (_, policy) = apps.active_policy(conn).await?;
+        let latest = apps.latest_approved(conn, customer_id).await?;
+        let (risk_class, applicant) = latest
+            .map(|(_, app)| {
+                (
+                    app.recommendation.unwrap_or_default().risk_class,
+                    app.applicant.unwrap_or_default(),
+                )
+            })
+            .unwrap_or_default();
+        let case = Case {
+            risk_class,
+            scoring_rejected: false,
+            recommended_limit: None,
+            amount: Decimal::from_str(&checked.amount).unwrap_or_default(),
+            currency: checked.currency_code.clone(),
+            payment_terms_days: 0,
+            region: applicant.region,
+            business_unit: applicant.business_unit,
+            decrease: false,
+            early_warning: false,
+        };
+        Ok(policy.release_authority(&case))
+    }
+
+    /// One case.
+    pub async fn get(&self, case_id: &str) -> Result<pb::CreditCase, ApiError> {
+        let mut conn = self.applications.db.pool.acquire().await?;
+        load(&mut conn, case_id).await
+    }
+
+    /// Cases, newest first.
+    pub async fn list(
+        &self,
+        state: &str,
+        customer_id: &str,
+    ) -> Result<Vec<pb::CreditCase>, ApiError> {
+        let mut conn = self.applications.db.pool.acquire().await?;
+        sqlx::query(
+            "SELECT body FROM credit_cases WHERE ($1 = '' OR state = $1) \
+             AND ($2 = '' OR customer_id = $2) ORDER BY case_id DESC LIMIT 1000",
+        )
+        .bind(state.to_string())
+        .bind(customer_id.to_string())
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| decode(&row.try_get::<Vec<u8>, _>(0)?))
+        .collect()
+    }
+
+    async fn open_case(&self, case_id: &str) -> Result<pb::CreditCase, ApiError> {
+        let case = self.get(case_id).await?;
+        if case.state != pb::CreditCaseState::Open as i32 {
+            return Err(ApiError::StateConflict(format!(
+                "the credit case is {}: it was resolved already",
+                state_name(case.state)
+            )));
+        }
+        Ok(case)
+    }
+
+    /// Checks the case's order in limits again, with a person's release when given; the
+    /// request id derives from the caller's, so a retry never reserves twice.
+    async fn check_again(
+        &self,
+        case: &pb::CreditCase,
+        request_id: &str,
+        release: Option<lpb::CreditRelease>,
+    ) -> Result<lpb::CheckCreditResponse, ApiError> {
+        let purpose = if release.is_some() {
+            "release"
+        } else {
+            "recheck"
+        };
+        self.limits()?
+            .check(lpb::CheckCreditRequest {
+                customer_id: case.customer_id.clone(),
+                order_id: case.order_id.clone(),
+                amount: case.order_amount.clone(),
+                request_id: derived(request_id, purpose),
+                release,
+                ..Default::default()
+            })
+            .await
+    }
+
+    /// Releases the order: limits reserves it beyond the available credit on the approver's
+    /// authority.
+    pub async fn release(
+        &self,
+        context: &RequestContext,
+        request: &pb::ReleaseBlockedOrderRequest,
+    ) -> Result<pb::CreditCase, ApiError> {
+        let case = self.open_case(&request.case_id).await?;
+        may_release(&context.caller, &case)?;
+        let release = lpb::CreditRelease {
+            approved_by: context.caller.subject.clone(),
+            reference: case.case_id.clone(),
+            reason: request.comment.clone(),
+        };
+        let answer = self
+            .check_again(&case, &request.request_id, Some(release))
+            .await?;
+        if !approved(&answer) {
+            let check = case_check(&answer, &context.caller.subject);
+            return Err(ApiError::StateConflict(format!(
+                "limits could not reserve the order ({}); the case stays open",
+                check.reasons.join(", ")
+            )));
+        }
+        self.resolve(
+            context,
+            "ReleaseBlockedOrder",
+            request,
+            &request.case_id,
+            Resolution::Released {
+                answer,
+                resolution: "RELEASED_BY_APPROVAL",
+                comment: request.comment.clone(),
+            },
+        )
+        .await
+    }
+
+    /// Rejects the order for good.
+    pub async fn reject(
+        &self,
+        context: &RequestContext,
+        request: &pb::RejectBlockedOrderRequest,
+    ) -> Result<pb::CreditCase, ApiError> {
+        self.resolve(
+            context,
+            "RejectBlockedOrder",
+            request,
+            &request.case_id,
+            Resolution::Rejected {
+                reason: request.reason.clone(),
+            },
+        )
+        .await
+    }
+
+    /// Checks the order again: released when it fits now, still open otherwise.
+    pub async fn recheck(
+        &self,
+        context: &RequestContext,
+        request: &pb::RecheckBlockedOrderRequest,
+    ) -> Result<pb::CreditCase, ApiError> {
+        let case = self.open_case(&request.case_id).await?;
+        let answer = self.check_again(&case, &request.request_id, None).await?;
+        let resolution = if approved(&answer) {
+            Resolution::Released {
+                answer,
+                resolution: "RELEASED_ON_RECHECK",
+                comment: String::new(),
+            }
+        } else {
+            Resolution::StillBlocked { answer }
+        };
+        self.resolve(
+            context,
+            "RecheckBlockedOrder",
+            request,
+            &request.case_id,
+            resolution,
+        )
+        .await
+    }
+
+    async fn resolve(
+        &self,
+        context: &RequestContext,
+        method: &'static str,
+        request: &impl Message,
+        case_id: &str,
+        resolution: Resolution,
+    ) -> Result<pb::CreditCase, ApiError> {
+        let apps = &self.applications;
+        let mut m = begin_mutation!(&apps.db, &*apps.clock, context, method, request);
+        let mut case = load(&mut m.tx, case_id).await?;
+        if case.state != pb::CreditCaseState::Open as i32 {
+            return Err(ApiError::StateConflict(format!(
+                "the credit case is {}: it was resolved already",
+                state_name(case.state)
+            )));
+        }
+        let by = context.caller.subject.clone();
+        let event_type = match resolution {
+            Resolution::Released {
+                answer,
+                resolution,
+                comment,
+            } => {
+                case.checks.push(case_check(&answer, &by));
+                case.state = pb::CreditCaseState::Released as i32;
+                case.resolution = resolution.into();
+                case.comment = comment;
+                case.reservation_id = answer
+                    .reservation
+                    .map(|r| r.reservation_id)
+                    .unwrap_or_default();
+                "credit.applications.credit_case.released"
+            }
+            Resolution::Rejected { reason } => {
+                case.state = pb::CreditCaseState::Rejected as i32;
+                case.resolution = "REJECTED".into();
+                case.comment = reason;
+                "credit.applications.credit_case.rejected"
+            }
+            Resolution::StillBlocked { answer } => {
+                case.checks.push(case_check(&answer, &by));
+                "credit.applications.credit_case.rechecked"
+            }
+        };
+        if case.state != pb::CreditCaseState::Open as i32 {
+            case.resolved_by = by;
+            case.resolve_time = Some(to_timestamp(m.now));
+        }
+        save(&mut m.tx, &case, m.now, false).await?;
+        outbox::append(&mut m.tx, context, m.now, event(event_type, &case)).await?;
+        mutation::finish(&apps.signals, m, &case).await?;
+        Ok(case)
+    }
+}
+
+/// How a case moves.
+enum Resolution {
+    /// Limits reserved the order.
+    Released {
+        answer: lpb::CheckCreditResponse,
+        resolution: &'static str,
+        comment: String,
+    },
+    /// Rejected by a person.
+    Rejected { reason: String },
+    /// A recheck that still does not fit.
+    StillBlocked { answer: lpb::CheckCreditResponse },
+}
+
+/// Four eyes and the authority matrix: who referred the order does not release it, and only
+/// the roles of the level the amount needs (or above) do.
+fn may_release(caller: &Caller, case: &pb::CreditCase) -> Result<(), ApiError> {
+    if caller.subject == case.referred_by {
+        return Err(ApiError::PermissionDenied(format!(
+            "four-eyes rule: {} referred this order and may not release it",
+            caller.subject
+        )));
+    }
+    let entitled = caller
+        .roles
+        .iter()
+        .any(|r| r == roles::ADMIN || case.release_roles.contains(r));
+    if !entitled {
+        return Err(ApiError::PermissionDenied(format!(
+            "releasing this order needs the {} level ({})",
+            case.required_level,
+            case.release_roles.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// The order amount (order currency) and the checked amount (account currency) of a stored
+/// decision.
+fn order_amounts(
+    inputs_json: &str,
+    answer: &lpb::CheckCreditResponse,
+) -> Result<(credit_proto::types::Money, credit_proto::types::Money), ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Inputs {
+        order_amount: Decimal,
+        order_currency: String,
+    }
+    let inputs: Inputs = serde_json::from_str(inputs_json)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored check inputs: {e}")))?;
+    let order = credit_proto::types::Money {
+        amount: inputs.order_amount.to_string(),
+        currency_code: inputs.order_currency,
+    };
+    // In the currency's canonical form ("60000.00 EUR"), as every amount this service shows.
+    let order = credit_platform::money::Money::from_proto(Some(&order), "order_amount")
+        .map(|m| m.to_proto())
+        .unwrap_or(order);
+    // Without a rate there is no checked amount; the order amount stands in (the matrix then
+    // reads it in the order currency).
+    let checked = answer
+        .checked_amount
+        .clone()
+        .unwrap_or_else(|| order.clone());
+    Ok((order, checked))
+}

@@ -1,0 +1,326 @@
+//! Disputes on invoices: opened with a reason and an amount (at most what is open and not
+//! disputed yet), commented, resolved by a credit note the ERP booked on the invoice or
+//! rejected. While open, the disputed amount is left out of dunning.
+use crate::domain::ledger::{Kind, from_minor, positive_minor};
+use crate::store;
+use credit_platform::begin_mutation;
+use credit_platform::clock::{SharedClock, date_of_day, day_of, to_timestamp};
+use credit_platform::context::RequestContext;
+use credit_platform::db::Db;
+use credit_platform::error::{ApiError, FieldViolation};
+use credit_platform::money::Currency;
+use credit_platform::mutation;
+use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_proto::collections as pb;
+use credit_proto::types::Money;
+use prost::Message;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+/// What open disputes hold on an invoice.
+pub async fn disputed(conn: &mut AnyConnection, invoice_id: &str) -> Result<i64, ApiError> {
+    Ok(sqlx::query(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM disputes \
+         WHERE invoice_id = $1 AND state = 'OPEN'",
+    )
+    .bind(invoice_id.to_string())
+    .fetch_one(conn)
+    .await?
+    .try_get(0)?)
+}
+
+fn not_found(dispute_id: &str) -> ApiError {
+    ApiError::NotFound {
+        kind: "dispute",
+        id: dispute_id.to_string(),
+    }
+}
+
+async fn load(conn: &mut AnyConnection, dispute_id: &str) -> Result<pb::Dispute, ApiError> {
+    let row = sqlx::query("SELECT body FROM disputes WHERE dispute_id = $1")
+        .bind(dispute_id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| not_found(dispute_id))?;
+    pb::Dispute::decode(row.try_get::<Vec<u8>, _>(0)?.as_slice())
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored dispute: {e}")))
+}
+
+async fn save(conn: &mut AnyConnection, d: &pb::Dispute) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE disputes SET state = $2, resolved_at = $3, body = $4 WHERE dispute_id = $1",
+    )
+    .bind(d.dispute_id.clone())
+    .bind(d.state.clone())
+    .bind(
+        d.resolve_time
+            .as_ref()
+            .and_then(credit_platform::clock::from_timestamp),
+    )
+    .bind(d.encode_to_vec())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn event(event_type: &'static str, d: &pb::Dispute, extra: serde_json::Value) -> NewEvent {
+    let amount = d.amount.clone().unwrap_or_default();
+    let mut payload = json!({
+        "dispute_id": d.dispute_id,
+        "invoice_id": d.invoice_id,
+        "reason": pb::DisputeReason::try_from(d.reason)
+            .map(|r| r.as_str_name().trim_start_matches("DISPUTE_REASON_").to_string())
+            .unwrap_or_default(),
+        "amount": amount.amount,
+        "currency_code": amount.currency_code,
+        "state": d.state,
+        "owner": d.owner,
+    });
+    if let (Some(target), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
+        target.extend(more);
+    }
+    NewEvent {
+        event_type,
+        entity_type: "dispute",
+        entity_id: d.dispute_id.clone(),
+        customer_id: d.customer_id.clone(),
+        payload,
+    }
+}
+
+/// The dispute use cases.
+#[derive(Clone)]
+pub struct Disputes {
+    db: Db,
+    clock: SharedClock,
+    signals: FeedSignals,
+    sla_days: i64,
+}
+
+impl Disputes {
+    /// Disputes over `db`, due `sla_days` after opening.
+    pub fn new(db: Db, clock: SharedClock, signals: FeedSignals, sla_days: i64) -> Self {
+        Self {
+            db,
+            clock,
+            signals,
+            sla_days,
+        }
+    }
+
+    /// Opens a dispute.
+    pub async fn open(
+        &self,
+        context: &RequestContext,
+        request: &pb::OpenDisputeRequest,
+    ) -> Result<pb::Dispute, ApiError> {
+        let mut m = begin_mutation!(&self.db, &*self.clock, context, "OpenDispute", request);
+        let invoice = store::document(&mut m.tx, &request.invoice_id)
+            .await?
+            .filter(|d| d.kind == Kind::Invoice.name())
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "invoice",
+                id: request.invoice_id.clone(),
+            })?;
+        let money = request.amount.clone().unwrap_or_default();
+        if money.currency_code != invoice.currency {
+            return Err(FieldViolation::new(
+                "amount.currency_code",
+                format!("must be {}, the invoice's currency", invoice.currency),
+            )
+            .into());
+        }
+        let currency = Currency::from_code(&invoice.currency)
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
+        let amount = positive_minor(&money.amount, &currency, "amount.amount")
+            .map_err(|p| FieldViolation::new(p.field, p.message))?;
+        let available = invoice.open_amount - disputed(&mut m.tx, &invoice.document_id).await?;
+        let digits = currency.minor_unit_digits();
+        if amount > available {
+            return Err(FieldViolation::new(
+                "amount.amount",
+                format!(
+                    "at most what is open and not disputed yet on {} ({})",
+                    invoice.document_id,
+                    from_minor(available.max(0), digits)
+                ),
+            )
+            .into());
+        }
+        let today = day_of(m.now);
+        let dispute = pb::Dispute {
+            dispute_id: uuid::Uuid::now_v7().to_string(),
+            customer_id: invoice.customer_id.clone(),
+            invoice_id: invoice.document_id.clone(),
+            line: request.line.trim().to_string(),
+            reason: request.reason,
+            amount: Some(Money {
+                amount: from_minor(amount, digits),
+                currency_code: invoice.currency.clone(),
+            }),
+            owner: if request.owner.trim().is_empty() {
+                context.caller.subject.clone()
+            } else {
+                request.owner.trim().to_string()
+            },
+            state: "OPEN".into(),
+            due_date: date_of_day(today + self.sla_days),
+            comments: vec![pb::DisputeComment {
+                author: context.caller.subject.clone(),
+                text: request.comment.trim().to_string(),
+                comment_time: Some(to_timestamp(m.now)),
+            }],
+            open_time: Some(to_timestamp(m.now)),
+            opened_by: context.caller.subject.clone(),
+            ..Default::default()
+        };
+        sqlx::query(
+            "INSERT INTO disputes (dispute_id, customer_id, invoice_id, currency, amount, reason, \
+             state, opened_at, due_day, resolved_at, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'OPEN', $7, $8, NULL, $9)",
+        )
+        .bind(dispute.dispute_id.clone())
+        .bind(dispute.customer_id.clone())
+        .bind(dispute.invoice_id.clone())
+        .bind(invoice.currency.clone())
+        .bind(amount)
+        .bind(dispute.reason.to_string())
+        .bind(m.now)
+        .bind(today + self.sla_days)
+        .bind(dispute.encode_to_vec())
+        .execute(&mut *m.tx)
+        .await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            event(
+                "credit.collections.dispute.opened",
+                &dispute,
+                json!({"due_date": dispute.due_date, "comment": request.comment.trim()}),
+            ),
+        )
+        .await?;
+        mutation::finish(&self.signals, m, &dispute).await?;
+        Ok(dispute)
+    }
+
+    /// Adds a comment.
+    pub async fn comment(
+        &self,
+        context: &RequestContext,
+        request: &pb::CommentDisputeRequest,
+    ) -> Result<pb::Dispute, ApiError> {
+        let mut m = begin_mutation!(&self.db, &*self.clock, context, "CommentDispute", request);
+        let mut dispute = load(&mut m.tx, &request.dispute_id).await?;
+        dispute.comments.push(pb::DisputeComment {
+            author: context.caller.subject.clone(),
+            text: request.text.trim().to_string(),
+            comment_time: Some(to_timestamp(m.now)),
+        });
+        save(&mut m.tx, &dispute).await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            event(
+                "credit.collections.dispute.commented",
+                &dispute,
+                json!({"comment": request.text.trim()}),
+            ),
+        )
+        .await?;
+        mutation::finish(&self.signals, m, &dispute).await?;
+        Ok(dispute)
+    }
+
+    /// Resolves a dispute by a credit note on the invoice, or rejects it.
+    pub async fn resolve(
+        &self,
+        context: &RequestContext,
+        request: &pb::ResolveDisputeRequest,
+    ) -> Result<pb::Dispute, ApiError> {
+        let mut m = begin_mutation!(&self.db, &*self.clock, context, "ResolveDispute", request);
+        let mut dispute = load(&mut m.tx, &request.dispute_id).await?;
+        if dispute.state != "OPEN" {
+            return Err(ApiError::StateConflict(format!(
+                "the dispute is {}: it was resolved already",
+                dispute.state
+            )));
+        }
+        match request.resolution.as_str() {
+            "CREDIT_NOTE" => {
+                let applied = store::allocations_of(&mut m.tx, &request.credit_note_id)
+                    .await?
+                    .iter()
+                    .any(|(invoice, _)| *invoice == dispute.invoice_id);
+                let is_credit_note = store::document(&mut m.tx, &request.credit_note_id)
+                    .await?
+                    .is_some_and(|d| d.kind == Kind::CreditNote.name());
+                if !is_credit_note || !applied {
+                    return Err(FieldViolation::new(
+                        "credit_note_id",
+                        format!(
+                            "no credit note {} applied to invoice {} in the ledger (import it \
+                             first)",
+                            request.credit_note_id, dispute.invoice_id
+                        ),
+                    )
+                    .into());
+                }
+                dispute.state = "RESOLVED_BY_CREDIT_NOTE".into();
+                dispute.credit_note_id = request.credit_note_id.clone();
+            }
+            _ => dispute.state = "REJECTED".into(),
+        }
+        dispute.comments.push(pb::DisputeComment {
+            author: context.caller.subject.clone(),
+            text: request.comment.trim().to_string(),
+            comment_time: Some(to_timestamp(m.now)),
+        });
+        dispute.resolve_time = Some(to_timestamp(m.now));
+        dispute.resolved_by = context.caller.subject.clone();
+        save(&mut m.tx, &dispute).await?;
+        let opened = dispute
+            .open_time
+            .as_ref()
+            .and_then(credit_platform::clock::from_timestamp)
+            .unwrap_or(m.now);
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            event(
+                "credit.collections.dispute.resolved",
+                &dispute,
+                json!({
+                    "resolution": request.resolution,
+                    "credit_note_id": dispute.credit_note_id,
+                    "resolution_hours": (m.now - opened) / 3_600_000_000,
+                }),
+            ),
+        )
+        .await?;
+        mutation::finish(&self.signals, m, &dispute).await?;
+        Ok(dispute)
+    }
+
+    /// Disputes, newest first.
+    pub async fn list(&self, customer_id: &str, state: &str) -> Result<Vec<pb::Dispute>, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        sqlx::query(
+            "SELECT body FROM disputes WHERE ($1 = '' OR customer_id = $1) \
+             AND ($2 = '' OR state = $2) ORDER BY dispute_id DESC LIMIT 1000",
+        )
+        .bind(customer_id.to_string())
+        .bind(state.to_string())
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            pb::Dispute::decode(row.try_get::<Vec<u8>, _>(0)?.as_slice())
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored dispute: {e}")))
+        })
+        .collect()
+    }
+}

@@ -1,0 +1,361 @@
+//! Dunning strategies and the planner, pure. A strategy is an ordered list of steps relative to
+//! the due date of the oldest item still unpaid (the anchor): a friendly reminder before it,
+//! reminders, a final notice, a credit hold, a hand-over. The policy document — versioned, read
+//! and changed by credit managers without a release — chooses the strategy by segment and risk
+//! class and sets the contact rules.
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// The policy installed on first start.
+pub const DEFAULT_POLICY: &str = include_str!("../../policies/dunning.json");
+
+/// Templates a step may use (each has a text per language in `locales/`).
+pub const TEMPLATES: &[&str] = &[
+    "FRIENDLY_REMINDER",
+    "REMINDER",
+    "FINAL_NOTICE",
+    "CREDIT_HOLD",
+    "AGENCY_HANDOVER",
+    "LEGAL_HANDOVER",
+];
+
+/// How a step reaches the customer.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Channel {
+    /// E-mail to the customer's dunning address.
+    Email,
+    /// No message: the consequence only (a hold, a hand-over recorded).
+    None,
+}
+
+/// What a step does besides writing.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Consequence {
+    /// Nothing more.
+    None,
+    /// The customer's credit is held (said on the feed; limits holds it).
+    CreditHold,
+    /// Handed over to a collection agency.
+    Agency,
+    /// Handed over to legal.
+    Legal,
+}
+
+/// One step of a strategy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Code ("REMINDER_1").
+    pub code: String,
+    /// Days after the anchor's due date (negative: before it).
+    pub offset_days: i64,
+    /// How it reaches the customer.
+    pub channel: Channel,
+    /// Which text (see [`TEMPLATES`]).
+    pub template: String,
+    /// Below this overdue amount (per currency) the step waits; a currency not listed: 0.
+    #[serde(default)]
+    pub min_amount: BTreeMap<String, String>,
+    /// What else it does.
+    #[serde(default = "no_consequence")]
+    pub consequence: Consequence,
+}
+
+fn no_consequence() -> Consequence {
+    Consequence::None
+}
+
+/// A strategy and whom it is for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Strategy {
+    /// Name ("standard", "key-accounts").
+    pub name: String,
+    /// Segments it applies to; absent: all.
+    #[serde(default)]
+    pub segments: Option<Vec<String>>,
+    /// Risk classes it applies to; absent: all (and customers without a class).
+    #[serde(default)]
+    pub risk_classes: Option<Vec<String>>,
+    /// Steps in the order they come.
+    pub steps: Vec<Step>,
+}
+
+/// Limits on contacting a customer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRules {
+    /// At most this many messages per customer…
+    pub max_contacts: u32,
+    /// …in this many days.
+    pub period_days: u32,
+    /// No message from this local time ("20:00")…
+    pub quiet_from: String,
+    /// …until this local time ("08:00"), in the customer's time zone.
+    pub quiet_until: String,
+}
+
+/// The policy document.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDocument {
+    /// Name for people.
+    pub name: String,
+    /// Strategies, the first that applies is used; the last must apply to everyone.
+    pub strategies: Vec<Strategy>,
+    /// Contact rules.
+    pub contact: ContactRules,
+}
+
+/// A problem of a policy document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyProblem {
+    /// JSON path.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn problem(field: impl Into<String>, message: impl Into<String>) -> PolicyProblem {
+    PolicyProblem {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// A minute of the day from "HH:MM".
+pub fn minute_of_day(text: &str) -> Option<u32> {
+    let (h, m) = text.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// A validated policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// The document as uploaded.
+    pub document: PolicyDocument,
+    quiet: (u32, u32),
+}
+
+impl Policy {
+    /// Parses and validates a document, naming every problem.
+    pub fn parse(json: &str) -> Result<Self, Vec<PolicyProblem>> {
+        let document: PolicyDocument = serde_json::from_str(json).map_err(|e| {
+            vec![problem(
+                "document_json",
+                format!("not a dunning policy: {e}"),
+            )]
+        })?;
+        let mut problems = Vec::new();
+        if document.name.trim().is_empty() {
+            problems.push(problem("name", "required"));
+        }
+        if document.strategies.is_empty() {
+            problems.push(problem("strategies", "at least one strategy"));
+        }
+        for (i, s) in document.strategies.iter().enumerate() {
+            let path = format!("strategies[{i}]");
+            if s.name.trim().is_empty() {
+                problems.push(problem(format!("{path}.name"), "required"));
+            }
+            let last = i + 1 == document.strategies.len();
+            if last && (s.segments.is_some() || s.risk_classes.is_some()) {
+                problems.push(problem(
+                    &path,
+                    "the last strategy applies to everyone: no segments or risk_classes",
+                ));
+            }
+            if s.steps.is_empty() {
+                problems.push(problem(format!("{path}.steps"), "at least one step"));
+            }
+            let mut codes = std::collections::BTreeSet::new();
+            for (j, step) in s.steps.iter().enumerate() {
+                let path = format!("{path}.steps[{j}]");
+                if step.code.trim().is_empty() || !codes.insert(step.code.clone()) {
+                    problems.push(problem(format!("{path}.code"), "required and unique"));
+                }
+                if j > 0 && step.offset_days <= s.steps[j - 1].offset_days {
+                    problems.push(problem(
+                        format!("{path}.offset_days"),
+                        "steps come later one after the other",
+                    ));
+                }
+                if !(-60..=730).contains(&step.offset_days) {
+                    problems.push(problem(
+                        format!("{path}.offset_days"),
+                        "from 60 days before the due date to 730 after",
+                    ));
+                }
+                if !TEMPLATES.contains(&step.template.as_str()) {
+                    problems.push(problem(
+                        format!("{path}.template"),
+                        format!("one of {}", TEMPLATES.join(", ")),
+                    ));
+                }
+                for (currency, amount) in &step.min_amount {
+                    let valid = credit_platform::money::Currency::from_code(currency).is_some()
+                        && Decimal::from_str(amount).is_ok_and(|a| a >= Decimal::ZERO);
+                    if !valid {
+                        problems.push(problem(
+                            format!("{path}.min_amount.{currency}"),
+                            "an ISO 4217 currency and a non-negative decimal",
+                        ));
+                    }
+                }
+            }
+        }
+        let c = &document.contact;
+        if c.max_contacts == 0 || c.period_days == 0 {
+            problems.push(problem(
+                "contact",
+                "max_contacts and period_days at least 1",
+            ));
+        }
+        let quiet = (minute_of_day(&c.quiet_from), minute_of_day(&c.quiet_until));
+        if quiet.0.is_none() {
+            problems.push(problem("contact.quiet_from", "a time HH:MM"));
+        }
+        if quiet.1.is_none() {
+            problems.push(problem("contact.quiet_until", "a time HH:MM"));
+        }
+        match (problems.is_empty(), quiet) {
+            (true, (Some(from), Some(until))) => Ok(Self {
+                document,
+                quiet: (from, until),
+            }),
+            _ => Err(problems),
+        }
+    }
+
+    /// The strategy for a customer of `segment` and `risk_class` ("" when unknown).
+    pub fn strategy(&self, segment: &str, risk_class: &str) -> &Strategy {
+        let applies = |s: &&Strategy| {
+            s.segments
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|x| x == segment))
+                && s.risk_classes
+                    .as_ref()
+                    .is_none_or(|list| list.iter().any(|x| x == risk_class))
+        };
+        self.document
+            .strategies
+            .iter()
+            .find(applies)
+            .or(self.document.strategies.last())
+            .expect("a validated policy has a strategy for everyone")
+    }
+
+    /// Whether `minute` (of the customer's local day) is in the quiet hours.
+    pub fn is_quiet(&self, minute: u32) -> bool {
+        let (from, until) = self.quiet;
+        if from <= until {
+            minute >= from && minute < until
+        } else {
+            // Across midnight: 20:00–08:00.
+            minute >= from || minute < until
+        }
+    }
+}
+
+/// The step that is due now: the latest one whose day has come (anchor due day + offset ≤
+/// today) and that is beyond what was done for this anchor. Intermediate steps a customer
+/// skipped (the anchor moved, a pause ended) are not sent in a burst.
+pub fn due_step(
+    steps: &[Step],
+    anchor_due_day: i64,
+    today: i64,
+    done: Option<usize>,
+) -> Option<usize> {
+    let latest = steps
+        .iter()
+        .rposition(|s| anchor_due_day + s.offset_days <= today)?;
+    match done {
+        Some(d) if d >= latest => None,
+        _ => Some(latest),
+    }
+}
+
+/// The steps still to come after `done`, with their days.
+pub fn upcoming(steps: &[Step], anchor_due_day: i64, done: Option<usize>) -> Vec<(usize, i64)> {
+    steps
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| done.is_none_or(|d| *i > d))
+        .map(|(i, s)| (i, anchor_due_day + s.offset_days))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::parse(DEFAULT_POLICY).expect("the default dunning policy validates")
+    }
+
+    #[test]
+    fn the_latest_due_step_is_chosen_and_never_twice() {
+        let p = policy();
+        let steps = &p.strategy("SME", "B").steps;
+        let due = 1_000;
+        // Before the friendly reminder's day: nothing.
+        assert_eq!(due_step(steps, due, due - 10, None), None);
+        let friendly = due_step(steps, due, due - 3, None).expect("friendly");
+        assert_eq!(steps[friendly].template, "FRIENDLY_REMINDER");
+        assert_eq!(due_step(steps, due, due - 2, Some(friendly)), None);
+        // Long overdue and nothing sent yet: only the latest step, no burst.
+        let latest = due_step(steps, due, due + 400, None).expect("latest");
+        assert_eq!(latest, steps.len() - 1);
+        let plan = upcoming(steps, due, Some(friendly));
+        assert_eq!(plan.first().map(|(i, _)| *i), Some(friendly + 1));
+    }
+
+    #[test]
+    fn strategies_are_chosen_by_segment_and_class_and_quiet_hours_wrap_midnight() {
+        let p = policy();
+        assert_eq!(p.strategy("KEY_ACCOUNT", "A").name, "key-accounts");
+        assert_eq!(p.strategy("SME", "D").name, "high-risk");
+        assert_eq!(p.strategy("SME", "").name, "standard");
+        assert!(p.is_quiet(minute_of_day("21:30").unwrap_or_default()));
+        assert!(p.is_quiet(minute_of_day("07:59").unwrap_or_default()));
+        assert!(!p.is_quiet(minute_of_day("08:00").unwrap_or_default()));
+        assert!(!p.is_quiet(minute_of_day("14:00").unwrap_or_default()));
+    }
+
+    #[test]
+    fn a_bad_policy_names_every_problem() {
+        let bad = r#"{"name": "", "strategies": [
+            {"name": "x", "segments": ["SME"], "steps": [
+                {"code": "A", "offset_days": 5, "channel": "EMAIL", "template": "NOPE"},
+                {"code": "A", "offset_days": 1, "channel": "EMAIL", "template": "REMINDER",
+                 "min_amount": {"XYZ": "-1"}}]}],
+            "contact": {"max_contacts": 0, "period_days": 7, "quiet_from": "25:00",
+                        "quiet_until": "08:00"}}"#;
+        let fields: Vec<String> = Policy::parse(bad)
+            .expect_err("invalid")
+            .into_iter()
+            .map(|p| p.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "strategies[0]",
+                "strategies[0].steps[0].template",
+                "strategies[0].steps[1].code",
+                "strategies[0].steps[1].offset_days",
+                "strategies[0].steps[1].min_amount.XYZ",
+                "contact",
+                "contact.quiet_from"
+            ]
+        );
+    }
+}

@@ -1,0 +1,574 @@
+//! The gRPC adapter: validate (every bad field named), call the use case, map errors.
+use crate::app::{Ledger, Row};
+use crate::disputes::Disputes;
+use crate::domain::aging::Buckets;
+use crate::domain::ledger::Kind;
+use crate::dunning::{Dunning, known_time_zone};
+use crate::promises::Promises;
+use credit_platform::auth::{Access, roles};
+use credit_platform::clock::parse_date;
+use credit_platform::context::RequestContext;
+use credit_platform::error::{ApiError, Violations};
+use credit_platform::idempotency::validate_request_id;
+use credit_platform::ids::{check_external_id, check_text};
+use credit_platform::mutation::with_retry;
+use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
+use credit_platform::server::Readiness;
+use credit_proto::collections as pb;
+use credit_proto::collections::collections_service_server::CollectionsService;
+use credit_proto::collections::import_documents_request::Part;
+use tonic::{Request, Response, Status, Streaming};
+
+/// Most rows in one import.
+pub const MAX_IMPORT_ROWS: usize = 1_000_000;
+
+const READ: &[&str] = &[
+    roles::VIEWER,
+    roles::ANALYST,
+    roles::MANAGER,
+    roles::AUDITOR,
+    roles::SALES_ORDER,
+];
+/// The ERP integration writes the ledger with an analyst's (or a dedicated) token.
+const LEDGER: &[&str] = &[roles::ANALYST, roles::MANAGER];
+
+/// The access rule of a collections method path.
+pub fn access(path: &str) -> Access {
+    if path.starts_with("/credit.event.v1.EventFeedService/") {
+        return Access::AnyRole(&[
+            roles::VIEWER,
+            roles::ANALYST,
+            roles::MANAGER,
+            roles::AUDITOR,
+        ]);
+    }
+    let Some(method) = path.strip_prefix("/credit.collections.v1.CollectionsService/") else {
+        return Access::Authenticated;
+    };
+    match method {
+        "GetCustomer"
+        | "GetDocument"
+        | "ListDocuments"
+        | "ListDocumentVersions"
+        | "GetAging"
+        | "GetCollectionMetrics" => Access::AnyRole(READ),
+        "PutCustomer" | "ImportDocuments" | "AllocateDocument" | "RunDunning" | "OpenDispute"
+        | "CommentDispute" | "ResolveDispute" | "RecordPromise" => Access::AnyRole(LEDGER),
+        "ListDisputes" | "ListPromises" => Access::AnyRole(READ),
+        "GetDunningPreview" | "ListMessages" | "GetDunningPolicy" => Access::AnyRole(READ),
+        "UploadDunningPolicy" => Access::AnyRole(&[roles::MANAGER]),
+        _ => Access::Authenticated,
+    }
+}
+
+/// The collections gRPC service.
+#[derive(Clone)]
+pub struct CollectionsGrpc {
+    ledger: Ledger,
+    dunning: Dunning,
+    disputes: Disputes,
+    promises: Promises,
+    readiness: Readiness,
+}
+
+impl CollectionsGrpc {
+    /// Adapters over the use cases.
+    pub fn new(
+        ledger: Ledger,
+        dunning: Dunning,
+        disputes: Disputes,
+        promises: Promises,
+        readiness: Readiness,
+    ) -> Self {
+        Self {
+            ledger,
+            dunning,
+            disputes,
+            promises,
+            readiness,
+        }
+    }
+
+    fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
+        self.readiness.ensure_ready()?;
+        Ok(RequestContext::from_request(request))
+    }
+}
+
+type Answer<T> = Result<Response<T>, Status>;
+
+fn done<T>(result: Result<T, ApiError>) -> Answer<T> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+fn kind_filter(kind: i32, v: &mut Violations) -> Option<Kind> {
+    match pb::DocumentKind::try_from(kind) {
+        Ok(pb::DocumentKind::Invoice) => Some(Kind::Invoice),
+        Ok(pb::DocumentKind::CreditNote) => Some(Kind::CreditNote),
+        Ok(pb::DocumentKind::Payment) => Some(Kind::Payment),
+        Ok(pb::DocumentKind::Unspecified) => None,
+        Err(_) => {
+            v.add("kind", "not a known DocumentKind");
+            None
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl CollectionsService for CollectionsGrpc {
+    async fn put_customer(&self, request: Request<pb::PutCustomerRequest>) -> Answer<pb::Customer> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        match &request.customer {
+            None => v.add("customer", "required"),
+            Some(c) => {
+                check_external_id(&c.customer_id, "customer.customer_id", &mut v);
+                check_text(&c.name, "customer.name", false, 200, &mut v);
+                check_text(&c.segment, "customer.segment", false, 64, &mut v);
+                check_text(&c.region, "customer.region", false, 64, &mut v);
+                if !c.group_id.is_empty() {
+                    check_external_id(&c.group_id, "customer.group_id", &mut v);
+                }
+                if !matches!(c.language.as_str(), "" | "en" | "fr" | "ro" | "zh") {
+                    v.add("customer.language", "must be en, fr, ro or zh");
+                }
+                if !c.time_zone.is_empty() && !known_time_zone(&c.time_zone) {
+                    v.add(
+                        "customer.time_zone",
+                        "not an IANA time zone (\"Europe/Paris\")",
+                    );
+                }
+                check_text(&c.collector, "customer.collector", false, 200, &mut v);
+                let email = c.email.trim();
+                if !email.is_empty()
+                    && (email.len() > 254
+                        || email.split_once('@').is_none_or(|(local, domain)| {
+                            local.is_empty() || !domain.contains('.') || domain.ends_with('.')
+                        }))
+                {
+                    v.add("customer.email", "not an e-mail address");
+                }
+                check_text(&c.risk_class, "customer.risk_class", false, 8, &mut v);
+            }
+        }
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.ledger.put_customer(&context, &request)).await)
+    }
+
+    async fn get_customer(&self, request: Request<pb::GetCustomerRequest>) -> Answer<pb::Customer> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
+        v.into_result()?;
+        done(self.ledger.customer(&request.get_ref().customer_id).await)
+    }
+
+    async fn import_documents(
+        &self,
+        request: Request<Streaming<pb::ImportDocumentsRequest>>,
+    ) -> Answer<pb::ImportReport> {
+        let context = self.context(&request)?;
+        let mut stream = request.into_inner();
+        let options = match stream.message().await?.and_then(|m| m.part) {
+            Some(Part::Options(options)) => options,
+            _ => {
+                return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                    "options",
+                    "the first message carries the import options",
+                ))
+                .into());
+            }
+        };
+        let mut v = Violations::new();
+        check_text(&options.source, "options.source", false, 200, &mut v);
+        v.into_result()?;
+        let mut rows = Vec::new();
+        while let Some(message) = stream.message().await? {
+            let Some(Part::Row(row)) = message.part else {
+                return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                    "options",
+                    "options come once, first",
+                ))
+                .into());
+            };
+            if rows.len() == MAX_IMPORT_ROWS {
+                return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                    "row",
+                    format!("at most {MAX_IMPORT_ROWS} rows per import: split the file"),
+                ))
+                .into());
+            }
+            let number = if row.row_number > 0 {
+                row.row_number
+            } else {
+                rows.len() as i64 + 1
+            };
+            let document = row.document.unwrap_or_default();
+            rows.push(Row {
+                number,
+                checked: crate::validate::document(&document),
+                document,
+            });
+        }
+        done(with_retry(|| self.ledger.import(&context, &options, rows.clone())).await)
+    }
+
+    async fn get_document(
+        &self,
+        request: Request<pb::GetDocumentRequest>,
+    ) -> Answer<pb::ReceivableDocument> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        check_external_id(&request.get_ref().document_id, "document_id", &mut v);
+        v.into_result()?;
+        done(self.ledger.document(&request.get_ref().document_id).await)
+    }
+
+    async fn list_documents(
+        &self,
+        request: Request<pb::ListDocumentsRequest>,
+    ) -> Answer<pb::ListDocumentsResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        let kind = kind_filter(request.kind, &mut v);
+        let size = v.check(page_size(request.page_size).map_err(ApiError::into_violations));
+        let after = v
+            .check(decode_page_token(&request.page_token).map_err(ApiError::into_violations))
+            .filter(|t| !t.is_empty())
+            .and_then(|t| {
+                let (day, id) = t.split_once('|')?;
+                Some((day.parse::<i64>().ok()?, id.to_string()))
+            });
+        v.into_result()?;
+        let size = size.unwrap_or(100);
+        let documents = self
+            .ledger
+            .documents(&request.customer_id, kind, request.open_only, after, size)
+            .await
+            .map_err(Status::from)?;
+        let next_page_token = match documents.last() {
+            Some(last) if documents.len() as i64 == size => encode_page_token(&format!(
+                "{}|{}",
+                parse_date(&last.issue_date).unwrap_or_default(),
+                last.document_id
+            )),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListDocumentsResponse {
+            documents,
+            next_page_token,
+        }))
+    }
+
+    async fn list_document_versions(
+        &self,
+        request: Request<pb::ListDocumentVersionsRequest>,
+    ) -> Answer<pb::ListDocumentVersionsResponse> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        check_external_id(&request.get_ref().document_id, "document_id", &mut v);
+        v.into_result()?;
+        done(
+            self.ledger
+                .versions(&request.get_ref().document_id)
+                .await
+                .map(|versions| pb::ListDocumentVersionsResponse { versions }),
+        )
+    }
+
+    async fn allocate_document(
+        &self,
+        request: Request<pb::AllocateDocumentRequest>,
+    ) -> Answer<pb::ReceivableDocument> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_external_id(&request.document_id, "document_id", &mut v);
+        if request.allocations.is_empty() {
+            v.add("allocations", "at least one");
+        }
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.ledger.allocate(&context, &request)).await)
+    }
+
+    async fn get_aging(&self, request: Request<pb::GetAgingRequest>) -> Answer<pb::Aging> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        let day = if request.as_of_date.is_empty() {
+            Some(self.ledger.today())
+        } else {
+            let day = parse_date(&request.as_of_date);
+            if day.is_none() {
+                v.add("as_of_date", "must be a date YYYY-MM-DD");
+            }
+            day
+        };
+        let bounds: Vec<i64> = request.bucket_days.iter().map(|d| i64::from(*d)).collect();
+        let buckets = Buckets::new(&bounds)
+            .map_err(|e| v.add("bucket_days", e))
+            .ok();
+        let group_by = pb::AgingGroup::try_from(request.group_by).unwrap_or_else(|_| {
+            v.add("group_by", "not a known AgingGroup");
+            pb::AgingGroup::Portfolio
+        });
+        if !request.customer_id.is_empty() {
+            check_external_id(&request.customer_id, "customer_id", &mut v);
+        }
+        v.into_result()?;
+        let (Some(day), Some(buckets)) = (day, buckets) else {
+            return Err(Status::internal("validated aging request incomplete"));
+        };
+        done(
+            self.ledger
+                .aging(day, buckets, group_by, &request.customer_id)
+                .await,
+        )
+    }
+
+    async fn get_collection_metrics(
+        &self,
+        request: Request<pb::GetCollectionMetricsRequest>,
+    ) -> Answer<pb::CollectionMetrics> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        let start = parse_date(&request.start_date);
+        if start.is_none() {
+            v.add("start_date", "must be a date YYYY-MM-DD");
+        }
+        let end = if request.end_date.is_empty() {
+            Some(self.ledger.today())
+        } else {
+            let end = parse_date(&request.end_date);
+            if end.is_none() {
+                v.add("end_date", "must be a date YYYY-MM-DD");
+            }
+            end
+        };
+        if let (Some(s), Some(e)) = (start, end)
+            && (e < s || e - s > 3660)
+        {
+            v.add(
+                "end_date",
+                "must be on or after start_date, within ten years",
+            );
+        }
+        let group_by = pb::AgingGroup::try_from(request.group_by).unwrap_or_else(|_| {
+            v.add("group_by", "not a known AgingGroup");
+            pb::AgingGroup::Portfolio
+        });
+        if !request.customer_id.is_empty() {
+            check_external_id(&request.customer_id, "customer_id", &mut v);
+        }
+        v.into_result()?;
+        let (Some(start), Some(end)) = (start, end) else {
+            return Err(Status::internal("validated period incomplete"));
+        };
+        done(
+            self.ledger
+                .metrics(start, end, group_by, &request.customer_id)
+                .await,
+        )
+    }
+
+    async fn run_dunning(&self, request: Request<pb::RunDunningRequest>) -> Answer<pb::DunningRun> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        if !request.get_ref().customer_id.is_empty() {
+            check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
+        }
+        v.into_result()?;
+        done(self.dunning.run(&request.get_ref().customer_id).await)
+    }
+
+    async fn get_dunning_preview(
+        &self,
+        request: Request<pb::GetDunningPreviewRequest>,
+    ) -> Answer<pb::DunningPreview> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
+        v.into_result()?;
+        done(self.dunning.preview(&request.get_ref().customer_id).await)
+    }
+
+    async fn list_messages(
+        &self,
+        request: Request<pb::ListMessagesRequest>,
+    ) -> Answer<pb::ListMessagesResponse> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
+        v.into_result()?;
+        done(
+            self.dunning
+                .messages(&request.get_ref().customer_id)
+                .await
+                .map(|messages| pb::ListMessagesResponse { messages }),
+        )
+    }
+
+    async fn upload_dunning_policy(
+        &self,
+        request: Request<pb::UploadDunningPolicyRequest>,
+    ) -> Answer<pb::DunningPolicy> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_text(
+            &request.document_json,
+            "document_json",
+            true,
+            256 * 1024,
+            &mut v,
+        );
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.dunning.upload_policy(&context, &request)).await)
+    }
+
+    async fn get_dunning_policy(
+        &self,
+        request: Request<pb::GetDunningPolicyRequest>,
+    ) -> Answer<pb::DunningPolicy> {
+        self.context(&request)?;
+        if request.get_ref().version < 0 {
+            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
+                "version",
+                "0 (the active one) or a version",
+            ))
+            .into());
+        }
+        done(self.dunning.get_policy(request.get_ref().version).await)
+    }
+
+    async fn open_dispute(&self, request: Request<pb::OpenDisputeRequest>) -> Answer<pb::Dispute> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_external_id(&request.invoice_id, "invoice_id", &mut v);
+        if request.amount.is_none() {
+            v.add("amount", "required");
+        }
+        match pb::DisputeReason::try_from(request.reason) {
+            Ok(pb::DisputeReason::Unspecified) | Err(_) => v.add(
+                "reason",
+                "PRICE, QUANTITY, DAMAGED, NOT_RECEIVED, DUPLICATE or OTHER",
+            ),
+            Ok(_) => {}
+        }
+        check_text(&request.line, "line", false, 200, &mut v);
+        check_text(&request.owner, "owner", false, 200, &mut v);
+        check_text(&request.comment, "comment", true, 2000, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.disputes.open(&context, &request)).await)
+    }
+
+    async fn comment_dispute(
+        &self,
+        request: Request<pb::CommentDisputeRequest>,
+    ) -> Answer<pb::Dispute> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", &mut v);
+        check_text(&request.text, "text", true, 2000, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.disputes.comment(&context, &request)).await)
+    }
+
+    async fn resolve_dispute(
+        &self,
+        request: Request<pb::ResolveDisputeRequest>,
+    ) -> Answer<pb::Dispute> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", &mut v);
+        match request.resolution.as_str() {
+            "CREDIT_NOTE" => check_external_id(&request.credit_note_id, "credit_note_id", &mut v),
+            "REJECTED" => {}
+            _ => v.add("resolution", "CREDIT_NOTE or REJECTED"),
+        }
+        check_text(&request.comment, "comment", true, 2000, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.disputes.resolve(&context, &request)).await)
+    }
+
+    async fn list_disputes(
+        &self,
+        request: Request<pb::ListDisputesRequest>,
+    ) -> Answer<pb::ListDisputesResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        if !request.customer_id.is_empty() {
+            check_external_id(&request.customer_id, "customer_id", &mut v);
+        }
+        if !matches!(
+            request.state.as_str(),
+            "" | "OPEN" | "RESOLVED_BY_CREDIT_NOTE" | "REJECTED"
+        ) {
+            v.add("state", "OPEN, RESOLVED_BY_CREDIT_NOTE or REJECTED");
+        }
+        v.into_result()?;
+        done(
+            self.disputes
+                .list(&request.customer_id, &request.state)
+                .await
+                .map(|disputes| pb::ListDisputesResponse { disputes }),
+        )
+    }
+
+    async fn record_promise(
+        &self,
+        request: Request<pb::RecordPromiseRequest>,
+    ) -> Answer<pb::Promise> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        if request.amount.is_none() {
+            v.add("amount", "required");
+        }
+        if parse_date(&request.promised_date).is_none() {
+            v.add("promised_date", "must be a date YYYY-MM-DD");
+        }
+        check_text(&request.note, "note", false, 2000, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.promises.record(&context, &request)).await)
+    }
+
+    async fn list_promises(
+        &self,
+        request: Request<pb::ListPromisesRequest>,
+    ) -> Answer<pb::ListPromisesResponse> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
+        v.into_result()?;
+        done(
+            self.promises
+                .list(&request.get_ref().customer_id)
+                .await
+                .map(|promises| pb::ListPromisesResponse { promises }),
+        )
+    }
+}

@@ -1,0 +1,252 @@
+//! The collections service: the receivables ledger (invoices, credit notes, payments and their
+//! allocations, written by the ERP idempotently by its document ids), aging as of any date,
+//! and every change to open receivables on the event feed, which limits follows.
+//!
+//! [`domain`] holds the pure rules (ledger, aging), [`validate`] the wire checks, [`store`]
+//! the SQL, [`app`] the use cases and [`grpc`] the adapter.
+pub mod app;
+pub mod disputes;
+pub mod domain;
+pub mod dunning;
+pub mod grpc;
+pub mod letters;
+pub mod mailer;
+pub mod overdue;
+pub mod promises;
+pub mod store;
+pub mod validate;
+
+use credit_platform::auth::{AuthConfig, TokenVerifier};
+use credit_platform::clock::SharedClock;
+use credit_platform::db::{DatabaseConfig, Db};
+use credit_platform::feed::EventFeed;
+use credit_platform::outbox::{FeedSignals, Relay};
+use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown};
+use credit_proto::collections::collections_service_server::CollectionsServiceServer;
+use credit_proto::event::event_feed_service_server::EventFeedServiceServer;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// The service's name in events and metrics.
+pub const SERVICE_NAME: &str = "collections";
+
+/// Migrations per backend.
+pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+/// Migrations per backend.
+pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The gRPC services this server answers for (health entries use these names).
+pub const GRPC_SERVICES: &[&str] = &[
+    "credit.collections.v1.CollectionsService",
+    "credit.event.v1.EventFeedService",
+];
+
+/// Settings of the collections service (environment variables in brackets; see README.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CollectionsConfig {
+    /// Database.
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// Token verification.
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    /// Days past due after which a customer is said to be overdue on the feed, so limits
+    /// places its rule hold (released once nothing is that late); 0 never.
+    #[arg(long, env = "COLLECTIONS_HOLD_AFTER_DAYS", default_value_t = 60)]
+    pub hold_after_days: i64,
+    /// How often the time-driven rules run (the hold rule as days pass), in milliseconds; the
+    /// days come from the service's clock, this is only how soon they are noticed.
+    #[arg(long, env = "COLLECTIONS_SWEEP_INTERVAL_MS", default_value_t = 60_000)]
+    pub sweep_interval_ms: u64,
+    /// SMTP server dunning e-mails go through: `smtp://host:port` (plain),
+    /// `smtp://host:587?tls=required` (STARTTLS), `smtps://user:password@host:465`. Unset:
+    /// messages are written and wait until it is set.
+    #[arg(long, env = "COLLECTIONS_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Without an SMTP server: the directory dunning e-mails are dropped into as `.eml` files
+    /// (the development suite uses `data/outbox`).
+    #[arg(long, env = "COLLECTIONS_MAIL_DROP_DIR")]
+    pub mail_drop_dir: Option<std::path::PathBuf>,
+    /// Sender of dunning e-mails.
+    #[arg(
+        long,
+        env = "COLLECTIONS_MAIL_FROM",
+        default_value = "Accounts Receivable <receivables@credit-suite.localhost>"
+    )]
+    pub mail_from: String,
+    /// Days a dispute has to be resolved in (its due date).
+    #[arg(long, env = "COLLECTIONS_DISPUTE_SLA_DAYS", default_value_t = 14)]
+    pub dispute_sla_days: i64,
+    /// Whether the scheduler runs dunning by itself (RunDunning always can).
+    #[arg(long, env = "COLLECTIONS_DUNNING_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub dunning_enabled: bool,
+    /// Longest wait for in-flight calls and streams at shutdown, in seconds.
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
+    pub shutdown_drain_secs: u64,
+}
+
+impl CollectionsConfig {
+    /// Defaults around a database and token settings (suite, tests).
+    pub fn new(database: DatabaseConfig, auth: AuthConfig) -> Self {
+        Self {
+            database,
+            auth,
+            hold_after_days: 60,
+            sweep_interval_ms: 60_000,
+            smtp_url: None,
+            mail_drop_dir: None,
+            mail_from: "Accounts Receivable <receivables@credit-suite.localhost>".into(),
+            dispute_sla_days: 14,
+            dunning_enabled: true,
+            shutdown_drain_secs: 20,
+        }
+    }
+}
+
+/// Applies the migrations and exits (the `migrate` subcommand).
+pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
+    let db = Db::connect(database).await?;
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
+}
+
+/// Serves the collections API on `listener` until `shutdown`, then drains.
+pub async fn serve(
+    config: CollectionsConfig,
+    clock: SharedClock,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let verifier = TokenVerifier::from_config(&config.auth)?;
+    let db = Db::connect(&config.database).await?;
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
+    let signals = FeedSignals::default();
+    let ledger = app::Ledger::new(
+        db.clone(),
+        clock.clone(),
+        signals.clone(),
+        config.hold_after_days.max(0),
+    );
+    let mailer = mailer::Mailer::new(
+        config.smtp_url.as_deref(),
+        config.mail_drop_dir.as_deref(),
+        &config.mail_from,
+    )?;
+    let dunning = dunning::Dunning::new(db.clone(), clock.clone(), signals.clone(), mailer);
+    let disputes = disputes::Disputes::new(
+        db.clone(),
+        clock.clone(),
+        signals.clone(),
+        config.dispute_sla_days.max(1),
+    );
+    let promises = promises::Promises::new(db.clone(), clock, signals.clone());
+    let server = credit_platform::server::service_router(
+        SERVICE_NAME,
+        verifier,
+        Arc::new(grpc::access),
+        health_service,
+    )?
+    .add_service(
+        CollectionsServiceServer::new(grpc::CollectionsGrpc::new(
+            ledger.clone(),
+            dunning.clone(),
+            disputes,
+            promises.clone(),
+            readiness.clone(),
+        ))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES),
+    )
+    .add_service(
+        EventFeedServiceServer::new(EventFeed::new(
+            db.clone(),
+            SERVICE_NAME,
+            signals.clone(),
+            shutdown.clone(),
+        ))
+        .max_encoding_message_size(MAX_MESSAGE_BYTES),
+    )
+    .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
+    let server = tokio::spawn(server);
+
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
+    dunning.bootstrap_policy().await?;
+    readiness.set(true).await;
+    tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), "migrations applied; serving");
+    tokio::spawn(Relay::new(db.clone(), signals).run(shutdown.subscribe()));
+    tokio::spawn(readiness.clone().follow_database(
+        db.clone(),
+        Duration::from_secs(5),
+        shutdown.subscribe(),
+    ));
+    let interval = Duration::from_millis(config.sweep_interval_ms.max(10));
+    tokio::spawn(sweep(
+        ledger,
+        promises,
+        config.dunning_enabled.then(|| dunning.clone()),
+        interval,
+        shutdown.subscribe(),
+    ));
+    tokio::spawn(deliver(dunning, interval, shutdown.subscribe()));
+    credit_platform::server::drain_on_shutdown(
+        server,
+        Some(&readiness),
+        &shutdown,
+        Duration::from_secs(config.shutdown_drain_secs),
+        SERVICE_NAME,
+    )
+    .await?;
+    db.pool.close().await;
+    Ok(())
+}
+
+/// Every `interval` until shutdown: the time-driven rules (the hold rule as days pass, and
+/// dunning's steps).
+async fn sweep(
+    ledger: app::Ledger,
+    promises: promises::Promises,
+    dunning: Option<dunning::Dunning>,
+    interval: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        // Wait first: at start-up nothing is due that the first interval cannot wait for, and
+        // work done by the caller right after start is not raced by a sweep.
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+        match ledger.sweep_overdue().await {
+            Ok(0) => {}
+            Ok(changed) => tracing::info!(changed, "overdue customers reviewed"),
+            Err(error) => tracing::warn!(%error, "overdue sweep failed"),
+        }
+        if let Err(error) = promises.sweep().await {
+            tracing::warn!(%error, "promise sweep failed");
+        }
+        if let Some(dunning) = &dunning
+            && let Err(error) = dunning.run("").await
+        {
+            tracing::warn!(%error, "dunning run failed");
+        }
+    }
+}
+
+/// Delivers written messages until shutdown: at once after a run wrote some, and every
+/// `interval` for those waiting on a channel that failed.
+async fn deliver(
+    dunning: dunning::Dunning,
+    interval: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(error) = dunning.deliver().await {
+            tracing::warn!(%error, "message delivery failed");
+        }
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = dunning.wait_for_work(interval.max(Duration::from_secs(1))) => {}
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! Disputes and promises to pay against a real server: what they hold back from dunning, how
+//! they end, and what the feed says.
+mod support;
+
+use credit_platform::auth::roles;
+use credit_platform::testing::SmtpSink as Sink;
+use credit_proto::collections as pb;
+use support::{App, Client, START, fields, import, invoice, money, payment, rid};
+
+const DAY: i64 = 86_400_000_000;
+const HOUR: i64 = 3_600_000_000;
+
+async fn app(sink: &Sink) -> App {
+    let url = sink.url.clone();
+    let app = App::start_configured(move |c| {
+        c.smtp_url = Some(url);
+        c.dunning_enabled = false;
+    })
+    .await;
+    let mut erp = app.erp();
+    erp.put_customer(pb::PutCustomerRequest {
+        customer: Some(pb::Customer {
+            customer_id: "ACME".into(),
+            name: "Acme Ltd".into(),
+            language: "en".into(),
+            time_zone: "Europe/London".into(),
+            email: "ap@acme.example.co.uk".into(),
+            ..Default::default()
+        }),
+        request_id: rid(),
+    })
+    .await
+    .expect("customer");
+    app
+}
+
+async fn run(c: &mut Client) -> Vec<(String, String, String)> {
+    c.run_dunning(pb::RunDunningRequest {
+        customer_id: "ACME".into(),
+    })
+    .await
+    .expect("run")
+    .into_inner()
+    .actions
+    .into_iter()
+    .map(|a| (a.step_code, a.outcome, a.detail))
+    .collect()
+}
+
+fn dispute(invoice_id: &str, amount: &str) -> pb::OpenDisputeRequest {
+    pb::OpenDisputeRequest {
+        invoice_id: invoice_id.into(),
+        amount: money(amount, "EUR"),
+        reason: pb::DisputeReason::Damaged as i32,
+        line: "line 2: pallets".into(),
+        owner: String::new(),
+        comment: "two pallets arrived broken".into(),
+        request_id: rid(),
+    }
+}
+
+#[tokio::test]
+async fn a_disputed_amount_is_not_dunned_until_the_dispute_is_resolved() {
+    let sink = Sink::start().await;
+    let app = app(&sink).await;
+    let mut erp = app.erp();
+    import(
+        &mut erp,
+        false,
+        vec![
+            invoice("INV-1", "ACME", "1000", "2026-02-01", "2026-03-03"),
+            invoice("INV-2", "ACME", "500", "2026-02-01", "2026-03-03"),
+        ],
+    )
+    .await;
+    let status = erp
+        .open_dispute(dispute("INV-2", "500.01"))
+        .await
+        .expect_err("more than open");
+    assert_eq!(fields(status), ["amount.amount"]);
+    let mut bad = dispute("INV-2", "10");
+    bad.reason = 0;
+    bad.comment = String::new();
+    assert_eq!(
+        fields(erp.open_dispute(bad).await.expect_err("bad")),
+        ["reason", "comment"]
+    );
+    let whole = erp
+        .open_dispute(dispute("INV-1", "1000"))
+        .await
+        .expect("dispute")
+        .into_inner();
+    assert_eq!(whole.state, "OPEN");
+    assert_eq!(whole.due_date, "2026-03-15");
+    erp.open_dispute(dispute("INV-2", "200"))
+        .await
+        .expect("part");
+
+    // Disputes open at the end of a period count in the metrics.
+    let metrics = erp
+        .get_collection_metrics(pb::GetCollectionMetricsRequest {
+            start_date: "2026-02-01".into(),
+            end_date: "2026-03-01".into(),
+            group_by: pb::AgingGroup::Customer as i32,
+            customer_id: "ACME".into(),
+        })
+        .await
+        .expect("metrics")
+        .into_inner();
+    assert_eq!(
+        (
+            metrics.rows[0].disputed_amount.as_str(),
+            metrics.rows[0].open_disputes
+        ),
+        ("1200.00", 2)
+    );
+
+    // 6 March, 10:00 in London: the reminder lists INV-2's undisputed 300 only.
+    app.clock.set(START + 5 * DAY + 10 * HOUR);
+    let first = run(&mut erp).await;
+    assert_eq!(first[0].1, "SENT", "{first:?}");
+    let mail = sink.wait_for(1).await;
+    assert!(
+        mail[0].data.contains("INV-2")
+            && mail[0].data.contains("300.00")
+            && !mail[0].data.contains("INV-1"),
+        "{}",
+        mail[0].data
+    );
+
+    // The whole dispute is rejected: INV-1 is owed again and becomes the anchor.
+    let rejected = erp
+        .resolve_dispute(pb::ResolveDisputeRequest {
+            dispute_id: whole.dispute_id.clone(),
+            resolution: "REJECTED".into(),
+            credit_note_id: String::new(),
+            comment: "photos show the goods intact on delivery".into(),
+            request_id: rid(),
+        })
+        .await
+        .expect("reject")
+        .into_inner();
+    assert_eq!(rejected.state, "REJECTED");
+    assert_eq!(rejected.comments.len(), 2);
+    let again = erp
+        .resolve_dispute(pb::ResolveDisputeRequest {
+            dispute_id: whole.dispute_id.clone(),
+            resolution: "REJECTED".into(),
+            credit_note_id: String::new(),
+            comment: "again".into(),
+            request_id: rid(),
+        })
+        .await
+        .expect_err("twice");
+    assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+    app.clock.set(START + 8 * DAY + 10 * HOUR);
+    let second = run(&mut erp).await;
+    assert_eq!(second[0].1, "SENT", "{second:?}");
+    let mail = sink.wait_for(2).await;
+    assert!(mail[1].data.contains("INV-1"), "{}", mail[1].data);
+
+    // The part dispute is resolved by a credit note booked on the invoice.
+    let part = erp
+        .list_disputes(pb::ListDisputesRequest {
+            customer_id: "ACME".into(),
+            state: "OPEN".into(),
+        })
+        .await
+        .expect("open disputes")
+        .into_inner()
+        .disputes
+        .remove(0);
+    let resolve = |credit_note: &str| pb::ResolveDisputeRequest {
+        dispute_id: part.dispute_id.clone(),
+        resolution: "CREDIT_NOTE".into(),
+        credit_note_id: credit_note.into(),
+        comment: "credited the two pallets".into(),
+        request_id: rid(),
+    };
+    let status = erp
+        .resolve_dispute(resolve("CN-1"))
+        .await
+        .expect_err("not booked yet");
+    assert_eq!(fields(status), ["credit_note_id"]);
+    let mut credit_note = payment("CN-1", "ACME", "200", "2026-03-09", &[("INV-2", "200")]);
+    credit_note.kind = pb::DocumentKind::CreditNote as i32;
+    import(&mut erp, false, vec![credit_note]).await;
+    let resolved = erp
+        .resolve_dispute(resolve("CN-1"))
+        .await
+        .expect("resolved")
+        .into_inner();
+    assert_eq!(resolved.state, "RESOLVED_BY_CREDIT_NOTE");
+    let events = app.events().await;
+    let resolved_event = events
+        .iter()
+        .find(|e| {
+            e.event_type == "credit.collections.dispute.resolved" && e.entity_id == part.dispute_id
+        })
+        .expect("resolved on the feed");
+    assert!(resolved_event.payload_json.contains("DAMAGED"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_promise_holds_dunning_and_payments_say_whether_it_was_kept() {
+    let sink = Sink::start().await;
+    let app = app(&sink).await;
+    let mut erp = app.erp();
+    import(
+        &mut erp,
+        false,
+        vec![invoice("INV-1", "ACME", "1000", "2026-02-01", "2026-03-03")],
+    )
+    .await;
+    app.clock.set(START + 5 * DAY + 10 * HOUR);
+    let promise = |amount: &str, by: &str| pb::RecordPromiseRequest {
+        customer_id: "ACME".into(),
+        amount: money(amount, "EUR"),
+        promised_date: by.into(),
+        note: "phone call with the CFO".into(),
+        request_id: rid(),
+    };
+    let status = erp
+        .record_promise(promise("1000", "2026-03-01"))
+        .await
+        .expect_err("in the past");
+    assert_eq!(fields(status), ["promised_date"]);
+    erp.record_promise(promise("1000", "2026-03-10"))
+        .await
+        .expect("promise");
+    let held = run(&mut erp).await;
+    assert_eq!(held[0].1, "DEFERRED", "{held:?}");
+    assert!(held[0].2.contains("2026-03-10"), "{held:?}");
+
+    // 400 arrives before the date, the rest does not: partially kept, and dunning resumes.
+    import(
+        &mut erp,
+        false,
+        vec![payment(
+            "PAY-1",
+            "ACME",
+            "400",
+            "2026-03-08",
+            &[("INV-1", "400")],
+        )],
+    )
+    .await;
+    app.clock.set(START + 10 * DAY + 10 * HOUR);
+    let mut promises = Vec::new();
+    for _ in 0..200 {
+        promises = erp
+            .list_promises(pb::ListPromisesRequest {
+                customer_id: "ACME".into(),
+            })
+            .await
+            .expect("promises")
+            .into_inner()
+            .promises;
+        if promises[0].state != "OPEN" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        (promises[0].state.as_str(), promises[0].paid_amount.as_str()),
+        ("PARTIALLY_KEPT", "400.00")
+    );
+    let resumed = run(&mut erp).await;
+    assert_eq!(resumed[0].1, "SENT", "{resumed:?}");
+
+    // Kept at once when the payment comes in.
+    erp.record_promise(promise("600", "2026-03-20"))
+        .await
+        .expect("promise");
+    import(
+        &mut erp,
+        false,
+        vec![payment(
+            "PAY-2",
+            "ACME",
+            "600",
+            "2026-03-11",
+            &[("INV-1", "600")],
+        )],
+    )
+    .await;
+    let kept = erp
+        .list_promises(pb::ListPromisesRequest {
+            customer_id: "ACME".into(),
+        })
+        .await
+        .expect("promises")
+        .into_inner()
+        .promises;
+    assert_eq!(kept[0].state, "KEPT");
+
+    // Broken: the date passes with nothing paid (PAY-2 kept the promise before; it does not
+    // count again).
+    app.clock.set(START + 10 * DAY + 11 * HOUR);
+    import(
+        &mut erp,
+        false,
+        vec![invoice("INV-2", "ACME", "300", "2026-03-01", "2026-03-31")],
+    )
+    .await;
+    erp.record_promise(promise("300", "2026-03-25"))
+        .await
+        .expect("promise");
+    app.clock.set(START + 26 * DAY + 10 * HOUR);
+    let mut broken = String::new();
+    for _ in 0..200 {
+        broken = erp
+            .list_promises(pb::ListPromisesRequest {
+                customer_id: "ACME".into(),
+            })
+            .await
+            .expect("promises")
+            .into_inner()
+            .promises[0]
+            .state
+            .clone();
+        if broken != "OPEN" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(broken, "BROKEN");
+    let types: Vec<String> = app
+        .events()
+        .await
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    for wanted in [
+        "credit.collections.promise.recorded",
+        "credit.collections.promise.partially_kept",
+        "credit.collections.promise.kept",
+        "credit.collections.promise.broken",
+    ] {
+        assert!(types.iter().any(|t| t == wanted), "{wanted}");
+    }
+    // Promise-kept rate over March: one kept of three settled.
+    let metrics = erp
+        .get_collection_metrics(pb::GetCollectionMetricsRequest {
+            start_date: "2026-03-01".into(),
+            end_date: "2026-03-31".into(),
+            group_by: pb::AgingGroup::Customer as i32,
+            customer_id: "ACME".into(),
+        })
+        .await
+        .expect("metrics")
+        .into_inner();
+    let row = &metrics.rows[0];
+    assert_eq!(
+        (
+            row.promises_settled,
+            row.promises_kept,
+            row.promise_kept_rate.as_str()
+        ),
+        (3, 1, "0.3333")
+    );
+    let viewer = app.client("vic", &[roles::VIEWER]);
+    let status = viewer
+        .clone()
+        .record_promise(promise("1", "2026-12-01"))
+        .await
+        .expect_err("viewers read only");
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+    app.stop().await;
+}

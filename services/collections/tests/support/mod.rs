@@ -1,0 +1,306 @@
+//! A collections server on its own database, with clients and helpers.
+#![allow(dead_code)]
+
+use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
+use credit_platform::clock::ManualClock;
+use credit_platform::server::Shutdown;
+use credit_platform::testing::TestDatabase;
+use credit_proto::collections as pb;
+use credit_proto::collections::collections_service_client::CollectionsServiceClient;
+use credit_proto::event::StreamEventsRequest;
+use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
+use credit_proto::types::Money;
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+pub const SECRET: &str = "collections-integration-secret-0123456789abcdef";
+/// 2026-03-01T00:00:00Z.
+pub const START: i64 = 1_772_323_200_000_000;
+
+pub type Client = CollectionsServiceClient<InterceptedService<Channel, BearerToken>>;
+
+pub struct App {
+    pub channel: Channel,
+    pub clock: ManualClock,
+    shutdown: Shutdown,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _db: TestDatabase,
+    /// Limits following this collections server, when started with it.
+    pub limits: Option<Limits>,
+}
+
+/// A limits server following the collections feed.
+pub struct Limits {
+    pub channel: Channel,
+    shutdown: Shutdown,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _db: TestDatabase,
+}
+
+pub type LimitsClient = credit_proto::limits::limits_service_client::LimitsServiceClient<
+    InterceptedService<Channel, BearerToken>,
+>;
+
+async fn wait_serving(channel: &Channel) {
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    for _ in 0..400 {
+        let serving = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .is_ok_and(|r| r.into_inner().status == 1);
+        if serving {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn token(subject: &str, token_roles: &[&str]) -> BearerToken {
+    BearerToken(Some(
+        mint_hs256_token(SECRET, subject, token_roles, Duration::from_secs(600)).expect("token"),
+    ))
+}
+
+impl App {
+    pub async fn start() -> Self {
+        Self::start_with(false, |_| {}).await
+    }
+
+    /// Collections, and limits following it, on one clock.
+    pub async fn start_with_limits() -> Self {
+        Self::start_with(true, |_| {}).await
+    }
+
+    /// Collections with its configuration changed by `adjust` first.
+    pub async fn start_configured(
+        adjust: impl FnOnce(&mut credit_collections::CollectionsConfig),
+    ) -> Self {
+        Self::start_with(false, adjust).await
+    }
+
+    async fn start_with(
+        with_limits: bool,
+        adjust: impl FnOnce(&mut credit_collections::CollectionsConfig),
+    ) -> Self {
+        let db = TestDatabase::create().await.expect("db");
+        let mut config = credit_collections::CollectionsConfig::new(
+            db.config.clone(),
+            AuthConfig::hs256(SECRET),
+        );
+        config.sweep_interval_ms = 20;
+        adjust(&mut config);
+        let clock = ManualClock::new(START);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = Shutdown::new();
+        let server = tokio::spawn(credit_collections::serve(
+            config,
+            Arc::new(clock.clone()),
+            listener,
+            shutdown.clone(),
+        ));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect_lazy();
+        wait_serving(&channel).await;
+        let limits = if with_limits {
+            let db = TestDatabase::create().await.expect("db");
+            let mut config =
+                credit_limits::LimitsConfig::new(db.config.clone(), AuthConfig::hs256(SECRET));
+            config.collections_url = Some(format!("http://{addr}"));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let limits_addr = listener.local_addr().expect("addr");
+            let shutdown = Shutdown::new();
+            let server = tokio::spawn(credit_limits::serve(
+                config,
+                Arc::new(clock.clone()),
+                listener,
+                shutdown.clone(),
+            ));
+            let channel = Channel::from_shared(format!("http://{limits_addr}"))
+                .expect("uri")
+                .connect_lazy();
+            wait_serving(&channel).await;
+            Some(Limits {
+                channel,
+                shutdown,
+                server,
+                _db: db,
+            })
+        } else {
+            None
+        };
+        Self {
+            channel,
+            clock,
+            shutdown,
+            server,
+            _db: db,
+            limits,
+        }
+    }
+
+    /// Limits as a credit manager.
+    pub fn limits(&self) -> LimitsClient {
+        credit_proto::limits::limits_service_client::LimitsServiceClient::with_interceptor(
+            self.limits
+                .as_ref()
+                .expect("started with limits")
+                .channel
+                .clone(),
+            token("max.manager", &[roles::MANAGER]),
+        )
+    }
+
+    pub fn client(&self, subject: &str, token_roles: &[&str]) -> Client {
+        CollectionsServiceClient::with_interceptor(
+            self.channel.clone(),
+            token(subject, token_roles),
+        )
+    }
+
+    /// The ERP integration.
+    pub fn erp(&self) -> Client {
+        self.client("erp", &[roles::ANALYST])
+    }
+
+    pub async fn events(&self) -> Vec<credit_proto::event::Event> {
+        EventFeedServiceClient::with_interceptor(
+            self.channel.clone(),
+            token("auditor", &[roles::AUDITOR]),
+        )
+        .stream_events(StreamEventsRequest {
+            after_sequence: 0,
+            backlog_only: true,
+        })
+        .await
+        .expect("feed")
+        .into_inner()
+        .map(|e| e.expect("event").event.expect("event"))
+        .collect()
+        .await
+    }
+
+    pub async fn stop(self) {
+        if let Some(limits) = self.limits {
+            limits.shutdown.trigger();
+            let _ = tokio::time::timeout(Duration::from_secs(30), limits.server).await;
+        }
+        self.shutdown.trigger();
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.server).await;
+    }
+}
+
+pub fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn money(amount: &str, currency: &str) -> Option<Money> {
+    Some(Money {
+        amount: amount.into(),
+        currency_code: currency.into(),
+    })
+}
+
+pub fn invoice(
+    id: &str,
+    customer: &str,
+    amount: &str,
+    issued: &str,
+    due: &str,
+) -> pb::ReceivableDocument {
+    pb::ReceivableDocument {
+        document_id: id.into(),
+        customer_id: customer.into(),
+        kind: pb::DocumentKind::Invoice as i32,
+        amount: money(amount, "EUR"),
+        issue_date: issued.into(),
+        due_date: due.into(),
+        payment_terms_days: 30,
+        ..Default::default()
+    }
+}
+
+pub fn payment(
+    id: &str,
+    customer: &str,
+    amount: &str,
+    on: &str,
+    to: &[(&str, &str)],
+) -> pb::ReceivableDocument {
+    pb::ReceivableDocument {
+        document_id: id.into(),
+        customer_id: customer.into(),
+        kind: pb::DocumentKind::Payment as i32,
+        amount: money(amount, "EUR"),
+        issue_date: on.into(),
+        allocations: to
+            .iter()
+            .map(|(invoice_id, amount)| pb::Allocation {
+                invoice_id: invoice_id.to_string(),
+                amount: amount.to_string(),
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// Imports `documents` (rows numbered from 1).
+pub async fn import(
+    c: &mut Client,
+    all_or_nothing: bool,
+    documents: Vec<pb::ReceivableDocument>,
+) -> pb::ImportReport {
+    let mut messages = vec![pb::ImportDocumentsRequest {
+        part: Some(pb::import_documents_request::Part::Options(
+            pb::ImportOptions {
+                all_or_nothing,
+                source: "test.csv".into(),
+            },
+        )),
+    }];
+    messages.extend(
+        documents
+            .into_iter()
+            .map(|document| pb::ImportDocumentsRequest {
+                part: Some(pb::import_documents_request::Part::Row(pb::DocumentRow {
+                    row_number: 0,
+                    document: Some(document),
+                })),
+            }),
+    );
+    c.import_documents(futures::stream::iter(messages))
+        .await
+        .expect("import")
+        .into_inner()
+}
+
+pub async fn document(c: &mut Client, id: &str) -> pb::ReceivableDocument {
+    c.get_document(pb::GetDocumentRequest {
+        document_id: id.into(),
+    })
+    .await
+    .expect("document")
+    .into_inner()
+}
+
+pub fn fields(status: tonic::Status) -> Vec<String> {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_details_bad_request()
+        .expect("bad request details")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
+}
