@@ -176,7 +176,83 @@ pub enum CollectionsCommand {
         /// The customer.
         customer_id: String,
     },
-    /// DSO, best possible DSO, ADD, CEI and overdue share over a period.
+    /// Ask to write off (part of) an invoice; someone else with the authority decides.
+    WriteOff {
+        /// The invoice.
+        invoice_id: String,
+        /// Amount to write off.
+        #[arg(long)]
+        amount: String,
+        /// Its currency (the invoice's).
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+        /// Why it cannot be collected.
+        #[arg(long)]
+        reason: String,
+        /// An open dispute on the invoice it settles.
+        #[arg(long, default_value = "")]
+        dispute: String,
+    },
+    /// Approve or reject a requested write-off.
+    DecideWriteOff {
+        /// The write-off.
+        write_off_id: String,
+        /// Reject instead of approving.
+        #[arg(long)]
+        reject: bool,
+        /// Why.
+        #[arg(long)]
+        comment: String,
+    },
+    /// Record money recovered on a written-off invoice.
+    Recover {
+        /// The write-off.
+        write_off_id: String,
+        /// Amount recovered.
+        #[arg(long)]
+        amount: String,
+        /// Its currency (the write-off's).
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+        /// The day it arrived, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// The payment's reference.
+        #[arg(long, default_value = "")]
+        reference: String,
+    },
+    /// Agree a payment plan over open invoices; dunning leaves them alone while it is kept.
+    Plan {
+        /// The customer.
+        customer_id: String,
+        /// The invoices, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        invoices: Vec<String>,
+        /// An instalment as DATE:AMOUNT ("2026-12-10:500"); repeat in date order.
+        #[arg(long = "instalment", required = true)]
+        instalments: Vec<String>,
+        /// Days after an instalment's date before it counts as missed.
+        #[arg(long, default_value_t = 0)]
+        grace_days: i32,
+        /// How it was agreed.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// A customer's payment plans and their instalments.
+    Plans {
+        /// The customer.
+        customer_id: String,
+    },
+    /// Write-offs, newest first.
+    WriteOffs {
+        /// Only this customer.
+        #[arg(long, default_value = "")]
+        customer: String,
+        /// REQUESTED, APPROVED or REJECTED.
+        #[arg(long, default_value = "")]
+        state: String,
+    },
+    /// DSO, best possible DSO, ADD, CEI, overdue share and the write-off trend over a period.
     Metrics {
         /// First day, YYYY-MM-DD.
         #[arg(long)]
@@ -227,6 +303,8 @@ fn metrics_text(m: &pb::CollectionMetrics) -> String {
                 r.average_days_delinquent.clone(),
                 r.collection_effectiveness_index.clone(),
                 r.overdue_share.clone(),
+                r.written_off.clone(),
+                r.write_off_share.clone(),
             ]
         })
         .collect();
@@ -245,7 +323,9 @@ fn metrics_text(m: &pb::CollectionMetrics) -> String {
                 "best DSO",
                 "ADD",
                 "CEI %",
-                "overdue share"
+                "overdue share",
+                "written off",
+                "write-off share"
             ],
             rows
         )
@@ -393,6 +473,56 @@ fn document_text(d: &pb::ReceivableDocument) -> String {
         ));
     }
     rows.push(("version", d.version.to_string()));
+    fields(&rows)
+}
+
+fn plan_text(p: &pb::PaymentPlan) -> String {
+    let rows = p
+        .instalments
+        .iter()
+        .map(|i| {
+            vec![
+                i.due_date.clone(),
+                i.amount.clone(),
+                i.paid_amount.clone(),
+                i.state.clone(),
+            ]
+        })
+        .collect();
+    format!(
+        "plan {} ({}): {} {} over {}, paid {}{}\n{}",
+        p.plan_id,
+        p.state,
+        p.total_amount,
+        p.currency_code,
+        p.invoice_ids.join(", "),
+        p.paid_amount,
+        if p.breached_instalment_date.is_empty() {
+            String::new()
+        } else {
+            format!(", missed the instalment of {}", p.breached_instalment_date)
+        },
+        table(&["due", "amount", "paid", "state"], rows)
+    )
+}
+
+fn write_off_text(w: &pb::WriteOff) -> String {
+    let mut rows = vec![
+        ("write-off", w.write_off_id.clone()),
+        ("invoice", w.invoice_id.clone()),
+        ("amount", output::money(&w.amount)),
+        ("state", w.state.clone()),
+        ("needs", w.required_role.clone()),
+        ("requested by", w.requested_by.clone()),
+        ("reason", w.reason.clone()),
+    ];
+    if !w.decided_by.is_empty() {
+        rows.push(("decided by", w.decided_by.clone()));
+        rows.push(("comment", w.decision_comment.clone()));
+    }
+    if !w.recoveries.is_empty() {
+        rows.push(("recovered", w.recovered_amount.clone()));
+    }
     fields(&rows)
 }
 
@@ -879,6 +1009,160 @@ pub async fn run(
                         })
                         .collect();
                     table(&["recorded", "amount", "by", "state", "paid", "note"], rows)
+                },
+            )
+        }
+        CollectionsCommand::WriteOff {
+            invoice_id,
+            amount,
+            currency,
+            reason,
+            dispute,
+        } => {
+            let w = c
+                .request_write_off(pb::RequestWriteOffRequest {
+                    invoice_id,
+                    amount: Some(Money {
+                        amount,
+                        currency_code: currency,
+                    }),
+                    reason,
+                    dispute_id: dispute,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            output::print(json, &w, "credit.collections.v1.WriteOff", write_off_text)
+        }
+        CollectionsCommand::DecideWriteOff {
+            write_off_id,
+            reject,
+            comment,
+        } => {
+            let w = c
+                .decide_write_off(pb::DecideWriteOffRequest {
+                    write_off_id,
+                    approve: !reject,
+                    comment,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            output::print(json, &w, "credit.collections.v1.WriteOff", write_off_text)
+        }
+        CollectionsCommand::Recover {
+            write_off_id,
+            amount,
+            currency,
+            date,
+            reference,
+        } => {
+            let w = c
+                .record_recovery(pb::RecordRecoveryRequest {
+                    write_off_id,
+                    amount: Some(Money {
+                        amount,
+                        currency_code: currency,
+                    }),
+                    date,
+                    reference,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            output::print(json, &w, "credit.collections.v1.WriteOff", write_off_text)
+        }
+        CollectionsCommand::Plan {
+            customer_id,
+            invoices,
+            instalments,
+            grace_days,
+            note,
+        } => {
+            let instalments = instalments
+                .iter()
+                .map(|text| {
+                    let (date, amount) = text.split_once(':').ok_or_else(|| {
+                        anyhow::anyhow!("--instalment {text}: DATE:AMOUNT (\"2026-12-10:500\")")
+                    })?;
+                    Ok(pb::Instalment {
+                        due_date: date.trim().to_string(),
+                        amount: amount.trim().to_string(),
+                        ..Default::default()
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let p = c
+                .create_payment_plan(pb::CreatePaymentPlanRequest {
+                    customer_id,
+                    invoice_ids: invoices,
+                    instalments,
+                    grace_days,
+                    note,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            output::print(json, &p, "credit.collections.v1.PaymentPlan", plan_text)
+        }
+        CollectionsCommand::Plans { customer_id } => {
+            let list = c
+                .list_payment_plans(pb::ListPaymentPlansRequest { customer_id })
+                .await?
+                .into_inner();
+            output::print(
+                json,
+                &list,
+                "credit.collections.v1.ListPaymentPlansResponse",
+                |l| {
+                    l.payment_plans
+                        .iter()
+                        .map(plan_text)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+            )
+        }
+        CollectionsCommand::WriteOffs { customer, state } => {
+            let list = c
+                .list_write_offs(pb::ListWriteOffsRequest {
+                    customer_id: customer,
+                    state: state.to_uppercase(),
+                })
+                .await?
+                .into_inner();
+            output::print(
+                json,
+                &list,
+                "credit.collections.v1.ListWriteOffsResponse",
+                |l| {
+                    let rows = l
+                        .write_offs
+                        .iter()
+                        .map(|w| {
+                            vec![
+                                w.write_off_id.clone(),
+                                w.customer_id.clone(),
+                                w.invoice_id.clone(),
+                                output::money(&w.amount),
+                                w.state.clone(),
+                                w.required_role.clone(),
+                                w.recovered_amount.clone(),
+                            ]
+                        })
+                        .collect();
+                    table(
+                        &[
+                            "write-off",
+                            "customer",
+                            "invoice",
+                            "amount",
+                            "state",
+                            "needs",
+                            "recovered",
+                        ],
+                        rows,
+                    )
                 },
             )
         }

@@ -122,20 +122,8 @@ async fn apply_submit_and_approve_through_two_levels_from_the_command_line() {
         waiting.contains(&big) && !waiting.contains(&id),
         "{waiting}"
     );
-    let token = |subject: &str, role: &str| {
-        let suite = &suite;
-        let subject = subject.to_string();
-        let role = role.to_string();
-        async move {
-            suite
-                .ok(&["token", "--subject", &subject, "--roles", &role])
-                .await
-                .trim()
-                .to_string()
-        }
-    };
-    let analyst = token("bob.analyst", "credit.analyst").await;
-    let manager = token("max.manager", "credit.manager").await;
+    let analyst = suite.token("bob.analyst", "credit.analyst").await;
+    let manager = suite.token("max.manager", "credit.manager").await;
     let after_analyst = suite
         .ok(&["--token", &analyst, "application", "approve", &big])
         .await;

@@ -152,6 +152,54 @@ async fn import_a_csv_then_read_the_statement_and_the_aging_from_the_command_lin
         ])
         .await;
     assert!(promise.contains("OPEN"), "{promise}");
+    // A write-off asked by one person and approved by a manager.
+    let asked = suite
+        .ok(&[
+            "--json",
+            "collections",
+            "write-off",
+            "INV-2026-0002",
+            "--amount",
+            "500",
+            "--reason",
+            "goodwill settlement agreed with the customer",
+        ])
+        .await;
+    let asked: serde_json::Value = serde_json::from_str(&asked).expect("json");
+    let write_off_id = asked["writeOffId"].as_str().expect("id").to_string();
+    let manager = suite.token("max.manager", "credit.manager").await;
+    let approved = suite
+        .ok(&[
+            "--token",
+            &manager,
+            "collections",
+            "decide-write-off",
+            &write_off_id,
+            "--comment",
+            "agreed",
+        ])
+        .await;
+    assert!(approved.contains("APPROVED"), "{approved}");
+    let listed = suite
+        .ok(&["collections", "write-offs", "--customer", "NEWCO-FR"])
+        .await;
+    assert!(listed.contains(&write_off_id), "{listed}");
+    let plan = suite
+        .ok(&[
+            "collections",
+            "plan",
+            "NEWCO-FR",
+            "--invoices",
+            "INV-2026-0003",
+            "--instalment",
+            &format!("{}:4500", &until[..10]),
+            "--grace-days",
+            "3",
+        ])
+        .await;
+    assert!(plan.contains("ACTIVE") && plan.contains("DUE"), "{plan}");
+    let plans = suite.ok(&["collections", "plans", "NEWCO-FR"]).await;
+    assert!(plans.contains("INV-2026-0003"), "{plans}");
     let preview = suite.ok(&["collections", "preview", "NEWCO-FR"]).await;
     assert!(
         preview.contains("standard") && preview.contains("INV-2026-0001"),

@@ -47,7 +47,10 @@ fn kind_of(kind: Kind) -> pb::DocumentKind {
 }
 
 fn wire_kind(name: &str) -> pb::DocumentKind {
-    Kind::from_name(name).map_or(pb::DocumentKind::Unspecified, kind_of)
+    match name {
+        crate::write_offs::WRITE_OFF_KIND => pb::DocumentKind::WriteOff,
+        _ => Kind::from_name(name).map_or(pb::DocumentKind::Unspecified, kind_of),
+    }
 }
 
 /// The canonical form of what the ERP wrote: input fields only, amounts in their currency's
@@ -98,6 +101,28 @@ fn group_key(
         pb::AgingGroup::Collector => field(|p| &p.collector),
         _ => String::new(),
     }
+}
+
+/// What the follow-ups of one group and currency add up to over a period.
+#[derive(Debug, Clone, Copy, Default)]
+struct FollowUps {
+    disputed: i64,
+    open_disputes: i64,
+    promises_settled: i64,
+    promises_kept: i64,
+    written_off: i64,
+    recovered: i64,
+}
+
+/// The follow-ups of a group and currency, which then has a metrics row even without sales.
+fn follow_up<'a>(
+    figures: &mut BTreeMap<(String, String), Figures>,
+    follow_ups: &'a mut BTreeMap<(String, String), FollowUps>,
+    key: String,
+    currency: String,
+) -> &'a mut FollowUps {
+    figures.entry((key.clone(), currency.clone())).or_default();
+    follow_ups.entry((key, currency)).or_default()
 }
 
 fn decimal_text(value: Option<rust_decimal::Decimal>) -> String {
@@ -300,6 +325,7 @@ impl Ledger {
             .increment((report.created + report.updated) as u64);
         for customer in &customers {
             crate::promises::settle(&mut m.tx, context, m.now, customer).await?;
+            crate::plans::review(&mut m.tx, context, m.now, customer).await?;
         }
         self.review_overdue(&mut m.tx, context, m.now, customers)
             .await?;
@@ -457,6 +483,21 @@ impl Ledger {
             .await?;
         }
         Ok(Ok(applied))
+    }
+
+    /// After an approved write-off of `invoice_id`: its open amount and the customer's hold.
+    pub(crate) async fn written_off(
+        &self,
+        tx: &mut AnyConnection,
+        context: &RequestContext,
+        now: Micros,
+        invoice_id: &str,
+        customer_id: &str,
+    ) -> Result<(), ApiError> {
+        self.receivable_changed(tx, context, now, invoice_id, false)
+            .await?;
+        self.review_overdue(tx, context, now, [customer_id.to_string()])
+            .await
     }
 
     /// Recomputes an invoice's open amount; when it changed (or the invoice is new), says so on
@@ -629,24 +670,17 @@ impl Ledger {
     pub async fn documents(
         &self,
         customer_id: &str,
-        kind: Option<Kind>,
+        kind: &str,
         open_only: bool,
         after: Option<(i64, String)>,
         limit: i64,
     ) -> Result<Vec<pb::ReceivableDocument>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        store::customer_documents(
-            &mut conn,
-            customer_id,
-            kind.map(Kind::name).unwrap_or_default(),
-            open_only,
-            after,
-            limit,
-        )
-        .await?
-        .iter()
-        .map(|d| self.shown(d))
-        .collect()
+        store::customer_documents(&mut conn, customer_id, kind, open_only, after, limit)
+            .await?
+            .iter()
+            .map(|d| self.shown(d))
+            .collect()
     }
 
     /// A document's versions.
@@ -766,27 +800,32 @@ impl Ledger {
                 .or_default()
                 .opening += open;
         }
-        // Disputes and promises, per the same groups.
-        let mut follow_ups: BTreeMap<(String, String), (i64, i64, i64, i64)> = BTreeMap::new();
+        // Disputes, promises and write-offs, per the same groups.
+        let mut follow_ups: BTreeMap<(String, String), FollowUps> = BTreeMap::new();
         for (customer, currency, amount, count) in
             store::disputes_open_at(&mut conn, end, customer_id).await?
         {
-            figures
-                .entry((key(&customer), currency.clone()))
-                .or_default();
-            let f = follow_ups.entry((key(&customer), currency)).or_default();
-            f.0 += amount;
-            f.1 += count;
+            let f = follow_up(&mut figures, &mut follow_ups, key(&customer), currency);
+            f.disputed += amount;
+            f.open_disputes += count;
         }
         for (customer, currency, settled, kept) in
             store::promises_settled(&mut conn, start, end, customer_id).await?
         {
-            figures
-                .entry((key(&customer), currency.clone()))
-                .or_default();
-            let f = follow_ups.entry((key(&customer), currency)).or_default();
-            f.2 += settled;
-            f.3 += kept;
+            let f = follow_up(&mut figures, &mut follow_ups, key(&customer), currency);
+            f.promises_settled += settled;
+            f.promises_kept += kept;
+        }
+        for (customer, currency, amount) in
+            store::written_off(&mut conn, start, end, customer_id).await?
+        {
+            follow_up(&mut figures, &mut follow_ups, key(&customer), currency).written_off +=
+                amount;
+        }
+        for (customer, currency, amount) in
+            store::recovered(&mut conn, start, end, customer_id).await?
+        {
+            follow_up(&mut figures, &mut follow_ups, key(&customer), currency).recovered += amount;
         }
         let days = end - start + 1;
         Ok(pb::CollectionMetrics {
@@ -798,10 +837,11 @@ impl Ledger {
                 .map(|((key, currency), f)| {
                     let digits = digits_of(&currency);
                     let r = ratios(f, days);
-                    let (disputed, open_disputes, settled, kept) = follow_ups
+                    let u = follow_ups
                         .get(&(key.clone(), currency.clone()))
                         .copied()
                         .unwrap_or_default();
+                    let rate = crate::domain::metrics::rate;
                     pb::CollectionMetricsRow {
                         key,
                         currency_code: currency,
@@ -815,13 +855,14 @@ impl Ledger {
                         average_days_delinquent: decimal_text(r.add),
                         collection_effectiveness_index: decimal_text(r.cei),
                         overdue_share: decimal_text(r.overdue_share),
-                        disputed_amount: from_minor(disputed, digits),
-                        open_disputes,
-                        promises_settled: settled,
-                        promises_kept: kept,
-                        promise_kept_rate: decimal_text(crate::domain::metrics::rate(
-                            kept, settled,
-                        )),
+                        disputed_amount: from_minor(u.disputed, digits),
+                        open_disputes: u.open_disputes,
+                        promises_settled: u.promises_settled,
+                        promises_kept: u.promises_kept,
+                        promise_kept_rate: decimal_text(rate(u.promises_kept, u.promises_settled)),
+                        written_off: from_minor(u.written_off, digits),
+                        write_off_share: decimal_text(rate(u.written_off, f.credit_sales)),
+                        recovered: from_minor(u.recovered, digits),
                     }
                 })
                 .collect(),

@@ -4,7 +4,7 @@
 use crate::domain::ledger::{Kind, from_minor, positive_minor};
 use crate::store;
 use credit_platform::begin_mutation;
-use credit_platform::clock::{SharedClock, date_of_day, day_of, to_timestamp};
+use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
@@ -86,6 +86,66 @@ fn event(event_type: &'static str, d: &pb::Dispute, extra: serde_json::Value) ->
         customer_id: d.customer_id.clone(),
         payload,
     }
+}
+
+/// Ends a dispute whose state and resolution fields are set: the resolver's comment, the time,
+/// and the event (with the resolution time the metrics count).
+async fn close(
+    tx: &mut AnyConnection,
+    context: &RequestContext,
+    now: Micros,
+    dispute: &mut pb::Dispute,
+    resolution: &str,
+    comment: &str,
+) -> Result<(), ApiError> {
+    dispute.comments.push(pb::DisputeComment {
+        author: context.caller.subject.clone(),
+        text: comment.to_string(),
+        comment_time: Some(to_timestamp(now)),
+    });
+    dispute.resolve_time = Some(to_timestamp(now));
+    dispute.resolved_by = context.caller.subject.clone();
+    save(tx, dispute).await?;
+    let opened = dispute
+        .open_time
+        .as_ref()
+        .and_then(credit_platform::clock::from_timestamp)
+        .unwrap_or(now);
+    outbox::append(
+        tx,
+        context,
+        now,
+        event(
+            "credit.collections.dispute.resolved",
+            dispute,
+            json!({
+                "resolution": resolution,
+                "credit_note_id": dispute.credit_note_id,
+                "write_off_id": dispute.write_off_id,
+                "resolution_hours": (now - opened) / 3_600_000_000,
+            }),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Resolves an open dispute by an approved write-off (in the approval's transaction).
+pub async fn settle_by_write_off(
+    tx: &mut AnyConnection,
+    context: &RequestContext,
+    now: Micros,
+    dispute_id: &str,
+    write_off: &pb::WriteOff,
+) -> Result<(), ApiError> {
+    let mut dispute = load(tx, dispute_id).await?;
+    dispute.state = "RESOLVED_BY_WRITE_OFF".into();
+    dispute.write_off_id = write_off.write_off_id.clone();
+    let comment = format!(
+        "written off ({}): {}",
+        write_off.write_off_id, write_off.decision_comment
+    );
+    close(tx, context, now, &mut dispute, "WRITE_OFF", &comment).await
 }
 
 /// The dispute use cases.
@@ -273,32 +333,13 @@ impl Disputes {
             }
             _ => dispute.state = "REJECTED".into(),
         }
-        dispute.comments.push(pb::DisputeComment {
-            author: context.caller.subject.clone(),
-            text: request.comment.trim().to_string(),
-            comment_time: Some(to_timestamp(m.now)),
-        });
-        dispute.resolve_time = Some(to_timestamp(m.now));
-        dispute.resolved_by = context.caller.subject.clone();
-        save(&mut m.tx, &dispute).await?;
-        let opened = dispute
-            .open_time
-            .as_ref()
-            .and_then(credit_platform::clock::from_timestamp)
-            .unwrap_or(m.now);
-        outbox::append(
+        close(
             &mut m.tx,
             context,
             m.now,
-            event(
-                "credit.collections.dispute.resolved",
-                &dispute,
-                json!({
-                    "resolution": request.resolution,
-                    "credit_note_id": dispute.credit_note_id,
-                    "resolution_hours": (m.now - opened) / 3_600_000_000,
-                }),
-            ),
+            &mut dispute,
+            &request.resolution,
+            request.comment.trim(),
         )
         .await?;
         mutation::finish(&self.signals, m, &dispute).await?;

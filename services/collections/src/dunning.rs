@@ -39,7 +39,8 @@ async fn open_items(
     customer_id: &str,
     currency: &str,
 ) -> Result<Vec<OpenItem>, ApiError> {
-    // What an open dispute holds is not dunned; an invoice wholly disputed is not listed.
+    // What an open dispute holds is not dunned; an invoice wholly disputed is not listed, nor
+    // one an active payment plan covers.
     sqlx::query(
         "SELECT d.document_id, d.issue_day, d.due_day, \
          d.open_amount - CAST(COALESCE(x.disputed, 0) AS BIGINT) AS collectible \
@@ -47,6 +48,8 @@ async fn open_items(
          WHERE state = 'OPEN' GROUP BY invoice_id) x ON x.invoice_id = d.document_id \
          WHERE d.customer_id = $1 AND d.currency = $2 AND d.kind = 'INVOICE' \
          AND d.open_amount - CAST(COALESCE(x.disputed, 0) AS BIGINT) > 0 \
+         AND NOT EXISTS (SELECT 1 FROM plan_invoices p WHERE p.invoice_id = d.document_id \
+         AND p.active = 1) \
          ORDER BY d.due_day, d.document_id",
     )
     .bind(customer_id.to_string())
@@ -149,6 +152,20 @@ fn wire_policy(stored: policies::PolicyVersion, active: bool) -> pb::DunningPoli
     }
 }
 
+/// The active policy and its version.
+pub(crate) async fn active_policy(conn: &mut AnyConnection) -> Result<(i64, Policy), ApiError> {
+    let version = policies::active_version(conn)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no active dunning policy")))?;
+    let stored = policies::get(conn, version)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("policy {version} missing")))?;
+    let policy = Policy::parse(&stored.document).map_err(|p| {
+        ApiError::Internal(anyhow::anyhow!("stored policy {version} invalid: {p:?}"))
+    })?;
+    Ok((version, policy))
+}
+
 /// The dunning use cases.
 #[derive(Clone)]
 pub struct Dunning {
@@ -186,19 +203,6 @@ impl Dunning {
             |version| policy_event(version, &policy, true),
         )
         .await
-    }
-
-    async fn active_policy(&self, conn: &mut AnyConnection) -> Result<(i64, Policy), ApiError> {
-        let version = policies::active_version(conn)
-            .await?
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no active dunning policy")))?;
-        let stored = policies::get(conn, version)
-            .await?
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("policy {version} missing")))?;
-        let policy = Policy::parse(&stored.document).map_err(|p| {
-            ApiError::Internal(anyhow::anyhow!("stored policy {version} invalid: {p:?}"))
-        })?;
-        Ok((version, policy))
     }
 
     /// Stores a validated policy as the next version.
@@ -278,7 +282,7 @@ impl Dunning {
         let mut tx = self.db.begin_write().await?;
         let now = self.clock.now();
         let today = day_of(now);
-        let (_, policy) = self.active_policy(&mut tx).await?;
+        let (_, policy) = active_policy(&mut tx).await?;
         let profile = store::customer(&mut tx, customer_id)
             .await?
             .unwrap_or_default();
@@ -624,7 +628,7 @@ impl Dunning {
     /// What happens next to a customer, and when.
     pub async fn preview(&self, customer_id: &str) -> Result<pb::DunningPreview, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let (version, policy) = self.active_policy(&mut conn).await?;
+        let (version, policy) = active_policy(&mut conn).await?;
         let profile = store::customer(&mut conn, customer_id)
             .await?
             .unwrap_or_default();

@@ -4,7 +4,9 @@ use crate::disputes::Disputes;
 use crate::domain::aging::Buckets;
 use crate::domain::ledger::Kind;
 use crate::dunning::{Dunning, known_time_zone};
+use crate::plans::Plans;
 use crate::promises::Promises;
+use crate::write_offs::WriteOffs;
 use credit_platform::auth::{Access, roles};
 use credit_platform::clock::parse_date;
 use credit_platform::context::RequestContext;
@@ -53,8 +55,13 @@ pub fn access(path: &str) -> Access {
         | "GetAging"
         | "GetCollectionMetrics" => Access::AnyRole(READ),
         "PutCustomer" | "ImportDocuments" | "AllocateDocument" | "RunDunning" | "OpenDispute"
-        | "CommentDispute" | "ResolveDispute" | "RecordPromise" => Access::AnyRole(LEDGER),
-        "ListDisputes" | "ListPromises" => Access::AnyRole(READ),
+        | "CommentDispute" | "ResolveDispute" | "RecordPromise" | "RequestWriteOff"
+        | "RecordRecovery" | "CreatePaymentPlan" => Access::AnyRole(LEDGER),
+        // Who may approve how much is the policy's write-off authority, checked in the use case.
+        "DecideWriteOff" => Access::AnyRole(LEDGER),
+        "ListDisputes" | "ListPromises" | "ListWriteOffs" | "ListPaymentPlans" => {
+            Access::AnyRole(READ)
+        }
         "GetDunningPreview" | "ListMessages" | "GetDunningPolicy" => Access::AnyRole(READ),
         "UploadDunningPolicy" => Access::AnyRole(&[roles::MANAGER]),
         _ => Access::Authenticated,
@@ -68,6 +75,8 @@ pub struct CollectionsGrpc {
     dunning: Dunning,
     disputes: Disputes,
     promises: Promises,
+    write_offs: WriteOffs,
+    plans: Plans,
     readiness: Readiness,
 }
 
@@ -78,6 +87,8 @@ impl CollectionsGrpc {
         dunning: Dunning,
         disputes: Disputes,
         promises: Promises,
+        write_offs: WriteOffs,
+        plans: Plans,
         readiness: Readiness,
     ) -> Self {
         Self {
@@ -85,6 +96,8 @@ impl CollectionsGrpc {
             dunning,
             disputes,
             promises,
+            write_offs,
+            plans,
             readiness,
         }
     }
@@ -101,15 +114,17 @@ fn done<T>(result: Result<T, ApiError>) -> Answer<T> {
     result.map(Response::new).map_err(Status::from)
 }
 
-fn kind_filter(kind: i32, v: &mut Violations) -> Option<Kind> {
+/// The stored kind a listing filters on ("" for every kind).
+fn kind_filter(kind: i32, v: &mut Violations) -> &'static str {
     match pb::DocumentKind::try_from(kind) {
-        Ok(pb::DocumentKind::Invoice) => Some(Kind::Invoice),
-        Ok(pb::DocumentKind::CreditNote) => Some(Kind::CreditNote),
-        Ok(pb::DocumentKind::Payment) => Some(Kind::Payment),
-        Ok(pb::DocumentKind::Unspecified) => None,
+        Ok(pb::DocumentKind::Invoice) => Kind::Invoice.name(),
+        Ok(pb::DocumentKind::CreditNote) => Kind::CreditNote.name(),
+        Ok(pb::DocumentKind::Payment) => Kind::Payment.name(),
+        Ok(pb::DocumentKind::WriteOff) => crate::write_offs::WRITE_OFF_KIND,
+        Ok(pb::DocumentKind::Unspecified) => "",
         Err(_) => {
             v.add("kind", "not a known DocumentKind");
-            None
+            ""
         }
     }
 }
@@ -522,9 +537,12 @@ impl CollectionsService for CollectionsGrpc {
         }
         if !matches!(
             request.state.as_str(),
-            "" | "OPEN" | "RESOLVED_BY_CREDIT_NOTE" | "REJECTED"
+            "" | "OPEN" | "RESOLVED_BY_CREDIT_NOTE" | "RESOLVED_BY_WRITE_OFF" | "REJECTED"
         ) {
-            v.add("state", "OPEN, RESOLVED_BY_CREDIT_NOTE or REJECTED");
+            v.add(
+                "state",
+                "OPEN, RESOLVED_BY_CREDIT_NOTE, RESOLVED_BY_WRITE_OFF or REJECTED",
+            );
         }
         v.into_result()?;
         done(
@@ -569,6 +587,129 @@ impl CollectionsService for CollectionsGrpc {
                 .list(&request.get_ref().customer_id)
                 .await
                 .map(|promises| pb::ListPromisesResponse { promises }),
+        )
+    }
+
+    async fn request_write_off(
+        &self,
+        request: Request<pb::RequestWriteOffRequest>,
+    ) -> Answer<pb::WriteOff> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_external_id(&request.invoice_id, "invoice_id", &mut v);
+        if request.amount.is_none() {
+            v.add("amount", "required");
+        }
+        check_text(&request.reason, "reason", true, 2000, &mut v);
+        if !request.dispute_id.is_empty() {
+            credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", &mut v);
+        }
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.write_offs.request(&context, &request)).await)
+    }
+
+    async fn decide_write_off(
+        &self,
+        request: Request<pb::DecideWriteOffRequest>,
+    ) -> Answer<pb::WriteOff> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        credit_platform::ids::check_uuid(&request.write_off_id, "write_off_id", &mut v);
+        check_text(&request.comment, "comment", true, 2000, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.write_offs.decide(&context, &request)).await)
+    }
+
+    async fn record_recovery(
+        &self,
+        request: Request<pb::RecordRecoveryRequest>,
+    ) -> Answer<pb::WriteOff> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        credit_platform::ids::check_uuid(&request.write_off_id, "write_off_id", &mut v);
+        if request.amount.is_none() {
+            v.add("amount", "required");
+        }
+        check_text(&request.reference, "reference", false, 200, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.write_offs.recover(&context, &request)).await)
+    }
+
+    async fn list_write_offs(
+        &self,
+        request: Request<pb::ListWriteOffsRequest>,
+    ) -> Answer<pb::ListWriteOffsResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        if !request.customer_id.is_empty() {
+            check_external_id(&request.customer_id, "customer_id", &mut v);
+        }
+        if !matches!(
+            request.state.as_str(),
+            "" | "REQUESTED" | "APPROVED" | "REJECTED"
+        ) {
+            v.add("state", "REQUESTED, APPROVED or REJECTED");
+        }
+        v.into_result()?;
+        done(
+            self.write_offs
+                .list(&request.customer_id, &request.state)
+                .await
+                .map(|write_offs| pb::ListWriteOffsResponse { write_offs }),
+        )
+    }
+
+    async fn create_payment_plan(
+        &self,
+        request: Request<pb::CreatePaymentPlanRequest>,
+    ) -> Answer<pb::PaymentPlan> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        if request.invoice_ids.is_empty() || request.invoice_ids.len() > 1000 {
+            v.add("invoice_ids", "from 1 to 1000 invoices");
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, id) in request.invoice_ids.iter().enumerate() {
+            check_external_id(id, &format!("invoice_ids[{i}]"), &mut v);
+            if !seen.insert(id) {
+                v.add(format!("invoice_ids[{i}]"), "listed twice");
+            }
+        }
+        if !(0..=30).contains(&request.grace_days) {
+            v.add("grace_days", "from 0 to 30");
+        }
+        check_text(&request.note, "note", false, 2000, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.plans.create(&context, &request)).await)
+    }
+
+    async fn list_payment_plans(
+        &self,
+        request: Request<pb::ListPaymentPlansRequest>,
+    ) -> Answer<pb::ListPaymentPlansResponse> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
+        v.into_result()?;
+        done(
+            self.plans
+                .list(&request.get_ref().customer_id)
+                .await
+                .map(|payment_plans| pb::ListPaymentPlansResponse { payment_plans }),
         )
     }
 }

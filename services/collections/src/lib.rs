@@ -12,9 +12,11 @@ pub mod grpc;
 pub mod letters;
 pub mod mailer;
 pub mod overdue;
+pub mod plans;
 pub mod promises;
 pub mod store;
 pub mod validate;
+pub mod write_offs;
 
 use credit_platform::auth::{AuthConfig, TokenVerifier};
 use credit_platform::clock::SharedClock;
@@ -140,7 +142,9 @@ pub async fn serve(
         signals.clone(),
         config.dispute_sla_days.max(1),
     );
-    let promises = promises::Promises::new(db.clone(), clock, signals.clone());
+    let promises = promises::Promises::new(db.clone(), clock.clone(), signals.clone());
+    let plans = plans::Plans::new(db.clone(), clock.clone(), signals.clone());
+    let write_offs = write_offs::WriteOffs::new(db.clone(), clock, signals.clone(), ledger.clone());
     let server = credit_platform::server::service_router(
         SERVICE_NAME,
         verifier,
@@ -153,6 +157,8 @@ pub async fn serve(
             dunning.clone(),
             disputes,
             promises.clone(),
+            write_offs,
+            plans.clone(),
             readiness.clone(),
         ))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
@@ -184,6 +190,7 @@ pub async fn serve(
     tokio::spawn(sweep(
         ledger,
         promises,
+        plans,
         config.dunning_enabled.then(|| dunning.clone()),
         interval,
         shutdown.subscribe(),
@@ -206,6 +213,7 @@ pub async fn serve(
 async fn sweep(
     ledger: app::Ledger,
     promises: promises::Promises,
+    plans: plans::Plans,
     dunning: Option<dunning::Dunning>,
     interval: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
@@ -224,6 +232,9 @@ async fn sweep(
         }
         if let Err(error) = promises.sweep().await {
             tracing::warn!(%error, "promise sweep failed");
+        }
+        if let Err(error) = plans.sweep().await {
+            tracing::warn!(%error, "payment plan sweep failed");
         }
         if let Some(dunning) = &dunning
             && let Err(error) = dunning.run("").await

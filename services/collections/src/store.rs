@@ -525,3 +525,48 @@ pub async fn promises_settled(
     })
     .collect()
 }
+
+/// Write-offs approved from `start` to `end` (days, inclusive) per (customer, currency).
+pub async fn written_off(
+    conn: &mut AnyConnection,
+    start: i64,
+    end: i64,
+    customer_id: &str,
+) -> sqlx::Result<Vec<(String, String, i64)>> {
+    sqlx::query(
+        "SELECT customer_id, currency, CAST(SUM(amount) AS BIGINT) FROM write_offs \
+         WHERE state = 'APPROVED' AND decided_at >= $1 AND decided_at < $2 \
+         AND ($3 = '' OR customer_id = $3) GROUP BY customer_id, currency",
+    )
+    .bind(start * 86_400_000_000)
+    .bind((end + 1) * 86_400_000_000)
+    .bind(customer_id.to_string())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+    .collect()
+}
+
+/// Money recovered on write-offs from `start` to `end` (days, inclusive) per (customer,
+/// currency).
+pub async fn recovered(
+    conn: &mut AnyConnection,
+    start: i64,
+    end: i64,
+    customer_id: &str,
+) -> sqlx::Result<Vec<(String, String, i64)>> {
+    sqlx::query(
+        "SELECT customer_id, currency, CAST(SUM(amount) AS BIGINT) FROM recoveries \
+         WHERE day >= $1 AND day <= $2 AND ($3 = '' OR customer_id = $3) \
+         GROUP BY customer_id, currency",
+    )
+    .bind(start)
+    .bind(end)
+    .bind(customer_id.to_string())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+    .collect()
+}

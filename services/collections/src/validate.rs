@@ -26,6 +26,14 @@ pub fn document(d: &pb::ReceivableDocument) -> Result<Document, Vec<Problem>> {
         Ok(pb::DocumentKind::Invoice) => Some(Kind::Invoice),
         Ok(pb::DocumentKind::CreditNote) => Some(Kind::CreditNote),
         Ok(pb::DocumentKind::Payment) => Some(Kind::Payment),
+        Ok(pb::DocumentKind::WriteOff) => {
+            problems.push(problem(
+                "document.kind",
+                "write-offs are not imported: they are requested and approved in collections \
+                 (RequestWriteOff)",
+            ));
+            None
+        }
         _ => {
             problems.push(problem(
                 "document.kind",

@@ -3,6 +3,8 @@
 //! the threshold is held in limits until it is cleared.
 mod support;
 
+use credit_platform::auth::roles;
+use credit_proto::collections as pb;
 use credit_proto::limits as lpb;
 use std::time::Duration;
 use support::{App, LimitsClient, import, invoice, money, payment, rid};
@@ -177,5 +179,60 @@ async fn exposure_follows_the_ledger_and_an_overdue_customer_is_held_until_paid(
         .expect("check")
         .into_inner();
     assert_eq!(passes.outcome(), lpb::CheckOutcome::Approved);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_approved_write_off_leaves_exposure_and_releases_the_hold() {
+    let app = App::start_with_limits().await;
+    let mut limits = app.limits();
+    limits
+        .create_credit_account(lpb::CreateCreditAccountRequest {
+            credit_account: Some(lpb::CreditAccount {
+                customer_id: "ACME".into(),
+                name: "Acme SAS".into(),
+                currency_code: "EUR".into(),
+                ..Default::default()
+            }),
+            request_id: rid(),
+        })
+        .await
+        .expect("account");
+    let mut erp = app.erp();
+    import(
+        &mut erp,
+        false,
+        vec![invoice("INV-1", "ACME", "1500", "2026-03-01", "2026-03-31")],
+    )
+    .await;
+    wait_exposure(&mut limits, "0.00", "1500.00").await;
+    app.clock.set(support::START + (30 + 61) * DAY);
+    wait_holds(&mut limits, 1).await;
+
+    let mut collector = app.client("cora.collector", &[roles::ANALYST]);
+    let asked = collector
+        .request_write_off(pb::RequestWriteOffRequest {
+            invoice_id: "INV-1".into(),
+            amount: money("1500", "EUR"),
+            reason: "customer in liquidation, nothing to distribute".into(),
+            dispute_id: String::new(),
+            request_id: rid(),
+        })
+        .await
+        .expect("requested")
+        .into_inner();
+    // Nothing moves until someone with the authority approves.
+    assert_eq!(exposure(&mut limits).await.1, "1500.00");
+    app.client("max.manager", &[roles::MANAGER])
+        .decide_write_off(pb::DecideWriteOffRequest {
+            write_off_id: asked.write_off_id,
+            approve: true,
+            comment: "liquidator's statement on file".into(),
+            request_id: rid(),
+        })
+        .await
+        .expect("approved");
+    wait_exposure(&mut limits, "0.00", "0.00").await;
+    wait_holds(&mut limits, 0).await;
     app.stop().await;
 }

@@ -369,3 +369,179 @@ async fn a_promise_holds_dunning_and_payments_say_whether_it_was_kept() {
     assert_eq!(status.code(), tonic::Code::PermissionDenied);
     app.stop().await;
 }
+
+fn instalment(due: &str, amount: &str) -> pb::Instalment {
+    pb::Instalment {
+        due_date: due.into(),
+        amount: amount.into(),
+        ..Default::default()
+    }
+}
+
+async fn plans(c: &mut Client) -> Vec<pb::PaymentPlan> {
+    c.list_payment_plans(pb::ListPaymentPlansRequest {
+        customer_id: "ACME".into(),
+    })
+    .await
+    .expect("plans")
+    .into_inner()
+    .payment_plans
+}
+
+/// Waits until the sweep has brought ACME's newest plan to `state`.
+async fn wait_plan(c: &mut Client, state: &str) -> pb::PaymentPlan {
+    for _ in 0..400 {
+        let newest = plans(c).await.remove(0);
+        if newest.state == state {
+            return newest;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the plan never became {state}");
+}
+
+#[tokio::test]
+async fn a_payment_plan_pauses_dunning_until_an_instalment_is_missed() {
+    let sink = Sink::start().await;
+    let app = app(&sink).await;
+    let mut erp = app.erp();
+    import(
+        &mut erp,
+        false,
+        vec![
+            invoice("INV-1", "ACME", "1000", "2026-01-01", "2026-01-31"),
+            invoice("INV-2", "ACME", "500", "2026-01-15", "2026-02-14"),
+            invoice("OTHER-1", "OTHER", "80", "2026-01-15", "2026-02-14"),
+        ],
+    )
+    .await;
+    let request = |instalments: Vec<pb::Instalment>| pb::CreatePaymentPlanRequest {
+        customer_id: "ACME".into(),
+        invoice_ids: vec!["INV-1".into(), "INV-2".into()],
+        instalments,
+        grace_days: 3,
+        note: "agreed on the phone with the CFO".into(),
+        request_id: rid(),
+    };
+    let schedule = || {
+        vec![
+            instalment("2026-03-10", "500"),
+            instalment("2026-04-10", "500"),
+            instalment("2026-05-10", "500"),
+        ]
+    };
+    // Bad schedules and invoices are named.
+    let short = erp
+        .create_payment_plan(request(vec![
+            instalment("2026-03-10", "500"),
+            instalment("2026-04-10", "400"),
+        ]))
+        .await
+        .expect_err("does not add up");
+    assert_eq!(fields(short), ["instalments"]);
+    let past = erp
+        .create_payment_plan(request(vec![
+            instalment("2026-02-27", "1000"),
+            instalment("2026-04-10", "500"),
+        ]))
+        .await
+        .expect_err("in the past");
+    assert_eq!(fields(past), ["instalments[0].due_date"]);
+    let foreign = erp
+        .create_payment_plan(pb::CreatePaymentPlanRequest {
+            invoice_ids: vec!["OTHER-1".into()],
+            ..request(schedule())
+        })
+        .await
+        .expect_err("another customer's invoice");
+    assert_eq!(fields(foreign), ["invoice_ids[0]"]);
+
+    let plan = erp
+        .create_payment_plan(request(schedule()))
+        .await
+        .expect("plan")
+        .into_inner();
+    assert_eq!(
+        (plan.state.as_str(), plan.total_amount.as_str()),
+        ("ACTIVE", "1500.00")
+    );
+    let twice = erp
+        .create_payment_plan(request(schedule()))
+        .await
+        .expect_err("already planned");
+    assert_eq!(twice.code(), tonic::Code::FailedPrecondition);
+
+    // 2 March, 10:00 in London: both invoices are overdue, but the plan covers them.
+    app.clock.set(START + DAY + 10 * HOUR);
+    assert!(
+        run(&mut erp).await.is_empty(),
+        "nothing dunned under the plan"
+    );
+
+    // The first instalment comes in; on 20 March it is kept so far.
+    import(
+        &mut erp,
+        false,
+        vec![payment(
+            "PAY-1",
+            "ACME",
+            "500",
+            "2026-03-09",
+            &[("INV-1", "500")],
+        )],
+    )
+    .await;
+    app.clock.set(START + 19 * DAY + 10 * HOUR);
+    let kept = plans(&mut erp).await.remove(0);
+    assert_eq!(kept.state, "ACTIVE");
+    assert_eq!(kept.paid_amount, "500.00");
+    let states: Vec<&str> = kept.instalments.iter().map(|i| i.state.as_str()).collect();
+    assert_eq!(states, ["PAID", "DUE", "DUE"]);
+    assert!(run(&mut erp).await.is_empty());
+
+    // 12 April: the second is late but within the grace days; 14 April: breached.
+    app.clock.set(START + 42 * DAY + 10 * HOUR);
+    assert_eq!(plans(&mut erp).await[0].instalments[1].state, "LATE");
+    app.clock.set(START + 44 * DAY + 10 * HOUR);
+    let breached = wait_plan(&mut erp, "BREACHED").await;
+    assert_eq!(breached.breached_instalment_date, "2026-04-10");
+    let events = app.events().await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event_type == "credit.collections.payment_plan.breached"),
+        "breach on the feed"
+    );
+    // Dunning resumes on what is left.
+    let resumed = run(&mut erp).await;
+    assert_eq!(resumed[0].1, "SENT", "{resumed:?}");
+    let mail = sink.wait_for(1).await;
+    assert!(mail[0].data.contains("INV-1"), "{}", mail[0].data);
+
+    // A new plan over what is left, paid in full at once: completed.
+    let second = erp
+        .create_payment_plan(pb::CreatePaymentPlanRequest {
+            instalments: vec![instalment("2026-04-30", "1000")],
+            ..request(Vec::new())
+        })
+        .await
+        .expect("second plan")
+        .into_inner();
+    assert_eq!(second.total_amount, "1000.00");
+    import(
+        &mut erp,
+        false,
+        vec![payment(
+            "PAY-2",
+            "ACME",
+            "1000",
+            "2026-04-20",
+            &[("INV-1", "500"), ("INV-2", "500")],
+        )],
+    )
+    .await;
+    let completed = plans(&mut erp).await.remove(0);
+    assert_eq!(completed.state, "COMPLETED");
+    assert_eq!(completed.paid_amount, "1000.00");
+    app.stop().await;
+}

@@ -81,6 +81,14 @@ impl Suite {
         stdout(&output)
     }
 
+    /// A token for `subject` with `roles` (comma-separated), minted by `creditctl token`.
+    pub async fn token(&self, subject: &str, roles: &str) -> String {
+        self.ok(&["token", "--subject", subject, "--roles", roles])
+            .await
+            .trim()
+            .to_string()
+    }
+
     pub async fn stop(self) {
         self.shutdown.trigger();
         tokio::time::timeout(Duration::from_secs(30), self.stopped)

@@ -109,6 +109,29 @@ pub struct PolicyDocument {
     pub strategies: Vec<Strategy>,
     /// Contact rules.
     pub contact: ContactRules,
+    /// Who may approve write-offs of how much, lowest authority first; the last level has no
+    /// maximum. Absent: credit managers approve every write-off.
+    #[serde(default = "default_write_off_authority")]
+    pub write_off_authority: Vec<WriteOffLevel>,
+}
+
+/// A level of authority over write-offs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WriteOffLevel {
+    /// The role ("credit.analyst").
+    pub role: String,
+    /// The largest amount per currency it may approve; a currency not listed: none. Absent: no
+    /// maximum.
+    #[serde(default)]
+    pub max_amount: Option<BTreeMap<String, String>>,
+}
+
+fn default_write_off_authority() -> Vec<WriteOffLevel> {
+    vec![WriteOffLevel {
+        role: "credit.manager".into(),
+        max_amount: None,
+    }]
 }
 
 /// A problem of a policy document.
@@ -219,6 +242,7 @@ impl Policy {
                 "max_contacts and period_days at least 1",
             ));
         }
+        check_write_off_authority(&document.write_off_authority, &mut problems);
         let quiet = (minute_of_day(&c.quiet_from), minute_of_day(&c.quiet_until));
         if quiet.0.is_none() {
             problems.push(problem("contact.quiet_from", "a time HH:MM"));
@@ -253,6 +277,30 @@ impl Policy {
             .expect("a validated policy has a strategy for everyone")
     }
 
+    /// The level of write-off authority an amount needs: the lowest whose maximum covers it.
+    pub fn write_off_level(&self, currency: &str, amount: Decimal) -> usize {
+        let levels = &self.document.write_off_authority;
+        levels
+            .iter()
+            .position(|level| match &level.max_amount {
+                None => true,
+                Some(max) => max
+                    .get(currency)
+                    .and_then(|m| Decimal::from_str(m).ok())
+                    .is_some_and(|m| amount <= m),
+            })
+            .unwrap_or(levels.len().saturating_sub(1))
+    }
+
+    /// Whether a caller with `roles` holds the authority of `level` (or a higher one).
+    pub fn has_write_off_authority(&self, roles: &[String], level: usize) -> bool {
+        self.document
+            .write_off_authority
+            .iter()
+            .skip(level)
+            .any(|l| roles.contains(&l.role))
+    }
+
     /// Whether `minute` (of the customer's local day) is in the quiet hours.
     pub fn is_quiet(&self, minute: u32) -> bool {
         let (from, until) = self.quiet;
@@ -261,6 +309,43 @@ impl Policy {
         } else {
             // Across midnight: 20:00–08:00.
             minute >= from || minute < until
+        }
+    }
+}
+
+fn check_write_off_authority(levels: &[WriteOffLevel], problems: &mut Vec<PolicyProblem>) {
+    if levels.is_empty() {
+        problems.push(problem("write_off_authority", "at least one level"));
+    }
+    let mut roles = std::collections::BTreeSet::new();
+    for (i, level) in levels.iter().enumerate() {
+        let path = format!("write_off_authority[{i}]");
+        if level.role.trim().is_empty() || !roles.insert(level.role.clone()) {
+            problems.push(problem(format!("{path}.role"), "required and unique"));
+        }
+        let last = i + 1 == levels.len();
+        match &level.max_amount {
+            Some(_) if last => problems.push(problem(
+                format!("{path}.max_amount"),
+                "the last level approves any amount: no max_amount",
+            )),
+            Some(max) => {
+                for (currency, amount) in max {
+                    let valid = credit_platform::money::Currency::from_code(currency).is_some()
+                        && Decimal::from_str(amount).is_ok_and(|a| a > Decimal::ZERO);
+                    if !valid {
+                        problems.push(problem(
+                            format!("{path}.max_amount.{currency}"),
+                            "an ISO 4217 currency and a positive decimal",
+                        ));
+                    }
+                }
+            }
+            None if !last => problems.push(problem(
+                format!("{path}.max_amount"),
+                "only the last level is without a maximum",
+            )),
+            None => {}
         }
     }
 }
@@ -328,6 +413,32 @@ mod tests {
         assert!(p.is_quiet(minute_of_day("07:59").unwrap_or_default()));
         assert!(!p.is_quiet(minute_of_day("08:00").unwrap_or_default()));
         assert!(!p.is_quiet(minute_of_day("14:00").unwrap_or_default()));
+    }
+
+    #[test]
+    fn write_off_authority_goes_up_with_the_amount() {
+        let p = policy();
+        let analyst = vec!["credit.analyst".to_string()];
+        let manager = vec!["credit.manager".to_string()];
+        let small = p.write_off_level("EUR", Decimal::from(1_000));
+        let large = p.write_off_level("EUR", Decimal::new(100_001, 2));
+        assert!(p.has_write_off_authority(&analyst, small));
+        assert!(p.has_write_off_authority(&manager, small));
+        assert!(!p.has_write_off_authority(&analyst, large));
+        assert!(p.has_write_off_authority(&manager, large));
+        // A currency the analyst's level does not list needs the manager.
+        assert!(!p.has_write_off_authority(&analyst, p.write_off_level("JPY", Decimal::ONE)));
+        let bad = DEFAULT_POLICY.replacen(
+            "\"write_off_authority\": [",
+            "\"write_off_authority\": [{\"role\": \"credit.viewer\"},",
+            1,
+        );
+        let fields: Vec<String> = Policy::parse(&bad)
+            .expect_err("invalid")
+            .into_iter()
+            .map(|p| p.field)
+            .collect();
+        assert_eq!(fields, ["write_off_authority[0].max_amount"]);
     }
 
     #[test]

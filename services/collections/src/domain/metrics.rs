@@ -30,8 +30,11 @@ pub struct Ratios {
     pub overdue_share: Option<Decimal>,
 }
 
+/// Rounded half away from zero and shown with exactly `places` decimals ("2.5000").
 fn round(value: Decimal, places: u32) -> Decimal {
-    value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
+    let mut rounded = value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(places);
+    rounded
 }
 
 fn ratio(numerator: i64, denominator: i64) -> Option<Decimal> {

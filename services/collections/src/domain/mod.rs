@@ -1,5 +1,7 @@
-//! The collections rules, pure: the ledger's validity and allocations, aging.
+//! The collections rules, pure: the ledger's validity and allocations, aging, metrics,
+//! dunning strategies, payment plans.
 pub mod aging;
 pub mod dunning;
 pub mod ledger;
 pub mod metrics;
+pub mod plans;
