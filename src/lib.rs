@@ -206,6 +206,8 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     );
     let mut collections_config =
         credit_collections::CollectionsConfig::new(collections_db, auth.clone());
+    // Scores choose the dunning strategy and rank the worklist.
+    collections_config.scoring_url = Some(format!("http://{scoring_addr}"));
     // No mail server in development: dunning e-mails land as .eml files to read.
     collections_config.smtp_url = config.smtp_url.clone();
     if config.smtp_url.is_none() {

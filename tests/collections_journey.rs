@@ -12,6 +12,8 @@ use credit_proto::collections as cpb;
 use credit_proto::collections::collections_service_client::CollectionsServiceClient;
 use credit_proto::limits as lpb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
+use credit_proto::scoring as spb;
+use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
 use credit_proto::types::Money;
 use std::time::Duration;
 use support::Journey;
@@ -258,6 +260,83 @@ async fn invoiced_overdue_reminded_disputed_paid_and_back_to_normal_with_audit_s
     let mail = sink.wait_for(1).await;
     assert_eq!(mail[0].to, ["accounts@shop.example.fr"]);
     assert!(mail[0].data.contains("INV-77"), "{}", mail[0].data);
+
+    // Scoring scores the customer; collections follows its feed, and the worklist ranks the
+    // case by the score's probability of default: 70 days late after a reminder, call.
+    let mut scoring = ScoringServiceClient::with_interceptor(
+        journey.channel.clone(),
+        token("ana", roles::ANALYST),
+    );
+    scoring
+        .put_financial_statement(spb::PutFinancialStatementRequest {
+            customer_id: "SHOP-FR".into(),
+            statement: Some(spb::FinancialStatement {
+                period_end: "2025-12-31".into(),
+                currency_code: "EUR".into(),
+                revenue: "900000".into(),
+                ebit: "20000".into(),
+                net_income: "5000".into(),
+                interest_expense: "15000".into(),
+                total_assets: "600000".into(),
+                current_assets: "300000".into(),
+                cash: "20000".into(),
+                inventory: "150000".into(),
+                receivables: "120000".into(),
+                intangible_assets: "0".into(),
+                total_liabilities: "450000".into(),
+                current_liabilities: "280000".into(),
+                retained_earnings: "40000".into(),
+                equity: "150000".into(),
+            }),
+            request_id: rid(),
+        })
+        .await
+        .expect("statement");
+    let score = scoring
+        .score_customer(spb::ScoreCustomerRequest {
+            customer_id: "SHOP-FR".into(),
+            requested_amount: eur("50000"),
+            request_id: rid(),
+        })
+        .await
+        .expect("score")
+        .into_inner();
+    let profile = |erp: &mut CollectionsServiceClient<_>| {
+        let mut erp = erp.clone();
+        async move {
+            erp.get_customer(cpb::GetCustomerRequest {
+                customer_id: "SHOP-FR".into(),
+            })
+            .await
+            .expect("customer")
+            .into_inner()
+        }
+    };
+    let expected = (
+        score.risk_class.clone(),
+        score.probability_of_default.clone(),
+    );
+    eventually("collections knows the score", || {
+        let f = profile(&mut erp);
+        let expected = expected.clone();
+        async move {
+            let c = f.await;
+            (c.risk_class, c.probability_of_default) == expected
+        }
+    })
+    .await;
+    let worklist = erp
+        .get_worklist(cpb::GetWorklistRequest::default())
+        .await
+        .expect("worklist")
+        .into_inner();
+    let case = worklist
+        .items
+        .iter()
+        .find(|i| i.customer_id == "SHOP-FR")
+        .expect("SHOP-FR on the worklist");
+    assert_eq!(case.probability_of_default, score.probability_of_default);
+    assert_eq!((case.action.as_str(), case.days_past_due), ("CALL", 70));
 
     // Part is disputed; the rest is paid: nothing undisputed is overdue, the hold goes.
     let dispute = erp

@@ -243,6 +243,51 @@ pub enum CollectionsCommand {
         /// The customer.
         customer_id: String,
     },
+    /// The collector's worklist: cases ranked by expected loss and urgency, with the next action.
+    Worklist {
+        /// Only this collector's customers.
+        #[arg(long, default_value = "")]
+        collector: String,
+        /// Only this segment.
+        #[arg(long, default_value = "")]
+        segment: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: i32,
+    },
+    /// Assign customers or segments to a collector (managers).
+    Assign {
+        /// The collector (their token subject); "" clears.
+        collector: String,
+        /// Customers, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        customers: Vec<String>,
+        /// Segments, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        segments: Vec<String>,
+    },
+    /// Log what was done with a customer: a call, a note…
+    Activity {
+        /// The customer.
+        customer_id: String,
+        /// call, email, letter, visit or note.
+        #[arg(long, default_value = "call")]
+        kind: String,
+        /// reached, no-answer, promised, disputed, refused or none.
+        #[arg(long, default_value = "none")]
+        outcome: String,
+        /// What was said or done.
+        #[arg(long)]
+        note: String,
+        /// When to come back to it, YYYY-MM-DD.
+        #[arg(long, default_value = "")]
+        follow_up: String,
+    },
+    /// A customer's activity log.
+    Activities {
+        /// The customer.
+        customer_id: String,
+    },
     /// Write-offs, newest first.
     WriteOffs {
         /// Only this customer.
@@ -1120,6 +1165,136 @@ pub async fn run(
                         .map(plan_text)
                         .collect::<Vec<_>>()
                         .join("\n")
+                },
+            )
+        }
+        CollectionsCommand::Worklist {
+            collector,
+            segment,
+            limit,
+        } => {
+            let list = c
+                .get_worklist(pb::GetWorklistRequest {
+                    collector,
+                    segment,
+                    limit,
+                })
+                .await?
+                .into_inner();
+            output::print(json, &list, "credit.collections.v1.Worklist", |l| {
+                let rows = l
+                    .items
+                    .iter()
+                    .map(|i| {
+                        vec![
+                            i.rank.to_string(),
+                            i.customer_id.clone(),
+                            format!("{} {}", i.overdue_amount, i.currency_code),
+                            i.days_past_due.to_string(),
+                            i.probability_of_default.clone(),
+                            i.priority.clone(),
+                            i.action.clone(),
+                            i.reason.clone(),
+                            i.collector.clone(),
+                        ]
+                    })
+                    .collect();
+                format!(
+                    "as of {}\n{}",
+                    l.as_of_date,
+                    table(
+                        &[
+                            "#",
+                            "customer",
+                            "overdue",
+                            "days",
+                            "PD",
+                            "priority",
+                            "action",
+                            "why",
+                            "collector",
+                        ],
+                        rows,
+                    )
+                )
+            })
+        }
+        CollectionsCommand::Assign {
+            collector,
+            customers,
+            segments,
+        } => {
+            let done = c
+                .assign_collector(pb::AssignCollectorRequest {
+                    collector: collector.clone(),
+                    customer_ids: customers,
+                    segments,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            output::print(
+                json,
+                &done,
+                "credit.collections.v1.AssignCollectorResponse",
+                |d| {
+                    format!(
+                        "{collector}: {} customers, {} segments assigned",
+                        d.customers_assigned, d.segments_assigned
+                    )
+                },
+            )
+        }
+        CollectionsCommand::Activity {
+            customer_id,
+            kind,
+            outcome,
+            note,
+            follow_up,
+        } => {
+            let a = c
+                .log_activity(pb::LogActivityRequest {
+                    customer_id,
+                    kind: kind.to_uppercase().replace('-', "_"),
+                    outcome: outcome.to_uppercase().replace('-', "_"),
+                    note,
+                    follow_up_date: follow_up,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            output::print(json, &a, "credit.collections.v1.Activity", |a| {
+                format!("{} {} ({}) logged", a.kind, a.customer_id, a.outcome)
+            })
+        }
+        CollectionsCommand::Activities { customer_id } => {
+            let list = c
+                .list_activities(pb::ListActivitiesRequest { customer_id })
+                .await?
+                .into_inner();
+            output::print(
+                json,
+                &list,
+                "credit.collections.v1.ListActivitiesResponse",
+                |l| {
+                    let rows = l
+                        .activities
+                        .iter()
+                        .map(|a| {
+                            vec![
+                                output::time(&a.record_time),
+                                a.collector.clone(),
+                                a.kind.clone(),
+                                a.outcome.clone(),
+                                a.follow_up_date.clone(),
+                                a.note.clone(),
+                            ]
+                        })
+                        .collect();
+                    table(
+                        &["when", "collector", "kind", "outcome", "follow-up", "note"],
+                        rows,
+                    )
                 },
             )
         }

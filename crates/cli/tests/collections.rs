@@ -200,6 +200,24 @@ async fn import_a_csv_then_read_the_statement_and_the_aging_from_the_command_lin
     assert!(plan.contains("ACTIVE") && plan.contains("DUE"), "{plan}");
     let plans = suite.ok(&["collections", "plans", "NEWCO-FR"]).await;
     assert!(plans.contains("INV-2026-0003"), "{plans}");
+    let worklist = suite.ok(&["collections", "worklist"]).await;
+    assert!(
+        worklist.contains("NEWCO-FR") && worklist.contains("WAIT_FOR_PROMISE"),
+        "{worklist}"
+    );
+    suite
+        .ok(&[
+            "collections",
+            "activity",
+            "NEWCO-FR",
+            "--outcome",
+            "no-answer",
+            "--note",
+            "voicemail left",
+        ])
+        .await;
+    let log = suite.ok(&["collections", "activities", "NEWCO-FR"]).await;
+    assert!(log.contains("NO_ANSWER"), "{log}");
     let preview = suite.ok(&["collections", "preview", "NEWCO-FR"]).await;
     assert!(
         preview.contains("standard") && preview.contains("INV-2026-0001"),

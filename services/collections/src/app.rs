@@ -226,11 +226,16 @@ impl Ledger {
     ) -> Result<pb::Customer, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "PutCustomer", request);
         let mut customer = request.customer.clone().unwrap_or_default();
+        customer.probability_of_default.clear();
+        customer.collector_in_charge.clear();
         if customer.group_id.is_empty() {
             customer.group_id = customer.customer_id.clone();
         }
         store::put_customer(&mut m.tx, &customer, m.now).await?;
-        customer.update_time = Some(to_timestamp(m.now));
+        // Answer as GetCustomer would: with scoring's view and the collector in charge.
+        let customer = store::customer(&mut m.tx, &customer.customer_id)
+            .await?
+            .unwrap_or(customer);
         outbox::append(
             &mut m.tx,
             context,

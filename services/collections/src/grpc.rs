@@ -6,6 +6,7 @@ use crate::domain::ledger::Kind;
 use crate::dunning::{Dunning, known_time_zone};
 use crate::plans::Plans;
 use crate::promises::Promises;
+use crate::worklist::{ACTIVITY_KINDS, Desk, OUTCOMES};
 use crate::write_offs::WriteOffs;
 use credit_platform::auth::{Access, roles};
 use credit_platform::clock::parse_date;
@@ -56,52 +57,40 @@ pub fn access(path: &str) -> Access {
         | "GetCollectionMetrics" => Access::AnyRole(READ),
         "PutCustomer" | "ImportDocuments" | "AllocateDocument" | "RunDunning" | "OpenDispute"
         | "CommentDispute" | "ResolveDispute" | "RecordPromise" | "RequestWriteOff"
-        | "RecordRecovery" | "CreatePaymentPlan" => Access::AnyRole(LEDGER),
+        | "RecordRecovery" | "CreatePaymentPlan" | "LogActivity" => Access::AnyRole(LEDGER),
+        "AssignCollector" => Access::AnyRole(&[roles::MANAGER]),
         // Who may approve how much is the policy's write-off authority, checked in the use case.
         "DecideWriteOff" => Access::AnyRole(LEDGER),
-        "ListDisputes" | "ListPromises" | "ListWriteOffs" | "ListPaymentPlans" => {
-            Access::AnyRole(READ)
-        }
+        "ListDisputes" | "ListPromises" | "ListWriteOffs" | "ListPaymentPlans" | "GetWorklist"
+        | "ListActivities" => Access::AnyRole(READ),
         "GetDunningPreview" | "ListMessages" | "GetDunningPolicy" => Access::AnyRole(READ),
         "UploadDunningPolicy" => Access::AnyRole(&[roles::MANAGER]),
         _ => Access::Authenticated,
     }
 }
 
-/// The collections gRPC service.
+/// The collections gRPC service: the use cases behind it.
 #[derive(Clone)]
 pub struct CollectionsGrpc {
-    ledger: Ledger,
-    dunning: Dunning,
-    disputes: Disputes,
-    promises: Promises,
-    write_offs: WriteOffs,
-    plans: Plans,
-    readiness: Readiness,
+    /// The ledger.
+    pub ledger: Ledger,
+    /// Dunning.
+    pub dunning: Dunning,
+    /// Disputes.
+    pub disputes: Disputes,
+    /// Promises to pay.
+    pub promises: Promises,
+    /// Write-offs.
+    pub write_offs: WriteOffs,
+    /// Payment plans.
+    pub plans: Plans,
+    /// The collector's desk.
+    pub desk: Desk,
+    /// Whether the service answers.
+    pub readiness: Readiness,
 }
 
 impl CollectionsGrpc {
-    /// Adapters over the use cases.
-    pub fn new(
-        ledger: Ledger,
-        dunning: Dunning,
-        disputes: Disputes,
-        promises: Promises,
-        write_offs: WriteOffs,
-        plans: Plans,
-        readiness: Readiness,
-    ) -> Self {
-        Self {
-            ledger,
-            dunning,
-            disputes,
-            promises,
-            write_offs,
-            plans,
-            readiness,
-        }
-    }
-
     fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
         self.readiness.ensure_ready()?;
         Ok(RequestContext::from_request(request))
@@ -710,6 +699,84 @@ impl CollectionsService for CollectionsGrpc {
                 .list(&request.get_ref().customer_id)
                 .await
                 .map(|payment_plans| pb::ListPaymentPlansResponse { payment_plans }),
+        )
+    }
+
+    async fn get_worklist(&self, request: Request<pb::GetWorklistRequest>) -> Answer<pb::Worklist> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        check_text(&request.collector, "collector", false, 200, &mut v);
+        check_text(&request.segment, "segment", false, 64, &mut v);
+        if !(0..=1000).contains(&request.limit) {
+            v.add("limit", "from 1 to 1000 (0: 100)");
+        }
+        v.into_result()?;
+        let limit = match request.limit {
+            0 => 100,
+            n => usize::try_from(n).unwrap_or(100),
+        };
+        done(
+            self.desk
+                .worklist(request.collector.trim(), request.segment.trim(), limit)
+                .await,
+        )
+    }
+
+    async fn assign_collector(
+        &self,
+        request: Request<pb::AssignCollectorRequest>,
+    ) -> Answer<pb::AssignCollectorResponse> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_text(&request.collector, "collector", false, 200, &mut v);
+        if request.customer_ids.is_empty() && request.segments.is_empty() {
+            v.add("customer_ids", "name customers or segments to assign");
+        }
+        for (i, id) in request.customer_ids.iter().enumerate() {
+            check_external_id(id, &format!("customer_ids[{i}]"), &mut v);
+        }
+        for (i, segment) in request.segments.iter().enumerate() {
+            check_text(segment, &format!("segments[{i}]"), true, 64, &mut v);
+        }
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.desk.assign(&context, &request)).await)
+    }
+
+    async fn log_activity(&self, request: Request<pb::LogActivityRequest>) -> Answer<pb::Activity> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        if !ACTIVITY_KINDS.contains(&request.kind.as_str()) {
+            v.add("kind", format!("one of {}", ACTIVITY_KINDS.join(", ")));
+        }
+        if !OUTCOMES.contains(&request.outcome.as_str()) {
+            v.add("outcome", format!("one of {}", OUTCOMES.join(", ")));
+        }
+        check_text(&request.note, "note", true, 4000, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.desk.log(&context, &request)).await)
+    }
+
+    async fn list_activities(
+        &self,
+        request: Request<pb::ListActivitiesRequest>,
+    ) -> Answer<pb::ListActivitiesResponse> {
+        self.context(&request)?;
+        let mut v = Violations::new();
+        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
+        v.into_result()?;
+        done(
+            self.desk
+                .activities(&request.get_ref().customer_id)
+                .await
+                .map(|activities| pb::ListActivitiesResponse { activities }),
         )
     }
 }

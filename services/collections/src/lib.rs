@@ -14,8 +14,10 @@ pub mod mailer;
 pub mod overdue;
 pub mod plans;
 pub mod promises;
+pub mod risk;
 pub mod store;
 pub mod validate;
+pub mod worklist;
 pub mod write_offs;
 
 use credit_platform::auth::{AuthConfig, TokenVerifier};
@@ -83,6 +85,15 @@ pub struct CollectionsConfig {
     /// Whether the scheduler runs dunning by itself (RunDunning always can).
     #[arg(long, env = "COLLECTIONS_DUNNING_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     pub dunning_enabled: bool,
+    /// Scoring's event feed (`http://scoring:50051`): its scores give the risk class that
+    /// chooses the dunning strategy and the probability of default that ranks the worklist.
+    /// Unset: the risk class written with PutCustomer, and the policy's default probability.
+    #[arg(long, env = "COLLECTIONS_SCORING_URL")]
+    pub scoring_url: Option<String>,
+    /// File holding the token collections presents to scoring (a viewer's). Unset with an
+    /// HS256 secret (development): minted.
+    #[arg(long, env = "COLLECTIONS_SERVICE_TOKEN_FILE")]
+    pub service_token_file: Option<std::path::PathBuf>,
     /// Longest wait for in-flight calls and streams at shutdown, in seconds.
     #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
     pub shutdown_drain_secs: u64,
@@ -101,6 +112,8 @@ impl CollectionsConfig {
             mail_from: "Accounts Receivable <receivables@credit-suite.localhost>".into(),
             dispute_sla_days: 14,
             dunning_enabled: true,
+            scoring_url: None,
+            service_token_file: None,
             shutdown_drain_secs: 20,
         }
     }
@@ -144,7 +157,9 @@ pub async fn serve(
     );
     let promises = promises::Promises::new(db.clone(), clock.clone(), signals.clone());
     let plans = plans::Plans::new(db.clone(), clock.clone(), signals.clone());
-    let write_offs = write_offs::WriteOffs::new(db.clone(), clock, signals.clone(), ledger.clone());
+    let desk = worklist::Desk::new(db.clone(), clock.clone(), signals.clone());
+    let write_offs =
+        write_offs::WriteOffs::new(db.clone(), clock.clone(), signals.clone(), ledger.clone());
     let server = credit_platform::server::service_router(
         SERVICE_NAME,
         verifier,
@@ -152,15 +167,16 @@ pub async fn serve(
         health_service,
     )?
     .add_service(
-        CollectionsServiceServer::new(grpc::CollectionsGrpc::new(
-            ledger.clone(),
-            dunning.clone(),
+        CollectionsServiceServer::new(grpc::CollectionsGrpc {
+            ledger: ledger.clone(),
+            dunning: dunning.clone(),
             disputes,
-            promises.clone(),
+            promises: promises.clone(),
             write_offs,
-            plans.clone(),
-            readiness.clone(),
-        ))
+            plans: plans.clone(),
+            desk,
+            readiness: readiness.clone(),
+        })
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES),
     )
@@ -186,6 +202,30 @@ pub async fn serve(
         Duration::from_secs(5),
         shutdown.subscribe(),
     ));
+    if let Some(url) = &config.scoring_url {
+        let token = credit_platform::auth::ServiceToken::from_settings(
+            config.service_token_file.as_deref(),
+            &config.auth,
+            "service:collections",
+            &[credit_platform::auth::roles::VIEWER],
+        )
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "set COLLECTIONS_SERVICE_TOKEN_FILE: collections needs a token to follow scoring"
+            )
+        })?;
+        tokio::spawn(credit_platform::follow::follow(
+            db.clone(),
+            clock.clone(),
+            credit_platform::follow::Feed {
+                source: "scoring".into(),
+                url: url.clone(),
+            },
+            token,
+            Arc::new(risk::RiskFollower::new(db.clone(), clock.clone())),
+            shutdown.clone(),
+        ));
+    }
     let interval = Duration::from_millis(config.sweep_interval_ms.max(10));
     tokio::spawn(sweep(
         ledger,

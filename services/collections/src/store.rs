@@ -291,34 +291,61 @@ pub async fn customer_documents(
     .collect()
 }
 
-/// A customer profile.
+/// The columns and joins of a [`pb::Customer`] as shown: with scoring's latest class and
+/// probability and the collector in charge (its own, else its segment's).
+macro_rules! customer_select {
+    () => {
+        "SELECT c.customer_id, c.name, c.segment, c.region, c.group_id, c.language, \
+         c.time_zone, c.collector, c.updated_at, c.email, \
+         COALESCE(r.risk_class, c.risk_class), COALESCE(r.probability_of_default, ''), \
+         CASE WHEN c.collector <> '' THEN c.collector ELSE COALESCE(s.collector, '') END \
+         FROM customers c LEFT JOIN customer_risk r ON r.customer_id = c.customer_id \
+         LEFT JOIN segment_collectors s ON s.segment = c.segment"
+    };
+}
+
+fn customer_from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<pb::Customer> {
+    Ok(pb::Customer {
+        customer_id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        segment: row.try_get(2)?,
+        region: row.try_get(3)?,
+        group_id: row.try_get(4)?,
+        language: row.try_get(5)?,
+        time_zone: row.try_get(6)?,
+        collector: row.try_get(7)?,
+        update_time: Some(credit_platform::clock::to_timestamp(row.try_get(8)?)),
+        email: row.try_get(9)?,
+        risk_class: row.try_get(10)?,
+        probability_of_default: row.try_get(11)?,
+        collector_in_charge: row.try_get(12)?,
+    })
+}
+
+/// A customer profile as shown.
 pub async fn customer(
     conn: &mut AnyConnection,
     customer_id: &str,
 ) -> sqlx::Result<Option<pb::Customer>> {
-    sqlx::query(
-        "SELECT customer_id, name, segment, region, group_id, language, time_zone, collector, \
-         updated_at, email, risk_class FROM customers WHERE customer_id = $1",
-    )
-    .bind(customer_id.to_string())
-    .fetch_optional(conn)
-    .await?
-    .map(|row| {
-        Ok(pb::Customer {
-            customer_id: row.try_get(0)?,
-            name: row.try_get(1)?,
-            segment: row.try_get(2)?,
-            region: row.try_get(3)?,
-            group_id: row.try_get(4)?,
-            language: row.try_get(5)?,
-            time_zone: row.try_get(6)?,
-            collector: row.try_get(7)?,
-            update_time: Some(credit_platform::clock::to_timestamp(row.try_get(8)?)),
-            email: row.try_get(9)?,
-            risk_class: row.try_get(10)?,
-        })
-    })
-    .transpose()
+    sqlx::query(concat!(customer_select!(), " WHERE c.customer_id = $1"))
+        .bind(customer_id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(customer_from_row)
+        .transpose()
+}
+
+/// Every customer profile as shown, by id.
+pub async fn customers(
+    conn: &mut AnyConnection,
+) -> sqlx::Result<std::collections::HashMap<String, pb::Customer>> {
+    sqlx::query(customer_select!())
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| customer_from_row(row).map(|c| (c.customer_id.clone(), c)))
+        .collect()
 }
 
 /// Writes a customer profile.
@@ -362,7 +389,7 @@ pub struct Grouping {
     pub region: String,
     /// Top of its corporate group.
     pub group_id: String,
-    /// Collector in charge.
+    /// Collector in charge (its own, else its segment's).
     pub collector: String,
 }
 
@@ -370,22 +397,26 @@ pub struct Grouping {
 pub async fn customer_groups(
     conn: &mut AnyConnection,
 ) -> sqlx::Result<std::collections::HashMap<String, Grouping>> {
-    sqlx::query("SELECT customer_id, segment, region, group_id, collector FROM customers")
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok((
-                row.try_get(0)?,
-                Grouping {
-                    segment: row.try_get(1)?,
-                    region: row.try_get(2)?,
-                    group_id: row.try_get(3)?,
-                    collector: row.try_get(4)?,
-                },
-            ))
-        })
-        .collect()
+    sqlx::query(
+        "SELECT c.customer_id, c.segment, c.region, c.group_id, \
+         CASE WHEN c.collector <> '' THEN c.collector ELSE COALESCE(s.collector, '') END \
+         FROM customers c LEFT JOIN segment_collectors s ON s.segment = c.segment",
+    )
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok((
+            row.try_get(0)?,
+            Grouping {
+                segment: row.try_get(1)?,
+                region: row.try_get(2)?,
+                group_id: row.try_get(3)?,
+                collector: row.try_get(4)?,
+            },
+        ))
+    })
+    .collect()
 }
 
 /// Invoices issued from `start` to `end` (inclusive) per (customer, currency): credit sales.

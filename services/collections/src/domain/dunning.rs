@@ -113,6 +113,28 @@ pub struct PolicyDocument {
     /// maximum. Absent: credit managers approve every write-off.
     #[serde(default = "default_write_off_authority")]
     pub write_off_authority: Vec<WriteOffLevel>,
+    /// How the collector's worklist ranks and advises.
+    #[serde(default)]
+    pub worklist: WorklistRules,
+}
+
+/// How the worklist ranks and advises.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WorklistRules {
+    /// The probability of default of customers scoring has not scored ("0.05").
+    pub default_probability: String,
+    /// Days past due beyond which the collector calls rather than lets reminders run.
+    pub call_after_days: i64,
+}
+
+impl Default for WorklistRules {
+    fn default() -> Self {
+        Self {
+            default_probability: "0.05".into(),
+            call_after_days: 30,
+        }
+    }
 }
 
 /// A level of authority over write-offs.
@@ -243,6 +265,18 @@ impl Policy {
             ));
         }
         check_write_off_authority(&document.write_off_authority, &mut problems);
+        let w = &document.worklist;
+        if !Decimal::from_str(&w.default_probability)
+            .is_ok_and(|p| p > Decimal::ZERO && p <= Decimal::ONE)
+        {
+            problems.push(problem(
+                "worklist.default_probability",
+                "a probability above 0, at most 1",
+            ));
+        }
+        if !(0..=365).contains(&w.call_after_days) {
+            problems.push(problem("worklist.call_after_days", "from 0 to 365"));
+        }
         let quiet = (minute_of_day(&c.quiet_from), minute_of_day(&c.quiet_until));
         if quiet.0.is_none() {
             problems.push(problem("contact.quiet_from", "a time HH:MM"));

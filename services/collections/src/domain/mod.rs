@@ -1,7 +1,8 @@
 //! The collections rules, pure: the ledger's validity and allocations, aging, metrics,
-//! dunning strategies, payment plans.
+//! dunning strategies, payment plans, the worklist's ranking.
 pub mod aging;
 pub mod dunning;
 pub mod ledger;
 pub mod metrics;
 pub mod plans;
+pub mod worklist;

@@ -1,0 +1,76 @@
+//! Scoring's view of each customer, followed on its event feed: every score keeps the latest
+//! risk class (which chooses the dunning strategy) and probability of default (which ranks the
+//! worklist). The position is stored with the row, so a redelivered score changes nothing twice.
+use credit_platform::clock::SharedClock;
+use credit_platform::db::Db;
+use credit_platform::error::ApiError;
+use credit_platform::follow::{Consumed, EventHandler, Handled};
+use credit_proto::event::Event;
+use serde::Deserialize;
+
+/// The event this follower keeps.
+pub const SCORED: &str = "credit.scoring.customer.scored";
+
+#[derive(Debug, Deserialize)]
+struct Scored {
+    #[serde(default)]
+    score_id: String,
+    #[serde(default)]
+    score: i64,
+    #[serde(default)]
+    risk_class: String,
+    #[serde(default)]
+    probability_of_default: String,
+}
+
+/// Keeps scoring's latest view of each customer.
+pub struct RiskFollower {
+    db: Db,
+    clock: SharedClock,
+}
+
+impl RiskFollower {
+    /// The handler.
+    pub fn new(db: Db, clock: SharedClock) -> Self {
+        Self { db, clock }
+    }
+}
+
+impl EventHandler for RiskFollower {
+    async fn handle(&self, event: Event, consumed: Consumed) -> Result<Handled, ApiError> {
+        if event.event_type != SCORED || event.customer_id.is_empty() {
+            return Ok(Handled::Ignored);
+        }
+        let scored: Scored = serde_json::from_str(&event.payload_json)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("score payload: {e}")))?;
+        let mut tx = self.db.begin_write().await?;
+        let now = self.clock.now();
+        if !consumed.record(&mut tx, now).await? {
+            return Ok(Handled::Recorded);
+        }
+        let scored_at = event
+            .occur_time
+            .as_ref()
+            .and_then(credit_platform::clock::from_timestamp)
+            .unwrap_or(now);
+        // Scores arrive in feed order; an older one never replaces a newer.
+        sqlx::query(
+            "INSERT INTO customer_risk (customer_id, risk_class, probability_of_default, score, \
+             score_id, scored_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (customer_id) DO UPDATE SET risk_class = excluded.risk_class, \
+             probability_of_default = excluded.probability_of_default, score = excluded.score, \
+             score_id = excluded.score_id, scored_at = excluded.scored_at \
+             WHERE customer_risk.scored_at <= excluded.scored_at",
+        )
+        .bind(event.customer_id.clone())
+        .bind(scored.risk_class)
+        .bind(scored.probability_of_default)
+        .bind(scored.score)
+        .bind(scored.score_id)
+        .bind(scored_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Handled::Recorded)
+    }
+}
