@@ -49,6 +49,8 @@ fn kind_of(kind: Kind) -> pb::DocumentKind {
 fn wire_kind(name: &str) -> pb::DocumentKind {
     match name {
         crate::write_offs::WRITE_OFF_KIND => pb::DocumentKind::WriteOff,
+        crate::charges::FEE_KIND => pb::DocumentKind::Fee,
+        crate::charges::INTEREST_KIND => pb::DocumentKind::Interest,
         _ => Kind::from_name(name).map_or(pb::DocumentKind::Unspecified, kind_of),
     }
 }
@@ -127,6 +129,51 @@ fn follow_up<'a>(
 
 fn decimal_text(value: Option<rust_decimal::Decimal>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Recomputes an invoice's open amount; when it changed (or the invoice is new), says so on
+/// the feed — what limits follows to keep exposure with the ledger.
+pub(crate) async fn receivable_changed(
+    tx: &mut AnyConnection,
+    context: &RequestContext,
+    now: Micros,
+    invoice_id: &str,
+    new: bool,
+) -> Result<(), ApiError> {
+    let Some(invoice) = store::document(tx, invoice_id).await? else {
+        return Ok(());
+    };
+    let open = invoice.amount - store::applied_to(tx, invoice_id, "").await?;
+    if open == invoice.open_amount && !new {
+        return Ok(());
+    }
+    store::set_open(tx, invoice_id, open, now).await?;
+    let body = pb::ReceivableDocument::decode(invoice.body.as_slice())
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored document: {e}")))?;
+    let digits = digits_of(&invoice.currency);
+    outbox::append(
+        tx,
+        context,
+        now,
+        NewEvent {
+            event_type: "credit.collections.receivable.changed",
+            entity_type: "receivable",
+            entity_id: invoice_id.to_string(),
+            customer_id: invoice.customer_id.clone(),
+            payload: json!({
+                "invoice_id": invoice_id,
+                "currency_code": invoice.currency,
+                "amount": from_minor(invoice.amount, digits),
+                "open_amount": from_minor(open, digits),
+                "previous_open_amount": (!new).then(|| from_minor(invoice.open_amount, digits)),
+                "issue_date": date_of_day(invoice.issue_day),
+                "due_date": invoice.due_day.map(date_of_day),
+                "order_id": body.order_id,
+            }),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// The use cases.
@@ -390,7 +437,8 @@ impl Ledger {
                 let mut invoices = Vec::new();
                 for (invoice_id, _) in &doc.allocations {
                     let invoice = match store::document(tx, invoice_id).await? {
-                        Some(i) if i.kind == Kind::Invoice.name() => Some(OpenInvoice {
+                        // Fees and interest are owed like invoices: payments allocate to them.
+                        Some(i) if crate::charges::is_receivable(&i.kind) => Some(OpenInvoice {
                             applied_by_others: store::applied_to(tx, invoice_id, &doc.document_id)
                                 .await?,
                             customer_id: i.customer_id,
@@ -478,7 +526,7 @@ impl Ledger {
         )
         .await?;
         for invoice_id in touched {
-            self.receivable_changed(
+            receivable_changed(
                 tx,
                 context,
                 now,
@@ -499,56 +547,9 @@ impl Ledger {
         invoice_id: &str,
         customer_id: &str,
     ) -> Result<(), ApiError> {
-        self.receivable_changed(tx, context, now, invoice_id, false)
-            .await?;
+        receivable_changed(tx, context, now, invoice_id, false).await?;
         self.review_overdue(tx, context, now, [customer_id.to_string()])
             .await
-    }
-
-    /// Recomputes an invoice's open amount; when it changed (or the invoice is new), says so on
-    /// the feed — what limits follows to keep exposure with the ledger.
-    async fn receivable_changed(
-        &self,
-        tx: &mut AnyConnection,
-        context: &RequestContext,
-        now: Micros,
-        invoice_id: &str,
-        new: bool,
-    ) -> Result<(), ApiError> {
-        let Some(invoice) = store::document(tx, invoice_id).await? else {
-            return Ok(());
-        };
-        let open = invoice.amount - store::applied_to(tx, invoice_id, "").await?;
-        if open == invoice.open_amount && !new {
-            return Ok(());
-        }
-        store::set_open(tx, invoice_id, open, now).await?;
-        let body = pb::ReceivableDocument::decode(invoice.body.as_slice())
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored document: {e}")))?;
-        let digits = digits_of(&invoice.currency);
-        outbox::append(
-            tx,
-            context,
-            now,
-            NewEvent {
-                event_type: "credit.collections.receivable.changed",
-                entity_type: "receivable",
-                entity_id: invoice_id.to_string(),
-                customer_id: invoice.customer_id.clone(),
-                payload: json!({
-                    "invoice_id": invoice_id,
-                    "currency_code": invoice.currency,
-                    "amount": from_minor(invoice.amount, digits),
-                    "open_amount": from_minor(open, digits),
-                    "previous_open_amount": (!new).then(|| from_minor(invoice.open_amount, digits)),
-                    "issue_date": date_of_day(invoice.issue_day),
-                    "due_date": invoice.due_day.map(date_of_day),
-                    "order_id": body.order_id,
-                }),
-            },
-        )
-        .await?;
-        Ok(())
     }
 
     /// Allocates more of a payment's or credit note's unapplied amount.

@@ -29,6 +29,7 @@ const MAX_ATTEMPTS: i32 = 10;
 #[derive(Debug, Clone)]
 struct OpenItem {
     document_id: String,
+    kind: String,
     issue_day: i64,
     due_day: i64,
     open: i64,
@@ -42,11 +43,12 @@ async fn open_items(
     // What an open dispute holds is not dunned; an invoice wholly disputed is not listed, nor
     // one an active payment plan covers.
     sqlx::query(
-        "SELECT d.document_id, d.issue_day, d.due_day, \
+        "SELECT d.document_id, d.kind, d.issue_day, d.due_day, \
          d.open_amount - CAST(COALESCE(x.disputed, 0) AS BIGINT) AS collectible \
          FROM documents d LEFT JOIN (SELECT invoice_id, SUM(amount) AS disputed FROM disputes \
          WHERE state = 'OPEN' GROUP BY invoice_id) x ON x.invoice_id = d.document_id \
-         WHERE d.customer_id = $1 AND d.currency = $2 AND d.kind = 'INVOICE' \
+         WHERE d.customer_id = $1 AND d.currency = $2 \
+         AND d.kind IN ('INVOICE', 'FEE', 'INTEREST') \
          AND d.open_amount - CAST(COALESCE(x.disputed, 0) AS BIGINT) > 0 \
          AND NOT EXISTS (SELECT 1 FROM plan_invoices p WHERE p.invoice_id = d.document_id \
          AND p.active = 1) \
@@ -60,9 +62,10 @@ async fn open_items(
     .map(|row| {
         Ok(OpenItem {
             document_id: row.try_get(0)?,
-            issue_day: row.try_get(1)?,
-            due_day: row.try_get(2)?,
-            open: row.try_get(3)?,
+            kind: row.try_get(1)?,
+            issue_day: row.try_get(2)?,
+            due_day: row.try_get(3)?,
+            open: row.try_get(4)?,
         })
     })
     .collect()
@@ -98,8 +101,9 @@ async fn dunned(
     customer_id: &str,
 ) -> Result<Vec<(String, String)>, ApiError> {
     sqlx::query(
-        "SELECT DISTINCT customer_id, currency FROM documents WHERE kind = 'INVOICE' \
-         AND open_amount > 0 AND ($1 = '' OR customer_id = $1) ORDER BY customer_id, currency",
+        "SELECT DISTINCT customer_id, currency FROM documents \
+         WHERE kind IN ('INVOICE', 'FEE', 'INTEREST') AND open_amount > 0 \
+         AND ($1 = '' OR customer_id = $1) ORDER BY customer_id, currency",
     )
     .bind(customer_id.to_string())
     .fetch_all(conn)
@@ -108,6 +112,50 @@ async fn dunned(
     .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
     .collect::<sqlx::Result<_>>()
     .map_err(ApiError::from)
+}
+
+/// Why an e-mail cannot go out now, when it cannot: no address (`NO_ADDRESS`), the contact
+/// limit or the customer's quiet hours (`DEFERRED`, tried again at the next run).
+async fn may_write(
+    tx: &mut AnyConnection,
+    policy: &Policy,
+    profile: &pb::Customer,
+    customer_id: &str,
+    now: Micros,
+) -> Result<Option<(&'static str, String)>, ApiError> {
+    if profile.email.trim().is_empty() {
+        return Ok(Some((
+            "NO_ADDRESS",
+            "the customer has no dunning e-mail address (PutCustomer)".into(),
+        )));
+    }
+    let rules = &policy.document.contact;
+    let since = now - i64::from(rules.period_days) * 86_400_000_000;
+    let contacts: i64 =
+        sqlx::query("SELECT COUNT(*) FROM messages WHERE customer_id = $1 AND created_at > $2")
+            .bind(customer_id.to_string())
+            .bind(since)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+    if contacts >= i64::from(rules.max_contacts) {
+        return Ok(Some((
+            "DEFERRED",
+            format!(
+                "{contacts} contacts in the last {} days (at most {})",
+                rules.period_days, rules.max_contacts
+            ),
+        )));
+    }
+    let zone = if profile.time_zone.is_empty() {
+        "UTC"
+    } else {
+        profile.time_zone.as_str()
+    };
+    if policy.is_quiet(local_minute(now, zone)) {
+        return Ok(Some(("DEFERRED", format!("quiet hours in {zone}"))));
+    }
+    Ok(None)
 }
 
 /// The minute of the day in `time_zone` (UTC when unknown).
@@ -347,47 +395,51 @@ impl Dunning {
                 String::new(),
             )));
         }
+        if step.channel == Channel::Email
+            && let Some((outcome, detail)) =
+                may_write(&mut tx, &policy, &profile, customer_id, now).await?
+        {
+            return Ok(Some(action(outcome, detail, String::new())));
+        }
+        // The step is taken: its fee and interest first, so the letter lists them.
+        let context = RequestContext::system("dunning");
+        let overdue: Vec<crate::charges::Overdue> = covered
+            .iter()
+            .filter(|i| i.kind == crate::domain::ledger::Kind::Invoice.name() && i.due_day < today)
+            .map(|i| crate::charges::Overdue {
+                invoice_id: &i.document_id,
+                due_day: i.due_day,
+                open: i.open,
+            })
+            .collect();
+        let charged = crate::charges::book(
+            &mut tx,
+            &context,
+            now,
+            customer_id,
+            currency,
+            &step,
+            &overdue,
+        )
+        .await?;
+        let mut items: Vec<Item> = covered
+            .iter()
+            .map(|i| Item {
+                invoice: i.document_id.clone(),
+                issued: date_of_day(i.issue_day),
+                due: date_of_day(i.due_day),
+                open: from_minor(i.open, digits),
+            })
+            .collect();
+        items.extend(charged.iter().map(|c| Item {
+            invoice: c.document_id.clone(),
+            issued: date_of_day(today),
+            due: date_of_day(today),
+            open: from_minor(c.amount, digits),
+        }));
+        let amount = amount + charged.iter().map(|c| c.amount).sum::<i64>();
         let mut message_id = String::new();
         if step.channel == Channel::Email {
-            if profile.email.trim().is_empty() {
-                return Ok(Some(action(
-                    "NO_ADDRESS",
-                    "the customer has no dunning e-mail address (PutCustomer)".into(),
-                    String::new(),
-                )));
-            }
-            let rules = &policy.document.contact;
-            let since = now - i64::from(rules.period_days) * 86_400_000_000;
-            let contacts: i64 = sqlx::query(
-                "SELECT COUNT(*) FROM messages WHERE customer_id = $1 AND created_at > $2",
-            )
-            .bind(customer_id.to_string())
-            .bind(since)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-            if contacts >= i64::from(rules.max_contacts) {
-                return Ok(Some(action(
-                    "DEFERRED",
-                    format!(
-                        "{contacts} contacts in the last {} days (at most {})",
-                        rules.period_days, rules.max_contacts
-                    ),
-                    String::new(),
-                )));
-            }
-            let zone = if profile.time_zone.is_empty() {
-                "UTC"
-            } else {
-                profile.time_zone.as_str()
-            };
-            if policy.is_quiet(local_minute(now, zone)) {
-                return Ok(Some(action(
-                    "DEFERRED",
-                    format!("quiet hours in {zone}"),
-                    String::new(),
-                )));
-            }
             let letter = letters::render(
                 &step.template,
                 &profile.language,
@@ -399,15 +451,7 @@ impl Dunning {
                     },
                     customer_id: customer_id.to_string(),
                     currency: currency.to_string(),
-                    items: covered
-                        .iter()
-                        .map(|i| Item {
-                            invoice: i.document_id.clone(),
-                            issued: date_of_day(i.issue_day),
-                            due: date_of_day(i.due_day),
-                            open: from_minor(i.open, digits),
-                        })
-                        .collect(),
+                    items,
                     total: from_minor(amount, digits),
                     days_past_due: today - anchor.due_day,
                 },
@@ -445,7 +489,6 @@ impl Dunning {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let context = RequestContext::system("dunning");
         outbox::append(
             &mut tx,
             &context,
@@ -463,6 +506,7 @@ impl Dunning {
                     "currency_code": currency,
                     "amount": from_minor(amount, digits),
                     "items": covered.iter().map(|i| &i.document_id).collect::<Vec<_>>(),
+                    "charges": charged.iter().map(|c| &c.document_id).collect::<Vec<_>>(),
                     "anchor_document_id": anchor.document_id,
                     "message_id": message_id,
                 }),

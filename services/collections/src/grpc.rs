@@ -110,6 +110,8 @@ fn kind_filter(kind: i32, v: &mut Violations) -> &'static str {
         Ok(pb::DocumentKind::CreditNote) => Kind::CreditNote.name(),
         Ok(pb::DocumentKind::Payment) => Kind::Payment.name(),
         Ok(pb::DocumentKind::WriteOff) => crate::write_offs::WRITE_OFF_KIND,
+        Ok(pb::DocumentKind::Fee) => crate::charges::FEE_KIND,
+        Ok(pb::DocumentKind::Interest) => crate::charges::INTEREST_KIND,
         Ok(pb::DocumentKind::Unspecified) => "",
         Err(_) => {
             v.add("kind", "not a known DocumentKind");

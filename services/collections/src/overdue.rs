@@ -84,7 +84,7 @@ pub async fn overdue_since(
          CAST(SUM(d.open_amount - COALESCE(x.disputed, 0)) AS BIGINT) FROM documents d \
          LEFT JOIN (SELECT invoice_id, SUM(amount) AS disputed FROM disputes \
          WHERE state = 'OPEN' GROUP BY invoice_id) x ON x.invoice_id = d.document_id \
-         WHERE d.customer_id = $1 AND d.kind = 'INVOICE' AND d.due_day < $2 \
+         WHERE d.customer_id = $1 AND d.kind IN ('INVOICE', 'FEE', 'INTEREST') AND d.due_day < $2 \
          AND d.open_amount - CAST(COALESCE(x.disputed, 0) AS BIGINT) > 0 \
          GROUP BY d.currency ORDER BY d.currency",
     )
@@ -153,7 +153,8 @@ pub async fn candidates(
     threshold_days: i64,
 ) -> Result<Vec<String>, ApiError> {
     let rows = sqlx::query(
-        "SELECT DISTINCT customer_id FROM documents WHERE kind = 'INVOICE' AND open_amount > 0 \
+        "SELECT DISTINCT customer_id FROM documents WHERE kind IN ('INVOICE', 'FEE', 'INTEREST') \
+         AND open_amount > 0 \
          AND due_day < $1 UNION SELECT customer_id FROM customer_overdue",
     )
     .bind(today - threshold_days)

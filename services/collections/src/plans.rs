@@ -3,7 +3,7 @@
 //! was paid, counted towards the earliest instalments first. A missed instalment (past its day
 //! plus the grace days) breaches the plan — an event scoring's payment behaviour counts — and
 //! dunning resumes; once nothing it covers is open, it is completed.
-use crate::domain::ledger::{Kind, digits_of, from_minor, positive_minor};
+use crate::domain::ledger::{digits_of, from_minor, positive_minor};
 use crate::domain::plans::{Instalment, Standing, check_schedule, standing};
 use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
@@ -179,7 +179,9 @@ impl Plans {
             let field = format!("invoice_ids[{i}]");
             let invoice = crate::store::document(&mut m.tx, invoice_id)
                 .await?
-                .filter(|d| d.kind == Kind::Invoice.name() && d.customer_id == request.customer_id)
+                .filter(|d| {
+                    crate::charges::is_receivable(&d.kind) && d.customer_id == request.customer_id
+                })
                 .ok_or_else(|| {
                     ApiError::from(FieldViolation::new(
                         &field,

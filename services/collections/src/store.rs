@@ -454,7 +454,8 @@ pub async fn open_as_of(
          FROM documents d LEFT JOIN (SELECT invoice_id, CAST(SUM(amount) AS BIGINT) AS applied \
          FROM allocations WHERE applied_day <= $1 GROUP BY invoice_id) a \
          ON a.invoice_id = d.document_id \
-         WHERE d.kind = 'INVOICE' AND d.issue_day <= $1 AND ($2 = '' OR d.customer_id = $2) \
+         WHERE d.kind IN ('INVOICE', 'FEE', 'INTEREST') AND d.issue_day <= $1 \
+         AND ($2 = '' OR d.customer_id = $2) \
          AND d.amount - COALESCE(a.applied, 0) <> 0 \
          GROUP BY d.customer_id, d.currency, d.due_day",
     )
@@ -486,7 +487,8 @@ pub async fn unapplied_as_of(
          FROM documents d LEFT JOIN (SELECT source_id, CAST(SUM(amount) AS BIGINT) AS applied \
          FROM allocations WHERE applied_day <= $1 GROUP BY source_id) a \
          ON a.source_id = d.document_id \
-         WHERE d.kind <> 'INVOICE' AND d.issue_day <= $1 AND ($2 = '' OR d.customer_id = $2) \
+         WHERE d.kind IN ('PAYMENT', 'CREDIT_NOTE') AND d.issue_day <= $1 \
+         AND ($2 = '' OR d.customer_id = $2) \
          GROUP BY d.customer_id, d.currency",
     )
     .bind(day)

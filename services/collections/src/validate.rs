@@ -34,6 +34,13 @@ pub fn document(d: &pb::ReceivableDocument) -> Result<Document, Vec<Problem>> {
             ));
             None
         }
+        Ok(pb::DocumentKind::Fee | pb::DocumentKind::Interest) => {
+            problems.push(problem(
+                "document.kind",
+                "fees and interest are not imported: dunning steps charge them (the policy)",
+            ));
+            None
+        }
         _ => {
             problems.push(problem(
                 "document.kind",

@@ -49,7 +49,7 @@ async fn overdue_cases(
          MIN(d.due_day) FROM documents d LEFT JOIN (SELECT invoice_id, SUM(amount) AS disputed \
          FROM disputes WHERE state = 'OPEN' GROUP BY invoice_id) x \
          ON x.invoice_id = d.document_id \
-         WHERE d.kind = 'INVOICE' AND d.open_amount > 0 AND d.due_day < $1 \
+         WHERE d.kind IN ('INVOICE', 'FEE', 'INTEREST') AND d.open_amount > 0 AND d.due_day < $1 \
          AND d.open_amount - CAST(COALESCE(x.disputed, 0) AS BIGINT) > 0 \
          AND NOT EXISTS (SELECT 1 FROM plan_invoices p WHERE p.invoice_id = d.document_id \
          AND p.active = 1) GROUP BY d.customer_id, d.currency",

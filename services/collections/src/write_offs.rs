@@ -91,7 +91,8 @@ fn minor_amount(w: &pb::WriteOff) -> Result<i64, ApiError> {
 async fn invoice(conn: &mut AnyConnection, invoice_id: &str) -> Result<StoredDocument, ApiError> {
     store::document(conn, invoice_id)
         .await?
-        .filter(|d| d.kind == crate::domain::ledger::Kind::Invoice.name())
+        // Fees and interest may be waived the same way.
+        .filter(|d| crate::charges::is_receivable(&d.kind))
         .ok_or_else(|| ApiError::NotFound {
             kind: "invoice",
             id: invoice_id.to_string(),

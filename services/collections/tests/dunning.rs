@@ -330,3 +330,134 @@ async fn the_scheduler_runs_dunning_by_itself_and_a_customer_without_address_is_
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn fees_and_interest_are_charged_by_steps_and_survive_the_principal() {
+    let sink = Sink::start().await;
+    let app = dunning_app(&sink).await;
+    let mut erp = app.erp();
+    customer(&mut erp, "ACME", "compta@acme.example.fr").await;
+    app.client("max.manager", &[roles::MANAGER])
+        .upload_dunning_policy(pb::UploadDunningPolicyRequest {
+            document_json: r#"{"name": "with charges", "strategies": [{"name": "all", "steps": [
+                {"code": "REMINDER_1", "offset_days": 1, "channel": "EMAIL",
+                 "template": "REMINDER", "fee": {"EUR": "40"}, "interest_rate": "0.1215"},
+                {"code": "FINAL_NOTICE", "offset_days": 31, "channel": "EMAIL",
+                 "template": "FINAL_NOTICE", "interest_rate": "0.1215"}]}],
+                "contact": {"max_contacts": 5, "period_days": 7, "quiet_from": "22:00",
+                            "quiet_until": "06:00"}}"#
+                .into(),
+            activate: true,
+            request_id: rid(),
+        })
+        .await
+        .expect("policy");
+    import(
+        &mut erp,
+        false,
+        vec![invoice("INV-1", "ACME", "1000", "2026-01-01", "2026-01-31")],
+    )
+    .await;
+    // 1 March, 11:00 in Paris: 29 days late. The reminder charges 40 EUR and
+    // 1 000 × 12.15 % × 29 / 365 = 9.65 EUR of interest, and lists both.
+    app.clock.set(START + 10 * HOUR);
+    assert_eq!(run(&mut erp).await, [action("ACME", "REMINDER_1", "SENT")]);
+    let open = |erp: &mut Client| {
+        let mut erp = erp.clone();
+        async move {
+            erp.list_documents(pb::ListDocumentsRequest {
+                customer_id: "ACME".into(),
+                open_only: true,
+                ..Default::default()
+            })
+            .await
+            .expect("statement")
+            .into_inner()
+            .documents
+            .into_iter()
+            .map(|d| (d.kind(), d.open_amount, d.document_id))
+            .collect::<Vec<_>>()
+        }
+    };
+    let mut charged = open(&mut erp).await;
+    charged.sort();
+    let kinds: Vec<(pb::DocumentKind, &str)> =
+        charged.iter().map(|(k, a, _)| (*k, a.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (pb::DocumentKind::Invoice, "1000.00"),
+            (pb::DocumentKind::Fee, "40.00"),
+            (pb::DocumentKind::Interest, "9.65"),
+        ]
+    );
+    let fee_id = charged[1].2.clone();
+    let mail = sink.wait_for(1).await;
+    assert!(
+        mail[0].data.contains(&fee_id) && mail[0].data.contains("9,65"),
+        "{}",
+        mail[0].data
+    );
+
+    // 4 March: the final notice charges interest from where it stopped (3 days: 1.00), no fee.
+    app.clock.set(START + 3 * DAY + 10 * HOUR);
+    assert_eq!(
+        run(&mut erp).await,
+        [action("ACME", "FINAL_NOTICE", "SENT")]
+    );
+    // The principal is paid: the charges stay owed, and dunning goes on for them.
+    import(
+        &mut erp,
+        false,
+        vec![payment(
+            "PAY-1",
+            "ACME",
+            "1000",
+            "2026-03-04",
+            &[("INV-1", "1000")],
+        )],
+    )
+    .await;
+    let mut left: Vec<(pb::DocumentKind, String)> = open(&mut erp)
+        .await
+        .into_iter()
+        .map(|(k, a, _)| (k, a))
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            (pb::DocumentKind::Fee, "40.00".to_string()),
+            (pb::DocumentKind::Interest, "1.00".to_string()),
+            (pb::DocumentKind::Interest, "9.65".to_string()),
+        ]
+    );
+    let preview = erp
+        .get_dunning_preview(pb::GetDunningPreviewRequest {
+            customer_id: "ACME".into(),
+        })
+        .await
+        .expect("preview")
+        .into_inner();
+    assert_eq!(preview.plans[0].open_amount, "50.65");
+    // A payment allocates to the fee like to an invoice.
+    import(
+        &mut erp,
+        false,
+        vec![payment(
+            "PAY-2",
+            "ACME",
+            "40",
+            "2026-03-05",
+            &[(&fee_id, "40")],
+        )],
+    )
+    .await;
+    assert_eq!(open(&mut erp).await.len(), 2);
+    // The ERP cannot import charges.
+    let mut forged = invoice("FEE-X", "ACME", "40", "2026-03-01", "2026-03-01");
+    forged.kind = pb::DocumentKind::Fee as i32;
+    let report = import(&mut erp, false, vec![forged]).await;
+    assert_eq!(report.rejected[0].field, "document.kind");
+    app.stop().await;
+}

@@ -63,6 +63,14 @@ pub struct Step {
     /// What else it does.
     #[serde(default = "no_consequence")]
     pub consequence: Consequence,
+    /// A fee charged when the step is taken, per currency (a currency not listed: none).
+    #[serde(default)]
+    pub fee: BTreeMap<String, String>,
+    /// Late-payment interest charged when the step is taken: this annual rate ("0.1215"),
+    /// simple, actual/365, on each overdue invoice's open amount from its due date (or from
+    /// where interest was last charged) to the day of the step.
+    #[serde(default)]
+    pub interest_rate: Option<String>,
 }
 
 fn no_consequence() -> Consequence {
@@ -243,6 +251,25 @@ impl Policy {
                     problems.push(problem(
                         format!("{path}.template"),
                         format!("one of {}", TEMPLATES.join(", ")),
+                    ));
+                }
+                for (currency, amount) in &step.fee {
+                    let valid = credit_platform::money::Currency::from_code(currency).is_some()
+                        && Decimal::from_str(amount).is_ok_and(|a| a > Decimal::ZERO);
+                    if !valid {
+                        problems.push(problem(
+                            format!("{path}.fee.{currency}"),
+                            "an ISO 4217 currency and a positive decimal",
+                        ));
+                    }
+                }
+                if let Some(rate) = &step.interest_rate
+                    && !Decimal::from_str(rate)
+                        .is_ok_and(|r| r > Decimal::ZERO && r <= Decimal::ONE)
+                {
+                    problems.push(problem(
+                        format!("{path}.interest_rate"),
+                        "an annual rate above 0, at most 1 (\"0.1215\")",
                     ));
                 }
                 for (currency, amount) in &step.min_amount {
