@@ -288,6 +288,32 @@ pub enum CollectionsCommand {
         /// The customer.
         customer_id: String,
     },
+    /// Open receivables under the statute of limitations, earliest deadline first.
+    Limitations {
+        /// Only this customer.
+        #[arg(long, default_value = "")]
+        customer: String,
+        /// Only deadlines within this many days.
+        #[arg(long, default_value_t = 0)]
+        within_days: i32,
+    },
+    /// Record an act that starts limitation periods again.
+    LimitationAct {
+        /// The customer.
+        customer_id: String,
+        /// acknowledgement, formal-notice or legal-action.
+        #[arg(long)]
+        kind: String,
+        /// Its date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// The receivables, comma-separated (default: all due by the date).
+        #[arg(long, value_delimiter = ',')]
+        invoices: Vec<String>,
+        /// What it is.
+        #[arg(long)]
+        note: String,
+    },
     /// Write-offs, newest first.
     WriteOffs {
         /// Only this customer.
@@ -1296,6 +1322,85 @@ pub async fn run(
                         rows,
                     )
                 },
+            )
+        }
+        CollectionsCommand::Limitations {
+            customer,
+            within_days,
+        } => {
+            let list = c
+                .list_limitations(pb::ListLimitationsRequest {
+                    customer_id: customer,
+                    within_days,
+                })
+                .await?
+                .into_inner();
+            output::print(
+                json,
+                &list,
+                "credit.collections.v1.ListLimitationsResponse",
+                |l| {
+                    let rows = l
+                        .limitations
+                        .iter()
+                        .map(|s| {
+                            vec![
+                                s.customer_id.clone(),
+                                s.document_id.clone(),
+                                format!("{} {}", s.open_amount, s.currency_code),
+                                s.jurisdiction.clone(),
+                                s.period_start_date.clone(),
+                                s.interrupted_by.clone(),
+                                s.deadline_date.clone(),
+                                s.days_left.to_string(),
+                                s.state.clone(),
+                            ]
+                        })
+                        .collect();
+                    format!(
+                        "as of {}\n{}",
+                        l.as_of_date,
+                        table(
+                            &[
+                                "customer",
+                                "document",
+                                "open",
+                                "rule",
+                                "since",
+                                "restarted by",
+                                "deadline",
+                                "days left",
+                                "state",
+                            ],
+                            rows,
+                        )
+                    )
+                },
+            )
+        }
+        CollectionsCommand::LimitationAct {
+            customer_id,
+            kind,
+            date,
+            invoices,
+            note,
+        } => {
+            let recorded = c
+                .record_limitation_act(pb::RecordLimitationActRequest {
+                    customer_id,
+                    invoice_ids: invoices,
+                    kind: kind.to_uppercase().replace('-', "_"),
+                    date,
+                    note,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            output::print(
+                json,
+                &recorded,
+                "credit.collections.v1.RecordLimitationActResponse",
+                |r| format!("{} act(s) recorded", r.act_ids.len()),
             )
         }
         CollectionsCommand::WriteOffs { customer, state } => {

@@ -136,6 +136,7 @@ async fn import_a_csv_then_read_the_statement_and_the_aging_from_the_command_lin
         .ok(&["collections", "disputes", "--customer", "NEWCO-FR"])
         .await;
     assert!(disputes.contains("INV-2026-0002"), "{disputes}");
+    let today = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let until = humantime::format_rfc3339_seconds(
         std::time::SystemTime::now() + std::time::Duration::from_secs(7 * 86_400),
     )
@@ -218,6 +219,26 @@ async fn import_a_csv_then_read_the_statement_and_the_aging_from_the_command_lin
         .await;
     let log = suite.ok(&["collections", "activities", "NEWCO-FR"]).await;
     assert!(log.contains("NO_ANSWER"), "{log}");
+    suite
+        .ok(&[
+            "collections",
+            "limitation-act",
+            "NEWCO-FR",
+            "--kind",
+            "acknowledgement",
+            "--date",
+            &today[..10],
+            "--note",
+            "statement of account signed",
+        ])
+        .await;
+    let limitations = suite
+        .ok(&["collections", "limitations", "--customer", "NEWCO-FR"])
+        .await;
+    assert!(
+        limitations.contains("ACKNOWLEDGEMENT") && limitations.contains("RUNNING"),
+        "{limitations}"
+    );
     let preview = suite.ok(&["collections", "preview", "NEWCO-FR"]).await;
     assert!(
         preview.contains("standard") && preview.contains("INV-2026-0001"),

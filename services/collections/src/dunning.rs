@@ -438,6 +438,22 @@ impl Dunning {
             open: from_minor(c.amount, digits),
         }));
         let amount = amount + charged.iter().map(|c| c.amount).sum::<i64>();
+        // A final notice or a hand-over letter is a formal notice: in some jurisdictions it
+        // starts the limitation period again.
+        if matches!(step.template.as_str(), "FINAL_NOTICE" | "LEGAL_HANDOVER") {
+            let ids: Vec<String> = covered.iter().map(|i| i.document_id.clone()).collect();
+            crate::limitation::record_acts(
+                &mut tx,
+                customer_id,
+                &ids,
+                crate::domain::limitation::Act::FormalNotice,
+                today,
+                "system:dunning",
+                &step.code,
+                now,
+            )
+            .await?;
+        }
         let mut message_id = String::new();
         if step.channel == Channel::Email {
             let letter = letters::render(

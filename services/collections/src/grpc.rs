@@ -55,14 +55,24 @@ pub fn access(path: &str) -> Access {
         | "ListDocumentVersions"
         | "GetAging"
         | "GetCollectionMetrics" => Access::AnyRole(READ),
-        "PutCustomer" | "ImportDocuments" | "AllocateDocument" | "RunDunning" | "OpenDispute"
-        | "CommentDispute" | "ResolveDispute" | "RecordPromise" | "RequestWriteOff"
-        | "RecordRecovery" | "CreatePaymentPlan" | "LogActivity" => Access::AnyRole(LEDGER),
+        "PutCustomer"
+        | "ImportDocuments"
+        | "AllocateDocument"
+        | "RunDunning"
+        | "OpenDispute"
+        | "CommentDispute"
+        | "ResolveDispute"
+        | "RecordPromise"
+        | "RequestWriteOff"
+        | "RecordRecovery"
+        | "CreatePaymentPlan"
+        | "LogActivity"
+        | "RecordLimitationAct" => Access::AnyRole(LEDGER),
         "AssignCollector" => Access::AnyRole(&[roles::MANAGER]),
         // Who may approve how much is the policy's write-off authority, checked in the use case.
         "DecideWriteOff" => Access::AnyRole(LEDGER),
         "ListDisputes" | "ListPromises" | "ListWriteOffs" | "ListPaymentPlans" | "GetWorklist"
-        | "ListActivities" => Access::AnyRole(READ),
+        | "ListActivities" | "ListLimitations" => Access::AnyRole(READ),
         "GetDunningPreview" | "ListMessages" | "GetDunningPolicy" => Access::AnyRole(READ),
         "UploadDunningPolicy" => Access::AnyRole(&[roles::MANAGER]),
         _ => Access::Authenticated,
@@ -86,6 +96,8 @@ pub struct CollectionsGrpc {
     pub plans: Plans,
     /// The collector's desk.
     pub desk: Desk,
+    /// The statute of limitations.
+    pub limitation: crate::limitation::Limitation,
     /// Whether the service answers.
     pub readiness: Readiness,
 }
@@ -157,6 +169,11 @@ impl CollectionsService for CollectionsGrpc {
                     v.add("customer.email", "not an e-mail address");
                 }
                 check_text(&c.risk_class, "customer.risk_class", false, 8, &mut v);
+                if !c.jurisdiction.is_empty()
+                    && !crate::domain::limitation::is_country_code(&c.jurisdiction)
+                {
+                    v.add("customer.jurisdiction", "an ISO 3166 country code (\"FR\")");
+                }
             }
         }
         v.into_result()?;
@@ -780,5 +797,44 @@ impl CollectionsService for CollectionsGrpc {
                 .await
                 .map(|activities| pb::ListActivitiesResponse { activities }),
         )
+    }
+
+    async fn list_limitations(
+        &self,
+        request: Request<pb::ListLimitationsRequest>,
+    ) -> Answer<pb::ListLimitationsResponse> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        if !request.customer_id.is_empty() {
+            check_external_id(&request.customer_id, "customer_id", &mut v);
+        }
+        if !(0..=36_500).contains(&request.within_days) {
+            v.add("within_days", "from 0 (every one) to 36500");
+        }
+        v.into_result()?;
+        done(
+            self.limitation
+                .list(&request.customer_id, i64::from(request.within_days))
+                .await,
+        )
+    }
+
+    async fn record_limitation_act(
+        &self,
+        request: Request<pb::RecordLimitationActRequest>,
+    ) -> Answer<pb::RecordLimitationActResponse> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        check_external_id(&request.customer_id, "customer_id", &mut v);
+        for (i, id) in request.invoice_ids.iter().enumerate() {
+            check_external_id(id, &format!("invoice_ids[{i}]"), &mut v);
+        }
+        check_text(&request.note, "note", true, 2000, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.limitation.record(&context, &request)).await)
     }
 }

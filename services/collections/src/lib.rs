@@ -11,6 +11,7 @@ pub mod domain;
 pub mod dunning;
 pub mod grpc;
 pub mod letters;
+pub mod limitation;
 pub mod mailer;
 pub mod overdue;
 pub mod plans;
@@ -159,6 +160,7 @@ pub async fn serve(
     let promises = promises::Promises::new(db.clone(), clock.clone(), signals.clone());
     let plans = plans::Plans::new(db.clone(), clock.clone(), signals.clone());
     let desk = worklist::Desk::new(db.clone(), clock.clone(), signals.clone());
+    let limitation = limitation::Limitation::new(db.clone(), clock.clone(), signals.clone());
     let write_offs =
         write_offs::WriteOffs::new(db.clone(), clock.clone(), signals.clone(), ledger.clone());
     let server = credit_platform::server::service_router(
@@ -176,6 +178,7 @@ pub async fn serve(
             write_offs,
             plans: plans.clone(),
             desk,
+            limitation: limitation.clone(),
             readiness: readiness.clone(),
         })
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
@@ -232,6 +235,7 @@ pub async fn serve(
         ledger,
         promises,
         plans,
+        limitation,
         config.dunning_enabled.then(|| dunning.clone()),
         interval,
         shutdown.subscribe(),
@@ -255,6 +259,7 @@ async fn sweep(
     ledger: app::Ledger,
     promises: promises::Promises,
     plans: plans::Plans,
+    limitation: limitation::Limitation,
     dunning: Option<dunning::Dunning>,
     interval: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
@@ -276,6 +281,9 @@ async fn sweep(
         }
         if let Err(error) = plans.sweep().await {
             tracing::warn!(%error, "payment plan sweep failed");
+        }
+        if let Err(error) = limitation.sweep().await {
+            tracing::warn!(%error, "limitation sweep failed");
         }
         if let Some(dunning) = &dunning
             && let Err(error) = dunning.run("").await

@@ -298,7 +298,8 @@ macro_rules! customer_select {
         "SELECT c.customer_id, c.name, c.segment, c.region, c.group_id, c.language, \
          c.time_zone, c.collector, c.updated_at, c.email, \
          COALESCE(r.risk_class, c.risk_class), COALESCE(r.probability_of_default, ''), \
-         CASE WHEN c.collector <> '' THEN c.collector ELSE COALESCE(s.collector, '') END \
+         CASE WHEN c.collector <> '' THEN c.collector ELSE COALESCE(s.collector, '') END, \
+         c.jurisdiction \
          FROM customers c LEFT JOIN customer_risk r ON r.customer_id = c.customer_id \
          LEFT JOIN segment_collectors s ON s.segment = c.segment"
     };
@@ -319,6 +320,7 @@ fn customer_from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<pb::Customer> {
         risk_class: row.try_get(10)?,
         probability_of_default: row.try_get(11)?,
         collector_in_charge: row.try_get(12)?,
+        jurisdiction: row.try_get(13)?,
     })
 }
 
@@ -356,13 +358,14 @@ pub async fn put_customer(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO customers (customer_id, name, segment, region, group_id, language, \
-         time_zone, collector, updated_at, email, risk_class) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         time_zone, collector, updated_at, email, risk_class, jurisdiction) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name, \
          segment = excluded.segment, region = excluded.region, group_id = excluded.group_id, \
          language = excluded.language, time_zone = excluded.time_zone, \
          collector = excluded.collector, updated_at = excluded.updated_at, \
-         email = excluded.email, risk_class = excluded.risk_class",
+         email = excluded.email, risk_class = excluded.risk_class, \
+         jurisdiction = excluded.jurisdiction",
     )
     .bind(c.customer_id.clone())
     .bind(c.name.clone())
@@ -375,6 +378,7 @@ pub async fn put_customer(
     .bind(at)
     .bind(c.email.clone())
     .bind(c.risk_class.clone())
+    .bind(c.jurisdiction.clone())
     .execute(conn)
     .await?;
     Ok(())

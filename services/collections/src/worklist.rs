@@ -180,6 +180,16 @@ impl Desk {
         .iter()
         .map(|row| Ok((row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?))))
         .collect::<sqlx::Result<_>>()?;
+        let widest = policy
+            .document
+            .limitation
+            .alert_days
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(0);
+        let barred =
+            crate::limitation::nearest_deadlines(&mut conn, &policy, today, widest).await?;
         drop(conn);
 
         let mut items = Vec::new();
@@ -230,6 +240,7 @@ impl Desk {
                 handed_over,
                 follow_up,
                 call_after_days: rules.call_after_days,
+                limitation: barred.get(&key).cloned(),
             };
             let ranked = rank(&case, default_probability);
             items.push(pb::WorklistItem {

@@ -124,6 +124,57 @@ pub struct PolicyDocument {
     /// How the collector's worklist ranks and advises.
     #[serde(default)]
     pub worklist: WorklistRules,
+    /// The statute of limitations by jurisdiction, and when to warn before it expires.
+    #[serde(default)]
+    pub limitation: LimitationRules,
+}
+
+/// The statute of limitations by jurisdiction.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LimitationRules {
+    /// Alerts this many days before a deadline (each once per deadline), e.g. [90, 30].
+    pub alert_days: Vec<i64>,
+    /// One rule per jurisdiction; "*" for every other (required).
+    pub rules: Vec<crate::domain::limitation::Rule>,
+}
+
+impl Default for LimitationRules {
+    fn default() -> Self {
+        use crate::domain::limitation::{Act, Rule, Start};
+        Self {
+            alert_days: vec![90, 30],
+            rules: vec![Rule {
+                jurisdiction: "*".into(),
+                years: 3,
+                start: Start::DueDate,
+                interrupted_by: vec![Act::Acknowledgement, Act::PartialPayment, Act::LegalAction],
+            }],
+        }
+    }
+}
+
+impl LimitationRules {
+    /// The rule of `jurisdiction` (the catch-all when it has none).
+    pub fn rule(&self, jurisdiction: &str) -> &crate::domain::limitation::Rule {
+        self.rules
+            .iter()
+            .find(|r| r.jurisdiction == jurisdiction)
+            .or_else(|| self.rules.iter().find(|r| r.jurisdiction == "*"))
+            .unwrap_or(&self.rules[0])
+    }
+
+    /// The earliest a deadline can be after a due day: the shortest rule's years, less a few
+    /// days of calendar slack.
+    pub fn shortest_days(&self) -> i64 {
+        self.rules
+            .iter()
+            .map(|r| i64::from(r.years))
+            .min()
+            .unwrap_or(1)
+            * 365
+            - 3
+    }
 }
 
 /// How the worklist ranks and advises.
@@ -304,6 +355,7 @@ impl Policy {
         if !(0..=365).contains(&w.call_after_days) {
             problems.push(problem("worklist.call_after_days", "from 0 to 365"));
         }
+        check_limitation(&document.limitation, &mut problems);
         let quiet = (minute_of_day(&c.quiet_from), minute_of_day(&c.quiet_until));
         if quiet.0.is_none() {
             problems.push(problem("contact.quiet_from", "a time HH:MM"));
@@ -371,6 +423,33 @@ impl Policy {
             // Across midnight: 20:00–08:00.
             minute >= from || minute < until
         }
+    }
+}
+
+fn check_limitation(rules: &LimitationRules, problems: &mut Vec<PolicyProblem>) {
+    if !rules.rules.iter().any(|r| r.jurisdiction == "*") {
+        problems.push(problem(
+            "limitation.rules",
+            "a rule for jurisdiction \"*\" (every other) is required",
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, rule) in rules.rules.iter().enumerate() {
+        let path = format!("limitation.rules[{i}]");
+        let code = rule.jurisdiction.as_str();
+        let valid = code == "*" || crate::domain::limitation::is_country_code(code);
+        if !valid || !seen.insert(code) {
+            problems.push(problem(
+                format!("{path}.jurisdiction"),
+                "an ISO 3166 country code (\"FR\") or \"*\", once each",
+            ));
+        }
+        if !(1..=30).contains(&rule.years) {
+            problems.push(problem(format!("{path}.years"), "from 1 to 30"));
+        }
+    }
+    if rules.alert_days.iter().any(|d| !(1..=3650).contains(d)) {
+        problems.push(problem("limitation.alert_days", "days from 1 to 3650"));
     }
 }
 

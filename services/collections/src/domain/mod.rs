@@ -3,6 +3,7 @@
 pub mod aging;
 pub mod dunning;
 pub mod ledger;
+pub mod limitation;
 pub mod metrics;
 pub mod plans;
 pub mod worklist;

@@ -36,6 +36,9 @@ pub struct Case {
     pub follow_up: Option<(String, bool)>,
     /// Days past due beyond which a collector calls rather than lets reminders run.
     pub call_after_days: i64,
+    /// The receivable whose limitation deadline is nearest, within the alert days: (id, days
+    /// left).
+    pub limitation: Option<(String, i64)>,
 }
 
 /// A case ranked.
@@ -75,6 +78,20 @@ pub fn rank(case: &Case, default_probability: Decimal) -> Ranked {
 }
 
 fn next_action(case: &Case) -> (&'static str, String, bool) {
+    if let Some((document, left)) = &case.limitation {
+        return (
+            "PROTECT_CLAIM",
+            if *left < 0 {
+                format!("{document} is time-barred since {} days", -left)
+            } else {
+                format!(
+                    "{document} can no longer be claimed in {left} days: get an acknowledgement \
+                     or file a claim"
+                )
+            },
+            true,
+        );
+    }
     if let Some((date, false)) = &case.follow_up {
         return (
             "WAIT_FOR_FOLLOW_UP",
@@ -216,5 +233,17 @@ mod tests {
             ..case()
         };
         assert_eq!(rank(&young, dec!(0.1)).action, "FOLLOW_DUNNING");
+        let barred_soon = Case {
+            limitation: Some(("INV-9".into(), 20)),
+            follow_up: Some(("2026-04-01".into(), false)),
+            ..case()
+        };
+        let r = rank(&barred_soon, dec!(0.1));
+        assert_eq!((r.action, r.actionable), ("PROTECT_CLAIM", true));
+        assert!(
+            r.reason.contains("INV-9") && r.reason.contains("20 days"),
+            "{}",
+            r.reason
+        );
     }
 }

@@ -1,0 +1,426 @@
+//! The statute of limitations on open receivables: each one's deadline under its customer's
+//! jurisdiction's rule (the policy), the acts that start the period again — recorded by
+//! collectors, written by dunning's formal notices, and partial payments read from the ledger —
+//! and alerts on the feed before a deadline passes, once per threshold and deadline.
+use crate::domain::dunning::Policy;
+use crate::domain::ledger::{digits_of, from_minor};
+use crate::domain::limitation::{Act, standing};
+use credit_platform::begin_mutation;
+use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
+use credit_platform::context::RequestContext;
+use credit_platform::db::Db;
+use credit_platform::error::{ApiError, FieldViolation};
+use credit_platform::mutation;
+use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_proto::collections as pb;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+
+/// An open receivable and where it stands.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// The customer.
+    pub customer_id: String,
+    /// Its currency.
+    pub currency: String,
+    /// The document.
+    pub document_id: String,
+    /// Its open amount, minor units.
+    pub open: i64,
+    /// Due day.
+    pub due_day: i64,
+    /// The jurisdiction applied ("*" when the customer has none listed).
+    pub jurisdiction: String,
+    /// Where the period stands.
+    pub standing: crate::domain::limitation::Standing,
+}
+
+/// Records acts on invoices (in the caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub async fn record_acts(
+    tx: &mut AnyConnection,
+    customer_id: &str,
+    invoice_ids: &[String],
+    act: Act,
+    day: i64,
+    recorded_by: &str,
+    note: &str,
+    now: Micros,
+) -> Result<Vec<String>, ApiError> {
+    let targets: Vec<String> = if invoice_ids.is_empty() {
+        vec![String::new()]
+    } else {
+        invoice_ids.to_vec()
+    };
+    let mut ids = Vec::new();
+    for invoice_id in targets {
+        let act_id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO limitation_acts (act_id, customer_id, invoice_id, kind, day, \
+             recorded_by, note, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(act_id.clone())
+        .bind(customer_id.to_string())
+        .bind(invoice_id)
+        .bind(act.name().to_string())
+        .bind(day)
+        .bind(recorded_by.to_string())
+        .bind(note.to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        ids.push(act_id);
+    }
+    Ok(ids)
+}
+
+/// Open receivables due on or before `due_by` (of one customer, or all), with their standing.
+pub async fn claims(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    customer_id: &str,
+    due_by: i64,
+) -> Result<Vec<Claim>, ApiError> {
+    let rows = sqlx::query(
+        "SELECT d.customer_id, d.currency, d.document_id, d.open_amount, d.due_day, \
+         COALESCE(c.jurisdiction, '') FROM documents d \
+         LEFT JOIN customers c ON c.customer_id = d.customer_id \
+         WHERE d.kind IN ('INVOICE', 'FEE', 'INTEREST') AND d.open_amount > 0 \
+         AND d.due_day <= $1 AND ($2 = '' OR d.customer_id = $2) \
+         ORDER BY d.customer_id, d.due_day",
+    )
+    .bind(due_by)
+    .bind(customer_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The acts of the customers concerned: explicit ones, and the last payment on each invoice.
+    let mut explicit: HashMap<String, Vec<(String, Act, i64)>> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT customer_id, invoice_id, kind, day FROM limitation_acts \
+         WHERE ($1 = '' OR customer_id = $1)",
+    )
+    .bind(customer_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        if let Some(act) = Act::from_name(&row.try_get::<String, _>(2)?) {
+            explicit.entry(row.try_get(0)?).or_default().push((
+                row.try_get(1)?,
+                act,
+                row.try_get(3)?,
+            ));
+        }
+    }
+    let paid: HashMap<String, i64> = sqlx::query(
+        "SELECT a.invoice_id, MAX(a.applied_day) FROM allocations a \
+         JOIN documents p ON p.document_id = a.source_id \
+         WHERE p.kind = 'PAYMENT' AND ($1 = '' OR p.customer_id = $1) GROUP BY a.invoice_id",
+    )
+    .bind(customer_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+    .collect::<sqlx::Result<_>>()?;
+    let mut claims = Vec::new();
+    for row in &rows {
+        let (customer, currency, document_id): (String, String, String) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        let (open, due_day): (i64, i64) = (row.try_get(3)?, row.try_get(4)?);
+        let jurisdiction: String = row.try_get(5)?;
+        let rule = policy.document.limitation.rule(&jurisdiction);
+        let mut acts: Vec<(Act, i64)> = explicit
+            .get(&customer)
+            .map(|list| {
+                list.iter()
+                    // A customer-wide act covers what was due by its day.
+                    .filter(|(invoice, _, day)| {
+                        *invoice == document_id || (invoice.is_empty() && due_day <= *day)
+                    })
+                    .map(|(_, act, day)| (*act, *day))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(day) = paid.get(&document_id) {
+            acts.push((Act::PartialPayment, *day));
+        }
+        claims.push(Claim {
+            standing: standing(rule, due_day, &acts),
+            customer_id: customer,
+            currency,
+            document_id,
+            open,
+            due_day,
+            jurisdiction: rule.jurisdiction.clone(),
+        });
+    }
+    Ok(claims)
+}
+
+/// The receivables whose deadline is within `days` of `today`: the earliest per (customer,
+/// currency) — what the worklist warns of.
+pub async fn nearest_deadlines(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    today: i64,
+    days: i64,
+) -> Result<HashMap<(String, String), (String, i64)>, ApiError> {
+    let rules = &policy.document.limitation;
+    let due_by = today + days - rules.shortest_days();
+    let mut nearest: HashMap<(String, String), (String, i64)> = HashMap::new();
+    for claim in claims(conn, policy, "", due_by).await? {
+        let left = claim.standing.deadline_day - today;
+        if left > days {
+            continue;
+        }
+        let key = (claim.customer_id.clone(), claim.currency.clone());
+        if nearest.get(&key).is_none_or(|(_, l)| left < *l) {
+            nearest.insert(key, (claim.document_id, left));
+        }
+    }
+    Ok(nearest)
+}
+
+fn act_of(name: &str) -> Option<Act> {
+    Act::from_name(name).filter(|a| *a != Act::PartialPayment)
+}
+
+/// The limitation use cases.
+#[derive(Clone)]
+pub struct Limitation {
+    db: Db,
+    clock: SharedClock,
+    signals: FeedSignals,
+}
+
+impl Limitation {
+    /// Over `db`.
+    pub fn new(db: Db, clock: SharedClock, signals: FeedSignals) -> Self {
+        Self { db, clock, signals }
+    }
+
+    /// Where open receivables stand (one customer, or all), deadlines within `within_days` (0:
+    /// every one), earliest deadline first.
+    pub async fn list(
+        &self,
+        customer_id: &str,
+        within_days: i64,
+    ) -> Result<pb::ListLimitationsResponse, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let (_, policy) = crate::dunning::active_policy(&mut conn).await?;
+        let today = day_of(self.clock.now());
+        let due_by = if within_days > 0 {
+            today + within_days - policy.document.limitation.shortest_days()
+        } else {
+            i64::MAX / 2
+        };
+        let mut claims = claims(&mut conn, &policy, customer_id, due_by).await?;
+        claims.retain(|c| within_days == 0 || c.standing.deadline_day - today <= within_days);
+        claims.sort_by_key(|c| (c.standing.deadline_day, c.document_id.clone()));
+        let alert = policy
+            .document
+            .limitation
+            .alert_days
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(0);
+        Ok(pb::ListLimitationsResponse {
+            limitations: claims
+                .into_iter()
+                .take(1000)
+                .map(|c| {
+                    let left = c.standing.deadline_day - today;
+                    pb::LimitationStanding {
+                        customer_id: c.customer_id,
+                        document_id: c.document_id,
+                        open_amount: from_minor(c.open, digits_of(&c.currency)),
+                        currency_code: c.currency,
+                        due_date: date_of_day(c.due_day),
+                        jurisdiction: c.jurisdiction,
+                        period_start_date: date_of_day(c.standing.start_day),
+                        interrupted_by: c
+                            .standing
+                            .interrupted
+                            .map(|(act, _)| act.name().to_string())
+                            .unwrap_or_default(),
+                        deadline_date: date_of_day(c.standing.deadline_day),
+                        days_left: left,
+                        state: if left < 0 {
+                            "EXPIRED"
+                        } else if left <= alert {
+                            "ALERT"
+                        } else {
+                            "RUNNING"
+                        }
+                        .into(),
+                    }
+                })
+                .collect(),
+            as_of_date: date_of_day(today),
+        })
+    }
+
+    /// Records an act (acknowledgement, formal notice, legal action) on invoices of a customer
+    /// (all of them due by its day when none is named).
+    pub async fn record(
+        &self,
+        context: &RequestContext,
+        request: &pb::RecordLimitationActRequest,
+    ) -> Result<pb::RecordLimitationActResponse, ApiError> {
+        let act = act_of(&request.kind).ok_or_else(|| {
+            ApiError::from(FieldViolation::new(
+                "kind",
+                "ACKNOWLEDGEMENT, FORMAL_NOTICE or LEGAL_ACTION (partial payments come from the \
+                 ledger)",
+            ))
+        })?;
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "RecordLimitationAct",
+            request
+        );
+        let today = day_of(m.now);
+        let day = parse_date(&request.date)
+            .filter(|d| *d <= today)
+            .ok_or_else(|| {
+                ApiError::from(FieldViolation::new(
+                    "date",
+                    "a date YYYY-MM-DD, not in the future",
+                ))
+            })?;
+        for (i, invoice_id) in request.invoice_ids.iter().enumerate() {
+            let ours = crate::store::document(&mut m.tx, invoice_id)
+                .await?
+                .is_some_and(|d| {
+                    d.customer_id == request.customer_id && crate::charges::is_receivable(&d.kind)
+                });
+            if !ours {
+                return Err(FieldViolation::new(
+                    format!("invoice_ids[{i}]"),
+                    format!("no receivable {invoice_id} of {}", request.customer_id),
+                )
+                .into());
+            }
+        }
+        let ids = record_acts(
+            &mut m.tx,
+            &request.customer_id,
+            &request.invoice_ids,
+            act,
+            day,
+            &context.caller.subject,
+            request.note.trim(),
+            m.now,
+        )
+        .await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            NewEvent {
+                event_type: "credit.collections.limitation.act_recorded",
+                entity_type: "customer",
+                entity_id: request.customer_id.clone(),
+                customer_id: request.customer_id.clone(),
+                payload: json!({
+                    "kind": act.name(),
+                    "date": date_of_day(day),
+                    "invoice_ids": request.invoice_ids,
+                    "note": request.note.trim(),
+                }),
+            },
+        )
+        .await?;
+        let answer = pb::RecordLimitationActResponse {
+            act_ids: ids,
+            record_time: Some(to_timestamp(m.now)),
+        };
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// Raises the alerts due today (each threshold once per deadline) and says when deadlines
+    /// passed; answers how many were raised.
+    pub async fn sweep(&self) -> Result<usize, ApiError> {
+        let context = RequestContext::system("limitation");
+        let raised = mutation::with_retry(|| async {
+            let mut tx = self.db.begin_write().await?;
+            let now = self.clock.now();
+            let today = day_of(now);
+            let (_, policy) = crate::dunning::active_policy(&mut tx).await?;
+            let rules = &policy.document.limitation;
+            let widest = rules.alert_days.iter().max().copied().unwrap_or(0);
+            let due_by = today + widest - rules.shortest_days();
+            let mut raised = 0;
+            for claim in claims(&mut tx, &policy, "", due_by).await? {
+                let left = claim.standing.deadline_day - today;
+                // Thresholds reached, the tightest first; 0 once it passed.
+                let mut thresholds: Vec<i64> = rules
+                    .alert_days
+                    .iter()
+                    .copied()
+                    .filter(|t| left <= *t)
+                    .collect();
+                if left < 0 {
+                    thresholds = vec![0];
+                }
+                let Some(threshold) = thresholds.into_iter().min() else {
+                    continue;
+                };
+                let inserted = sqlx::query(
+                    "INSERT INTO limitation_alerts (invoice_id, threshold, deadline_day, \
+                     raised_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(claim.document_id.clone())
+                .bind(threshold)
+                .bind(claim.standing.deadline_day)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    continue;
+                }
+                outbox::append(
+                    &mut tx,
+                    &context,
+                    now,
+                    NewEvent {
+                        event_type: if left < 0 {
+                            "credit.collections.limitation.expired"
+                        } else {
+                            "credit.collections.limitation.expiring"
+                        },
+                        entity_type: "receivable",
+                        entity_id: claim.document_id.clone(),
+                        customer_id: claim.customer_id.clone(),
+                        payload: json!({
+                            "document_id": claim.document_id,
+                            "jurisdiction": claim.jurisdiction,
+                            "deadline_date": date_of_day(claim.standing.deadline_day),
+                            "days_left": left,
+                            "open_amount": from_minor(claim.open, digits_of(&claim.currency)),
+                            "currency_code": claim.currency,
+                        }),
+                    },
+                )
+                .await?;
+                raised += 1;
+            }
+            tx.commit().await?;
+            Ok::<_, ApiError>(raised)
+        })
+        .await?;
+        if raised > 0 {
+            self.signals.notify_committed();
+        }
+        Ok(raised)
+    }
+}
