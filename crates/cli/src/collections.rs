@@ -314,6 +314,18 @@ pub enum CollectionsCommand {
         #[arg(long)]
         note: String,
     },
+    /// Dispute counts and resolution times by reason over a period.
+    DisputeMetrics {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD (default today).
+        #[arg(long, default_value = "")]
+        to: String,
+        /// portfolio, customer, group, segment, region, currency or collector.
+        #[arg(long, default_value = "portfolio")]
+        by: String,
+    },
     /// Write-offs, newest first.
     WriteOffs {
         /// Only this customer.
@@ -1401,6 +1413,63 @@ pub async fn run(
                 &recorded,
                 "credit.collections.v1.RecordLimitationActResponse",
                 |r| format!("{} act(s) recorded", r.act_ids.len()),
+            )
+        }
+        CollectionsCommand::DisputeMetrics { from, to, by } => {
+            let metrics = c
+                .get_dispute_metrics(pb::GetDisputeMetricsRequest {
+                    start_date: from,
+                    end_date: to,
+                    group_by: group_by(&by)? as i32,
+                })
+                .await?
+                .into_inner();
+            output::print(
+                json,
+                &metrics,
+                "credit.collections.v1.DisputeMetrics",
+                |m| {
+                    let rows = m
+                        .rows
+                        .iter()
+                        .map(|r| {
+                            vec![
+                                if r.key.is_empty() {
+                                    "portfolio".into()
+                                } else {
+                                    r.key.clone()
+                                },
+                                r.reason.clone(),
+                                r.currency_code.clone(),
+                                r.opened.to_string(),
+                                r.resolved.to_string(),
+                                r.mean_resolution_days.clone(),
+                                r.median_resolution_days.clone(),
+                                r.open_at_end.to_string(),
+                                r.past_due_at_end.to_string(),
+                            ]
+                        })
+                        .collect();
+                    format!(
+                        "{} to {}\n{}",
+                        m.start_date,
+                        m.end_date,
+                        table(
+                            &[
+                                "group",
+                                "reason",
+                                "currency",
+                                "opened",
+                                "resolved",
+                                "mean days",
+                                "median days",
+                                "open at end",
+                                "past due",
+                            ],
+                            rows,
+                        )
+                    )
+                },
             )
         }
         CollectionsCommand::WriteOffs { customer, state } => {

@@ -239,6 +239,10 @@ async fn import_a_csv_then_read_the_statement_and_the_aging_from_the_command_lin
         limitations.contains("ACKNOWLEDGEMENT") && limitations.contains("RUNNING"),
         "{limitations}"
     );
+    let dispute_metrics = suite
+        .ok(&["collections", "dispute-metrics", "--from", &today[..10]])
+        .await;
+    assert!(dispute_metrics.contains("DAMAGED"), "{dispute_metrics}");
     let preview = suite.ok(&["collections", "preview", "NEWCO-FR"]).await;
     assert!(
         preview.contains("standard") && preview.contains("INV-2026-0001"),

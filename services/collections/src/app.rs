@@ -84,7 +84,7 @@ fn canonical(d: &pb::ReceivableDocument, doc: &Document) -> pb::ReceivableDocume
 }
 
 /// The key `customer` falls under when grouping by `group_by` ("" for the portfolio).
-fn group_key(
+pub(crate) fn group_key(
     profiles: &HashMap<String, store::Grouping>,
     group_by: pb::AgingGroup,
     customer: &str,
@@ -127,7 +127,7 @@ fn follow_up<'a>(
     follow_ups.entry((key, currency)).or_default()
 }
 
-fn decimal_text(value: Option<rust_decimal::Decimal>) -> String {
+pub(crate) fn decimal_text(value: Option<rust_decimal::Decimal>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 

@@ -364,4 +364,108 @@ impl Disputes {
         })
         .collect()
     }
+
+    /// Dispute metrics from `start` to `end` (days, inclusive) per group, reason and currency.
+    pub async fn metrics(
+        &self,
+        start: i64,
+        end: i64,
+        group_by: pb::AgingGroup,
+    ) -> Result<pb::DisputeMetrics, ApiError> {
+        const DAY: i64 = 86_400_000_000;
+        let (from, until) = (start * DAY, (end + 1) * DAY);
+        let mut conn = self.db.pool.acquire().await?;
+        let profiles = store::customer_groups(&mut conn).await?;
+        let rows = sqlx::query(
+            "SELECT customer_id, currency, reason, amount, state, opened_at, resolved_at, due_day \
+             FROM disputes WHERE opened_at < $2 AND (resolved_at IS NULL OR resolved_at >= $1)",
+        )
+        .bind(from)
+        .bind(until)
+        .fetch_all(&mut *conn)
+        .await?;
+        #[derive(Default)]
+        struct Tally {
+            opened: i64,
+            opened_amount: i64,
+            resolved: i64,
+            by_credit_note: i64,
+            by_write_off: i64,
+            rejected: i64,
+            durations: Vec<i64>,
+            open_at_end: i64,
+            open_amount: i64,
+            past_due: i64,
+        }
+        let mut tallies: std::collections::BTreeMap<(String, String, String), Tally> =
+            std::collections::BTreeMap::new();
+        for row in &rows {
+            let (customer, currency, reason): (String, String, String) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            let (amount, state): (i64, String) = (row.try_get(3)?, row.try_get(4)?);
+            let (opened_at, resolved_at, due_day): (i64, Option<i64>, i64) =
+                (row.try_get(5)?, row.try_get(6)?, row.try_get(7)?);
+            let reason = reason
+                .parse::<i32>()
+                .ok()
+                .and_then(|r| pb::DisputeReason::try_from(r).ok())
+                .map(|r| {
+                    r.as_str_name()
+                        .trim_start_matches("DISPUTE_REASON_")
+                        .to_string()
+                })
+                .unwrap_or(reason);
+            let key = crate::app::group_key(&profiles, group_by, &customer);
+            let t = tallies.entry((key, reason, currency)).or_default();
+            if opened_at >= from {
+                t.opened += 1;
+                t.opened_amount += amount;
+            }
+            match resolved_at {
+                Some(at) if at < until => {
+                    t.resolved += 1;
+                    t.durations.push(at - opened_at);
+                    match state.as_str() {
+                        "RESOLVED_BY_CREDIT_NOTE" => t.by_credit_note += 1,
+                        "RESOLVED_BY_WRITE_OFF" => t.by_write_off += 1,
+                        _ => t.rejected += 1,
+                    }
+                }
+                _ => {
+                    t.open_at_end += 1;
+                    t.open_amount += amount;
+                    if due_day < end {
+                        t.past_due += 1;
+                    }
+                }
+            }
+        }
+        Ok(pb::DisputeMetrics {
+            start_date: date_of_day(start),
+            end_date: date_of_day(end),
+            rows: tallies
+                .into_iter()
+                .map(|((key, reason, currency), mut t)| {
+                    let digits = crate::domain::ledger::digits_of(&currency);
+                    let (mean, median) = crate::domain::metrics::days_stats(&mut t.durations);
+                    pb::DisputeMetricsRow {
+                        key,
+                        reason,
+                        opened: t.opened,
+                        opened_amount: from_minor(t.opened_amount, digits),
+                        resolved: t.resolved,
+                        resolved_by_credit_note: t.by_credit_note,
+                        resolved_by_write_off: t.by_write_off,
+                        rejected: t.rejected,
+                        mean_resolution_days: crate::app::decimal_text(mean),
+                        median_resolution_days: crate::app::decimal_text(median),
+                        open_at_end: t.open_at_end,
+                        open_amount_at_end: from_minor(t.open_amount, digits),
+                        past_due_at_end: t.past_due,
+                        currency_code: currency,
+                    }
+                })
+                .collect(),
+        })
+    }
 }

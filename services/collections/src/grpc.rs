@@ -54,7 +54,8 @@ pub fn access(path: &str) -> Access {
         | "ListDocuments"
         | "ListDocumentVersions"
         | "GetAging"
-        | "GetCollectionMetrics" => Access::AnyRole(READ),
+        | "GetCollectionMetrics"
+        | "GetDisputeMetrics" => Access::AnyRole(READ),
         "PutCustomer"
         | "ImportDocuments"
         | "AllocateDocument"
@@ -113,6 +114,40 @@ type Answer<T> = Result<Response<T>, Status>;
 
 fn done<T>(result: Result<T, ApiError>) -> Answer<T> {
     result.map(Response::new).map_err(Status::from)
+}
+
+/// A metrics period: the first day, and the last (today when empty), at most ten years.
+fn period(start: &str, end: &str, today: i64, v: &mut Violations) -> Option<(i64, i64)> {
+    let first = parse_date(start);
+    if first.is_none() {
+        v.add("start_date", "must be a date YYYY-MM-DD");
+    }
+    let last = if end.is_empty() {
+        Some(today)
+    } else {
+        let last = parse_date(end);
+        if last.is_none() {
+            v.add("end_date", "must be a date YYYY-MM-DD");
+        }
+        last
+    };
+    let (first, last) = (first?, last?);
+    if last < first || last - first > 3660 {
+        v.add(
+            "end_date",
+            "must be on or after start_date, within ten years",
+        );
+        return None;
+    }
+    Some((first, last))
+}
+
+/// The grouping asked for.
+fn group_of(group_by: i32, v: &mut Violations) -> pb::AgingGroup {
+    pb::AgingGroup::try_from(group_by).unwrap_or_else(|_| {
+        v.add("group_by", "not a known AgingGroup");
+        pb::AgingGroup::Portfolio
+    })
 }
 
 /// The stored kind a listing filters on ("" for every kind).
@@ -338,10 +373,7 @@ impl CollectionsService for CollectionsGrpc {
         let buckets = Buckets::new(&bounds)
             .map_err(|e| v.add("bucket_days", e))
             .ok();
-        let group_by = pb::AgingGroup::try_from(request.group_by).unwrap_or_else(|_| {
-            v.add("group_by", "not a known AgingGroup");
-            pb::AgingGroup::Portfolio
-        });
+        let group_by = group_of(request.group_by, &mut v);
         if !request.customer_id.is_empty() {
             check_external_id(&request.customer_id, "customer_id", &mut v);
         }
@@ -363,36 +395,18 @@ impl CollectionsService for CollectionsGrpc {
         self.context(&request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
-        let start = parse_date(&request.start_date);
-        if start.is_none() {
-            v.add("start_date", "must be a date YYYY-MM-DD");
-        }
-        let end = if request.end_date.is_empty() {
-            Some(self.ledger.today())
-        } else {
-            let end = parse_date(&request.end_date);
-            if end.is_none() {
-                v.add("end_date", "must be a date YYYY-MM-DD");
-            }
-            end
-        };
-        if let (Some(s), Some(e)) = (start, end)
-            && (e < s || e - s > 3660)
-        {
-            v.add(
-                "end_date",
-                "must be on or after start_date, within ten years",
-            );
-        }
-        let group_by = pb::AgingGroup::try_from(request.group_by).unwrap_or_else(|_| {
-            v.add("group_by", "not a known AgingGroup");
-            pb::AgingGroup::Portfolio
-        });
+        let period = period(
+            &request.start_date,
+            &request.end_date,
+            self.ledger.today(),
+            &mut v,
+        );
+        let group_by = group_of(request.group_by, &mut v);
         if !request.customer_id.is_empty() {
             check_external_id(&request.customer_id, "customer_id", &mut v);
         }
         v.into_result()?;
-        let (Some(start), Some(end)) = (start, end) else {
+        let Some((start, end)) = period else {
             return Err(Status::internal("validated period incomplete"));
         };
         done(
@@ -836,5 +850,26 @@ impl CollectionsService for CollectionsGrpc {
         v.into_result()?;
         let context = context.with_request_id(&request.request_id);
         done(with_retry(|| self.limitation.record(&context, &request)).await)
+    }
+
+    async fn get_dispute_metrics(
+        &self,
+        request: Request<pb::GetDisputeMetricsRequest>,
+    ) -> Answer<pb::DisputeMetrics> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        let period = period(
+            &request.start_date,
+            &request.end_date,
+            self.ledger.today(),
+            &mut v,
+        );
+        let group_by = group_of(request.group_by, &mut v);
+        v.into_result()?;
+        let Some((start, end)) = period else {
+            return Err(Status::internal("validated period incomplete"));
+        };
+        done(self.disputes.metrics(start, end, group_by).await)
     }
 }

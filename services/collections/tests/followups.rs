@@ -545,3 +545,95 @@ async fn a_payment_plan_pauses_dunning_until_an_instalment_is_missed() {
     assert_eq!(completed.paid_amount, "1000.00");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn dispute_metrics_give_resolution_times_by_reason() {
+    let sink = Sink::start().await;
+    let app = app(&sink).await;
+    let mut erp = app.erp();
+    import(
+        &mut erp,
+        false,
+        vec![
+            invoice("INV-1", "ACME", "1000", "2026-02-01", "2026-03-03"),
+            invoice("INV-2", "ACME", "500", "2026-02-01", "2026-03-03"),
+            invoice("INV-3", "ACME", "300", "2026-02-01", "2026-03-03"),
+        ],
+    )
+    .await;
+    let open = |erp: &mut Client, invoice_id: &str, amount: &str, reason: pb::DisputeReason| {
+        let mut erp = erp.clone();
+        let request = pb::OpenDisputeRequest {
+            reason: reason as i32,
+            ..dispute(invoice_id, amount)
+        };
+        async move { erp.open_dispute(request).await.expect("open").into_inner() }
+    };
+    let resolve = |erp: &mut Client, dispute_id: String| {
+        let mut erp = erp.clone();
+        async move {
+            erp.resolve_dispute(pb::ResolveDisputeRequest {
+                dispute_id,
+                resolution: "REJECTED".into(),
+                credit_note_id: String::new(),
+                comment: "delivery note signed without reserve".into(),
+                request_id: rid(),
+            })
+            .await
+            .expect("resolve")
+        }
+    };
+    // Two damaged-goods disputes resolved after 2 and 5 days, one price dispute still open.
+    let a = open(&mut erp, "INV-1", "100", pb::DisputeReason::Damaged).await;
+    let b = open(&mut erp, "INV-2", "50", pb::DisputeReason::Damaged).await;
+    open(&mut erp, "INV-3", "30", pb::DisputeReason::Price).await;
+    app.clock.set(START + 2 * DAY);
+    resolve(&mut erp, a.dispute_id).await;
+    app.clock.set(START + 5 * DAY);
+    resolve(&mut erp, b.dispute_id).await;
+    app.clock.set(START + 20 * DAY);
+    let metrics = erp
+        .get_dispute_metrics(pb::GetDisputeMetricsRequest {
+            start_date: "2026-03-01".into(),
+            end_date: "2026-03-31".into(),
+            group_by: pb::AgingGroup::Portfolio as i32,
+        })
+        .await
+        .expect("metrics")
+        .into_inner();
+    let rows: Vec<_> = metrics
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.reason.as_str(),
+                r.opened,
+                r.resolved,
+                r.rejected,
+                r.mean_resolution_days.as_str(),
+                r.median_resolution_days.as_str(),
+                r.open_at_end,
+                r.past_due_at_end,
+                r.open_amount_at_end.as_str(),
+            )
+        })
+        .collect();
+    // The open price dispute was due on 15 March (14 days' SLA): past due at the end.
+    assert_eq!(
+        rows,
+        [
+            ("DAMAGED", 2, 2, 2, "3.50", "3.50", 0, 0, "0.00"),
+            ("PRICE", 1, 0, 0, "", "", 1, 1, "30.00"),
+        ]
+    );
+    let bad = erp
+        .get_dispute_metrics(pb::GetDisputeMetricsRequest {
+            start_date: "2026-04-01".into(),
+            end_date: "2026-03-01".into(),
+            group_by: 0,
+        })
+        .await
+        .expect_err("backwards");
+    assert_eq!(fields(bad), ["end_date"]);
+    app.stop().await;
+}

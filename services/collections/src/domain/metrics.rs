@@ -46,6 +46,24 @@ pub fn rate(part: i64, whole: i64) -> Option<Decimal> {
     ratio(part, whole).map(|r| round(r, 4))
 }
 
+/// Mean and median of durations in microseconds, as days to 2 places; None without any.
+pub fn days_stats(durations: &mut [i64]) -> (Option<Decimal>, Option<Decimal>) {
+    if durations.is_empty() {
+        return (None, None);
+    }
+    durations.sort_unstable();
+    let day = Decimal::from(86_400_000_000_i64);
+    let n = durations.len();
+    let sum: i64 = durations.iter().sum();
+    let mean = Decimal::from(sum) / Decimal::from(n as i64) / day;
+    let median = if n % 2 == 1 {
+        Decimal::from(durations[n / 2])
+    } else {
+        Decimal::from(durations[n / 2 - 1] + durations[n / 2]) / Decimal::from(2)
+    } / day;
+    (Some(round(mean, 2)), Some(round(median, 2)))
+}
+
 /// The ratios of `f` over a period of `days`.
 pub fn ratios(f: Figures, days: i64) -> Ratios {
     let days = Decimal::from(days);
@@ -114,5 +132,16 @@ mod tests {
         );
         assert_eq!(all.cei, Some(dec!(100.00)));
         assert_eq!(all.dso, Some(dec!(0.00)));
+    }
+
+    #[test]
+    fn resolution_days_have_a_mean_and_a_median() {
+        let day = 86_400_000_000_i64;
+        let mut durations = vec![3 * day, day, 10 * day, day / 2];
+        assert_eq!(
+            days_stats(&mut durations),
+            (Some(dec!(3.63)), Some(dec!(2.00)))
+        );
+        assert_eq!(days_stats(&mut []), (None, None));
     }
 }
