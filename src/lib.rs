@@ -164,6 +164,8 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     let mut scoring_config = credit_scoring::ScoringConfig::new(scoring_db, auth.clone());
     // Stress scenarios read exposure from limits, with a token minted from the shared secret.
     scoring_config.limits_url = Some(format!("http://{limits_addr}"));
+    // Payment behaviour comes from collections' ledger.
+    scoring_config.collections_url = Some(format!("http://{collections_addr}"));
     let scoring = tokio::spawn(credit_scoring::serve(
         scoring_config,
         Arc::new(SystemClock),

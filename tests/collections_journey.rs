@@ -433,6 +433,9 @@ async fn invoiced_overdue_reminded_disputed_paid_and_back_to_normal_with_audit_s
         "credit.collections.customer.overdue_cleared",
         "credit.limits.credit_hold.released",
         "credit.collections.dispute.resolved",
+        // Scoring follows the customer's payment behaviour from the ledger.
+        "credit.collections.payment_behaviour.changed",
+        "credit.scoring.payment_behaviour.recorded",
     ];
     let mut types: Vec<String> = Vec::new();
     for _ in 0..400 {

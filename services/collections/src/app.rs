@@ -378,6 +378,7 @@ impl Ledger {
         for customer in &customers {
             crate::promises::settle(&mut m.tx, context, m.now, customer).await?;
             crate::plans::review(&mut m.tx, context, m.now, customer).await?;
+            crate::behaviour::review(&mut m.tx, context, m.now, customer).await?;
         }
         self.review_overdue(&mut m.tx, context, m.now, customers)
             .await?;

@@ -127,6 +127,7 @@ async fn close(
         ),
     )
     .await?;
+    crate::behaviour::review(tx, context, now, &dispute.customer_id).await?;
     Ok(())
 }
 
@@ -261,6 +262,7 @@ impl Disputes {
             ),
         )
         .await?;
+        crate::behaviour::review(&mut m.tx, context, m.now, &dispute.customer_id).await?;
         mutation::finish(&self.signals, m, &dispute).await?;
         Ok(dispute)
     }

@@ -5,6 +5,7 @@
 //! [`domain`] holds the pure rules (ledger, aging), [`validate`] the wire checks, [`store`]
 //! the SQL, [`app`] the use cases and [`grpc`] the adapter.
 pub mod app;
+pub mod behaviour;
 pub mod charges;
 pub mod disputes;
 pub mod domain;

@@ -142,6 +142,9 @@ pub async fn review(
         .await?;
         ended += 1;
     }
+    if ended > 0 {
+        crate::behaviour::review(conn, context, now, customer_id).await?;
+    }
     Ok(ended)
 }
 

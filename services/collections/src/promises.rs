@@ -123,6 +123,9 @@ pub async fn settle(
         .await?;
         settled += 1;
     }
+    if settled > 0 {
+        crate::behaviour::review(conn, context, now, customer_id).await?;
+    }
     Ok(settled)
 }
 

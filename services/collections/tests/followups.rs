@@ -637,3 +637,41 @@ async fn dispute_metrics_give_resolution_times_by_reason() {
     assert_eq!(fields(bad), ["end_date"]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn payment_behaviour_is_said_on_the_feed_when_it_changes() {
+    let sink = Sink::start().await;
+    let app = app(&sink).await;
+    let mut erp = app.erp();
+    import(
+        &mut erp,
+        false,
+        vec![
+            invoice("INV-1", "ACME", "1000", "2026-01-01", "2026-01-31"),
+            invoice("INV-2", "ACME", "3000", "2026-01-15", "2026-02-14"),
+            // 1 000 paid 10 days late, 3 000 on time: weighted 2.5 days, a half paid late.
+            payment("PAY-1", "ACME", "1000", "2026-02-10", &[("INV-1", "1000")]),
+            payment("PAY-2", "ACME", "3000", "2026-02-14", &[("INV-2", "3000")]),
+        ],
+    )
+    .await;
+    // Sent again unchanged: nothing new to say.
+    import(
+        &mut erp,
+        false,
+        vec![payment("PAY-2", "ACME", "3000", "2026-02-14", &[("INV-2", "3000")])],
+    )
+    .await;
+    let said: Vec<serde_json::Value> = app
+        .events()
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == "credit.collections.payment_behaviour.changed")
+        .map(|e| serde_json::from_str(&e.payload_json).expect("json"))
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert_eq!(said[0]["average_days_beyond_terms"], "2.50");
+    assert_eq!(said[0]["share_paid_late"], "0.5000");
+    assert_eq!(said[0]["invoices_paid"], 2);
+    app.stop().await;
+}

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod exposure;
 pub mod grpc;
 pub mod model;
+pub mod payments;
 pub mod store;
 pub mod stress;
 
@@ -68,8 +69,13 @@ pub struct ScoringConfig {
     /// ("http://limits:50051"); RunStressScenario answers FAILED_PRECONDITION without it.
     #[arg(long, env = "SCORING_LIMITS_URL")]
     pub limits_url: Option<String>,
-    /// File holding the token scoring presents to limits (needs credit.viewer), re-read at
-    /// every call. Without it, and with an HS256 secret, scoring mints its own.
+    /// gRPC address of the collections service, whose feed gives each customer's payment
+    /// behaviour ("http://collections:50051"); unset: PutPaymentBehaviour only.
+    #[arg(long, env = "SCORING_COLLECTIONS_URL")]
+    pub collections_url: Option<String>,
+    /// File holding the token scoring presents to limits and collections (needs
+    /// credit.viewer), re-read at every call. Without it, and with an HS256 secret, scoring
+    /// mints its own.
     #[arg(long, env = "SCORING_SERVICE_TOKEN_FILE")]
     pub service_token_file: Option<PathBuf>,
     /// Longest wait for in-flight calls and streams at shutdown, in seconds.
@@ -86,9 +92,23 @@ impl ScoringConfig {
             model_file: None,
             bureau_providers: Vec::new(),
             limits_url: None,
+            collections_url: None,
             service_token_file: None,
             shutdown_drain_secs: 20,
         }
+    }
+
+    /// The token scoring presents to other services.
+    fn service_token(&self, to: &str) -> anyhow::Result<ServiceToken> {
+        ServiceToken::from_settings(
+            self.service_token_file.as_deref(),
+            &self.auth,
+            "service:scoring",
+            &[roles::VIEWER],
+        )
+        .ok_or_else(|| {
+            anyhow::anyhow!("set SCORING_SERVICE_TOKEN_FILE: scoring needs a token to read {to}")
+        })
     }
 
     /// The reader of exposure in limits, when scoring is connected to it.
@@ -96,16 +116,10 @@ impl ScoringConfig {
         let Some(url) = &self.limits_url else {
             return Ok(None);
         };
-        let token = ServiceToken::from_settings(
-            self.service_token_file.as_deref(),
-            &self.auth,
-            "service:scoring",
-            &[roles::VIEWER],
-        )
-        .ok_or_else(|| {
-            anyhow::anyhow!("set SCORING_SERVICE_TOKEN_FILE: scoring needs a token to read limits")
-        })?;
-        Ok(Some(exposure::LimitsReader::new(url, token)?))
+        Ok(Some(exposure::LimitsReader::new(
+            url,
+            self.service_token("limits")?,
+        )?))
     }
 
     /// The model to score with.
@@ -148,7 +162,13 @@ pub async fn serve(
             .collect::<anyhow::Result<_>>()?,
     );
     let stress = stress::StressTesting::new(db.clone(), clock.clone(), config.limits()?);
-    let scoring = app::Scoring::new(db.clone(), clock, signals.clone(), model.clone(), bureaus);
+    let scoring = app::Scoring::new(
+        db.clone(),
+        clock.clone(),
+        signals.clone(),
+        model.clone(),
+        bureaus,
+    );
     let server = credit_platform::server::service_router(
         SERVICE_NAME,
         verifier,
@@ -187,6 +207,19 @@ pub async fn serve(
         Duration::from_secs(5),
         shutdown.subscribe(),
     ));
+    if let Some(url) = &config.collections_url {
+        tokio::spawn(credit_platform::follow::follow(
+            db.clone(),
+            clock,
+            credit_platform::follow::Feed {
+                source: "collections".into(),
+                url: url.clone(),
+            },
+            config.service_token("collections")?,
+            Arc::new(payments::PaymentFollower::new(scoring.clone())),
+            shutdown.clone(),
+        ));
+    }
     credit_platform::server::drain_on_shutdown(
         server,
         Some(&readiness),
