@@ -659,7 +659,13 @@ async fn payment_behaviour_is_said_on_the_feed_when_it_changes() {
     import(
         &mut erp,
         false,
-        vec![payment("PAY-2", "ACME", "3000", "2026-02-14", &[("INV-2", "3000")])],
+        vec![payment(
+            "PAY-2",
+            "ACME",
+            "3000",
+            "2026-02-14",
+            &[("INV-2", "3000")],
+        )],
     )
     .await;
     let said: Vec<serde_json::Value> = app
