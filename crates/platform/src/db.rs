@@ -125,7 +125,14 @@ impl Db {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        match sqlx::query("SELECT 1").execute(&self.pool).await {
+            Ok(_) => true,
+            // Every open connection busy (SQLite has one, held by a long import) is load, not
+            // an unreachable database: the service stays ready, callers wait their turn. With
+            // no connection open at all, none could be made: unreachable.
+            Err(sqlx::Error::PoolTimedOut) => self.pool.size() > 0,
+            Err(_) => false,
+        }
     }
 }
 
