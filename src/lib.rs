@@ -212,6 +212,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     collections_config.scoring_url = Some(format!("http://{scoring_addr}"));
     // No mail server in development: dunning e-mails land as .eml files to read.
     collections_config.smtp_url = config.smtp_url.clone();
+    collections_config.document_dir = data_dir.join("collections-documents");
     if config.smtp_url.is_none() {
         collections_config.mail_drop_dir = Some(data_dir.join("outbox"));
     }

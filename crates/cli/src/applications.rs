@@ -225,7 +225,7 @@ fn read_application(path: &PathBuf) -> anyhow::Result<pb::Application> {
     output::from_json(&text, "credit.applications.v1.Application")
 }
 
-fn content_type_of(file: &std::path::Path) -> anyhow::Result<String> {
+pub(crate) fn content_type_of(file: &std::path::Path) -> anyhow::Result<String> {
     let extension = file
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())

@@ -145,6 +145,26 @@ pub enum CollectionsCommand {
         #[arg(long)]
         comment: String,
     },
+    /// Attach a document (a delivery note, a photo) to a dispute.
+    Attach {
+        /// The dispute.
+        dispute_id: String,
+        /// The file.
+        file: PathBuf,
+        /// MIME type (default: from the file's extension).
+        #[arg(long)]
+        content_type: Option<String>,
+    },
+    /// Download a dispute's document (verified against its SHA-256).
+    DisputeDocument {
+        /// The dispute.
+        dispute_id: String,
+        /// The document's SHA-256.
+        sha256: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Disputes, newest first.
     Disputes {
         /// Only this customer.
@@ -625,6 +645,15 @@ fn dispute_text(d: &pb::Dispute) -> String {
     for c in &d.comments {
         rows.push(("comment", format!("{}: {}", c.author, c.text)));
     }
+    for doc in &d.documents {
+        rows.push((
+            "document",
+            format!(
+                "{} ({} bytes, sha256 {})",
+                doc.file_name, doc.size_bytes, doc.sha256
+            ),
+        ));
+    }
     fields(&rows)
 }
 
@@ -997,6 +1026,50 @@ pub async fn run(
                 .await?
                 .into_inner();
             output::print(json, &d, "credit.collections.v1.Dispute", dispute_text)
+        }
+        CollectionsCommand::Attach {
+            dispute_id,
+            file,
+            content_type,
+        } => {
+            let content_type = match content_type {
+                Some(t) => t,
+                None => crate::applications::content_type_of(&file)?,
+            };
+            let content = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let d = c
+                .attach_dispute_document(pb::AttachDisputeDocumentRequest {
+                    dispute_id,
+                    file_name: file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    content_type,
+                    content,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            output::print(json, &d, "credit.collections.v1.Dispute", dispute_text)
+        }
+        CollectionsCommand::DisputeDocument {
+            dispute_id,
+            sha256,
+            out,
+        } => {
+            let d = c
+                .get_dispute_document(pb::GetDisputeDocumentRequest { dispute_id, sha256 })
+                .await?
+                .into_inner();
+            std::fs::write(&out, &d.content)
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", out.display()))?;
+            println!(
+                "{} bytes written to {} (SHA-256 verified)",
+                d.content.len(),
+                out.display()
+            );
+            Ok(())
         }
         CollectionsCommand::Disputes { customer, state } => {
             let list = c

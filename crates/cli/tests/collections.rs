@@ -132,6 +132,31 @@ async fn import_a_csv_then_read_the_statement_and_the_aging_from_the_command_lin
         dispute.contains("OPEN") && dispute.contains("DAMAGED"),
         "{dispute}"
     );
+    let dispute_id = suite
+        .ok(&[
+            "--json",
+            "collections",
+            "disputes",
+            "--customer",
+            "NEWCO-FR",
+        ])
+        .await;
+    let dispute_id: serde_json::Value = serde_json::from_str(&dispute_id).expect("json");
+    let dispute_id = dispute_id["disputes"][0]["disputeId"]
+        .as_str()
+        .expect("dispute id")
+        .to_string();
+    let photo = suite.dir.path().join("cartons.pdf");
+    std::fs::write(&photo, b"%PDF-1.7\ncrushed cartons\n%%EOF\n").expect("pdf");
+    let attached = suite
+        .ok(&[
+            "collections",
+            "attach",
+            &dispute_id,
+            photo.to_str().expect("path"),
+        ])
+        .await;
+    assert!(attached.contains("cartons.pdf"), "{attached}");
     let disputes = suite
         .ok(&["collections", "disputes", "--customer", "NEWCO-FR"])
         .await;

@@ -8,6 +8,7 @@ pub mod client;
 pub mod clock;
 pub mod context;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod feed;
 pub mod follow;

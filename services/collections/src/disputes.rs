@@ -7,6 +7,7 @@ use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
+use credit_platform::documents::{DocumentStore, accepted_type, content_matches};
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Currency;
 use credit_platform::mutation;
@@ -15,7 +16,9 @@ use credit_proto::collections as pb;
 use credit_proto::types::Money;
 use prost::Message;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
+use std::sync::Arc;
 
 /// What open disputes hold on an invoice.
 pub async fn disputed(conn: &mut AnyConnection, invoice_id: &str) -> Result<i64, ApiError> {
@@ -156,16 +159,27 @@ pub struct Disputes {
     clock: SharedClock,
     signals: FeedSignals,
     sla_days: i64,
+    store: Arc<dyn DocumentStore>,
+    max_document_bytes: usize,
 }
 
 impl Disputes {
-    /// Disputes over `db`, due `sla_days` after opening.
-    pub fn new(db: Db, clock: SharedClock, signals: FeedSignals, sla_days: i64) -> Self {
+    /// Disputes over `db`, due `sla_days` after opening, their documents in `store`.
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        signals: FeedSignals,
+        sla_days: i64,
+        store: Arc<dyn DocumentStore>,
+        max_document_bytes: usize,
+    ) -> Self {
         Self {
             db,
             clock,
             signals,
             sla_days,
+            store,
+            max_document_bytes,
         }
     }
 
@@ -468,6 +482,114 @@ impl Disputes {
                     }
                 })
                 .collect(),
+        })
+    }
+
+    /// Attaches a document to a dispute (its content stored first: content-addressed, a store
+    /// that outlives a failed transaction is harmless).
+    pub async fn attach(
+        &self,
+        context: &RequestContext,
+        request: &pb::AttachDisputeDocumentRequest,
+    ) -> Result<pb::Dispute, ApiError> {
+        if !accepted_type(&request.content_type) {
+            return Err(FieldViolation::new(
+                "content_type",
+                "application/pdf, image/png, image/jpeg, text/csv or an Office document",
+            )
+            .into());
+        }
+        if request.content.is_empty() || request.content.len() > self.max_document_bytes {
+            return Err(FieldViolation::new(
+                "content",
+                format!("from 1 byte to {} bytes", self.max_document_bytes),
+            )
+            .into());
+        }
+        if !content_matches(&request.content_type, &request.content) {
+            return Err(FieldViolation::new(
+                "content",
+                format!("is not a {} document", request.content_type),
+            )
+            .into());
+        }
+        let sha256 = hex::encode(Sha256::digest(&request.content));
+        self.store
+            .put(&sha256, &request.content)
+            .await
+            .map_err(ApiError::Internal)?;
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "AttachDisputeDocument",
+            request
+        );
+        let mut dispute = load(&mut m.tx, &request.dispute_id).await?;
+        let document = pb::DisputeDocument {
+            file_name: request.file_name.trim().to_string(),
+            content_type: request.content_type.clone(),
+            size_bytes: request.content.len() as i64,
+            sha256: sha256.clone(),
+            uploaded_by: context.caller.subject.clone(),
+            upload_time: Some(to_timestamp(m.now)),
+        };
+        dispute.documents.push(document.clone());
+        save(&mut m.tx, &dispute).await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            event(
+                "credit.collections.dispute.document_attached",
+                &dispute,
+                json!({
+                    "file_name": document.file_name,
+                    "content_type": document.content_type,
+                    "size_bytes": document.size_bytes,
+                    "sha256": sha256,
+                }),
+            ),
+        )
+        .await?;
+        mutation::finish(&self.signals, m, &dispute).await?;
+        Ok(dispute)
+    }
+
+    /// A dispute's document, its content verified against the SHA-256 fixed at upload.
+    pub async fn document(
+        &self,
+        dispute_id: &str,
+        sha256: &str,
+    ) -> Result<pb::DisputeDocumentContent, ApiError> {
+        let dispute = {
+            let mut conn = self.db.pool.acquire().await?;
+            load(&mut conn, dispute_id).await?
+        };
+        let document = dispute
+            .documents
+            .into_iter()
+            .find(|d| d.sha256 == sha256)
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "dispute document",
+                id: sha256.to_string(),
+            })?;
+        let content = self
+            .store
+            .get(sha256)
+            .await
+            .map_err(ApiError::Internal)?
+            .ok_or_else(|| {
+                ApiError::DataLoss(format!("document {sha256} is missing from the store"))
+            })?;
+        if hex::encode(Sha256::digest(&content)) != sha256 {
+            return Err(ApiError::DataLoss(format!(
+                "document {sha256} was altered in the store"
+            )));
+        }
+        Ok(pb::DisputeDocumentContent {
+            document: Some(document),
+            content,
         })
     }
 }

@@ -72,6 +72,8 @@ pub fn access(path: &str) -> Access {
         "AssignCollector" => Access::AnyRole(&[roles::MANAGER]),
         // Who may approve how much is the policy's write-off authority, checked in the use case.
         "DecideWriteOff" => Access::AnyRole(LEDGER),
+        "GetDisputeDocument" => Access::AnyRole(READ),
+        "AttachDisputeDocument" => Access::AnyRole(LEDGER),
         "ListDisputes" | "ListPromises" | "ListWriteOffs" | "ListPaymentPlans" | "GetWorklist"
         | "ListActivities" | "ListLimitations" => Access::AnyRole(READ),
         "GetDunningPreview" | "ListMessages" | "GetDunningPolicy" => Access::AnyRole(READ),
@@ -871,5 +873,39 @@ impl CollectionsService for CollectionsGrpc {
             return Err(Status::internal("validated period incomplete"));
         };
         done(self.disputes.metrics(start, end, group_by).await)
+    }
+
+    async fn attach_dispute_document(
+        &self,
+        request: Request<pb::AttachDisputeDocumentRequest>,
+    ) -> Answer<pb::Dispute> {
+        let context = self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        validate_request_id(&request.request_id, &mut v);
+        credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", &mut v);
+        check_text(&request.file_name, "file_name", true, 255, &mut v);
+        v.into_result()?;
+        let context = context.with_request_id(&request.request_id);
+        done(with_retry(|| self.disputes.attach(&context, &request)).await)
+    }
+
+    async fn get_dispute_document(
+        &self,
+        request: Request<pb::GetDisputeDocumentRequest>,
+    ) -> Answer<pb::DisputeDocumentContent> {
+        self.context(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::new();
+        credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", &mut v);
+        if request.sha256.len() != 64 || !request.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+            v.add("sha256", "64 hex digits");
+        }
+        v.into_result()?;
+        done(
+            self.disputes
+                .document(&request.dispute_id, &request.sha256.to_lowercase())
+                .await,
+        )
     }
 }

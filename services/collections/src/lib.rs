@@ -85,6 +85,16 @@ pub struct CollectionsConfig {
     /// Days a dispute has to be resolved in (its due date).
     #[arg(long, env = "COLLECTIONS_DISPUTE_SLA_DAYS", default_value_t = 14)]
     pub dispute_sla_days: i64,
+    /// Where dispute documents are stored (content-addressed by SHA-256).
+    #[arg(
+        long,
+        env = "COLLECTIONS_DOCUMENT_DIR",
+        default_value = "./data/collections-documents"
+    )]
+    pub document_dir: std::path::PathBuf,
+    /// Largest dispute document accepted, in bytes.
+    #[arg(long, env = "COLLECTIONS_MAX_DOCUMENT_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_document_bytes: usize,
     /// Whether the scheduler runs dunning by itself (RunDunning always can).
     #[arg(long, env = "COLLECTIONS_DUNNING_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     pub dunning_enabled: bool,
@@ -114,6 +124,8 @@ impl CollectionsConfig {
             mail_drop_dir: None,
             mail_from: "Accounts Receivable <receivables@credit-suite.localhost>".into(),
             dispute_sla_days: 14,
+            document_dir: std::path::PathBuf::from("./data/collections-documents"),
+            max_document_bytes: 8 * 1024 * 1024,
             dunning_enabled: true,
             scoring_url: None,
             service_token_file: None,
@@ -157,6 +169,10 @@ pub async fn serve(
         clock.clone(),
         signals.clone(),
         config.dispute_sla_days.max(1),
+        Arc::new(credit_platform::documents::LocalDirectory::new(
+            config.document_dir.clone(),
+        )),
+        config.max_document_bytes,
     );
     let promises = promises::Promises::new(db.clone(), clock.clone(), signals.clone());
     let plans = plans::Plans::new(db.clone(), clock.clone(), signals.clone());

@@ -681,3 +681,76 @@ async fn payment_behaviour_is_said_on_the_feed_when_it_changes() {
     assert_eq!(said[0]["invoices_paid"], 2);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn documents_are_attached_to_a_dispute_and_verified_when_read() {
+    let sink = Sink::start().await;
+    let app = app(&sink).await;
+    let mut erp = app.erp();
+    import(
+        &mut erp,
+        false,
+        vec![invoice("INV-1", "ACME", "1000", "2026-02-01", "2026-03-03")],
+    )
+    .await;
+    let opened = erp
+        .open_dispute(dispute("INV-1", "200"))
+        .await
+        .expect("dispute")
+        .into_inner();
+    let pdf = b"%PDF-1.7\nphotos of the broken pallets\n%%EOF\n".to_vec();
+    let attach = |content_type: &str, content: Vec<u8>| pb::AttachDisputeDocumentRequest {
+        dispute_id: opened.dispute_id.clone(),
+        file_name: "pallets.pdf".into(),
+        content_type: content_type.into(),
+        content,
+        request_id: rid(),
+    };
+    let with_document = erp
+        .attach_dispute_document(attach("application/pdf", pdf.clone()))
+        .await
+        .expect("attached")
+        .into_inner();
+    let document = with_document.documents[0].clone();
+    assert_eq!(
+        (document.file_name.as_str(), document.size_bytes),
+        ("pallets.pdf", pdf.len() as i64)
+    );
+    assert_eq!(document.sha256.len(), 64);
+    let read = erp
+        .get_dispute_document(pb::GetDisputeDocumentRequest {
+            dispute_id: opened.dispute_id.clone(),
+            sha256: document.sha256.clone(),
+        })
+        .await
+        .expect("read")
+        .into_inner();
+    assert_eq!(read.content, pdf);
+    // Not what it claims to be; a type not accepted.
+    let fake = erp
+        .attach_dispute_document(attach("application/pdf", b"hello".to_vec()))
+        .await
+        .expect_err("not a PDF");
+    assert_eq!(fields(fake), ["content"]);
+    let exe = erp
+        .attach_dispute_document(attach("application/x-msdownload", b"MZ".to_vec()))
+        .await
+        .expect_err("type");
+    assert_eq!(fields(exe), ["content_type"]);
+    // Altered in the store: refused as data loss, never served.
+    let stored = app
+        .documents
+        .path()
+        .join(&document.sha256[..2])
+        .join(&document.sha256);
+    std::fs::write(&stored, b"%PDF-1.7\nsomething else\n").expect("tamper");
+    let altered = erp
+        .get_dispute_document(pb::GetDisputeDocumentRequest {
+            dispute_id: opened.dispute_id.clone(),
+            sha256: document.sha256.clone(),
+        })
+        .await
+        .expect_err("altered");
+    assert_eq!(altered.code(), tonic::Code::DataLoss);
+    app.stop().await;
+}

@@ -31,6 +31,8 @@ pub struct App {
     _db: TestDatabase,
     /// Limits following this collections server, when started with it.
     pub limits: Option<Limits>,
+    /// Where dispute documents are stored.
+    pub documents: tempfile::TempDir,
 }
 
 /// A limits server following the collections feed.
@@ -94,6 +96,8 @@ impl App {
             AuthConfig::hs256(SECRET),
         );
         config.sweep_interval_ms = 20;
+        let documents = tempfile::tempdir().expect("document dir");
+        config.document_dir = documents.path().to_path_buf();
         adjust(&mut config);
         let clock = ManualClock::new(START);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -147,6 +151,7 @@ impl App {
             server,
             _db: db,
             limits,
+            documents,
         }
     }
 
