@@ -42,9 +42,15 @@ pub enum CollectionsCommand {
         /// Where dunning e-mails go.
         #[arg(long, default_value = "")]
         email: String,
-        /// Risk class from scoring (chooses the dunning strategy).
+        /// Risk class (scoring's latest score takes precedence).
         #[arg(long, default_value = "")]
         risk_class: String,
+        /// Jurisdiction for the statute of limitations (ISO 3166, "FR").
+        #[arg(long, default_value = "")]
+        jurisdiction: String,
+        /// Collector in charge (else the segment's).
+        #[arg(long, default_value = "")]
+        collector: String,
     },
     /// Import documents from a CSV file with the header
     /// document_id,customer_id,kind,amount,currency,issue_date,due_date,payment_terms_days,order_id,reference,allocations
@@ -725,6 +731,8 @@ pub async fn run(
             time_zone,
             email,
             risk_class,
+            jurisdiction,
+            collector,
         } => {
             let customer = c
                 .put_customer(pb::PutCustomerRequest {
@@ -738,6 +746,8 @@ pub async fn run(
                         time_zone,
                         email,
                         risk_class,
+                        jurisdiction,
+                        collector,
                         ..Default::default()
                     }),
                     request_id: rid(),

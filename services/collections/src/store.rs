@@ -430,19 +430,33 @@ pub async fn credit_sales(
     end: i64,
     customer_id: &str,
 ) -> sqlx::Result<Vec<(String, String, i64)>> {
-    sqlx::query(
+    sums(
+        conn,
         "SELECT customer_id, currency, CAST(SUM(amount) AS BIGINT) FROM documents \
          WHERE kind = 'INVOICE' AND issue_day >= $1 AND issue_day <= $2 \
          AND ($3 = '' OR customer_id = $3) GROUP BY customer_id, currency",
+        (start, end),
+        customer_id,
     )
-    .bind(start)
-    .bind(end)
-    .bind(customer_id.to_string())
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-    .collect()
+    .await
+}
+
+/// A sum per (customer, currency) between two bounds ($1, $2), optionally of one customer ($3).
+async fn sums(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    (from, to): (i64, i64),
+    customer_id: &str,
+) -> sqlx::Result<Vec<(String, String, i64)>> {
+    sqlx::query(sql)
+        .bind(from)
+        .bind(to)
+        .bind(customer_id.to_string())
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+        .collect()
 }
 
 /// Open invoices as of `day`, added up per (customer, currency, due day): the amount less what
@@ -570,19 +584,15 @@ pub async fn written_off(
     end: i64,
     customer_id: &str,
 ) -> sqlx::Result<Vec<(String, String, i64)>> {
-    sqlx::query(
+    sums(
+        conn,
         "SELECT customer_id, currency, CAST(SUM(amount) AS BIGINT) FROM write_offs \
          WHERE state = 'APPROVED' AND decided_at >= $1 AND decided_at < $2 \
          AND ($3 = '' OR customer_id = $3) GROUP BY customer_id, currency",
+        (start * 86_400_000_000, (end + 1) * 86_400_000_000),
+        customer_id,
     )
-    .bind(start * 86_400_000_000)
-    .bind((end + 1) * 86_400_000_000)
-    .bind(customer_id.to_string())
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-    .collect()
+    .await
 }
 
 /// Money recovered on write-offs from `start` to `end` (days, inclusive) per (customer,
@@ -593,17 +603,13 @@ pub async fn recovered(
     end: i64,
     customer_id: &str,
 ) -> sqlx::Result<Vec<(String, String, i64)>> {
-    sqlx::query(
+    sums(
+        conn,
         "SELECT customer_id, currency, CAST(SUM(amount) AS BIGINT) FROM recoveries \
          WHERE day >= $1 AND day <= $2 AND ($3 = '' OR customer_id = $3) \
          GROUP BY customer_id, currency",
+        (start, end),
+        customer_id,
     )
-    .bind(start)
-    .bind(end)
-    .bind(customer_id.to_string())
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-    .collect()
+    .await
 }
