@@ -363,7 +363,8 @@ pub async fn put_customer(
          ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name, \
          segment = excluded.segment, region = excluded.region, group_id = excluded.group_id, \
          language = excluded.language, time_zone = excluded.time_zone, \
-         collector = excluded.collector, updated_at = excluded.updated_at, \
+         collector = CASE WHEN excluded.collector <> '' THEN excluded.collector \
+         ELSE customers.collector END, updated_at = excluded.updated_at, \
          email = excluded.email, risk_class = excluded.risk_class, \
          jurisdiction = excluded.jurisdiction",
     )

@@ -211,6 +211,16 @@ async fn customers_and_segments_are_assigned_to_collectors() {
         (a.collector.as_str(), a.collector_in_charge.as_str()),
         ("", "cora")
     );
+    // The ERP writing B's profile again (without a collector) keeps B's assignment.
+    customer(&mut erp, "B", "SME", "ap@b.example").await;
+    let b = erp
+        .get_customer(pb::GetCustomerRequest {
+            customer_id: "B".into(),
+        })
+        .await
+        .expect("customer")
+        .into_inner();
+    assert_eq!(b.collector_in_charge, "kim");
     // Metrics by collector follow the same assignment.
     let by_collector = erp
         .get_collection_metrics(pb::GetCollectionMetricsRequest {
