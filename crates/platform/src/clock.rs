@@ -72,7 +72,8 @@ pub fn from_timestamp(ts: &prost_types::Timestamp) -> Option<Micros> {
         .checked_add(i64::from(ts.nanos / 1_000))
 }
 
-const MICROS_PER_DAY: i64 = 86_400_000_000;
+/// Microseconds in a day (UTC days have no leap seconds here).
+pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {

@@ -14,7 +14,7 @@ use sqlx::{AnyConnection, Row};
 
 /// Days of history the figures cover.
 pub const LOOKBACK_DAYS: i64 = 365;
-const DAY: i64 = 86_400_000_000;
+use credit_platform::clock::MICROS_PER_DAY as DAY;
 
 /// The figures of one customer.
 #[derive(Debug, Clone, PartialEq, Eq)]

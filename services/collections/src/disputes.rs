@@ -388,7 +388,7 @@ impl Disputes {
         end: i64,
         group_by: pb::AgingGroup,
     ) -> Result<pb::DisputeMetrics, ApiError> {
-        const DAY: i64 = 86_400_000_000;
+        const DAY: i64 = credit_platform::clock::MICROS_PER_DAY;
         let (from, until) = (start * DAY, (end + 1) * DAY);
         let mut conn = self.db.pool.acquire().await?;
         let profiles = store::customer_groups(&mut conn).await?;

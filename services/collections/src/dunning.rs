@@ -130,7 +130,7 @@ async fn may_write(
         )));
     }
     let rules = &policy.document.contact;
-    let since = now - i64::from(rules.period_days) * 86_400_000_000;
+    let since = now - i64::from(rules.period_days) * credit_platform::clock::MICROS_PER_DAY;
     let contacts: i64 =
         sqlx::query("SELECT COUNT(*) FROM messages WHERE customer_id = $1 AND created_at > $2")
             .bind(customer_id.to_string())

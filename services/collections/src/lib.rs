@@ -19,6 +19,7 @@ pub mod plans;
 pub mod promises;
 pub mod risk;
 pub mod store;
+pub mod sweeps;
 pub mod validate;
 pub mod worklist;
 pub mod write_offs;

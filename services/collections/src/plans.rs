@@ -327,29 +327,14 @@ impl Plans {
 
     /// Reviews every active plan; answers how many ended.
     pub async fn sweep(&self) -> Result<usize, ApiError> {
-        let customers: Vec<String> = {
-            let mut conn = self.db.pool.acquire().await?;
-            sqlx::query("SELECT DISTINCT customer_id FROM payment_plans WHERE state = 'ACTIVE'")
-                .fetch_all(&mut *conn)
-                .await?
-                .iter()
-                .map(|r| r.try_get::<String, _>(0))
-                .collect::<sqlx::Result<_>>()?
-        };
-        let context = RequestContext::system("payment-plans");
-        let mut ended = 0;
-        for customer in customers {
-            ended += mutation::with_retry(|| async {
-                let mut tx = self.db.begin_write().await?;
-                let n = review(&mut tx, &context, self.clock.now(), &customer).await?;
-                tx.commit().await?;
-                Ok::<_, ApiError>(n)
-            })
-            .await?;
-        }
-        if ended > 0 {
-            self.signals.notify_committed();
-        }
-        Ok(ended)
+        crate::sweeps::review_customers(
+            &self.db,
+            &self.clock,
+            &self.signals,
+            "SELECT DISTINCT customer_id FROM payment_plans WHERE state = 'ACTIVE'",
+            "payment-plans",
+            |tx, context, now, customer| Box::pin(review(tx, context, now, customer)),
+        )
+        .await
     }
 }

@@ -129,16 +129,6 @@ pub async fn settle(
     Ok(settled)
 }
 
-/// Customers with open promises.
-pub async fn with_open_promises(conn: &mut AnyConnection) -> Result<Vec<String>, ApiError> {
-    sqlx::query("SELECT DISTINCT customer_id FROM promises WHERE state = 'OPEN'")
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>(0).map_err(ApiError::from))
-        .collect()
-}
-
 /// The promise use cases.
 #[derive(Clone)]
 pub struct Promises {
@@ -246,24 +236,14 @@ impl Promises {
 
     /// Settles every open promise that can be settled today; answers how many were.
     pub async fn sweep(&self) -> Result<usize, ApiError> {
-        let customers = {
-            let mut conn = self.db.pool.acquire().await?;
-            with_open_promises(&mut conn).await?
-        };
-        let context = RequestContext::system("promises");
-        let mut settled = 0;
-        for customer in customers {
-            settled += mutation::with_retry(|| async {
-                let mut tx = self.db.begin_write().await?;
-                let n = settle(&mut tx, &context, self.clock.now(), &customer).await?;
-                tx.commit().await?;
-                Ok::<_, ApiError>(n)
-            })
-            .await?;
-        }
-        if settled > 0 {
-            self.signals.notify_committed();
-        }
-        Ok(settled)
+        crate::sweeps::review_customers(
+            &self.db,
+            &self.clock,
+            &self.signals,
+            "SELECT DISTINCT customer_id FROM promises WHERE state = 'OPEN'",
+            "promises",
+            |tx, context, now, customer| Box::pin(settle(tx, context, now, customer)),
+        )
+        .await
     }
 }

@@ -525,7 +525,7 @@ pub async fn disputes_open_at(
     day: i64,
     customer_id: &str,
 ) -> sqlx::Result<Vec<(String, String, i64, i64)>> {
-    let end = (day + 1) * 86_400_000_000;
+    let end = (day + 1) * credit_platform::clock::MICROS_PER_DAY;
     sqlx::query(
         "SELECT customer_id, currency, CAST(SUM(amount) AS BIGINT), COUNT(*) FROM disputes \
          WHERE opened_at < $1 AND (resolved_at IS NULL OR resolved_at >= $1) \
@@ -561,8 +561,8 @@ pub async fn promises_settled(
          WHERE settled_at >= $1 AND settled_at < $2 AND ($3 = '' OR customer_id = $3) \
          GROUP BY customer_id, currency",
     )
-    .bind(start * 86_400_000_000)
-    .bind((end + 1) * 86_400_000_000)
+    .bind(start * credit_platform::clock::MICROS_PER_DAY)
+    .bind((end + 1) * credit_platform::clock::MICROS_PER_DAY)
     .bind(customer_id.to_string())
     .fetch_all(conn)
     .await?
@@ -590,7 +590,10 @@ pub async fn written_off(
         "SELECT customer_id, currency, CAST(SUM(amount) AS BIGINT) FROM write_offs \
          WHERE state = 'APPROVED' AND decided_at >= $1 AND decided_at < $2 \
          AND ($3 = '' OR customer_id = $3) GROUP BY customer_id, currency",
-        (start * 86_400_000_000, (end + 1) * 86_400_000_000),
+        (
+            start * credit_platform::clock::MICROS_PER_DAY,
+            (end + 1) * credit_platform::clock::MICROS_PER_DAY,
+        ),
         customer_id,
     )
     .await

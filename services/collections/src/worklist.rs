@@ -34,7 +34,7 @@ pub const OUTCOMES: &[&str] = &[
     "NONE",
 ];
 
-const DAY: i64 = 86_400_000_000;
+use credit_platform::clock::MICROS_PER_DAY as DAY;
 
 type Key = (String, String);
 

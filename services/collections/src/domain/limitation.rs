@@ -9,7 +9,7 @@
 use credit_platform::clock::{add_months, date_of_day, parse_date};
 use serde::{Deserialize, Serialize};
 
-const MICROS_PER_DAY: i64 = 86_400_000_000;
+use credit_platform::clock::MICROS_PER_DAY;
 
 /// What may start the period again.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]

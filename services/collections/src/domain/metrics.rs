@@ -52,7 +52,7 @@ pub fn days_stats(durations: &mut [i64]) -> (Option<Decimal>, Option<Decimal>) {
         return (None, None);
     }
     durations.sort_unstable();
-    let day = Decimal::from(86_400_000_000_i64);
+    let day = Decimal::from(credit_platform::clock::MICROS_PER_DAY);
     let n = durations.len();
     let sum: i64 = durations.iter().sum();
     let mean = Decimal::from(sum) / Decimal::from(n as i64) / day;
