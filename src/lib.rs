@@ -82,10 +82,25 @@ impl SuiteConfig {
     }
 }
 
+/// One service of a running suite, as the gateway routes it.
+#[derive(Debug, Clone)]
+pub struct SuiteService {
+    /// Its name ("limits").
+    pub name: &'static str,
+    /// The proto package the gateway routes to it ("credit.limits.v1").
+    pub package: &'static str,
+    /// Where it listens (loopback).
+    pub addr: SocketAddr,
+    /// The fully qualified gRPC services it answers (besides health and reflection).
+    pub grpc_services: &'static [&'static str],
+}
+
 /// A running suite.
 pub struct RunningSuite {
     /// Where the gateway listens.
     pub gateway_addr: SocketAddr,
+    /// Every service behind the gateway, for callers that go to one directly (tests, tools).
+    pub services: Vec<SuiteService>,
     /// Where the admin server listens.
     pub admin_addr: SocketAddr,
     /// An admin token valid for 30 days.
@@ -266,26 +281,48 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         shutdown.clone(),
     ));
 
+    let services = vec![
+        SuiteService {
+            name: credit_limits::SERVICE_NAME,
+            package: "credit.limits.v1",
+            addr: limits_addr,
+            grpc_services: credit_limits::GRPC_SERVICES,
+        },
+        SuiteService {
+            name: credit_scoring::SERVICE_NAME,
+            package: "credit.scoring.v1",
+            addr: scoring_addr,
+            grpc_services: credit_scoring::GRPC_SERVICES,
+        },
+        SuiteService {
+            name: credit_applications::SERVICE_NAME,
+            package: "credit.applications.v1",
+            addr: applications_addr,
+            grpc_services: credit_applications::GRPC_SERVICES,
+        },
+        SuiteService {
+            name: credit_collections::SERVICE_NAME,
+            package: "credit.collections.v1",
+            addr: collections_addr,
+            grpc_services: credit_collections::GRPC_SERVICES,
+        },
+        SuiteService {
+            name: credit_audit::SERVICE_NAME,
+            package: "credit.audit.v1",
+            addr: audit_addr,
+            grpc_services: credit_audit::GRPC_SERVICES,
+        },
+    ];
     let gateway_listener = TcpListener::bind(config.listen_addr).await?;
     let gateway_addr = gateway_listener.local_addr()?;
     let gateway_config = credit_gateway::GatewayConfig {
-        upstreams: vec![
-            format!("credit.limits.v1=http://{limits_addr}")
-                .parse()
-                .map_err(anyhow::Error::msg)?,
-            format!("credit.audit.v1=http://{audit_addr}")
-                .parse()
-                .map_err(anyhow::Error::msg)?,
-            format!("credit.scoring.v1=http://{scoring_addr}")
-                .parse()
-                .map_err(anyhow::Error::msg)?,
-            format!("credit.applications.v1=http://{applications_addr}")
-                .parse()
-                .map_err(anyhow::Error::msg)?,
-            format!("credit.collections.v1=http://{collections_addr}")
-                .parse()
-                .map_err(anyhow::Error::msg)?,
-        ],
+        upstreams: services
+            .iter()
+            .map(|service| credit_gateway::Upstream {
+                package: service.package.to_string(),
+                address: format!("http://{}", service.addr),
+            })
+            .collect(),
         connect_timeout_ms: 1000,
         health_interval_ms: 1000,
         auth,
@@ -322,6 +359,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     });
     Ok(RunningSuite {
         gateway_addr,
+        services,
         admin_addr,
         token,
         secret,

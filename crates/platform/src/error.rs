@@ -131,6 +131,14 @@ pub enum ApiError {
     /// hash changed): DATA_LOSS.
     #[error("{0}")]
     DataLoss(String),
+    /// A request message over the server's limit: RESOURCE_EXHAUSTED.
+    #[error("a request message of {length} bytes is larger than the limit of {limit} bytes")]
+    MessageTooLarge {
+        /// The message's length from its prefix.
+        length: u64,
+        /// The largest message accepted.
+        limit: usize,
+    },
     /// Anything unexpected; logged, answered as INTERNAL without details.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -253,6 +261,15 @@ impl From<ApiError> for Status {
                 tracing::error!(%message, "stored data failed its integrity check");
                 info_status(Code::DataLoss, "DATA_INTEGRITY", message, HashMap::new())
             }
+            ApiError::MessageTooLarge { length, limit } => info_status(
+                Code::ResourceExhausted,
+                "MESSAGE_TOO_LARGE",
+                message,
+                HashMap::from([
+                    ("message_bytes".into(), length.to_string()),
+                    ("limit_bytes".into(), limit.to_string()),
+                ]),
+            ),
             ApiError::Internal(source) => {
                 tracing::error!(error = ?source, "internal error");
                 Status::internal("internal error")

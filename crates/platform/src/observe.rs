@@ -71,22 +71,28 @@ where
             rpc.grpc.status_code = tracing::field::Empty,
         );
         let trace_id = adopt_remote_parent(&span, request.headers());
-        request.extensions_mut().insert(trace_id);
+        request.extensions_mut().insert(trace_id.clone());
         let started = Instant::now();
         let service = self.service;
         let future = self.inner.call(request);
         Box::pin(
             async move {
-                let response = future.await?;
+                let mut response = future.await?;
                 let mut recorder = Recorder {
                     service,
                     method,
                     started,
                     done: false,
                 };
+                if !trace_id.0.is_empty()
+                    && let Ok(value) = http::HeaderValue::from_str(&trace_id.0)
+                {
+                    response.headers_mut().insert(TRACE_ID_HEADER, value);
+                }
                 // Trailers-only responses (errors before any message) carry the code in headers.
                 if let Some(code) = grpc_code(response.headers()) {
                     recorder.finish(code);
+                    add_server_timing(response.headers_mut(), service, started);
                 }
                 Ok(response.map(|body| ObservedBody {
                     inner: body,
@@ -125,6 +131,29 @@ impl Drop for Recorder {
     }
 }
 
+/// Response header carrying the call's trace id (when it has one), so a caller can quote it.
+pub const TRACE_ID_HEADER: &str = "x-trace-id";
+
+/// Adds this server's time to the `server-timing` trailer (W3C Server Timing, in milliseconds).
+/// Behind the gateway the trailer lists both, "limits;dur=2.1, gateway;dur=2.6", so a caller
+/// tells the service's time from the hop's.
+fn add_server_timing(trailers: &mut http::HeaderMap, service: &str, started: Instant) {
+    let mine = format!(
+        "{service};dur={:.3}",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    let value = match trailers.get(SERVER_TIMING).and_then(|v| v.to_str().ok()) {
+        Some(upstream) => format!("{upstream}, {mine}"),
+        None => mine,
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&value) {
+        trailers.insert(SERVER_TIMING, value);
+    }
+}
+
+/// Trailer with each server's handling time.
+pub const SERVER_TIMING: &str = "server-timing";
+
 fn grpc_code(headers: &http::HeaderMap) -> Option<tonic::Code> {
     headers
         .get("grpc-status")
@@ -149,11 +178,14 @@ impl<B: Body> Body for ObservedBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
-        let polled = this.inner.poll_frame(cx);
-        match &polled {
+        let mut polled = this.inner.poll_frame(cx);
+        match &mut polled {
             Poll::Ready(Some(Ok(frame))) => {
-                if let Some(code) = frame.trailers_ref().and_then(grpc_code) {
+                if let Some(trailers) = frame.trailers_mut()
+                    && let Some(code) = grpc_code(trailers)
+                {
                     this.recorder.finish(code);
+                    add_server_timing(trailers, this.recorder.service, this.recorder.started);
                 }
             }
             Poll::Ready(Some(Err(_))) => this.recorder.finish(tonic::Code::Internal),

@@ -201,19 +201,23 @@ pub async fn drain_on_shutdown(
 }
 
 /// The middleware every service runs, outermost first: observe every call (auth failures
-/// included), then authenticate and check the role.
+/// included), then authenticate and check the role, then bound every request message.
 pub type ServiceLayers = tower::layer::util::Stack<
     tower::layer::util::Stack<
-        crate::auth::AuthLayer,
-        tower::layer::util::Stack<crate::observe::ObserveLayer, tower::layer::util::Identity>,
+        crate::message_size::MessageSizeLayer,
+        tower::layer::util::Stack<
+            crate::auth::AuthLayer,
+            tower::layer::util::Stack<crate::observe::ObserveLayer, tower::layer::util::Identity>,
+        >,
     >,
     tower::layer::util::Identity,
 >;
 
 /// A service's gRPC router with what every service serves: the layers above, health and
-/// reflection. The caller adds its own services.
+/// reflection describing `served`. The caller adds the services named in `served`.
 pub fn service_router<H>(
     service: &'static str,
+    served: &[&str],
     verifier: crate::auth::TokenVerifier,
     access: crate::auth::AccessPolicy,
     health: tonic_health::pb::health_server::HealthServer<H>,
@@ -224,8 +228,12 @@ where
     let layers = tower::ServiceBuilder::new()
         .layer(crate::observe::ObserveLayer::new(service))
         .layer(crate::auth::AuthLayer::new(verifier, access))
+        .layer(crate::message_size::MessageSizeLayer::new(
+            MAX_MESSAGE_BYTES,
+        ))
         .into_inner();
-    let (reflection_v1, reflection_v1alpha) = reflection_services()?;
+    let served: Vec<String> = served.iter().map(|name| name.to_string()).collect();
+    let (reflection_v1, reflection_v1alpha) = crate::reflection::reflection_services(&served)?;
     Ok(tonic::transport::Server::builder()
         .layer(layers)
         .add_service(health)
@@ -233,29 +241,22 @@ where
         .add_service(reflection_v1alpha))
 }
 
-/// Reflection (v1 and v1alpha, as many clients still speak the latter) over the suite's
-/// descriptors.
-pub fn reflection_services() -> anyhow::Result<(
-    tonic_reflection::server::v1::ServerReflectionServer<
-        impl tonic_reflection::server::v1::ServerReflection,
-    >,
-    tonic_reflection::server::v1alpha::ServerReflectionServer<
-        impl tonic_reflection::server::v1alpha::ServerReflection,
-    >,
-)> {
-    let v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(credit_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(credit_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
-    Ok((v1, v1alpha))
-}
-
 /// Largest message a server accepts or sends (the default decode limit is 4 MiB).
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A generated tonic server with the suite's wire settings: messages up to
+/// [`MAX_MESSAGE_BYTES`] both ways, gzip-compressed requests accepted, and responses gzipped for
+/// callers that say they accept it (`grpc-accept-encoding`).
+#[macro_export]
+macro_rules! grpc_server {
+    ($server:expr) => {
+        $server
+            .max_decoding_message_size($crate::server::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size($crate::server::MAX_MESSAGE_BYTES)
+            .accept_compressed(::tonic::codec::CompressionEncoding::Gzip)
+            .send_compressed(::tonic::codec::CompressionEncoding::Gzip)
+    };
+}
 
 /// The accepted connections of `listener`, with Nagle off and TCP keepalive on. Servers are given
 /// listeners they did not bind, and tonic applies its own `tcp_nodelay` setting only to listeners

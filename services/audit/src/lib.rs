@@ -19,7 +19,7 @@ pub mod verify;
 use credit_platform::auth::{AuthConfig, ServiceToken, TokenVerifier, roles};
 use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
-use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown};
+use credit_platform::server::{Readiness, Shutdown};
 use credit_proto::audit::audit_service_server::AuditServiceServer;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -174,15 +174,12 @@ pub async fn serve(
     );
     let server = credit_platform::server::service_router(
         SERVICE_NAME,
+        GRPC_SERVICES,
         verifier,
         Arc::new(grpc::access),
         health_service,
     )?
-    .add_service(
-        AuditServiceServer::new(grpc)
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES),
-    )
+    .add_service(credit_platform::grpc_server!(AuditServiceServer::new(grpc)))
     .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
     let server = tokio::spawn(server);
     readiness.set(true).await;

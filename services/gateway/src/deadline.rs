@@ -87,7 +87,13 @@ impl Body for DeadlineBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.state == State::Done
+        match self.state {
+            State::Done => true,
+            State::Expired => false,
+            // An upstream body that has ended must be seen as ended, so the server closes the
+            // stream with the last frame instead of an empty DATA frame after it.
+            State::Streaming => self.inner.is_end_stream(),
+        }
     }
 }
 

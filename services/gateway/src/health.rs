@@ -1,29 +1,13 @@
 //! Suite-wide health at the gateway: each routed service is SERVING while its upstream says so,
 //! and the overall entry ("") while every upstream does.
 use crate::upstream::Routes;
-use prost::Message;
+use credit_platform::reflection::services_of;
 use std::time::Duration;
 use tokio::sync::watch;
 use tonic_health::ServingStatus;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::server::HealthReporter;
-
-/// The fully qualified gRPC services of `package` in the suite's descriptors.
-pub fn services_of(package: &str) -> Vec<String> {
-    let Ok(set) = prost_types::FileDescriptorSet::decode(credit_proto::FILE_DESCRIPTOR_SET) else {
-        return Vec::new();
-    };
-    set.file
-        .iter()
-        .filter(|f| f.package() == package)
-        .flat_map(|f| {
-            f.service
-                .iter()
-                .map(move |s| format!("{}.{}", f.package(), s.name()))
-        })
-        .collect()
-}
 
 /// Polls every upstream's health until shutdown, mirroring it in `reporter`.
 pub async fn follow_upstreams(
@@ -70,15 +54,5 @@ pub async fn follow_upstreams(
                 .await;
             return;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn knows_the_services_of_a_package() {
-        let services = super::services_of("credit.limits.v1");
-        assert!(services.contains(&"credit.limits.v1.LimitsService".to_string()));
-        assert!(services.contains(&"credit.limits.v1.DiagnosticsService".to_string()));
     }
 }

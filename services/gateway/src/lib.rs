@@ -8,7 +8,8 @@ pub mod upstream;
 
 use credit_platform::auth::{Access, AuthConfig, AuthLayer, TokenVerifier};
 use credit_platform::observe::ObserveLayer;
-use credit_platform::server::{Shutdown, reflection_services};
+use credit_platform::reflection::{reflection_services, services_of};
+use credit_platform::server::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -55,7 +56,13 @@ pub async fn serve(
     reporter
         .set_service_status("", tonic_health::ServingStatus::NotServing)
         .await;
-    let (reflection_v1, reflection_v1alpha) = reflection_services()?;
+    // The gateway describes the union of what it routes, and nothing it would not route.
+    let routed: Vec<String> = config
+        .upstreams
+        .iter()
+        .flat_map(|upstream| services_of(&upstream.package))
+        .collect();
+    let (reflection_v1, reflection_v1alpha) = reflection_services(&routed)?;
 
     // Known services get health and reflection here; everything else falls through to the proxy.
     let router = tonic::service::Routes::new(health_service)

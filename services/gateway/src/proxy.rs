@@ -3,8 +3,11 @@
 use crate::deadline::{DeadlineBody, parse_grpc_timeout};
 use crate::upstream::Routes;
 use credit_platform::error::ApiError;
+use credit_platform::message_size::LimitedBody;
+use credit_platform::server::MAX_MESSAGE_BYTES;
 use credit_platform::telemetry::inject_current_context;
 use futures::future::BoxFuture;
+use http_body::Body as _;
 use std::convert::Infallible;
 use std::task::{Context, Poll};
 use tonic::Status;
@@ -54,14 +57,19 @@ impl Service<http::Request<axum::body::Body>> for Proxy {
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_grpc_timeout)
                 .map(|timeout| tokio::time::Instant::now() + timeout);
+            // Messages over the suite's limit are refused here, before they are forwarded: the
+            // forwarded body fails at the oversized message's prefix, which fails the upstream
+            // call, and the refusal says why.
+            let body = LimitedBody::new(body, MAX_MESSAGE_BYTES);
+            let refusal = body.refusal();
             let request = http::Request::from_parts(parts, tonic::body::Body::new(body));
             let forward = async move {
                 let mut channel = channel;
                 let ready = channel.ready().await.map_err(|e| unavailable(&path, &e))?;
-                ready
-                    .call(request)
-                    .await
-                    .map_err(|e| unavailable(&path, &e))
+                ready.call(request).await.map_err(|e| match refusal.get() {
+                    Some(too_large) => too_large.into_http(),
+                    None => unavailable(&path, &e),
+                })
             };
             let response = match deadline {
                 None => forward.await,
@@ -73,14 +81,30 @@ impl Service<http::Request<axum::body::Body>> for Proxy {
                     .into_http()),
                 },
             };
-            Ok(match (response, deadline) {
-                (Ok(response), Some(at)) => {
-                    response.map(|body| tonic::body::Body::new(DeadlineBody::new(body, at)))
-                }
-                (Ok(response), None) => response,
-                (Err(failure), _) => failure,
+            Ok(match response {
+                Ok(response) => pass_on(response, deadline),
+                Err(failure) => failure,
             })
         })
+    }
+}
+
+/// The upstream's response as the caller must receive it. A trailers-only response (an error
+/// before any message: one HEADERS frame with END_STREAM carrying `grpc-status`) must leave
+/// the gateway as one HEADERS frame with END_STREAM too: sent as headers and then an empty
+/// DATA frame, the status sits in what the client reads as initial metadata and C-core clients
+/// (Python, C++, Ruby, PHP, C#) answer UNKNOWN "Stream removed". So its body is replaced by one
+/// that says it has ended before it is polled, and no deadline is attached to it.
+fn pass_on(
+    response: http::Response<tonic::body::Body>,
+    deadline: Option<tokio::time::Instant>,
+) -> http::Response<tonic::body::Body> {
+    if response.headers().contains_key("grpc-status") || response.body().is_end_stream() {
+        return response.map(|_| tonic::body::Body::empty());
+    }
+    match deadline {
+        Some(at) => response.map(|body| tonic::body::Body::new(DeadlineBody::new(body, at))),
+        None => response,
     }
 }
 

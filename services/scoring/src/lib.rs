@@ -21,7 +21,7 @@ use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
 use credit_platform::feed::EventFeed;
 use credit_platform::outbox::{FeedSignals, Relay};
-use credit_platform::server::{MAX_MESSAGE_BYTES, Readiness, Shutdown};
+use credit_platform::server::{Readiness, Shutdown};
 use credit_proto::event::event_feed_service_server::EventFeedServiceServer;
 use credit_proto::scoring::scoring_service_server::ScoringServiceServer;
 use std::path::PathBuf;
@@ -171,28 +171,17 @@ pub async fn serve(
     );
     let server = credit_platform::server::service_router(
         SERVICE_NAME,
+        GRPC_SERVICES,
         verifier,
         Arc::new(grpc::access),
         health_service,
     )?
-    .add_service(
-        ScoringServiceServer::new(grpc::ScoringGrpc::new(
-            scoring.clone(),
-            stress,
-            readiness.clone(),
-        ))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES),
-    )
-    .add_service(
-        EventFeedServiceServer::new(EventFeed::new(
-            db.clone(),
-            SERVICE_NAME,
-            signals.clone(),
-            shutdown.clone(),
-        ))
-        .max_encoding_message_size(MAX_MESSAGE_BYTES),
-    )
+    .add_service(credit_platform::grpc_server!(ScoringServiceServer::new(
+        grpc::ScoringGrpc::new(scoring.clone(), stress, readiness.clone(),)
+    )))
+    .add_service(credit_platform::grpc_server!(EventFeedServiceServer::new(
+        EventFeed::new(db.clone(), SERVICE_NAME, signals.clone(), shutdown.clone())
+    )))
     .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
     let server = tokio::spawn(server);
 
