@@ -17,6 +17,8 @@ const SECRET: &str = "gateway-test-secret-0123456789abcdef0123";
 
 struct Suite {
     gateway: Channel,
+    gateway_addr: std::net::SocketAddr,
+    limits_addr: std::net::SocketAddr,
     shutdown: Shutdown,
     _db: TestDatabase,
 }
@@ -34,7 +36,7 @@ fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
-async fn start_gateway(upstream: &str, shutdown: &Shutdown) -> Channel {
+async fn start_gateway(upstream: &str, shutdown: &Shutdown) -> (Channel, std::net::SocketAddr) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -51,9 +53,10 @@ async fn start_gateway(upstream: &str, shutdown: &Shutdown) -> Channel {
         shutdown_drain_secs: 2,
     };
     tokio::spawn(credit_gateway::serve(config, listener, shutdown.clone()));
-    Channel::from_shared(format!("http://{addr}"))
+    let channel = Channel::from_shared(format!("http://{addr}"))
         .expect("uri")
-        .connect_lazy()
+        .connect_lazy();
+    (channel, addr)
 }
 
 async fn start_suite() -> Suite {
@@ -70,10 +73,12 @@ async fn start_suite() -> Suite {
         limits_listener,
         shutdown.clone(),
     ));
-    let gateway = start_gateway(&format!("http://{limits_addr}"), &shutdown).await;
+    let (gateway, gateway_addr) = start_gateway(&format!("http://{limits_addr}"), &shutdown).await;
     wait_serving(gateway.clone(), "credit.limits.v1.LimitsService").await;
     Suite {
         gateway,
+        gateway_addr,
+        limits_addr,
         shutdown,
         _db: db,
     }
@@ -186,7 +191,7 @@ async fn a_down_upstream_is_unavailable_quickly_and_not_serving() {
     let dead = format!("http://{}", unused.local_addr().expect("addr"));
     drop(unused);
     let shutdown = Shutdown::new();
-    let gateway = start_gateway(&dead, &shutdown).await;
+    let (gateway, _) = start_gateway(&dead, &shutdown).await;
     let mut client = LimitsServiceClient::new(gateway.clone());
     let started = Instant::now();
     let status = client
@@ -215,14 +220,197 @@ async fn a_down_upstream_is_unavailable_quickly_and_not_serving() {
 }
 
 #[tokio::test]
-async fn reflection_at_the_gateway_lists_the_suite() {
+async fn reflection_lists_what_the_gateway_routes_and_the_service_what_it_serves() {
     use tonic_reflection_client::*;
     let suite = start_suite().await;
-    let services = list_services(suite.gateway.clone()).await;
-    assert!(
-        services.contains(&"credit.limits.v1.LimitsService".to_string()),
-        "{services:?}"
-    );
+    let standard = credit_platform::reflection::STANDARD_SERVICES.iter();
+    let mut routed: Vec<String> = [
+        "credit.limits.v1.LimitsService",
+        "credit.limits.v1.DiagnosticsService",
+    ]
+    .iter()
+    .chain(standard.clone())
+    .map(|s| s.to_string())
+    .collect();
+    routed.sort();
+    let mut listed = list_services(suite.gateway.clone()).await;
+    listed.sort();
+    // This gateway routes limits only: nothing of scoring or audit, nor the feed service that
+    // only limits' own address answers.
+    assert_eq!(listed, routed);
+    let direct = Channel::from_shared(format!("http://{}", suite.limits_addr))
+        .expect("uri")
+        .connect_lazy();
+    let mut served: Vec<String> = credit_limits::GRPC_SERVICES
+        .iter()
+        .chain(standard)
+        .map(|s| s.to_string())
+        .collect();
+    served.sort();
+    let mut listed = list_services(direct).await;
+    listed.sort();
+    assert_eq!(listed, served);
+    suite.shutdown.trigger();
+}
+
+/// What a client receives for one gRPC call, frame by frame.
+#[derive(Debug)]
+struct Frames {
+    headers: http::HeaderMap,
+    /// Whether the response HEADERS frame ended the stream (a trailers-only response).
+    ended_at_headers: bool,
+    messages: Vec<bytes::Bytes>,
+    trailers: Option<http::HeaderMap>,
+}
+
+/// Sends one framed `message` to `path` over raw HTTP/2, so the test sees the frames themselves
+/// rather than what a client library makes of them.
+async fn raw_call(
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    message: &[u8],
+) -> Frames {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (client, connection) = h2::client::handshake(tcp).await.expect("handshake");
+    tokio::spawn(connection);
+    let mut client = client.ready().await.expect("ready");
+    let mut request = http::Request::post(format!("http://{addr}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let (response, mut body) = client
+        .send_request(request.body(()).expect("request"), false)
+        .expect("send");
+    let mut framed = vec![0u8];
+    framed.extend_from_slice(&u32::try_from(message.len()).expect("len").to_be_bytes());
+    framed.extend_from_slice(message);
+    body.send_data(framed.into(), true).expect("data");
+    let response = response.await.expect("response");
+    let ended_at_headers = response.body().is_end_stream();
+    let (parts, mut received) = response.into_parts();
+    let mut messages = Vec::new();
+    while let Some(chunk) = received.data().await {
+        let chunk = chunk.expect("data");
+        let _ = received.flow_control().release_capacity(chunk.len());
+        messages.push(chunk);
+    }
+    let trailers = received.trailers().await.expect("trailers");
+    Frames {
+        headers: parts.headers,
+        ended_at_headers,
+        messages,
+        trailers,
+    }
+}
+
+fn encoded<M: prost::Message>(message: &M) -> Vec<u8> {
+    message.encode_to_vec()
+}
+
+#[tokio::test]
+async fn errors_leave_the_gateway_as_one_headers_frame_that_ends_the_stream() {
+    // Regression (issue 12): an upstream's trailers-only error was forwarded as headers and an
+    // empty DATA frame, and C-core clients (Python, C++, Ruby, PHP, C#) reported UNKNOWN
+    // "Stream removed" instead of the status.
+    let suite = start_suite().await;
+    let bearer = format!("Bearer {}", token(&[roles::ADMIN]));
+    let unknown = encoded(&pb::GetCreditAccountRequest {
+        customer_id: "NOBODY".into(),
+    });
+    let get = "/credit.limits.v1.LimitsService/GetCreditAccount";
+    let cases: Vec<(&str, &str, Vec<(&str, &str)>, &str)> = vec![
+        (
+            "upstream NOT_FOUND",
+            get,
+            vec![("authorization", &bearer)],
+            "5",
+        ),
+        (
+            "upstream NOT_FOUND with a deadline",
+            get,
+            vec![("authorization", &bearer), ("grpc-timeout", "5S")],
+            "5",
+        ),
+        ("no token", get, vec![("grpc-timeout", "5S")], "16"),
+        (
+            "unknown service",
+            "/credit.nothing.v1.NothingService/Do",
+            vec![("authorization", &bearer), ("grpc-timeout", "5S")],
+            "12",
+        ),
+        (
+            "unknown method",
+            "/credit.limits.v1.LimitsService/NoSuchMethod",
+            vec![("authorization", &bearer), ("grpc-timeout", "5S")],
+            "12",
+        ),
+    ];
+    for (case, path, headers, code) in cases {
+        for addr in [suite.gateway_addr, suite.limits_addr] {
+            let frames = raw_call(addr, path, &headers, &unknown).await;
+            assert!(frames.ended_at_headers, "{case} at {addr}: {frames:?}");
+            assert!(frames.messages.is_empty(), "{case} at {addr}: {frames:?}");
+            assert!(frames.trailers.is_none(), "{case} at {addr}: {frames:?}");
+            assert_eq!(
+                frames.headers.get("grpc-status").map(|v| v.as_bytes()),
+                Some(code.as_bytes()),
+                "{case} at {addr}: {frames:?}"
+            );
+        }
+    }
+    suite.shutdown.trigger();
+}
+
+#[tokio::test]
+async fn answers_are_gzipped_for_callers_that_accept_it_through_the_gateway_and_direct() {
+    let suite = start_suite().await;
+    let bearer = format!("Bearer {}", token(&[roles::ADMIN]));
+    let mut client = LimitsServiceClient::new(suite.gateway.clone());
+    client
+        .create_credit_account(authorized(
+            pb::CreateCreditAccountRequest {
+                credit_account: Some(pb::CreditAccount {
+                    customer_id: "GZIP-1".into(),
+                    name: "Gzip AG".into(),
+                    currency_code: "EUR".into(),
+                    ..Default::default()
+                }),
+                request_id: uuid(),
+            },
+            &token(&[roles::ADMIN]),
+        ))
+        .await
+        .expect("created");
+    let list = encoded(&pb::ListCreditAccountsRequest::default());
+    let path = "/credit.limits.v1.LimitsService/ListCreditAccounts";
+    for addr in [suite.gateway_addr, suite.limits_addr] {
+        let frames = raw_call(
+            addr,
+            path,
+            &[("authorization", &bearer), ("grpc-accept-encoding", "gzip")],
+            &list,
+        )
+        .await;
+        assert_eq!(
+            frames.headers.get("grpc-encoding").map(|v| v.as_bytes()),
+            Some(&b"gzip"[..]),
+            "at {addr}: {frames:?}"
+        );
+        let body: Vec<u8> = frames.messages.concat();
+        assert_eq!(body.first(), Some(&1), "the message is flagged compressed");
+        let trailers = frames.trailers.expect("trailers");
+        assert_eq!(
+            trailers.get("grpc-status").map(|v| v.as_bytes()),
+            Some(&b"0"[..])
+        );
+        // Without the caller's consent the answer is not compressed.
+        let plain = raw_call(addr, path, &[("authorization", &bearer)], &list).await;
+        assert!(plain.headers.get("grpc-encoding").is_none(), "{plain:?}");
+        assert_eq!(plain.messages.concat().first(), Some(&0));
+    }
     suite.shutdown.trigger();
 }
 
