@@ -569,3 +569,25 @@ for (const [name, target] of Object.entries(SUITE.services)) {
     assert.equal(error.code, grpc.status.UNIMPLEMENTED);
   });
 }
+
+test("the README's Node snippet runs as written", async () => {
+  const readme = fs.readFileSync(path.join(SUITE.repo_dir, 'README.md'), 'utf8');
+  const found = readme.match(/<!-- snippet: node -->\n```\w+\n([\s\S]*?)```/);
+  assert.ok(found, 'README.md has no node snippet');
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'credit-snippet-'));
+  fs.writeFileSync(path.join(dir, 'snippet.js'), found[1]);
+  const { execFileSync } = require('node:child_process');
+  const printed = execFileSync(process.execPath, ['snippet.js'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 60000,
+    env: {
+      ...process.env,
+      CREDIT_PROTO_DIR: SUITE.proto_dir,
+      CREDIT_GATEWAY: SUITE.gateway.address,
+      CREDIT_TOKEN: SUITE.tokens.admin,
+    },
+  });
+  assert.match(printed, /^INVALID_ARGUMENT invalid request: amount\.amount/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
