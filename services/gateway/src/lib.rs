@@ -57,11 +57,18 @@ pub async fn serve(
         .set_service_status("", tonic_health::ServingStatus::NotServing)
         .await;
     // The gateway describes the union of what it routes, and nothing it would not route.
-    let routed: Vec<String> = config
-        .upstreams
-        .iter()
-        .flat_map(|upstream| services_of(&upstream.package))
-        .collect();
+    let mut routed = Vec::new();
+    for upstream in &config.upstreams {
+        let services = services_of(&upstream.package);
+        if services.is_empty() {
+            // A typo ("credit.limit.v1") would otherwise route nothing, silently.
+            anyhow::bail!(
+                "upstream package '{}' defines no service in the suite's contracts",
+                upstream.package
+            );
+        }
+        routed.extend(services);
+    }
     let (reflection_v1, reflection_v1alpha) = reflection_services(&routed)?;
 
     // Known services get health and reflection here; everything else falls through to the proxy.

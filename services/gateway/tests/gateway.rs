@@ -321,7 +321,9 @@ async fn errors_leave_the_gateway_as_one_headers_frame_that_ends_the_stream() {
         customer_id: "NOBODY".into(),
     });
     let get = "/credit.limits.v1.LimitsService/GetCreditAccount";
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, &str)> = vec![
+    // (case, path, request headers, expected grpc-status)
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "upstream NOT_FOUND",
             get,
@@ -525,4 +527,26 @@ async fn the_callers_trace_context_reaches_the_service_and_its_events() {
         .expect("event");
     assert_eq!(event.trace_id, "0af7651916cd43dd8448eb211c80319c");
     suite.shutdown.trigger();
+}
+
+#[tokio::test]
+async fn a_route_to_a_package_without_services_is_refused_at_start() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let config = GatewayConfig {
+        upstreams: vec![
+            "credit.limit.v1=http://127.0.0.1:1"
+                .parse()
+                .expect("upstream"),
+        ],
+        connect_timeout_ms: 500,
+        health_interval_ms: 100,
+        auth: AuthConfig::hs256(SECRET),
+        shutdown_drain_secs: 2,
+    };
+    let error = credit_gateway::serve(config, listener, Shutdown::new())
+        .await
+        .expect_err("a typo in a route is refused");
+    assert!(error.to_string().contains("credit.limit.v1"), "{error}");
 }
