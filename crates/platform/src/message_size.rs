@@ -32,6 +32,46 @@ impl Refusal {
     }
 }
 
+/// Where a reader stands in a sequence of length-prefixed messages.
+#[derive(Debug, Default)]
+struct Framing {
+    /// Bytes of the current message still to pass.
+    remaining: u64,
+    /// The prefix of the next message, as far as it has arrived.
+    prefix: [u8; PREFIX_BYTES],
+    prefix_len: usize,
+}
+
+impl Framing {
+    /// Follows the prefixes through `chunk`: the length of the first message over `max`.
+    fn over_limit(&mut self, mut chunk: &[u8], max: usize) -> Option<u64> {
+        while !chunk.is_empty() {
+            if self.remaining > 0 {
+                let step = chunk
+                    .len()
+                    .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+                self.remaining -= step as u64;
+                chunk = &chunk[step..];
+                continue;
+            }
+            let step = chunk.len().min(PREFIX_BYTES - self.prefix_len);
+            self.prefix[self.prefix_len..self.prefix_len + step].copy_from_slice(&chunk[..step]);
+            self.prefix_len += step;
+            chunk = &chunk[step..];
+            if self.prefix_len == PREFIX_BYTES {
+                self.prefix_len = 0;
+                let [_, a, b, c, d] = self.prefix;
+                let length = u64::from(u32::from_be_bytes([a, b, c, d]));
+                if length > max as u64 {
+                    return Some(length);
+                }
+                self.remaining = length;
+            }
+        }
+        None
+    }
+}
+
 pin_project! {
     /// A request body that fails with RESOURCE_EXHAUSTED at the prefix of a message longer
     /// than `max`, before the message's bytes are passed on.
@@ -39,11 +79,7 @@ pin_project! {
         #[pin]
         inner: B,
         max: usize,
-        // Bytes of the current message still to pass.
-        remaining: u64,
-        // The prefix read so far.
-        prefix: [u8; PREFIX_BYTES],
-        prefix_len: usize,
+        framing: Framing,
         refusal: Refusal,
     }
 }
@@ -54,9 +90,7 @@ impl<B> LimitedBody<B> {
         Self {
             inner,
             max,
-            remaining: 0,
-            prefix: [0; PREFIX_BYTES],
-            prefix_len: 0,
+            framing: Framing::default(),
             refusal: Refusal::default(),
         }
     }
@@ -65,41 +99,6 @@ impl<B> LimitedBody<B> {
     pub fn refusal(&self) -> Refusal {
         self.refusal.clone()
     }
-}
-
-/// Follows the message prefixes through `chunk`; the length of the first message over `max`.
-fn scan(
-    mut chunk: &[u8],
-    max: usize,
-    remaining: &mut u64,
-    prefix: &mut [u8; PREFIX_BYTES],
-    prefix_len: &mut usize,
-) -> Option<u64> {
-    while !chunk.is_empty() {
-        if *remaining > 0 {
-            let step = chunk
-                .len()
-                .min(usize::try_from(*remaining).unwrap_or(usize::MAX));
-            *remaining -= step as u64;
-            chunk = &chunk[step..];
-            continue;
-        }
-        let step = chunk.len().min(PREFIX_BYTES - *prefix_len);
-        prefix[*prefix_len..*prefix_len + step].copy_from_slice(&chunk[..step]);
-        *prefix_len += step;
-        chunk = &chunk[step..];
-        if *prefix_len == PREFIX_BYTES {
-            *prefix_len = 0;
-            let length = u64::from(u32::from_be_bytes([
-                prefix[1], prefix[2], prefix[3], prefix[4],
-            ]));
-            if length > max as u64 {
-                return Some(length);
-            }
-            *remaining = length;
-        }
-    }
-    None
 }
 
 impl<B> Body for LimitedBody<B>
@@ -123,19 +122,12 @@ where
             Some(Err(error)) => return Poll::Ready(Some(Err(Status::from_error(error.into())))),
             None => return Poll::Ready(None),
         };
-        if let Some(data) = frame.data_ref() {
-            let over = scan(
-                data,
-                *this.max,
-                this.remaining,
-                this.prefix,
-                this.prefix_len,
-            );
-            if let Some(length) = over {
-                let status = too_large(length, *this.max);
-                let _ = this.refusal.0.set(status.clone());
-                return Poll::Ready(Some(Err(status)));
-            }
+        if let Some(data) = frame.data_ref()
+            && let Some(length) = this.framing.over_limit(data, *this.max)
+        {
+            let status = too_large(length, *this.max);
+            let _ = this.refusal.0.set(status.clone());
+            return Poll::Ready(Some(Err(status)));
         }
         Poll::Ready(Some(Ok(frame)))
     }
