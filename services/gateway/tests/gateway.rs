@@ -105,26 +105,31 @@ async fn wait_serving(channel: Channel, service: &str) {
     panic!("{service} never became SERVING at the gateway");
 }
 
-#[tokio::test]
-async fn calls_pass_through_the_gateway_to_the_service() {
-    let suite = start_suite().await;
-    let admin = token(&[roles::ADMIN]);
-    let mut client = LimitsServiceClient::new(suite.gateway.clone());
-    client
+/// Opens a EUR account through `channel` as an admin.
+async fn open_account(channel: Channel, customer_id: &str, name: &str) {
+    LimitsServiceClient::new(channel)
         .create_credit_account(authorized(
             pb::CreateCreditAccountRequest {
                 credit_account: Some(pb::CreditAccount {
-                    customer_id: "GW-1".into(),
-                    name: "Gateway AG".into(),
+                    customer_id: customer_id.into(),
+                    name: name.into(),
                     currency_code: "EUR".into(),
                     ..Default::default()
                 }),
                 request_id: uuid(),
             },
-            &admin,
+            &token(&[roles::ADMIN]),
         ))
         .await
-        .expect("create through gateway");
+        .expect("account opened");
+}
+
+#[tokio::test]
+async fn calls_pass_through_the_gateway_to_the_service() {
+    let suite = start_suite().await;
+    let admin = token(&[roles::ADMIN]);
+    let mut client = LimitsServiceClient::new(suite.gateway.clone());
+    open_account(suite.gateway.clone(), "GW-1", "Gateway AG").await;
     let account = client
         .get_credit_account(authorized(
             pb::GetCreditAccountRequest {
@@ -370,22 +375,7 @@ async fn errors_leave_the_gateway_as_one_headers_frame_that_ends_the_stream() {
 async fn answers_are_gzipped_for_callers_that_accept_it_through_the_gateway_and_direct() {
     let suite = start_suite().await;
     let bearer = format!("Bearer {}", token(&[roles::ADMIN]));
-    let mut client = LimitsServiceClient::new(suite.gateway.clone());
-    client
-        .create_credit_account(authorized(
-            pb::CreateCreditAccountRequest {
-                credit_account: Some(pb::CreditAccount {
-                    customer_id: "GZIP-1".into(),
-                    name: "Gzip AG".into(),
-                    currency_code: "EUR".into(),
-                    ..Default::default()
-                }),
-                request_id: uuid(),
-            },
-            &token(&[roles::ADMIN]),
-        ))
-        .await
-        .expect("created");
+    open_account(suite.gateway.clone(), "GZIP-1", "Gzip AG").await;
     let list = encoded(&pb::ListCreditAccountsRequest::default());
     let path = "/credit.limits.v1.LimitsService/ListCreditAccounts";
     for addr in [suite.gateway_addr, suite.limits_addr] {
