@@ -316,8 +316,21 @@ pub enum Access {
     AnyRole(&'static [&'static str]),
 }
 
-/// Maps a gRPC path ("/credit.limits.v1.LimitsService/CheckCredit") to what it requires.
-pub type AccessPolicy = Arc<dyn Fn(&str) -> Access + Send + Sync>;
+/// Maps a gRPC path ("/credit.limits.v1.LimitsService/CheckCredit") to what it requires;
+/// `None` when no rule names it. A method a server serves without a rule is refused.
+pub type AccessPolicy = Arc<dyn Fn(&str) -> Option<Access> + Send + Sync>;
+
+/// The methods among `served` (gRPC paths) that `policy` names no rule for.
+pub fn unguarded<'a>(
+    served: &'a [String],
+    policy: &dyn Fn(&str) -> Option<Access>,
+) -> Vec<&'a str> {
+    served
+        .iter()
+        .map(String::as_str)
+        .filter(|path| policy(path).is_none())
+        .collect()
+}
 
 /// Health and reflection are public everywhere; everything else needs a token.
 pub fn is_public_path(path: &str) -> bool {
@@ -329,28 +342,44 @@ pub fn is_public_path(path: &str) -> bool {
 pub struct AuthLayer {
     verifier: TokenVerifier,
     policy: AccessPolicy,
+    served: Arc<std::collections::HashSet<String>>,
 }
 
 impl AuthLayer {
-    /// A layer using `verifier` and `policy`.
-    pub fn new(verifier: TokenVerifier, policy: AccessPolicy) -> Self {
-        Self { verifier, policy }
+    /// A layer using `verifier` and `policy` in front of the methods `served` (gRPC paths):
+    /// a served method the policy names no rule for is refused whatever the token. Paths that
+    /// are not served need a valid token and then get the server's UNIMPLEMENTED.
+    pub fn new(verifier: TokenVerifier, policy: AccessPolicy, served: Vec<String>) -> Self {
+        Self {
+            verifier,
+            policy,
+            served: Arc::new(served.into_iter().collect()),
+        }
     }
 
     /// The caller of a request, or the error to answer with. `Ok(None)` for public methods.
     pub fn authorize<B>(&self, request: &http::Request<B>) -> Result<Option<Caller>, ApiError> {
         let path = request.uri().path();
         let access = if is_public_path(path) {
-            Access::Public
+            Some(Access::Public)
         } else {
             (self.policy)(path)
         };
-        if access == Access::Public {
+        if access == Some(Access::Public) {
             return Ok(None);
         }
         let caller = self
             .verifier
             .verify_header(request.headers().get(http::header::AUTHORIZATION))?;
+        let Some(access) = access else {
+            if self.served.contains(path) {
+                // Deny by default: a method nobody wrote a rule for is nobody's.
+                return Err(ApiError::PermissionDenied(format!(
+                    "no access rule grants {path}"
+                )));
+            }
+            return Ok(Some(caller));
+        };
         if let Access::AnyRole(allowed) = access
             && !caller.has_any_role(allowed)
         {
@@ -426,12 +455,40 @@ mod tests {
             verifier,
             Arc::new(|path: &str| {
                 if path.ends_with("/CheckCredit") {
-                    Access::AnyRole(&[roles::SALES_ORDER])
+                    Some(Access::AnyRole(&[roles::SALES_ORDER]))
+                } else if path.ends_with("/Forgotten") {
+                    None
                 } else {
-                    Access::Authenticated
+                    Some(Access::Authenticated)
                 }
             }),
+            vec!["/x.Y/CheckCredit".to_string(), "/x.Y/Forgotten".to_string()],
         )
+    }
+
+    #[test]
+    fn a_served_method_without_a_rule_is_denied_even_to_an_admin() {
+        let admin = mint_hs256_token(SECRET, "root", &[roles::ADMIN], Duration::from_secs(60))
+            .expect("token");
+        assert!(matches!(
+            layer().authorize(&request("/x.Y/Forgotten", Some(&admin))),
+            Err(ApiError::PermissionDenied(_))
+        ));
+        // Not served here: a valid token passes on to UNIMPLEMENTED, none is UNAUTHENTICATED.
+        assert!(matches!(
+            layer().authorize(&request("/x.Z/Forgotten", Some(&admin))),
+            Ok(Some(_))
+        ));
+        assert!(matches!(
+            layer().authorize(&request("/x.Z/Forgotten", None)),
+            Err(ApiError::Unauthenticated(_))
+        ));
+        let served = vec!["/x.Y/CheckCredit".to_string(), "/x.Y/Forgotten".to_string()];
+        let policy = |path: &str| {
+            path.ends_with("/CheckCredit")
+                .then_some(Access::Authenticated)
+        };
+        assert_eq!(unguarded(&served, &policy), ["/x.Y/Forgotten"]);
     }
 
     fn request(path: &str, token: Option<&str>) -> http::Request<()> {

@@ -32,6 +32,23 @@ pub fn services_of(package: &str) -> Vec<String> {
         .collect()
 }
 
+/// The gRPC paths ("/credit.limits.v1.LimitsService/CheckCredit") of every method of `services`.
+pub fn methods_of(services: &[String]) -> Vec<String> {
+    suite_files()
+        .iter()
+        .flat_map(|f| {
+            f.service.iter().flat_map(move |s| {
+                let service = format!("{}.{}", f.package(), s.name());
+                s.method
+                    .iter()
+                    .map(move |m| (service.clone(), format!("/{service}/{}", m.name())))
+            })
+        })
+        .filter(|(service, _)| services.contains(service))
+        .map(|(_, path)| path)
+        .collect()
+}
+
 /// The files that define `services` and, transitively, everything they import — so a client
 /// can describe every method and message of those services and cannot find any other.
 pub fn descriptors_for(services: &[String]) -> anyhow::Result<FileDescriptorSet> {
@@ -150,6 +167,12 @@ mod tests {
             .expect("event.proto");
         assert!(event.service.is_empty());
         assert!(!event.message_type.is_empty());
+    }
+
+    #[test]
+    fn lists_the_methods_of_a_service_as_paths() {
+        let methods = methods_of(&["credit.limits.v1.DiagnosticsService".to_string()]);
+        assert_eq!(methods, ["/credit.limits.v1.DiagnosticsService/Ping"]);
     }
 
     #[test]

@@ -225,14 +225,18 @@ pub fn service_router<H>(
 where
     H: tonic_health::pb::health_server::Health,
 {
+    let served: Vec<String> = served.iter().map(|name| name.to_string()).collect();
     let layers = tower::ServiceBuilder::new()
         .layer(crate::observe::ObserveLayer::new(service))
-        .layer(crate::auth::AuthLayer::new(verifier, access))
+        .layer(crate::auth::AuthLayer::new(
+            verifier,
+            access,
+            crate::reflection::methods_of(&served),
+        ))
         .layer(crate::message_size::MessageSizeLayer::new(
             MAX_MESSAGE_BYTES,
         ))
         .into_inner();
-    let served: Vec<String> = served.iter().map(|name| name.to_string()).collect();
     let (reflection_v1, reflection_v1alpha) = crate::reflection::reflection_services(&served)?;
     Ok(tonic::transport::Server::builder()
         .layer(layers)

@@ -40,21 +40,19 @@ const APPROVERS: &[&str] = &[roles::ANALYST, roles::MANAGER];
 const MANAGEMENT: &[&str] = &[roles::MANAGER];
 
 /// The access rule of an applications method path.
-pub fn access(path: &str) -> Access {
+pub fn access(path: &str) -> Option<Access> {
     if path.starts_with("/credit.event.v1.EventFeedService/") {
         // The sales-order service learns the outcome of its blocked orders here.
-        return Access::AnyRole(&[
+        return Some(Access::AnyRole(&[
             roles::SALES_ORDER,
             roles::VIEWER,
             roles::ANALYST,
             roles::MANAGER,
             roles::AUDITOR,
-        ]);
+        ]));
     }
-    let Some(method) = path.strip_prefix("/credit.applications.v1.ApplicationsService/") else {
-        return Access::Authenticated;
-    };
-    match method {
+    let method = path.strip_prefix("/credit.applications.v1.ApplicationsService/")?;
+    Some(match method {
         "GetApplication" | "ListApplications" | "GetDecisionPolicy" | "GetDecisionNotice" => {
             Access::AnyRole(READ)
         }
@@ -81,8 +79,8 @@ pub fn access(path: &str) -> Access {
         }
         // Documents hold financial and personal detail: those who assess or audit read them.
         "DownloadDocument" => Access::AnyRole(&[roles::ANALYST, roles::MANAGER, roles::AUDITOR]),
-        _ => Access::Authenticated,
-    }
+        _ => return None,
+    })
 }
 
 /// The applications gRPC service.

@@ -21,12 +21,19 @@ use tonic::{Request, Response, Status};
 const READERS: &[&str] = &[roles::AUDITOR, roles::ANALYST, roles::MANAGER];
 
 /// The access rule of an audit method path.
-pub fn access(path: &str) -> Access {
-    if path.starts_with("/credit.audit.v1.AuditService/") {
-        Access::AnyRole(READERS)
-    } else {
-        Access::Authenticated
-    }
+pub fn access(path: &str) -> Option<Access> {
+    let method = path.strip_prefix("/credit.audit.v1.AuditService/")?;
+    Some(match method {
+        "GetCheckpoint"
+        | "GetInclusionProof"
+        | "GetConsistencyProof"
+        | "GetAuditEntry"
+        | "ListAuditEntries"
+        | "ExportAuditEntries"
+        | "VerifyAuditLog"
+        | "ListAuditSources" => Access::AnyRole(READERS),
+        _ => return None,
+    })
 }
 
 /// The audit gRPC service.

@@ -36,19 +36,17 @@ const READ: &[&str] = &[
 const LEDGER: &[&str] = &[roles::ANALYST, roles::MANAGER];
 
 /// The access rule of a collections method path.
-pub fn access(path: &str) -> Access {
+pub fn access(path: &str) -> Option<Access> {
     if path.starts_with("/credit.event.v1.EventFeedService/") {
-        return Access::AnyRole(&[
+        return Some(Access::AnyRole(&[
             roles::VIEWER,
             roles::ANALYST,
             roles::MANAGER,
             roles::AUDITOR,
-        ]);
+        ]));
     }
-    let Some(method) = path.strip_prefix("/credit.collections.v1.CollectionsService/") else {
-        return Access::Authenticated;
-    };
-    match method {
+    let method = path.strip_prefix("/credit.collections.v1.CollectionsService/")?;
+    Some(match method {
         "GetCustomer"
         | "GetDocument"
         | "ListDocuments"
@@ -78,8 +76,8 @@ pub fn access(path: &str) -> Access {
         | "ListActivities" | "ListLimitations" => Access::AnyRole(READ),
         "GetDunningPreview" | "ListMessages" | "GetDunningPolicy" => Access::AnyRole(READ),
         "UploadDunningPolicy" => Access::AnyRole(&[roles::MANAGER]),
-        _ => Access::Authenticated,
-    }
+        _ => return None,
+    })
 }
 
 /// The collections gRPC service: the use cases behind it.

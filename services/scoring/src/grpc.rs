@@ -26,14 +26,12 @@ const MANAGEMENT: &[&str] = &[roles::MANAGER];
 const PORTFOLIO: &[&str] = &[roles::ANALYST, roles::MANAGER, roles::AUDITOR];
 
 /// The access rule of a scoring method path.
-pub fn access(path: &str) -> Access {
+pub fn access(path: &str) -> Option<Access> {
     if path.starts_with("/credit.event.v1.EventFeedService/") {
-        return Access::AnyRole(READ);
+        return Some(Access::AnyRole(READ));
     }
-    let Some(method) = path.strip_prefix("/credit.scoring.v1.ScoringService/") else {
-        return Access::Authenticated;
-    };
-    match method {
+    let method = path.strip_prefix("/credit.scoring.v1.ScoringService/")?;
+    Some(match method {
         "ListFinancialStatements"
         | "GetScore"
         | "ListScores"
@@ -45,8 +43,14 @@ pub fn access(path: &str) -> Access {
         "UploadPolicy" | "RescorePortfolio" => Access::AnyRole(MANAGEMENT),
         // Bureau monitoring callbacks come from an integration with the analyst role or a
         // dedicated service token holding it.
-        _ => Access::AnyRole(ANALYSIS),
-    }
+        "PutFinancialStatement"
+        | "PutReferences"
+        | "PutBureauReport"
+        | "PutPaymentBehaviour"
+        | "ScoreCustomer"
+        | "NotifyBureauChange" => Access::AnyRole(ANALYSIS),
+        _ => return None,
+    })
 }
 
 /// The scoring gRPC service.
