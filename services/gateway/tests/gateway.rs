@@ -36,22 +36,23 @@ fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
+/// A gateway with one route ("package=url") and the tests' short timings.
+fn gateway_config(route: &str) -> GatewayConfig {
+    GatewayConfig {
+        upstreams: vec![route.parse().expect("upstream")],
+        connect_timeout_ms: 500,
+        health_interval_ms: 100,
+        auth: AuthConfig::hs256(SECRET),
+        shutdown_drain_secs: 2,
+    }
+}
+
 async fn start_gateway(upstream: &str, shutdown: &Shutdown) -> (Channel, std::net::SocketAddr) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let config = GatewayConfig {
-        upstreams: vec![
-            format!("credit.limits.v1={upstream}")
-                .parse()
-                .expect("upstream"),
-        ],
-        connect_timeout_ms: 500,
-        health_interval_ms: 100,
-        auth: AuthConfig::hs256(SECRET),
-        shutdown_drain_secs: 2,
-    };
+    let config = gateway_config(&format!("credit.limits.v1={upstream}"));
     tokio::spawn(credit_gateway::serve(config, listener, shutdown.clone()));
     let channel = Channel::from_shared(format!("http://{addr}"))
         .expect("uri")
@@ -524,17 +525,7 @@ async fn a_route_to_a_package_without_services_is_refused_at_start() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let config = GatewayConfig {
-        upstreams: vec![
-            "credit.limit.v1=http://127.0.0.1:1"
-                .parse()
-                .expect("upstream"),
-        ],
-        connect_timeout_ms: 500,
-        health_interval_ms: 100,
-        auth: AuthConfig::hs256(SECRET),
-        shutdown_drain_secs: 2,
-    };
+    let config = gateway_config("credit.limit.v1=http://127.0.0.1:1");
     let error = credit_gateway::serve(config, listener, Shutdown::new())
         .await
         .expect_err("a typo in a route is refused");
