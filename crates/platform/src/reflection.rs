@@ -19,6 +19,11 @@ fn suite_files() -> Vec<FileDescriptorProto> {
         .unwrap_or_default()
 }
 
+/// "credit.limits.v1" + "LimitsService" → "credit.limits.v1.LimitsService".
+fn full_name(package: &str, service: &str) -> String {
+    format!("{package}.{service}")
+}
+
 /// The fully qualified gRPC services the suite defines in `package`.
 pub fn services_of(package: &str) -> Vec<String> {
     suite_files()
@@ -27,7 +32,7 @@ pub fn services_of(package: &str) -> Vec<String> {
         .flat_map(|f| {
             f.service
                 .iter()
-                .map(move |s| format!("{}.{}", f.package(), s.name()))
+                .map(move |s| full_name(f.package(), s.name()))
         })
         .collect()
 }
@@ -38,7 +43,7 @@ pub fn methods_of(services: &[String]) -> Vec<String> {
         .iter()
         .flat_map(|f| {
             f.service.iter().flat_map(move |s| {
-                let service = format!("{}.{}", f.package(), s.name());
+                let service = full_name(f.package(), s.name());
                 s.method
                     .iter()
                     .map(move |m| (service.clone(), format!("/{service}/{}", m.name())))
@@ -62,7 +67,7 @@ pub fn descriptors_for(services: &[String]) -> anyhow::Result<FileDescriptorSet>
             .find(|f| {
                 f.service
                     .iter()
-                    .any(|s| format!("{}.{}", f.package(), s.name()) == *service)
+                    .any(|s| full_name(f.package(), s.name()) == *service)
             })
             .ok_or_else(|| anyhow::anyhow!("no descriptor defines the service {service}"))?;
         wanted.insert(defining.name());
@@ -89,7 +94,7 @@ pub fn descriptors_for(services: &[String]) -> anyhow::Result<FileDescriptorSet>
             let mut f = f.clone();
             let package = f.package().to_string();
             f.service
-                .retain(|s| services.contains(&format!("{package}.{}", s.name())));
+                .retain(|s| services.contains(&full_name(&package, s.name())));
             f
         })
         .collect();
