@@ -4,6 +4,7 @@
 use credit_platform::auth::{AuthConfig, generate_hs256_secret, mint_hs256_token, roles};
 use credit_platform::clock::SystemClock;
 use credit_platform::db::DatabaseConfig;
+use credit_platform::secret::SecretString;
 use credit_platform::server::Shutdown;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -41,23 +42,53 @@ pub struct SuiteConfig {
     )]
     pub admin_addr: SocketAddr,
     /// Database of the limits service instead of data_dir/limits.db (for example PostgreSQL).
-    #[arg(long, env = "CREDIT_SUITE_LIMITS_DATABASE_URL")]
-    pub limits_database_url: Option<String>,
+    #[arg(
+        long,
+        env = "CREDIT_SUITE_LIMITS_DATABASE_URL",
+        hide_env_values = true,
+        value_parser = credit_platform::secret::parse
+    )]
+    pub limits_database_url: Option<SecretString>,
     /// Database of the scoring service instead of data_dir/scoring.db.
-    #[arg(long, env = "CREDIT_SUITE_SCORING_DATABASE_URL")]
-    pub scoring_database_url: Option<String>,
+    #[arg(
+        long,
+        env = "CREDIT_SUITE_SCORING_DATABASE_URL",
+        hide_env_values = true,
+        value_parser = credit_platform::secret::parse
+    )]
+    pub scoring_database_url: Option<SecretString>,
     /// Database of the applications service instead of data_dir/applications.db.
-    #[arg(long, env = "CREDIT_SUITE_APPLICATIONS_DATABASE_URL")]
-    pub applications_database_url: Option<String>,
+    #[arg(
+        long,
+        env = "CREDIT_SUITE_APPLICATIONS_DATABASE_URL",
+        hide_env_values = true,
+        value_parser = credit_platform::secret::parse
+    )]
+    pub applications_database_url: Option<SecretString>,
     /// Database of the collections service instead of data_dir/collections.db.
-    #[arg(long, env = "CREDIT_SUITE_COLLECTIONS_DATABASE_URL")]
-    pub collections_database_url: Option<String>,
+    #[arg(
+        long,
+        env = "CREDIT_SUITE_COLLECTIONS_DATABASE_URL",
+        hide_env_values = true,
+        value_parser = credit_platform::secret::parse
+    )]
+    pub collections_database_url: Option<SecretString>,
     /// SMTP server for collections' dunning e-mails instead of .eml files in data_dir/outbox.
-    #[arg(long, env = "CREDIT_SUITE_SMTP_URL")]
-    pub smtp_url: Option<String>,
+    #[arg(
+        long,
+        env = "CREDIT_SUITE_SMTP_URL",
+        hide_env_values = true,
+        value_parser = credit_platform::secret::parse
+    )]
+    pub smtp_url: Option<credit_platform::secret::SecretString>,
     /// Database of the audit service instead of data_dir/audit.db.
-    #[arg(long, env = "CREDIT_SUITE_AUDIT_DATABASE_URL")]
-    pub audit_database_url: Option<String>,
+    #[arg(
+        long,
+        env = "CREDIT_SUITE_AUDIT_DATABASE_URL",
+        hide_env_values = true,
+        value_parser = credit_platform::secret::parse
+    )]
+    pub audit_database_url: Option<SecretString>,
     /// How often audit signs a checkpoint when the log has grown, in milliseconds.
     #[arg(long, env = "AUDIT_CHECKPOINT_INTERVAL_MS", default_value_t = 1000)]
     pub audit_checkpoint_interval_ms: u64,
@@ -80,6 +111,18 @@ impl SuiteConfig {
             audit_checkpoint_interval_ms: 1000,
         }
     }
+}
+
+/// The database of service `name`: the configured URL, or its SQLite file in `data_dir`.
+fn service_database(url: &Option<SecretString>, data_dir: &Path, name: &str) -> DatabaseConfig {
+    let mut database = DatabaseConfig::new(format!(
+        "sqlite://{}",
+        data_dir.join(format!("{name}.db")).display()
+    ));
+    if let Some(url) = url {
+        database.database_url = url.clone();
+    }
+    database
 }
 
 /// One service of a running suite, as the gateway routes it.
@@ -152,12 +195,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     let limits_addr = limits_listener.local_addr()?;
     let collections_listener = TcpListener::bind("127.0.0.1:0").await?;
     let collections_addr = collections_listener.local_addr()?;
-    let limits_db = DatabaseConfig::new(
-        config
-            .limits_database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("limits.db").display())),
-    );
+    let limits_db = service_database(&config.limits_database_url, &data_dir, "limits");
     let mut limits_config = credit_limits::LimitsConfig::new(limits_db, auth.clone());
     // Exposure follows collections' receivables ledger.
     limits_config.collections_url = Some(format!("http://{collections_addr}"));
@@ -170,12 +208,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
 
     let scoring_listener = TcpListener::bind("127.0.0.1:0").await?;
     let scoring_addr = scoring_listener.local_addr()?;
-    let scoring_db = DatabaseConfig::new(
-        config
-            .scoring_database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("scoring.db").display())),
-    );
+    let scoring_db = service_database(&config.scoring_database_url, &data_dir, "scoring");
     let mut scoring_config = credit_scoring::ScoringConfig::new(scoring_db, auth.clone());
     // Stress scenarios read exposure from limits, with a token minted from the shared secret.
     scoring_config.limits_url = Some(format!("http://{limits_addr}"));
@@ -190,12 +223,8 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
 
     let applications_listener = TcpListener::bind("127.0.0.1:0").await?;
     let applications_addr = applications_listener.local_addr()?;
-    let applications_db = DatabaseConfig::new(
-        config
-            .applications_database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("applications.db").display())),
-    );
+    let applications_db =
+        service_database(&config.applications_database_url, &data_dir, "applications");
     let mut applications_config = credit_applications::ApplicationsConfig::new(
         applications_db,
         auth.clone(),
@@ -215,12 +244,8 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         shutdown.clone(),
     ));
 
-    let collections_db = DatabaseConfig::new(
-        config
-            .collections_database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("collections.db").display())),
-    );
+    let collections_db =
+        service_database(&config.collections_database_url, &data_dir, "collections");
     let mut collections_config =
         credit_collections::CollectionsConfig::new(collections_db, auth.clone());
     // Scores choose the dunning strategy and rank the worklist.
@@ -244,12 +269,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         .to_string();
     let audit_listener = TcpListener::bind("127.0.0.1:0").await?;
     let audit_addr = audit_listener.local_addr()?;
-    let audit_db = DatabaseConfig::new(
-        config
-            .audit_database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("audit.db").display())),
-    );
+    let audit_db = service_database(&config.audit_database_url, &data_dir, "audit");
     let mut audit_config = credit_audit::AuditConfig::new(
         audit_db,
         auth.clone(),

@@ -3,6 +3,7 @@
 //! Tokens are JWTs signed with HS256 (shared secret) or RS256/EdDSA (public key). The verified
 //! [`Caller`] is put into the request's extensions, so handlers record who made each change.
 use crate::error::ApiError;
+use crate::secret::{ExposeSecret, SecretString};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -75,8 +76,13 @@ pub struct Claims {
 #[derive(Debug, Clone, clap::Args)]
 pub struct AuthConfig {
     /// Shared HS256 secret. Exactly one of this and --jwt-public-key-file must be set.
-    #[arg(long, env = "JWT_HS256_SECRET", hide_env_values = true)]
-    pub jwt_hs256_secret: Option<String>,
+    #[arg(
+        long,
+        env = "JWT_HS256_SECRET",
+        hide_env_values = true,
+        value_parser = crate::secret::parse
+    )]
+    pub jwt_hs256_secret: Option<SecretString>,
     /// PEM public key file for RS256 or EdDSA tokens (see --jwt-algorithm).
     #[arg(long, env = "JWT_PUBLIC_KEY_FILE")]
     pub jwt_public_key_file: Option<std::path::PathBuf>,
@@ -95,7 +101,7 @@ impl AuthConfig {
     /// HS256 with `secret` and no issuer/audience (development suite, tests).
     pub fn hs256(secret: &str) -> Self {
         Self {
-            jwt_hs256_secret: Some(secret.to_string()),
+            jwt_hs256_secret: Some(SecretString::from(secret)),
             jwt_public_key_file: None,
             jwt_algorithm: "RS256".into(),
             jwt_issuer: None,
@@ -116,6 +122,7 @@ impl TokenVerifier {
     pub fn from_config(config: &AuthConfig) -> anyhow::Result<Self> {
         let (key, algorithm) = match (&config.jwt_hs256_secret, &config.jwt_public_key_file) {
             (Some(secret), None) => {
+                let secret = secret.expose_secret();
                 anyhow::ensure!(
                     secret.len() >= 32,
                     "JWT_HS256_SECRET must be at least 32 bytes"
@@ -228,11 +235,11 @@ pub enum ServiceToken {
     /// Re-read from this file whenever a token is needed.
     File(std::path::PathBuf),
     /// A fixed token.
-    Fixed(String),
+    Fixed(SecretString),
     /// Minted with the shared HS256 secret for `subject` with `roles`, valid one hour.
     Minted {
         /// The HS256 secret.
-        secret: String,
+        secret: SecretString,
         /// The service's subject, for example "service:audit".
         subject: String,
         /// Its roles.
@@ -267,7 +274,7 @@ impl ServiceToken {
                 .map_err(|e| anyhow::anyhow!("reading the service token {}: {e}", path.display()))?
                 .trim()
                 .to_string()),
-            Self::Fixed(token) => Ok(token.clone()),
+            Self::Fixed(token) => Ok(token.expose_secret().to_string()),
             Self::Minted {
                 secret,
                 subject,
@@ -275,7 +282,7 @@ impl ServiceToken {
             } => {
                 let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
                 mint_hs256_token(
-                    secret,
+                    secret.expose_secret(),
                     subject,
                     &roles,
                     std::time::Duration::from_secs(3600),

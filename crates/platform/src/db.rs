@@ -3,6 +3,7 @@
 //! Everything stored is text, integers or bytes (money as canonical decimal text, time as UTC
 //! microseconds), which both databases keep exactly. The few statements that must differ (row
 //! locks) are chosen with [`Db::backend`].
+use crate::secret::{ExposeSecret, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
@@ -22,8 +23,14 @@ pub enum Backend {
 #[derive(Debug, Clone, clap::Args)]
 pub struct DatabaseConfig {
     /// postgres://user@host/db or sqlite://path/file.db (created if missing).
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
+    /// Held as a secret: the URL may carry a password.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_parser = crate::secret::parse
+    )]
+    pub database_url: SecretString,
     /// Most pooled connections. SQLite always uses one: it has one writer, and a single
     /// connection serialises writes without lock-upgrade failures.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
@@ -37,7 +44,7 @@ impl DatabaseConfig {
     /// Settings for `url` with the defaults.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
-            database_url: url.into(),
+            database_url: SecretString::from(url.into()),
             database_max_connections: 16,
             database_acquire_timeout_secs: 5,
         }
@@ -56,7 +63,7 @@ impl Db {
     /// Connects (creating a SQLite file when missing).
     pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
-        let url = config.database_url.as_str();
+        let url = config.database_url.expose_secret();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
         } else if url.starts_with("sqlite:") {

@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod paging;
 pub mod policies;
 pub mod reflection;
+pub mod secret;
 pub mod server;
 pub mod telemetry;
 pub mod testing;

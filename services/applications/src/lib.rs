@@ -27,6 +27,7 @@ use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
 use credit_platform::feed::EventFeed;
 use credit_platform::outbox::{FeedSignals, Relay};
+use credit_platform::secret::SecretString;
 use credit_platform::server::{Readiness, Shutdown};
 use credit_proto::applications::applications_service_server::ApplicationsServiceServer;
 use credit_proto::event::event_feed_service_server::EventFeedServiceServer;
@@ -60,8 +61,13 @@ pub struct ApplicationsConfig {
     pub auth: AuthConfig,
     /// Key sealing sensitive fields at rest: 32 random bytes in base64
     /// (`credit-applications generate-key` makes one).
-    #[arg(long, env = "APPLICATIONS_ENCRYPTION_KEY", hide_env_values = true)]
-    pub encryption_key: Option<String>,
+    #[arg(
+        long,
+        env = "APPLICATIONS_ENCRYPTION_KEY",
+        hide_env_values = true,
+        value_parser = credit_platform::secret::parse
+    )]
+    pub encryption_key: Option<SecretString>,
     /// File holding the key, instead of --encryption-key.
     #[arg(long, env = "APPLICATIONS_ENCRYPTION_KEY_FILE")]
     pub encryption_key_file: Option<PathBuf>,
@@ -71,9 +77,10 @@ pub struct ApplicationsConfig {
         long = "previous-encryption-key",
         env = "APPLICATIONS_PREVIOUS_ENCRYPTION_KEYS",
         value_delimiter = ',',
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = credit_platform::secret::parse
     )]
-    pub previous_encryption_keys: Vec<String>,
+    pub previous_encryption_keys: Vec<SecretString>,
     /// gRPC address of scoring, which scores applicants at submission and whose event feed
     /// brings early warnings.
     #[arg(long, env = "APPLICATIONS_SCORING_URL")]
@@ -112,7 +119,7 @@ impl ApplicationsConfig {
         Self {
             database,
             auth,
-            encryption_key: Some(encryption_key),
+            encryption_key: Some(SecretString::from(encryption_key)),
             encryption_key_file: None,
             previous_encryption_keys: Vec::new(),
             scoring_url: None,
@@ -127,15 +134,14 @@ impl ApplicationsConfig {
 
     /// The sealer from the configured keys.
     pub fn sealer(&self) -> anyhow::Result<sealing::Sealer> {
-        let key = match (&self.encryption_key, &self.encryption_key_file) {
-            (Some(key), None) => key.clone(),
-            (None, Some(path)) => std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?,
-            _ => anyhow::bail!(
-                "set exactly one of APPLICATIONS_ENCRYPTION_KEY and \
-                 APPLICATIONS_ENCRYPTION_KEY_FILE (`credit-applications generate-key` makes one)"
+        let key = credit_platform::secret::inline_or_file(
+            self.encryption_key.as_ref(),
+            self.encryption_key_file.as_deref(),
+            (
+                "APPLICATIONS_ENCRYPTION_KEY",
+                "APPLICATIONS_ENCRYPTION_KEY_FILE (`credit-applications generate-key` makes a key)",
             ),
-        };
+        )?;
         sealing::Sealer::new(&key, &self.previous_encryption_keys)
     }
 

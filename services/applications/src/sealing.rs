@@ -9,6 +9,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use credit_platform::secret::{ExposeSecret, SecretString};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -70,12 +71,12 @@ pub fn generate_key() -> String {
 
 impl Sealer {
     /// From the current key and the retired ones (base64, 32 bytes each).
-    pub fn new(current: &str, previous: &[String]) -> anyhow::Result<Self> {
+    pub fn new(current: &SecretString, previous: &[SecretString]) -> anyhow::Result<Self> {
         Ok(Self {
-            current: Key::parse(current)?,
+            current: Key::parse(current.expose_secret())?,
             previous: previous
                 .iter()
-                .map(|k| Key::parse(k))
+                .map(|k| Key::parse(k.expose_secret()))
                 .collect::<anyhow::Result<_>>()?,
         })
     }
@@ -168,8 +169,8 @@ mod tests {
 
     #[test]
     fn sealed_values_open_only_for_their_row_and_survive_key_rotation() {
-        let old = generate_key();
-        let new = generate_key();
+        let old = SecretString::from(generate_key());
+        let new = SecretString::from(generate_key());
         let before = Sealer::new(&old, &[]).expect("key");
         let sealed = before
             .seal(b"DE44500105175407324931", "app-1")
@@ -203,6 +204,6 @@ mod tests {
             "the old fingerprint is still found"
         );
         assert_eq!(before.fingerprint(""), "");
-        assert!(Sealer::new("short", &[]).is_err());
+        assert!(Sealer::new(&SecretString::from("short"), &[]).is_err());
     }
 }

@@ -19,6 +19,7 @@ pub mod verify;
 use credit_platform::auth::{AuthConfig, ServiceToken, TokenVerifier, roles};
 use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
+use credit_platform::secret::{ExposeSecret, SecretString};
 use credit_platform::server::{Readiness, Shutdown};
 use credit_proto::audit::audit_service_server::AuditServiceServer;
 use std::path::PathBuf;
@@ -58,8 +59,13 @@ pub struct AuditConfig {
     pub source_token_file: Option<PathBuf>,
     /// The checkpoint signing key in signed-note format ("PRIVATE+KEY+<origin>+<id>+<key>";
     /// `credit-audit generate-key` makes one). Its name is the log's origin.
-    #[arg(long, env = "AUDIT_SIGNING_KEY", hide_env_values = true)]
-    pub signing_key: Option<String>,
+    #[arg(
+        long,
+        env = "AUDIT_SIGNING_KEY",
+        hide_env_values = true,
+        value_parser = credit_platform::secret::parse
+    )]
+    pub signing_key: Option<SecretString>,
     /// File holding the signing key, instead of --signing-key.
     #[arg(long, env = "AUDIT_SIGNING_KEY_FILE")]
     pub signing_key_file: Option<PathBuf>,
@@ -98,7 +104,7 @@ impl AuditConfig {
             auth,
             sources,
             source_token_file: None,
-            signing_key: Some(signing_key),
+            signing_key: Some(SecretString::from(signing_key)),
             signing_key_file: None,
             trusted_verifier_keys: Vec::new(),
             checkpoint_interval_ms: 1000,
@@ -109,16 +115,15 @@ impl AuditConfig {
     }
 
     /// The signing key from --signing-key or --signing-key-file.
-    pub fn signing_key(&self) -> anyhow::Result<String> {
-        match (&self.signing_key, &self.signing_key_file) {
-            (Some(key), None) => Ok(key.clone()),
-            (None, Some(path)) => std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display())),
-            _ => anyhow::bail!(
-                "set exactly one of AUDIT_SIGNING_KEY and AUDIT_SIGNING_KEY_FILE \
-                 (`credit-audit generate-key` makes a key)"
+    pub fn signing_key(&self) -> anyhow::Result<SecretString> {
+        credit_platform::secret::inline_or_file(
+            self.signing_key.as_ref(),
+            self.signing_key_file.as_deref(),
+            (
+                "AUDIT_SIGNING_KEY",
+                "AUDIT_SIGNING_KEY_FILE (`credit-audit generate-key` makes a key)",
             ),
-        }
+        )
     }
 
     /// The token audit presents to the feeds.
@@ -152,7 +157,7 @@ pub async fn serve(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let verifier = TokenVerifier::from_config(&config.auth)?;
-    let signer = checkpoint::CheckpointSigner::new(&config.signing_key()?)?;
+    let signer = checkpoint::CheckpointSigner::new(config.signing_key()?.expose_secret())?;
     let trusted = Arc::new(checkpoint::TrustedKeys::new(
         std::iter::once(signer.verifier_key())
             .chain(config.trusted_verifier_keys.iter().map(String::as_str)),

@@ -70,8 +70,13 @@ pub struct CollectionsConfig {
     /// SMTP server dunning e-mails go through: `smtp://host:port` (plain),
     /// `smtp://host:587?tls=required` (STARTTLS), `smtps://user:password@host:465`. Unset:
     /// messages are written and wait until it is set.
-    #[arg(long, env = "COLLECTIONS_SMTP_URL", hide_env_values = true)]
-    pub smtp_url: Option<String>,
+    #[arg(
+        long,
+        env = "COLLECTIONS_SMTP_URL",
+        hide_env_values = true,
+        value_parser = credit_platform::secret::parse
+    )]
+    pub smtp_url: Option<credit_platform::secret::SecretString>,
     /// Without an SMTP server: the directory dunning e-mails are dropped into as `.eml` files
     /// (the development suite uses `data/outbox`).
     #[arg(long, env = "COLLECTIONS_MAIL_DROP_DIR")]
@@ -160,7 +165,7 @@ pub async fn serve(
         config.hold_after_days.max(0),
     );
     let mailer = mailer::Mailer::new(
-        config.smtp_url.as_deref(),
+        config.smtp_url.as_ref(),
         config.mail_drop_dir.as_deref(),
         &config.mail_from,
     )?;

@@ -2,6 +2,7 @@
 //! `smtp://host:port` in plain, `smtp://…?tls=required` with STARTTLS, `smtps://` for TLS,
 //! credentials in the URL) through lettre — or, where no server is wanted (the development
 //! suite), are dropped as `.eml` files into a directory (`COLLECTIONS_MAIL_DROP_DIR`).
+use credit_platform::secret::{ExposeSecret, SecretString};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -23,12 +24,17 @@ pub struct Mailer {
 impl Mailer {
     /// A mailer to the SMTP server at `url`, else into `drop_dir`, else none (messages wait),
     /// sending as `from`.
-    pub fn new(url: Option<&str>, drop_dir: Option<&Path>, from: &str) -> anyhow::Result<Self> {
+    pub fn new(
+        url: Option<&SecretString>,
+        drop_dir: Option<&Path>,
+        from: &str,
+    ) -> anyhow::Result<Self> {
         let transport = match (url, drop_dir) {
-            (Some(u), _) => Some(Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(u)
+            // The URL is not in the error: it may carry the server's password.
+            (Some(url), _) => Some(Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
                     .map(|b| b.build())
-                    .map_err(|e| anyhow::anyhow!("COLLECTIONS_SMTP_URL {u}: {e}"))?,
+                    .map_err(|e| anyhow::anyhow!("COLLECTIONS_SMTP_URL: {e}"))?,
             )),
             (None, Some(dir)) => {
                 std::fs::create_dir_all(dir).map_err(|e| {
@@ -73,5 +79,21 @@ impl Mailer {
                 .map(|_| ())
                 .map_err(|e| format!("mail drop: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_smtp_url_is_refused_without_showing_its_password() {
+        let url = SecretString::from("ftp://clerk:hunter2@mail.example.com:465");
+        let error = Mailer::new(Some(&url), None, "AR <ar@example.com>")
+            .err()
+            .expect("an ftp URL is not an SMTP server");
+        let shown = format!("{error:#}");
+        assert!(shown.contains("COLLECTIONS_SMTP_URL"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

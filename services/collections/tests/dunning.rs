@@ -49,7 +49,7 @@ fn action(customer: &str, step: &str, outcome: &str) -> (String, String, String)
 async fn dunning_app(sink: &Sink) -> App {
     let url = sink.url.clone();
     App::start_configured(move |c| {
-        c.smtp_url = Some(url);
+        c.smtp_url = Some(url.into());
         // The tests drive the runs; the scheduler is tested on its own.
         c.dunning_enabled = false;
     })
@@ -283,7 +283,7 @@ async fn a_policy_is_validated_versioned_and_its_contact_limit_defers_steps() {
 async fn the_scheduler_runs_dunning_by_itself_and_a_customer_without_address_is_reported() {
     let sink = Sink::start().await;
     let url = sink.url.clone();
-    let app = App::start_configured(move |c| c.smtp_url = Some(url)).await;
+    let app = App::start_configured(move |c| c.smtp_url = Some(url.into())).await;
     let mut erp = app.erp();
     customer(&mut erp, "ACME", "compta@acme.example.fr").await;
     customer(&mut erp, "NOMAIL", "").await;

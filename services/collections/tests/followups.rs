@@ -13,7 +13,7 @@ const HOUR: i64 = 3_600_000_000;
 async fn app(sink: &Sink) -> App {
     let url = sink.url.clone();
     let app = App::start_configured(move |c| {
-        c.smtp_url = Some(url);
+        c.smtp_url = Some(url.into());
         c.dunning_enabled = false;
     })
     .await;
