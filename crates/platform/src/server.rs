@@ -1,15 +1,11 @@
 //! What every gRPC server of the suite runs with: listen and admin addresses, health that says
 //! NOT_SERVING until the service is ready (and while its database does not answer), reflection,
 //! and graceful shutdown on SIGTERM/SIGINT.
-use crate::db::Db;
 use crate::telemetry::LogFormat;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
-use tonic_health::ServingStatus;
-use tonic_health::server::HealthReporter;
 
 /// Listener, admin and logging settings common to every binary.
 #[derive(Debug, Clone, clap::Args)]
@@ -63,6 +59,11 @@ impl Shutdown {
         }
     }
 
+    /// Whether the shutdown has started.
+    pub fn is_triggered(&self) -> bool {
+        *self.sender.borrow()
+    }
+
     /// Flips the switch on SIGTERM or SIGINT.
     pub fn trigger_on_signals(&self) {
         let this = self.clone();
@@ -96,92 +97,14 @@ pub async fn wait_for_signal() {
     }
 }
 
-/// The readiness of one service: its health entries and a flag handlers check.
-#[derive(Clone)]
-pub struct Readiness {
-    reporter: HealthReporter,
-    service_names: Arc<Vec<&'static str>>,
-    ready: Arc<AtomicBool>,
-}
-
-impl Readiness {
-    /// Readiness over `service_names` (fully qualified gRPC names), starting NOT_SERVING.
-    pub async fn new(reporter: HealthReporter, service_names: Vec<&'static str>) -> Self {
-        let this = Self {
-            reporter,
-            service_names: Arc::new(service_names),
-            ready: Arc::new(AtomicBool::new(false)),
-        };
-        this.set(false).await;
-        this
-    }
-
-    /// Sets every entry (and the overall "" entry) to SERVING or NOT_SERVING.
-    pub async fn set(&self, serving: bool) {
-        self.ready.store(serving, Ordering::SeqCst);
-        let status = if serving {
-            ServingStatus::Serving
-        } else {
-            ServingStatus::NotServing
-        };
-        self.reporter.set_service_status("", status).await;
-        for name in self.service_names.iter() {
-            self.reporter.set_service_status(*name, status).await;
-        }
-    }
-
-    /// Whether calls may be served.
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::SeqCst)
-    }
-
-    /// Fails a call while not ready.
-    pub fn ensure_ready(&self) -> Result<(), crate::error::ApiError> {
-        if self.is_ready() {
-            Ok(())
-        } else {
-            Err(crate::error::ApiError::Unavailable(
-                "service is not ready (starting, shutting down or database unreachable)".into(),
-            ))
-        }
-    }
-
-    /// Pings `db` every `every` and follows its state until shutdown; at shutdown sets
-    /// NOT_SERVING so load balancers stop sending new calls while in-flight ones drain.
-    pub async fn follow_database(
-        self,
-        db: Db,
-        every: Duration,
-        mut shutdown: watch::Receiver<bool>,
-    ) {
-        loop {
-            let stopping = tokio::select! {
-                _ = tokio::time::sleep(every) => false,
-                changed = shutdown.wait_for(|down| *down) => changed.is_ok(),
-            };
-            if stopping {
-                self.set(false).await;
-                return;
-            }
-            let answers = db.ping().await;
-            if answers != self.is_ready() {
-                if answers {
-                    tracing::info!("database answers again; serving");
-                } else {
-                    tracing::warn!("database does not answer; not serving");
-                }
-                self.set(answers).await;
-            }
-        }
-    }
-}
-
 /// Waits for a running tonic server to finish after `shutdown`: it stops accepting, in-flight
 /// calls and streams get up to `drain` to end, then whatever is left is cut (`readiness`, when
 /// given, turns NOT_SERVING first so load balancers stop sending new calls).
 pub async fn drain_on_shutdown(
-    server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
-    readiness: Option<&Readiness>,
+    server: impl std::future::Future<
+        Output = Result<Result<(), tonic::transport::Error>, tokio::task::JoinError>,
+    >,
+    readiness: Option<&crate::readiness::Readiness>,
     shutdown: &Shutdown,
     drain: Duration,
     service: &'static str,
@@ -189,7 +112,7 @@ pub async fn drain_on_shutdown(
     let drained = async {
         shutdown.wait().await;
         if let Some(readiness) = readiness {
-            readiness.set(false).await;
+            readiness.block(crate::readiness::Blocker::Draining).await;
         }
         tokio::time::sleep(drain).await;
     };
@@ -269,79 +192,4 @@ pub fn incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::
     tonic::transport::server::TcpIncoming::from(listener)
         .with_nodelay(Some(true))
         .with_keepalive(Some(Duration::from_secs(60)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tonic_health::pb::HealthCheckRequest;
-    use tonic_health::pb::health_client::HealthClient;
-
-    async fn status(client: &mut HealthClient<tonic::transport::Channel>, service: &str) -> i32 {
-        client
-            .check(HealthCheckRequest {
-                service: service.into(),
-            })
-            .await
-            .map(|r| r.into_inner().status)
-            .unwrap_or(-1)
-    }
-
-    #[tokio::test]
-    async fn health_is_not_serving_until_ready_and_follows_the_database() {
-        let (reporter, health) = tonic_health::server::health_reporter();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(health)
-                .serve_with_incoming(incoming(listener)),
-        );
-        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-            .expect("uri")
-            .connect_lazy();
-        let mut client = HealthClient::new(channel);
-
-        let readiness = Readiness::new(reporter, vec!["credit.test.v1.TestService"]).await;
-        assert_eq!(
-            status(&mut client, "").await,
-            ServingStatus::NotServing as i32
-        );
-        assert_eq!(
-            status(&mut client, "credit.test.v1.TestService").await,
-            ServingStatus::NotServing as i32
-        );
-        assert!(readiness.ensure_ready().is_err());
-        readiness.set(true).await;
-        assert_eq!(
-            status(&mut client, "credit.test.v1.TestService").await,
-            ServingStatus::Serving as i32
-        );
-
-        // The database stops answering: health follows.
-        let database = crate::testing::TestDatabase::create()
-            .await
-            .expect("database");
-        let db = Db::connect(&database.config).await.expect("connect");
-        db.pool.close().await;
-        let shutdown = Shutdown::new();
-        tokio::spawn(readiness.clone().follow_database(
-            db,
-            Duration::from_millis(20),
-            shutdown.subscribe(),
-        ));
-        let mut followed = false;
-        for _ in 0..100 {
-            if status(&mut client, "").await == ServingStatus::NotServing as i32 {
-                followed = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert!(followed, "NOT_SERVING once the database does not answer");
-        assert!(!readiness.is_ready());
-        shutdown.trigger();
-    }
 }

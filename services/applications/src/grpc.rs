@@ -16,7 +16,7 @@ use credit_platform::ids::{check_external_id, check_text, check_uuid};
 use credit_platform::money::Money;
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
-use credit_platform::server::Readiness;
+use credit_platform::readiness::Readiness;
 use credit_proto::applications as pb;
 use credit_proto::applications::applications_service_server::ApplicationsService;
 use credit_proto::applications::download_document_response::Part as DownloadPart;

@@ -22,15 +22,13 @@ pub mod sealing;
 pub mod store;
 pub mod validate;
 
-use credit_platform::auth::{AuthConfig, ServiceToken, TokenVerifier, roles};
+use credit_platform::auth::{AuthConfig, ServiceToken, roles};
 use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
-use credit_platform::feed::EventFeed;
-use credit_platform::outbox::{FeedSignals, Relay};
+use credit_platform::runtime::{ServiceRuntime, ServiceSpec};
 use credit_platform::secret::SecretString;
-use credit_platform::server::{Readiness, Shutdown};
+use credit_platform::server::Shutdown;
 use credit_proto::applications::applications_service_server::ApplicationsServiceServer;
-use credit_proto::event::event_feed_service_server::EventFeedServiceServer;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -174,6 +172,14 @@ pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
     db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
 }
 
+/// What the runtime needs to know about applications.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: SERVICE_NAME,
+    grpc_services: GRPC_SERVICES,
+    postgres_migrations: &POSTGRES_MIGRATIONS,
+    sqlite_migrations: &SQLITE_MIGRATIONS,
+};
+
 /// Serves the applications API on `listener` and delivers approved limits until `shutdown`,
 /// then drains.
 pub async fn serve(
@@ -182,7 +188,6 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let verifier = TokenVerifier::from_config(&config.auth)?;
     let sealer = Arc::new(config.sealer()?);
     let scoring = config
         .peer("scoring", &config.scoring_url)?
@@ -190,10 +195,16 @@ pub async fn serve(
     let limits = config
         .peer("limits", &config.limits_url)?
         .map(peers::LimitsPeer);
-    let db = Db::connect(&config.database).await?;
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
-    let signals = FeedSignals::default();
+    let mut runtime = ServiceRuntime::start(
+        SPEC,
+        &config.database,
+        &config.auth,
+        clock.clone(),
+        shutdown,
+        Duration::from_secs(config.shutdown_drain_secs),
+    )
+    .await?;
+    let (db, signals) = (runtime.db.clone(), runtime.signals.clone());
     let wake = Arc::new(tokio::sync::Notify::new());
     let applications = app::Applications::new(
         db.clone(),
@@ -212,82 +223,55 @@ pub async fn serve(
         config.max_document_bytes,
     );
     let reviews = reviews::Reviews::new(db.clone(), clock.clone(), signals.clone());
-    let server = credit_platform::server::service_router(
-        SERVICE_NAME,
-        GRPC_SERVICES,
-        verifier,
-        Arc::new(grpc::access),
-        health_service,
-    )?
-    .add_service(credit_platform::grpc_server!(
-        ApplicationsServiceServer::new(grpc::ApplicationsGrpc::new(
-            applications.clone(),
-            documents,
-            reviews.clone(),
-            readiness.clone(),
+    let router = runtime
+        .router(Arc::new(grpc::access))?
+        .add_service(credit_platform::grpc_server!(
+            ApplicationsServiceServer::new(grpc::ApplicationsGrpc::new(
+                applications.clone(),
+                documents,
+                reviews.clone(),
+                runtime.readiness.clone(),
+            ))
         ))
-    ))
-    .add_service(credit_platform::grpc_server!(EventFeedServiceServer::new(
-        EventFeed::new(db.clone(), SERVICE_NAME, signals.clone(), shutdown.clone())
-    )))
-    .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
-    let server = tokio::spawn(server);
-
-    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
-    applications.bootstrap_policy().await?;
-    readiness.set(true).await;
-    tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), "migrations applied; serving");
-    tokio::spawn(Relay::new(db.clone(), signals.clone()).run(shutdown.subscribe()));
-    tokio::spawn(readiness.clone().follow_database(
-        db.clone(),
-        Duration::from_secs(5),
-        shutdown.subscribe(),
-    ));
-    tokio::spawn(sweep(
-        applications.clone(),
-        reviews,
-        Duration::from_millis(config.sweep_interval_ms.max(10)),
-        shutdown.subscribe(),
-    ));
+        .add_service(runtime.event_feed());
+    {
+        let applications = applications.clone();
+        let interval = Duration::from_millis(config.sweep_interval_ms.max(10));
+        runtime.supervise("approval and review sweep", move |shutdown| {
+            sweep(applications.clone(), reviews.clone(), interval, shutdown)
+        });
+    }
     // Scoring's early warnings open reviews and propose decreases (which need limits' view
     // of the limit in force).
     if let (Some(scoring), Some(limits)) = (&scoring, &limits) {
-        tokio::spawn(credit_platform::follow::follow(
-            db.clone(),
-            clock.clone(),
-            credit_platform::follow::Feed {
-                source: "scoring".into(),
-                url: scoring.0.url().to_string(),
-            },
+        runtime.follow(
+            "scoring",
+            scoring.0.url(),
             scoring.0.token(),
             Arc::new(early_warning::EarlyWarnings::new(
                 applications.clone(),
                 limits.clone(),
             )),
-            shutdown.clone(),
-        ));
+        );
     }
     match limits {
-        Some(limits) => {
-            tokio::spawn(
-                delivery::LimitDelivery::new(db.clone(), clock, signals, limits, wake)
-                    .run(shutdown.subscribe()),
-            );
-        }
+        Some(limits) => runtime.supervise("limit delivery", move |shutdown| {
+            delivery::LimitDelivery::new(
+                db.clone(),
+                clock.clone(),
+                signals.clone(),
+                limits.clone(),
+                wake.clone(),
+            )
+            .run(shutdown.subscribe())
+        }),
         None => tracing::warn!(
             "APPLICATIONS_LIMITS_URL is not set: approved limits wait until it is configured"
         ),
     }
-    credit_platform::server::drain_on_shutdown(
-        server,
-        Some(&readiness),
-        &shutdown,
-        Duration::from_secs(config.shutdown_drain_secs),
-        SERVICE_NAME,
-    )
-    .await?;
-    db.pool.close().await;
-    Ok(())
+    runtime
+        .serve(router, listener, applications.bootstrap_policy())
+        .await
 }
 
 /// Every `interval` until shutdown: escalates overdue approval steps and opens the reviews
@@ -296,7 +280,7 @@ async fn sweep(
     applications: app::Applications,
     reviews: reviews::Reviews,
     interval: Duration,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     loop {
         if let Err(error) = applications.escalate_overdue().await {
@@ -306,7 +290,7 @@ async fn sweep(
             tracing::warn!(%error, "review sweep failed");
         }
         tokio::select! {
-            _ = shutdown.changed() => return,
+            _ = shutdown.wait() => return,
             _ = tokio::time::sleep(interval) => {}
         }
     }

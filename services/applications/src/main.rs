@@ -34,18 +34,17 @@ async fn main() -> anyhow::Result<()> {
             server,
             applications,
         } => {
-            let _telemetry =
-                credit_platform::telemetry::init("credit-applications", server.log_format)?;
-            let shutdown = credit_platform::server::Shutdown::new();
-            shutdown.trigger_on_signals();
-            let listener = tokio::net::TcpListener::bind(server.listen_addr).await?;
-            let admin = tokio::net::TcpListener::bind(server.admin_addr).await?;
-            tokio::spawn(credit_platform::admin::serve_admin(admin, shutdown.wait()));
-            credit_applications::serve(
-                *applications,
-                std::sync::Arc::new(credit_platform::clock::SystemClock),
-                listener,
-                shutdown,
+            credit_platform::runtime::run_binary(
+                "credit-applications",
+                &server,
+                |listener, shutdown| {
+                    credit_applications::serve(
+                        *applications,
+                        std::sync::Arc::new(credit_platform::clock::SystemClock),
+                        listener,
+                        shutdown,
+                    )
+                },
             )
             .await?;
         }

@@ -9,7 +9,7 @@ use credit_platform::auth::{Access, roles};
 use credit_platform::clock::{from_timestamp, to_timestamp};
 use credit_platform::error::{ApiError, FieldViolation, Violations};
 use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
-use credit_platform::server::Readiness;
+use credit_platform::readiness::Readiness;
 use credit_proto::audit as pb;
 use credit_proto::audit::audit_service_server::AuditService;
 use futures::Stream;

@@ -16,11 +16,12 @@ pub mod sensitive;
 pub mod store;
 pub mod verify;
 
-use credit_platform::auth::{AuthConfig, ServiceToken, TokenVerifier, roles};
+use credit_platform::auth::{AuthConfig, ServiceToken, roles};
 use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
+use credit_platform::runtime::{ServiceRuntime, ServiceSpec};
 use credit_platform::secret::{ExposeSecret, SecretString};
-use credit_platform::server::{Readiness, Shutdown};
+use credit_platform::server::Shutdown;
 use credit_proto::audit::audit_service_server::AuditServiceServer;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -148,6 +149,14 @@ pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
     db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
 }
 
+/// What the runtime needs to know about audit.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: SERVICE_NAME,
+    grpc_services: GRPC_SERVICES,
+    postgres_migrations: &POSTGRES_MIGRATIONS,
+    sqlite_migrations: &SQLITE_MIGRATIONS,
+};
+
 /// Serves the audit API on `listener` and follows every source until `shutdown`, then drains
 /// and signs a last checkpoint.
 pub async fn serve(
@@ -156,97 +165,100 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let verifier = TokenVerifier::from_config(&config.auth)?;
     let signer = checkpoint::CheckpointSigner::new(config.signing_key()?.expose_secret())?;
     let trusted = Arc::new(checkpoint::TrustedKeys::new(
         std::iter::once(signer.verifier_key())
             .chain(config.trusted_verifier_keys.iter().map(String::as_str)),
     )?);
     let token = config.source_token()?;
-    let db = Db::connect(&config.database).await?;
-    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
-    let log = log::AuditLog::open(db.clone(), signer, clock.clone()).await?;
-
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
+    let mut runtime = ServiceRuntime::start(
+        SPEC,
+        &config.database,
+        &config.auth,
+        clock.clone(),
+        shutdown,
+        Duration::from_secs(config.shutdown_drain_secs),
+    )
+    .await?;
+    // The log reads its tree from its tables when it opens.
+    runtime.migrate().await?;
+    let log = log::AuditLog::open(runtime.db.clone(), signer, clock.clone()).await?;
     let board = ingest::SourceBoard::default();
     let grpc = grpc::AuditGrpc::new(
         log.clone(),
         board.clone(),
         config.sources.iter().map(|s| s.name.clone()).collect(),
         trusted.clone(),
-        readiness.clone(),
+        runtime.readiness.clone(),
     );
-    let server = credit_platform::server::service_router(
-        SERVICE_NAME,
-        GRPC_SERVICES,
-        verifier,
-        Arc::new(grpc::access),
-        health_service,
-    )?
-    .add_service(credit_platform::grpc_server!(AuditServiceServer::new(grpc)))
-    .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
-    let server = tokio::spawn(server);
-    readiness.set(true).await;
-    let entries = log.size().await;
-    tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), entries,
-        sources = config.sources.len(), "audit log open; serving");
+    let router = runtime
+        .router(Arc::new(grpc::access))?
+        .add_service(credit_platform::grpc_server!(AuditServiceServer::new(grpc)));
 
-    let mut followers = Vec::new();
+    let probe_every = Duration::from_secs(config.lag_probe_secs.max(1));
     for source in &config.sources {
-        followers.push(tokio::spawn(ingest::follow(
-            source.clone(),
-            log.clone(),
-            token.clone(),
-            board.clone(),
-            shutdown.clone(),
-        )));
-        tokio::spawn(ingest::probe_lag(
+        let (source, log, token, board, clock) = (
             source.clone(),
             log.clone(),
             token.clone(),
             board.clone(),
             clock.clone(),
-            Duration::from_secs(config.lag_probe_secs.max(1)),
-            shutdown.clone(),
-        ));
+        );
+        {
+            let (source, log, token, board) =
+                (source.clone(), log.clone(), token.clone(), board.clone());
+            runtime.supervise(format!("{} follower", source.name), move |shutdown| {
+                ingest::follow(
+                    source.clone(),
+                    log.clone(),
+                    token.clone(),
+                    board.clone(),
+                    shutdown,
+                )
+            });
+        }
+        runtime.supervise(format!("{} lag probe", source.name), move |shutdown| {
+            ingest::probe_lag(
+                source.clone(),
+                log.clone(),
+                token.clone(),
+                board.clone(),
+                clock.clone(),
+                probe_every,
+                shutdown,
+            )
+        });
     }
-    tokio::spawn(sign_checkpoints(
-        log.clone(),
-        Duration::from_millis(config.checkpoint_interval_ms.max(10)),
-        shutdown.clone(),
-    ));
+    {
+        let log = log.clone();
+        let every = Duration::from_millis(config.checkpoint_interval_ms.max(10));
+        runtime.supervise("checkpoint signer", move |shutdown| {
+            sign_checkpoints(log.clone(), every, shutdown)
+        });
+    }
     if config.verify_interval_secs > 0 {
-        tokio::spawn(verify_periodically(
-            log.clone(),
-            trusted,
-            Duration::from_secs(config.verify_interval_secs),
-            shutdown.clone(),
-        ));
+        let log = log.clone();
+        let every = Duration::from_secs(config.verify_interval_secs);
+        runtime.supervise("verification", move |shutdown| {
+            verify_periodically(log.clone(), trusted.clone(), every, shutdown)
+        });
     }
-    tokio::spawn(readiness.clone().follow_database(
-        db.clone(),
-        Duration::from_secs(5),
-        shutdown.subscribe(),
-    ));
-
-    credit_platform::server::drain_on_shutdown(
-        server,
-        Some(&readiness),
-        &shutdown,
-        Duration::from_secs(config.shutdown_drain_secs),
-        SERVICE_NAME,
-    )
-    .await?;
-    for follower in followers {
-        let _ = follower.await;
-    }
+    let entries = log.size().await;
+    tracing::info!(
+        service = SERVICE_NAME,
+        entries,
+        sources = config.sources.len(),
+        "audit log open"
+    );
     // Whatever was recorded before the stop is covered by a checkpoint.
-    if let Err(error) = log.checkpoint().await {
-        tracing::warn!(%error, "final checkpoint failed");
-    }
-    db.pool.close().await;
-    Ok(())
+    runtime.at_stop(move || async move {
+        if let Err(error) = log.checkpoint().await {
+            tracing::warn!(%error, "final checkpoint failed");
+        }
+    });
+    runtime
+        .serve(router, listener, async { anyhow::Ok(()) })
+        .await
 }
 
 async fn sign_checkpoints(log: log::AuditLog, every: Duration, shutdown: Shutdown) {

@@ -4,7 +4,7 @@ use credit_audit::checkpoint::{TrustedKeys, generate_key};
 use credit_audit::{AuditConfig, migrate, serve};
 use credit_platform::clock::SystemClock;
 use credit_platform::db::{DatabaseConfig, Db};
-use credit_platform::server::{ServerConfig, Shutdown};
+use credit_platform::server::ServerConfig;
 use credit_platform::telemetry::LogFormat;
 use std::sync::Arc;
 
@@ -56,13 +56,10 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve { server, audit } => {
-            let _telemetry = credit_platform::telemetry::init("credit-audit", server.log_format)?;
-            let shutdown = Shutdown::new();
-            shutdown.trigger_on_signals();
-            let listener = tokio::net::TcpListener::bind(server.listen_addr).await?;
-            let admin = tokio::net::TcpListener::bind(server.admin_addr).await?;
-            tokio::spawn(credit_platform::admin::serve_admin(admin, shutdown.wait()));
-            serve(*audit, Arc::new(SystemClock), listener, shutdown).await
+            credit_platform::runtime::run_binary("credit-audit", &server, |listener, shutdown| {
+                serve(*audit, Arc::new(SystemClock), listener, shutdown)
+            })
+            .await
         }
         Command::Migrate { database } => {
             let _telemetry = credit_platform::telemetry::init("credit-audit", LogFormat::Json)?;

@@ -16,7 +16,7 @@ use credit_platform::idempotency::validate_request_id;
 use credit_platform::ids::{check_external_id, check_text};
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
-use credit_platform::server::Readiness;
+use credit_platform::readiness::Readiness;
 use credit_proto::collections as pb;
 use credit_proto::collections::collections_service_server::CollectionsService;
 use credit_proto::collections::import_documents_request::Part;

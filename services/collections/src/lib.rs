@@ -24,14 +24,12 @@ pub mod validate;
 pub mod worklist;
 pub mod write_offs;
 
-use credit_platform::auth::{AuthConfig, TokenVerifier};
+use credit_platform::auth::AuthConfig;
 use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
-use credit_platform::feed::EventFeed;
-use credit_platform::outbox::{FeedSignals, Relay};
-use credit_platform::server::{Readiness, Shutdown};
+use credit_platform::runtime::{ServiceRuntime, ServiceSpec};
+use credit_platform::server::Shutdown;
 use credit_proto::collections::collections_service_server::CollectionsServiceServer;
-use credit_proto::event::event_feed_service_server::EventFeedServiceServer;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -146,6 +144,14 @@ pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
     db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
 }
 
+/// What the runtime needs to know about collections.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: SERVICE_NAME,
+    grpc_services: GRPC_SERVICES,
+    postgres_migrations: &POSTGRES_MIGRATIONS,
+    sqlite_migrations: &SQLITE_MIGRATIONS,
+};
+
 /// Serves the collections API on `listener` until `shutdown`, then drains.
 pub async fn serve(
     config: CollectionsConfig,
@@ -153,22 +159,27 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let verifier = TokenVerifier::from_config(&config.auth)?;
-    let db = Db::connect(&config.database).await?;
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
-    let signals = FeedSignals::default();
+    let mailer = mailer::Mailer::new(
+        config.smtp_url.as_ref(),
+        config.mail_drop_dir.as_deref(),
+        &config.mail_from,
+    )?;
+    let mut runtime = ServiceRuntime::start(
+        SPEC,
+        &config.database,
+        &config.auth,
+        clock.clone(),
+        shutdown,
+        Duration::from_secs(config.shutdown_drain_secs),
+    )
+    .await?;
+    let (db, signals) = (runtime.db.clone(), runtime.signals.clone());
     let ledger = app::Ledger::new(
         db.clone(),
         clock.clone(),
         signals.clone(),
         config.hold_after_days.max(0),
     );
-    let mailer = mailer::Mailer::new(
-        config.smtp_url.as_ref(),
-        config.mail_drop_dir.as_deref(),
-        &config.mail_from,
-    )?;
     let dunning = dunning::Dunning::new(db.clone(), clock.clone(), signals.clone(), mailer);
     let disputes = disputes::Disputes::new(
         db.clone(),
@@ -186,42 +197,22 @@ pub async fn serve(
     let limitation = limitation::Limitation::new(db.clone(), clock.clone(), signals.clone());
     let write_offs =
         write_offs::WriteOffs::new(db.clone(), clock.clone(), signals.clone(), ledger.clone());
-    let server = credit_platform::server::service_router(
-        SERVICE_NAME,
-        GRPC_SERVICES,
-        verifier,
-        Arc::new(grpc::access),
-        health_service,
-    )?
-    .add_service(credit_platform::grpc_server!(
-        CollectionsServiceServer::new(grpc::CollectionsGrpc {
-            ledger: ledger.clone(),
-            dunning: dunning.clone(),
-            disputes,
-            promises: promises.clone(),
-            write_offs,
-            plans: plans.clone(),
-            desk,
-            limitation: limitation.clone(),
-            readiness: readiness.clone(),
-        })
-    ))
-    .add_service(credit_platform::grpc_server!(EventFeedServiceServer::new(
-        EventFeed::new(db.clone(), SERVICE_NAME, signals.clone(), shutdown.clone())
-    )))
-    .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
-    let server = tokio::spawn(server);
-
-    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
-    dunning.bootstrap_policy().await?;
-    readiness.set(true).await;
-    tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), "migrations applied; serving");
-    tokio::spawn(Relay::new(db.clone(), signals).run(shutdown.subscribe()));
-    tokio::spawn(readiness.clone().follow_database(
-        db.clone(),
-        Duration::from_secs(5),
-        shutdown.subscribe(),
-    ));
+    let router = runtime
+        .router(Arc::new(grpc::access))?
+        .add_service(credit_platform::grpc_server!(
+            CollectionsServiceServer::new(grpc::CollectionsGrpc {
+                ledger: ledger.clone(),
+                dunning: dunning.clone(),
+                disputes,
+                promises: promises.clone(),
+                write_offs,
+                plans: plans.clone(),
+                desk,
+                limitation: limitation.clone(),
+                readiness: runtime.readiness.clone(),
+            })
+        ))
+        .add_service(runtime.event_feed());
     if let Some(url) = &config.scoring_url {
         let token = credit_platform::auth::ServiceToken::from_settings(
             config.service_token_file.as_deref(),
@@ -234,57 +225,62 @@ pub async fn serve(
                 "set COLLECTIONS_SERVICE_TOKEN_FILE: collections needs a token to follow scoring"
             )
         })?;
-        tokio::spawn(credit_platform::follow::follow(
-            db.clone(),
-            clock.clone(),
-            credit_platform::follow::Feed {
-                source: "scoring".into(),
-                url: url.clone(),
-            },
+        runtime.follow(
+            "scoring",
+            url,
             token,
             Arc::new(risk::RiskFollower::new(db.clone(), clock.clone())),
-            shutdown.clone(),
-        ));
+        );
     }
     let interval = Duration::from_millis(config.sweep_interval_ms.max(10));
-    tokio::spawn(sweep(
-        ledger,
-        promises,
-        plans,
-        limitation,
-        config.dunning_enabled.then(|| dunning.clone()),
-        interval,
-        shutdown.subscribe(),
-    ));
-    tokio::spawn(deliver(dunning, interval, shutdown.subscribe()));
-    credit_platform::server::drain_on_shutdown(
-        server,
-        Some(&readiness),
-        &shutdown,
-        Duration::from_secs(config.shutdown_drain_secs),
-        SERVICE_NAME,
-    )
-    .await?;
-    db.pool.close().await;
-    Ok(())
+    {
+        let rules = Rules {
+            ledger,
+            promises,
+            plans,
+            limitation,
+            dunning: config.dunning_enabled.then(|| dunning.clone()),
+        };
+        runtime.supervise("time-driven rules", move |shutdown| {
+            sweep(rules.clone(), interval, shutdown)
+        });
+    }
+    {
+        let dunning = dunning.clone();
+        runtime.supervise("message delivery", move |shutdown| {
+            deliver(dunning.clone(), interval, shutdown)
+        });
+    }
+    runtime
+        .serve(router, listener, dunning.bootstrap_policy())
+        .await
 }
 
-/// Every `interval` until shutdown: the time-driven rules (the hold rule as days pass, and
-/// dunning's steps).
-async fn sweep(
+/// What the sweep applies as days pass.
+#[derive(Clone)]
+struct Rules {
     ledger: app::Ledger,
     promises: promises::Promises,
     plans: plans::Plans,
     limitation: limitation::Limitation,
     dunning: Option<dunning::Dunning>,
-    interval: Duration,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-) {
+}
+
+/// Every `interval` until shutdown: the time-driven rules (the hold rule as days pass, and
+/// dunning's steps).
+async fn sweep(rules: Rules, interval: Duration, shutdown: Shutdown) {
+    let Rules {
+        ledger,
+        promises,
+        plans,
+        limitation,
+        dunning,
+    } = rules;
     loop {
         // Wait first: at start-up nothing is due that the first interval cannot wait for, and
         // work done by the caller right after start is not raced by a sweep.
         tokio::select! {
-            _ = shutdown.changed() => return,
+            _ = shutdown.wait() => return,
             _ = tokio::time::sleep(interval) => {}
         }
         match ledger.sweep_overdue().await {
@@ -311,17 +307,13 @@ async fn sweep(
 
 /// Delivers written messages until shutdown: at once after a run wrote some, and every
 /// `interval` for those waiting on a channel that failed.
-async fn deliver(
-    dunning: dunning::Dunning,
-    interval: Duration,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-) {
+async fn deliver(dunning: dunning::Dunning, interval: Duration, shutdown: Shutdown) {
     loop {
         if let Err(error) = dunning.deliver().await {
             tracing::warn!(%error, "message delivery failed");
         }
         tokio::select! {
-            _ = shutdown.changed() => return,
+            _ = shutdown.wait() => return,
             _ = dunning.wait_for_work(interval.max(Duration::from_secs(1))) => {}
         }
     }

@@ -32,18 +32,17 @@ async fn main() -> anyhow::Result<()> {
             server,
             collections,
         } => {
-            let _telemetry =
-                credit_platform::telemetry::init("credit-collections", server.log_format)?;
-            let shutdown = credit_platform::server::Shutdown::new();
-            shutdown.trigger_on_signals();
-            let listener = tokio::net::TcpListener::bind(server.listen_addr).await?;
-            let admin = tokio::net::TcpListener::bind(server.admin_addr).await?;
-            tokio::spawn(credit_platform::admin::serve_admin(admin, shutdown.wait()));
-            credit_collections::serve(
-                *collections,
-                std::sync::Arc::new(credit_platform::clock::SystemClock),
-                listener,
-                shutdown,
+            credit_platform::runtime::run_binary(
+                "credit-collections",
+                &server,
+                |listener, shutdown| {
+                    credit_collections::serve(
+                        *collections,
+                        std::sync::Arc::new(credit_platform::clock::SystemClock),
+                        listener,
+                        shutdown,
+                    )
+                },
             )
             .await?;
         }

@@ -1,6 +1,6 @@
 //! `credit-gateway`: the suite's entry point in production.
 use clap::Parser;
-use credit_platform::server::{ServerConfig, Shutdown};
+use credit_platform::server::ServerConfig;
 
 /// The credit suite's gRPC gateway.
 #[derive(Parser)]
@@ -15,12 +15,8 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let _telemetry = credit_platform::telemetry::init("credit-gateway", cli.server.log_format)?;
-    let shutdown = Shutdown::new();
-    shutdown.trigger_on_signals();
-    let listener = tokio::net::TcpListener::bind(cli.server.listen_addr).await?;
-    let admin = tokio::net::TcpListener::bind(cli.server.admin_addr).await?;
-    tracing::info!(grpc = %listener.local_addr()?, admin = %admin.local_addr()?, "credit-gateway starting");
-    tokio::spawn(credit_platform::admin::serve_admin(admin, shutdown.wait()));
-    credit_gateway::serve(cli.gateway, listener, shutdown).await
+    credit_platform::runtime::run_binary("credit-gateway", &cli.server, |listener, shutdown| {
+        credit_gateway::serve(cli.gateway, listener, shutdown)
+    })
+    .await
 }

@@ -10,13 +10,11 @@ pub mod grpc;
 pub mod ledger;
 pub mod store;
 
-use credit_platform::auth::{AuthConfig, TokenVerifier};
+use credit_platform::auth::AuthConfig;
 use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
-use credit_platform::feed::EventFeed;
-use credit_platform::outbox::{FeedSignals, Relay};
-use credit_platform::server::{Readiness, Shutdown};
-use credit_proto::event::event_feed_service_server::EventFeedServiceServer;
+use credit_platform::runtime::{ServiceRuntime, ServiceSpec};
+use credit_platform::server::Shutdown;
 use credit_proto::limits::diagnostics_service_server::DiagnosticsServiceServer;
 use credit_proto::limits::limits_service_server::LimitsServiceServer;
 use std::sync::Arc;
@@ -88,60 +86,57 @@ pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
     db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
 }
 
+/// What the runtime needs to know about limits.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: SERVICE_NAME,
+    grpc_services: GRPC_SERVICES,
+    postgres_migrations: &POSTGRES_MIGRATIONS,
+    sqlite_migrations: &SQLITE_MIGRATIONS,
+};
+
 /// Serves the limits gRPC API on `listener` until `shutdown` is triggered, then drains.
 ///
 /// Health answers NOT_SERVING until the migrations have run, and again whenever the database
-/// stops answering and during the drain.
+/// stops answering, a background task is down, and during the drain.
 pub async fn serve(
     config: LimitsConfig,
     clock: SharedClock,
     listener: TcpListener,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let verifier = TokenVerifier::from_config(&config.auth)?;
-    let db = Db::connect(&config.database).await?;
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
-    let signals = FeedSignals::default();
+    let mut runtime = ServiceRuntime::start(
+        SPEC,
+        &config.database,
+        &config.auth,
+        clock.clone(),
+        shutdown.clone(),
+        Duration::from_secs(config.shutdown_drain_secs),
+    )
+    .await?;
     let ttl_micros =
         i64::try_from(config.reservation_ttl_secs).unwrap_or(i64::MAX / 1_000_000) * 1_000_000;
-    let limits = app::Limits::new(db.clone(), clock.clone(), signals.clone(), ttl_micros);
+    let limits = app::Limits::new(
+        runtime.db.clone(),
+        clock.clone(),
+        runtime.signals.clone(),
+        ttl_micros,
+    );
     let grpc = grpc::LimitsGrpc::new(
         limits.clone(),
-        readiness.clone(),
-        signals.clone(),
+        runtime.readiness.clone(),
+        runtime.signals.clone(),
         shutdown.clone(),
     );
+    let router = runtime
+        .router(Arc::new(grpc::access::access))?
+        .add_service(credit_platform::grpc_server!(LimitsServiceServer::new(
+            grpc
+        )))
+        .add_service(credit_platform::grpc_server!(
+            DiagnosticsServiceServer::new(grpc::Diagnostics)
+        ))
+        .add_service(runtime.event_feed());
 
-    let server = credit_platform::server::service_router(
-        SERVICE_NAME,
-        GRPC_SERVICES,
-        verifier,
-        Arc::new(grpc::access::access),
-        health_service,
-    )?
-    .add_service(credit_platform::grpc_server!(LimitsServiceServer::new(
-        grpc
-    )))
-    .add_service(credit_platform::grpc_server!(
-        DiagnosticsServiceServer::new(grpc::Diagnostics)
-    ))
-    .add_service(credit_platform::grpc_server!(EventFeedServiceServer::new(
-        EventFeed::new(db.clone(), SERVICE_NAME, signals.clone(), shutdown.clone())
-    )))
-    .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
-    let server = tokio::spawn(server);
-
-    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
-    readiness.set(true).await;
-    tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), "migrations applied; serving");
-
-    tokio::spawn(Relay::new(db.clone(), signals).run(shutdown.subscribe()));
-    tokio::spawn(readiness.clone().follow_database(
-        db.clone(),
-        Duration::from_secs(5),
-        shutdown.subscribe(),
-    ));
     if let Some(url) = &config.collections_url {
         let token = credit_platform::auth::ServiceToken::from_settings(
             config.service_token_file.as_deref(),
@@ -154,34 +149,20 @@ pub async fn serve(
                 "set LIMITS_SERVICE_TOKEN_FILE: limits needs a token to follow collections"
             )
         })?;
-        tokio::spawn(credit_platform::follow::follow(
-            db.clone(),
-            clock,
-            credit_platform::follow::Feed {
-                source: "collections".into(),
-                url: url.clone(),
-            },
+        runtime.follow(
+            "collections",
+            url,
             token,
             Arc::new(ledger::LedgerFollower::new(limits.clone())),
-            shutdown.clone(),
-        ));
+        );
     }
-    tokio::spawn(sweep_expired_reservations(
-        limits,
-        Duration::from_secs(config.expiry_sweep_secs.max(1)),
-        shutdown.clone(),
-    ));
-
-    credit_platform::server::drain_on_shutdown(
-        server,
-        Some(&readiness),
-        &shutdown,
-        Duration::from_secs(config.shutdown_drain_secs),
-        SERVICE_NAME,
-    )
-    .await?;
-    db.pool.close().await;
-    Ok(())
+    let every = Duration::from_secs(config.expiry_sweep_secs.max(1));
+    runtime.supervise("reservation expiry", move |shutdown| {
+        sweep_expired_reservations(limits.clone(), every, shutdown)
+    });
+    runtime
+        .serve(router, listener, async { anyhow::Ok(()) })
+        .await
 }
 
 async fn sweep_expired_reservations(limits: app::Limits, every: Duration, shutdown: Shutdown) {

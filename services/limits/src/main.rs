@@ -1,7 +1,7 @@
 //! `credit-limits`: the limits service binary (PostgreSQL in production via DATABASE_URL).
 use clap::{Parser, Subcommand};
 use credit_platform::clock::SystemClock;
-use credit_platform::server::{ServerConfig, Shutdown};
+use credit_platform::server::ServerConfig;
 use std::sync::Arc;
 
 /// Credit limits, exposure and the real-time credit check.
@@ -27,21 +27,23 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let _telemetry = credit_platform::telemetry::init("credit-limits", cli.server.log_format)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => {
+            let _telemetry =
+                credit_platform::telemetry::init("credit-limits", cli.server.log_format)?;
             credit_limits::migrate(&cli.limits.database).await?;
             tracing::info!("migrations applied");
+            Ok(())
         }
         Command::Serve => {
-            let shutdown = Shutdown::new();
-            shutdown.trigger_on_signals();
-            let listener = tokio::net::TcpListener::bind(cli.server.listen_addr).await?;
-            let admin = tokio::net::TcpListener::bind(cli.server.admin_addr).await?;
-            tracing::info!(grpc = %listener.local_addr()?, admin = %admin.local_addr()?, "credit-limits starting");
-            tokio::spawn(credit_platform::admin::serve_admin(admin, shutdown.wait()));
-            credit_limits::serve(cli.limits, Arc::new(SystemClock), listener, shutdown).await?;
+            credit_platform::runtime::run_binary(
+                "credit-limits",
+                &cli.server,
+                |listener, shutdown| {
+                    credit_limits::serve(cli.limits, Arc::new(SystemClock), listener, shutdown)
+                },
+            )
+            .await
         }
     }
-    Ok(())
 }

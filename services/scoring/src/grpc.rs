@@ -10,7 +10,7 @@ use credit_platform::ids::{check_external_id, check_uuid};
 use credit_platform::money::Money;
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
-use credit_platform::server::Readiness;
+use credit_platform::readiness::Readiness;
 use credit_proto::scoring as pb;
 use credit_proto::scoring::scoring_service_server::ScoringService;
 use tonic::{Request, Response, Status};

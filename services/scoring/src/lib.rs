@@ -16,13 +16,11 @@ pub mod payments;
 pub mod store;
 pub mod stress;
 
-use credit_platform::auth::{AuthConfig, ServiceToken, TokenVerifier, roles};
+use credit_platform::auth::{AuthConfig, ServiceToken, roles};
 use credit_platform::clock::SharedClock;
 use credit_platform::db::{DatabaseConfig, Db};
-use credit_platform::feed::EventFeed;
-use credit_platform::outbox::{FeedSignals, Relay};
-use credit_platform::server::{Readiness, Shutdown};
-use credit_proto::event::event_feed_service_server::EventFeedServiceServer;
+use credit_platform::runtime::{ServiceRuntime, ServiceSpec};
+use credit_platform::server::Shutdown;
 use credit_proto::scoring::scoring_service_server::ScoringServiceServer;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -141,6 +139,14 @@ pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
     db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
 }
 
+/// What the runtime needs to know about scoring.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: SERVICE_NAME,
+    grpc_services: GRPC_SERVICES,
+    postgres_migrations: &POSTGRES_MIGRATIONS,
+    sqlite_migrations: &SQLITE_MIGRATIONS,
+};
+
 /// Serves the scoring API on `listener` until `shutdown`, then drains.
 pub async fn serve(
     config: ScoringConfig,
@@ -148,12 +154,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let verifier = TokenVerifier::from_config(&config.auth)?;
     let model = Arc::new(config.model()?);
-    let db = Db::connect(&config.database).await?;
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    let readiness = Readiness::new(health_reporter, GRPC_SERVICES.to_vec()).await;
-    let signals = FeedSignals::default();
     let bureaus = bureau::Bureaus::new(
         config
             .bureau_providers
@@ -161,62 +162,39 @@ pub async fn serve(
             .map(bureau::ProviderSpec::build)
             .collect::<anyhow::Result<_>>()?,
     );
-    let stress = stress::StressTesting::new(db.clone(), clock.clone(), config.limits()?);
-    let scoring = app::Scoring::new(
-        db.clone(),
+    let mut runtime = ServiceRuntime::start(
+        SPEC,
+        &config.database,
+        &config.auth,
         clock.clone(),
-        signals.clone(),
+        shutdown,
+        Duration::from_secs(config.shutdown_drain_secs),
+    )
+    .await?;
+    let stress = stress::StressTesting::new(runtime.db.clone(), clock.clone(), config.limits()?);
+    let scoring = app::Scoring::new(
+        runtime.db.clone(),
+        clock,
+        runtime.signals.clone(),
         model.clone(),
         bureaus,
     );
-    let server = credit_platform::server::service_router(
-        SERVICE_NAME,
-        GRPC_SERVICES,
-        verifier,
-        Arc::new(grpc::access),
-        health_service,
-    )?
-    .add_service(credit_platform::grpc_server!(ScoringServiceServer::new(
-        grpc::ScoringGrpc::new(scoring.clone(), stress, readiness.clone(),)
-    )))
-    .add_service(credit_platform::grpc_server!(EventFeedServiceServer::new(
-        EventFeed::new(db.clone(), SERVICE_NAME, signals.clone(), shutdown.clone())
-    )))
-    .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
-    let server = tokio::spawn(server);
-
-    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
-    scoring.bootstrap_policy().await?;
-    readiness.set(true).await;
-    tracing::info!(service = SERVICE_NAME, backend = ?db.backend(), model = %model.version,
-        "migrations applied; serving");
-    tokio::spawn(Relay::new(db.clone(), signals).run(shutdown.subscribe()));
-    tokio::spawn(readiness.clone().follow_database(
-        db.clone(),
-        Duration::from_secs(5),
-        shutdown.subscribe(),
-    ));
+    let router = runtime
+        .router(Arc::new(grpc::access))?
+        .add_service(credit_platform::grpc_server!(ScoringServiceServer::new(
+            grpc::ScoringGrpc::new(scoring.clone(), stress, runtime.readiness.clone())
+        )))
+        .add_service(runtime.event_feed());
     if let Some(url) = &config.collections_url {
-        tokio::spawn(credit_platform::follow::follow(
-            db.clone(),
-            clock,
-            credit_platform::follow::Feed {
-                source: "collections".into(),
-                url: url.clone(),
-            },
+        runtime.follow(
+            "collections",
+            url,
             config.service_token("collections")?,
             Arc::new(payments::PaymentFollower::new(scoring.clone())),
-            shutdown.clone(),
-        ));
+        );
     }
-    credit_platform::server::drain_on_shutdown(
-        server,
-        Some(&readiness),
-        &shutdown,
-        Duration::from_secs(config.shutdown_drain_secs),
-        SERVICE_NAME,
-    )
-    .await?;
-    db.pool.close().await;
-    Ok(())
+    tracing::info!(model = %model.version, "scoring model loaded");
+    runtime
+        .serve(router, listener, scoring.bootstrap_policy())
+        .await
 }

@@ -65,17 +65,17 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve { server, scoring } => {
-            let _telemetry = credit_platform::telemetry::init("credit-scoring", server.log_format)?;
-            let shutdown = credit_platform::server::Shutdown::new();
-            shutdown.trigger_on_signals();
-            let listener = tokio::net::TcpListener::bind(server.listen_addr).await?;
-            let admin = tokio::net::TcpListener::bind(server.admin_addr).await?;
-            tokio::spawn(credit_platform::admin::serve_admin(admin, shutdown.wait()));
-            credit_scoring::serve(
-                *scoring,
-                std::sync::Arc::new(credit_platform::clock::SystemClock),
-                listener,
-                shutdown,
+            credit_platform::runtime::run_binary(
+                "credit-scoring",
+                &server,
+                |listener, shutdown| {
+                    credit_scoring::serve(
+                        *scoring,
+                        std::sync::Arc::new(credit_platform::clock::SystemClock),
+                        listener,
+                        shutdown,
+                    )
+                },
             )
             .await?;
         }
