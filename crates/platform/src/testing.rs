@@ -222,6 +222,89 @@ impl SmtpSink {
     }
 }
 
+/// A server running for one test on a loopback port, started with the service's own `serve`
+/// (the code the binary runs) and waited for until its health says SERVING. Dropping it starts
+/// its shutdown; [`TestServer::stop`] also waits for the drain and says how the server ended.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    /// `http://addr`.
+    pub url: String,
+    /// A channel to it (lazy: clients share it).
+    pub channel: tonic::transport::Channel,
+    /// Its shutdown switch.
+    pub shutdown: crate::server::Shutdown,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    /// Starts `serve` on a free loopback port.
+    pub async fn start<F, Fut>(serve: F) -> Self
+    where
+        F: FnOnce(TcpListener, crate::server::Shutdown) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        Self::start_on(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), serve).await
+    }
+
+    /// Starts `serve` on `addr` (a server restarted where its clients expect it), retrying the
+    /// bind while the previous server's socket lets go.
+    pub async fn start_on<F, Fut>(addr: std::net::SocketAddr, serve: F) -> Self
+    where
+        F: FnOnce(TcpListener, crate::server::Shutdown) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let listener = bind(addr).await;
+        let addr = listener.local_addr().expect("the bound address");
+        let url = format!("http://{addr}");
+        let shutdown = crate::server::Shutdown::new();
+        let server = tokio::spawn(serve(listener, shutdown.clone()));
+        wait_serving(&url).await;
+        Self {
+            addr,
+            channel: tonic::transport::Channel::from_shared(url.clone())
+                .expect("a valid server address")
+                .connect_lazy(),
+            url,
+            shutdown,
+            server: Some(server),
+        }
+    }
+
+    /// Shuts the server down and waits (up to 30 s) for it to drain; how it ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.trigger();
+        let Some(server) = self.server.take() else {
+            return Ok(());
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(30), server).await {
+            Ok(joined) => joined?,
+            Err(_) => anyhow::bail!("the server did not stop within 30 s"),
+        }
+    }
+
+    /// Takes the running server's handle (a test that watches the drain itself).
+    pub fn take_handle(&mut self) -> Option<tokio::task::JoinHandle<anyhow::Result<()>>> {
+        self.server.take()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+async fn bind(addr: std::net::SocketAddr) -> TcpListener {
+    for _ in 0..100 {
+        if let Ok(listener) = TcpListener::bind(addr).await {
+            return listener;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("cannot bind {addr}");
+}
+
 /// Waits until the server at `url` reports every service it fronts as SERVING on the standard
 /// health check (the gateway reports the suite's overall status under the empty name). Tests
 /// call this before their first request: services migrate after the listener opens.

@@ -5,7 +5,7 @@ use credit_limits::LimitsConfig;
 use credit_platform::auth::{AuthConfig, mint_hs256_token, roles};
 use credit_platform::clock::SystemClock;
 use credit_platform::server::Shutdown;
-use credit_platform::testing::TestDatabase;
+use credit_platform::testing::{TestDatabase, TestServer};
 use credit_proto::limits as pb;
 use credit_proto::limits::diagnostics_service_client::DiagnosticsServiceClient;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
@@ -20,6 +20,7 @@ struct Suite {
     gateway_addr: std::net::SocketAddr,
     limits_addr: std::net::SocketAddr,
     shutdown: Shutdown,
+    _limits: TestServer,
     _db: TestDatabase,
 }
 
@@ -63,17 +64,12 @@ async fn start_gateway(upstream: &str, shutdown: &Shutdown) -> (Channel, std::ne
 async fn start_suite() -> Suite {
     let db = TestDatabase::create().await.expect("db");
     let shutdown = Shutdown::new();
-    let limits_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let limits_addr = limits_listener.local_addr().expect("addr");
     let config = LimitsConfig::new(db.config.clone(), AuthConfig::hs256(SECRET));
-    tokio::spawn(credit_limits::serve(
-        config,
-        Arc::new(SystemClock),
-        limits_listener,
-        shutdown.clone(),
-    ));
+    let limits = TestServer::start(|listener, shutdown| {
+        credit_limits::serve(config, Arc::new(SystemClock), listener, shutdown)
+    })
+    .await;
+    let limits_addr = limits.addr;
     let (gateway, gateway_addr) = start_gateway(&format!("http://{limits_addr}"), &shutdown).await;
     wait_serving(gateway.clone(), "credit.limits.v1.LimitsService").await;
     Suite {
@@ -81,6 +77,7 @@ async fn start_suite() -> Suite {
         gateway_addr,
         limits_addr,
         shutdown,
+        _limits: limits,
         _db: db,
     }
 }

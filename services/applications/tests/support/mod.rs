@@ -3,8 +3,7 @@
 #![allow(dead_code)]
 use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
 use credit_platform::clock::ManualClock;
-use credit_platform::server::Shutdown;
-use credit_platform::testing::TestDatabase;
+use credit_platform::testing::{TestDatabase, TestServer};
 use credit_proto::applications as pb;
 use credit_proto::applications::applications_service_client::ApplicationsServiceClient;
 use credit_proto::event::StreamEventsRequest;
@@ -30,66 +29,10 @@ pub type Client = ApplicationsServiceClient<Authed>;
 pub type ScoringClient = ScoringServiceClient<Authed>;
 
 /// One server and what stops it.
-pub struct Server {
-    pub addr: SocketAddr,
-    pub channel: Channel,
-    shutdown: Shutdown,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
+pub type Server = TestServer;
 
-impl Server {
-    async fn start<F>(
-        listener: tokio::net::TcpListener,
-        serve: impl FnOnce(tokio::net::TcpListener, Shutdown) -> F,
-    ) -> Self
-    where
-        F: Future<Output = anyhow::Result<()>> + Send + 'static,
-    {
-        let addr = listener.local_addr().expect("addr");
-        let shutdown = Shutdown::new();
-        let handle = tokio::spawn(serve(listener, shutdown.clone()));
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .expect("uri")
-            .connect_lazy();
-        wait_serving(&channel).await;
-        Self {
-            addr,
-            channel,
-            shutdown,
-            handle,
-        }
-    }
-
-    pub async fn stop(self) {
-        self.shutdown.trigger();
-        let _ = tokio::time::timeout(Duration::from_secs(30), self.handle).await;
-    }
-}
-
-pub async fn wait_serving(channel: &Channel) {
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-    for _ in 0..400 {
-        let serving = health
-            .check(tonic_health::pb::HealthCheckRequest {
-                service: String::new(),
-            })
-            .await
-            .is_ok_and(|r| r.into_inner().status == 1);
-        if serving {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-async fn bind(addr: &str) -> tokio::net::TcpListener {
-    for _ in 0..100 {
-        if let Ok(listener) = tokio::net::TcpListener::bind(addr).await {
-            return listener;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("cannot bind {addr}");
+fn at(addr: &str) -> SocketAddr {
+    addr.parse().expect("a socket address")
 }
 
 /// The three services.
@@ -124,7 +67,7 @@ impl Suite {
             AuthConfig::hs256(SECRET),
         );
         let scoring_clock = clock.clone();
-        let scoring = Server::start(bind("127.0.0.1:0").await, move |l, s| {
+        let scoring = Server::start(move |l, s| {
             credit_scoring::serve(scoring_config, Arc::new(scoring_clock), l, s)
         })
         .await;
@@ -161,7 +104,7 @@ impl Suite {
         addr: &str,
     ) -> Server {
         let (config, clock) = (config.clone(), clock.clone());
-        Server::start(bind(addr).await, move |l, s| {
+        Server::start_on(at(addr), move |l, s| {
             credit_applications::serve(config, Arc::new(clock), l, s)
         })
         .await
@@ -174,7 +117,7 @@ impl Suite {
         while_down: impl Future<Output = ()>,
     ) -> Self {
         let addr = self.applications.addr.to_string();
-        self.applications.stop().await;
+        let _ = self.applications.stop().await;
         while_down.await;
         self.applications =
             Self::serve_applications(&self.applications_config, &self.clock, &addr).await;
@@ -184,7 +127,7 @@ impl Suite {
     async fn serve_limits(db: &TestDatabase, clock: &ManualClock, addr: &str) -> Server {
         let config = credit_limits::LimitsConfig::new(db.config.clone(), AuthConfig::hs256(SECRET));
         let clock = clock.clone();
-        Server::start(bind(addr).await, move |l, s| {
+        Server::start_on(at(addr), move |l, s| {
             credit_limits::serve(config, Arc::new(clock), l, s)
         })
         .await
@@ -193,7 +136,7 @@ impl Suite {
     /// Stops limits (its database stays).
     pub async fn stop_limits(&mut self) {
         if let Some(limits) = self.limits.take() {
-            limits.stop().await;
+            let _ = limits.stop().await;
         }
     }
 
@@ -306,8 +249,8 @@ impl Suite {
 
     pub async fn stop(mut self) {
         self.stop_limits().await;
-        self.applications.stop().await;
-        self.scoring.stop().await;
+        let _ = self.applications.stop().await;
+        let _ = self.scoring.stop().await;
     }
 }
 

@@ -4,8 +4,7 @@ use credit_audit::checkpoint::generate_key;
 use credit_audit::{AuditConfig, Source};
 use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
 use credit_platform::clock::SystemClock;
-use credit_platform::server::Shutdown;
-use credit_platform::testing::TestDatabase;
+use credit_platform::testing::{TestDatabase, TestServer};
 use credit_proto::audit::audit_service_client::AuditServiceClient;
 use credit_proto::limits as pb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
@@ -34,67 +33,32 @@ fn channel(addr: SocketAddr) -> Channel {
 
 pub struct Running {
     pub addr: SocketAddr,
-    pub shutdown: Shutdown,
-    pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    server: TestServer,
 }
 
 impl Running {
+    fn new(server: TestServer) -> Self {
+        Self {
+            addr: server.addr,
+            server,
+        }
+    }
+
     pub async fn stop(self) {
-        self.shutdown.trigger();
-        tokio::time::timeout(Duration::from_secs(30), self.server)
-            .await
-            .expect("stops in time")
-            .expect("join")
-            .expect("clean stop");
+        self.server.stop().await.expect("clean stop");
     }
-}
-
-/// Binds `addr` (port 0 for any), retrying while a previous server's socket lets go.
-async fn bind(addr: SocketAddr) -> tokio::net::TcpListener {
-    for _ in 0..100 {
-        if let Ok(listener) = tokio::net::TcpListener::bind(addr).await {
-            return listener;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("cannot bind {addr}");
-}
-
-/// Waits until the server at `addr` answers health checks with SERVING.
-async fn wait_serving(addr: SocketAddr) {
-    let health = tonic_health::pb::health_client::HealthClient::new(channel(addr));
-    eventually("the server to serve", || {
-        let mut health = health.clone();
-        async move {
-            health
-                .check(tonic_health::pb::HealthCheckRequest {
-                    service: String::new(),
-                })
-                .await
-                .is_ok_and(|r| r.into_inner().status == 1)
-        }
-    })
-    .await;
 }
 
 pub async fn start_limits(db: &TestDatabase, addr: Option<SocketAddr>) -> Running {
-    let listener = bind(addr.unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr"))).await;
-    let addr = listener.local_addr().expect("addr");
     let mut config = credit_limits::LimitsConfig::new(db.config.clone(), AuthConfig::hs256(SECRET));
     config.shutdown_drain_secs = 2;
-    let shutdown = Shutdown::new();
-    let server = tokio::spawn(credit_limits::serve(
-        config,
-        Arc::new(SystemClock),
-        listener,
-        shutdown.clone(),
-    ));
-    wait_serving(addr).await;
-    Running {
-        addr,
-        shutdown,
-        server,
-    }
+    let serve = |listener, shutdown| {
+        credit_limits::serve(config, Arc::new(SystemClock), listener, shutdown)
+    };
+    Running::new(match addr {
+        Some(addr) => TestServer::start_on(addr, serve).await,
+        None => TestServer::start(serve).await,
+    })
 }
 
 pub struct AuditSetup {
@@ -113,8 +77,6 @@ impl AuditSetup {
 }
 
 pub async fn start_audit(db: &TestDatabase, setup: &AuditSetup, limits: SocketAddr) -> Running {
-    let listener = bind("127.0.0.1:0".parse().expect("addr")).await;
-    let addr = listener.local_addr().expect("addr");
     let mut config = AuditConfig::new(
         db.config.clone(),
         AuthConfig::hs256(SECRET),
@@ -127,19 +89,12 @@ pub async fn start_audit(db: &TestDatabase, setup: &AuditSetup, limits: SocketAd
     config.checkpoint_interval_ms = 20;
     config.lag_probe_secs = 1;
     config.shutdown_drain_secs = 2;
-    let shutdown = Shutdown::new();
-    let server = tokio::spawn(credit_audit::serve(
-        config,
-        Arc::new(SystemClock),
-        listener,
-        shutdown.clone(),
-    ));
-    wait_serving(addr).await;
-    Running {
-        addr,
-        shutdown,
-        server,
-    }
+    Running::new(
+        TestServer::start(|listener, shutdown| {
+            credit_audit::serve(config, Arc::new(SystemClock), listener, shutdown)
+        })
+        .await,
+    )
 }
 
 pub fn limits_client(addr: SocketAddr, subject: &str, token_roles: &[&str]) -> LimitsClient {

@@ -3,8 +3,7 @@
 
 use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
 use credit_platform::clock::ManualClock;
-use credit_platform::server::Shutdown;
-use credit_platform::testing::TestDatabase;
+use credit_platform::testing::{TestDatabase, TestServer};
 use credit_proto::collections as pb;
 use credit_proto::collections::collections_service_client::CollectionsServiceClient;
 use credit_proto::event::StreamEventsRequest;
@@ -26,8 +25,7 @@ pub type Client = CollectionsServiceClient<InterceptedService<Channel, BearerTok
 pub struct App {
     pub channel: Channel,
     pub clock: ManualClock,
-    shutdown: Shutdown,
-    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    server: TestServer,
     _db: TestDatabase,
     /// Limits following this collections server, when started with it.
     pub limits: Option<Limits>,
@@ -38,30 +36,13 @@ pub struct App {
 /// A limits server following the collections feed.
 pub struct Limits {
     pub channel: Channel,
-    shutdown: Shutdown,
-    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    server: TestServer,
     _db: TestDatabase,
 }
 
 pub type LimitsClient = credit_proto::limits::limits_service_client::LimitsServiceClient<
     InterceptedService<Channel, BearerToken>,
 >;
-
-async fn wait_serving(channel: &Channel) {
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-    for _ in 0..400 {
-        let serving = health
-            .check(tonic_health::pb::HealthCheckRequest {
-                service: String::new(),
-            })
-            .await
-            .is_ok_and(|r| r.into_inner().status == 1);
-        if serving {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
 
 fn token(subject: &str, token_roles: &[&str]) -> BearerToken {
     BearerToken(Some(
@@ -100,44 +81,26 @@ impl App {
         config.document_dir = documents.path().to_path_buf();
         adjust(&mut config);
         let clock = ManualClock::new(START);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let server = {
+            let clock = Arc::new(clock.clone());
+            TestServer::start(|listener, shutdown| {
+                credit_collections::serve(config, clock, listener, shutdown)
+            })
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let shutdown = Shutdown::new();
-        let server = tokio::spawn(credit_collections::serve(
-            config,
-            Arc::new(clock.clone()),
-            listener,
-            shutdown.clone(),
-        ));
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .expect("uri")
-            .connect_lazy();
-        wait_serving(&channel).await;
+        };
+        let (addr, channel) = (server.addr, server.channel.clone());
         let limits = if with_limits {
             let db = TestDatabase::create().await.expect("db");
             let mut config =
                 credit_limits::LimitsConfig::new(db.config.clone(), AuthConfig::hs256(SECRET));
             config.collections_url = Some(format!("http://{addr}"));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let limits_addr = listener.local_addr().expect("addr");
-            let shutdown = Shutdown::new();
-            let server = tokio::spawn(credit_limits::serve(
-                config,
-                Arc::new(clock.clone()),
-                listener,
-                shutdown.clone(),
-            ));
-            let channel = Channel::from_shared(format!("http://{limits_addr}"))
-                .expect("uri")
-                .connect_lazy();
-            wait_serving(&channel).await;
+            let clock = Arc::new(clock.clone());
+            let server = TestServer::start(|listener, shutdown| {
+                credit_limits::serve(config, clock, listener, shutdown)
+            })
+            .await;
             Some(Limits {
-                channel,
-                shutdown,
+                channel: server.channel.clone(),
                 server,
                 _db: db,
             })
@@ -147,7 +110,6 @@ impl App {
         Self {
             channel,
             clock,
-            shutdown,
             server,
             _db: db,
             limits,
@@ -198,11 +160,9 @@ impl App {
 
     pub async fn stop(self) {
         if let Some(limits) = self.limits {
-            limits.shutdown.trigger();
-            let _ = tokio::time::timeout(Duration::from_secs(30), limits.server).await;
+            let _ = limits.server.stop().await;
         }
-        self.shutdown.trigger();
-        let _ = tokio::time::timeout(Duration::from_secs(30), self.server).await;
+        let _ = self.server.stop().await;
     }
 }
 

@@ -94,12 +94,12 @@ async fn shutdown_ends_live_feeds_and_the_server_stops_within_the_drain() {
         .await
         .expect("feed")
         .into_inner();
-    app.shutdown.trigger();
+    app.server.shutdown.trigger();
     let ended = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(Ok(_)) = live.next().await {}
     })
     .await;
     assert!(ended.is_ok(), "the live feed ends at shutdown");
-    let stopped = tokio::time::timeout(Duration::from_secs(10), app.server).await;
-    assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
+    let stopped = tokio::time::timeout(Duration::from_secs(10), app.server.stop()).await;
+    assert!(matches!(stopped, Ok(Ok(()))), "{stopped:?}");
 }

@@ -2,8 +2,7 @@ use credit_limits::LimitsConfig;
 use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
 use credit_platform::clock::ManualClock;
 use credit_platform::db::DatabaseConfig;
-use credit_platform::server::Shutdown;
-use credit_platform::testing::TestDatabase;
+use credit_platform::testing::{TestDatabase, TestServer};
 use credit_proto::limits as pb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use credit_proto::types::Money;
@@ -23,8 +22,7 @@ pub struct TestApp {
     pub client: Client,
     pub clock: ManualClock,
     pub channel: Channel,
-    pub shutdown: Shutdown,
-    pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    pub server: TestServer,
     pub db: Arc<TestDatabase>,
 }
 
@@ -38,8 +36,7 @@ impl TestApp {
     }
 
     pub async fn stop(self) {
-        self.shutdown.trigger();
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
+        let _ = self.server.stop().await;
     }
 }
 
@@ -54,25 +51,18 @@ pub async fn spawn_app_on(db: Arc<TestDatabase>) -> TestApp {
 }
 
 pub async fn spawn_with(db: Arc<TestDatabase>, clock: ManualClock) -> TestApp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
     let mut database: DatabaseConfig = db.config.clone();
     database.database_max_connections = 8;
     let mut config = LimitsConfig::new(database, AuthConfig::hs256(SECRET));
     config.shutdown_drain_secs = 2;
-    let shutdown = Shutdown::new();
-    let server = tokio::spawn(credit_limits::serve(
-        config,
-        Arc::new(clock.clone()),
-        listener,
-        shutdown.clone(),
-    ));
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .expect("uri")
-        .connect_lazy();
-    wait_until_serving(channel.clone()).await;
+    let server = {
+        let clock = clock.clone();
+        TestServer::start(|listener, shutdown| {
+            credit_limits::serve(config, Arc::new(clock), listener, shutdown)
+        })
+        .await
+    };
+    let channel = server.channel.clone();
     let token = mint_hs256_token(SECRET, "tester", &[roles::ADMIN], Duration::from_secs(600))
         .expect("token");
     let client = LimitsServiceClient::with_interceptor(channel.clone(), BearerToken(Some(token)));
@@ -80,27 +70,9 @@ pub async fn spawn_with(db: Arc<TestDatabase>, clock: ManualClock) -> TestApp {
         client,
         clock,
         channel,
-        shutdown,
         server,
         db,
     }
-}
-
-async fn wait_until_serving(channel: Channel) {
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
-    for _ in 0..200 {
-        let request = tonic_health::pb::HealthCheckRequest {
-            service: String::new(),
-        };
-        if let Ok(response) = health.check(request).await
-            && response.into_inner().status
-                == tonic_health::pb::health_check_response::ServingStatus::Serving as i32
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("server did not become ready");
 }
 
 pub fn rid() -> String {

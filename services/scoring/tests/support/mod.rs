@@ -2,8 +2,7 @@
 #![allow(dead_code)]
 use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
 use credit_platform::clock::ManualClock;
-use credit_platform::server::Shutdown;
-use credit_platform::testing::TestDatabase;
+use credit_platform::testing::{TestDatabase, TestServer};
 use credit_proto::event::StreamEventsRequest;
 use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
 use credit_proto::scoring as pb;
@@ -24,8 +23,7 @@ pub type Client = ScoringServiceClient<InterceptedService<Channel, BearerToken>>
 pub struct App {
     pub channel: Channel,
     pub clock: ManualClock,
-    shutdown: Shutdown,
-    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    server: TestServer,
     _db: TestDatabase,
 }
 
@@ -41,25 +39,16 @@ impl App {
             credit_scoring::ScoringConfig::new(db.config.clone(), AuthConfig::hs256(SECRET));
         adjust(&mut config);
         let clock = ManualClock::new(START);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let server = {
+            let clock = Arc::new(clock.clone());
+            TestServer::start(|listener, shutdown| {
+                credit_scoring::serve(config, clock, listener, shutdown)
+            })
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let shutdown = Shutdown::new();
-        let server = tokio::spawn(credit_scoring::serve(
-            config,
-            Arc::new(clock.clone()),
-            listener,
-            shutdown.clone(),
-        ));
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .expect("uri")
-            .connect_lazy();
-        wait_serving(&channel).await;
+        };
         Self {
-            channel,
+            channel: server.channel.clone(),
             clock,
-            shutdown,
             server,
             _db: db,
         }
@@ -97,25 +86,7 @@ impl App {
     }
 
     pub async fn stop(self) {
-        self.shutdown.trigger();
-        let _ = tokio::time::timeout(Duration::from_secs(30), self.server).await;
-    }
-}
-
-/// Waits until the server behind `channel` reports SERVING.
-pub async fn wait_serving(channel: &Channel) {
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-    for _ in 0..400 {
-        let serving = health
-            .check(tonic_health::pb::HealthCheckRequest {
-                service: String::new(),
-            })
-            .await
-            .is_ok_and(|r| r.into_inner().status == 1);
-        if serving {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        let _ = self.server.stop().await;
     }
 }
 
@@ -124,8 +95,7 @@ pub async fn wait_serving(channel: &Channel) {
 pub struct Limits {
     pub url: String,
     pub channel: Channel,
-    shutdown: Shutdown,
-    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    server: TestServer,
     _db: TestDatabase,
 }
 
@@ -133,25 +103,18 @@ impl Limits {
     pub async fn start() -> Self {
         let db = TestDatabase::create().await.expect("db");
         let config = credit_limits::LimitsConfig::new(db.config.clone(), AuthConfig::hs256(SECRET));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let shutdown = Shutdown::new();
-        let server = tokio::spawn(credit_limits::serve(
-            config,
-            Arc::new(ManualClock::new(START)),
-            listener,
-            shutdown.clone(),
-        ));
-        let channel = Channel::from_shared(url.clone())
-            .expect("uri")
-            .connect_lazy();
-        wait_serving(&channel).await;
+        let server = TestServer::start(|listener, shutdown| {
+            credit_limits::serve(
+                config,
+                Arc::new(ManualClock::new(START)),
+                listener,
+                shutdown,
+            )
+        })
+        .await;
         Self {
-            url,
-            channel,
-            shutdown,
+            url: server.url.clone(),
+            channel: server.channel.clone(),
             server,
             _db: db,
         }
@@ -176,8 +139,7 @@ impl Limits {
     }
 
     pub async fn stop(self) {
-        self.shutdown.trigger();
-        let _ = tokio::time::timeout(Duration::from_secs(30), self.server).await;
+        let _ = self.server.stop().await;
     }
 }
 
