@@ -3,7 +3,7 @@
 use crate::output::{self, fields, table, time};
 use anyhow::Context;
 use clap::Subcommand;
-use credit_platform::auth::BearerToken;
+use credit_client::BearerToken;
 use credit_proto::applications as pb;
 use credit_proto::applications::applications_service_client::ApplicationsServiceClient;
 use credit_proto::types::Money;

@@ -3,10 +3,10 @@
 use crate::output::{self, fields, table, time};
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use credit_audit::checkpoint::{CheckpointSigner, TrustedKeys};
-use credit_audit::entry::Entry;
-use credit_audit::merkle::{Hash, verify_inclusion};
-use credit_platform::auth::BearerToken;
+use credit_audit_proof::checkpoint::{CheckpointSigner, TrustedKeys};
+use credit_audit_proof::entry::Entry;
+use credit_audit_proof::merkle::{Hash, verify_inclusion};
+use credit_client::BearerToken;
 use credit_proto::audit as pb;
 use credit_proto::audit::audit_service_client::AuditServiceClient;
 use std::io::Write;
@@ -357,7 +357,7 @@ pub async fn run(
             let reader = std::io::BufReader::new(
                 std::fs::File::open(&file).with_context(|| format!("{}", file.display()))?,
             );
-            let checked = credit_audit::export::check_export(reader, &trusted)?;
+            let checked = credit_audit_proof::export::check_export(reader, &trusted)?;
             println!(
                 "{}: {} entries proven in the log {} of {} entries (checkpoint signature verified)",
                 file.display(),

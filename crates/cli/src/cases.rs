@@ -2,7 +2,7 @@
 //! reject, recheck.
 use crate::output::{self, fields, table, time};
 use clap::Subcommand;
-use credit_platform::auth::BearerToken;
+use credit_client::BearerToken;
 use credit_proto::applications as pb;
 use credit_proto::applications::applications_service_client::ApplicationsServiceClient;
 use tonic::service::interceptor::InterceptedService;

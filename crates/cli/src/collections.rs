@@ -3,7 +3,7 @@
 use crate::output::{self, fields, table};
 use anyhow::Context;
 use clap::Subcommand;
-use credit_platform::auth::BearerToken;
+use credit_client::BearerToken;
 use credit_proto::collections as pb;
 use credit_proto::collections::collections_service_client::CollectionsServiceClient;
 use credit_proto::collections::import_documents_request::Part;

@@ -9,7 +9,7 @@ mod scoring;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use credit_platform::auth::BearerToken;
+use credit_client::BearerToken;
 use credit_proto::limits as pb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use credit_proto::types::Money;
@@ -605,7 +605,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
         println!(
             "{}",
-            credit_platform::auth::mint_hs256_token(
+            credit_client::mint_hs256_token(
                 secret.trim(),
                 subject,
                 &roles,

@@ -3,7 +3,7 @@
 use crate::output::{self, fields, table, time};
 use anyhow::Context;
 use clap::Subcommand;
-use credit_platform::auth::BearerToken;
+use credit_client::BearerToken;
 use credit_proto::scoring as pb;
 use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
 use std::path::PathBuf;
@@ -446,11 +446,11 @@ pub async fn run(
             version,
             out,
         } => {
-            let options = credit_scoring::model::TrainOptions {
+            let options = credit_scorecard::TrainOptions {
                 version,
                 ..Default::default()
             };
-            let card = credit_scoring::model::train_csv(&csv, &target, options)?;
+            let card = credit_scorecard::train_csv(&csv, &target, options)?;
             std::fs::write(&out, card.to_json())?;
             let m = card.metrics;
             println!(

@@ -185,7 +185,7 @@ async fn facts_score_history_policy_round_trip_model_and_training_from_the_comma
 
     // Train a model from a CSV, here.
     let csv = suite.dir.path().join("history.csv");
-    std::fs::write(&csv, credit_scoring::model::sample::portfolio_csv(3000, 11)).expect("csv");
+    std::fs::write(&csv, credit_scorecard::sample::portfolio_csv(3000, 11)).expect("csv");
     let out = suite.dir.path().join("model.json");
     let trained = suite
         .ok(&[
@@ -202,7 +202,7 @@ async fn facts_score_history_policy_round_trip_model_and_training_from_the_comma
         ])
         .await;
     assert!(trained.contains("hold-out AUC"), "{trained}");
-    credit_scoring::model::Scorecard::from_json(&std::fs::read_to_string(&out).expect("artifact"))
+    credit_scorecard::Scorecard::from_json(&std::fs::read_to_string(&out).expect("artifact"))
         .expect("loads");
     suite.stop().await;
 }

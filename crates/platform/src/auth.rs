@@ -4,26 +4,10 @@
 //! [`Caller`] is put into the request's extensions, so handlers record who made each change.
 use crate::error::ApiError;
 use crate::secret::{ExposeSecret, SecretString};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
+pub use credit_client::{BearerToken, Claims, mint_hs256_token, roles};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-
-/// The roles of the suite. `credit.admin` may do everything.
-pub mod roles {
-    /// Reads accounts, exposure, decisions, events.
-    pub const VIEWER: &str = "credit.viewer";
-    /// The sales-order service: credit checks and reservation draw-down.
-    pub const SALES_ORDER: &str = "credit.sales_order";
-    /// Credit analyst: accounts, receivables, holds, reservations.
-    pub const ANALYST: &str = "credit.analyst";
-    /// Credit manager: all an analyst does plus limits, counting rules and rates.
-    pub const MANAGER: &str = "credit.manager";
-    /// Auditors and the audit service: read the audit log and every service's event feed.
-    pub const AUDITOR: &str = "credit.auditor";
-    /// Everything.
-    pub const ADMIN: &str = "credit.admin";
-}
 
 /// Who is calling, from a verified token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,27 +33,6 @@ impl Caller {
             .iter()
             .any(|r| r == roles::ADMIN || allowed.contains(&r.as_str()))
     }
-}
-
-/// The claims the suite reads from a token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Claims {
-    /// Subject: the user or service identity.
-    pub sub: String,
-    /// Roles granted.
-    #[serde(default)]
-    pub roles: Vec<String>,
-    /// Expiry, seconds since the epoch.
-    pub exp: u64,
-    /// Issued at.
-    #[serde(default)]
-    pub iat: u64,
-    /// Issuer, when configured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iss: Option<String>,
-    /// Audience, when configured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
 }
 
 /// Token verification settings (see the configuration reference in README.md).
@@ -193,31 +156,6 @@ impl TokenVerifier {
     }
 }
 
-/// Signs an HS256 token (development suite, CLI, tests).
-pub fn mint_hs256_token(
-    secret: &str,
-    subject: &str,
-    roles: &[&str],
-    ttl: std::time::Duration,
-) -> anyhow::Result<String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs();
-    let claims = Claims {
-        sub: subject.to_string(),
-        roles: roles.iter().map(|r| r.to_string()).collect(),
-        exp: now + ttl.as_secs(),
-        iat: now,
-        iss: None,
-        aud: None,
-    };
-    Ok(jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )?)
-}
-
 /// A fresh random HS256 secret (64 hex characters).
 pub fn generate_hs256_secret() -> String {
     use rand::RngCore;
@@ -289,26 +227,6 @@ impl ServiceToken {
                 )
             }
         }
-    }
-}
-
-/// Client interceptor sending `authorization: Bearer <token>` on every call (CLI, load
-/// generator, tests; `None` sends no token).
-#[derive(Clone, Debug, Default)]
-pub struct BearerToken(pub Option<String>);
-
-impl tonic::service::Interceptor for BearerToken {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(token) = &self.0 {
-            let value = format!("Bearer {token}").parse().map_err(|_| {
-                tonic::Status::invalid_argument("the token is not a valid header value")
-            })?;
-            request.metadata_mut().insert("authorization", value);
-        }
-        Ok(request)
     }
 }
 

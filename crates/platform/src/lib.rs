@@ -5,7 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod client;
-pub mod clock;
+pub use credit_clock as clock;
 pub mod context;
 pub mod db;
 pub mod documents;

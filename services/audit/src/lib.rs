@@ -5,16 +5,14 @@
 //! checkpoints of the tree with Ed25519 in the C2SP formats ([`checkpoint`]), answers queries and
 //! proofs over gRPC ([`grpc`]), exports entries with proofs for offline checking ([`export`]),
 //! and verifies the stored log end to end ([`verify`]).
-pub mod checkpoint;
-pub mod entry;
-pub mod export;
 pub mod grpc;
 pub mod ingest;
 pub mod log;
-pub mod merkle;
 pub mod sensitive;
 pub mod store;
 pub mod verify;
+
+pub use credit_audit_proof::{checkpoint, entry, export, merkle};
 
 use credit_platform::auth::{AuthConfig, ServiceToken, roles};
 use credit_platform::clock::SharedClock;

@@ -1,5 +1,5 @@
 //! Pure rules of credit analysis: no I/O.
-pub mod characteristics;
+pub use credit_scorecard::characteristics;
 pub mod decision;
 pub mod financials;
 pub mod policy;

@@ -322,15 +322,15 @@ mod tests {
             .map(|c| {
                 let rule = &c.binned.bins[0].rule;
                 let input = match rule {
-                    crate::model::binning::BinRule::Range { upper: Some(u), .. } => {
+                    crate::binning::BinRule::Range { upper: Some(u), .. } => {
                         Input::Number(u - 1e-9)
                     }
-                    crate::model::binning::BinRule::Range { .. } => Input::Number(0.0),
-                    crate::model::binning::BinRule::Categories { values } => {
+                    crate::binning::BinRule::Range { .. } => Input::Number(0.0),
+                    crate::binning::BinRule::Categories { values } => {
                         Input::Category(values[0].clone())
                     }
-                    crate::model::binning::BinRule::Other => Input::Category("never-seen".into()),
-                    crate::model::binning::BinRule::Missing => Input::Missing,
+                    crate::binning::BinRule::Other => Input::Category("never-seen".into()),
+                    crate::binning::BinRule::Missing => Input::Missing,
                 };
                 (c.binned.name.clone(), input)
             })

@@ -2,7 +2,7 @@
 //! model the suite ships with. Each company has a hidden financial strength; its ratios, bureau
 //! scores and payment habits are noisy views of it, and its chance of defaulting within a year
 //! rises as strength falls (about 9 % default within the year). Real history replaces it: see README.
-use crate::domain::characteristics as ch;
+use crate::characteristics as ch;
 
 /// A deterministic generator (xorshift64*).
 struct Random(u64);
@@ -98,8 +98,8 @@ pub fn portfolio_csv(rows: usize, seed: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::dataset::Dataset;
-    use crate::model::{TrainOptions, train};
+    use crate::dataset::Dataset;
+    use crate::{TrainOptions, train};
 
     #[test]
     fn the_sample_portfolio_is_realistic_and_learnable() {

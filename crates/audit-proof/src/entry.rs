@@ -6,7 +6,7 @@
 //! ensure_ascii=False)`). The log index is part of it, so an entry moved to another position
 //! no longer matches its leaf.
 use crate::merkle::{Hash, leaf_hash};
-use credit_platform::clock::{Micros, from_timestamp, to_timestamp};
+use credit_clock::{Micros, from_timestamp, to_timestamp};
 use credit_proto::audit as pb;
 use credit_proto::event::Event;
 use serde::{Deserialize, Serialize};

@@ -2,7 +2,7 @@
 //! (c2sp.org/tlog-checkpoint), signed as a C2SP signed note with Ed25519 — the format of
 //! Go's sumdb, Sigstore and the CT static logs, so their tools can check ours.
 use crate::merkle::Hash;
-use credit_platform::clock::Micros;
+use credit_clock::Micros;
 use signed_note::{Note, StandardSigner, StandardVerifier, Verifier, VerifierList};
 use tlog_tiles::Checkpoint;
 

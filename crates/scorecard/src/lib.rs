@@ -1,8 +1,10 @@
-//! The statistical model: a logistic-regression scorecard over weight-of-evidence bins, trained
+//! The statistical model of scoring, on its own so that training it from a CSV needs neither the
+//! service nor a database (`creditctl scoring train` links this, not the scoring server): a logistic-regression scorecard over weight-of-evidence bins, trained
 //! from any CSV of labelled examples ([`training`]), saved as a versioned artifact
 //! ([`Scorecard`]) that turns a customer's characteristics into a probability of default, a score
 //! and per-characteristic points (the reason codes).
 pub mod binning;
+pub mod characteristics;
 pub mod dataset;
 pub mod metrics;
 pub mod sample;
@@ -11,7 +13,3 @@ pub mod training;
 
 pub use scorecard::{Scorecard, Scored};
 pub use training::{TrainError, TrainOptions, train, train_csv};
-
-/// The model the suite ships with, trained on the generated sample portfolio
-/// (`credit-scoring sample` then `credit-scoring train`; see README.md).
-pub const SHIPPED_MODEL: &str = include_str!("../../models/pd-sample-2026.11.json");

@@ -1,0 +1,87 @@
+//! What a client of the credit suite needs besides the generated stubs (`credit-proto`): the
+//! role names, the token claims, a bearer-token interceptor, and HS256 minting for the
+//! development suite. No server code: `creditctl`, the load generator and tests link this.
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+
+/// The roles of the suite. `credit.admin` may do everything.
+pub mod roles {
+    /// Reads accounts, exposure, decisions, events.
+    pub const VIEWER: &str = "credit.viewer";
+    /// The sales-order service: credit checks and reservation draw-down.
+    pub const SALES_ORDER: &str = "credit.sales_order";
+    /// Credit analyst: accounts, receivables, holds, reservations.
+    pub const ANALYST: &str = "credit.analyst";
+    /// Credit manager: all an analyst does plus limits, counting rules and rates.
+    pub const MANAGER: &str = "credit.manager";
+    /// Auditors and the audit service: read the audit log and every service's event feed.
+    pub const AUDITOR: &str = "credit.auditor";
+    /// Everything.
+    pub const ADMIN: &str = "credit.admin";
+}
+
+/// The claims the suite reads from a token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Subject: the user or service identity.
+    pub sub: String,
+    /// Roles granted.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Expiry, seconds since the epoch.
+    pub exp: u64,
+    /// Issued at.
+    #[serde(default)]
+    pub iat: u64,
+    /// Issuer, when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience, when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// Signs an HS256 token (development suite, CLI, tests).
+pub fn mint_hs256_token(
+    secret: &str,
+    subject: &str,
+    roles: &[&str],
+    ttl: std::time::Duration,
+) -> anyhow::Result<String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let claims = Claims {
+        sub: subject.to_string(),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        exp: now + ttl.as_secs(),
+        iat: now,
+        iss: None,
+        aud: None,
+    };
+    Ok(jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )?)
+}
+
+/// Client interceptor sending `authorization: Bearer <token>` on every call (CLI, load
+/// generator, tests; `None` sends no token).
+#[derive(Clone, Debug, Default)]
+pub struct BearerToken(pub Option<String>);
+
+impl tonic::service::Interceptor for BearerToken {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(token) = &self.0 {
+            let value = format!("Bearer {token}").parse().map_err(|_| {
+                tonic::Status::invalid_argument("the token is not a valid header value")
+            })?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
