@@ -1,5 +1,5 @@
 //! One schema on both databases (issue 13): every service's PostgreSQL and SQLite migrations
-//! produce the same tables with the same columns and the same NOT NULL constraints, so code
+//! (with the platform's, which every service runs first) produce the same tables with the same columns and the same NOT NULL constraints, so code
 //! tested on one backend does not meet a different table on the other.
 //!
 //! Needs PostgreSQL: it runs in the PostgreSQL pass (`TEST_DATABASE_URL` set, as `.ci/run` does)
@@ -16,7 +16,7 @@ type Shape = BTreeSet<(String, String, bool)>;
 async fn sqlite_shape(db: &Db) -> Shape {
     let tables: Vec<String> = sqlx::query(
         "SELECT name FROM sqlite_master WHERE type = 'table' \
-         AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",
+         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_%' ESCAPE '\\'",
     )
     .fetch_all(&db.pool)
     .await
@@ -44,7 +44,7 @@ async fn sqlite_shape(db: &Db) -> Shape {
 async fn postgres_shape(db: &Db) -> Shape {
     sqlx::query(
         "SELECT table_name::text, column_name::text, is_nullable::text FROM information_schema.columns \
-         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+         WHERE table_schema = 'public' AND table_name NOT LIKE '\\_%' ESCAPE '\\'",
     )
     .fetch_all(&db.pool)
     .await

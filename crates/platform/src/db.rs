@@ -51,6 +51,33 @@ impl DatabaseConfig {
     }
 }
 
+/// The platform's own migrations, tracked apart from each service's so their versions never meet.
+static PLATFORM_POSTGRES: std::sync::LazyLock<Migrator> = std::sync::LazyLock::new(|| {
+    let mut migrator = sqlx::migrate!("migrations/postgres");
+    migrator.dangerous_set_table_name("_platform_migrations");
+    migrator
+});
+static PLATFORM_SQLITE: std::sync::LazyLock<Migrator> = std::sync::LazyLock::new(|| {
+    let mut migrator = sqlx::migrate!("migrations/sqlite");
+    migrator.dangerous_set_table_name("_platform_migrations");
+    migrator
+});
+
+/// A migration error, with what to do when the database was migrated by a development build
+/// from before the migrations were squashed (nothing is released yet, so history was rewritten
+/// once instead of carried).
+fn explain_migration(error: sqlx::migrate::MigrateError) -> anyhow::Error {
+    use sqlx::migrate::MigrateError;
+    match error {
+        MigrateError::VersionMismatch(_) | MigrateError::VersionMissing(_) => anyhow::anyhow!(
+            "{error}: this database was migrated by an earlier development build whose \
+             migrations differ; recreate it (for the one-process suite, delete its data \
+             directory)"
+        ),
+        other => other.into(),
+    }
+}
+
 /// A connection pool and the backend behind it.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -109,14 +136,17 @@ impl Db {
         self.backend
     }
 
-    /// Runs the migrations for this backend (PostgreSQL takes an advisory lock, so replicas
-    /// starting together migrate once).
+    /// Runs the platform's migrations (outbox, idempotency, feed positions: the tables the
+    /// platform's code reads and writes, tracked in `_platform_migrations`), then the service's
+    /// for this backend. PostgreSQL takes an advisory lock, so replicas starting together migrate
+    /// once.
     pub async fn migrate(&self, postgres: &Migrator, sqlite: &Migrator) -> anyhow::Result<()> {
-        let migrator = match self.backend {
-            Backend::Postgres => postgres,
-            Backend::Sqlite => sqlite,
+        let (platform, service) = match self.backend {
+            Backend::Postgres => (&*PLATFORM_POSTGRES, postgres),
+            Backend::Sqlite => (&*PLATFORM_SQLITE, sqlite),
         };
-        migrator.run(&self.pool).await?;
+        platform.run(&self.pool).await.map_err(explain_migration)?;
+        service.run(&self.pool).await.map_err(explain_migration)?;
         Ok(())
     }
 

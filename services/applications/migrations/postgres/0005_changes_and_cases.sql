@@ -21,10 +21,3 @@ CREATE INDEX credit_cases_customer ON credit_cases (customer_id, case_id);
 CREATE UNIQUE INDEX credit_cases_open_order ON credit_cases (customer_id, order_id)
     WHERE state = 'OPEN';
 
--- Where this service stands in the feeds it follows (scoring's early warnings): the last
--- sequence handled, advanced in the same transaction as the handling.
-CREATE TABLE feed_positions (
-    source     TEXT PRIMARY KEY,
-    position   BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL
-);

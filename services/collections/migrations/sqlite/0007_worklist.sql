@@ -9,13 +9,6 @@ CREATE TABLE customer_risk (
     scored_at              BIGINT NOT NULL
 );
 
--- Where collections stands in the feeds it follows (scoring's scores).
-CREATE TABLE feed_positions (
-    source     TEXT PRIMARY KEY,
-    position   BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL
-);
-
 -- Segments assigned to a collector (customers without their own collector follow them).
 CREATE TABLE segment_collectors (
     segment     TEXT PRIMARY KEY,

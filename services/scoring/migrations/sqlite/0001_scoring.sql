@@ -55,34 +55,3 @@ CREATE TABLE policy_active (
     version BIGINT NOT NULL
 );
 
-CREATE TABLE outbox_events (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    feed_sequence BIGINT NULL UNIQUE,
-    event_type    TEXT NOT NULL,
-    entity_type   TEXT NOT NULL,
-    entity_id     TEXT NOT NULL,
-    customer_id   TEXT NOT NULL,
-    actor_subject TEXT NOT NULL,
-    actor_roles   TEXT NOT NULL,
-    request_id    TEXT NOT NULL,
-    trace_id      TEXT NOT NULL,
-    occurred_at   BIGINT NOT NULL,
-    payload       TEXT NOT NULL
-);
-CREATE INDEX outbox_events_unsequenced ON outbox_events (id) WHERE feed_sequence IS NULL;
-
-CREATE TABLE outbox_cursor (
-    id            INTEGER PRIMARY KEY,
-    last_sequence BIGINT NOT NULL
-);
-INSERT INTO outbox_cursor (id, last_sequence) VALUES (1, 0);
-
-CREATE TABLE idempotency_keys (
-    caller       TEXT NOT NULL,
-    method       TEXT NOT NULL,
-    request_id   TEXT NOT NULL,
-    request_hash TEXT NOT NULL,
-    response     BLOB NOT NULL,
-    created_at   BIGINT NOT NULL,
-    PRIMARY KEY (caller, method, request_id)
-);
