@@ -12,6 +12,7 @@ pub mod documents;
 pub mod error;
 pub mod feed;
 pub mod follow;
+pub mod handler;
 pub mod idempotency;
 pub mod ids;
 pub mod l10n;

@@ -60,6 +60,16 @@ pub use credit::limits::v1 as limits;
 /// `credit.type.v1`: types shared by every service.
 pub use credit::r#type::v1 as types;
 
+/// A request that carries the caller's idempotency key: implemented by the build for every
+/// request message with a `string request_id` field (a retry with the same key gets the first
+/// answer instead of a second change).
+pub trait Idempotent {
+    /// The caller's idempotency key (empty when the caller sent none).
+    fn request_id(&self) -> &str;
+}
+
+include!(concat!(env!("OUT_DIR"), "/idempotent.rs"));
+
 /// The encoded `FileDescriptorSet` of every proto in the suite, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/credit_descriptor.bin"));

@@ -11,12 +11,14 @@ use crate::validate::check_application;
 use credit_platform::auth::{Access, roles};
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
+use credit_platform::handler::{Answer, accept_mutation, answer};
 use credit_platform::idempotency::validate_request_id;
 use credit_platform::ids::{check_external_id, check_text, check_uuid};
 use credit_platform::money::Money;
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
+use credit_proto::Idempotent;
 use credit_proto::applications as pb;
 use credit_proto::applications::applications_service_server::ApplicationsService;
 use credit_proto::applications::download_document_response::Part as DownloadPart;
@@ -115,34 +117,26 @@ impl ApplicationsGrpc {
         Ok(RequestContext::from_request(request))
     }
 
-    /// A mutation's request, validated by `check` and for its idempotency key, with the
-    /// context keyed by it.
-    fn accept<T: RequestId>(
+    /// A mutation's request, accepted (see [`accept_mutation`]).
+    fn accept<T: Idempotent>(
         &self,
         request: Request<T>,
         check: impl FnOnce(&T, &mut Violations),
     ) -> Result<(RequestContext, T), Status> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check(&request, &mut v);
-        validate_request_id(request.request_id(), &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(request.request_id());
-        Ok((context, request))
+        accept_mutation(&self.readiness, request, check)
     }
 
     /// An approver's act, validated, on the application's current step.
     async fn decide(
         &self,
         context: RequestContext,
-        request: &(impl prost::Message + RequestId),
+        request: &(impl prost::Message + Idempotent),
         method: &'static str,
         application_id: &str,
         act: ApproverAct,
     ) -> Answer<pb::Application> {
         let context = context.with_request_id(request.request_id());
-        done(
+        answer(
             with_retry(|| {
                 self.applications
                     .act(&context, request, method, application_id, act.clone())
@@ -150,37 +144,6 @@ impl ApplicationsGrpc {
             .await,
         )
     }
-}
-
-/// Requests that carry an idempotency key.
-trait RequestId {
-    fn request_id(&self) -> &str;
-}
-
-macro_rules! request_id {
-    ($($t:ty),*) => {$(
-        impl RequestId for $t {
-            fn request_id(&self) -> &str {
-                &self.request_id
-            }
-        }
-    )*};
-}
-request_id!(
-    pb::ApproveApplicationRequest,
-    pb::RejectApplicationRequest,
-    pb::RequestInformationRequest,
-    pb::ReferBlockedOrderRequest,
-    pb::ReleaseBlockedOrderRequest,
-    pb::RejectBlockedOrderRequest,
-    pb::RecheckBlockedOrderRequest,
-    pb::CloseReviewCaseRequest
-);
-
-type Answer<T> = Result<Response<T>, Status>;
-
-fn done<T>(result: Result<T, ApiError>) -> Answer<T> {
-    result.map(Response::new).map_err(Status::from)
 }
 
 fn texts(list: &[String], field: &str, required: bool, v: &mut Violations) {
@@ -203,37 +166,29 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::CreateApplicationRequest>,
     ) -> Answer<pb::Application> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        match &request.application {
-            Some(app) => check_application(app, false, &mut v),
-            None => v.add("application", "required"),
-        }
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.applications.create(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            match &request.application {
+                Some(app) => check_application(app, false, v),
+                None => v.add("application", "required"),
+            }
+        })?;
+        answer(with_retry(|| self.applications.create(&context, &request)).await)
     }
 
     async fn update_application(
         &self,
         request: Request<pb::UpdateApplicationRequest>,
     ) -> Answer<pb::Application> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        match &request.application {
-            Some(app) => {
-                check_uuid(&app.application_id, "application.application_id", &mut v);
-                check_application(app, false, &mut v);
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            match &request.application {
+                Some(app) => {
+                    check_uuid(&app.application_id, "application.application_id", v);
+                    check_application(app, false, v);
+                }
+                None => v.add("application", "required"),
             }
-            None => v.add("application", "required"),
-        }
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.applications.update(&context, &request)).await)
+        })?;
+        answer(with_retry(|| self.applications.update(&context, &request)).await)
     }
 
     async fn get_application(
@@ -244,7 +199,7 @@ impl ApplicationsService for ApplicationsGrpc {
         let mut v = Violations::new();
         check_uuid(&request.get_ref().application_id, "application_id", &mut v);
         v.into_result()?;
-        done(
+        answer(
             self.applications
                 .get(&context.caller, &request.get_ref().application_id)
                 .await,
@@ -313,7 +268,7 @@ impl ApplicationsService for ApplicationsGrpc {
             check_application(app, true, &mut v);
             v.into_result()
         };
-        done(with_retry(|| self.applications.submit(&context, &request, complete)).await)
+        answer(with_retry(|| self.applications.submit(&context, &request, complete)).await)
     }
 
     async fn approve_application(
@@ -432,7 +387,7 @@ impl ApplicationsService for ApplicationsGrpc {
         check_text(&request.reason, "reason", false, 500, &mut v);
         v.into_result()?;
         let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.applications.withdraw(&context, &request)).await)
+        answer(with_retry(|| self.applications.withdraw(&context, &request)).await)
     }
 
     async fn upload_document(
@@ -502,7 +457,7 @@ impl ApplicationsService for ApplicationsGrpc {
             .into());
         }
         let context = context.with_request_id(&metadata.request_id);
-        done(with_retry(|| self.documents.upload(&context, &metadata, content.clone())).await)
+        answer(with_retry(|| self.documents.upload(&context, &metadata, content.clone())).await)
     }
 
     async fn list_documents(
@@ -513,7 +468,7 @@ impl ApplicationsService for ApplicationsGrpc {
         let mut v = Violations::new();
         check_uuid(&request.get_ref().application_id, "application_id", &mut v);
         v.into_result()?;
-        done(
+        answer(
             self.documents
                 .list(&request.get_ref().application_id)
                 .await
@@ -580,7 +535,7 @@ impl ApplicationsService for ApplicationsGrpc {
             region: (!request.region.is_empty()).then_some(request.region),
             segment: (!request.segment.is_empty()).then_some(request.segment),
         };
-        done(self.applications.metrics(&scope).await)
+        answer(self.applications.metrics(&scope).await)
     }
 
     async fn list_review_cases(
@@ -597,7 +552,7 @@ impl ApplicationsService for ApplicationsGrpc {
             check_external_id(&request.customer_id, "customer_id", &mut v);
         }
         v.into_result()?;
-        done(
+        answer(
             self.reviews
                 .list(&request.state, &request.customer_id)
                 .await
@@ -677,7 +632,7 @@ impl ApplicationsService for ApplicationsGrpc {
             check_application(app, true, &mut v);
             v.into_result()
         };
-        done(
+        answer(
             self.applications
                 .request_limit_change(&context, &request, change, complete)
                 .await,
@@ -691,7 +646,7 @@ impl ApplicationsService for ApplicationsGrpc {
         let (context, request) = self.accept(request, |r, v| {
             check_uuid(&r.decision_id, "decision_id", v);
         })?;
-        done(self.cases.refer(&context, &request).await)
+        answer(self.cases.refer(&context, &request).await)
     }
 
     async fn get_credit_case(
@@ -702,7 +657,7 @@ impl ApplicationsService for ApplicationsGrpc {
         let mut v = Violations::new();
         check_uuid(&request.get_ref().case_id, "case_id", &mut v);
         v.into_result()?;
-        done(self.cases.get(&request.get_ref().case_id).await)
+        answer(self.cases.get(&request.get_ref().case_id).await)
     }
 
     async fn list_credit_cases(
@@ -727,7 +682,7 @@ impl ApplicationsService for ApplicationsGrpc {
             check_external_id(&request.customer_id, "customer_id", &mut v);
         }
         v.into_result()?;
-        done(
+        answer(
             self.cases
                 .list(state, &request.customer_id)
                 .await
@@ -743,7 +698,7 @@ impl ApplicationsService for ApplicationsGrpc {
             check_uuid(&r.case_id, "case_id", v);
             check_text(&r.comment, "comment", true, 2000, v);
         })?;
-        done(self.cases.release(&context, &request).await)
+        answer(self.cases.release(&context, &request).await)
     }
 
     async fn reject_blocked_order(
@@ -754,7 +709,7 @@ impl ApplicationsService for ApplicationsGrpc {
             check_uuid(&r.case_id, "case_id", v);
             check_text(&r.reason, "reason", true, 2000, v);
         })?;
-        done(with_retry(|| self.cases.reject(&context, &request)).await)
+        answer(with_retry(|| self.cases.reject(&context, &request)).await)
     }
 
     async fn recheck_blocked_order(
@@ -764,7 +719,7 @@ impl ApplicationsService for ApplicationsGrpc {
         let (context, request) = self.accept(request, |r, v| {
             check_uuid(&r.case_id, "case_id", v);
         })?;
-        done(self.cases.recheck(&context, &request).await)
+        answer(self.cases.recheck(&context, &request).await)
     }
 
     async fn close_review_case(
@@ -778,7 +733,7 @@ impl ApplicationsService for ApplicationsGrpc {
             }
             check_text(&r.comment, "comment", true, 2000, v);
         })?;
-        done(with_retry(|| self.reviews.close(&context, &request)).await)
+        answer(with_retry(|| self.reviews.close(&context, &request)).await)
     }
 
     async fn get_decision_notice(
@@ -798,7 +753,7 @@ impl ApplicationsService for ApplicationsGrpc {
             );
         }
         v.into_result()?;
-        done(
+        answer(
             self.applications
                 .notice(&request.application_id, &request.language)
                 .await,
@@ -809,13 +764,8 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::UploadDecisionPolicyRequest>,
     ) -> Answer<pb::DecisionPolicy> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.applications.upload_policy(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |_, _| {})?;
+        answer(with_retry(|| self.applications.upload_policy(&context, &request)).await)
     }
 
     async fn get_decision_policy(
@@ -830,7 +780,7 @@ impl ApplicationsService for ApplicationsGrpc {
             ))
             .into());
         }
-        done(
+        answer(
             self.applications
                 .get_policy(request.get_ref().version)
                 .await,

@@ -8,6 +8,7 @@ use crate::store::{self, Filter, Page, StoredCheckpoint, StoredEntry};
 use credit_platform::auth::{Access, roles};
 use credit_platform::clock::{from_timestamp, to_timestamp};
 use credit_platform::error::{ApiError, FieldViolation, Violations};
+use credit_platform::handler::Answer;
 use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
 use credit_proto::audit as pb;
@@ -109,8 +110,6 @@ impl AuditGrpc {
         Ok(requested as usize)
     }
 }
-
-type Answer<T> = Result<Response<T>, Status>;
 
 fn entry_to_proto(stored: &StoredEntry) -> pb::AuditEntry {
     let mut leaf: Hash = [0; 32];

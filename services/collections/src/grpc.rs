@@ -12,7 +12,7 @@ use credit_platform::auth::{Access, roles};
 use credit_platform::clock::parse_date;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
-use credit_platform::idempotency::validate_request_id;
+use credit_platform::handler::{Answer, accept_mutation, answer};
 use credit_platform::ids::{check_external_id, check_text};
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
@@ -110,12 +110,6 @@ impl CollectionsGrpc {
     }
 }
 
-type Answer<T> = Result<Response<T>, Status>;
-
-fn done<T>(result: Result<T, ApiError>) -> Answer<T> {
-    result.map(Response::new).map_err(Status::from)
-}
-
 /// A metrics period: the first day, and the last (today when empty), at most ten years.
 fn period(start: &str, end: &str, today: i64, v: &mut Violations) -> Option<(i64, i64)> {
     let first = parse_date(start);
@@ -170,50 +164,46 @@ fn kind_filter(kind: i32, v: &mut Violations) -> &'static str {
 #[tonic::async_trait]
 impl CollectionsService for CollectionsGrpc {
     async fn put_customer(&self, request: Request<pb::PutCustomerRequest>) -> Answer<pb::Customer> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        match &request.customer {
-            None => v.add("customer", "required"),
-            Some(c) => {
-                check_external_id(&c.customer_id, "customer.customer_id", &mut v);
-                check_text(&c.name, "customer.name", false, 200, &mut v);
-                check_text(&c.segment, "customer.segment", false, 64, &mut v);
-                check_text(&c.region, "customer.region", false, 64, &mut v);
-                if !c.group_id.is_empty() {
-                    check_external_id(&c.group_id, "customer.group_id", &mut v);
-                }
-                if !matches!(c.language.as_str(), "" | "en" | "fr" | "ro" | "zh") {
-                    v.add("customer.language", "must be en, fr, ro or zh");
-                }
-                if !c.time_zone.is_empty() && !known_time_zone(&c.time_zone) {
-                    v.add(
-                        "customer.time_zone",
-                        "not an IANA time zone (\"Europe/Paris\")",
-                    );
-                }
-                check_text(&c.collector, "customer.collector", false, 200, &mut v);
-                let email = c.email.trim();
-                if !email.is_empty()
-                    && (email.len() > 254
-                        || email.split_once('@').is_none_or(|(local, domain)| {
-                            local.is_empty() || !domain.contains('.') || domain.ends_with('.')
-                        }))
-                {
-                    v.add("customer.email", "not an e-mail address");
-                }
-                check_text(&c.risk_class, "customer.risk_class", false, 8, &mut v);
-                if !c.jurisdiction.is_empty()
-                    && !crate::domain::limitation::is_country_code(&c.jurisdiction)
-                {
-                    v.add("customer.jurisdiction", "an ISO 3166 country code (\"FR\")");
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            match &request.customer {
+                None => v.add("customer", "required"),
+                Some(c) => {
+                    check_external_id(&c.customer_id, "customer.customer_id", v);
+                    check_text(&c.name, "customer.name", false, 200, v);
+                    check_text(&c.segment, "customer.segment", false, 64, v);
+                    check_text(&c.region, "customer.region", false, 64, v);
+                    if !c.group_id.is_empty() {
+                        check_external_id(&c.group_id, "customer.group_id", v);
+                    }
+                    if !matches!(c.language.as_str(), "" | "en" | "fr" | "ro" | "zh") {
+                        v.add("customer.language", "must be en, fr, ro or zh");
+                    }
+                    if !c.time_zone.is_empty() && !known_time_zone(&c.time_zone) {
+                        v.add(
+                            "customer.time_zone",
+                            "not an IANA time zone (\"Europe/Paris\")",
+                        );
+                    }
+                    check_text(&c.collector, "customer.collector", false, 200, v);
+                    let email = c.email.trim();
+                    if !email.is_empty()
+                        && (email.len() > 254
+                            || email.split_once('@').is_none_or(|(local, domain)| {
+                                local.is_empty() || !domain.contains('.') || domain.ends_with('.')
+                            }))
+                    {
+                        v.add("customer.email", "not an e-mail address");
+                    }
+                    check_text(&c.risk_class, "customer.risk_class", false, 8, v);
+                    if !c.jurisdiction.is_empty()
+                        && !crate::domain::limitation::is_country_code(&c.jurisdiction)
+                    {
+                        v.add("customer.jurisdiction", "an ISO 3166 country code (\"FR\")");
+                    }
                 }
             }
-        }
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.ledger.put_customer(&context, &request)).await)
+        })?;
+        answer(with_retry(|| self.ledger.put_customer(&context, &request)).await)
     }
 
     async fn get_customer(&self, request: Request<pb::GetCustomerRequest>) -> Answer<pb::Customer> {
@@ -221,7 +211,7 @@ impl CollectionsService for CollectionsGrpc {
         let mut v = Violations::new();
         check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
         v.into_result()?;
-        done(self.ledger.customer(&request.get_ref().customer_id).await)
+        answer(self.ledger.customer(&request.get_ref().customer_id).await)
     }
 
     async fn import_documents(
@@ -271,7 +261,7 @@ impl CollectionsService for CollectionsGrpc {
                 document,
             });
         }
-        done(with_retry(|| self.ledger.import(&context, &options, rows.clone())).await)
+        answer(with_retry(|| self.ledger.import(&context, &options, rows.clone())).await)
     }
 
     async fn get_document(
@@ -282,7 +272,7 @@ impl CollectionsService for CollectionsGrpc {
         let mut v = Violations::new();
         check_external_id(&request.get_ref().document_id, "document_id", &mut v);
         v.into_result()?;
-        done(self.ledger.document(&request.get_ref().document_id).await)
+        answer(self.ledger.document(&request.get_ref().document_id).await)
     }
 
     async fn list_documents(
@@ -331,7 +321,7 @@ impl CollectionsService for CollectionsGrpc {
         let mut v = Violations::new();
         check_external_id(&request.get_ref().document_id, "document_id", &mut v);
         v.into_result()?;
-        done(
+        answer(
             self.ledger
                 .versions(&request.get_ref().document_id)
                 .await
@@ -343,17 +333,13 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::AllocateDocumentRequest>,
     ) -> Answer<pb::ReceivableDocument> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_external_id(&request.document_id, "document_id", &mut v);
-        if request.allocations.is_empty() {
-            v.add("allocations", "at least one");
-        }
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.ledger.allocate(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_external_id(&request.document_id, "document_id", v);
+            if request.allocations.is_empty() {
+                v.add("allocations", "at least one");
+            }
+        })?;
+        answer(with_retry(|| self.ledger.allocate(&context, &request)).await)
     }
 
     async fn get_aging(&self, request: Request<pb::GetAgingRequest>) -> Answer<pb::Aging> {
@@ -381,7 +367,7 @@ impl CollectionsService for CollectionsGrpc {
         let (Some(day), Some(buckets)) = (day, buckets) else {
             return Err(Status::internal("validated aging request incomplete"));
         };
-        done(
+        answer(
             self.ledger
                 .aging(day, buckets, group_by, &request.customer_id)
                 .await,
@@ -409,7 +395,7 @@ impl CollectionsService for CollectionsGrpc {
         let Some((start, end)) = period else {
             return Err(Status::internal("validated period incomplete"));
         };
-        done(
+        answer(
             self.ledger
                 .metrics(start, end, group_by, &request.customer_id)
                 .await,
@@ -423,7 +409,7 @@ impl CollectionsService for CollectionsGrpc {
             check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
         }
         v.into_result()?;
-        done(self.dunning.run(&request.get_ref().customer_id).await)
+        answer(self.dunning.run(&request.get_ref().customer_id).await)
     }
 
     async fn get_dunning_preview(
@@ -434,7 +420,7 @@ impl CollectionsService for CollectionsGrpc {
         let mut v = Violations::new();
         check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
         v.into_result()?;
-        done(self.dunning.preview(&request.get_ref().customer_id).await)
+        answer(self.dunning.preview(&request.get_ref().customer_id).await)
     }
 
     async fn list_messages(
@@ -445,7 +431,7 @@ impl CollectionsService for CollectionsGrpc {
         let mut v = Violations::new();
         check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
         v.into_result()?;
-        done(
+        answer(
             self.dunning
                 .messages(&request.get_ref().customer_id)
                 .await
@@ -457,20 +443,10 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::UploadDunningPolicyRequest>,
     ) -> Answer<pb::DunningPolicy> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_text(
-            &request.document_json,
-            "document_json",
-            true,
-            256 * 1024,
-            &mut v,
-        );
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.dunning.upload_policy(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_text(&request.document_json, "document_json", true, 256 * 1024, v);
+        })?;
+        answer(with_retry(|| self.dunning.upload_policy(&context, &request)).await)
     }
 
     async fn get_dunning_policy(
@@ -485,66 +461,54 @@ impl CollectionsService for CollectionsGrpc {
             ))
             .into());
         }
-        done(self.dunning.get_policy(request.get_ref().version).await)
+        answer(self.dunning.get_policy(request.get_ref().version).await)
     }
 
     async fn open_dispute(&self, request: Request<pb::OpenDisputeRequest>) -> Answer<pb::Dispute> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_external_id(&request.invoice_id, "invoice_id", &mut v);
-        if request.amount.is_none() {
-            v.add("amount", "required");
-        }
-        match pb::DisputeReason::try_from(request.reason) {
-            Ok(pb::DisputeReason::Unspecified) | Err(_) => v.add(
-                "reason",
-                "PRICE, QUANTITY, DAMAGED, NOT_RECEIVED, DUPLICATE or OTHER",
-            ),
-            Ok(_) => {}
-        }
-        check_text(&request.line, "line", false, 200, &mut v);
-        check_text(&request.owner, "owner", false, 200, &mut v);
-        check_text(&request.comment, "comment", true, 2000, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.disputes.open(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_external_id(&request.invoice_id, "invoice_id", v);
+            if request.amount.is_none() {
+                v.add("amount", "required");
+            }
+            match pb::DisputeReason::try_from(request.reason) {
+                Ok(pb::DisputeReason::Unspecified) | Err(_) => v.add(
+                    "reason",
+                    "PRICE, QUANTITY, DAMAGED, NOT_RECEIVED, DUPLICATE or OTHER",
+                ),
+                Ok(_) => {}
+            }
+            check_text(&request.line, "line", false, 200, v);
+            check_text(&request.owner, "owner", false, 200, v);
+            check_text(&request.comment, "comment", true, 2000, v);
+        })?;
+        answer(with_retry(|| self.disputes.open(&context, &request)).await)
     }
 
     async fn comment_dispute(
         &self,
         request: Request<pb::CommentDisputeRequest>,
     ) -> Answer<pb::Dispute> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", &mut v);
-        check_text(&request.text, "text", true, 2000, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.disputes.comment(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", v);
+            check_text(&request.text, "text", true, 2000, v);
+        })?;
+        answer(with_retry(|| self.disputes.comment(&context, &request)).await)
     }
 
     async fn resolve_dispute(
         &self,
         request: Request<pb::ResolveDisputeRequest>,
     ) -> Answer<pb::Dispute> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", &mut v);
-        match request.resolution.as_str() {
-            "CREDIT_NOTE" => check_external_id(&request.credit_note_id, "credit_note_id", &mut v),
-            "REJECTED" => {}
-            _ => v.add("resolution", "CREDIT_NOTE or REJECTED"),
-        }
-        check_text(&request.comment, "comment", true, 2000, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.disputes.resolve(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", v);
+            match request.resolution.as_str() {
+                "CREDIT_NOTE" => check_external_id(&request.credit_note_id, "credit_note_id", v),
+                "REJECTED" => {}
+                _ => v.add("resolution", "CREDIT_NOTE or REJECTED"),
+            }
+            check_text(&request.comment, "comment", true, 2000, v);
+        })?;
+        answer(with_retry(|| self.disputes.resolve(&context, &request)).await)
     }
 
     async fn list_disputes(
@@ -567,7 +531,7 @@ impl CollectionsService for CollectionsGrpc {
             );
         }
         v.into_result()?;
-        done(
+        answer(
             self.disputes
                 .list(&request.customer_id, &request.state)
                 .await
@@ -579,21 +543,17 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::RecordPromiseRequest>,
     ) -> Answer<pb::Promise> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        if request.amount.is_none() {
-            v.add("amount", "required");
-        }
-        if parse_date(&request.promised_date).is_none() {
-            v.add("promised_date", "must be a date YYYY-MM-DD");
-        }
-        check_text(&request.note, "note", false, 2000, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.promises.record(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+            if request.amount.is_none() {
+                v.add("amount", "required");
+            }
+            if parse_date(&request.promised_date).is_none() {
+                v.add("promised_date", "must be a date YYYY-MM-DD");
+            }
+            check_text(&request.note, "note", false, 2000, v);
+        })?;
+        answer(with_retry(|| self.promises.record(&context, &request)).await)
     }
 
     async fn list_promises(
@@ -604,7 +564,7 @@ impl CollectionsService for CollectionsGrpc {
         let mut v = Violations::new();
         check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
         v.into_result()?;
-        done(
+        answer(
             self.promises
                 .list(&request.get_ref().customer_id)
                 .await
@@ -616,54 +576,42 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::RequestWriteOffRequest>,
     ) -> Answer<pb::WriteOff> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_external_id(&request.invoice_id, "invoice_id", &mut v);
-        if request.amount.is_none() {
-            v.add("amount", "required");
-        }
-        check_text(&request.reason, "reason", true, 2000, &mut v);
-        if !request.dispute_id.is_empty() {
-            credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", &mut v);
-        }
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.write_offs.request(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_external_id(&request.invoice_id, "invoice_id", v);
+            if request.amount.is_none() {
+                v.add("amount", "required");
+            }
+            check_text(&request.reason, "reason", true, 2000, v);
+            if !request.dispute_id.is_empty() {
+                credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", v);
+            }
+        })?;
+        answer(with_retry(|| self.write_offs.request(&context, &request)).await)
     }
 
     async fn decide_write_off(
         &self,
         request: Request<pb::DecideWriteOffRequest>,
     ) -> Answer<pb::WriteOff> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        credit_platform::ids::check_uuid(&request.write_off_id, "write_off_id", &mut v);
-        check_text(&request.comment, "comment", true, 2000, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.write_offs.decide(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            credit_platform::ids::check_uuid(&request.write_off_id, "write_off_id", v);
+            check_text(&request.comment, "comment", true, 2000, v);
+        })?;
+        answer(with_retry(|| self.write_offs.decide(&context, &request)).await)
     }
 
     async fn record_recovery(
         &self,
         request: Request<pb::RecordRecoveryRequest>,
     ) -> Answer<pb::WriteOff> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        credit_platform::ids::check_uuid(&request.write_off_id, "write_off_id", &mut v);
-        if request.amount.is_none() {
-            v.add("amount", "required");
-        }
-        check_text(&request.reference, "reference", false, 200, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.write_offs.recover(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            credit_platform::ids::check_uuid(&request.write_off_id, "write_off_id", v);
+            if request.amount.is_none() {
+                v.add("amount", "required");
+            }
+            check_text(&request.reference, "reference", false, 200, v);
+        })?;
+        answer(with_retry(|| self.write_offs.recover(&context, &request)).await)
     }
 
     async fn list_write_offs(
@@ -683,7 +631,7 @@ impl CollectionsService for CollectionsGrpc {
             v.add("state", "REQUESTED, APPROVED or REJECTED");
         }
         v.into_result()?;
-        done(
+        answer(
             self.write_offs
                 .list(&request.customer_id, &request.state)
                 .await
@@ -695,28 +643,24 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::CreatePaymentPlanRequest>,
     ) -> Answer<pb::PaymentPlan> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        if request.invoice_ids.is_empty() || request.invoice_ids.len() > 1000 {
-            v.add("invoice_ids", "from 1 to 1000 invoices");
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, id) in request.invoice_ids.iter().enumerate() {
-            check_external_id(id, &format!("invoice_ids[{i}]"), &mut v);
-            if !seen.insert(id) {
-                v.add(format!("invoice_ids[{i}]"), "listed twice");
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+            if request.invoice_ids.is_empty() || request.invoice_ids.len() > 1000 {
+                v.add("invoice_ids", "from 1 to 1000 invoices");
             }
-        }
-        if !(0..=30).contains(&request.grace_days) {
-            v.add("grace_days", "from 0 to 30");
-        }
-        check_text(&request.note, "note", false, 2000, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.plans.create(&context, &request)).await)
+            let mut seen = std::collections::BTreeSet::new();
+            for (i, id) in request.invoice_ids.iter().enumerate() {
+                check_external_id(id, &format!("invoice_ids[{i}]"), v);
+                if !seen.insert(id) {
+                    v.add(format!("invoice_ids[{i}]"), "listed twice");
+                }
+            }
+            if !(0..=30).contains(&request.grace_days) {
+                v.add("grace_days", "from 0 to 30");
+            }
+            check_text(&request.note, "note", false, 2000, v);
+        })?;
+        answer(with_retry(|| self.plans.create(&context, &request)).await)
     }
 
     async fn list_payment_plans(
@@ -727,7 +671,7 @@ impl CollectionsService for CollectionsGrpc {
         let mut v = Violations::new();
         check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
         v.into_result()?;
-        done(
+        answer(
             self.plans
                 .list(&request.get_ref().customer_id)
                 .await
@@ -749,7 +693,7 @@ impl CollectionsService for CollectionsGrpc {
             0 => 100,
             n => usize::try_from(n).unwrap_or(100),
         };
-        done(
+        answer(
             self.desk
                 .worklist(request.collector.trim(), request.segment.trim(), limit)
                 .await,
@@ -760,41 +704,33 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::AssignCollectorRequest>,
     ) -> Answer<pb::AssignCollectorResponse> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_text(&request.collector, "collector", false, 200, &mut v);
-        if request.customer_ids.is_empty() && request.segments.is_empty() {
-            v.add("customer_ids", "name customers or segments to assign");
-        }
-        for (i, id) in request.customer_ids.iter().enumerate() {
-            check_external_id(id, &format!("customer_ids[{i}]"), &mut v);
-        }
-        for (i, segment) in request.segments.iter().enumerate() {
-            check_text(segment, &format!("segments[{i}]"), true, 64, &mut v);
-        }
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.desk.assign(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_text(&request.collector, "collector", false, 200, v);
+            if request.customer_ids.is_empty() && request.segments.is_empty() {
+                v.add("customer_ids", "name customers or segments to assign");
+            }
+            for (i, id) in request.customer_ids.iter().enumerate() {
+                check_external_id(id, &format!("customer_ids[{i}]"), v);
+            }
+            for (i, segment) in request.segments.iter().enumerate() {
+                check_text(segment, &format!("segments[{i}]"), true, 64, v);
+            }
+        })?;
+        answer(with_retry(|| self.desk.assign(&context, &request)).await)
     }
 
     async fn log_activity(&self, request: Request<pb::LogActivityRequest>) -> Answer<pb::Activity> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        if !ACTIVITY_KINDS.contains(&request.kind.as_str()) {
-            v.add("kind", format!("one of {}", ACTIVITY_KINDS.join(", ")));
-        }
-        if !OUTCOMES.contains(&request.outcome.as_str()) {
-            v.add("outcome", format!("one of {}", OUTCOMES.join(", ")));
-        }
-        check_text(&request.note, "note", true, 4000, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.desk.log(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+            if !ACTIVITY_KINDS.contains(&request.kind.as_str()) {
+                v.add("kind", format!("one of {}", ACTIVITY_KINDS.join(", ")));
+            }
+            if !OUTCOMES.contains(&request.outcome.as_str()) {
+                v.add("outcome", format!("one of {}", OUTCOMES.join(", ")));
+            }
+            check_text(&request.note, "note", true, 4000, v);
+        })?;
+        answer(with_retry(|| self.desk.log(&context, &request)).await)
     }
 
     async fn list_activities(
@@ -805,7 +741,7 @@ impl CollectionsService for CollectionsGrpc {
         let mut v = Violations::new();
         check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
         v.into_result()?;
-        done(
+        answer(
             self.desk
                 .activities(&request.get_ref().customer_id)
                 .await
@@ -827,7 +763,7 @@ impl CollectionsService for CollectionsGrpc {
             v.add("within_days", "from 0 (every one) to 36500");
         }
         v.into_result()?;
-        done(
+        answer(
             self.limitation
                 .list(&request.customer_id, i64::from(request.within_days))
                 .await,
@@ -838,18 +774,14 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::RecordLimitationActRequest>,
     ) -> Answer<pb::RecordLimitationActResponse> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        for (i, id) in request.invoice_ids.iter().enumerate() {
-            check_external_id(id, &format!("invoice_ids[{i}]"), &mut v);
-        }
-        check_text(&request.note, "note", true, 2000, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.limitation.record(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+            for (i, id) in request.invoice_ids.iter().enumerate() {
+                check_external_id(id, &format!("invoice_ids[{i}]"), v);
+            }
+            check_text(&request.note, "note", true, 2000, v);
+        })?;
+        answer(with_retry(|| self.limitation.record(&context, &request)).await)
     }
 
     async fn get_dispute_metrics(
@@ -870,22 +802,18 @@ impl CollectionsService for CollectionsGrpc {
         let Some((start, end)) = period else {
             return Err(Status::internal("validated period incomplete"));
         };
-        done(self.disputes.metrics(start, end, group_by).await)
+        answer(self.disputes.metrics(start, end, group_by).await)
     }
 
     async fn attach_dispute_document(
         &self,
         request: Request<pb::AttachDisputeDocumentRequest>,
     ) -> Answer<pb::Dispute> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", &mut v);
-        check_text(&request.file_name, "file_name", true, 255, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.disputes.attach(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", v);
+            check_text(&request.file_name, "file_name", true, 255, v);
+        })?;
+        answer(with_retry(|| self.disputes.attach(&context, &request)).await)
     }
 
     async fn get_dispute_document(
@@ -900,7 +828,7 @@ impl CollectionsService for CollectionsGrpc {
             v.add("sha256", "64 hex digits");
         }
         v.into_result()?;
-        done(
+        answer(
             self.disputes
                 .document(&request.dispute_id, &request.sha256.to_lowercase())
                 .await,

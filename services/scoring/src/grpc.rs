@@ -5,6 +5,7 @@ use crate::stress::{StressTesting, parse_request};
 use credit_platform::auth::{Access, roles};
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
+use credit_platform::handler::{Answer, accept_mutation, answer};
 use credit_platform::idempotency::validate_request_id;
 use credit_platform::ids::{check_external_id, check_uuid};
 use credit_platform::money::Money;
@@ -77,12 +78,6 @@ impl ScoringGrpc {
     }
 }
 
-type Answer<T> = Result<Response<T>, Status>;
-
-fn done<T>(result: Result<T, ApiError>) -> Answer<T> {
-    result.map(Response::new).map_err(Status::from)
-}
-
 fn customer_and_request(customer_id: &str, request_id: &str, v: &mut Violations) {
     check_external_id(customer_id, "customer_id", v);
     validate_request_id(request_id, v);
@@ -104,7 +99,7 @@ impl ScoringService for ScoringGrpc {
         else {
             return Err(ApiError::Internal(anyhow::anyhow!("validated statement missing")).into());
         };
-        done(
+        answer(
             with_retry(|| {
                 self.scoring
                     .put_statement(&context, &request, statement.clone())
@@ -122,7 +117,7 @@ impl ScoringService for ScoringGrpc {
         let mut v = Violations::new();
         check_external_id(&request.customer_id, "customer_id", &mut v);
         v.into_result()?;
-        done(self.scoring.list_statements(&request.customer_id).await)
+        answer(self.scoring.list_statements(&request.customer_id).await)
     }
 
     async fn put_references(
@@ -136,7 +131,7 @@ impl ScoringService for ScoringGrpc {
         let references = convert::references(&request.references, &mut v);
         v.into_result()?;
         let context = context.with_request_id(&request.request_id);
-        done(
+        answer(
             with_retry(|| {
                 self.scoring
                     .put_references(&context, &request, references.clone())
@@ -158,7 +153,7 @@ impl ScoringService for ScoringGrpc {
         let (Some(report), context) = (report, context.with_request_id(&request.request_id)) else {
             return Err(ApiError::Internal(anyhow::anyhow!("validated report missing")).into());
         };
-        done(
+        answer(
             with_retry(|| {
                 self.scoring
                     .put_bureau_report(&context, &request, report.clone())
@@ -181,7 +176,7 @@ impl ScoringService for ScoringGrpc {
         else {
             return Err(ApiError::Internal(anyhow::anyhow!("validated behaviour missing")).into());
         };
-        done(
+        answer(
             with_retry(|| {
                 self.scoring
                     .put_payment_behaviour(&context, &request, behaviour.clone())
@@ -210,7 +205,7 @@ impl ScoringService for ScoringGrpc {
         }
         v.into_result()?;
         let context = context.with_request_id(&request.request_id);
-        done(
+        answer(
             with_retry(|| {
                 self.scoring
                     .score_customer(&context, &request, requested.clone())
@@ -225,7 +220,7 @@ impl ScoringService for ScoringGrpc {
         let mut v = Violations::new();
         check_uuid(&request.score_id, "score_id", &mut v);
         v.into_result()?;
-        done(self.scoring.get_score(&request.score_id).await)
+        answer(self.scoring.get_score(&request.score_id).await)
     }
 
     async fn list_scores(
@@ -261,16 +256,12 @@ impl ScoringService for ScoringGrpc {
     }
 
     async fn upload_policy(&self, request: Request<pb::UploadPolicyRequest>) -> Answer<pb::Policy> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        if request.document_json.trim().is_empty() {
-            v.add("document_json", "required");
-        }
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.scoring.upload_policy(&context, &request)).await)
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            if request.document_json.trim().is_empty() {
+                v.add("document_json", "required");
+            }
+        })?;
+        answer(with_retry(|| self.scoring.upload_policy(&context, &request)).await)
     }
 
     async fn get_policy(&self, request: Request<pb::GetPolicyRequest>) -> Answer<pb::Policy> {
@@ -283,7 +274,7 @@ impl ScoringService for ScoringGrpc {
             ))
             .into());
         }
-        done(self.scoring.get_policy(version).await)
+        answer(self.scoring.get_policy(version).await)
     }
 
     async fn list_policies(
@@ -291,7 +282,7 @@ impl ScoringService for ScoringGrpc {
         request: Request<pb::ListPoliciesRequest>,
     ) -> Answer<pb::ListPoliciesResponse> {
         self.context(&request)?;
-        done(
+        answer(
             self.scoring
                 .list_policies()
                 .await
@@ -309,7 +300,7 @@ impl ScoringService for ScoringGrpc {
         check_external_id(&request.customer_id, "customer_id", &mut v);
         credit_platform::ids::check_text(&request.provider, "provider", true, 64, &mut v);
         v.into_result()?;
-        done(
+        answer(
             self.scoring
                 .notify_bureau_change(&context, &request.customer_id)
                 .await,
@@ -352,7 +343,7 @@ impl ScoringService for ScoringGrpc {
     ) -> Answer<pb::RunStressScenarioResponse> {
         self.context(&request)?;
         let request = parse_request(request.get_ref())?;
-        done(self.stress.run(request).await)
+        answer(self.stress.run(request).await)
     }
 
     async fn get_model(&self, request: Request<pb::GetModelRequest>) -> Answer<pb::Model> {

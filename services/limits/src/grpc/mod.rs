@@ -11,6 +11,7 @@ use crate::domain::ids::{check_external_id, check_text, check_uuid};
 use crate::store::accounts::AccountFilter;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
+use credit_platform::handler::{Answer, answer};
 use credit_platform::idempotency::validate_request_id;
 use credit_platform::money::{Currency, parse_decimal};
 use credit_platform::outbox::{self, FeedSignals};
@@ -53,12 +54,6 @@ impl LimitsGrpc {
         self.readiness.ensure_ready()?;
         Ok(RequestContext::from_request(request))
     }
-}
-
-type Answer<T> = Result<Response<T>, Status>;
-
-fn done<T>(result: Result<T, ApiError>) -> Answer<T> {
-    result.map(Response::new).map_err(Status::from)
 }
 
 fn invalid(v: Violations) -> Result<(), Status> {
@@ -131,7 +126,7 @@ impl LimitsService for LimitsGrpc {
             parent_customer_id: optional_text(&account.parent_customer_id),
         };
         let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.limits.create_account(&context, &request, new.clone())).await)
+        answer(with_retry(|| self.limits.create_account(&context, &request, new.clone())).await)
     }
 
     async fn update_credit_account(
@@ -208,7 +203,7 @@ impl LimitsService for LimitsGrpc {
         }
         invalid(v)?;
         let context = context.with_request_id(&request.request_id);
-        done(
+        answer(
             with_retry(|| {
                 self.limits.update_account(
                     &context,
@@ -230,7 +225,7 @@ impl LimitsService for LimitsGrpc {
         let mut v = Violations::new();
         check_external_id(&request.customer_id, "customer_id", &mut v);
         invalid(v)?;
-        done(self.limits.get_account(&request.customer_id).await)
+        answer(self.limits.get_account(&request.customer_id).await)
     }
 
     async fn list_credit_accounts(
@@ -262,7 +257,7 @@ impl LimitsService for LimitsGrpc {
             page_size: page_size.unwrap_or(100),
             page_token: request.page_token.clone(),
         };
-        done(self.limits.list_accounts(query).await)
+        answer(self.limits.list_accounts(query).await)
     }
 
     async fn set_credit_limit(
@@ -281,7 +276,7 @@ impl LimitsService for LimitsGrpc {
             return Err(Status::internal("validated limit missing"));
         };
         let context = context.with_request_id(&request.request_id);
-        done(
+        answer(
             with_retry(|| {
                 self.limits.set_limit(
                     &context,
@@ -306,7 +301,7 @@ impl LimitsService for LimitsGrpc {
         let page_size =
             v.check(app::page_size(request.page_size).map_err(ApiError::into_violations));
         invalid(v)?;
-        done(
+        answer(
             self.limits
                 .list_limit_changes(
                     &request.customer_id,
@@ -331,7 +326,7 @@ impl LimitsService for LimitsGrpc {
             return Err(Status::internal("validated counting missing"));
         };
         let context = context.with_request_id(&request.request_id);
-        done(
+        answer(
             with_retry(|| {
                 self.limits
                     .set_counting(&context, &request, &scope_id, counting)
@@ -347,7 +342,7 @@ impl LimitsService for LimitsGrpc {
         check_external_id(&request.customer_id, "customer_id", &mut v);
         let as_of = validate::timestamp(request.as_of_time.as_ref(), "as_of_time", &mut v);
         invalid(v)?;
-        done(self.limits.get_exposure(&request.customer_id, as_of).await)
+        answer(self.limits.get_exposure(&request.customer_id, as_of).await)
     }
 
     async fn post_receivable(
@@ -377,7 +372,7 @@ impl LimitsService for LimitsGrpc {
             due_at,
         };
         let context = context.with_request_id(&request.request_id);
-        done(
+        answer(
             with_retry(|| {
                 self.limits
                     .post_document(&context, "PostReceivable", &request, post.clone())
@@ -412,7 +407,7 @@ impl LimitsService for LimitsGrpc {
             due_at: None,
         };
         let context = context.with_request_id(&request.request_id);
-        done(
+        answer(
             with_retry(|| {
                 self.limits
                     .post_document(&context, "PostCommitment", &request, post.clone())
@@ -497,7 +492,7 @@ impl LimitsService for LimitsGrpc {
         } else {
             context.with_request_id(&request.request_id)
         };
-        done(with_retry(|| self.limits.check_credit(&context, &request, order.clone())).await)
+        answer(with_retry(|| self.limits.check_credit(&context, &request, order.clone())).await)
     }
 
     async fn get_reservation(
@@ -509,7 +504,7 @@ impl LimitsService for LimitsGrpc {
         let mut v = Violations::new();
         check_uuid(&request.reservation_id, "reservation_id", &mut v);
         invalid(v)?;
-        done(self.limits.get_reservation(&request.reservation_id).await)
+        answer(self.limits.get_reservation(&request.reservation_id).await)
     }
 
     async fn ship_reservation(
@@ -527,7 +522,7 @@ impl LimitsService for LimitsGrpc {
             return Err(Status::internal("validated amount missing"));
         };
         let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.limits.ship_reservation(&context, &request, amount)).await)
+        answer(with_retry(|| self.limits.ship_reservation(&context, &request, amount)).await)
     }
 
     async fn invoice_reservation(
@@ -547,7 +542,7 @@ impl LimitsService for LimitsGrpc {
             return Err(Status::internal("validated amount missing"));
         };
         let context = context.with_request_id(&request.request_id);
-        done(
+        answer(
             with_retry(|| {
                 self.limits
                     .invoice_reservation(&context, &request, amount, due_at)
@@ -568,7 +563,7 @@ impl LimitsService for LimitsGrpc {
         check_text(&request.reason, "reason", false, 500, &mut v);
         invalid(v)?;
         let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.limits.release_reservation(&context, &request)).await)
+        answer(with_retry(|| self.limits.release_reservation(&context, &request)).await)
     }
 
     async fn get_credit_decision(
@@ -580,7 +575,7 @@ impl LimitsService for LimitsGrpc {
         let mut v = Violations::new();
         check_uuid(&request.decision_id, "decision_id", &mut v);
         invalid(v)?;
-        done(self.limits.get_decision(&request.decision_id).await)
+        answer(self.limits.get_decision(&request.decision_id).await)
     }
 
     async fn replay_credit_decision(
@@ -592,7 +587,7 @@ impl LimitsService for LimitsGrpc {
         let mut v = Violations::new();
         check_uuid(&request.decision_id, "decision_id", &mut v);
         invalid(v)?;
-        done(self.limits.replay_decision(&request.decision_id).await)
+        answer(self.limits.replay_decision(&request.decision_id).await)
     }
 
     async fn place_credit_hold(
@@ -623,7 +618,7 @@ impl LimitsService for LimitsGrpc {
         };
         invalid(v)?;
         let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.limits.place_hold(&context, &request, rule)).await)
+        answer(with_retry(|| self.limits.place_hold(&context, &request, rule)).await)
     }
 
     async fn release_credit_hold(
@@ -638,7 +633,7 @@ impl LimitsService for LimitsGrpc {
         check_text(&request.reason, "reason", true, 500, &mut v);
         invalid(v)?;
         let context = context.with_request_id(&request.request_id);
-        done(with_retry(|| self.limits.release_hold(&context, &request)).await)
+        answer(with_retry(|| self.limits.release_hold(&context, &request)).await)
     }
 
     async fn list_credit_holds(
@@ -650,7 +645,7 @@ impl LimitsService for LimitsGrpc {
         let mut v = Violations::new();
         check_external_id(&request.customer_id, "customer_id", &mut v);
         invalid(v)?;
-        done(
+        answer(
             self.limits
                 .list_holds(&request.customer_id, request.include_released)
                 .await,
@@ -694,7 +689,7 @@ impl LimitsService for LimitsGrpc {
             return Err(Status::internal("validated rate missing"));
         };
         let context = context.with_request_id(&request.request_id);
-        done(
+        answer(
             with_retry(|| {
                 self.limits.set_fx_rate(
                     &context,
@@ -731,7 +726,7 @@ impl LimitsService for LimitsGrpc {
             ));
         }
         invalid(v)?;
-        done(
+        answer(
             self.limits
                 .list_fx_rates(
                     optional_text(&request.base_currency_code).as_deref(),

@@ -1,0 +1,47 @@
+//! The shape of every gRPC handler, so one reads in a few lines: accept the request (the service
+//! is ready, every field is checked and all violations are reported together, a mutation's
+//! idempotency key is valid and keys the context), call one use case, answer (mapping the
+//! domain error to its gRPC status and details).
+use crate::context::RequestContext;
+use crate::error::{ApiError, Violations};
+use crate::readiness::Readiness;
+use credit_proto::Idempotent;
+use tonic::{Request, Response, Status};
+
+/// What a handler returns.
+pub type Answer<T> = Result<Response<T>, Status>;
+
+/// The answer of a use case: its value, or its error as a gRPC status with details.
+pub fn answer<T>(result: Result<T, ApiError>) -> Answer<T> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+/// A read, accepted: the service is ready and `check` found nothing wrong.
+pub fn accept_read<T>(
+    readiness: &Readiness,
+    request: Request<T>,
+    check: impl FnOnce(&T, &mut Violations),
+) -> Result<(RequestContext, T), Status> {
+    readiness.ensure_ready()?;
+    let context = RequestContext::from_request(&request);
+    let request = request.into_inner();
+    let mut violations = Violations::new();
+    check(&request, &mut violations);
+    violations.into_result()?;
+    Ok((context, request))
+}
+
+/// A mutation, accepted: the service is ready, `check` found nothing wrong, the idempotency key
+/// is a UUID (reported with the other violations), and the context is keyed by it.
+pub fn accept_mutation<T: Idempotent>(
+    readiness: &Readiness,
+    request: Request<T>,
+    check: impl FnOnce(&T, &mut Violations),
+) -> Result<(RequestContext, T), Status> {
+    let (context, request) = accept_read(readiness, request, |request, violations| {
+        check(request, violations);
+        crate::idempotency::validate_request_id(request.request_id(), violations);
+    })?;
+    let context = context.with_request_id(request.request_id());
+    Ok((context, request))
+}
