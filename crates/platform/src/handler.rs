@@ -22,13 +22,31 @@ pub fn accept_read<T>(
     request: Request<T>,
     check: impl FnOnce(&T, &mut Violations),
 ) -> Result<(RequestContext, T), Status> {
+    let (context, request, ()) = accept_read_with(readiness, request, |request, violations| {
+        check(request, violations);
+        Some(())
+    })?;
+    Ok((context, request))
+}
+
+/// A read, accepted, with the typed value `validate` builds from it: `validate` records what is
+/// wrong in the violations and gives the value when nothing is (`None` only with violations).
+pub fn accept_read_with<T, V>(
+    readiness: &Readiness,
+    request: Request<T>,
+    validate: impl FnOnce(&T, &mut Violations) -> Option<V>,
+) -> Result<(RequestContext, T, V), Status> {
     readiness.ensure_ready()?;
     let context = RequestContext::from_request(&request);
     let request = request.into_inner();
     let mut violations = Violations::new();
-    check(&request, &mut violations);
+    let value = validate(&request, &mut violations);
     violations.into_result()?;
-    Ok((context, request))
+    // Only a validator that gave no value without naming a field gets here: a bug, said once.
+    let value = value.ok_or_else(|| {
+        Status::internal("a validator refused the request without naming a field")
+    })?;
+    Ok((context, request, value))
 }
 
 /// A mutation, accepted: the service is ready, `check` found nothing wrong, the idempotency key
@@ -44,4 +62,20 @@ pub fn accept_mutation<T: Idempotent>(
     })?;
     let context = context.with_request_id(request.request_id());
     Ok((context, request))
+}
+
+/// A mutation, accepted as by [`accept_mutation`], with the typed value `validate` builds from
+/// it (see [`accept_read_with`]).
+pub fn accept_mutation_with<T: Idempotent, V>(
+    readiness: &Readiness,
+    request: Request<T>,
+    validate: impl FnOnce(&T, &mut Violations) -> Option<V>,
+) -> Result<(RequestContext, T, V), Status> {
+    let (context, request, value) = accept_read_with(readiness, request, |request, violations| {
+        let value = validate(request, violations);
+        crate::idempotency::validate_request_id(request.request_id(), violations);
+        value
+    })?;
+    let context = context.with_request_id(request.request_id());
+    Ok((context, request, value))
 }

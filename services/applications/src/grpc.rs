@@ -11,7 +11,7 @@ use crate::validate::check_application;
 use credit_platform::auth::{Access, roles};
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
-use credit_platform::handler::{Answer, accept_mutation, answer};
+use credit_platform::handler::{Answer, accept_mutation, accept_read, answer};
 use credit_platform::idempotency::validate_request_id;
 use credit_platform::ids::{check_external_id, check_text, check_uuid};
 use credit_platform::money::Money;
@@ -542,16 +542,14 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::ListReviewCasesRequest>,
     ) -> Answer<pb::ListReviewCasesResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        if !matches!(request.state.as_str(), "" | "OPEN" | "CLOSED") {
-            v.add("state", "must be OPEN or CLOSED");
-        }
-        if !request.customer_id.is_empty() {
-            check_external_id(&request.customer_id, "customer_id", &mut v);
-        }
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            if !matches!(request.state.as_str(), "" | "OPEN" | "CLOSED") {
+                v.add("state", "must be OPEN or CLOSED");
+            }
+            if !request.customer_id.is_empty() {
+                check_external_id(&request.customer_id, "customer_id", v);
+            }
+        })?;
         answer(
             self.reviews
                 .list(&request.state, &request.customer_id)
@@ -740,19 +738,17 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::GetDecisionNoticeRequest>,
     ) -> Answer<pb::DecisionNotice> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_uuid(&request.application_id, "application_id", &mut v);
-        if !request.language.is_empty()
-            && !crate::validate::LANGUAGES.contains(&request.language.as_str())
-        {
-            v.add(
-                "language",
-                format!("must be one of {}", crate::validate::LANGUAGES.join(", ")),
-            );
-        }
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_uuid(&request.application_id, "application_id", v);
+            if !request.language.is_empty()
+                && !crate::validate::LANGUAGES.contains(&request.language.as_str())
+            {
+                v.add(
+                    "language",
+                    format!("must be one of {}", crate::validate::LANGUAGES.join(", ")),
+                );
+            }
+        })?;
         answer(
             self.applications
                 .notice(&request.application_id, &request.language)

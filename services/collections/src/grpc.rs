@@ -12,7 +12,7 @@ use credit_platform::auth::{Access, roles};
 use credit_platform::clock::parse_date;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
-use credit_platform::handler::{Answer, accept_mutation, answer};
+use credit_platform::handler::{Answer, accept_mutation, accept_read, answer};
 use credit_platform::ids::{check_external_id, check_text};
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
@@ -515,22 +515,20 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListDisputesRequest>,
     ) -> Answer<pb::ListDisputesResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        if !request.customer_id.is_empty() {
-            check_external_id(&request.customer_id, "customer_id", &mut v);
-        }
-        if !matches!(
-            request.state.as_str(),
-            "" | "OPEN" | "RESOLVED_BY_CREDIT_NOTE" | "RESOLVED_BY_WRITE_OFF" | "REJECTED"
-        ) {
-            v.add(
-                "state",
-                "OPEN, RESOLVED_BY_CREDIT_NOTE, RESOLVED_BY_WRITE_OFF or REJECTED",
-            );
-        }
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            if !request.customer_id.is_empty() {
+                check_external_id(&request.customer_id, "customer_id", v);
+            }
+            if !matches!(
+                request.state.as_str(),
+                "" | "OPEN" | "RESOLVED_BY_CREDIT_NOTE" | "RESOLVED_BY_WRITE_OFF" | "REJECTED"
+            ) {
+                v.add(
+                    "state",
+                    "OPEN, RESOLVED_BY_CREDIT_NOTE, RESOLVED_BY_WRITE_OFF or REJECTED",
+                );
+            }
+        })?;
         answer(
             self.disputes
                 .list(&request.customer_id, &request.state)
@@ -618,19 +616,17 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListWriteOffsRequest>,
     ) -> Answer<pb::ListWriteOffsResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        if !request.customer_id.is_empty() {
-            check_external_id(&request.customer_id, "customer_id", &mut v);
-        }
-        if !matches!(
-            request.state.as_str(),
-            "" | "REQUESTED" | "APPROVED" | "REJECTED"
-        ) {
-            v.add("state", "REQUESTED, APPROVED or REJECTED");
-        }
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            if !request.customer_id.is_empty() {
+                check_external_id(&request.customer_id, "customer_id", v);
+            }
+            if !matches!(
+                request.state.as_str(),
+                "" | "REQUESTED" | "APPROVED" | "REJECTED"
+            ) {
+                v.add("state", "REQUESTED, APPROVED or REJECTED");
+            }
+        })?;
         answer(
             self.write_offs
                 .list(&request.customer_id, &request.state)
@@ -680,15 +676,13 @@ impl CollectionsService for CollectionsGrpc {
     }
 
     async fn get_worklist(&self, request: Request<pb::GetWorklistRequest>) -> Answer<pb::Worklist> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_text(&request.collector, "collector", false, 200, &mut v);
-        check_text(&request.segment, "segment", false, 64, &mut v);
-        if !(0..=1000).contains(&request.limit) {
-            v.add("limit", "from 1 to 1000 (0: 100)");
-        }
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_text(&request.collector, "collector", false, 200, v);
+            check_text(&request.segment, "segment", false, 64, v);
+            if !(0..=1000).contains(&request.limit) {
+                v.add("limit", "from 1 to 1000 (0: 100)");
+            }
+        })?;
         let limit = match request.limit {
             0 => 100,
             n => usize::try_from(n).unwrap_or(100),
@@ -753,16 +747,14 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListLimitationsRequest>,
     ) -> Answer<pb::ListLimitationsResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        if !request.customer_id.is_empty() {
-            check_external_id(&request.customer_id, "customer_id", &mut v);
-        }
-        if !(0..=36_500).contains(&request.within_days) {
-            v.add("within_days", "from 0 (every one) to 36500");
-        }
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            if !request.customer_id.is_empty() {
+                check_external_id(&request.customer_id, "customer_id", v);
+            }
+            if !(0..=36_500).contains(&request.within_days) {
+                v.add("within_days", "from 0 (every one) to 36500");
+            }
+        })?;
         answer(
             self.limitation
                 .list(&request.customer_id, i64::from(request.within_days))
@@ -820,14 +812,13 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::GetDisputeDocumentRequest>,
     ) -> Answer<pb::DisputeDocumentContent> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", &mut v);
-        if request.sha256.len() != 64 || !request.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-            v.add("sha256", "64 hex digits");
-        }
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", v);
+            if request.sha256.len() != 64 || !request.sha256.chars().all(|c| c.is_ascii_hexdigit())
+            {
+                v.add("sha256", "64 hex digits");
+            }
+        })?;
         answer(
             self.disputes
                 .document(&request.dispute_id, &request.sha256.to_lowercase())

@@ -5,7 +5,7 @@ use crate::stress::{StressTesting, parse_request};
 use credit_platform::auth::{Access, roles};
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
-use credit_platform::handler::{Answer, accept_mutation, answer};
+use credit_platform::handler::{Answer, accept_mutation, accept_read, answer};
 use credit_platform::idempotency::validate_request_id;
 use credit_platform::ids::{check_external_id, check_uuid};
 use credit_platform::money::Money;
@@ -112,11 +112,9 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::ListFinancialStatementsRequest>,
     ) -> Answer<pb::ListFinancialStatementsResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+        })?;
         answer(self.scoring.list_statements(&request.customer_id).await)
     }
 
@@ -215,11 +213,9 @@ impl ScoringService for ScoringGrpc {
     }
 
     async fn get_score(&self, request: Request<pb::GetScoreRequest>) -> Answer<pb::Score> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_uuid(&request.score_id, "score_id", &mut v);
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_uuid(&request.score_id, "score_id", v);
+        })?;
         answer(self.scoring.get_score(&request.score_id).await)
     }
 

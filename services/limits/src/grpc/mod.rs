@@ -11,7 +11,9 @@ use crate::domain::ids::{check_external_id, check_text, check_uuid};
 use crate::store::accounts::AccountFilter;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
-use credit_platform::handler::{Answer, answer};
+use credit_platform::handler::{
+    Answer, accept_mutation, accept_mutation_with, accept_read, answer,
+};
 use credit_platform::idempotency::validate_request_id;
 use credit_platform::money::{Currency, parse_decimal};
 use credit_platform::outbox::{self, FeedSignals};
@@ -70,62 +72,50 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::CreateCreditAccountRequest>,
     ) -> Answer<pb::CreditAccount> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        let account = request.credit_account.clone().unwrap_or_default();
-        if request.credit_account.is_none() {
-            v.add("credit_account", "required");
-        }
-        check_external_id(&account.customer_id, "credit_account.customer_id", &mut v);
-        check_text(&account.name, "credit_account.name", true, 200, &mut v);
-        let currency = v.check(Currency::parse_field(
-            &account.currency_code,
-            "credit_account.currency_code",
-        ));
-        check_text(
-            &account.segment,
-            "credit_account.segment",
-            false,
-            64,
-            &mut v,
-        );
-        check_text(&account.region, "credit_account.region", false, 64, &mut v);
-        check_text(
-            &account.business_unit,
-            "credit_account.business_unit",
-            false,
-            64,
-            &mut v,
-        );
-        if !account.parent_customer_id.is_empty() {
-            check_external_id(
-                &account.parent_customer_id,
-                "credit_account.parent_customer_id",
-                &mut v,
-            );
-            if account.parent_customer_id == account.customer_id {
-                v.add(
-                    "credit_account.parent_customer_id",
-                    "an account cannot be its own parent",
+        let (context, request, new) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                let account = request.credit_account.clone().unwrap_or_default();
+                if request.credit_account.is_none() {
+                    v.add("credit_account", "required");
+                }
+                check_external_id(&account.customer_id, "credit_account.customer_id", v);
+                check_text(&account.name, "credit_account.name", true, 200, v);
+                let currency = v.check(Currency::parse_field(
+                    &account.currency_code,
+                    "credit_account.currency_code",
+                ));
+                check_text(&account.segment, "credit_account.segment", false, 64, v);
+                check_text(&account.region, "credit_account.region", false, 64, v);
+                check_text(
+                    &account.business_unit,
+                    "credit_account.business_unit",
+                    false,
+                    64,
+                    v,
                 );
-            }
-        }
-        invalid(v)?;
-        let Some(currency) = currency else {
-            return Err(Status::internal("validated currency missing"));
-        };
-        let new = NewAccount {
-            customer_id: account.customer_id.clone(),
-            name: account.name.trim().to_string(),
-            currency,
-            segment: account.segment.clone(),
-            region: account.region.clone(),
-            business_unit: account.business_unit.clone(),
-            parent_customer_id: optional_text(&account.parent_customer_id),
-        };
-        let context = context.with_request_id(&request.request_id);
+                if !account.parent_customer_id.is_empty() {
+                    check_external_id(
+                        &account.parent_customer_id,
+                        "credit_account.parent_customer_id",
+                        v,
+                    );
+                    if account.parent_customer_id == account.customer_id {
+                        v.add(
+                            "credit_account.parent_customer_id",
+                            "an account cannot be its own parent",
+                        );
+                    }
+                }
+                Some(NewAccount {
+                    customer_id: account.customer_id.clone(),
+                    name: account.name.trim().to_string(),
+                    currency: currency?,
+                    segment: account.segment.clone(),
+                    region: account.region.clone(),
+                    business_unit: account.business_unit.clone(),
+                    parent_customer_id: optional_text(&account.parent_customer_id),
+                })
+            })?;
         answer(with_retry(|| self.limits.create_account(&context, &request, new.clone())).await)
     }
 
@@ -220,11 +210,9 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::GetCreditAccountRequest>,
     ) -> Answer<pb::CreditAccount> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        invalid(v)?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+        })?;
         answer(self.limits.get_account(&request.customer_id).await)
     }
 
@@ -264,18 +252,12 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::SetCreditLimitRequest>,
     ) -> Answer<pb::CreditAccount> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        check_text(&request.reason, "reason", true, 500, &mut v);
-        let limit = validate::credit_limit(request.credit_limit.as_ref(), &mut v);
-        invalid(v)?;
-        let Some((limit, currency)) = limit else {
-            return Err(Status::internal("validated limit missing"));
-        };
-        let context = context.with_request_id(&request.request_id);
+        let (context, request, (limit, currency)) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                check_external_id(&request.customer_id, "customer_id", v);
+                check_text(&request.reason, "reason", true, 500, v);
+                validate::credit_limit(request.credit_limit.as_ref(), v)
+            })?;
         answer(
             with_retry(|| {
                 self.limits.set_limit(
@@ -316,16 +298,10 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::SetExposureCountingRequest>,
     ) -> Answer<pb::ExposureCounting> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        let counting = validate::counting(request.exposure_counting.as_ref(), &mut v);
-        invalid(v)?;
-        let Some((scope_id, counting)) = counting else {
-            return Err(Status::internal("validated counting missing"));
-        };
-        let context = context.with_request_id(&request.request_id);
+        let (context, request, (scope_id, counting)) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                validate::counting(request.exposure_counting.as_ref(), v)
+            })?;
         answer(
             with_retry(|| {
                 self.limits
@@ -499,11 +475,9 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::GetReservationRequest>,
     ) -> Answer<pb::Reservation> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_uuid(&request.reservation_id, "reservation_id", &mut v);
-        invalid(v)?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_uuid(&request.reservation_id, "reservation_id", v);
+        })?;
         answer(self.limits.get_reservation(&request.reservation_id).await)
     }
 
@@ -511,17 +485,11 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::ShipReservationRequest>,
     ) -> Answer<pb::Reservation> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_uuid(&request.reservation_id, "reservation_id", &mut v);
-        let amount = validate::positive_money(request.amount.as_ref(), "amount", &mut v);
-        invalid(v)?;
-        let Some(amount) = amount else {
-            return Err(Status::internal("validated amount missing"));
-        };
-        let context = context.with_request_id(&request.request_id);
+        let (context, request, amount) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                check_uuid(&request.reservation_id, "reservation_id", v);
+                validate::positive_money(request.amount.as_ref(), "amount", v)
+            })?;
         answer(with_retry(|| self.limits.ship_reservation(&context, &request, amount)).await)
     }
 
@@ -529,19 +497,14 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::InvoiceReservationRequest>,
     ) -> Answer<pb::Reservation> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_uuid(&request.reservation_id, "reservation_id", &mut v);
-        check_external_id(&request.document_id, "document_id", &mut v);
-        let amount = validate::positive_money(request.amount.as_ref(), "amount", &mut v);
-        let due_at = validate::timestamp(request.due_time.as_ref(), "due_time", &mut v);
-        invalid(v)?;
-        let Some(amount) = amount else {
-            return Err(Status::internal("validated amount missing"));
-        };
-        let context = context.with_request_id(&request.request_id);
+        let (context, request, (amount, due_at)) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                check_uuid(&request.reservation_id, "reservation_id", v);
+                check_external_id(&request.document_id, "document_id", v);
+                let amount = validate::positive_money(request.amount.as_ref(), "amount", v);
+                let due_at = validate::timestamp(request.due_time.as_ref(), "due_time", v);
+                Some((amount?, due_at))
+            })?;
         answer(
             with_retry(|| {
                 self.limits
@@ -555,14 +518,10 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::ReleaseReservationRequest>,
     ) -> Answer<pb::Reservation> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_uuid(&request.reservation_id, "reservation_id", &mut v);
-        check_text(&request.reason, "reason", false, 500, &mut v);
-        invalid(v)?;
-        let context = context.with_request_id(&request.request_id);
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_uuid(&request.reservation_id, "reservation_id", v);
+            check_text(&request.reason, "reason", false, 500, v);
+        })?;
         answer(with_retry(|| self.limits.release_reservation(&context, &request)).await)
     }
 
@@ -570,11 +529,9 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::GetCreditDecisionRequest>,
     ) -> Answer<pb::CreditDecision> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_uuid(&request.decision_id, "decision_id", &mut v);
-        invalid(v)?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_uuid(&request.decision_id, "decision_id", v);
+        })?;
         answer(self.limits.get_decision(&request.decision_id).await)
     }
 
@@ -582,11 +539,9 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::ReplayCreditDecisionRequest>,
     ) -> Answer<pb::ReplayCreditDecisionResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_uuid(&request.decision_id, "decision_id", &mut v);
-        invalid(v)?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_uuid(&request.decision_id, "decision_id", v);
+        })?;
         answer(self.limits.replay_decision(&request.decision_id).await)
     }
 
@@ -625,14 +580,10 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::ReleaseCreditHoldRequest>,
     ) -> Answer<pb::CreditHold> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_uuid(&request.hold_id, "hold_id", &mut v);
-        check_text(&request.reason, "reason", true, 500, &mut v);
-        invalid(v)?;
-        let context = context.with_request_id(&request.request_id);
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_uuid(&request.hold_id, "hold_id", v);
+            check_text(&request.reason, "reason", true, 500, v);
+        })?;
         answer(with_retry(|| self.limits.release_hold(&context, &request)).await)
     }
 
@@ -640,11 +591,9 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::ListCreditHoldsRequest>,
     ) -> Answer<pb::ListCreditHoldsResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        invalid(v)?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+        })?;
         answer(
             self.limits
                 .list_holds(&request.customer_id, request.include_released)
@@ -653,42 +602,34 @@ impl LimitsService for LimitsGrpc {
     }
 
     async fn set_fx_rate(&self, request: Request<pb::SetFxRateRequest>) -> Answer<pb::FxRate> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        let rate = request.fx_rate.clone().unwrap_or_default();
-        if request.fx_rate.is_none() {
-            v.add("fx_rate", "required");
-        }
-        let base = v.check(Currency::parse_field(
-            &rate.base_currency_code,
-            "fx_rate.base_currency_code",
-        ));
-        let quote = v.check(Currency::parse_field(
-            &rate.quote_currency_code,
-            "fx_rate.quote_currency_code",
-        ));
-        if base.is_some() && base == quote {
-            v.add(
-                "fx_rate.quote_currency_code",
-                "must differ from the base currency",
-            );
-        }
-        let value = v.check(parse_decimal(&rate.rate, "fx_rate.rate"));
-        if value.is_some_and(|r| r <= Decimal::ZERO) {
-            v.add("fx_rate.rate", "must be greater than zero");
-        }
-        let effective_at = validate::timestamp(
-            rate.effective_time.as_ref(),
-            "fx_rate.effective_time",
-            &mut v,
-        );
-        invalid(v)?;
-        let (Some(base), Some(quote), Some(value)) = (base, quote, value) else {
-            return Err(Status::internal("validated rate missing"));
-        };
-        let context = context.with_request_id(&request.request_id);
+        let (context, request, (base, quote, value, effective_at)) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                let rate = request.fx_rate.clone().unwrap_or_default();
+                if request.fx_rate.is_none() {
+                    v.add("fx_rate", "required");
+                }
+                let base = v.check(Currency::parse_field(
+                    &rate.base_currency_code,
+                    "fx_rate.base_currency_code",
+                ));
+                let quote = v.check(Currency::parse_field(
+                    &rate.quote_currency_code,
+                    "fx_rate.quote_currency_code",
+                ));
+                if base.is_some() && base == quote {
+                    v.add(
+                        "fx_rate.quote_currency_code",
+                        "must differ from the base currency",
+                    );
+                }
+                let value = v.check(parse_decimal(&rate.rate, "fx_rate.rate"));
+                if value.is_some_and(|r| r <= Decimal::ZERO) {
+                    v.add("fx_rate.rate", "must be greater than zero");
+                }
+                let effective_at =
+                    validate::timestamp(rate.effective_time.as_ref(), "fx_rate.effective_time", v);
+                Some((base?, quote?, value?, effective_at))
+            })?;
         answer(
             with_retry(|| {
                 self.limits.set_fx_rate(
