@@ -100,18 +100,22 @@ async fn import_a_csv_then_read_the_statement_and_the_aging_from_the_command_lin
     // Dunning: the latest step due goes out; the suite drops e-mails into data/outbox.
     let run = suite.ok(&["collections", "dun"]).await;
     assert!(run.contains("NEWCO-FR") && run.contains("SENT"), "{run}");
+    // Delivery writes the file after the run answers: wait until it is there and written.
     let mut dropped = Vec::new();
-    for _ in 0..200 {
+    let mut eml = String::new();
+    for _ in 0..400 {
         dropped = std::fs::read_dir(suite.dir.path().join("outbox"))
             .map(|d| d.filter_map(Result::ok).collect())
             .unwrap_or_default();
-        if !dropped.is_empty() {
-            break;
+        if let Some(first) = dropped.first() {
+            eml = std::fs::read_to_string(first.path()).unwrap_or_default();
+            if eml.contains("\r\n\r\n") {
+                break;
+            }
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert_eq!(dropped.len(), 1, "one e-mail dropped");
-    let eml = std::fs::read_to_string(dropped[0].path()).expect("eml");
     assert!(eml.contains("compta@newco.example.fr"), "{eml}");
     let messages = suite.ok(&["collections", "messages", "NEWCO-FR"]).await;
     assert!(messages.contains("SENT"), "{messages}");
