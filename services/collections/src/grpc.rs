@@ -12,7 +12,7 @@ use credit_platform::auth::{Access, roles};
 use credit_platform::clock::parse_date;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
-use credit_platform::handler::{Answer, accept_mutation, accept_read, answer};
+use credit_platform::handler::{Answer, accept_mutation, accept_read, accept_read_with, answer};
 use credit_platform::ids::{check_external_id, check_text};
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
@@ -343,30 +343,27 @@ impl CollectionsService for CollectionsGrpc {
     }
 
     async fn get_aging(&self, request: Request<pb::GetAgingRequest>) -> Answer<pb::Aging> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        let day = if request.as_of_date.is_empty() {
-            Some(self.ledger.today())
-        } else {
-            let day = parse_date(&request.as_of_date);
-            if day.is_none() {
-                v.add("as_of_date", "must be a date YYYY-MM-DD");
-            }
-            day
-        };
-        let bounds: Vec<i64> = request.bucket_days.iter().map(|d| i64::from(*d)).collect();
-        let buckets = Buckets::new(&bounds)
-            .map_err(|e| v.add("bucket_days", e))
-            .ok();
-        let group_by = group_of(request.group_by, &mut v);
-        if !request.customer_id.is_empty() {
-            check_external_id(&request.customer_id, "customer_id", &mut v);
-        }
-        v.into_result()?;
-        let (Some(day), Some(buckets)) = (day, buckets) else {
-            return Err(Status::internal("validated aging request incomplete"));
-        };
+        let (_, request, (day, buckets, group_by)) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                let day = if request.as_of_date.is_empty() {
+                    Some(self.ledger.today())
+                } else {
+                    let day = parse_date(&request.as_of_date);
+                    if day.is_none() {
+                        v.add("as_of_date", "must be a date YYYY-MM-DD");
+                    }
+                    day
+                };
+                let bounds: Vec<i64> = request.bucket_days.iter().map(|d| i64::from(*d)).collect();
+                let buckets = Buckets::new(&bounds)
+                    .map_err(|e| v.add("bucket_days", e))
+                    .ok();
+                let group_by = group_of(request.group_by, v);
+                if !request.customer_id.is_empty() {
+                    check_external_id(&request.customer_id, "customer_id", v);
+                }
+                Some((day?, buckets?, group_by))
+            })?;
         answer(
             self.ledger
                 .aging(day, buckets, group_by, &request.customer_id)
@@ -378,23 +375,21 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::GetCollectionMetricsRequest>,
     ) -> Answer<pb::CollectionMetrics> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        let period = period(
-            &request.start_date,
-            &request.end_date,
-            self.ledger.today(),
-            &mut v,
-        );
-        let group_by = group_of(request.group_by, &mut v);
-        if !request.customer_id.is_empty() {
-            check_external_id(&request.customer_id, "customer_id", &mut v);
-        }
-        v.into_result()?;
-        let Some((start, end)) = period else {
-            return Err(Status::internal("validated period incomplete"));
-        };
+        let (_, request, (start, end, group_by)) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                let period = period(
+                    &request.start_date,
+                    &request.end_date,
+                    self.ledger.today(),
+                    v,
+                );
+                let group_by = group_of(request.group_by, v);
+                if !request.customer_id.is_empty() {
+                    check_external_id(&request.customer_id, "customer_id", v);
+                }
+                let (start, end) = period?;
+                Some((start, end, group_by))
+            })?;
         answer(
             self.ledger
                 .metrics(start, end, group_by, &request.customer_id)
