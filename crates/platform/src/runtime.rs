@@ -126,11 +126,6 @@ impl ServiceRuntime {
         })
     }
 
-    /// The service's name.
-    pub fn name(&self) -> &'static str {
-        self.spec.name
-    }
-
     /// Applies the migrations now, for a service that needs its tables before it can build
     /// what it serves (serve applies them too; applying twice is a no-op).
     pub async fn migrate(&self) -> anyhow::Result<()> {

@@ -282,11 +282,6 @@ impl TestServer {
             Err(_) => anyhow::bail!("the server did not stop within 30 s"),
         }
     }
-
-    /// Takes the running server's handle (a test that watches the drain itself).
-    pub fn take_handle(&mut self) -> Option<tokio::task::JoinHandle<anyhow::Result<()>>> {
-        self.server.take()
-    }
 }
 
 impl Drop for TestServer {
