@@ -1,6 +1,7 @@
 //! Between the wire (credit.scoring.v1) and the domain: parsing with every bad field named, and
 //! the answers.
-use crate::domain::decision::{BureauReport, Decision, LegalEvent, PaymentBehaviour, Reference};
+use crate::domain::bureau::{BureauReport, LegalEvent};
+use crate::domain::decision::{Decision, PaymentBehaviour, Reference};
 use crate::domain::financials::{AltmanZ, Flag, Ratios, Statement, Zone};
 use crate::domain::policy::LimitBasis;
 use credit_platform::error::Violations;

@@ -3,18 +3,19 @@
 //! explainably — and re-scores as new information arrives, raising early warnings.
 //!
 //! [`domain`] holds the pure rules (financial analysis, policy, the decision), [`model`] the
-//! statistical scorecard and its training, [`store`] the SQL, [`app`] the use cases and [`grpc`]
-//! the adapter.
+//! statistical scorecard and its training, [`store`] the SQL, [`app`] the use cases (one
+//! transaction each), [`grpc`] the adapter that validates and maps, [`feeds`] what scoring
+//! follows on other services' feeds, [`peers`] the services it calls and [`bureau`] the
+//! credit-bureau providers.
 pub mod app;
 pub mod bureau;
 pub mod convert;
 pub mod domain;
-pub mod exposure;
+pub mod feeds;
 pub mod grpc;
 pub mod model;
-pub mod payments;
+pub mod peers;
 pub mod store;
-pub mod stress;
 
 use credit_platform::auth::{AuthConfig, ServiceToken, roles};
 use credit_platform::clock::SharedClock;
@@ -110,11 +111,11 @@ impl ScoringConfig {
     }
 
     /// The reader of exposure in limits, when scoring is connected to it.
-    pub fn limits(&self) -> anyhow::Result<Option<exposure::LimitsReader>> {
+    pub fn limits(&self) -> anyhow::Result<Option<peers::limits::LimitsReader>> {
         let Some(url) = &self.limits_url else {
             return Ok(None);
         };
-        Ok(Some(exposure::LimitsReader::new(
+        Ok(Some(peers::limits::LimitsReader::new(
             url,
             self.service_token("limits")?,
         )?))
@@ -171,7 +172,7 @@ pub async fn serve(
         Duration::from_secs(config.shutdown_drain_secs),
     )
     .await?;
-    let stress = stress::StressTesting::new(runtime.db.clone(), clock.clone(), config.limits()?);
+    let stress = app::StressTesting::new(runtime.db.clone(), clock.clone(), config.limits()?);
     let scoring = app::Scoring::new(
         runtime.db.clone(),
         clock,
@@ -190,7 +191,7 @@ pub async fn serve(
             "collections",
             url,
             config.service_token("collections")?,
-            Arc::new(payments::PaymentFollower::new(scoring.clone())),
+            Arc::new(feeds::payments::PaymentFollower::new(scoring.clone())),
         );
     }
     tracing::info!(model = %model.version, "scoring model loaded");

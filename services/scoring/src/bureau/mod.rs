@@ -8,36 +8,11 @@ mod http;
 pub use file::FileProvider;
 pub use http::HttpProvider;
 
-use crate::domain::decision::{BureauReport, LegalEvent};
+pub use crate::domain::bureau::DataBlock;
+use crate::domain::bureau::{BureauReport, LegalEvent};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use std::sync::Arc;
-
-/// A data block a provider sells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DataBlock {
-    /// Age, employees, industry.
-    Firmographics,
-    /// The failure (insolvency) score.
-    FailureScore,
-    /// The payment index.
-    PaymentIndex,
-    /// Insolvency filings, judgments, liens.
-    LegalEvents,
-}
-
-impl DataBlock {
-    /// The block's name on the wire.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Firmographics => "firmographics",
-            Self::FailureScore => "failure_score",
-            Self::PaymentIndex => "payment_index",
-            Self::LegalEvents => "legal_events",
-        }
-    }
-}
 
 /// A provider's answer: the blocks it has, in the shape both shipped providers read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

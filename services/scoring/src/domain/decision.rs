@@ -1,6 +1,7 @@
 //! One score: the model's probability and points over the customer's characteristics, the
 //! policy's hard rules and adjustments over the same facts, the risk class, the recommended
 //! limit with its method, and every reason and gap — a pure function of its inputs.
+use super::bureau::BureauReport;
 use super::characteristics as ch;
 use super::financials::{AltmanZ, Flag, Ratios, Statement, altman_z};
 use super::policy::{LimitBasis, Policy};
@@ -10,34 +11,6 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// A legal event from a bureau.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LegalEvent {
-    /// "INSOLVENCY", "JUDGMENT", "LIEN", …
-    pub kind: String,
-    /// When it was filed (ISO 8601 date).
-    pub filed_on: String,
-}
-
-/// What a credit bureau says about a company (its data blocks, flattened).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct BureauReport {
-    /// Which provider answered.
-    pub provider: String,
-    /// Years in business.
-    pub years_in_business: Option<f64>,
-    /// Employees.
-    pub employees: Option<f64>,
-    /// NACE section letter.
-    pub industry: Option<String>,
-    /// Failure score, 1 (riskiest) to 100.
-    pub failure_score: Option<f64>,
-    /// Payment index, 1 to 100 (80: on time).
-    pub payment_index: Option<f64>,
-    /// Legal events on record.
-    pub legal_events: Vec<LegalEvent>,
-}
 
 /// A trade or bank reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -518,6 +491,7 @@ fn recommend(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::bureau::LegalEvent;
     use crate::domain::policy::DEFAULT_POLICY;
     use rust_decimal_macros::dec;
 

@@ -1,5 +1,6 @@
 //! Pure rules of credit analysis: no I/O.
 pub use credit_scorecard::characteristics;
+pub mod bureau;
 pub mod decision;
 pub mod financials;
 pub mod policy;

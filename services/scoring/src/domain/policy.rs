@@ -89,7 +89,7 @@ pub struct EarlyWarning {
 #[serde(deny_unknown_fields)]
 pub struct BureauPolicy {
     /// The data blocks to request.
-    pub blocks: Vec<crate::bureau::DataBlock>,
+    pub blocks: Vec<super::bureau::DataBlock>,
     /// Providers to ask, in priority order (all configured ones, in configuration order, when
     /// empty).
     #[serde(default)]

@@ -1,8 +1,12 @@
 //! The gRPC adapter: validate (every bad field named), call the use case, map errors.
+mod access;
+mod stress;
+
+pub use access::access;
+
 use crate::app::Scoring;
+use crate::app::StressTesting;
 use crate::convert;
-use crate::stress::{StressTesting, parse_request};
-use credit_platform::auth::{Access, roles};
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
 use credit_platform::handler::{Answer, accept_mutation, accept_read, answer};
@@ -14,45 +18,8 @@ use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
 use credit_proto::scoring as pb;
 use credit_proto::scoring::scoring_service_server::ScoringService;
+use stress::parse_request;
 use tonic::{Request, Response, Status};
-
-const READ: &[&str] = &[
-    roles::VIEWER,
-    roles::ANALYST,
-    roles::MANAGER,
-    roles::AUDITOR,
-];
-const ANALYSIS: &[&str] = &[roles::ANALYST, roles::MANAGER];
-const MANAGEMENT: &[&str] = &[roles::MANAGER];
-const PORTFOLIO: &[&str] = &[roles::ANALYST, roles::MANAGER, roles::AUDITOR];
-
-/// The access rule of a scoring method path.
-pub fn access(path: &str) -> Option<Access> {
-    if path.starts_with("/credit.event.v1.EventFeedService/") {
-        return Some(Access::AnyRole(READ));
-    }
-    let method = path.strip_prefix("/credit.scoring.v1.ScoringService/")?;
-    Some(match method {
-        "ListFinancialStatements"
-        | "GetScore"
-        | "ListScores"
-        | "GetPolicy"
-        | "ListPolicies"
-        | "GetModel" => Access::AnyRole(READ),
-        // Portfolio figures: for the people who manage the risk, not every viewer.
-        "RunStressScenario" => Access::AnyRole(PORTFOLIO),
-        "UploadPolicy" | "RescorePortfolio" => Access::AnyRole(MANAGEMENT),
-        // Bureau monitoring callbacks come from an integration with the analyst role or a
-        // dedicated service token holding it.
-        "PutFinancialStatement"
-        | "PutReferences"
-        | "PutBureauReport"
-        | "PutPaymentBehaviour"
-        | "ScoreCustomer"
-        | "NotifyBureauChange" => Access::AnyRole(ANALYSIS),
-        _ => return None,
-    })
-}
 
 /// The scoring gRPC service.
 #[derive(Clone)]

@@ -1,0 +1,122 @@
+//! Scoring policies: versioned documents, one active; the default installed on first start.
+use super::Scoring;
+use crate::domain::policy::{DEFAULT_POLICY, Policy};
+use credit_platform::begin_mutation;
+use credit_platform::clock::to_timestamp;
+use credit_platform::context::RequestContext;
+use credit_platform::error::{ApiError, FieldViolation};
+use credit_platform::outbox::{self, NewEvent};
+use credit_platform::policies;
+use credit_proto::scoring as pb;
+use serde_json::json;
+
+impl Scoring {
+    /// Installs the default policy as version 1 when there is none (first start).
+    pub async fn bootstrap_policy(&self) -> Result<(), ApiError> {
+        let policy = Policy::parse(DEFAULT_POLICY)
+            .map_err(|p| ApiError::Internal(anyhow::anyhow!("default policy invalid: {p:?}")))?;
+        let name = policy.document.name.clone();
+        policies::bootstrap(
+            &self.db,
+            &*self.clock,
+            &self.signals,
+            &name,
+            DEFAULT_POLICY,
+            |version| NewEvent {
+                event_type: "credit.scoring.policy.activated",
+                entity_type: "policy",
+                entity_id: version.to_string(),
+                customer_id: String::new(),
+                payload: json!({"version": version, "name": name}),
+            },
+        )
+        .await
+    }
+}
+
+impl Scoring {
+    /// Validates and stores a policy document as the next version.
+    pub async fn upload_policy(
+        &self,
+        context: &RequestContext,
+        request: &pb::UploadPolicyRequest,
+    ) -> Result<pb::Policy, ApiError> {
+        let policy = Policy::parse(&request.document_json).map_err(|problems| {
+            ApiError::InvalidArgument(
+                problems
+                    .into_iter()
+                    .map(|p| FieldViolation::new(format!("document_json.{}", p.field), p.message))
+                    .collect(),
+            )
+        })?;
+        let mut m = begin_mutation!(&self.db, &*self.clock, context, "UploadPolicy", request);
+        let version = policies::insert(
+            &mut m.tx,
+            &policy.document.name,
+            &request.document_json,
+            &context.caller.subject,
+            m.now,
+        )
+        .await?;
+        let mut events = vec!["credit.scoring.policy.uploaded"];
+        if request.activate {
+            policies::activate(&mut m.tx, version).await?;
+            events.push("credit.scoring.policy.activated");
+        }
+        for event_type in events {
+            outbox::append(
+                &mut m.tx,
+                context,
+                m.now,
+                NewEvent {
+                    event_type,
+                    entity_type: "policy",
+                    entity_id: version.to_string(),
+                    customer_id: String::new(),
+                    payload: json!({"version": version, "name": policy.document.name}),
+                },
+            )
+            .await?;
+        }
+        let answer = pb::Policy {
+            version,
+            name: policy.document.name.clone(),
+            document_json: request.document_json.clone(),
+            active: request.activate,
+            uploaded_by: context.caller.subject.clone(),
+            upload_time: Some(to_timestamp(m.now)),
+        };
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// The active policy (version 0) or one version.
+    pub async fn get_policy(&self, version: i64) -> Result<pb::Policy, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let (row, active) = policies::resolve(&mut conn, version, "policy version").await?;
+        let version = row.version;
+        Ok(policy_to_proto(row, active.then_some(version)))
+    }
+
+    /// Every policy version.
+    pub async fn list_policies(&self) -> Result<Vec<pb::Policy>, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let active = policies::active_version(&mut conn).await?;
+        Ok(policies::list(&mut conn)
+            .await?
+            .into_iter()
+            .map(|row| policy_to_proto(row, active))
+            .collect())
+    }
+}
+
+fn policy_to_proto(row: policies::PolicyVersion, active: Option<i64>) -> pb::Policy {
+    pb::Policy {
+        active: Some(row.version) == active,
+        version: row.version,
+        name: row.name,
+        document_json: row.document,
+        uploaded_by: row.uploaded_by,
+        upload_time: Some(to_timestamp(row.uploaded_at)),
+    }
+}

@@ -1,0 +1,2 @@
+//! Feeds of other services that scoring follows: payment behaviour from collections.
+pub mod payments;
