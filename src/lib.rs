@@ -180,7 +180,7 @@ pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<String> {
 /// The audit log's signing key from the data directory, created on first start.
 pub fn load_or_create_audit_key(data_dir: &Path) -> anyhow::Result<String> {
     load_or_create(&data_dir.join(AUDIT_KEY_FILE), || {
-        credit_audit::checkpoint::generate_key("audit.credit-suite.localhost").0
+        credit_audit::domain::checkpoint::generate_key("audit.credit-suite.localhost").0
     })
 }
 
@@ -264,7 +264,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     ));
 
     let audit_key = load_or_create_audit_key(&data_dir)?;
-    let audit_verifier_key = credit_audit::checkpoint::CheckpointSigner::new(&audit_key)?
+    let audit_verifier_key = credit_audit::domain::checkpoint::CheckpointSigner::new(&audit_key)?
         .verifier_key()
         .to_string();
     let audit_listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -332,13 +332,13 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
         .await
         .expect("proof")
         .into_inner();
-    let leaf = credit_audit::entry::Entry::from_proto(&history[0]).leaf_hash();
+    let leaf = credit_audit::domain::entry::Entry::from_proto(&history[0]).leaf_hash();
     let hashes: Vec<[u8; 32]> = proof
         .hashes
         .iter()
         .map(|h| h.as_slice().try_into().expect("32 bytes"))
         .collect();
-    assert!(credit_audit::merkle::verify_inclusion(
+    assert!(credit_audit::domain::merkle::verify_inclusion(
         &leaf,
         history[0].log_index as u64,
         checkpoint.tree_size as u64,

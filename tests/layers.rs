@@ -24,10 +24,6 @@ const KNOWN: &[&str] = &[
     "applications: no app/ folder",
     "applications: no grpc/ folder",
     "applications: no store/ folder",
-    "audit: no app/ folder",
-    "audit: no domain/ folder",
-    "audit: no grpc/ folder",
-    "audit: no store/ folder",
     "collections: SQL outside store/ in behaviour.rs",
     "collections: SQL outside store/ in charges.rs",
     "collections: SQL outside store/ in disputes.rs",
@@ -45,7 +41,6 @@ const KNOWN: &[&str] = &[
     "collections: no app/ folder",
     "collections: no grpc/ folder",
     "collections: no store/ folder",
-    "limits: SQL outside store/ in app/accounts.rs",
 ];
 
 const LAYERS: &[&str] = &["domain", "store", "app", "grpc"];

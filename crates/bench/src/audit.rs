@@ -2,8 +2,8 @@
 //! (batches as the feed followers write them), time to open (rebuild the tree), proof latency,
 //! and full verification time.
 use clap::Parser;
-use credit_audit::checkpoint::{CheckpointSigner, TrustedKeys, generate_key};
-use credit_audit::log::AuditLog;
+use credit_audit::app::log::AuditLog;
+use credit_audit::domain::checkpoint::{CheckpointSigner, TrustedKeys, generate_key};
 use credit_platform::clock::{SystemClock, to_timestamp};
 use credit_platform::db::Db;
 use credit_platform::testing::TestDatabase;
@@ -142,9 +142,12 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let started = Instant::now();
-    let report =
-        credit_audit::verify::verify(&db, &TrustedKeys::new([verifier.as_str()])?, "audit.bench")
-            .await?;
+    let report = credit_audit::app::verify::verify(
+        &db,
+        &TrustedKeys::new([verifier.as_str()])?,
+        "audit.bench",
+    )
+    .await?;
     let verification = started.elapsed();
     anyhow::ensure!(report.intact, "verification failed: {}", report.problem);
 

@@ -1,18 +1,16 @@
 //! The audit service: a tamper-evident record of every change and decision in the suite.
 //!
-//! It follows the event feed of every configured service ([`ingest`]), appends each event once
-//! to an append-only log whose Merkle tree follows RFC 9162 ([`merkle`], [`log`]), signs
-//! checkpoints of the tree with Ed25519 in the C2SP formats ([`checkpoint`]), answers queries and
-//! proofs over gRPC ([`grpc`]), exports entries with proofs for offline checking ([`export`]),
-//! and verifies the stored log end to end ([`verify`]).
+//! It follows the event feed of every configured service ([`feeds`]), appends each event once
+//! to an append-only log whose Merkle tree follows RFC 9162 ([`domain::merkle`], [`app::log`]),
+//! signs checkpoints of the tree with Ed25519 in the C2SP formats ([`domain::checkpoint`]),
+//! answers queries and proofs over gRPC ([`grpc`]), exports entries with proofs for offline
+//! checking ([`domain::export`]), and verifies the stored log end to end ([`app::verify`]).
+//! All SQL is in [`store`].
+pub mod app;
+pub mod domain;
+pub mod feeds;
 pub mod grpc;
-pub mod ingest;
-pub mod log;
-pub mod sensitive;
 pub mod store;
-pub mod verify;
-
-pub use credit_audit_proof::{checkpoint, entry, export, merkle};
 
 use credit_platform::auth::{AuthConfig, ServiceToken, roles};
 use credit_platform::clock::SharedClock;
@@ -21,12 +19,13 @@ use credit_platform::runtime::{ServiceRuntime, ServiceSpec};
 use credit_platform::secret::{ExposeSecret, SecretString};
 use credit_platform::server::Shutdown;
 use credit_proto::audit::audit_service_server::AuditServiceServer;
+use domain::checkpoint;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-pub use ingest::Source;
+pub use feeds::Source;
 
 /// The service's name in metrics and logs.
 pub const SERVICE_NAME: &str = "audit";
@@ -180,8 +179,8 @@ pub async fn serve(
     .await?;
     // The log reads its tree from its tables when it opens.
     runtime.migrate().await?;
-    let log = log::AuditLog::open(runtime.db.clone(), signer, clock.clone()).await?;
-    let board = ingest::SourceBoard::default();
+    let log = app::AuditLog::open(runtime.db.clone(), signer, clock.clone()).await?;
+    let board = feeds::SourceBoard::default();
     let grpc = grpc::AuditGrpc::new(
         log.clone(),
         board.clone(),
@@ -206,7 +205,7 @@ pub async fn serve(
             let (source, log, token, board) =
                 (source.clone(), log.clone(), token.clone(), board.clone());
             runtime.supervise(format!("{} follower", source.name), move |shutdown| {
-                ingest::follow(
+                feeds::follow_sources(
                     source.clone(),
                     log.clone(),
                     token.clone(),
@@ -216,7 +215,7 @@ pub async fn serve(
             });
         }
         runtime.supervise(format!("{} lag probe", source.name), move |shutdown| {
-            ingest::probe_lag(
+            feeds::probe_lag(
                 source.clone(),
                 log.clone(),
                 token.clone(),
@@ -231,14 +230,14 @@ pub async fn serve(
         let log = log.clone();
         let every = Duration::from_millis(config.checkpoint_interval_ms.max(10));
         runtime.supervise("checkpoint signer", move |shutdown| {
-            sign_checkpoints(log.clone(), every, shutdown)
+            app::sign_checkpoints(log.clone(), every, shutdown)
         });
     }
     if config.verify_interval_secs > 0 {
         let log = log.clone();
         let every = Duration::from_secs(config.verify_interval_secs);
         runtime.supervise("verification", move |shutdown| {
-            verify_periodically(log.clone(), trusted.clone(), every, shutdown)
+            app::verify_periodically(log.clone(), trusted.clone(), every, shutdown)
         });
     }
     let entries = log.size().await;
@@ -257,44 +256,4 @@ pub async fn serve(
     runtime
         .serve(router, listener, async { anyhow::Ok(()) })
         .await
-}
-
-async fn sign_checkpoints(log: log::AuditLog, every: Duration, shutdown: Shutdown) {
-    let mut stop = shutdown.subscribe();
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.wait_for(|down| *down) => return,
-        }
-        if let Err(error) = log.checkpoint().await {
-            tracing::warn!(%error, "signing a checkpoint failed; retrying");
-        }
-    }
-}
-
-/// Verifies the whole log at start and then every `every`, so the verification metrics always
-/// say whether the stored log is intact (verify logs an error naming the first bad index).
-async fn verify_periodically(
-    log: log::AuditLog,
-    trusted: Arc<checkpoint::TrustedKeys>,
-    every: Duration,
-    shutdown: Shutdown,
-) {
-    let mut stop = shutdown.subscribe();
-    loop {
-        let origin = log.signer().origin().to_string();
-        let run = verify::verify(log.db(), &trusted, &origin);
-        tokio::select! {
-            result = run => {
-                if let Err(error) = result {
-                    tracing::warn!(%error, "background verification could not run");
-                }
-            }
-            _ = stop.wait_for(|down| *down) => return,
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.wait_for(|down| *down) => return,
-        }
-    }
 }

@@ -1,6 +1,6 @@
 //! `credit-audit`: the audit service binary.
 use clap::{Parser, Subcommand};
-use credit_audit::checkpoint::{TrustedKeys, generate_key};
+use credit_audit::domain::checkpoint::{TrustedKeys, generate_key};
 use credit_audit::{AuditConfig, migrate, serve};
 use credit_platform::clock::SystemClock;
 use credit_platform::db::{DatabaseConfig, Db};
@@ -72,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
             let trusted = TrustedKeys::new(verifier_keys.iter().map(String::as_str))?;
             let origin = verifier_keys[0].split('+').next().unwrap_or_default();
             let db = Db::connect(&database).await?;
-            let report = credit_audit::verify::verify(&db, &trusted, origin).await?;
+            let report = credit_audit::app::verify::verify(&db, &trusted, origin).await?;
             println!(
                 "{} entries and {} checkpoints checked; newest checkpoint covers {} entries",
                 report.entries_checked, report.checkpoints_checked, report.tree_size

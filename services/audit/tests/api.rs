@@ -2,8 +2,8 @@
 //! proofs that verify with an independent implementation, queries, export, restarts, errors.
 mod support;
 
-use credit_audit::entry::Entry;
-use credit_audit::sensitive::mask_payload;
+use credit_audit::domain::entry::Entry;
+use credit_audit::domain::sensitive::mask_payload;
 use credit_platform::auth::roles;
 use credit_platform::clock::to_timestamp;
 use credit_platform::testing::TestDatabase;
@@ -195,7 +195,7 @@ async fn every_change_in_limits_is_recorded_once_with_its_actor_and_proofs_verif
         .checkpoint
         .expect("checkpoint");
     assert_eq!(checkpoint.verifier_key, setup.verifier_key);
-    let head = credit_audit::checkpoint::TrustedKeys::new([setup.verifier_key.as_str()])
+    let head = credit_audit::domain::checkpoint::TrustedKeys::new([setup.verifier_key.as_str()])
         .expect("keys")
         .open(&checkpoint.signed_note)
         .expect("signature verifies");
@@ -504,9 +504,10 @@ async fn an_export_checks_offline_and_a_changed_line_is_caught() {
         "a checkpoint line and one line per entry"
     );
     let text = lines.concat();
-    let trusted =
-        credit_audit::checkpoint::TrustedKeys::new([setup.verifier_key.as_str()]).expect("keys");
-    let checked = credit_audit::export::check_export(text.as_bytes(), &trusted).expect("checks");
+    let trusted = credit_audit::domain::checkpoint::TrustedKeys::new([setup.verifier_key.as_str()])
+        .expect("keys");
+    let checked =
+        credit_audit::domain::export::check_export(text.as_bytes(), &trusted).expect("checks");
     assert_eq!(checked.entries, acme as u64);
     assert_eq!(checked.tree_size, feed.len() as u64);
 
@@ -535,14 +536,15 @@ async fn an_export_checks_offline_and_a_changed_line_is_caught() {
 
     // Someone edits an exported entry: the offline check names the line.
     let edited = text.replacen("marie.manager", "mallory", 1);
-    let error = credit_audit::export::check_export(edited.as_bytes(), &trusted)
+    let error = credit_audit::domain::export::check_export(edited.as_bytes(), &trusted)
         .expect_err("caught")
         .to_string();
     assert!(error.contains("does not hash to its leaf hash"), "{error}");
     // An export signed by another key is not trusted.
-    let (_, stranger) = credit_audit::checkpoint::generate_key("audit.test");
-    let strangers = credit_audit::checkpoint::TrustedKeys::new([stranger.as_str()]).expect("keys");
-    assert!(credit_audit::export::check_export(text.as_bytes(), &strangers).is_err());
+    let (_, stranger) = credit_audit::domain::checkpoint::generate_key("audit.test");
+    let strangers =
+        credit_audit::domain::checkpoint::TrustedKeys::new([stranger.as_str()]).expect("keys");
+    assert!(credit_audit::domain::export::check_export(text.as_bytes(), &strangers).is_err());
 
     day.stop().await;
 }

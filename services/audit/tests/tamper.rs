@@ -1,10 +1,10 @@
 //! Tampering with the stored log directly in the database — as someone with database access
 //! but without the signing key would — is caught by verification, which names the first bad
 //! index. Runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set.
-use credit_audit::checkpoint::{CheckpointSigner, TrustedKeys, generate_key};
-use credit_audit::entry::Entry;
-use credit_audit::log::{AppendError, AuditLog};
-use credit_audit::verify::{Verification, verify};
+use credit_audit::app::log::{AppendError, AuditLog};
+use credit_audit::app::verify::{Verification, verify};
+use credit_audit::domain::checkpoint::{CheckpointSigner, TrustedKeys, generate_key};
+use credit_audit::domain::entry::Entry;
 use credit_platform::clock::{ManualClock, to_timestamp};
 use credit_platform::db::Db;
 use credit_platform::testing::TestDatabase;

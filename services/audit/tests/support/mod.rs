@@ -1,6 +1,6 @@
 //! Running limits and audit side by side on their own databases, as in production.
 #![allow(dead_code)]
-use credit_audit::checkpoint::generate_key;
+use credit_audit::domain::checkpoint::generate_key;
 use credit_audit::{AuditConfig, Source};
 use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
 use credit_platform::clock::SystemClock;

@@ -230,12 +230,7 @@ impl Limits {
         at: i64,
     ) -> Result<(), ApiError> {
         account.updated_at = at;
-        sqlx::query("UPDATE credit_accounts SET group_exposure = $2, updated_at = $3 WHERE customer_id = $1")
-            .bind(account.customer_id.clone())
-            .bind(crate::store::json(&account.group_exposure))
-            .bind(at)
-            .execute(&mut *conn)
-            .await?;
+        accounts::update_group_exposure(conn, account).await?;
         accounts::record_history(conn, account, at, "group_changed").await?;
         Ok(())
     }

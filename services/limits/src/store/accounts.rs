@@ -122,6 +122,22 @@ pub async fn update_settings(conn: &mut AnyConnection, account: &AccountRow) -> 
     Ok(())
 }
 
+/// Writes the account's group exposure (what its descendants' documents and reservations add).
+pub async fn update_group_exposure(
+    conn: &mut AnyConnection,
+    account: &AccountRow,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE credit_accounts SET group_exposure = $2, updated_at = $3 WHERE customer_id = $1",
+    )
+    .bind(account.customer_id.clone())
+    .bind(json(&account.group_exposure))
+    .bind(account.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Reads one account without locking.
 pub async fn get(conn: &mut AnyConnection, customer_id: &str) -> sqlx::Result<Option<AccountRow>> {
     sqlx::query(concat!(

@@ -4,10 +4,10 @@
 //! One writer at a time: appends hold the tree's write lock for their transaction, and the
 //! head row's lock (PostgreSQL) or the write lock (SQLite) keeps a second process from
 //! interleaving; a process that finds the head moved rebuilds its tree from storage first.
-use crate::checkpoint::CheckpointSigner;
-use crate::entry::Entry;
-use crate::merkle::{Hash, MerkleTree, ProofError};
-use crate::sensitive::mask_payload;
+use crate::domain::checkpoint::CheckpointSigner;
+use crate::domain::entry::Entry;
+use crate::domain::merkle::{Hash, MerkleTree, ProofError};
+use crate::domain::sensitive::mask_payload;
 use crate::store::{self, StoredCheckpoint, StoredEntry};
 use credit_platform::clock::{SharedClock, from_timestamp};
 use credit_platform::db::Db;

@@ -2,8 +2,8 @@
 //! every stored checkpoint's signature and root against it. Needs nothing but read access to
 //! the database and the trusted verifier keys, so an auditor can run it (`credit-audit verify`)
 //! without the service.
-use crate::checkpoint::TrustedKeys;
-use crate::merkle::MerkleTree;
+use crate::domain::checkpoint::TrustedKeys;
+use crate::domain::merkle::MerkleTree;
 use crate::store::{self, StoredCheckpoint, StoredEntry};
 use credit_platform::db::Db;
 use std::collections::HashMap;

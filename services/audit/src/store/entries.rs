@@ -1,8 +1,8 @@
-//! SQL of the audit log. One code path for PostgreSQL and SQLite (sqlx Any, `$n` placeholders).
-use crate::entry::{Entry, format_time, parse_time};
-use crate::merkle::Hash;
+//! Log entries: appended in chunks, read by index, after an index, or by filter.
+use crate::domain::entry::{Entry, format_time, parse_time};
+use crate::domain::merkle::Hash;
 use credit_platform::clock::Micros;
-use credit_platform::db::{Backend, Db};
+use credit_platform::db::Db;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -12,12 +12,6 @@ macro_rules! entry_columns {
         "log_index, source, source_sequence, event_type, entity_type, entity_id, customer_id, \
          actor_subject, actor_roles, request_id, trace_id, occurred_at, recorded_at, payload, \
          leaf_hash"
-    };
-}
-
-macro_rules! checkpoint_columns {
-    () => {
-        "tree_size, root_hash, signed_at, signed_note"
     };
 }
 
@@ -247,156 +241,4 @@ pub async fn list_entries(db: &Db, filter: &Filter, page: Page) -> sqlx::Result<
         .iter()
         .map(entry_from_row)
         .collect()
-}
-
-/// The last sequence recorded from `source` (0 when none).
-pub async fn source_position(conn: &mut AnyConnection, source: &str) -> sqlx::Result<i64> {
-    Ok(
-        sqlx::query("SELECT last_sequence FROM audit_sources WHERE source = $1")
-            .bind(source.to_string())
-            .fetch_optional(conn)
-            .await?
-            .map(|row| row.try_get(0))
-            .transpose()?
-            .unwrap_or(0),
-    )
-}
-
-/// Records how far `source` has been recorded.
-pub async fn set_source_position(
-    conn: &mut AnyConnection,
-    source: &str,
-    last_sequence: i64,
-    last_occurred_at: Micros,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_sources (source, last_sequence, last_occurred_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (source) DO UPDATE SET last_sequence = excluded.last_sequence, \
-         last_occurred_at = excluded.last_occurred_at",
-    )
-    .bind(source.to_string())
-    .bind(last_sequence)
-    .bind(last_occurred_at)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Every source with recorded entries: (source, last sequence, when it occurred).
-pub async fn source_positions(db: &Db) -> sqlx::Result<Vec<(String, i64, Micros)>> {
-    sqlx::query("SELECT source, last_sequence, last_occurred_at FROM audit_sources ORDER BY source")
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-        .collect()
-}
-
-/// Locks the log head and reads the committed tree size.
-pub async fn lock_head(conn: &mut AnyConnection, backend: Backend) -> sqlx::Result<i64> {
-    let sql = match backend {
-        Backend::Postgres => "SELECT tree_size FROM audit_log_head WHERE id = 1 FOR UPDATE",
-        // SQLite: BEGIN IMMEDIATE already holds the write lock.
-        Backend::Sqlite => "SELECT tree_size FROM audit_log_head WHERE id = 1",
-    };
-    sqlx::query(sql).fetch_one(conn).await?.try_get(0)
-}
-
-/// Moves the log head.
-pub async fn set_head(conn: &mut AnyConnection, tree_size: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE audit_log_head SET tree_size = $1 WHERE id = 1")
-        .bind(tree_size)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// The head, the number of stored entries and the largest index, read in one statement so
-/// they describe one moment.
-pub async fn census(db: &Db) -> sqlx::Result<(i64, i64, Option<i64>)> {
-    let row = sqlx::query(
-        "SELECT h.tree_size, (SELECT COUNT(*) FROM audit_entries), \
-         (SELECT MAX(log_index) FROM audit_entries) FROM audit_log_head h WHERE h.id = 1",
-    )
-    .fetch_one(&db.pool)
-    .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
-}
-
-/// A stored checkpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredCheckpoint {
-    /// Tree size.
-    pub tree_size: i64,
-    /// Root hash (hex).
-    pub root_hash: String,
-    /// When signed.
-    pub signed_at: Micros,
-    /// The signed note.
-    pub signed_note: String,
-}
-
-fn checkpoint_from_row(row: &AnyRow) -> sqlx::Result<StoredCheckpoint> {
-    Ok(StoredCheckpoint {
-        tree_size: row.try_get(0)?,
-        root_hash: row.try_get(1)?,
-        signed_at: row.try_get(2)?,
-        signed_note: row.try_get(3)?,
-    })
-}
-
-/// Stores a checkpoint (a second one of the same size is ignored).
-pub async fn insert_checkpoint(db: &Db, checkpoint: &StoredCheckpoint) -> sqlx::Result<()> {
-    sqlx::query(concat!(
-        "INSERT INTO audit_checkpoints (",
-        checkpoint_columns!(),
-        ") VALUES ($1, $2, $3, $4) ON CONFLICT (tree_size) DO NOTHING"
-    ))
-    .bind(checkpoint.tree_size)
-    .bind(checkpoint.root_hash.clone())
-    .bind(checkpoint.signed_at)
-    .bind(checkpoint.signed_note.clone())
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
-
-/// The newest checkpoint, or the one of `tree_size`.
-pub async fn checkpoint(db: &Db, tree_size: Option<i64>) -> sqlx::Result<Option<StoredCheckpoint>> {
-    let row = match tree_size {
-        Some(size) => {
-            sqlx::query(concat!(
-                "SELECT ",
-                checkpoint_columns!(),
-                " FROM audit_checkpoints WHERE tree_size = $1"
-            ))
-            .bind(size)
-            .fetch_optional(&db.pool)
-            .await?
-        }
-        None => {
-            sqlx::query(concat!(
-                "SELECT ",
-                checkpoint_columns!(),
-                " FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1"
-            ))
-            .fetch_optional(&db.pool)
-            .await?
-        }
-    };
-    row.as_ref().map(checkpoint_from_row).transpose()
-}
-
-/// Every checkpoint, smallest first.
-pub async fn checkpoints(db: &Db) -> sqlx::Result<Vec<StoredCheckpoint>> {
-    sqlx::query(concat!(
-        "SELECT ",
-        checkpoint_columns!(),
-        " FROM audit_checkpoints ORDER BY tree_size"
-    ))
-    .fetch_all(&db.pool)
-    .await?
-    .iter()
-    .map(checkpoint_from_row)
-    .collect()
 }

@@ -1,6 +1,6 @@
 //! Following the sources' event feeds: one follower per configured source, resuming from the
 //! position stored with the entries, reconnecting with backoff, and a lag probe per source.
-use crate::log::{AppendError, AuditLog};
+use crate::app::log::{AppendError, AuditLog};
 use credit_platform::auth::{BearerToken, ServiceToken};
 use credit_platform::clock::{Micros, SharedClock, from_timestamp};
 use credit_platform::server::Shutdown;
@@ -101,7 +101,7 @@ fn client(source: &Source, token: &ServiceToken) -> anyhow::Result<FeedClient> {
 /// Follows `source` until `shutdown`: reads the feed after the stored position and records it in
 /// batches; on any failure waits (0.2 s doubling to 10 s) and resumes from the stored position,
 /// so nothing is skipped and redeliveries are dropped.
-pub async fn follow(
+pub async fn follow_sources(
     source: Source,
     log: AuditLog,
     token: ServiceToken,

@@ -1,11 +1,14 @@
 //! The gRPC adapter of the audit log: validate, call the log, map errors.
-use crate::checkpoint::TrustedKeys;
-use crate::export::ExportLine;
-use crate::ingest::SourceBoard;
-use crate::log::AuditLog;
-use crate::merkle::Hash;
-use crate::store::{self, Filter, Page, StoredCheckpoint, StoredEntry};
-use credit_platform::auth::{Access, roles};
+mod access;
+
+pub use access::access;
+
+use crate::app::AuditLog;
+use crate::domain::checkpoint::TrustedKeys;
+use crate::domain::export::ExportLine;
+use crate::domain::merkle::Hash;
+use crate::feeds::SourceBoard;
+use crate::store::{Filter, Page, StoredCheckpoint, StoredEntry};
 use credit_platform::clock::{from_timestamp, to_timestamp};
 use credit_platform::error::{ApiError, FieldViolation, Violations};
 use credit_platform::handler::Answer;
@@ -17,25 +20,6 @@ use futures::Stream;
 use std::pin::Pin;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
-
-/// Who may read the audit log: auditors and the credit team's deciders (and admins).
-const READERS: &[&str] = &[roles::AUDITOR, roles::ANALYST, roles::MANAGER];
-
-/// The access rule of an audit method path.
-pub fn access(path: &str) -> Option<Access> {
-    let method = path.strip_prefix("/credit.audit.v1.AuditService/")?;
-    Some(match method {
-        "GetCheckpoint"
-        | "GetInclusionProof"
-        | "GetConsistencyProof"
-        | "GetAuditEntry"
-        | "ListAuditEntries"
-        | "ExportAuditEntries"
-        | "VerifyAuditLog"
-        | "ListAuditSources" => Access::AnyRole(READERS),
-        _ => return None,
-    })
-}
 
 /// The audit gRPC service.
 #[derive(Clone)]
@@ -81,7 +65,8 @@ impl AuditGrpc {
     }
 
     async fn latest_checkpoint(&self) -> Result<StoredCheckpoint, ApiError> {
-        store::checkpoint(self.log.db(), None)
+        self.log
+            .stored_checkpoint(None)
             .await?
             .ok_or_else(|| ApiError::RuleViolation {
                 reason: "NOT_YET_CHECKPOINTED",
@@ -188,7 +173,8 @@ impl AuditService for AuditGrpc {
         let stored = if size == 0 {
             self.latest_checkpoint().await?
         } else {
-            store::checkpoint(self.log.db(), Some(size))
+            self.log
+                .stored_checkpoint(Some(size))
                 .await
                 .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::NotFound {
@@ -242,7 +228,9 @@ impl AuditService for AuditGrpc {
             .root_at(size)
             .await
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e:?}")))?;
-        let checkpoint = store::checkpoint(self.log.db(), Some(size as i64))
+        let checkpoint = self
+            .log
+            .stored_checkpoint(Some(size as i64))
             .await
             .map_err(ApiError::from)?;
         Ok(Response::new(pb::GetInclusionProofResponse {
@@ -347,18 +335,19 @@ impl AuditService for AuditGrpc {
         else {
             return Err(ApiError::Internal(anyhow::anyhow!("validated fields missing")).into());
         };
-        let mut entries = store::list_entries(
-            self.log.db(),
-            &filter,
-            Page {
-                descending,
-                cursor,
-                index_range: (0, i64::MAX),
-                limit: limit + 1,
-            },
-        )
-        .await
-        .map_err(ApiError::from)?;
+        let mut entries = self
+            .log
+            .entries(
+                &filter,
+                Page {
+                    descending,
+                    cursor,
+                    index_range: (0, i64::MAX),
+                    limit: limit + 1,
+                },
+            )
+            .await
+            .map_err(ApiError::from)?;
         let more = entries.len() as i64 > limit;
         entries.truncate(limit as usize);
         let next_page_token = match (more, entries.last()) {
@@ -416,9 +405,7 @@ impl AuditService for AuditGrpc {
             yield pb::ExportAuditEntriesResponse { line: head.to_line() };
             let mut cursor = None;
             loop {
-                let page = store::list_entries(
-                    log.db(),
-                    &filter,
+                let page = log.entries(&filter,
                     Page { descending: false, cursor, index_range: (start, end), limit: EXPORT_PAGE },
                 )
                 .await
@@ -447,10 +434,11 @@ impl AuditService for AuditGrpc {
         _request: Request<pb::VerifyAuditLogRequest>,
     ) -> Answer<pb::VerifyAuditLogResponse> {
         self.readiness.ensure_ready()?;
-        let report =
-            crate::verify::verify(self.log.db(), &self.trusted, self.log.signer().origin())
-                .await
-                .map_err(ApiError::Internal)?;
+        let report = self
+            .log
+            .verify(&self.trusted)
+            .await
+            .map_err(ApiError::Internal)?;
         Ok(Response::new(pb::VerifyAuditLogResponse {
             intact: report.intact,
             entries_checked: report.entries_checked,
@@ -466,9 +454,7 @@ impl AuditService for AuditGrpc {
         _request: Request<pb::ListAuditSourcesRequest>,
     ) -> Answer<pb::ListAuditSourcesResponse> {
         self.readiness.ensure_ready()?;
-        let positions = store::source_positions(self.log.db())
-            .await
-            .map_err(ApiError::from)?;
+        let positions = self.log.source_positions().await.map_err(ApiError::from)?;
         let board = self.board.snapshot();
         let mut names: Vec<String> = self.configured.clone();
         names.extend(positions.iter().map(|(name, _, _)| name.clone()));
