@@ -43,15 +43,9 @@ fn kind_of(kind: Kind) -> pb::DocumentKind {
         Kind::Invoice => pb::DocumentKind::Invoice,
         Kind::CreditNote => pb::DocumentKind::CreditNote,
         Kind::Payment => pb::DocumentKind::Payment,
-    }
-}
-
-fn wire_kind(name: &str) -> pb::DocumentKind {
-    match name {
-        crate::write_offs::WRITE_OFF_KIND => pb::DocumentKind::WriteOff,
-        crate::charges::FEE_KIND => pb::DocumentKind::Fee,
-        crate::charges::INTEREST_KIND => pb::DocumentKind::Interest,
-        _ => Kind::from_name(name).map_or(pb::DocumentKind::Unspecified, kind_of),
+        Kind::Fee => pb::DocumentKind::Fee,
+        Kind::Interest => pb::DocumentKind::Interest,
+        Kind::WriteOff => pb::DocumentKind::WriteOff,
     }
 }
 
@@ -399,7 +393,7 @@ impl Ledger {
         let body = canonical(sent, doc).encode_to_vec();
         let existing = store::document(tx, &doc.document_id).await?;
         if let Some(stored) = &existing {
-            if stored.kind != doc.kind.name()
+            if stored.kind != doc.kind
                 || stored.customer_id != doc.customer_id
                 || stored.currency != doc.currency
             {
@@ -408,7 +402,7 @@ impl Ledger {
                     format!(
                         "already a {} of {} in {}: a document keeps its kind, customer and \
                          currency",
-                        stored.kind, stored.customer_id, stored.currency
+                        stored.kind.name(), stored.customer_id, stored.currency
                     ),
                 )));
             }
@@ -419,8 +413,10 @@ impl Ledger {
         // Invoices whose open amount this row may change: itself, or those it applies to
         // (now and before).
         let mut touched: BTreeSet<String> = BTreeSet::new();
+        // Receivables carry their own open amount; the other kinds settle receivables through
+        // their allocations (the ERP sends invoices, credit notes and payments only).
         let open = match doc.kind {
-            Kind::Invoice => {
+            Kind::Invoice | Kind::Fee | Kind::Interest => {
                 let applied = store::applied_to(tx, &doc.document_id, "").await?;
                 if doc.amount < applied {
                     return Ok(Err(problem(
@@ -434,12 +430,12 @@ impl Ledger {
                 touched.insert(doc.document_id.clone());
                 doc.amount - applied
             }
-            Kind::CreditNote | Kind::Payment => {
+            Kind::CreditNote | Kind::Payment | Kind::WriteOff => {
                 let mut invoices = Vec::new();
                 for (invoice_id, _) in &doc.allocations {
                     let invoice = match store::document(tx, invoice_id).await? {
                         // Fees and interest are owed like invoices: payments allocate to them.
-                        Some(i) if crate::charges::is_receivable(&i.kind) => Some(OpenInvoice {
+                        Some(i) if i.kind.is_receivable() => Some(OpenInvoice {
                             applied_by_others: store::applied_to(tx, invoice_id, &doc.document_id)
                                 .await?,
                             customer_id: i.customer_id,
@@ -471,7 +467,7 @@ impl Ledger {
         let stored = StoredDocument {
             document_id: doc.document_id.clone(),
             customer_id: doc.customer_id.clone(),
-            kind: doc.kind.name().to_string(),
+            kind: doc.kind,
             currency: doc.currency.clone(),
             amount: doc.amount,
             // An invoice's open amount moves in receivable_changed, which compares it with
@@ -566,7 +562,7 @@ impl Ledger {
                 kind: "document",
                 id: request.document_id.clone(),
             })?;
-        if stored.kind == Kind::Invoice.name() {
+        if stored.kind == Kind::Invoice {
             return Err(ApiError::StateConflict(format!(
                 "{} is an INVOICE: only payments and credit notes allocate",
                 request.document_id
@@ -641,14 +637,14 @@ impl Ledger {
                     id: document_id.to_string(),
                 })?;
         let mut d = self.shown(&stored)?;
-        if stored.kind == Kind::Invoice.name() {
+        if stored.kind == Kind::Invoice {
             let digits = digits_of(&stored.currency);
             d.applied = store::applied_list(conn, document_id)
                 .await?
                 .into_iter()
                 .map(|(source, kind, amount, day)| pb::AppliedAllocation {
                     document_id: source,
-                    kind: wire_kind(&kind) as i32,
+                    kind: Kind::from_name(&kind).map_or(pb::DocumentKind::Unspecified, kind_of) as i32,
                     amount: from_minor(amount, digits),
                     applied_date: date_of_day(day),
                 })

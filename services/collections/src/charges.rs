@@ -19,15 +19,6 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 use std::str::FromStr;
 
-/// The stored kind of a dunning fee.
-pub const FEE_KIND: &str = "FEE";
-/// The stored kind of late-payment interest.
-pub const INTEREST_KIND: &str = "INTEREST";
-
-/// Whether a stored kind is something the customer owes (aged, dunned, allocated to).
-pub fn is_receivable(kind: &str) -> bool {
-    kind == Kind::Invoice.name() || kind == FEE_KIND || kind == INTEREST_KIND
-}
 
 /// An overdue invoice a step covers: id, due day, open amount (minor units).
 pub struct Overdue<'a> {
@@ -89,7 +80,7 @@ pub async fn book(
                 now,
                 customer_id,
                 &code,
-                FEE_KIND,
+                Kind::Fee,
                 fee,
                 &reference,
             )
@@ -141,7 +132,7 @@ pub async fn book(
                     now,
                     customer_id,
                     &code,
-                    INTEREST_KIND,
+                    Kind::Interest,
                     total,
                     &reference,
                 )
@@ -160,18 +151,18 @@ async fn charge(
     now: Micros,
     customer_id: &str,
     currency: &Currency,
-    kind: &str,
+    kind: Kind,
     amount: i64,
     reference: &str,
 ) -> Result<Charged, ApiError> {
     let today = day_of(now);
     let digits = currency.minor_unit_digits();
-    let prefix = if kind == FEE_KIND { "FEE" } else { "INT" };
+    let prefix = if kind == Kind::Fee { "FEE" } else { "INT" };
     let document_id = format!("{prefix}-{}", uuid::Uuid::now_v7());
     let body = pb::ReceivableDocument {
         document_id: document_id.clone(),
         customer_id: customer_id.to_string(),
-        kind: if kind == FEE_KIND {
+        kind: if kind == Kind::Fee {
             pb::DocumentKind::Fee
         } else {
             pb::DocumentKind::Interest
@@ -189,7 +180,7 @@ async fn charge(
     let document = StoredDocument {
         document_id: document_id.clone(),
         customer_id: customer_id.to_string(),
-        kind: kind.to_string(),
+        kind,
         currency: currency.code().to_string(),
         amount,
         // Set by receivable_changed below, which says so on the feed.
@@ -222,7 +213,7 @@ async fn charge(
             entity_id: document_id.clone(),
             customer_id: customer_id.to_string(),
             payload: json!({
-                "kind": kind,
+                "kind": kind.name(),
                 "amount": from_minor(amount, digits),
                 "currency_code": currency.code(),
                 "issue_date": date_of_day(today),

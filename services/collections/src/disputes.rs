@@ -192,7 +192,7 @@ impl Disputes {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "OpenDispute", request);
         let invoice = store::document(&mut m.tx, &request.invoice_id)
             .await?
-            .filter(|d| d.kind == Kind::Invoice.name())
+            .filter(|d| d.kind == Kind::Invoice)
             .ok_or_else(|| ApiError::NotFound {
                 kind: "invoice",
                 id: request.invoice_id.clone(),
@@ -332,7 +332,7 @@ impl Disputes {
                     .any(|(invoice, _)| *invoice == dispute.invoice_id);
                 let is_credit_note = store::document(&mut m.tx, &request.credit_note_id)
                     .await?
-                    .is_some_and(|d| d.kind == Kind::CreditNote.name());
+                    .is_some_and(|d| d.kind == Kind::CreditNote);
                 if !is_credit_note || !applied {
                     return Err(FieldViolation::new(
                         "credit_note_id",

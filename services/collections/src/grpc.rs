@@ -150,9 +150,9 @@ fn kind_filter(kind: i32, v: &mut Violations) -> &'static str {
         Ok(pb::DocumentKind::Invoice) => Kind::Invoice.name(),
         Ok(pb::DocumentKind::CreditNote) => Kind::CreditNote.name(),
         Ok(pb::DocumentKind::Payment) => Kind::Payment.name(),
-        Ok(pb::DocumentKind::WriteOff) => crate::write_offs::WRITE_OFF_KIND,
-        Ok(pb::DocumentKind::Fee) => crate::charges::FEE_KIND,
-        Ok(pb::DocumentKind::Interest) => crate::charges::INTEREST_KIND,
+        Ok(pb::DocumentKind::WriteOff) => Kind::WriteOff.name(),
+        Ok(pb::DocumentKind::Fee) => Kind::Fee.name(),
+        Ok(pb::DocumentKind::Interest) => Kind::Interest.name(),
         Ok(pb::DocumentKind::Unspecified) => "",
         Err(_) => {
             v.add("kind", "not a known DocumentKind");

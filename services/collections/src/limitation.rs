@@ -299,7 +299,7 @@ impl Limitation {
             let ours = crate::store::document(&mut m.tx, invoice_id)
                 .await?
                 .is_some_and(|d| {
-                    d.customer_id == request.customer_id && crate::charges::is_receivable(&d.kind)
+                    d.customer_id == request.customer_id && d.kind.is_receivable()
                 });
             if !ours {
                 return Err(FieldViolation::new(

@@ -183,7 +183,7 @@ impl Plans {
             let invoice = crate::store::document(&mut m.tx, invoice_id)
                 .await?
                 .filter(|d| {
-                    crate::charges::is_receivable(&d.kind) && d.customer_id == request.customer_id
+                    d.kind.is_receivable() && d.customer_id == request.customer_id
                 })
                 .ok_or_else(|| {
                     ApiError::from(FieldViolation::new(

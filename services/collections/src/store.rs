@@ -1,4 +1,5 @@
 //! SQL of the collections service (sqlx Any: one code path for PostgreSQL and SQLite).
+use crate::domain::ledger::Kind;
 use credit_platform::clock::Micros;
 use credit_proto::collections as pb;
 use sqlx::{AnyConnection, Row};
@@ -10,8 +11,8 @@ pub struct StoredDocument {
     pub document_id: String,
     /// The customer.
     pub customer_id: String,
-    /// INVOICE, CREDIT_NOTE, PAYMENT.
-    pub kind: String,
+    /// What it is.
+    pub kind: Kind,
     /// ISO 4217.
     pub currency: String,
     /// Minor units.
@@ -44,7 +45,12 @@ fn document_from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<StoredDocument> {
     Ok(StoredDocument {
         document_id: row.try_get("document_id")?,
         customer_id: row.try_get("customer_id")?,
-        kind: row.try_get("kind")?,
+        kind: {
+            let name: String = row.try_get("kind")?;
+            Kind::from_name(&name).ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown document kind {name:?}").into())
+            })?
+        },
         currency: row.try_get("currency")?,
         amount: row.try_get("amount")?,
         open_amount: row.try_get("open_amount")?,
@@ -95,7 +101,7 @@ pub async fn save_document(
     sqlx::query(query)
         .bind(d.document_id.clone())
         .bind(d.customer_id.clone())
-        .bind(d.kind.clone())
+        .bind(d.kind.name())
         .bind(d.currency.clone())
         .bind(d.amount)
         .bind(d.open_amount)

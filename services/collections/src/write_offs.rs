@@ -4,7 +4,7 @@
 //! and dunning all follow from that one fact. Money that still arrives afterwards is recorded as
 //! a recovery (the write-off trend counts it).
 use crate::app::Ledger;
-use crate::domain::ledger::{digits_of, from_minor, positive_minor};
+use crate::domain::ledger::{Kind, digits_of, from_minor, positive_minor};
 use crate::store::{self, StoredDocument};
 use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
@@ -21,8 +21,6 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-/// The stored kind of an approved write-off's document.
-pub const WRITE_OFF_KIND: &str = "WRITE_OFF";
 
 fn not_found(write_off_id: &str) -> ApiError {
     ApiError::NotFound {
@@ -92,7 +90,7 @@ async fn invoice(conn: &mut AnyConnection, invoice_id: &str) -> Result<StoredDoc
     store::document(conn, invoice_id)
         .await?
         // Fees and interest may be waived the same way.
-        .filter(|d| crate::charges::is_receivable(&d.kind))
+        .filter(|d| d.kind.is_receivable())
         .ok_or_else(|| ApiError::NotFound {
             kind: "invoice",
             id: invoice_id.to_string(),
@@ -332,7 +330,7 @@ impl WriteOffs {
         let document = StoredDocument {
             document_id: write_off.write_off_id.clone(),
             customer_id: write_off.customer_id.clone(),
-            kind: WRITE_OFF_KIND.into(),
+            kind: Kind::WriteOff,
             currency: invoice.currency.clone(),
             amount,
             open_amount: 0,

@@ -14,6 +14,12 @@ pub enum Kind {
     CreditNote,
     /// Money received.
     Payment,
+    /// A dunning fee a policy step charged: owed like an invoice.
+    Fee,
+    /// Default interest a dunning step charged: owed like an invoice.
+    Interest,
+    /// An approved write-off: takes an invoice's open amount to zero as a loss.
+    WriteOff,
 }
 
 impl Kind {
@@ -23,17 +29,28 @@ impl Kind {
             Self::Invoice => "INVOICE",
             Self::CreditNote => "CREDIT_NOTE",
             Self::Payment => "PAYMENT",
+            Self::Fee => "FEE",
+            Self::Interest => "INTEREST",
+            Self::WriteOff => "WRITE_OFF",
         }
     }
 
     /// From the stored name.
     pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "INVOICE" => Some(Self::Invoice),
-            "CREDIT_NOTE" => Some(Self::CreditNote),
-            "PAYMENT" => Some(Self::Payment),
-            _ => None,
-        }
+        Some(match name {
+            "INVOICE" => Self::Invoice,
+            "CREDIT_NOTE" => Self::CreditNote,
+            "PAYMENT" => Self::Payment,
+            "FEE" => Self::Fee,
+            "INTEREST" => Self::Interest,
+            "WRITE_OFF" => Self::WriteOff,
+            _ => return None,
+        })
+    }
+
+    /// Owed by the customer: payments and credit notes allocate to it, it ages and is dunned.
+    pub fn is_receivable(self) -> bool {
+        matches!(self, Self::Invoice | Self::Fee | Self::Interest)
     }
 }
 
@@ -190,6 +207,24 @@ pub fn positive_minor(text: &str, currency: &Currency, field: &str) -> Result<i6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fees_and_interest_are_owed_like_invoices_and_every_kind_keeps_its_name() {
+        let all = [
+            Kind::Invoice,
+            Kind::CreditNote,
+            Kind::Payment,
+            Kind::Fee,
+            Kind::Interest,
+            Kind::WriteOff,
+        ];
+        let owed: Vec<Kind> = all.into_iter().filter(|k| k.is_receivable()).collect();
+        assert_eq!(owed, [Kind::Invoice, Kind::Fee, Kind::Interest]);
+        for kind in all {
+            assert_eq!(Kind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(Kind::from_name("invoice"), None);
+    }
     use rust_decimal_macros::dec;
 
     fn eur() -> Currency {
