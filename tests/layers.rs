@@ -36,8 +36,6 @@ const KNOWN: &[&str] = &[
     "collections: SQL outside store/ in sweeps.rs",
     "collections: SQL outside store/ in worklist.rs",
     "collections: SQL outside store/ in write_offs.rs",
-    "collections: import circle app ↔ charges ↔ disputes ↔ dunning ↔ limitation ↔ plans ↔ write_offs",
-    "collections: import circle between top-level modules app ↔ charges ↔ disputes ↔ dunning ↔ limitation ↔ plans ↔ write_offs",
     "collections: no app/ folder",
     "collections: no grpc/ folder",
     "collections: no store/ folder",

@@ -402,7 +402,9 @@ impl Ledger {
                     format!(
                         "already a {} of {} in {}: a document keeps its kind, customer and \
                          currency",
-                        stored.kind.name(), stored.customer_id, stored.currency
+                        stored.kind.name(),
+                        stored.customer_id,
+                        stored.currency
                     ),
                 )));
             }
@@ -644,7 +646,8 @@ impl Ledger {
                 .into_iter()
                 .map(|(source, kind, amount, day)| pb::AppliedAllocation {
                     document_id: source,
-                    kind: Kind::from_name(&kind).map_or(pb::DocumentKind::Unspecified, kind_of) as i32,
+                    kind: Kind::from_name(&kind).map_or(pb::DocumentKind::Unspecified, kind_of)
+                        as i32,
                     amount: from_minor(amount, digits),
                     applied_date: date_of_day(day),
                 })

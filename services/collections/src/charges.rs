@@ -19,7 +19,6 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 use std::str::FromStr;
 
-
 /// An overdue invoice a step covers: id, due day, open amount (minor units).
 pub struct Overdue<'a> {
     /// The invoice.

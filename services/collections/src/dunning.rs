@@ -1,8 +1,9 @@
 //! Dunning: the scheduler's decisions (which step is due for whom, within the contact rules),
 //! the messages they write — in the decision's transaction — and their delivery afterwards,
 //! retried until the channel takes them; the "what happens next" preview; the versioned policy.
-use crate::domain::dunning::{Channel, Consequence, DEFAULT_POLICY, Policy, due_step, upcoming};
+use crate::domain::dunning::{Channel, Consequence, due_step, upcoming};
 use crate::domain::ledger::{digits_of, from_minor, to_minor};
+use crate::domain::policy::{DEFAULT_POLICY, Policy};
 use crate::letters::{self, Facts, Item};
 use crate::mailer::Mailer;
 use crate::store;
@@ -200,20 +201,6 @@ fn wire_policy(stored: policies::PolicyVersion, active: bool) -> pb::DunningPoli
     }
 }
 
-/// The active policy and its version.
-pub(crate) async fn active_policy(conn: &mut AnyConnection) -> Result<(i64, Policy), ApiError> {
-    let version = policies::active_version(conn)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no active dunning policy")))?;
-    let stored = policies::get(conn, version)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("policy {version} missing")))?;
-    let policy = Policy::parse(&stored.document).map_err(|p| {
-        ApiError::Internal(anyhow::anyhow!("stored policy {version} invalid: {p:?}"))
-    })?;
-    Ok((version, policy))
-}
-
 /// The dunning use cases.
 #[derive(Clone)]
 pub struct Dunning {
@@ -330,7 +317,7 @@ impl Dunning {
         let mut tx = self.db.begin_write().await?;
         let now = self.clock.now();
         let today = day_of(now);
-        let (_, policy) = active_policy(&mut tx).await?;
+        let (_, policy) = crate::policy::active_policy(&mut tx).await?;
         let profile = store::customer(&mut tx, customer_id)
             .await?
             .unwrap_or_default();
@@ -688,7 +675,7 @@ impl Dunning {
     /// What happens next to a customer, and when.
     pub async fn preview(&self, customer_id: &str) -> Result<pb::DunningPreview, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let (version, policy) = active_policy(&mut conn).await?;
+        let (version, policy) = crate::policy::active_policy(&mut conn).await?;
         let profile = store::customer(&mut conn, customer_id)
             .await?
             .unwrap_or_default();

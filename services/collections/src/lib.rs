@@ -16,6 +16,7 @@ pub mod limitation;
 pub mod mailer;
 pub mod overdue;
 pub mod plans;
+pub mod policy;
 pub mod promises;
 pub mod risk;
 pub mod store;

@@ -2,9 +2,9 @@
 //! jurisdiction's rule (the policy), the acts that start the period again — recorded by
 //! collectors, written by dunning's formal notices, and partial payments read from the ledger —
 //! and alerts on the feed before a deadline passes, once per threshold and deadline.
-use crate::domain::dunning::Policy;
 use crate::domain::ledger::{digits_of, from_minor};
 use crate::domain::limitation::{Act, standing};
+use crate::domain::policy::Policy;
 use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
 use credit_platform::context::RequestContext;
@@ -211,7 +211,7 @@ impl Limitation {
         within_days: i64,
     ) -> Result<pb::ListLimitationsResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let (_, policy) = crate::dunning::active_policy(&mut conn).await?;
+        let (_, policy) = crate::policy::active_policy(&mut conn).await?;
         let today = day_of(self.clock.now());
         let due_by = if within_days > 0 {
             today + within_days - policy.document.limitation.shortest_days()
@@ -298,9 +298,7 @@ impl Limitation {
         for (i, invoice_id) in request.invoice_ids.iter().enumerate() {
             let ours = crate::store::document(&mut m.tx, invoice_id)
                 .await?
-                .is_some_and(|d| {
-                    d.customer_id == request.customer_id && d.kind.is_receivable()
-                });
+                .is_some_and(|d| d.customer_id == request.customer_id && d.kind.is_receivable());
             if !ours {
                 return Err(FieldViolation::new(
                     format!("invoice_ids[{i}]"),
@@ -354,7 +352,7 @@ impl Limitation {
             let mut tx = self.db.begin_write().await?;
             let now = self.clock.now();
             let today = day_of(now);
-            let (_, policy) = crate::dunning::active_policy(&mut tx).await?;
+            let (_, policy) = crate::policy::active_policy(&mut tx).await?;
             let rules = &policy.document.limitation;
             let widest = rules.alert_days.iter().max().copied().unwrap_or(0);
             let due_by = today + widest - rules.shortest_days();

@@ -182,9 +182,7 @@ impl Plans {
             let field = format!("invoice_ids[{i}]");
             let invoice = crate::store::document(&mut m.tx, invoice_id)
                 .await?
-                .filter(|d| {
-                    d.kind.is_receivable() && d.customer_id == request.customer_id
-                })
+                .filter(|d| d.kind.is_receivable() && d.customer_id == request.customer_id)
                 .ok_or_else(|| {
                     ApiError::from(FieldViolation::new(
                         &field,

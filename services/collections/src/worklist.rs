@@ -118,7 +118,7 @@ impl Desk {
         let now = self.clock.now();
         let today = day_of(now);
         let since = now - LOOKBACK_DAYS * DAY;
-        let (_, policy) = crate::dunning::active_policy(&mut conn).await?;
+        let (_, policy) = crate::policy::active_policy(&mut conn).await?;
         let rules = &policy.document.worklist;
         let default_probability =
             Decimal::from_str(&rules.default_probability).unwrap_or(Decimal::new(5, 2));

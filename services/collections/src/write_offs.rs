@@ -21,7 +21,6 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-
 fn not_found(write_off_id: &str) -> ApiError {
     ApiError::NotFound {
         kind: "write-off",
@@ -179,7 +178,7 @@ impl WriteOffs {
         if !request.dispute_id.is_empty() {
             check_dispute(&mut m.tx, &request.dispute_id, &invoice.document_id).await?;
         }
-        let (_, policy) = crate::dunning::active_policy(&mut m.tx).await?;
+        let (_, policy) = crate::policy::active_policy(&mut m.tx).await?;
         let level = policy.write_off_level(&invoice.currency, Decimal::new(amount, digits));
         let write_off = pb::WriteOff {
             write_off_id: uuid::Uuid::now_v7().to_string(),
@@ -246,7 +245,7 @@ impl WriteOffs {
                 "four eyes: who asked for a write-off does not decide it".into(),
             ));
         }
-        let (_, policy) = crate::dunning::active_policy(&mut m.tx).await?;
+        let (_, policy) = crate::policy::active_policy(&mut m.tx).await?;
         let amount = minor_amount(&write_off)?;
         let currency = write_off.amount.clone().unwrap_or_default().currency_code;
         let digits = digits_of(&currency);

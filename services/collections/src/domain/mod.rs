@@ -6,4 +6,5 @@ pub mod ledger;
 pub mod limitation;
 pub mod metrics;
 pub mod plans;
+pub mod policy;
 pub mod worklist;
