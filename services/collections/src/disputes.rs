@@ -14,23 +14,10 @@ use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_proto::collections as pb;
 use credit_proto::types::Money;
-use prost::Message;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::sync::Arc;
-
-/// What open disputes hold on an invoice.
-pub async fn disputed(conn: &mut AnyConnection, invoice_id: &str) -> Result<i64, ApiError> {
-    Ok(sqlx::query(
-        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM disputes \
-         WHERE invoice_id = $1 AND state = 'OPEN'",
-    )
-    .bind(invoice_id.to_string())
-    .fetch_one(conn)
-    .await?
-    .try_get(0)?)
-}
 
 fn not_found(dispute_id: &str) -> ApiError {
     ApiError::NotFound {
@@ -40,30 +27,9 @@ fn not_found(dispute_id: &str) -> ApiError {
 }
 
 async fn load(conn: &mut AnyConnection, dispute_id: &str) -> Result<pb::Dispute, ApiError> {
-    let row = sqlx::query("SELECT body FROM disputes WHERE dispute_id = $1")
-        .bind(dispute_id.to_string())
-        .fetch_optional(conn)
+    store::dispute(conn, dispute_id)
         .await?
-        .ok_or_else(|| not_found(dispute_id))?;
-    pb::Dispute::decode(row.try_get::<Vec<u8>, _>(0)?.as_slice())
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored dispute: {e}")))
-}
-
-async fn save(conn: &mut AnyConnection, d: &pb::Dispute) -> Result<(), ApiError> {
-    sqlx::query(
-        "UPDATE disputes SET state = $2, resolved_at = $3, body = $4 WHERE dispute_id = $1",
-    )
-    .bind(d.dispute_id.clone())
-    .bind(d.state.clone())
-    .bind(
-        d.resolve_time
-            .as_ref()
-            .and_then(credit_platform::clock::from_timestamp),
-    )
-    .bind(d.encode_to_vec())
-    .execute(conn)
-    .await?;
-    Ok(())
+        .ok_or_else(|| not_found(dispute_id))
 }
 
 fn event(event_type: &'static str, d: &pb::Dispute, extra: serde_json::Value) -> NewEvent {
@@ -108,7 +74,7 @@ async fn close(
     });
     dispute.resolve_time = Some(to_timestamp(now));
     dispute.resolved_by = context.caller.subject.clone();
-    save(tx, dispute).await?;
+    store::save_dispute(tx, dispute).await?;
     let opened = dispute
         .open_time
         .as_ref()
@@ -209,7 +175,7 @@ impl Disputes {
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
         let amount = positive_minor(&money.amount, &currency, "amount.amount")
             .map_err(|p| FieldViolation::new(p.field, p.message))?;
-        let available = invoice.open_amount - disputed(&mut m.tx, &invoice.document_id).await?;
+        let available = invoice.open_amount - store::disputed(&mut m.tx, &invoice.document_id).await?;
         let digits = currency.minor_unit_digits();
         if amount > available {
             return Err(FieldViolation::new(
@@ -249,21 +215,14 @@ impl Disputes {
             opened_by: context.caller.subject.clone(),
             ..Default::default()
         };
-        sqlx::query(
-            "INSERT INTO disputes (dispute_id, customer_id, invoice_id, currency, amount, reason, \
-             state, opened_at, due_day, resolved_at, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'OPEN', $7, $8, NULL, $9)",
+        store::insert_dispute(
+            &mut m.tx,
+            &dispute,
+            &invoice.currency,
+            amount,
+            m.now,
+            today + self.sla_days,
         )
-        .bind(dispute.dispute_id.clone())
-        .bind(dispute.customer_id.clone())
-        .bind(dispute.invoice_id.clone())
-        .bind(invoice.currency.clone())
-        .bind(amount)
-        .bind(dispute.reason.to_string())
-        .bind(m.now)
-        .bind(today + self.sla_days)
-        .bind(dispute.encode_to_vec())
-        .execute(&mut *m.tx)
         .await?;
         outbox::append(
             &mut m.tx,
@@ -294,7 +253,7 @@ impl Disputes {
             text: request.text.trim().to_string(),
             comment_time: Some(to_timestamp(m.now)),
         });
-        save(&mut m.tx, &dispute).await?;
+        store::save_dispute(&mut m.tx, &dispute).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -365,20 +324,7 @@ impl Disputes {
     /// Disputes, newest first.
     pub async fn list(&self, customer_id: &str, state: &str) -> Result<Vec<pb::Dispute>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        sqlx::query(
-            "SELECT body FROM disputes WHERE ($1 = '' OR customer_id = $1) \
-             AND ($2 = '' OR state = $2) ORDER BY dispute_id DESC LIMIT 1000",
-        )
-        .bind(customer_id.to_string())
-        .bind(state.to_string())
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| {
-            pb::Dispute::decode(row.try_get::<Vec<u8>, _>(0)?.as_slice())
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored dispute: {e}")))
-        })
-        .collect()
+        Ok(store::list_disputes(&mut conn, customer_id, state).await?)
     }
 
     /// Dispute metrics from `start` to `end` (days, inclusive) per group, reason and currency.
@@ -392,14 +338,7 @@ impl Disputes {
         let (from, until) = (start * DAY, (end + 1) * DAY);
         let mut conn = self.db.pool.acquire().await?;
         let profiles = store::customer_groups(&mut conn).await?;
-        let rows = sqlx::query(
-            "SELECT customer_id, currency, reason, amount, state, opened_at, resolved_at, due_day \
-             FROM disputes WHERE opened_at < $2 AND (resolved_at IS NULL OR resolved_at >= $1)",
-        )
-        .bind(from)
-        .bind(until)
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = store::disputes_during(&mut conn, from, until).await?;
         #[derive(Default)]
         struct Tally {
             opened: i64,
@@ -415,12 +354,17 @@ impl Disputes {
         }
         let mut tallies: std::collections::BTreeMap<(String, String, String), Tally> =
             std::collections::BTreeMap::new();
-        for row in &rows {
-            let (customer, currency, reason): (String, String, String) =
-                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            let (amount, state): (i64, String) = (row.try_get(3)?, row.try_get(4)?);
-            let (opened_at, resolved_at, due_day): (i64, Option<i64>, i64) =
-                (row.try_get(5)?, row.try_get(6)?, row.try_get(7)?);
+        for row in rows {
+            let store::DisputeFigures {
+                customer_id: customer,
+                currency,
+                reason,
+                amount,
+                state,
+                opened_at,
+                resolved_at,
+                due_day,
+            } = row;
             let reason = reason
                 .parse::<i32>()
                 .ok()
@@ -535,7 +479,7 @@ impl Disputes {
             upload_time: Some(to_timestamp(m.now)),
         };
         dispute.documents.push(document.clone());
-        save(&mut m.tx, &dispute).await?;
+        store::save_dispute(&mut m.tx, &dispute).await?;
         outbox::append(
             &mut m.tx,
             context,

@@ -29,27 +29,14 @@ fn not_found(write_off_id: &str) -> ApiError {
 }
 
 async fn load(conn: &mut AnyConnection, write_off_id: &str) -> Result<pb::WriteOff, ApiError> {
-    let row = sqlx::query("SELECT body FROM write_offs WHERE write_off_id = $1")
-        .bind(write_off_id.to_string())
-        .fetch_optional(conn)
+    store::write_off(conn, write_off_id)
         .await?
-        .ok_or_else(|| not_found(write_off_id))?;
-    pb::WriteOff::decode(row.try_get::<Vec<u8>, _>(0)?.as_slice())
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored write-off: {e}")))
+        .ok_or_else(|| not_found(write_off_id))
 }
 
 async fn save(conn: &mut AnyConnection, w: &pb::WriteOff, now: Micros) -> Result<(), ApiError> {
     let decided = (w.state != "REQUESTED").then_some(now);
-    sqlx::query(
-        "UPDATE write_offs SET state = $2, decided_at = $3, body = $4 WHERE write_off_id = $1",
-    )
-    .bind(w.write_off_id.clone())
-    .bind(w.state.clone())
-    .bind(decided)
-    .bind(w.encode_to_vec())
-    .execute(conn)
-    .await?;
-    Ok(())
+    Ok(store::save_write_off(conn, w, decided).await?)
 }
 
 fn event(event_type: &'static str, w: &pb::WriteOff, extra: serde_json::Value) -> NewEvent {
@@ -102,14 +89,7 @@ async fn check_dispute(
     dispute_id: &str,
     invoice_id: &str,
 ) -> Result<(), ApiError> {
-    let open: Option<String> =
-        sqlx::query("SELECT state FROM disputes WHERE dispute_id = $1 AND invoice_id = $2")
-            .bind(dispute_id.to_string())
-            .bind(invoice_id.to_string())
-            .fetch_optional(conn)
-            .await?
-            .map(|row| row.try_get(0))
-            .transpose()?;
+    let open = store::dispute_state_on(conn, dispute_id, invoice_id).await?;
     match open.as_deref() {
         Some("OPEN") => Ok(()),
         Some(state) => Err(ApiError::StateConflict(format!(
@@ -197,20 +177,7 @@ impl WriteOffs {
             recovered_amount: from_minor(0, digits),
             ..Default::default()
         };
-        sqlx::query(
-            "INSERT INTO write_offs (write_off_id, customer_id, invoice_id, currency, amount, \
-             state, requested_at, decided_at, body) VALUES ($1, $2, $3, $4, $5, 'REQUESTED', $6, \
-             NULL, $7)",
-        )
-        .bind(write_off.write_off_id.clone())
-        .bind(write_off.customer_id.clone())
-        .bind(write_off.invoice_id.clone())
-        .bind(invoice.currency.clone())
-        .bind(amount)
-        .bind(m.now)
-        .bind(write_off.encode_to_vec())
-        .execute(&mut *m.tx)
-        .await?;
+        store::insert_write_off(&mut m.tx, &write_off, &invoice.currency, amount, m.now).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -402,13 +369,7 @@ impl WriteOffs {
         let amount = positive_minor(&money.amount, &currency, "amount.amount")
             .map_err(|p| FieldViolation::new(p.field, p.message))?;
         let digits = currency.minor_unit_digits();
-        let recovered: i64 = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM recoveries WHERE write_off_id = $1",
-        )
-        .bind(write_off.write_off_id.clone())
-        .fetch_one(&mut *m.tx)
-        .await?
-        .try_get(0)?;
+        let recovered = store::recovered_on(&mut m.tx, &write_off.write_off_id).await?;
         let left = minor_amount(&write_off)? - recovered;
         if amount > left {
             return Err(FieldViolation::new(
@@ -435,17 +396,17 @@ impl WriteOffs {
                 ))
             })?;
         let recovery_id = uuid::Uuid::now_v7().to_string();
-        sqlx::query(
-            "INSERT INTO recoveries (recovery_id, write_off_id, customer_id, currency, amount, day) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+        store::insert_recovery(
+            &mut m.tx,
+            store::NewRecovery {
+                recovery_id: &recovery_id,
+                write_off_id: &write_off.write_off_id,
+                customer_id: &write_off.customer_id,
+                currency: &currency_code,
+                amount,
+                day,
+            },
         )
-        .bind(recovery_id.clone())
-        .bind(write_off.write_off_id.clone())
-        .bind(write_off.customer_id.clone())
-        .bind(currency_code.clone())
-        .bind(amount)
-        .bind(day)
-        .execute(&mut *m.tx)
         .await?;
         write_off.recovered_amount = from_minor(recovered + amount, digits);
         write_off.recoveries.push(pb::Recovery {
@@ -455,11 +416,7 @@ impl WriteOffs {
             recorded_by: context.caller.subject.clone(),
             record_time: Some(to_timestamp(m.now)),
         });
-        sqlx::query("UPDATE write_offs SET body = $2 WHERE write_off_id = $1")
-            .bind(write_off.write_off_id.clone())
-            .bind(write_off.encode_to_vec())
-            .execute(&mut *m.tx)
-            .await?;
+        store::save_write_off_body(&mut m.tx, &write_off).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -487,19 +444,6 @@ impl WriteOffs {
         state: &str,
     ) -> Result<Vec<pb::WriteOff>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        sqlx::query(
-            "SELECT body FROM write_offs WHERE ($1 = '' OR customer_id = $1) \
-             AND ($2 = '' OR state = $2) ORDER BY write_off_id DESC LIMIT 1000",
-        )
-        .bind(customer_id.to_string())
-        .bind(state.to_string())
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| {
-            pb::WriteOff::decode(row.try_get::<Vec<u8>, _>(0)?.as_slice())
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored write-off: {e}")))
-        })
-        .collect()
+        Ok(store::list_write_offs(&mut conn, customer_id, state).await?)
     }
 }

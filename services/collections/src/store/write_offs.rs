@@ -1,0 +1,135 @@
+//! Write-offs and the recoveries booked against them.
+use super::decode;
+use credit_platform::clock::Micros;
+use credit_proto::collections as pb;
+use prost::Message;
+use sqlx::{AnyConnection, Row};
+
+/// One write-off.
+pub async fn write_off(
+    conn: &mut AnyConnection,
+    write_off_id: &str,
+) -> sqlx::Result<Option<pb::WriteOff>> {
+    sqlx::query("SELECT body FROM write_offs WHERE write_off_id = $1")
+        .bind(write_off_id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .map(|row| decode(row.try_get(0)?))
+        .transpose()
+}
+
+/// Records a requested write-off of `amount` (minor units of `currency`).
+pub async fn insert_write_off(
+    conn: &mut AnyConnection,
+    w: &pb::WriteOff,
+    currency: &str,
+    amount: i64,
+    requested_at: Micros,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO write_offs (write_off_id, customer_id, invoice_id, currency, amount, \
+         state, requested_at, decided_at, body) VALUES ($1, $2, $3, $4, $5, 'REQUESTED', $6, \
+         NULL, $7)",
+    )
+    .bind(w.write_off_id.clone())
+    .bind(w.customer_id.clone())
+    .bind(w.invoice_id.clone())
+    .bind(currency.to_string())
+    .bind(amount)
+    .bind(requested_at)
+    .bind(w.encode_to_vec())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes a write-off's state, when it was decided (None while requested) and its body.
+pub async fn save_write_off(
+    conn: &mut AnyConnection,
+    w: &pb::WriteOff,
+    decided_at: Option<Micros>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE write_offs SET state = $2, decided_at = $3, body = $4 WHERE write_off_id = $1",
+    )
+    .bind(w.write_off_id.clone())
+    .bind(w.state.clone())
+    .bind(decided_at)
+    .bind(w.encode_to_vec())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes a write-off's body only (a recovery added).
+pub async fn save_write_off_body(conn: &mut AnyConnection, w: &pb::WriteOff) -> sqlx::Result<()> {
+    sqlx::query("UPDATE write_offs SET body = $2 WHERE write_off_id = $1")
+        .bind(w.write_off_id.clone())
+        .bind(w.encode_to_vec())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// What was recovered on a write-off so far (minor units).
+pub async fn recovered_on(conn: &mut AnyConnection, write_off_id: &str) -> sqlx::Result<i64> {
+    sqlx::query(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM recoveries WHERE write_off_id = $1",
+    )
+    .bind(write_off_id.to_string())
+    .fetch_one(conn)
+    .await?
+    .try_get(0)
+}
+
+/// A recovery booked against a write-off.
+pub struct NewRecovery<'a> {
+    /// Its id.
+    pub recovery_id: &'a str,
+    /// The write-off.
+    pub write_off_id: &'a str,
+    /// The customer.
+    pub customer_id: &'a str,
+    /// ISO 4217.
+    pub currency: &'a str,
+    /// Minor units.
+    pub amount: i64,
+    /// The day it was received.
+    pub day: i64,
+}
+
+/// Records a recovery.
+pub async fn insert_recovery(conn: &mut AnyConnection, r: NewRecovery<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO recoveries (recovery_id, write_off_id, customer_id, currency, amount, day) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(r.recovery_id.to_string())
+    .bind(r.write_off_id.to_string())
+    .bind(r.customer_id.to_string())
+    .bind(r.currency.to_string())
+    .bind(r.amount)
+    .bind(r.day)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Write-offs of a customer and state ("" for any), newest first, at most 1000.
+pub async fn list_write_offs(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    state: &str,
+) -> sqlx::Result<Vec<pb::WriteOff>> {
+    sqlx::query(
+        "SELECT body FROM write_offs WHERE ($1 = '' OR customer_id = $1) \
+         AND ($2 = '' OR state = $2) ORDER BY write_off_id DESC LIMIT 1000",
+    )
+    .bind(customer_id.to_string())
+    .bind(state.to_string())
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| decode(row.try_get(0)?))
+    .collect()
+}
