@@ -175,7 +175,8 @@ impl Disputes {
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
         let amount = positive_minor(&money.amount, &currency, "amount.amount")
             .map_err(|p| FieldViolation::new(p.field, p.message))?;
-        let available = invoice.open_amount - store::disputed(&mut m.tx, &invoice.document_id).await?;
+        let available =
+            invoice.open_amount - store::disputed(&mut m.tx, &invoice.document_id).await?;
         let digits = currency.minor_unit_digits();
         if amount > available {
             return Err(FieldViolation::new(

@@ -5,6 +5,7 @@
 //! dunning resumes; once nothing it covers is open, it is completed.
 use crate::domain::ledger::{digits_of, from_minor, positive_minor};
 use crate::domain::plans::{Instalment, Standing, check_schedule, standing};
+use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
 use credit_platform::context::RequestContext;
@@ -14,26 +15,8 @@ use credit_platform::money::Currency;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_proto::collections as pb;
-use prost::Message;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
-
-fn decode(body: &[u8]) -> Result<pb::PaymentPlan, ApiError> {
-    pb::PaymentPlan::decode(body)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored payment plan: {e}")))
-}
-
-/// What the invoices of a plan have open now.
-async fn outstanding(conn: &mut AnyConnection, plan_id: &str) -> Result<i64, ApiError> {
-    Ok(sqlx::query(
-        "SELECT CAST(COALESCE(SUM(d.open_amount), 0) AS BIGINT) FROM plan_invoices p \
-         JOIN documents d ON d.document_id = p.invoice_id WHERE p.plan_id = $1",
-    )
-    .bind(plan_id.to_string())
-    .fetch_one(conn)
-    .await?
-    .try_get(0)?)
-}
+use sqlx::AnyConnection;
 
 /// The instalments of a stored plan in minor units.
 fn schedule(plan: &pb::PaymentPlan) -> Result<Vec<Instalment>, ApiError> {
@@ -63,7 +46,7 @@ async fn refresh(
     today: i64,
 ) -> Result<Standing, ApiError> {
     let grace_days = i64::from(plan.grace_days);
-    let open = outstanding(conn, &plan.plan_id).await?;
+    let open = store::plan_outstanding(conn, &plan.plan_id).await?;
     let paid = total - open;
     let digits = digits_of(&plan.currency_code);
     let (now, each) = standing(&schedule(plan)?, paid, open, today, grace_days);
@@ -83,16 +66,9 @@ pub async fn review(
     now: Micros,
     customer_id: &str,
 ) -> Result<usize, ApiError> {
-    let active = sqlx::query(
-        "SELECT total, body FROM payment_plans WHERE customer_id = $1 AND state = 'ACTIVE'",
-    )
-    .bind(customer_id.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
+    let active = store::active_plans(&mut *conn, customer_id).await?;
     let mut ended = 0;
-    for row in &active {
-        let total: i64 = row.try_get(0)?;
-        let mut plan = decode(&row.try_get::<Vec<u8>, _>(1)?)?;
+    for store::StoredPlan { total, mut plan } in active {
         let standing = refresh(conn, &mut plan, total, day_of(now)).await?;
         let event_type = match standing {
             Standing::Active => continue,
@@ -107,20 +83,7 @@ pub async fn review(
             }
         };
         plan.end_time = Some(to_timestamp(now));
-        sqlx::query(
-            "UPDATE payment_plans SET state = $2, ended_at = $3, body = $4 WHERE plan_id = $1",
-        )
-        .bind(plan.plan_id.clone())
-        .bind(plan.state.clone())
-        .bind(now)
-        .bind(plan.encode_to_vec())
-        .execute(&mut *conn)
-        .await?;
-        // Dunning takes the invoices back.
-        sqlx::query("UPDATE plan_invoices SET active = 0 WHERE plan_id = $1")
-            .bind(plan.plan_id.clone())
-            .execute(&mut *conn)
-            .await?;
+        store::end_plan(&mut *conn, &plan, now).await?;
         outbox::append(
             conn,
             context,
@@ -180,7 +143,7 @@ impl Plans {
         let mut total = 0;
         for (i, invoice_id) in request.invoice_ids.iter().enumerate() {
             let field = format!("invoice_ids[{i}]");
-            let invoice = crate::store::document(&mut m.tx, invoice_id)
+            let invoice = store::document(&mut m.tx, invoice_id)
                 .await?
                 .filter(|d| d.kind.is_receivable() && d.customer_id == request.customer_id)
                 .ok_or_else(|| {
@@ -195,14 +158,7 @@ impl Plans {
             if currency.get_or_insert(invoice.currency.clone()) != &invoice.currency {
                 return Err(FieldViolation::new(&field, "the invoices share one currency").into());
             }
-            let planned: Option<String> = sqlx::query(
-                "SELECT plan_id FROM plan_invoices WHERE invoice_id = $1 AND active = 1",
-            )
-            .bind(invoice_id.clone())
-            .fetch_optional(&mut *m.tx)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?;
+            let planned = store::active_plan_of_invoice(&mut m.tx, invoice_id).await?;
             if let Some(plan_id) = planned {
                 return Err(ApiError::StateConflict(format!(
                     "{invoice_id} is already in active payment plan {plan_id}"
@@ -249,33 +205,9 @@ impl Plans {
             create_time: Some(to_timestamp(m.now)),
             ..Default::default()
         };
-        sqlx::query(
-            "INSERT INTO payment_plans (plan_id, customer_id, currency, state, total, created_at, \
-             ended_at, body) VALUES ($1, $2, $3, 'ACTIVE', $4, $5, NULL, $6)",
-        )
-        .bind(plan.plan_id.clone())
-        .bind(plan.customer_id.clone())
-        .bind(currency.clone())
-        .bind(total)
-        .bind(m.now)
-        .bind(Vec::<u8>::new())
-        .execute(&mut *m.tx)
-        .await?;
-        for invoice_id in &plan.invoice_ids {
-            sqlx::query(
-                "INSERT INTO plan_invoices (plan_id, invoice_id, active) VALUES ($1, $2, 1)",
-            )
-            .bind(plan.plan_id.clone())
-            .bind(invoice_id.clone())
-            .execute(&mut *m.tx)
-            .await?;
-        }
+        store::insert_plan(&mut m.tx, &plan, &currency, total, m.now).await?;
         refresh(&mut m.tx, &mut plan, total, today).await?;
-        sqlx::query("UPDATE payment_plans SET body = $2 WHERE plan_id = $1")
-            .bind(plan.plan_id.clone())
-            .bind(plan.encode_to_vec())
-            .execute(&mut *m.tx)
-            .await?;
+        store::save_plan_body(&mut m.tx, &plan).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -305,18 +237,11 @@ impl Plans {
     pub async fn list(&self, customer_id: &str) -> Result<Vec<pb::PaymentPlan>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
         let today = day_of(self.clock.now());
-        let rows = sqlx::query(
-            "SELECT total, body FROM payment_plans WHERE customer_id = $1 \
-             ORDER BY plan_id DESC LIMIT 1000",
-        )
-        .bind(customer_id.to_string())
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = store::plans_of(&mut conn, customer_id).await?;
         let mut plans = Vec::new();
-        for row in &rows {
-            let mut plan = decode(&row.try_get::<Vec<u8>, _>(1)?)?;
+        for store::StoredPlan { total, mut plan } in rows {
             if plan.state == "ACTIVE" {
-                refresh(&mut conn, &mut plan, row.try_get(0)?, today).await?;
+                refresh(&mut conn, &mut plan, total, today).await?;
             }
             plans.push(plan);
         }
@@ -329,7 +254,7 @@ impl Plans {
             &self.db,
             &self.clock,
             &self.signals,
-            "SELECT DISTINCT customer_id FROM payment_plans WHERE state = 'ACTIVE'",
+            |conn| Box::pin(store::customers_with_active_plans(conn)),
             "payment-plans",
             |tx, context, now, customer| Box::pin(review(tx, context, now, customer)),
         )

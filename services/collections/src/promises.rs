@@ -4,6 +4,7 @@
 //! kept (something came) or broken (nothing did). While open, dunning waits; a broken promise
 //! lets dunning resume and is an event scoring's payment behaviour counts.
 use crate::domain::ledger::{from_minor, positive_minor};
+use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
 use credit_platform::context::RequestContext;
@@ -14,14 +15,8 @@ use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_proto::collections as pb;
 use credit_proto::types::Money;
-use prost::Message;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
-
-fn decode(body: &[u8]) -> Result<pb::Promise, ApiError> {
-    pb::Promise::decode(body)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored promise: {e}")))
-}
+use sqlx::AnyConnection;
 
 /// The open promise of a customer in a currency, when there is one: (amount, promised day).
 pub async fn open_promise(
@@ -29,16 +24,7 @@ pub async fn open_promise(
     customer_id: &str,
     currency: &str,
 ) -> Result<Option<(i64, i64)>, ApiError> {
-    Ok(sqlx::query(
-        "SELECT amount, promised_day FROM promises WHERE customer_id = $1 AND currency = $2 \
-         AND state = 'OPEN' ORDER BY promised_day LIMIT 1",
-    )
-    .bind(customer_id.to_string())
-    .bind(currency.to_string())
-    .fetch_optional(conn)
-    .await?
-    .map(|row| -> sqlx::Result<(i64, i64)> { Ok((row.try_get(0)?, row.try_get(1)?)) })
-    .transpose()?)
+    Ok(store::open_promise(conn, customer_id, currency).await?)
 }
 
 /// Settles the customer's open promises on `today`: kept, partially kept or broken, each said
@@ -50,30 +36,24 @@ pub async fn settle(
     customer_id: &str,
 ) -> Result<usize, ApiError> {
     let today = day_of(now);
-    let open = sqlx::query(
-        "SELECT promise_id, currency, amount, promised_day, recorded_at, body FROM promises \
-         WHERE customer_id = $1 AND state = 'OPEN'",
-    )
-    .bind(customer_id.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
+    let open = store::open_promises(&mut *conn, customer_id).await?;
     let mut settled = 0;
-    for row in &open {
-        let (promise_id, currency): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-        let (amount, promised_day, recorded_at): (i64, i64, i64) =
-            (row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
-        let paid: i64 = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM documents \
-             WHERE customer_id = $1 AND currency = $2 AND kind = 'PAYMENT' \
-             AND created_at >= $3 AND issue_day <= $4",
+    for store::OpenPromise {
+        currency,
+        amount,
+        promised_day,
+        recorded_at,
+        mut promise,
+    } in open
+    {
+        let paid = store::paid_since(
+            &mut *conn,
+            customer_id,
+            &currency,
+            recorded_at,
+            promised_day.min(today),
         )
-        .bind(customer_id.to_string())
-        .bind(currency.clone())
-        .bind(recorded_at)
-        .bind(promised_day.min(today))
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
+        .await?;
         let state = if paid >= amount {
             "KEPT"
         } else if today > promised_day && paid > 0 {
@@ -84,21 +64,10 @@ pub async fn settle(
             continue;
         };
         let digits = crate::domain::ledger::digits_of(&currency);
-        let mut promise = decode(&row.try_get::<Vec<u8>, _>(5)?)?;
         promise.state = state.into();
         promise.paid_amount = from_minor(paid, digits);
         promise.settle_time = Some(to_timestamp(now));
-        sqlx::query(
-            "UPDATE promises SET state = $2, paid = $3, settled_at = $4, body = $5 \
-             WHERE promise_id = $1",
-        )
-        .bind(promise_id.clone())
-        .bind(state.to_string())
-        .bind(paid)
-        .bind(now)
-        .bind(promise.encode_to_vec())
-        .execute(&mut *conn)
-        .await?;
+        store::settle_promise(&mut *conn, &promise, paid, now).await?;
         outbox::append(
             conn,
             context,
@@ -110,7 +79,7 @@ pub async fn settle(
                     _ => "credit.collections.promise.broken",
                 },
                 entity_type: "promise",
-                entity_id: promise_id,
+                entity_id: promise.promise_id.clone(),
                 customer_id: customer_id.to_string(),
                 payload: json!({
                     "amount": from_minor(amount, digits),
@@ -183,20 +152,14 @@ impl Promises {
             settle_time: None,
             note: request.note.trim().to_string(),
         };
-        sqlx::query(
-            "INSERT INTO promises (promise_id, customer_id, currency, amount, promised_day, \
-             made_day, state, paid, body, recorded_at, settled_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'OPEN', 0, $7, $8, NULL)",
+        store::insert_promise(
+            &mut m.tx,
+            &promise,
+            currency.code(),
+            amount,
+            (promised_day, today),
+            m.now,
         )
-        .bind(promise.promise_id.clone())
-        .bind(promise.customer_id.clone())
-        .bind(currency.code().to_string())
-        .bind(amount)
-        .bind(promised_day)
-        .bind(today)
-        .bind(promise.encode_to_vec())
-        .bind(m.now)
-        .execute(&mut *m.tx)
         .await?;
         outbox::append(
             &mut m.tx,
@@ -223,15 +186,7 @@ impl Promises {
     /// A customer's promises, newest first.
     pub async fn list(&self, customer_id: &str) -> Result<Vec<pb::Promise>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        sqlx::query(
-            "SELECT body FROM promises WHERE customer_id = $1 ORDER BY promise_id DESC LIMIT 1000",
-        )
-        .bind(customer_id.to_string())
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| decode(&row.try_get::<Vec<u8>, _>(0)?))
-        .collect()
+        Ok(store::list_promises(&mut conn, customer_id).await?)
     }
 
     /// Settles every open promise that can be settled today; answers how many were.
@@ -240,7 +195,7 @@ impl Promises {
             &self.db,
             &self.clock,
             &self.signals,
-            "SELECT DISTINCT customer_id FROM promises WHERE state = 'OPEN'",
+            |conn| Box::pin(store::customers_with_open_promises(conn)),
             "promises",
             |tx, context, now, customer| Box::pin(settle(tx, context, now, customer)),
         )

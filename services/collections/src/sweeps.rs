@@ -1,4 +1,4 @@
-//! The time-driven reviews' one loop: the customers a query names, each reviewed in its own
+//! The time-driven reviews' one loop: the customers a store query names, each reviewed in its own
 //! retried transaction (a failure or conflict costs one customer's work, not the sweep's).
 use credit_platform::clock::{Micros, SharedClock};
 use credit_platform::context::RequestContext;
@@ -7,7 +7,7 @@ use credit_platform::error::ApiError;
 use credit_platform::mutation;
 use credit_platform::outbox::FeedSignals;
 use futures::future::BoxFuture;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// A review of one customer inside a transaction; answers how many things it changed.
 pub type Review = for<'a> fn(
@@ -17,24 +17,22 @@ pub type Review = for<'a> fn(
     &'a str,
 ) -> BoxFuture<'a, Result<usize, ApiError>>;
 
-/// Runs `review` for every customer `customers_sql` (one column) names, as `job`; answers
+/// The customers a sweep reviews, read from the store.
+pub type Customers = for<'a> fn(&'a mut AnyConnection) -> BoxFuture<'a, sqlx::Result<Vec<String>>>;
+
+/// Runs `review` for every customer `customers` names, as `job`; answers
 /// how many things changed (followers are woken when any did).
 pub async fn review_customers(
     db: &Db,
     clock: &SharedClock,
     signals: &FeedSignals,
-    customers_sql: &'static str,
+    customers: Customers,
     job: &str,
     review: Review,
 ) -> Result<usize, ApiError> {
     let customers: Vec<String> = {
         let mut conn = db.pool.acquire().await?;
-        sqlx::query(customers_sql)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<sqlx::Result<_>>()?
+        customers(&mut conn).await?
     };
     let context = RequestContext::system(job);
     let mut changed = 0;

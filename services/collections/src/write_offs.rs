@@ -19,7 +19,7 @@ use credit_proto::types::Money;
 use prost::Message;
 use rust_decimal::Decimal;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 fn not_found(write_off_id: &str) -> ApiError {
     ApiError::NotFound {

@@ -19,7 +19,10 @@ pub async fn disputed(conn: &mut AnyConnection, invoice_id: &str) -> sqlx::Resul
 }
 
 /// One dispute.
-pub async fn dispute(conn: &mut AnyConnection, dispute_id: &str) -> sqlx::Result<Option<pb::Dispute>> {
+pub async fn dispute(
+    conn: &mut AnyConnection,
+    dispute_id: &str,
+) -> sqlx::Result<Option<pb::Dispute>> {
     sqlx::query("SELECT body FROM disputes WHERE dispute_id = $1")
         .bind(dispute_id.to_string())
         .fetch_optional(conn)

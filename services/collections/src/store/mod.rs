@@ -3,15 +3,31 @@ mod customers;
 mod disputes;
 mod documents;
 mod figures;
+mod plans;
+mod promises;
 mod write_offs;
 
 pub use customers::*;
 pub use disputes::*;
 pub use documents::*;
 pub use figures::*;
+pub use plans::*;
+pub use promises::*;
 pub use write_offs::*;
+
+use sqlx::{AnyConnection, Row};
 
 /// A message stored as its protobuf encoding.
 fn decode<M: prost::Message + Default>(bytes: Vec<u8>) -> sqlx::Result<M> {
     M::decode(bytes.as_slice()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// The one text column a static query returns, row by row.
+async fn column(conn: &mut AnyConnection, sql: &'static str) -> sqlx::Result<Vec<String>> {
+    sqlx::query(sql)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect()
 }

@@ -1,0 +1,160 @@
+//! Promises to pay, with the columns settling reads (amount, promised day, when recorded).
+use super::decode;
+use credit_platform::clock::Micros;
+use credit_proto::collections as pb;
+use prost::Message;
+use sqlx::{AnyConnection, Row};
+
+/// The open promise of a customer in a currency, when there is one: (amount, promised day).
+pub async fn open_promise(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    currency: &str,
+) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query(
+        "SELECT amount, promised_day FROM promises WHERE customer_id = $1 AND currency = $2 \
+         AND state = 'OPEN' ORDER BY promised_day LIMIT 1",
+    )
+    .bind(customer_id.to_string())
+    .bind(currency.to_string())
+    .fetch_optional(conn)
+    .await?
+    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+    .transpose()
+}
+
+/// An open promise as settling reads it.
+pub struct OpenPromise {
+    /// ISO 4217.
+    pub currency: String,
+    /// Promised amount, minor units.
+    pub amount: i64,
+    /// The day it was promised for.
+    pub promised_day: i64,
+    /// When it was recorded: payments booked since count towards it.
+    pub recorded_at: Micros,
+    /// The promise.
+    pub promise: pb::Promise,
+}
+
+/// The customer's open promises.
+pub async fn open_promises(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+) -> sqlx::Result<Vec<OpenPromise>> {
+    sqlx::query(
+        "SELECT currency, amount, promised_day, recorded_at, body FROM promises \
+         WHERE customer_id = $1 AND state = 'OPEN'",
+    )
+    .bind(customer_id.to_string())
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        Ok(OpenPromise {
+            currency: row.try_get(0)?,
+            amount: row.try_get(1)?,
+            promised_day: row.try_get(2)?,
+            recorded_at: row.try_get(3)?,
+            promise: decode(row.try_get(4)?)?,
+        })
+    })
+    .collect()
+}
+
+/// Payments of a customer in a currency that reached the ledger since `since`, booked by
+/// `by_day` (minor units).
+pub async fn paid_since(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    currency: &str,
+    since: Micros,
+    by_day: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM documents \
+         WHERE customer_id = $1 AND currency = $2 AND kind = 'PAYMENT' \
+         AND created_at >= $3 AND issue_day <= $4",
+    )
+    .bind(customer_id.to_string())
+    .bind(currency.to_string())
+    .bind(since)
+    .bind(by_day)
+    .fetch_one(conn)
+    .await?
+    .try_get(0)
+}
+
+/// Writes a settled promise: its state, what was paid (minor units), when, and its body.
+pub async fn settle_promise(
+    conn: &mut AnyConnection,
+    promise: &pb::Promise,
+    paid: i64,
+    settled_at: Micros,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE promises SET state = $2, paid = $3, settled_at = $4, body = $5 \
+         WHERE promise_id = $1",
+    )
+    .bind(promise.promise_id.clone())
+    .bind(promise.state.clone())
+    .bind(paid)
+    .bind(settled_at)
+    .bind(promise.encode_to_vec())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records an open promise of `amount` (minor units of `currency`) for `promised_day`, made on
+/// `made_day`.
+pub async fn insert_promise(
+    conn: &mut AnyConnection,
+    promise: &pb::Promise,
+    currency: &str,
+    amount: i64,
+    (promised_day, made_day): (i64, i64),
+    recorded_at: Micros,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO promises (promise_id, customer_id, currency, amount, promised_day, \
+         made_day, state, paid, body, recorded_at, settled_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'OPEN', 0, $7, $8, NULL)",
+    )
+    .bind(promise.promise_id.clone())
+    .bind(promise.customer_id.clone())
+    .bind(currency.to_string())
+    .bind(amount)
+    .bind(promised_day)
+    .bind(made_day)
+    .bind(promise.encode_to_vec())
+    .bind(recorded_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A customer's promises, newest first, at most 1000.
+pub async fn list_promises(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+) -> sqlx::Result<Vec<pb::Promise>> {
+    sqlx::query(
+        "SELECT body FROM promises WHERE customer_id = $1 ORDER BY promise_id DESC LIMIT 1000",
+    )
+    .bind(customer_id.to_string())
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| decode(row.try_get(0)?))
+    .collect()
+}
+
+/// Customers with an open promise.
+pub async fn customers_with_open_promises(conn: &mut AnyConnection) -> sqlx::Result<Vec<String>> {
+    super::column(
+        conn,
+        "SELECT DISTINCT customer_id FROM promises WHERE state = 'OPEN'",
+    )
+    .await
+}
