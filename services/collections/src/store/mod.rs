@@ -1,4 +1,5 @@
 //! SQL of the collections service (sqlx Any: one code path for PostgreSQL and SQLite).
+mod behaviour;
 mod customers;
 mod disputes;
 mod documents;
@@ -7,6 +8,7 @@ mod plans;
 mod promises;
 mod write_offs;
 
+pub use behaviour::*;
 pub use customers::*;
 pub use disputes::*;
 pub use documents::*;
