@@ -16,7 +16,7 @@ use prost::Message;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::str::FromStr;
 
 /// An overdue invoice a step covers: id, due day, open amount (minor units).
@@ -94,14 +94,9 @@ pub async fn book(
         let mut total = 0;
         let mut on = Vec::new();
         for item in covered {
-            let from: i64 =
-                sqlx::query("SELECT through_day FROM interest_charged WHERE invoice_id = $1")
-                    .bind(item.invoice_id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|row| row.try_get(0))
-                    .transpose()?
-                    .map_or(item.due_day, |d: i64| d.max(item.due_day));
+            let from = store::interest_charged_through(&mut *tx, item.invoice_id)
+                .await?
+                .map_or(item.due_day, |d| d.max(item.due_day));
             let amount = interest(item.open, rate, today - from);
             if amount <= 0 {
                 continue;
@@ -113,14 +108,7 @@ pub async fn book(
                 date_of_day(from),
                 date_of_day(today)
             ));
-            sqlx::query(
-                "INSERT INTO interest_charged (invoice_id, through_day) VALUES ($1, $2) \
-                 ON CONFLICT (invoice_id) DO UPDATE SET through_day = excluded.through_day",
-            )
-            .bind(item.invoice_id.to_string())
-            .bind(today)
-            .execute(&mut *tx)
-            .await?;
+            store::set_interest_charged_through(&mut *tx, item.invoice_id, today).await?;
         }
         if total > 0 {
             let reference = format!("interest at {rate} on {}", on.join(", "));

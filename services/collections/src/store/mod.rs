@@ -1,5 +1,6 @@
 //! SQL of the collections service (sqlx Any: one code path for PostgreSQL and SQLite).
 mod behaviour;
+mod charges;
 mod customers;
 mod disputes;
 mod documents;
@@ -9,6 +10,7 @@ mod promises;
 mod write_offs;
 
 pub use behaviour::*;
+pub use charges::*;
 pub use customers::*;
 pub use disputes::*;
 pub use documents::*;
