@@ -5,6 +5,7 @@
 use crate::domain::ledger::{digits_of, from_minor};
 use crate::domain::limitation::{Act, standing};
 use crate::domain::policy::Policy;
+use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
 use credit_platform::context::RequestContext;
@@ -14,7 +15,7 @@ use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_proto::collections as pb;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 
 /// An open receivable and where it stands.
@@ -56,19 +57,19 @@ pub async fn record_acts(
     let mut ids = Vec::new();
     for invoice_id in targets {
         let act_id = uuid::Uuid::now_v7().to_string();
-        sqlx::query(
-            "INSERT INTO limitation_acts (act_id, customer_id, invoice_id, kind, day, \
-             recorded_by, note, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        store::insert_act(
+            &mut *tx,
+            store::NewAct {
+                act_id: &act_id,
+                customer_id,
+                invoice_id: &invoice_id,
+                act,
+                day,
+                recorded_by,
+                note,
+                recorded_at: now,
+            },
         )
-        .bind(act_id.clone())
-        .bind(customer_id.to_string())
-        .bind(invoice_id)
-        .bind(act.name().to_string())
-        .bind(day)
-        .bind(recorded_by.to_string())
-        .bind(note.to_string())
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
         ids.push(act_id);
     }
@@ -82,56 +83,23 @@ pub async fn claims(
     customer_id: &str,
     due_by: i64,
 ) -> Result<Vec<Claim>, ApiError> {
-    let rows = sqlx::query(
-        "SELECT d.customer_id, d.currency, d.document_id, d.open_amount, d.due_day, \
-         COALESCE(c.jurisdiction, '') FROM documents d \
-         LEFT JOIN customers c ON c.customer_id = d.customer_id \
-         WHERE d.kind IN ('INVOICE', 'FEE', 'INTEREST') AND d.open_amount > 0 \
-         AND d.due_day <= $1 AND ($2 = '' OR d.customer_id = $2) \
-         ORDER BY d.customer_id, d.due_day",
-    )
-    .bind(due_by)
-    .bind(customer_id.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = store::open_receivables_due_by(&mut *conn, customer_id, due_by).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     // The acts of the customers concerned: explicit ones, and the last payment on each invoice.
-    let mut explicit: HashMap<String, Vec<(String, Act, i64)>> = HashMap::new();
-    for row in sqlx::query(
-        "SELECT customer_id, invoice_id, kind, day FROM limitation_acts \
-         WHERE ($1 = '' OR customer_id = $1)",
-    )
-    .bind(customer_id.to_string())
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        if let Some(act) = Act::from_name(&row.try_get::<String, _>(2)?) {
-            explicit.entry(row.try_get(0)?).or_default().push((
-                row.try_get(1)?,
-                act,
-                row.try_get(3)?,
-            ));
-        }
-    }
-    let paid: HashMap<String, i64> = sqlx::query(
-        "SELECT a.invoice_id, MAX(a.applied_day) FROM allocations a \
-         JOIN documents p ON p.document_id = a.source_id \
-         WHERE p.kind = 'PAYMENT' AND ($1 = '' OR p.customer_id = $1) GROUP BY a.invoice_id",
-    )
-    .bind(customer_id.to_string())
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-    .collect::<sqlx::Result<_>>()?;
+    let explicit = store::acts_by_customer(&mut *conn, customer_id).await?;
+    let paid = store::last_payment_days(&mut *conn, customer_id).await?;
     let mut claims = Vec::new();
-    for row in &rows {
-        let (customer, currency, document_id): (String, String, String) =
-            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-        let (open, due_day): (i64, i64) = (row.try_get(3)?, row.try_get(4)?);
-        let jurisdiction: String = row.try_get(5)?;
+    for store::OpenReceivable {
+        customer_id: customer,
+        currency,
+        document_id,
+        open,
+        due_day,
+        jurisdiction,
+    } in rows
+    {
         let rule = policy.document.limitation.rule(&jurisdiction);
         let mut acts: Vec<(Act, i64)> = explicit
             .get(&customer)
@@ -372,18 +340,15 @@ impl Limitation {
                 let Some(threshold) = thresholds.into_iter().min() else {
                     continue;
                 };
-                let inserted = sqlx::query(
-                    "INSERT INTO limitation_alerts (invoice_id, threshold, deadline_day, \
-                     raised_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                let raised_now = store::raise_limitation_alert(
+                    &mut tx,
+                    &claim.document_id,
+                    threshold,
+                    claim.standing.deadline_day,
+                    now,
                 )
-                .bind(claim.document_id.clone())
-                .bind(threshold)
-                .bind(claim.standing.deadline_day)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if inserted == 0 {
+                .await?;
+                if !raised_now {
                     continue;
                 }
                 outbox::append(

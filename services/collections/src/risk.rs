@@ -1,6 +1,7 @@
 //! Scoring's view of each customer, followed on its event feed: every score keeps the latest
 //! risk class (which chooses the dunning strategy) and probability of default (which ranks the
 //! worklist). The position is stored with the row, so a redelivered score changes nothing twice.
+use crate::store;
 use credit_platform::clock::SharedClock;
 use credit_platform::db::Db;
 use credit_platform::error::ApiError;
@@ -54,21 +55,17 @@ impl EventHandler for RiskFollower {
             .and_then(credit_platform::clock::from_timestamp)
             .unwrap_or(now);
         // Scores arrive in feed order; an older one never replaces a newer.
-        sqlx::query(
-            "INSERT INTO customer_risk (customer_id, risk_class, probability_of_default, score, \
-             score_id, scored_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (customer_id) DO UPDATE SET risk_class = excluded.risk_class, \
-             probability_of_default = excluded.probability_of_default, score = excluded.score, \
-             score_id = excluded.score_id, scored_at = excluded.scored_at \
-             WHERE customer_risk.scored_at <= excluded.scored_at",
+        store::record_risk(
+            &mut tx,
+            store::CustomerRisk {
+                customer_id: &event.customer_id,
+                risk_class: &scored.risk_class,
+                probability_of_default: &scored.probability_of_default,
+                score: scored.score,
+                score_id: &scored.score_id,
+                scored_at,
+            },
         )
-        .bind(event.customer_id.clone())
-        .bind(scored.risk_class)
-        .bind(scored.probability_of_default)
-        .bind(scored.score)
-        .bind(scored.score_id)
-        .bind(scored_at)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(Handled::Recorded)

@@ -5,9 +5,11 @@ mod customers;
 mod disputes;
 mod documents;
 mod figures;
+mod limitation;
 mod overdue;
 mod plans;
 mod promises;
+mod risk;
 mod write_offs;
 
 pub use behaviour::*;
@@ -16,9 +18,11 @@ pub use customers::*;
 pub use disputes::*;
 pub use documents::*;
 pub use figures::*;
+pub use limitation::*;
 pub use overdue::*;
 pub use plans::*;
 pub use promises::*;
+pub use risk::*;
 pub use write_offs::*;
 
 use sqlx::{AnyConnection, Row};
