@@ -18,102 +18,13 @@ use credit_platform::policies;
 use credit_proto::collections as pb;
 use rust_decimal::Decimal;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::str::FromStr;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
 /// Delivery attempts before a message is given up as FAILED.
 const MAX_ATTEMPTS: i32 = 10;
-
-/// An open invoice of one customer and currency.
-#[derive(Debug, Clone)]
-struct OpenItem {
-    document_id: String,
-    kind: String,
-    issue_day: i64,
-    due_day: i64,
-    open: i64,
-}
-
-async fn open_items(
-    conn: &mut AnyConnection,
-    customer_id: &str,
-    currency: &str,
-) -> Result<Vec<OpenItem>, ApiError> {
-    // What an open dispute holds is not dunned; an invoice wholly disputed is not listed, nor
-    // one an active payment plan covers.
-    sqlx::query(
-        "SELECT d.document_id, d.kind, d.issue_day, d.due_day, \
-         d.open_amount - CAST(COALESCE(x.disputed, 0) AS BIGINT) AS collectible \
-         FROM documents d LEFT JOIN (SELECT invoice_id, SUM(amount) AS disputed FROM disputes \
-         WHERE state = 'OPEN' GROUP BY invoice_id) x ON x.invoice_id = d.document_id \
-         WHERE d.customer_id = $1 AND d.currency = $2 \
-         AND d.kind IN ('INVOICE', 'FEE', 'INTEREST') \
-         AND d.open_amount - CAST(COALESCE(x.disputed, 0) AS BIGINT) > 0 \
-         AND NOT EXISTS (SELECT 1 FROM plan_invoices p WHERE p.invoice_id = d.document_id \
-         AND p.active = 1) \
-         ORDER BY d.due_day, d.document_id",
-    )
-    .bind(customer_id.to_string())
-    .bind(currency.to_string())
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(OpenItem {
-            document_id: row.try_get(0)?,
-            kind: row.try_get(1)?,
-            issue_day: row.try_get(2)?,
-            due_day: row.try_get(3)?,
-            open: row.try_get(4)?,
-        })
-    })
-    .collect()
-}
-
-/// Where a customer stands in one currency: the anchor and the last step done for it.
-async fn state(
-    conn: &mut AnyConnection,
-    customer_id: &str,
-    currency: &str,
-) -> Result<Option<(String, usize, String)>, ApiError> {
-    Ok(sqlx::query(
-        "SELECT anchor_id, step_index, step_code FROM dunning_state \
-         WHERE customer_id = $1 AND currency = $2",
-    )
-    .bind(customer_id.to_string())
-    .bind(currency.to_string())
-    .fetch_optional(conn)
-    .await?
-    .map(|row| -> sqlx::Result<_> {
-        Ok((
-            row.try_get::<String, _>(0)?,
-            usize::try_from(row.try_get::<i64, _>(1)?).unwrap_or_default(),
-            row.try_get::<String, _>(2)?,
-        ))
-    })
-    .transpose()?)
-}
-
-/// Every (customer, currency) with open invoices, optionally of one customer.
-async fn dunned(
-    conn: &mut AnyConnection,
-    customer_id: &str,
-) -> Result<Vec<(String, String)>, ApiError> {
-    sqlx::query(
-        "SELECT DISTINCT customer_id, currency FROM documents \
-         WHERE kind IN ('INVOICE', 'FEE', 'INTEREST') AND open_amount > 0 \
-         AND ($1 = '' OR customer_id = $1) ORDER BY customer_id, currency",
-    )
-    .bind(customer_id.to_string())
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-    .collect::<sqlx::Result<_>>()
-    .map_err(ApiError::from)
-}
 
 /// Why an e-mail cannot go out now, when it cannot: no address (`NO_ADDRESS`), the contact
 /// limit or the customer's quiet hours (`DEFERRED`, tried again at the next run).
@@ -132,13 +43,7 @@ async fn may_write(
     }
     let rules = &policy.document.contact;
     let since = now - i64::from(rules.period_days) * credit_platform::clock::MICROS_PER_DAY;
-    let contacts: i64 =
-        sqlx::query("SELECT COUNT(*) FROM messages WHERE customer_id = $1 AND created_at > $2")
-            .bind(customer_id.to_string())
-            .bind(since)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+    let contacts = store::messages_since(&mut *tx, customer_id, since).await?;
     if contacts >= i64::from(rules.max_contacts) {
         return Ok(Some((
             "DEFERRED",
@@ -291,7 +196,7 @@ impl Dunning {
     /// Every (customer, currency) with open invoices, optionally of one customer.
     async fn dunned(&self, customer_id: &str) -> Result<Vec<(String, String)>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        dunned(&mut conn, customer_id).await
+        Ok(store::dunned_accounts(&mut conn, customer_id).await?)
     }
 
     /// Runs dunning for every customer (or one): each whose next step's day has come gets
@@ -321,13 +226,13 @@ impl Dunning {
         let profile = store::customer(&mut tx, customer_id)
             .await?
             .unwrap_or_default();
-        let items = open_items(&mut tx, customer_id, currency).await?;
+        let items = store::open_items(&mut tx, customer_id, currency).await?;
         let Some(anchor) = items.first().cloned() else {
             return Ok(None);
         };
         // The schedule runs from the oldest item still unpaid: when it changed (paid), the
         // steps start again from the new anchor.
-        let done = state(&mut tx, customer_id, currency)
+        let done = store::dunning_state(&mut tx, customer_id, currency)
             .await?
             .filter(|(anchor_id, _, _)| *anchor_id == anchor.document_id)
             .map(|(_, index, _)| index);
@@ -336,7 +241,7 @@ impl Dunning {
             return Ok(None);
         };
         let step = strategy.steps[index].clone();
-        let covered: Vec<&OpenItem> = items
+        let covered: Vec<&store::OpenItem> = items
             .iter()
             .filter(|i| i.due_day + step.offset_days <= today)
             .collect();
@@ -460,37 +365,29 @@ impl Dunning {
                 },
             );
             message_id = uuid::Uuid::now_v7().to_string();
-            sqlx::query(
-                "INSERT INTO messages (message_id, customer_id, currency, step_code, channel, \
-                 recipient, language, subject, body, state, attempts, last_error, created_at, \
-                 sent_at) VALUES ($1, $2, $3, $4, 'EMAIL', $5, $6, $7, $8, 'PENDING', 0, '', $9, \
-                 NULL)",
+            store::insert_message(
+                &mut tx,
+                store::NewMessage {
+                    message_id: &message_id,
+                    customer_id,
+                    currency,
+                    step_code: &step.code,
+                    recipient: profile.email.trim(),
+                    language: &letter.language,
+                    subject: &letter.subject,
+                    body: &letter.body,
+                    created_at: now,
+                },
             )
-            .bind(message_id.clone())
-            .bind(customer_id.to_string())
-            .bind(currency.to_string())
-            .bind(step.code.clone())
-            .bind(profile.email.trim().to_string())
-            .bind(letter.language.clone())
-            .bind(letter.subject.clone())
-            .bind(letter.body.clone())
-            .bind(now)
-            .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
-            "INSERT INTO dunning_state (customer_id, currency, anchor_id, step_index, step_code, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (customer_id, currency) \
-             DO UPDATE SET anchor_id = excluded.anchor_id, step_index = excluded.step_index, \
-             step_code = excluded.step_code, updated_at = excluded.updated_at",
+        store::save_dunning_state(
+            &mut tx,
+            (customer_id, currency),
+            &anchor.document_id,
+            (index, &step.code),
+            now,
         )
-        .bind(customer_id.to_string())
-        .bind(currency.to_string())
-        .bind(anchor.document_id.clone())
-        .bind(index as i64)
-        .bind(step.code.clone())
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
         outbox::append(
             &mut tx,
@@ -546,25 +443,9 @@ impl Dunning {
 
     /// Delivers waiting messages; answers how many went out.
     pub async fn deliver(&self) -> Result<usize, ApiError> {
-        let pending: Vec<(String, String, String, String, i32)> = {
+        let pending = {
             let mut conn = self.db.pool.acquire().await?;
-            sqlx::query(
-                "SELECT message_id, recipient, subject, body, attempts FROM messages \
-                 WHERE state = 'PENDING' ORDER BY created_at LIMIT 100",
-            )
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok((
-                    row.try_get(0)?,
-                    row.try_get(1)?,
-                    row.try_get(2)?,
-                    row.try_get(3)?,
-                    row.try_get(4)?,
-                ))
-            })
-            .collect::<sqlx::Result<_>>()?
+            store::pending_messages(&mut conn, 100).await?
         };
         let mut sent = 0;
         for (message_id, recipient, subject, body, attempts) in pending {
@@ -590,19 +471,9 @@ impl Dunning {
     ) -> Result<(), ApiError> {
         let mut tx = self.db.begin_write().await?;
         let now = self.clock.now();
-        let row = sqlx::query(
-            "UPDATE messages SET state = $2, attempts = attempts + 1, last_error = $3, \
-             sent_at = CASE WHEN $2 = 'SENT' THEN $4 ELSE sent_at END \
-             WHERE message_id = $1 RETURNING customer_id, step_code, recipient",
-        )
-        .bind(message_id.to_string())
-        .bind(state.to_string())
-        .bind(error.to_string())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let (customer_id, step_code) =
+            store::record_delivery(&mut tx, message_id, state, error, now).await?;
         if state != "PENDING" {
-            let customer_id: String = row.try_get(0)?;
             outbox::append(
                 &mut tx,
                 &RequestContext::system("dunning-delivery"),
@@ -617,7 +488,7 @@ impl Dunning {
                     entity_id: message_id.to_string(),
                     customer_id,
                     payload: json!({
-                        "step_code": row.try_get::<String, _>(1)?,
+                        "step_code": step_code,
                         "channel": "EMAIL",
                         "error": error,
                     }),
@@ -641,35 +512,7 @@ impl Dunning {
     /// A customer's messages, newest first.
     pub async fn messages(&self, customer_id: &str) -> Result<Vec<pb::Message>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        sqlx::query(
-            "SELECT message_id, customer_id, step_code, channel, recipient, language, subject, \
-             body, state, attempts, last_error, created_at, sent_at, currency FROM messages \
-             WHERE customer_id = $1 ORDER BY created_at DESC, message_id DESC LIMIT 1000",
-        )
-        .bind(customer_id.to_string())
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(pb::Message {
-                message_id: row.try_get(0)?,
-                customer_id: row.try_get(1)?,
-                step_code: row.try_get(2)?,
-                channel: row.try_get(3)?,
-                recipient: row.try_get(4)?,
-                language: row.try_get(5)?,
-                subject: row.try_get(6)?,
-                body: row.try_get(7)?,
-                state: row.try_get(8)?,
-                attempts: row.try_get(9)?,
-                last_error: row.try_get(10)?,
-                create_time: Some(to_timestamp(row.try_get(11)?)),
-                send_time: row.try_get::<Option<i64>, _>(12)?.map(to_timestamp),
-                currency_code: row.try_get(13)?,
-            })
-        })
-        .collect::<sqlx::Result<_>>()
-        .map_err(ApiError::from)
+        Ok(store::messages_of(&mut conn, customer_id).await?)
     }
 
     /// What happens next to a customer, and when.
@@ -682,13 +525,13 @@ impl Dunning {
         let today = day_of(self.clock.now());
         let strategy = policy.strategy(&profile.segment, &profile.risk_class);
         let mut plans = Vec::new();
-        for (_, currency) in dunned(&mut conn, customer_id).await? {
-            let items = open_items(&mut conn, customer_id, &currency).await?;
+        for (_, currency) in store::dunned_accounts(&mut conn, customer_id).await? {
+            let items = store::open_items(&mut conn, customer_id, &currency).await?;
             let Some(anchor) = items.first().cloned() else {
                 continue;
             };
             let digits = digits_of(&currency);
-            let last = state(&mut conn, customer_id, &currency)
+            let last = store::dunning_state(&mut conn, customer_id, &currency)
                 .await?
                 .filter(|(anchor_id, _, _)| *anchor_id == anchor.document_id);
             let done = last.as_ref().map(|(_, index, _)| *index);
