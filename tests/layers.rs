@@ -24,21 +24,8 @@ const KNOWN: &[&str] = &[
     "applications: no app/ folder",
     "applications: no grpc/ folder",
     "applications: no store/ folder",
-    "collections: SQL outside store/ in behaviour.rs",
-    "collections: SQL outside store/ in charges.rs",
-    "collections: SQL outside store/ in disputes.rs",
-    "collections: SQL outside store/ in dunning.rs",
-    "collections: SQL outside store/ in limitation.rs",
-    "collections: SQL outside store/ in overdue.rs",
-    "collections: SQL outside store/ in plans.rs",
-    "collections: SQL outside store/ in promises.rs",
-    "collections: SQL outside store/ in risk.rs",
-    "collections: SQL outside store/ in sweeps.rs",
-    "collections: SQL outside store/ in worklist.rs",
-    "collections: SQL outside store/ in write_offs.rs",
     "collections: no app/ folder",
     "collections: no grpc/ folder",
-    "collections: no store/ folder",
 ];
 
 const LAYERS: &[&str] = &["domain", "store", "app", "grpc"];

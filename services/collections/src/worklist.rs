@@ -15,11 +15,8 @@ use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_proto::collections as pb;
-use prost::Message;
 use rust_decimal::Decimal;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
-use std::collections::HashMap;
 use std::str::FromStr;
 
 /// Kinds of activity a collector logs.
@@ -35,63 +32,6 @@ pub const OUTCOMES: &[&str] = &[
 ];
 
 use credit_platform::clock::MICROS_PER_DAY as DAY;
-
-type Key = (String, String);
-
-/// Past-due cases: (customer, currency) → (overdue not disputed nor planned, oldest due day).
-async fn overdue_cases(
-    conn: &mut AnyConnection,
-    today: i64,
-) -> Result<Vec<(Key, i64, i64)>, ApiError> {
-    sqlx::query(
-        "SELECT d.customer_id, d.currency, \
-         CAST(SUM(d.open_amount - CAST(COALESCE(x.disputed, 0) AS BIGINT)) AS BIGINT), \
-         MIN(d.due_day) FROM documents d LEFT JOIN (SELECT invoice_id, SUM(amount) AS disputed \
-         FROM disputes WHERE state = 'OPEN' GROUP BY invoice_id) x \
-         ON x.invoice_id = d.document_id \
-         WHERE d.kind IN ('INVOICE', 'FEE', 'INTEREST') AND d.open_amount > 0 AND d.due_day < $1 \
-         AND d.open_amount - CAST(COALESCE(x.disputed, 0) AS BIGINT) > 0 \
-         AND NOT EXISTS (SELECT 1 FROM plan_invoices p WHERE p.invoice_id = d.document_id \
-         AND p.active = 1) GROUP BY d.customer_id, d.currency",
-    )
-    .bind(today)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok((
-            (row.try_get(0)?, row.try_get(1)?),
-            row.try_get(2)?,
-            row.try_get(3)?,
-        ))
-    })
-    .collect::<sqlx::Result<_>>()
-    .map_err(ApiError::from)
-}
-
-/// Rows of (customer, currency, a, b) as a map.
-async fn by_case(
-    conn: &mut AnyConnection,
-    sql: &'static str,
-    binds: &[i64],
-) -> Result<HashMap<Key, (i64, i64)>, ApiError> {
-    let mut query = sqlx::query(sql);
-    for value in binds {
-        query = query.bind(*value);
-    }
-    query
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok((
-                (row.try_get(0)?, row.try_get(1)?),
-                (row.try_get(2)?, row.try_get(3)?),
-            ))
-        })
-        .collect::<sqlx::Result<_>>()
-        .map_err(ApiError::from)
-}
 
 /// The collector's desk.
 #[derive(Clone)]
@@ -122,64 +62,16 @@ impl Desk {
         let rules = &policy.document.worklist;
         let default_probability =
             Decimal::from_str(&rules.default_probability).unwrap_or(Decimal::new(5, 2));
-        let cases = overdue_cases(&mut conn, today).await?;
+        let cases = store::overdue_cases(&mut conn, today).await?;
         let profiles = store::customers(&mut conn).await?;
-        let broken = by_case(
-            &mut conn,
-            "SELECT customer_id, currency, COUNT(*), MAX(promised_day) FROM promises \
-             WHERE state = 'BROKEN' AND settled_at >= $1 GROUP BY customer_id, currency",
-            &[since],
-        )
-        .await?;
-        let breached = by_case(
-            &mut conn,
-            "SELECT customer_id, currency, COUNT(*), COUNT(*) FROM payment_plans \
-             WHERE state = 'BREACHED' AND ended_at >= $1 GROUP BY customer_id, currency",
-            &[since],
-        )
-        .await?;
-        let promised = by_case(
-            &mut conn,
-            "SELECT customer_id, currency, MIN(amount), MIN(promised_day) FROM promises \
-             WHERE state = 'OPEN' GROUP BY customer_id, currency",
-            &[],
-        )
-        .await?;
-        let disputes = by_case(
-            &mut conn,
-            "SELECT customer_id, currency, COUNT(*), \
-             SUM(CASE WHEN due_day < $1 THEN 1 ELSE 0 END) FROM disputes WHERE state = 'OPEN' \
-             GROUP BY customer_id, currency",
-            &[today],
-        )
-        .await?;
-        let late_dispute: HashMap<Key, String> = sqlx::query(
-            "SELECT customer_id, currency, MIN(dispute_id) FROM disputes \
-             WHERE state = 'OPEN' AND due_day < $1 GROUP BY customer_id, currency",
-        )
-        .bind(today)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| Ok(((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?)))
-        .collect::<sqlx::Result<_>>()?;
-        let steps: HashMap<Key, String> =
-            sqlx::query("SELECT customer_id, currency, step_code FROM dunning_state")
-                .fetch_all(&mut *conn)
-                .await?
-                .iter()
-                .map(|row| Ok(((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?)))
-                .collect::<sqlx::Result<_>>()?;
+        let broken = store::broken_promises_by_case(&mut conn, since).await?;
+        let breached = store::breached_plans_by_case(&mut conn, since).await?;
+        let promised = store::open_promises_by_case(&mut conn).await?;
+        let disputes = store::open_disputes_by_case(&mut conn, today).await?;
+        let late_dispute = store::late_disputes_by_case(&mut conn, today).await?;
+        let steps = store::dunning_steps_by_case(&mut conn).await?;
         // Per customer: the latest agreed follow-up and the latest activity.
-        let follow_ups: HashMap<String, (Option<i64>, i64)> = sqlx::query(
-            "SELECT customer_id, MAX(follow_up_day), MAX(recorded_at) FROM activities \
-             GROUP BY customer_id",
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?))))
-        .collect::<sqlx::Result<_>>()?;
+        let follow_ups = store::follow_ups(&mut conn).await?;
         let widest = policy
             .document
             .limitation
@@ -291,16 +183,9 @@ impl Desk {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "AssignCollector", request);
         let collector = request.collector.trim().to_string();
         for (i, customer_id) in request.customer_ids.iter().enumerate() {
-            let updated = sqlx::query(
-                "UPDATE customers SET collector = $2, updated_at = $3 WHERE customer_id = $1",
-            )
-            .bind(customer_id.clone())
-            .bind(collector.clone())
-            .bind(m.now)
-            .execute(&mut *m.tx)
-            .await?
-            .rows_affected();
-            if updated == 0 {
+            let assigned =
+                store::assign_customer_collector(&mut m.tx, customer_id, &collector, m.now).await?;
+            if !assigned {
                 return Err(FieldViolation::new(
                     format!("customer_ids[{i}]"),
                     format!("no customer {customer_id} (PutCustomer first)"),
@@ -309,23 +194,7 @@ impl Desk {
             }
         }
         for segment in &request.segments {
-            if collector.is_empty() {
-                sqlx::query("DELETE FROM segment_collectors WHERE segment = $1")
-                    .bind(segment.clone())
-                    .execute(&mut *m.tx)
-                    .await?;
-            } else {
-                sqlx::query(
-                    "INSERT INTO segment_collectors (segment, collector, assigned_at) \
-                     VALUES ($1, $2, $3) ON CONFLICT (segment) DO UPDATE SET \
-                     collector = excluded.collector, assigned_at = excluded.assigned_at",
-                )
-                .bind(segment.clone())
-                .bind(collector.clone())
-                .bind(m.now)
-                .execute(&mut *m.tx)
-                .await?;
-            }
+            store::assign_segment_collector(&mut m.tx, segment, &collector, m.now).await?;
         }
         outbox::append(
             &mut m.tx,
@@ -393,20 +262,7 @@ impl Desk {
             collector: context.caller.subject.clone(),
             record_time: Some(to_timestamp(m.now)),
         };
-        sqlx::query(
-            "INSERT INTO activities (activity_id, customer_id, collector, kind, outcome, \
-             follow_up_day, recorded_at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(activity.activity_id.clone())
-        .bind(activity.customer_id.clone())
-        .bind(activity.collector.clone())
-        .bind(activity.kind.clone())
-        .bind(activity.outcome.clone())
-        .bind(follow_up)
-        .bind(m.now)
-        .bind(activity.encode_to_vec())
-        .execute(&mut *m.tx)
-        .await?;
+        store::insert_activity(&mut m.tx, &activity, follow_up, m.now).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -432,18 +288,6 @@ impl Desk {
     /// A customer's activities, newest first.
     pub async fn activities(&self, customer_id: &str) -> Result<Vec<pb::Activity>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        sqlx::query(
-            "SELECT body FROM activities WHERE customer_id = $1 \
-             ORDER BY activity_id DESC LIMIT 1000",
-        )
-        .bind(customer_id.to_string())
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| {
-            pb::Activity::decode(row.try_get::<Vec<u8>, _>(0)?.as_slice())
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored activity: {e}")))
-        })
-        .collect()
+        Ok(store::activities_of(&mut conn, customer_id).await?)
     }
 }

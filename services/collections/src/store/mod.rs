@@ -11,6 +11,7 @@ mod overdue;
 mod plans;
 mod promises;
 mod risk;
+mod worklist;
 mod write_offs;
 
 pub use behaviour::*;
@@ -25,6 +26,7 @@ pub use overdue::*;
 pub use plans::*;
 pub use promises::*;
 pub use risk::*;
+pub use worklist::*;
 pub use write_offs::*;
 
 use sqlx::{AnyConnection, Row};
