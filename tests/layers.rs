@@ -24,8 +24,6 @@ const KNOWN: &[&str] = &[
     "applications: no app/ folder",
     "applications: no grpc/ folder",
     "applications: no store/ folder",
-    "collections: no app/ folder",
-    "collections: no grpc/ folder",
 ];
 
 const LAYERS: &[&str] = &["domain", "store", "app", "grpc"];

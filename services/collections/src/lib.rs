@@ -5,25 +5,13 @@
 //! [`domain`] holds the pure rules (ledger, aging), [`validate`] the wire checks, [`store`]
 //! the SQL, [`app`] the use cases and [`grpc`] the adapter.
 pub mod app;
-pub mod behaviour;
-pub mod charges;
-pub mod disputes;
+pub mod convert;
 pub mod domain;
-pub mod dunning;
+pub mod feeds;
 pub mod grpc;
 pub mod letters;
-pub mod limitation;
 pub mod mailer;
-pub mod overdue;
-pub mod plans;
-pub mod policy;
-pub mod promises;
-pub mod risk;
 pub mod store;
-pub mod sweeps;
-pub mod validate;
-pub mod worklist;
-pub mod write_offs;
 
 use credit_platform::auth::AuthConfig;
 use credit_platform::clock::SharedClock;
@@ -181,8 +169,8 @@ pub async fn serve(
         signals.clone(),
         config.hold_after_days.max(0),
     );
-    let dunning = dunning::Dunning::new(db.clone(), clock.clone(), signals.clone(), mailer);
-    let disputes = disputes::Disputes::new(
+    let dunning = app::Dunning::new(db.clone(), clock.clone(), signals.clone(), mailer);
+    let disputes = app::Disputes::new(
         db.clone(),
         clock.clone(),
         signals.clone(),
@@ -192,12 +180,12 @@ pub async fn serve(
         )),
         config.max_document_bytes,
     );
-    let promises = promises::Promises::new(db.clone(), clock.clone(), signals.clone());
-    let plans = plans::Plans::new(db.clone(), clock.clone(), signals.clone());
-    let desk = worklist::Desk::new(db.clone(), clock.clone(), signals.clone());
-    let limitation = limitation::Limitation::new(db.clone(), clock.clone(), signals.clone());
+    let promises = app::Promises::new(db.clone(), clock.clone(), signals.clone());
+    let plans = app::Plans::new(db.clone(), clock.clone(), signals.clone());
+    let desk = app::Desk::new(db.clone(), clock.clone(), signals.clone());
+    let limitation = app::Limitation::new(db.clone(), clock.clone(), signals.clone());
     let write_offs =
-        write_offs::WriteOffs::new(db.clone(), clock.clone(), signals.clone(), ledger.clone());
+        app::WriteOffs::new(db.clone(), clock.clone(), signals.clone(), ledger.clone());
     let router = runtime
         .router(Arc::new(grpc::access))?
         .add_service(credit_platform::grpc_server!(
@@ -230,7 +218,7 @@ pub async fn serve(
             "scoring",
             url,
             token,
-            Arc::new(risk::RiskFollower::new(db.clone(), clock.clone())),
+            Arc::new(feeds::risk::RiskFollower::new(db.clone(), clock.clone())),
         );
     }
     let interval = Duration::from_millis(config.sweep_interval_ms.max(10));
@@ -261,10 +249,10 @@ pub async fn serve(
 #[derive(Clone)]
 struct Rules {
     ledger: app::Ledger,
-    promises: promises::Promises,
-    plans: plans::Plans,
-    limitation: limitation::Limitation,
-    dunning: Option<dunning::Dunning>,
+    promises: app::Promises,
+    plans: app::Plans,
+    limitation: app::Limitation,
+    dunning: Option<app::Dunning>,
 }
 
 /// Every `interval` until shutdown: the time-driven rules (the hold rule as days pass, and
@@ -308,7 +296,7 @@ async fn sweep(rules: Rules, interval: Duration, shutdown: Shutdown) {
 
 /// Delivers written messages until shutdown: at once after a run wrote some, and every
 /// `interval` for those waiting on a channel that failed.
-async fn deliver(dunning: dunning::Dunning, interval: Duration, shutdown: Shutdown) {
+async fn deliver(dunning: app::Dunning, interval: Duration, shutdown: Shutdown) {
     loop {
         if let Err(error) = dunning.deliver().await {
             tracing::warn!(%error, "message delivery failed");

@@ -93,7 +93,7 @@ pub async fn settle(
         settled += 1;
     }
     if settled > 0 {
-        crate::behaviour::review(conn, context, now, customer_id).await?;
+        crate::app::behaviour::review(conn, context, now, customer_id).await?;
     }
     Ok(settled)
 }
@@ -191,7 +191,7 @@ impl Promises {
 
     /// Settles every open promise that can be settled today; answers how many were.
     pub async fn sweep(&self) -> Result<usize, ApiError> {
-        crate::sweeps::review_customers(
+        crate::app::sweeps::review_customers(
             &self.db,
             &self.clock,
             &self.signals,

@@ -96,7 +96,7 @@ async fn close(
         ),
     )
     .await?;
-    crate::behaviour::review(tx, context, now, &dispute.customer_id).await?;
+    crate::app::behaviour::review(tx, context, now, &dispute.customer_id).await?;
     Ok(())
 }
 
@@ -236,7 +236,7 @@ impl Disputes {
             ),
         )
         .await?;
-        crate::behaviour::review(&mut m.tx, context, m.now, &dispute.customer_id).await?;
+        crate::app::behaviour::review(&mut m.tx, context, m.now, &dispute.customer_id).await?;
         mutation::finish(&self.signals, m, &dispute).await?;
         Ok(dispute)
     }
@@ -376,7 +376,7 @@ impl Disputes {
                         .to_string()
                 })
                 .unwrap_or(reason);
-            let key = crate::app::group_key(&profiles, group_by, &customer);
+            let key = crate::app::reports::group_key(&profiles, group_by, &customer);
             let t = tallies.entry((key, reason, currency)).or_default();
             if opened_at >= from {
                 t.opened += 1;
@@ -418,8 +418,8 @@ impl Disputes {
                         resolved_by_credit_note: t.by_credit_note,
                         resolved_by_write_off: t.by_write_off,
                         rejected: t.rejected,
-                        mean_resolution_days: crate::app::decimal_text(mean),
-                        median_resolution_days: crate::app::decimal_text(median),
+                        mean_resolution_days: crate::app::reports::decimal_text(mean),
+                        median_resolution_days: crate::app::reports::decimal_text(median),
                         open_at_end: t.open_at_end,
                         open_amount_at_end: from_minor(t.open_amount, digits),
                         past_due_at_end: t.past_due,

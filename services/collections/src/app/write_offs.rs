@@ -3,7 +3,7 @@
 //! becomes a WRITE_OFF document applied to the invoice — the ledger, aging, exposure in limits
 //! and dunning all follow from that one fact. Money that still arrives afterwards is recorded as
 //! a recovery (the write-off trend counts it).
-use crate::app::Ledger;
+use crate::app::ledger::Ledger;
 use crate::domain::ledger::{Kind, digits_of, from_minor, positive_minor};
 use crate::store::{self, StoredDocument};
 use credit_platform::begin_mutation;
@@ -158,7 +158,7 @@ impl WriteOffs {
         if !request.dispute_id.is_empty() {
             check_dispute(&mut m.tx, &request.dispute_id, &invoice.document_id).await?;
         }
-        let (_, policy) = crate::policy::active_policy(&mut m.tx).await?;
+        let (_, policy) = crate::app::policy::active_policy(&mut m.tx).await?;
         let level = policy.write_off_level(&invoice.currency, Decimal::new(amount, digits));
         let write_off = pb::WriteOff {
             write_off_id: uuid::Uuid::now_v7().to_string(),
@@ -212,7 +212,7 @@ impl WriteOffs {
                 "four eyes: who asked for a write-off does not decide it".into(),
             ));
         }
-        let (_, policy) = crate::policy::active_policy(&mut m.tx).await?;
+        let (_, policy) = crate::app::policy::active_policy(&mut m.tx).await?;
         let amount = minor_amount(&write_off)?;
         let currency = write_off.amount.clone().unwrap_or_default().currency_code;
         let digits = digits_of(&currency);
@@ -329,7 +329,7 @@ impl WriteOffs {
             .written_off(tx, context, now, &invoice.document_id, &invoice.customer_id)
             .await?;
         if !write_off.dispute_id.is_empty() {
-            crate::disputes::settle_by_write_off(
+            crate::app::disputes::settle_by_write_off(
                 tx,
                 context,
                 now,

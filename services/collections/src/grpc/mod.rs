@@ -1,14 +1,18 @@
 //! The gRPC adapter: validate (every bad field named), call the use case, map errors.
+mod access;
+mod validate;
+
+pub use access::access;
+use validate::{group_of, kind_filter, period};
+
+use crate::app::disputes::Disputes;
+use crate::app::dunning::{Dunning, known_time_zone};
+use crate::app::plans::Plans;
+use crate::app::promises::Promises;
+use crate::app::worklist::{ACTIVITY_KINDS, Desk, OUTCOMES};
+use crate::app::write_offs::WriteOffs;
 use crate::app::{Ledger, Row};
-use crate::disputes::Disputes;
 use crate::domain::aging::Buckets;
-use crate::domain::ledger::Kind;
-use crate::dunning::{Dunning, known_time_zone};
-use crate::plans::Plans;
-use crate::promises::Promises;
-use crate::worklist::{ACTIVITY_KINDS, Desk, OUTCOMES};
-use crate::write_offs::WriteOffs;
-use credit_platform::auth::{Access, roles};
 use credit_platform::clock::parse_date;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
@@ -24,61 +28,6 @@ use tonic::{Request, Response, Status, Streaming};
 
 /// Most rows in one import.
 pub const MAX_IMPORT_ROWS: usize = 1_000_000;
-
-const READ: &[&str] = &[
-    roles::VIEWER,
-    roles::ANALYST,
-    roles::MANAGER,
-    roles::AUDITOR,
-    roles::SALES_ORDER,
-];
-/// The ERP integration writes the ledger with an analyst's (or a dedicated) token.
-const LEDGER: &[&str] = &[roles::ANALYST, roles::MANAGER];
-
-/// The access rule of a collections method path.
-pub fn access(path: &str) -> Option<Access> {
-    if path.starts_with("/credit.event.v1.EventFeedService/") {
-        return Some(Access::AnyRole(&[
-            roles::VIEWER,
-            roles::ANALYST,
-            roles::MANAGER,
-            roles::AUDITOR,
-        ]));
-    }
-    let method = path.strip_prefix("/credit.collections.v1.CollectionsService/")?;
-    Some(match method {
-        "GetCustomer"
-        | "GetDocument"
-        | "ListDocuments"
-        | "ListDocumentVersions"
-        | "GetAging"
-        | "GetCollectionMetrics"
-        | "GetDisputeMetrics" => Access::AnyRole(READ),
-        "PutCustomer"
-        | "ImportDocuments"
-        | "AllocateDocument"
-        | "RunDunning"
-        | "OpenDispute"
-        | "CommentDispute"
-        | "ResolveDispute"
-        | "RecordPromise"
-        | "RequestWriteOff"
-        | "RecordRecovery"
-        | "CreatePaymentPlan"
-        | "LogActivity"
-        | "RecordLimitationAct" => Access::AnyRole(LEDGER),
-        "AssignCollector" => Access::AnyRole(&[roles::MANAGER]),
-        // Who may approve how much is the policy's write-off authority, checked in the use case.
-        "DecideWriteOff" => Access::AnyRole(LEDGER),
-        "GetDisputeDocument" => Access::AnyRole(READ),
-        "AttachDisputeDocument" => Access::AnyRole(LEDGER),
-        "ListDisputes" | "ListPromises" | "ListWriteOffs" | "ListPaymentPlans" | "GetWorklist"
-        | "ListActivities" | "ListLimitations" => Access::AnyRole(READ),
-        "GetDunningPreview" | "ListMessages" | "GetDunningPolicy" => Access::AnyRole(READ),
-        "UploadDunningPolicy" => Access::AnyRole(&[roles::MANAGER]),
-        _ => return None,
-    })
-}
 
 /// The collections gRPC service: the use cases behind it.
 #[derive(Clone)]
@@ -98,7 +47,7 @@ pub struct CollectionsGrpc {
     /// The collector's desk.
     pub desk: Desk,
     /// The statute of limitations.
-    pub limitation: crate::limitation::Limitation,
+    pub limitation: crate::app::limitation::Limitation,
     /// Whether the service answers.
     pub readiness: Readiness,
 }
@@ -107,57 +56,6 @@ impl CollectionsGrpc {
     fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
         self.readiness.ensure_ready()?;
         Ok(RequestContext::from_request(request))
-    }
-}
-
-/// A metrics period: the first day, and the last (today when empty), at most ten years.
-fn period(start: &str, end: &str, today: i64, v: &mut Violations) -> Option<(i64, i64)> {
-    let first = parse_date(start);
-    if first.is_none() {
-        v.add("start_date", "must be a date YYYY-MM-DD");
-    }
-    let last = if end.is_empty() {
-        Some(today)
-    } else {
-        let last = parse_date(end);
-        if last.is_none() {
-            v.add("end_date", "must be a date YYYY-MM-DD");
-        }
-        last
-    };
-    let (first, last) = (first?, last?);
-    if last < first || last - first > 3660 {
-        v.add(
-            "end_date",
-            "must be on or after start_date, within ten years",
-        );
-        return None;
-    }
-    Some((first, last))
-}
-
-/// The grouping asked for.
-fn group_of(group_by: i32, v: &mut Violations) -> pb::AgingGroup {
-    pb::AgingGroup::try_from(group_by).unwrap_or_else(|_| {
-        v.add("group_by", "not a known AgingGroup");
-        pb::AgingGroup::Portfolio
-    })
-}
-
-/// The stored kind a listing filters on ("" for every kind).
-fn kind_filter(kind: i32, v: &mut Violations) -> &'static str {
-    match pb::DocumentKind::try_from(kind) {
-        Ok(pb::DocumentKind::Invoice) => Kind::Invoice.name(),
-        Ok(pb::DocumentKind::CreditNote) => Kind::CreditNote.name(),
-        Ok(pb::DocumentKind::Payment) => Kind::Payment.name(),
-        Ok(pb::DocumentKind::WriteOff) => Kind::WriteOff.name(),
-        Ok(pb::DocumentKind::Fee) => Kind::Fee.name(),
-        Ok(pb::DocumentKind::Interest) => Kind::Interest.name(),
-        Ok(pb::DocumentKind::Unspecified) => "",
-        Err(_) => {
-            v.add("kind", "not a known DocumentKind");
-            ""
-        }
     }
 }
 
@@ -257,7 +155,7 @@ impl CollectionsService for CollectionsGrpc {
             let document = row.document.unwrap_or_default();
             rows.push(Row {
                 number,
-                checked: crate::validate::document(&document),
+                checked: crate::convert::document(&document),
                 document,
             });
         }

@@ -179,7 +179,7 @@ impl Limitation {
         within_days: i64,
     ) -> Result<pb::ListLimitationsResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let (_, policy) = crate::policy::active_policy(&mut conn).await?;
+        let (_, policy) = crate::app::policy::active_policy(&mut conn).await?;
         let today = day_of(self.clock.now());
         let due_by = if within_days > 0 {
             today + within_days - policy.document.limitation.shortest_days()
@@ -320,7 +320,7 @@ impl Limitation {
             let mut tx = self.db.begin_write().await?;
             let now = self.clock.now();
             let today = day_of(now);
-            let (_, policy) = crate::policy::active_policy(&mut tx).await?;
+            let (_, policy) = crate::app::policy::active_policy(&mut tx).await?;
             let rules = &policy.document.limitation;
             let widest = rules.alert_days.iter().max().copied().unwrap_or(0);
             let due_by = today + widest - rules.shortest_days();

@@ -162,3 +162,15 @@ pub fn document(d: &pb::ReceivableDocument) -> Result<Document, Vec<Problem>> {
         _ => Err(problems),
     }
 }
+
+/// A document kind on the wire.
+pub fn document_kind(kind: Kind) -> pb::DocumentKind {
+    match kind {
+        Kind::Invoice => pb::DocumentKind::Invoice,
+        Kind::CreditNote => pb::DocumentKind::CreditNote,
+        Kind::Payment => pb::DocumentKind::Payment,
+        Kind::Fee => pb::DocumentKind::Fee,
+        Kind::Interest => pb::DocumentKind::Interest,
+        Kind::WriteOff => pb::DocumentKind::WriteOff,
+    }
+}

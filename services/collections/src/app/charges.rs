@@ -211,7 +211,7 @@ async fn charge(
         },
     )
     .await?;
-    crate::app::receivable_changed(tx, context, now, &document_id, true).await?;
+    crate::app::ledger::receivable_changed(tx, context, now, &document_id, true).await?;
     Ok(Charged {
         document_id,
         amount,

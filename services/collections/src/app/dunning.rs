@@ -222,7 +222,7 @@ impl Dunning {
         let mut tx = self.db.begin_write().await?;
         let now = self.clock.now();
         let today = day_of(now);
-        let (_, policy) = crate::policy::active_policy(&mut tx).await?;
+        let (_, policy) = crate::app::policy::active_policy(&mut tx).await?;
         let profile = store::customer(&mut tx, customer_id)
             .await?
             .unwrap_or_default();
@@ -275,7 +275,7 @@ impl Dunning {
             )));
         }
         if let Some((promised, by)) =
-            crate::promises::open_promise(&mut tx, customer_id, currency).await?
+            crate::app::promises::open_promise(&mut tx, customer_id, currency).await?
         {
             return Ok(Some(action(
                 "DEFERRED",
@@ -295,16 +295,16 @@ impl Dunning {
         }
         // The step is taken: its fee and interest first, so the letter lists them.
         let context = RequestContext::system("dunning");
-        let overdue: Vec<crate::charges::Overdue> = covered
+        let overdue: Vec<crate::app::charges::Overdue> = covered
             .iter()
             .filter(|i| i.kind == crate::domain::ledger::Kind::Invoice.name() && i.due_day < today)
-            .map(|i| crate::charges::Overdue {
+            .map(|i| crate::app::charges::Overdue {
                 invoice_id: &i.document_id,
                 due_day: i.due_day,
                 open: i.open,
             })
             .collect();
-        let charged = crate::charges::book(
+        let charged = crate::app::charges::book(
             &mut tx,
             &context,
             now,
@@ -334,7 +334,7 @@ impl Dunning {
         // starts the limitation period again.
         if matches!(step.template.as_str(), "FINAL_NOTICE" | "LEGAL_HANDOVER") {
             let ids: Vec<String> = covered.iter().map(|i| i.document_id.clone()).collect();
-            crate::limitation::record_acts(
+            crate::app::limitation::record_acts(
                 &mut tx,
                 customer_id,
                 &ids,
@@ -414,8 +414,9 @@ impl Dunning {
         )
         .await?;
         if step.consequence == Consequence::CreditHold {
-            let (_, amounts) = crate::overdue::overdue_since(&mut tx, customer_id, today).await?;
-            crate::overdue::flag(
+            let (_, amounts) =
+                crate::app::overdue::overdue_since(&mut tx, customer_id, today).await?;
+            crate::app::overdue::flag(
                 &mut tx,
                 &context,
                 now,
@@ -518,7 +519,7 @@ impl Dunning {
     /// What happens next to a customer, and when.
     pub async fn preview(&self, customer_id: &str) -> Result<pb::DunningPreview, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let (version, policy) = crate::policy::active_policy(&mut conn).await?;
+        let (version, policy) = crate::app::policy::active_policy(&mut conn).await?;
         let profile = store::customer(&mut conn, customer_id)
             .await?
             .unwrap_or_default();

@@ -58,7 +58,7 @@ impl Desk {
         let now = self.clock.now();
         let today = day_of(now);
         let since = now - LOOKBACK_DAYS * DAY;
-        let (_, policy) = crate::policy::active_policy(&mut conn).await?;
+        let (_, policy) = crate::app::policy::active_policy(&mut conn).await?;
         let rules = &policy.document.worklist;
         let default_probability =
             Decimal::from_str(&rules.default_probability).unwrap_or(Decimal::new(5, 2));
@@ -81,7 +81,7 @@ impl Desk {
             .copied()
             .unwrap_or(0);
         let barred =
-            crate::limitation::nearest_deadlines(&mut conn, &policy, today, widest).await?;
+            crate::app::limitation::nearest_deadlines(&mut conn, &policy, today, widest).await?;
         drop(conn);
 
         let mut items = Vec::new();

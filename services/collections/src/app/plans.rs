@@ -106,7 +106,7 @@ pub async fn review(
         ended += 1;
     }
     if ended > 0 {
-        crate::behaviour::review(conn, context, now, customer_id).await?;
+        crate::app::behaviour::review(conn, context, now, customer_id).await?;
     }
     Ok(ended)
 }
@@ -250,7 +250,7 @@ impl Plans {
 
     /// Reviews every active plan; answers how many ended.
     pub async fn sweep(&self) -> Result<usize, ApiError> {
-        crate::sweeps::review_customers(
+        crate::app::sweeps::review_customers(
             &self.db,
             &self.clock,
             &self.signals,

@@ -1,0 +1,102 @@
+//! Documents read back: one with its applications and versions, or a customer's list.
+use super::ledger::Ledger;
+use crate::convert;
+use crate::domain::ledger::{Kind, digits_of, from_minor};
+use crate::store::{self, StoredDocument};
+use credit_platform::clock::{date_of_day, to_timestamp};
+use credit_platform::error::ApiError;
+use credit_proto::collections as pb;
+use prost::Message;
+use sqlx::AnyConnection;
+
+impl Ledger {
+    pub(super) async fn view(
+        &self,
+        conn: &mut AnyConnection,
+        document_id: &str,
+    ) -> Result<pb::ReceivableDocument, ApiError> {
+        let stored =
+            store::document(conn, document_id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound {
+                    kind: "document",
+                    id: document_id.to_string(),
+                })?;
+        let mut d = self.shown(&stored)?;
+        if stored.kind == Kind::Invoice {
+            let digits = digits_of(&stored.currency);
+            d.applied = store::applied_list(conn, document_id)
+                .await?
+                .into_iter()
+                .map(|(source, kind, amount, day)| pb::AppliedAllocation {
+                    document_id: source,
+                    kind: Kind::from_name(&kind)
+                        .map_or(pb::DocumentKind::Unspecified, convert::document_kind)
+                        as i32,
+                    amount: from_minor(amount, digits),
+                    applied_date: date_of_day(day),
+                })
+                .collect();
+        }
+        Ok(d)
+    }
+
+    fn shown(&self, stored: &StoredDocument) -> Result<pb::ReceivableDocument, ApiError> {
+        let mut d = pb::ReceivableDocument::decode(stored.body.as_slice())
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored document: {e}")))?;
+        d.open_amount = from_minor(stored.open_amount, digits_of(&stored.currency));
+        d.version = stored.version;
+        d.create_time = Some(to_timestamp(stored.created_at));
+        d.update_time = Some(to_timestamp(stored.updated_at));
+        Ok(d)
+    }
+
+    /// One document with what is applied to it.
+    pub async fn document(&self, document_id: &str) -> Result<pb::ReceivableDocument, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        self.view(&mut conn, document_id).await
+    }
+
+    /// A page of a customer's documents.
+    pub async fn documents(
+        &self,
+        customer_id: &str,
+        kind: &str,
+        open_only: bool,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<pb::ReceivableDocument>, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        store::customer_documents(&mut conn, customer_id, kind, open_only, after, limit)
+            .await?
+            .iter()
+            .map(|d| self.shown(d))
+            .collect()
+    }
+
+    /// A document's versions.
+    pub async fn versions(&self, document_id: &str) -> Result<Vec<pb::DocumentVersion>, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let versions = store::versions(&mut conn, document_id).await?;
+        if versions.is_empty() {
+            return Err(ApiError::NotFound {
+                kind: "document",
+                id: document_id.to_string(),
+            });
+        }
+        versions
+            .into_iter()
+            .map(|(version, body, actor, source, at)| {
+                let mut document = pb::ReceivableDocument::decode(body.as_slice())
+                    .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored version: {e}")))?;
+                document.version = version;
+                Ok(pb::DocumentVersion {
+                    document: Some(document),
+                    actor_subject: actor,
+                    source,
+                    record_time: Some(to_timestamp(at)),
+                })
+            })
+            .collect()
+    }
+}
