@@ -2,7 +2,8 @@
 //! by sales, and decreases proposed by scoring's early warnings. Each becomes an application of
 //! its kind, built from the customer's latest approved one, and takes the same scoring, policy
 //! and approval path; an approval changes the limit in limits exactly once.
-use crate::app::{Applications, kind_of};
+use crate::app::Applications;
+use crate::convert::kind_of;
 use crate::domain::state::Kind;
 use crate::peers::LimitsPeer;
 use crate::store::{self, StoredApplication};

@@ -2,7 +2,7 @@
 //! transaction are delivered until limits confirms, so a limit is set exactly once even when
 //! limits is down at the moment of approval (the calls carry request ids derived from the
 //! instruction: a retry after a lost answer is answered from limits' idempotency record).
-use crate::app::state_of;
+use crate::convert::state_of;
 use crate::peers::{Delivery, LimitsPeer};
 use crate::store::{self, LimitInstruction};
 use credit_platform::clock::{SharedClock, to_timestamp};

@@ -9,13 +9,13 @@
 pub mod app;
 pub mod cases;
 pub mod changes;
+pub mod convert;
 pub mod delivery;
 pub mod documents;
 pub mod domain;
 pub mod early_warning;
 pub mod grpc;
 pub mod metrics;
-pub mod notice;
 pub mod peers;
 pub mod reviews;
 pub mod sealing;

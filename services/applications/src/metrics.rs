@@ -1,6 +1,7 @@
 //! GetApplicationMetrics: DOMAIN.md's application metrics over a period, from the applications
 //! themselves (each carries its submissions, steps, approvals and decision).
-use crate::app::{Applications, state_of};
+use crate::app::Applications;
+use crate::convert::state_of;
 use crate::domain::measure::{percentile, rate};
 use crate::domain::state::State;
 use credit_platform::clock::{Micros, from_timestamp, to_timestamp};

@@ -112,7 +112,7 @@ impl ScoringPeer {
         let mut client = self.client()?;
         // A limit change scores the customer on what scoring knows now (maybe newer than the
         // statements copied from the approved application).
-        let change = crate::app::kind_of(app).is_change();
+        let change = crate::convert::kind_of(app).is_change();
         for (i, statement) in app
             .financial_statements
             .iter()

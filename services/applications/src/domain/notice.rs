@@ -9,10 +9,10 @@ pub use credit_platform::l10n::format_amount;
 
 /// The languages notices are written in, with their templates.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("en", include_str!("../locales/en.ftl")),
-    ("fr", include_str!("../locales/fr.ftl")),
-    ("ro", include_str!("../locales/ro.ftl")),
-    ("zh", include_str!("../locales/zh.ftl")),
+    ("en", include_str!("../../locales/en.ftl")),
+    ("fr", include_str!("../../locales/fr.ftl")),
+    ("ro", include_str!("../../locales/ro.ftl")),
+    ("zh", include_str!("../../locales/zh.ftl")),
 ];
 
 fn catalog() -> &'static Catalog {

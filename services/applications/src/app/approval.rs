@@ -1,0 +1,496 @@
+//! The approval workflow: approvers act on their step (four eyes, who may approve, overrides
+//! with reasons), the next step starts, and steps past their deadline escalate.
+use super::drafts::with_notice;
+use super::{Applications, canonical, not_found};
+use crate::convert::{case_of_recommendation, decimal, kind_of};
+use crate::domain::policy::{Outcome, Policy};
+use crate::domain::state::{Action, Kind, State};
+use crate::store::{self};
+use credit_platform::auth::{Caller, roles};
+use credit_platform::begin_mutation;
+use credit_platform::clock::{add_months, to_timestamp};
+use credit_platform::context::RequestContext;
+use credit_platform::error::{ApiError, FieldViolation};
+use credit_platform::mutation::{self};
+use credit_platform::outbox::{self};
+use credit_platform::policies;
+use credit_proto::applications as pb;
+use credit_proto::types::Money as MoneyProto;
+use prost::Message;
+use serde_json::json;
+
+impl Applications {
+    /// An approver acts on the current step.
+    pub async fn act(
+        &self,
+        context: &RequestContext,
+        request: &impl Message,
+        method: &'static str,
+        application_id: &str,
+        act: ApproverAct,
+    ) -> Result<pb::Application, ApiError> {
+        let mut m = begin_mutation!(&self.db, &*self.clock, context, method, request);
+        let row = store::get(&mut m.tx, application_id)
+            .await?
+            .ok_or_else(|| not_found(application_id))?;
+        row.state
+            .allows(Action::Decide)
+            .map_err(ApiError::StateConflict)?;
+        let mut app = self.clear(&row)?;
+        let caller = &context.caller;
+        let version = app
+            .recommendation
+            .as_ref()
+            .map(|r| r.policy_version)
+            .unwrap_or_default();
+        let policy = {
+            let stored = policies::get(&mut m.tx, version).await?.ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("policy {version} of a submission missing"))
+            })?;
+            Policy::parse(&stored.document)
+                .map_err(|p| ApiError::Internal(anyhow::anyhow!("stored policy invalid: {p:?}")))?
+        };
+        // Four eyes: who asked never approves, and nobody acts twice on one submission.
+        if caller.subject == app.created_by || caller.subject == app.submitted_by {
+            return Err(ApiError::PermissionDenied(format!(
+                "four-eyes rule: {} created or submitted this application and may not decide it",
+                caller.subject
+            )));
+        }
+        let acted_before = app
+            .approval_steps
+            .iter()
+            .flat_map(|s| &s.approvals)
+            .any(|a| a.approver == caller.subject);
+        if acted_before {
+            return Err(ApiError::PermissionDenied(format!(
+                "four-eyes rule: {} already acted on this submission; another approver is needed",
+                caller.subject
+            )));
+        }
+        let index = app
+            .approval_steps
+            .iter()
+            .position(|s| s.state == "PENDING")
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("in review without a step")))?;
+        let step = &app.approval_steps[index];
+        let entitled = caller
+            .roles
+            .iter()
+            .any(|r| r == roles::ADMIN || step.roles.contains(r));
+        if !entitled {
+            return Err(ApiError::PermissionDenied(format!(
+                "the application waits for the {} level ({}); the caller has none of these roles",
+                step.level,
+                step.roles.join(", ")
+            )));
+        }
+        let case = case_of_recommendation(&app);
+        let recommendation = app
+            .recommendation
+            .as_ref()
+            .and_then(|r| Outcome::from_name(&r.outcome))
+            .unwrap_or(Outcome::Refer);
+        let now_ts = Some(to_timestamp(m.now));
+        let mut events = Vec::new();
+        match act {
+            ApproverAct::Approve {
+                mut approved_limit,
+                payment_terms_days,
+                conditions,
+                comment,
+                override_reason_code,
+                override_comment,
+            } => {
+                let requested = app
+                    .credit_request
+                    .as_ref()
+                    .and_then(|r| r.requested_limit.clone())
+                    .unwrap_or_default();
+                if let Some(limit) = &approved_limit {
+                    let amount = decimal(&Some(limit.clone())).unwrap_or_default();
+                    if limit.currency_code != requested.currency_code {
+                        return Err(FieldViolation::new(
+                            "approved_limit.currency_code",
+                            format!(
+                                "must be {}, the currency asked for",
+                                requested.currency_code
+                            ),
+                        )
+                        .into());
+                    }
+                    // A decrease may be approved anywhere up to the limit it cuts; anything
+                    // else at most at the amount asked for.
+                    let (ceiling, what) = match (kind_of(&app), &app.limit_change) {
+                        (Kind::LimitDecrease, Some(change)) => (
+                            change.current_limit.clone().unwrap_or_default(),
+                            "the current limit",
+                        ),
+                        _ => (requested.clone(), "the amount asked for"),
+                    };
+                    if amount > decimal(&Some(ceiling.clone())).unwrap_or_default() {
+                        return Err(FieldViolation::new(
+                            "approved_limit.amount",
+                            format!("at most {what} ({})", ceiling.amount),
+                        )
+                        .into());
+                    }
+                }
+                canonical(&mut approved_limit);
+                let step = &mut app.approval_steps[index];
+                step.approvals.push(pb::Approval {
+                    approver: caller.subject.clone(),
+                    action: "APPROVE".into(),
+                    approved_limit,
+                    payment_terms_days,
+                    conditions,
+                    reasons: Vec::new(),
+                    comment,
+                    action_time: now_ts,
+                });
+                let level = step.level.clone();
+                let complete = step.approvals.len() as i32 >= step.approvals_required;
+                if complete {
+                    step.state = "APPROVED".into();
+                }
+                events.push(self.event(
+                    "credit.applications.approval.recorded",
+                    &app,
+                    json!({"level": level, "approver": caller.subject, "action": "APPROVE",
+                           "step_complete": complete}),
+                ));
+                if complete && !self.start_next_step(&mut app, m.now) {
+                    // The deciding level approved: the final decision.
+                    let approvals: Vec<&pb::Approval> = app
+                        .approval_steps
+                        .iter()
+                        .flat_map(|s| &s.approvals)
+                        .collect();
+                    let limit = approvals
+                        .iter()
+                        .rev()
+                        .find_map(|a| a.approved_limit.clone())
+                        .unwrap_or(requested);
+                    let terms = approvals
+                        .iter()
+                        .rev()
+                        .map(|a| a.payment_terms_days)
+                        .find(|d| *d > 0)
+                        .unwrap_or_else(|| {
+                            app.credit_request
+                                .as_ref()
+                                .map(|r| r.payment_terms_days)
+                                .unwrap_or_default()
+                        });
+                    let mut all_conditions: Vec<String> = Vec::new();
+                    for c in approvals.iter().flat_map(|a| &a.conditions) {
+                        if !all_conditions.contains(c) {
+                            all_conditions.push(c.clone());
+                        }
+                    }
+                    let amount = decimal(&Some(limit.clone()));
+                    let overridden = policy.is_override(recommendation, &case, amount);
+                    check_override(
+                        &policy,
+                        caller,
+                        overridden,
+                        &override_reason_code,
+                        &override_comment,
+                        &format!(
+                            "approving {} {} departs from the recommendation",
+                            limit.amount, limit.currency_code
+                        ),
+                    )?;
+                    let risk_class = app
+                        .recommendation
+                        .as_ref()
+                        .map(|r| r.risk_class.clone())
+                        .unwrap_or_default();
+                    app.final_decision = Some(pb::FinalDecision {
+                        outcome: "APPROVED".into(),
+                        automatic: false,
+                        approved_limit: Some(limit),
+                        payment_terms_days: terms,
+                        conditions: all_conditions,
+                        reasons: Vec::new(),
+                        overridden,
+                        // Kept only where they explain a departure.
+                        override_reason_code: if overridden {
+                            override_reason_code.clone()
+                        } else {
+                            String::new()
+                        },
+                        override_comment: if overridden {
+                            override_comment.clone()
+                        } else {
+                            String::new()
+                        },
+                        decided_by: caller.subject.clone(),
+                        decide_time: now_ts,
+                        policy_version: version,
+                        review_time: Some(to_timestamp(add_months(
+                            m.now,
+                            policy.review_months(&risk_class) as i32,
+                        ))),
+                    });
+                    app.state = pb::ApplicationState::Approved as i32;
+                    events.push(self.decision_event(&app));
+                    self.queue_limit(&mut m.tx, m.now, &mut app).await?;
+                }
+            }
+            ApproverAct::Reject {
+                reasons,
+                comment,
+                override_reason_code,
+                override_comment,
+            } => {
+                let overridden = policy.is_override(recommendation, &case, None);
+                check_override(
+                    &policy,
+                    caller,
+                    overridden,
+                    &override_reason_code,
+                    &override_comment,
+                    "rejecting departs from the recommendation to approve",
+                )?;
+                let step = &mut app.approval_steps[index];
+                step.state = "REJECTED".into();
+                step.approvals.push(pb::Approval {
+                    approver: caller.subject.clone(),
+                    action: "REJECT".into(),
+                    reasons: reasons.clone(),
+                    comment,
+                    action_time: now_ts,
+                    ..Default::default()
+                });
+                cancel_waiting(&mut app);
+                app.final_decision = Some(pb::FinalDecision {
+                    outcome: "REJECTED".into(),
+                    automatic: false,
+                    reasons,
+                    overridden,
+                    override_reason_code: if overridden {
+                        override_reason_code
+                    } else {
+                        String::new()
+                    },
+                    override_comment: if overridden {
+                        override_comment
+                    } else {
+                        String::new()
+                    },
+                    decided_by: caller.subject.clone(),
+                    decide_time: now_ts,
+                    policy_version: version,
+                    ..Default::default()
+                });
+                app.state = pb::ApplicationState::Rejected as i32;
+                events.push(self.decision_event(&app));
+            }
+            ApproverAct::RequestInformation { questions } => {
+                let step = &mut app.approval_steps[index];
+                step.state = "INFORMATION_REQUESTED".into();
+                step.approvals.push(pb::Approval {
+                    approver: caller.subject.clone(),
+                    action: "REQUEST_INFORMATION".into(),
+                    reasons: questions.clone(),
+                    action_time: now_ts,
+                    ..Default::default()
+                });
+                cancel_waiting(&mut app);
+                app.state = pb::ApplicationState::InformationRequested as i32;
+                events.push(self.event(
+                    "credit.applications.information.requested",
+                    &app,
+                    json!({"questions": questions, "by": caller.subject}),
+                ));
+            }
+        }
+        app.update_time = now_ts;
+        with_notice(&mut app);
+        let stored = self.to_row(&app, &row.created_by, row.created_at, m.now)?;
+        store::update(&mut m.tx, &stored).await?;
+        for event in events {
+            outbox::append(&mut m.tx, context, m.now, event).await?;
+        }
+        let answer = self.view(&stored, caller)?;
+        self.finish(m, &answer).await?;
+        self.delivery.notify_one();
+        Ok(answer)
+    }
+
+    /// Escalates every step overdue at the clock's now: the next level takes over (a new step
+    /// when the overdue one was the last of the chain); at the top an overdue alarm is raised
+    /// once. Answers how many applications were handled.
+    pub async fn escalate_overdue(&self) -> Result<usize, ApiError> {
+        let due = {
+            let mut conn = self.db.pool.acquire().await?;
+            store::overdue(&mut conn, self.clock.now(), 100).await?
+        };
+        for application_id in &due {
+            mutation::with_retry(|| self.escalate(application_id)).await?;
+        }
+        Ok(due.len())
+    }
+
+    async fn escalate(&self, application_id: &str) -> Result<(), ApiError> {
+        let mut tx = self.db.begin_write().await?;
+        let now = self.clock.now();
+        let Some(row) = store::get(&mut tx, application_id).await? else {
+            return Ok(());
+        };
+        // Someone acted meanwhile: nothing is overdue any more.
+        if row.state != State::InReview || row.due_at == 0 || row.due_at > now {
+            return Ok(());
+        }
+        let mut app = self.clear(&row)?;
+        let version = app
+            .recommendation
+            .as_ref()
+            .map(|r| r.policy_version)
+            .unwrap_or_default();
+        let stored_policy = policies::get(&mut tx, version).await?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("policy {version} of a submission missing"))
+        })?;
+        let policy = Policy::parse(&stored_policy.document)
+            .map_err(|p| ApiError::Internal(anyhow::anyhow!("stored policy invalid: {p:?}")))?;
+        let case = case_of_recommendation(&app);
+        let Some(index) = app.approval_steps.iter().position(|s| s.state == "PENDING") else {
+            return Ok(());
+        };
+        let overdue = app.approval_steps[index].clone();
+        let has_next = app.approval_steps.iter().any(|s| s.state == "WAITING");
+        let above = if has_next {
+            None
+        } else {
+            policy.level_above(&case, &overdue.level)
+        };
+        let context = RequestContext::system("escalation");
+        let event = if has_next || above.is_some() {
+            app.approval_steps[index].state = "ESCALATED".into();
+            if let Some(step) = above {
+                // The deciding level was overdue: the level above decides, with as many
+                // approvers as it needed.
+                app.approval_steps.push(pb::ApprovalStep {
+                    sequence: app.approval_steps.len() as i32 + 1,
+                    level: step.level,
+                    roles: step.roles,
+                    approvals_required: overdue.approvals_required,
+                    state: "WAITING".into(),
+                    sla_hours: step.sla_hours as i32,
+                    ..Default::default()
+                });
+            }
+            self.start_next_step(&mut app, now);
+            let to = app
+                .approval_steps
+                .iter()
+                .find(|s| s.state == "PENDING")
+                .map(|s| s.level.clone())
+                .unwrap_or_default();
+            self.event(
+                "credit.applications.step.escalated",
+                &app,
+                json!({"from_level": overdue.level, "to_level": to,
+                       "due_time": overdue.due_time.map(|t| t.seconds)}),
+            )
+        } else {
+            app.approval_steps[index].overdue = true;
+            self.event(
+                "credit.applications.step.overdue",
+                &app,
+                json!({"level": overdue.level, "due_time": overdue.due_time.map(|t| t.seconds)}),
+            )
+        };
+        app.update_time = Some(to_timestamp(now));
+        let stored = self.to_row(&app, &row.created_by, row.created_at, now)?;
+        store::update(&mut tx, &stored).await?;
+        outbox::append(&mut tx, &context, now, event).await?;
+        tx.commit().await?;
+        self.signals.notify_committed();
+        metrics::counter!("applications_steps_escalated_total").increment(1);
+        Ok(())
+    }
+}
+
+/// An approver's act.
+#[derive(Debug, Clone)]
+pub enum ApproverAct {
+    /// Approve, maybe with another amount, terms or conditions.
+    Approve {
+        /// Amount approved.
+        approved_limit: Option<MoneyProto>,
+        /// Terms approved (0: as asked).
+        payment_terms_days: i32,
+        /// Conditions.
+        conditions: Vec<String>,
+        /// Comment.
+        comment: String,
+        /// Override reason code.
+        override_reason_code: String,
+        /// Override comment.
+        override_comment: String,
+    },
+    /// Reject.
+    Reject {
+        /// Reasons.
+        reasons: Vec<String>,
+        /// Comment.
+        comment: String,
+        /// Override reason code.
+        override_reason_code: String,
+        /// Override comment.
+        override_comment: String,
+    },
+    /// Return to the applicant.
+    RequestInformation {
+        /// Questions.
+        questions: Vec<String>,
+    },
+}
+
+fn check_override(
+    policy: &Policy,
+    caller: &Caller,
+    overridden: bool,
+    reason_code: &str,
+    comment: &str,
+    what: &str,
+) -> Result<(), ApiError> {
+    if !overridden {
+        return Ok(());
+    }
+    if !policy.may_override(&caller.roles) {
+        return Err(ApiError::PermissionDenied(format!(
+            "{what}: only {} may override",
+            policy.document.override_roles.join(", ")
+        )));
+    }
+    let mut missing = Vec::new();
+    if reason_code.trim().is_empty() {
+        missing.push(FieldViolation::new(
+            "override_reason_code",
+            format!("required: {what}"),
+        ));
+    }
+    if comment.trim().is_empty() {
+        missing.push(FieldViolation::new(
+            "override_comment",
+            format!("required: {what}"),
+        ));
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidArgument(missing))
+    }
+}
+
+pub(super) fn cancel_waiting(app: &mut pb::Application) {
+    for step in &mut app.approval_steps {
+        if step.state == "WAITING" {
+            step.state = "CANCELLED".into();
+            step.due_time = None;
+        }
+    }
+}

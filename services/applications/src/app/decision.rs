@@ -1,0 +1,328 @@
+//! Submission: the applicant scored (before the transaction: scoring is idempotent by derived
+//! request ids), the case decided under the active policy, the approval steps the authority
+//! matrix asks for, and an approved limit queued for limits in the same transaction.
+use super::drafts::with_notice;
+use super::{Applications, not_found};
+use crate::convert::{case_of, kind_of, money_text};
+use crate::domain::policy::{Outcome, Policy};
+use crate::domain::state::Action;
+use crate::store::{self, LimitInstruction};
+use credit_platform::begin_mutation;
+use credit_platform::clock::{Micros, add_months, to_timestamp};
+use credit_platform::context::RequestContext;
+use credit_platform::error::ApiError;
+use credit_platform::outbox::{self, NewEvent};
+use credit_platform::policies;
+use credit_proto::applications as pb;
+use serde_json::json;
+use sqlx::AnyConnection;
+
+impl Applications {
+    /// The active decision policy with its version.
+    pub(crate) async fn active_policy(
+        &self,
+        conn: &mut AnyConnection,
+    ) -> Result<(i64, Policy), ApiError> {
+        let version = policies::active_version(conn)
+            .await?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no active decision policy")))?;
+        let row = policies::get(conn, version)
+            .await?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("policy {version} missing")))?;
+        let policy = Policy::parse(&row.document).map_err(|p| {
+            ApiError::Internal(anyhow::anyhow!("stored policy {version} invalid: {p:?}"))
+        })?;
+        Ok((version, policy))
+    }
+
+    /// Submits: validates completeness, scores, decides or refers.
+    pub async fn submit(
+        &self,
+        context: &RequestContext,
+        request: &pb::SubmitApplicationRequest,
+        check_complete: impl Fn(&pb::Application) -> Result<(), ApiError>,
+    ) -> Result<pb::Application, ApiError> {
+        let scoring = self.scoring.as_ref().ok_or_else(|| {
+            ApiError::StateConflict(
+                "applications is not connected to scoring: set APPLICATIONS_SCORING_URL".into(),
+            )
+        })?;
+        // Read and score outside the write transaction: scoring may take a while, and its
+        // answers are idempotent (request ids derived from this request's).
+        let before = {
+            let mut conn = self.db.pool.acquire().await?;
+            store::get(&mut conn, &request.application_id)
+                .await?
+                .ok_or_else(|| not_found(&request.application_id))?
+        };
+        let app = self.clear(&before)?;
+        if before.state.allows(Action::Submit).is_ok() {
+            check_complete(&app)?;
+        }
+        let score = if before.state.allows(Action::Submit).is_ok() {
+            Some(scoring.assess(&app, &request.request_id).await?)
+        } else {
+            None
+        };
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "SubmitApplication",
+            request
+        );
+        let row = store::get(&mut m.tx, &request.application_id)
+            .await?
+            .ok_or_else(|| not_found(&request.application_id))?;
+        row.state
+            .allows(Action::Submit)
+            .map_err(ApiError::StateConflict)?;
+        let (Some(score), true) = (score, row.updated_at == before.updated_at) else {
+            return Err(ApiError::StateConflict(
+                "the application changed while it was being scored; submit it again".into(),
+            ));
+        };
+        let mut app = self.clear(&row)?;
+        let (version, policy) = self.active_policy(&mut m.tx).await?;
+        let events = self
+            .decide(
+                &mut m.tx,
+                m.now,
+                &mut app,
+                &score,
+                version,
+                &policy,
+                &context.caller.subject,
+            )
+            .await?;
+        with_notice(&mut app);
+        let stored = self.to_row(&app, &row.created_by, row.created_at, m.now)?;
+        store::update(&mut m.tx, &stored).await?;
+        for event in events {
+            outbox::append(&mut m.tx, context, m.now, event).await?;
+        }
+        let answer = self.view(&stored, &context.caller)?;
+        self.finish(m, &answer).await?;
+        self.delivery.notify_one();
+        Ok(answer)
+    }
+
+    /// Applies the decision policy to a scored submission: the recommendation, then the
+    /// automatic decision (and the limit queued for limits) or the approval chain. Answers the
+    /// events to append.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn decide(
+        &self,
+        tx: &mut AnyConnection,
+        now: Micros,
+        app: &mut pb::Application,
+        score: &credit_proto::scoring::Score,
+        version: i64,
+        policy: &Policy,
+        submitter: &str,
+    ) -> Result<Vec<NewEvent>, ApiError> {
+        let case = case_of(app, score);
+        let (outcome, reasons) = policy.recommend(&case);
+        app.submission_count += 1;
+        app.submitted_by = submitter.to_string();
+        app.submit_time = Some(to_timestamp(now));
+        app.update_time = app.submit_time;
+        if app.first_submit_time.is_none() {
+            app.first_submit_time = app.submit_time;
+        }
+        app.final_decision = None;
+        app.approval_steps.clear();
+        app.recommendation = Some(pb::Recommendation {
+            outcome: outcome.name().into(),
+            reasons: reasons.iter().map(|r| r.to_string()).collect(),
+            score_id: score.score_id.clone(),
+            risk_class: score.risk_class.clone(),
+            score: score.score,
+            probability_of_default: score.probability_of_default.clone(),
+            recommended_limit: score
+                .recommended_limit
+                .as_ref()
+                .and_then(|l| l.amount.clone()),
+            scoring_rejected: score.rejected,
+            score_reasons: score.reasons.iter().take(5).cloned().collect(),
+            policy_version: version,
+        });
+        let mut events = vec![self.event(
+            "credit.applications.application.submitted",
+            app,
+            json!({
+                "risk_class": score.risk_class,
+                "score": score.score,
+                "score_id": score.score_id,
+                "recommendation": outcome.name(),
+                "reasons": reasons,
+                "policy_version": version,
+            }),
+        )];
+        if policy.decides_alone(outcome) {
+            let request = app.credit_request.clone().unwrap_or_default();
+            let approved = outcome == Outcome::Approve;
+            app.final_decision = Some(pb::FinalDecision {
+                outcome: if approved { "APPROVED" } else { "REJECTED" }.into(),
+                automatic: true,
+                approved_limit: if approved {
+                    request.requested_limit.clone()
+                } else {
+                    None
+                },
+                payment_terms_days: if approved {
+                    request.payment_terms_days
+                } else {
+                    0
+                },
+                conditions: Vec::new(),
+                reasons: reasons.iter().map(|r| r.to_string()).collect(),
+                overridden: false,
+                override_reason_code: String::new(),
+                override_comment: String::new(),
+                decided_by: "system".into(),
+                decide_time: Some(to_timestamp(now)),
+                policy_version: version,
+                review_time: approved.then(|| {
+                    to_timestamp(add_months(
+                        now,
+                        policy.review_months(&score.risk_class) as i32,
+                    ))
+                }),
+            });
+            app.state = if approved {
+                pb::ApplicationState::Approved
+            } else {
+                pb::ApplicationState::Rejected
+            } as i32;
+            events.push(self.decision_event(app));
+            if approved {
+                self.queue_limit(tx, now, app).await?;
+            }
+        } else {
+            app.approval_steps = policy
+                .chain(&case)
+                .into_iter()
+                .enumerate()
+                .map(|(i, step)| pb::ApprovalStep {
+                    sequence: i as i32 + 1,
+                    level: step.level,
+                    roles: step.roles,
+                    approvals_required: step.approvals_required as i32,
+                    state: "WAITING".into(),
+                    approvals: Vec::new(),
+                    start_time: None,
+                    due_time: None,
+                    sla_hours: step.sla_hours as i32,
+                    overdue: false,
+                })
+                .collect();
+            self.start_next_step(app, now);
+            app.state = pb::ApplicationState::InReview as i32;
+            events.push(self.event(
+                "credit.applications.application.referred",
+                app,
+                json!({"levels": app.approval_steps.iter().map(|s| &s.level).collect::<Vec<_>>()}),
+            ));
+        }
+        Ok(events)
+    }
+
+    /// Makes the first waiting step current, due after its SLA.
+    pub(super) fn start_next_step(&self, app: &mut pb::Application, now: Micros) -> bool {
+        let Some(step) = app.approval_steps.iter_mut().find(|s| s.state == "WAITING") else {
+            return false;
+        };
+        let sla = i64::from(step.sla_hours) * 3_600_000_000;
+        step.state = "PENDING".into();
+        step.start_time = Some(to_timestamp(now));
+        step.due_time = Some(to_timestamp(now + sla));
+        true
+    }
+
+    pub(crate) fn decision_event(&self, app: &pb::Application) -> NewEvent {
+        let d = app.final_decision.clone().unwrap_or_default();
+        let approved = d.outcome == "APPROVED";
+        self.event(
+            if approved {
+                "credit.applications.application.approved"
+            } else {
+                "credit.applications.application.rejected"
+            },
+            app,
+            json!({
+                "automatic": d.automatic,
+                "approved_limit": money_text(&d.approved_limit),
+                "payment_terms_days": d.payment_terms_days,
+                "conditions": d.conditions,
+                "reasons": d.reasons,
+                "overridden": d.overridden,
+                "override_reason_code": d.override_reason_code,
+                "override_comment": d.override_comment,
+                "decided_by": d.decided_by,
+                "policy_version": d.policy_version,
+                "recommendation": app.recommendation.as_ref().map(|r| r.outcome.clone()),
+            }),
+        )
+    }
+
+    /// Queues the approved limit (or limit change) for limits in the approval's transaction,
+    /// and moves the customer's review schedule onto this application.
+    pub(super) async fn queue_limit(
+        &self,
+        tx: &mut AnyConnection,
+        now: Micros,
+        app: &mut pb::Application,
+    ) -> Result<(), ApiError> {
+        let d = app.final_decision.clone().unwrap_or_default();
+        let limit = d.approved_limit.clone().unwrap_or_default();
+        let applicant = app.applicant.clone().unwrap_or_default();
+        let change = app.limit_change.clone().unwrap_or_default();
+        let instruction = LimitInstruction {
+            instruction_id: uuid::Uuid::now_v7().to_string(),
+            application_id: app.application_id.clone(),
+            customer_id: app.customer_id.clone(),
+            name: applicant.legal_name.clone(),
+            currency_code: limit.currency_code.clone(),
+            amount: limit.amount.clone(),
+            segment: applicant.segment.clone(),
+            region: applicant.region.clone(),
+            business_unit: applicant.business_unit.clone(),
+            parent_customer_id: applicant.parent_customer_id.clone(),
+            reason: format!(
+                "credit application {} ({}) approved by {}",
+                app.application_id,
+                kind_of(app).name(),
+                d.decided_by
+            ),
+            kind: kind_of(app),
+            temporary_end: change
+                .temporary_end_time
+                .as_ref()
+                .and_then(credit_platform::clock::from_timestamp),
+        };
+        store::insert_instruction(tx, &instruction, now).await?;
+        // The newest approval carries the customer's next review.
+        store::unschedule_other_reviews(tx, &app.customer_id, &app.application_id).await?;
+        app.limit_setting = Some(pb::LimitSetting {
+            state: "PENDING".into(),
+            attempts: 0,
+            last_error: String::new(),
+            done_time: None,
+        });
+        Ok(())
+    }
+}
+
+pub(super) fn clear_outputs(app: &mut pb::Application) {
+    app.notice = None;
+    app.recommendation = None;
+    app.approval_steps.clear();
+    app.final_decision = None;
+    app.limit_setting = None;
+    app.submitted_by.clear();
+    app.submission_count = 0;
+    app.submit_time = None;
+    app.first_submit_time = None;
+    app.sensitive_masked = false;
+}

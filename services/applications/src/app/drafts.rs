@@ -1,0 +1,305 @@
+//! Applications before and outside the decision: created, updated and read (sensitive fields
+//! sealed, shown in clear only to those who assess), withdrawn, and their notices.
+use super::approval::cancel_waiting;
+use super::decision::clear_outputs;
+use super::{Applications, canonical_request, not_found};
+use crate::convert::{kind_of, state_of};
+use crate::domain::state::{Action, State};
+use crate::store::{self, Filter, StoredApplication};
+use credit_platform::auth::Caller;
+use credit_platform::begin_mutation;
+use credit_platform::clock::{Micros, to_timestamp};
+use credit_platform::context::RequestContext;
+use credit_platform::error::ApiError;
+use credit_platform::outbox::{self};
+use credit_proto::applications as pb;
+use prost::Message;
+use serde_json::json;
+
+impl Applications {
+    /// Saves a new draft.
+    pub async fn create(
+        &self,
+        context: &RequestContext,
+        request: &pb::CreateApplicationRequest,
+    ) -> Result<pb::Application, ApiError> {
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "CreateApplication",
+            request
+        );
+        let mut app = request.application.clone().unwrap_or_default();
+        app.application_id = uuid::Uuid::now_v7().to_string();
+        app.state = pb::ApplicationState::Draft as i32;
+        app.created_by = context.caller.subject.clone();
+        app.create_time = Some(to_timestamp(m.now));
+        app.update_time = app.create_time;
+        clear_outputs(&mut app);
+        canonical_request(&mut app);
+        self.refuse_duplicate(&mut m.tx, &app).await?;
+        let row = self.to_row(&app, &context.caller.subject, m.now, m.now)?;
+        store::insert(&mut m.tx, &row).await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            self.event("credit.applications.application.created", &app, json!({})),
+        )
+        .await?;
+        let answer = self.view(&row, &context.caller)?;
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// Replaces a draft's (or returned application's) content.
+    pub async fn update(
+        &self,
+        context: &RequestContext,
+        request: &pb::UpdateApplicationRequest,
+    ) -> Result<pb::Application, ApiError> {
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "UpdateApplication",
+            request
+        );
+        let given = request.application.clone().unwrap_or_default();
+        let row = store::get(&mut m.tx, &given.application_id)
+            .await?
+            .ok_or_else(|| not_found(&given.application_id))?;
+        row.state
+            .allows(Action::Update)
+            .map_err(ApiError::StateConflict)?;
+        let mut app = self.clear(&row)?;
+        app.customer_id = given.customer_id;
+        app.applicant = given.applicant;
+        app.credit_request = given.credit_request;
+        app.financial_statements = given.financial_statements;
+        app.update_time = Some(to_timestamp(m.now));
+        canonical_request(&mut app);
+        self.refuse_duplicate(&mut m.tx, &app).await?;
+        let row = self.to_row(&app, &row.created_by, row.created_at, m.now)?;
+        store::update(&mut m.tx, &row).await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            self.event("credit.applications.application.updated", &app, json!({})),
+        )
+        .await?;
+        let answer = self.view(&row, &context.caller)?;
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// One application, as the caller may see it.
+    pub async fn get(
+        &self,
+        caller: &Caller,
+        application_id: &str,
+    ) -> Result<pb::Application, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let row = store::get(&mut conn, application_id)
+            .await?
+            .ok_or_else(|| not_found(application_id))?;
+        self.view(&row, caller)
+    }
+
+    /// A page of applications, masked.
+    pub async fn list(
+        &self,
+        filter: &Filter,
+        before: &str,
+        page_size: i64,
+    ) -> Result<(Vec<pb::Application>, String), ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let rows = store::list(&mut conn, filter, before, page_size + 1).await?;
+        let more = rows.len() as i64 > page_size;
+        let page: Vec<&StoredApplication> = rows.iter().take(page_size as usize).collect();
+        let next = if more {
+            page.last()
+                .map(|r| r.application_id.clone())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let masked = Caller::system("list");
+        let apps = page
+            .into_iter()
+            .map(|row| self.view(row, &masked))
+            .collect::<Result<_, _>>()?;
+        Ok((apps, next))
+    }
+}
+
+impl Applications {
+    /// The service's now.
+    pub fn now(&self) -> Micros {
+        self.clock.now()
+    }
+
+    /// Every application submitted at least once (masked: metrics need no sensitive field).
+    pub async fn all_submitted(&self) -> Result<Vec<pb::Application>, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let rows = store::submitted(&mut conn).await?;
+        rows.iter()
+            .map(|row| {
+                pb::Application::decode(row.as_slice())
+                    .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))
+            })
+            .collect()
+    }
+
+    /// The applicant withdraws.
+    pub async fn withdraw(
+        &self,
+        context: &RequestContext,
+        request: &pb::WithdrawApplicationRequest,
+    ) -> Result<pb::Application, ApiError> {
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "WithdrawApplication",
+            request
+        );
+        let row = store::get(&mut m.tx, &request.application_id)
+            .await?
+            .ok_or_else(|| not_found(&request.application_id))?;
+        row.state
+            .allows(Action::Withdraw)
+            .map_err(ApiError::StateConflict)?;
+        let mut app = self.clear(&row)?;
+        for step in &mut app.approval_steps {
+            if step.state == "PENDING" {
+                step.state = "CANCELLED".into();
+            }
+        }
+        cancel_waiting(&mut app);
+        app.state = pb::ApplicationState::Withdrawn as i32;
+        app.update_time = Some(to_timestamp(m.now));
+        let stored = self.to_row(&app, &row.created_by, row.created_at, m.now)?;
+        store::update(&mut m.tx, &stored).await?;
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            self.event(
+                "credit.applications.application.withdrawn",
+                &app,
+                json!({"reason": request.reason}),
+            ),
+        )
+        .await?;
+        let answer = self.view(&stored, &context.caller)?;
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// The latest notice, in `language` (the applicant's when empty).
+    pub async fn notice(
+        &self,
+        application_id: &str,
+        language: &str,
+    ) -> Result<pb::DecisionNotice, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let row = store::get(&mut conn, application_id)
+            .await?
+            .ok_or_else(|| not_found(application_id))?;
+        // Notices name no sensitive field, so the masked form serves.
+        let app = pb::Application::decode(row.body.as_slice())
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))?;
+        let language = if language.is_empty() {
+            app.applicant
+                .as_ref()
+                .map(|a| a.preferred_language.clone())
+                .unwrap_or_default()
+        } else {
+            language.to_string()
+        };
+        notice_for(&app, &language).ok_or_else(|| {
+            ApiError::StateConflict(format!(
+                "the application is {}: there is no decision or request to notify yet",
+                row.state.name()
+            ))
+        })
+    }
+}
+
+/// The notice the application's latest step calls for, in `language`.
+pub fn notice_for(app: &pb::Application, language: &str) -> Option<pb::DecisionNotice> {
+    use crate::domain::notice::{Facts, Kind, render};
+    let applicant = app.applicant.clone().unwrap_or_default();
+    let requested = app
+        .credit_request
+        .as_ref()
+        .and_then(|r| r.requested_limit.clone())
+        .unwrap_or_default();
+    let mut facts = Facts {
+        company: applicant.legal_name,
+        reference: app.application_id.clone(),
+        requested: (requested.amount, requested.currency_code),
+        ..Facts::default()
+    };
+    if let (true, Some(change)) = (kind_of(app).is_change(), app.limit_change.as_ref()) {
+        let previous = change.current_limit.clone().unwrap_or_default();
+        facts.previous = (previous.amount, previous.currency_code);
+        facts.until = change
+            .temporary_end_time
+            .as_ref()
+            .and_then(credit_platform::clock::from_timestamp)
+            .map(credit_platform::clock::date_of)
+            .unwrap_or_default();
+    }
+    let kind = match (state_of(app), app.final_decision.as_ref()) {
+        (State::Approved, Some(d)) => {
+            let limit = d.approved_limit.clone().unwrap_or_default();
+            facts.limit = (limit.amount, limit.currency_code);
+            facts.terms_days = i64::from(d.payment_terms_days);
+            facts.conditions = d.conditions.clone();
+            facts.review_date = d
+                .review_time
+                .as_ref()
+                .map(|t| {
+                    credit_platform::clock::from_timestamp(t)
+                        .map(credit_platform::clock::date_of)
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default();
+            Kind::Approved
+        }
+        (State::Rejected, Some(d)) => {
+            facts.reasons = d.reasons.clone();
+            Kind::Rejected
+        }
+        (State::InformationRequested, _) => {
+            facts.questions = app
+                .approval_steps
+                .iter()
+                .flat_map(|s| &s.approvals)
+                .rfind(|a| a.action == "REQUEST_INFORMATION")
+                .map(|a| a.reasons.clone())
+                .unwrap_or_default();
+            Kind::InformationRequested
+        }
+        _ => return None,
+    };
+    let notice = render(kind, language, &facts);
+    Some(pb::DecisionNotice {
+        language: notice.language,
+        subject: notice.subject,
+        body: notice.body,
+    })
+}
+
+pub fn with_notice(app: &mut pb::Application) {
+    let language = app
+        .applicant
+        .as_ref()
+        .map(|a| a.preferred_language.clone())
+        .unwrap_or_default();
+    app.notice = notice_for(app, &language);
+}

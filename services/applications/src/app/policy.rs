@@ -1,0 +1,105 @@
+//! Decision policies: versioned documents, one active; the default installed on first start.
+use super::Applications;
+use crate::domain::policy::{DEFAULT_POLICY, Policy};
+use credit_platform::begin_mutation;
+use credit_platform::clock::to_timestamp;
+use credit_platform::context::RequestContext;
+use credit_platform::error::{ApiError, FieldViolation};
+use credit_platform::outbox::NewEvent;
+use credit_platform::policies;
+use credit_proto::applications as pb;
+use serde_json::json;
+
+impl Applications {
+    /// Installs the default decision policy as version 1 on first start.
+    pub async fn bootstrap_policy(&self) -> Result<(), ApiError> {
+        let policy = Policy::parse(DEFAULT_POLICY).map_err(|p| {
+            ApiError::Internal(anyhow::anyhow!("default decision policy invalid: {p:?}"))
+        })?;
+        policies::bootstrap(
+            &self.db,
+            &*self.clock,
+            &self.signals,
+            &policy.document.name,
+            DEFAULT_POLICY,
+            |version| policy_event(version, &policy, true),
+        )
+        .await
+    }
+
+    /// Stores a validated policy as the next version.
+    pub async fn upload_policy(
+        &self,
+        context: &RequestContext,
+        request: &pb::UploadDecisionPolicyRequest,
+    ) -> Result<pb::DecisionPolicy, ApiError> {
+        let policy = Policy::parse(&request.document_json).map_err(|problems| {
+            ApiError::InvalidArgument(
+                problems
+                    .into_iter()
+                    .map(|p| {
+                        let field = if p.field == "document_json" {
+                            p.field
+                        } else {
+                            format!("document_json.{}", p.field)
+                        };
+                        FieldViolation::new(field, p.message)
+                    })
+                    .collect(),
+            )
+        })?;
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "UploadDecisionPolicy",
+            request
+        );
+        let stored = policies::upload(
+            &mut m.tx,
+            context,
+            m.now,
+            &policy.document.name,
+            &request.document_json,
+            request.activate,
+            |version| policy_event(version, &policy, request.activate),
+        )
+        .await?;
+        let answer = wire_policy(stored, request.activate);
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// The active policy (version 0) or one version.
+    pub async fn get_policy(&self, version: i64) -> Result<pb::DecisionPolicy, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let (stored, active) =
+            policies::resolve(&mut conn, version, "decision policy version").await?;
+        Ok(wire_policy(stored, active))
+    }
+}
+
+fn wire_policy(stored: policies::PolicyVersion, active: bool) -> pb::DecisionPolicy {
+    pb::DecisionPolicy {
+        version: stored.version,
+        name: stored.name,
+        document_json: stored.document,
+        active,
+        uploaded_by: stored.uploaded_by,
+        upload_time: Some(to_timestamp(stored.uploaded_at)),
+    }
+}
+
+fn policy_event(version: i64, policy: &Policy, active: bool) -> NewEvent {
+    NewEvent {
+        event_type: if active {
+            "credit.applications.decision_policy.activated"
+        } else {
+            "credit.applications.decision_policy.uploaded"
+        },
+        entity_type: "decision_policy",
+        entity_id: version.to_string(),
+        customer_id: String::new(),
+        payload: json!({"version": version, "name": policy.document.name}),
+    }
+}
