@@ -6,6 +6,7 @@
 use crate::app::Applications;
 use crate::domain::policy::Case;
 use crate::peers::{LimitsPeer, derived};
+use crate::store;
 use credit_platform::auth::{Caller, roles};
 use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, to_timestamp};
@@ -18,7 +19,7 @@ use credit_proto::limits as lpb;
 use prost::Message;
 use rust_decimal::Decimal;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::str::FromStr;
 
 fn not_found(case_id: &str) -> ApiError {
@@ -68,33 +69,9 @@ fn approved(answer: &lpb::CheckCreditResponse) -> bool {
 }
 
 async fn load(conn: &mut AnyConnection, case_id: &str) -> Result<pb::CreditCase, ApiError> {
-    let row = sqlx::query("SELECT body FROM credit_cases WHERE case_id = $1")
-        .bind(case_id.to_string())
-        .fetch_optional(conn)
+    store::credit_case(conn, case_id)
         .await?
-        .ok_or_else(|| not_found(case_id))?;
-    decode(&row.try_get::<Vec<u8>, _>(0)?)
-}
-
-fn decode(body: &[u8]) -> Result<pb::CreditCase, ApiError> {
-    pb::CreditCase::decode(body)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored credit case: {e}")))
-}
-
-async fn find(
-    conn: &mut AnyConnection,
-    query: &'static str,
-    keys: &[&str],
-) -> Result<Option<pb::CreditCase>, ApiError> {
-    let mut query = sqlx::query(query);
-    for key in keys {
-        query = query.bind(key.to_string());
-    }
-    query
-        .fetch_optional(conn)
-        .await?
-        .map(|row| decode(&row.try_get::<Vec<u8>, _>(0)?))
-        .transpose()
+        .ok_or_else(|| not_found(case_id))
 }
 
 async fn save(
@@ -103,29 +80,7 @@ async fn save(
     now: Micros,
     new: bool,
 ) -> Result<(), ApiError> {
-    let query = if new {
-        "INSERT INTO credit_cases (case_id, customer_id, order_id, decision_id, state, body, \
-         referred_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
-    } else {
-        "UPDATE credit_cases SET customer_id = $2, order_id = $3, decision_id = $4, state = $5, \
-         body = $6, updated_at = $7 WHERE case_id = $1"
-    };
-    let first = case
-        .checks
-        .first()
-        .map(|c| c.decision_id.clone())
-        .unwrap_or_default();
-    sqlx::query(query)
-        .bind(case.case_id.clone())
-        .bind(case.customer_id.clone())
-        .bind(case.order_id.clone())
-        .bind(first)
-        .bind(state_name(case.state).to_string())
-        .bind(case.encode_to_vec())
-        .bind(now)
-        .execute(conn)
-        .await?;
-    Ok(())
+    Ok(store::save_case(conn, case, state_name(case.state), now, new).await?)
 }
 
 fn event(event_type: &'static str, case: &pb::CreditCase) -> NewEvent {
@@ -196,16 +151,14 @@ impl CreditCases {
             "ReferBlockedOrder",
             request
         );
-        let by_decision = "SELECT body FROM credit_cases WHERE decision_id = $1";
-        if let Some(case) = find(&mut m.tx, by_decision, &[&request.decision_id]).await? {
+        if let Some(case) = store::case_of_decision(&mut m.tx, &request.decision_id).await? {
             mutation::finish(&apps.signals, m, &case).await?;
             return Ok(case);
         }
-        let open_for_order = "SELECT body FROM credit_cases \
-                              WHERE customer_id = $1 AND order_id = $2 AND state = 'OPEN'";
         let check = case_check(&answer, &decision.actor_subject);
-        let keys = [decision.customer_id.as_str(), decision.order_id.as_str()];
-        if let Some(mut case) = find(&mut m.tx, open_for_order, &keys).await? {
+        if let Some(mut case) =
+            store::open_case_of_order(&mut m.tx, &decision.customer_id, &decision.order_id).await?
+        {
             if !case
                 .checks
                 .iter()
@@ -304,17 +257,7 @@ impl CreditCases {
         customer_id: &str,
     ) -> Result<Vec<pb::CreditCase>, ApiError> {
         let mut conn = self.applications.db.pool.acquire().await?;
-        sqlx::query(
-            "SELECT body FROM credit_cases WHERE ($1 = '' OR state = $1) \
-             AND ($2 = '' OR customer_id = $2) ORDER BY case_id DESC LIMIT 1000",
-        )
-        .bind(state.to_string())
-        .bind(customer_id.to_string())
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| decode(&row.try_get::<Vec<u8>, _>(0)?))
-        .collect()
+        Ok(store::list_cases(&mut conn, state, customer_id).await?)
     }
 
     async fn open_case(&self, case_id: &str) -> Result<pb::CreditCase, ApiError> {

@@ -1,6 +1,7 @@
 //! Documents of applications: content checked against its declared type and a size limit,
 //! stored content-addressed by its SHA-256 (fixed at upload, recorded on the event feed so audit
 //! holds it), and verified against it again whenever it is read.
+use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::clock::{SharedClock, to_timestamp};
 use credit_platform::context::RequestContext;
@@ -11,7 +12,6 @@ use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_proto::applications as pb;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
 use std::sync::Arc;
 
 /// Kinds of documents.
@@ -36,36 +36,6 @@ pub struct Documents {
     store: Arc<dyn DocumentStore>,
     /// Largest document accepted.
     pub max_bytes: usize,
-}
-
-fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<pb::Document> {
-    Ok(pb::Document {
-        document_id: row.try_get("document_id")?,
-        application_id: row.try_get("application_id")?,
-        file_name: row.try_get("file_name")?,
-        content_type: row.try_get("content_type")?,
-        kind: row.try_get("kind")?,
-        size_bytes: row.try_get("size_bytes")?,
-        sha256: row.try_get("sha256")?,
-        uploaded_by: row.try_get("uploaded_by")?,
-        upload_time: Some(to_timestamp(row.try_get("uploaded_at")?)),
-    })
-}
-
-async fn document(
-    conn: &mut AnyConnection,
-    document_id: &str,
-) -> sqlx::Result<Option<pb::Document>> {
-    sqlx::query(
-        "SELECT document_id, application_id, file_name, content_type, kind, size_bytes, \
-         sha256, uploaded_by, uploaded_at FROM documents WHERE document_id = $1",
-    )
-    .bind(document_id.to_string())
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
 }
 
 impl Documents {
@@ -135,22 +105,7 @@ impl Documents {
             upload_time: Some(to_timestamp(m.now)),
             ..fingerprint
         };
-        sqlx::query(
-            "INSERT INTO documents (document_id, application_id, file_name, content_type, kind, \
-             size_bytes, sha256, uploaded_by, uploaded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(document.document_id.clone())
-        .bind(document.application_id.clone())
-        .bind(document.file_name.clone())
-        .bind(document.content_type.clone())
-        .bind(document.kind.clone())
-        .bind(document.size_bytes)
-        .bind(document.sha256.clone())
-        .bind(document.uploaded_by.clone())
-        .bind(m.now)
-        .execute(&mut *m.tx)
-        .await?;
+        store::insert_document(&mut m.tx, &document, m.now).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -188,23 +143,13 @@ impl Documents {
                 id: application_id.to_string(),
             });
         }
-        Ok(sqlx::query(
-            "SELECT document_id, application_id, file_name, content_type, kind, size_bytes, \
-             sha256, uploaded_by, uploaded_at FROM documents WHERE application_id = $1 \
-             ORDER BY document_id",
-        )
-        .bind(application_id.to_string())
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect::<sqlx::Result<_>>()?)
+        Ok(store::documents_of(&mut conn, application_id).await?)
     }
 
     /// A document and its content, verified against the SHA-256 fixed at upload.
     pub async fn download(&self, document_id: &str) -> Result<(pb::Document, Vec<u8>), ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let doc = document(&mut conn, document_id)
+        let doc = store::document(&mut conn, document_id)
             .await?
             .ok_or_else(|| ApiError::NotFound {
                 kind: "document",

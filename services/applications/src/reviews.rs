@@ -14,89 +14,10 @@ use credit_platform::policies;
 use credit_proto::applications as pb;
 use prost::Message;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// Outcomes a review is closed with.
 pub const OUTCOMES: &[&str] = &["CONFIRMED", "CHANGE_REQUESTED", "WITHDRAWN"];
-
-fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<pb::ReviewCase> {
-    let time = |column: &str| -> sqlx::Result<Option<prost_types::Timestamp>> {
-        Ok(row
-            .try_get::<Option<i64>, _>(column)?
-            .filter(|t| *t > 0)
-            .map(to_timestamp))
-    };
-    Ok(pb::ReviewCase {
-        case_id: row.try_get("case_id")?,
-        customer_id: row.try_get("customer_id")?,
-        application_id: row.try_get("application_id")?,
-        reason: row.try_get("reason")?,
-        state: row.try_get("state")?,
-        review_time: time("review_at")?,
-        open_time: time("opened_at")?,
-        close_time: time("closed_at")?,
-        closed_by: row.try_get("closed_by")?,
-        outcome: row.try_get("outcome")?,
-        comment: row.try_get("comment")?,
-        next_review_time: None,
-        signals: serde_json::from_str(&row.try_get::<String, _>("signals")?)
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        score_id: row.try_get("score_id")?,
-        proposed_application_id: row.try_get("proposed_application_id")?,
-    })
-}
-
-/// The columns [`from_row`] reads (SQL must be static text).
-macro_rules! case_columns {
-    () => {
-        "case_id, customer_id, application_id, reason, state, review_at, opened_at, closed_at, \
-         closed_by, outcome, comment, signals, score_id, proposed_application_id"
-    };
-}
-
-async fn open_case(
-    conn: &mut AnyConnection,
-    customer_id: &str,
-) -> sqlx::Result<Option<pb::ReviewCase>> {
-    sqlx::query(concat!(
-        "SELECT ",
-        case_columns!(),
-        " FROM review_cases WHERE customer_id = $1 AND state = 'OPEN'"
-    ))
-    .bind(customer_id.to_string())
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
-}
-
-/// Inserts a new open case (the caller has made sure none is open for the customer).
-async fn insert_case(
-    conn: &mut AnyConnection,
-    case: &pb::ReviewCase,
-    due: Micros,
-    now: Micros,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO review_cases (case_id, customer_id, application_id, reason, state, \
-         review_at, opened_at, closed_at, closed_by, outcome, comment, signals, score_id, \
-         proposed_application_id) \
-         VALUES ($1, $2, $3, $4, 'OPEN', $5, $6, NULL, '', '', '', $7, $8, $9)",
-    )
-    .bind(case.case_id.clone())
-    .bind(case.customer_id.clone())
-    .bind(case.application_id.clone())
-    .bind(case.reason.clone())
-    .bind(due)
-    .bind(now)
-    .bind(serde_json::to_string(&case.signals).expect("strings serialise"))
-    .bind(case.score_id.clone())
-    .bind(case.proposed_application_id.clone())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
 
 /// What an early warning tells the review.
 #[derive(Debug, Clone)]
@@ -121,22 +42,13 @@ pub async fn open_for_early_warning(
     now: Micros,
     warning: EarlyWarning,
 ) -> Result<pb::ReviewCase, ApiError> {
-    if let Some(mut open) = open_case(conn, &warning.customer_id).await? {
+    if let Some(mut open) = store::open_review_case(conn, &warning.customer_id).await? {
         open.signals.extend(warning.signals);
         open.score_id = warning.score_id;
         if !warning.proposed_application_id.is_empty() {
             open.proposed_application_id = warning.proposed_application_id;
         }
-        sqlx::query(
-            "UPDATE review_cases SET signals = $2, score_id = $3, proposed_application_id = $4 \
-             WHERE case_id = $1",
-        )
-        .bind(open.case_id.clone())
-        .bind(serde_json::to_string(&open.signals).expect("strings serialise"))
-        .bind(open.score_id.clone())
-        .bind(open.proposed_application_id.clone())
-        .execute(&mut *conn)
-        .await?;
+        store::update_review_signals(&mut *conn, &open).await?;
         outbox::append(
             conn,
             context,
@@ -159,7 +71,7 @@ pub async fn open_for_early_warning(
         proposed_application_id: warning.proposed_application_id,
         ..Default::default()
     };
-    insert_case(conn, &case, now, now).await?;
+    store::insert_review_case(conn, &case, now, now).await?;
     outbox::append(
         conn,
         context,
@@ -168,20 +80,6 @@ pub async fn open_for_early_warning(
     )
     .await?;
     Ok(case)
-}
-
-async fn case(conn: &mut AnyConnection, case_id: &str) -> sqlx::Result<Option<pb::ReviewCase>> {
-    sqlx::query(concat!(
-        "SELECT ",
-        case_columns!(),
-        " FROM review_cases WHERE case_id = $1"
-    ))
-    .bind(case_id.to_string())
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
 }
 
 fn event(event_type: &'static str, case: &pb::ReviewCase) -> NewEvent {
@@ -241,7 +139,7 @@ impl Reviews {
         if row.review_at == 0 || row.review_at > now {
             return Ok(());
         }
-        let open = open_case(&mut tx, &row.customer_id).await?;
+        let open = store::open_review_case(&mut tx, &row.customer_id).await?;
         let due = row.review_at;
         // Taken off the schedule either way: a case is open for the customer now.
         row.review_at = 0;
@@ -257,7 +155,7 @@ impl Reviews {
                 open_time: Some(to_timestamp(now)),
                 ..Default::default()
             };
-            insert_case(&mut tx, &case, due, now).await?;
+            store::insert_review_case(&mut tx, &case, due, now).await?;
             let context = RequestContext::system("reviews");
             outbox::append(
                 &mut tx,
@@ -279,19 +177,7 @@ impl Reviews {
         customer_id: &str,
     ) -> Result<Vec<pb::ReviewCase>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        Ok(sqlx::query(concat!(
-            "SELECT ",
-            case_columns!(),
-            " FROM review_cases WHERE ($1 = '' OR state = $1) AND ($2 = '' OR customer_id = $2) \
-             ORDER BY case_id DESC LIMIT 1000"
-        ))
-        .bind(state.to_string())
-        .bind(customer_id.to_string())
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect::<sqlx::Result<_>>()?)
+        Ok(store::list_review_cases(&mut conn, state, customer_id).await?)
     }
 
     /// Closes a case; CONFIRMED schedules the application's next review.
@@ -301,13 +187,12 @@ impl Reviews {
         request: &pb::CloseReviewCaseRequest,
     ) -> Result<pb::ReviewCase, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "CloseReviewCase", request);
-        let mut found =
-            case(&mut m.tx, &request.case_id)
-                .await?
-                .ok_or_else(|| ApiError::NotFound {
-                    kind: "review case",
-                    id: request.case_id.clone(),
-                })?;
+        let mut found = store::review_case(&mut m.tx, &request.case_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                kind: "review case",
+                id: request.case_id.clone(),
+            })?;
         if found.state != "OPEN" {
             return Err(ApiError::StateConflict(format!(
                 "the review case is {}: it cannot be closed again",
@@ -325,17 +210,7 @@ impl Reviews {
                 .await?
                 .map(to_timestamp);
         }
-        sqlx::query(
-            "UPDATE review_cases SET state = 'CLOSED', closed_at = $2, closed_by = $3, \
-             outcome = $4, comment = $5 WHERE case_id = $1",
-        )
-        .bind(found.case_id.clone())
-        .bind(m.now)
-        .bind(found.closed_by.clone())
-        .bind(found.outcome.clone())
-        .bind(found.comment.clone())
-        .execute(&mut *m.tx)
-        .await?;
+        store::close_review_case(&mut m.tx, &found, m.now).await?;
         outbox::append(
             &mut m.tx,
             context,

@@ -1,0 +1,12 @@
+//! SQL of the applications service (sqlx Any: one code path for PostgreSQL and SQLite).
+mod applications;
+mod cases;
+mod documents;
+mod instructions;
+mod reviews;
+
+pub use applications::*;
+pub use cases::*;
+pub use documents::*;
+pub use instructions::*;
+pub use reviews::*;
