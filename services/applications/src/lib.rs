@@ -7,20 +7,12 @@
 //! [`peers`] the calls to scoring and limits, [`delivery`] setting approved limits, and
 //! [`grpc`] the adapter.
 pub mod app;
-pub mod cases;
-pub mod changes;
 pub mod convert;
-pub mod delivery;
-pub mod documents;
 pub mod domain;
-pub mod early_warning;
 pub mod grpc;
-pub mod metrics;
 pub mod peers;
-pub mod reviews;
 pub mod sealing;
 pub mod store;
-pub mod validate;
 
 use credit_platform::auth::{AuthConfig, ServiceToken, roles};
 use credit_platform::clock::SharedClock;
@@ -215,14 +207,16 @@ pub async fn serve(
         limits.clone(),
         wake.clone(),
     );
-    let documents = documents::Documents::new(
+    let documents = app::documents::Documents::new(
         db.clone(),
         clock.clone(),
         signals.clone(),
-        Arc::new(documents::LocalDirectory::new(config.document_dir.clone())),
+        Arc::new(app::documents::LocalDirectory::new(
+            config.document_dir.clone(),
+        )),
         config.max_document_bytes,
     );
-    let reviews = reviews::Reviews::new(db.clone(), clock.clone(), signals.clone());
+    let reviews = app::reviews::Reviews::new(db.clone(), clock.clone(), signals.clone());
     let router = runtime
         .router(Arc::new(grpc::access))?
         .add_service(credit_platform::grpc_server!(
@@ -248,7 +242,7 @@ pub async fn serve(
             "scoring",
             scoring.0.url(),
             scoring.0.token(),
-            Arc::new(early_warning::EarlyWarnings::new(
+            Arc::new(app::early_warning::EarlyWarnings::new(
                 applications.clone(),
                 limits.clone(),
             )),
@@ -256,7 +250,7 @@ pub async fn serve(
     }
     match limits {
         Some(limits) => runtime.supervise("limit delivery", move |shutdown| {
-            delivery::LimitDelivery::new(
+            app::delivery::LimitDelivery::new(
                 db.clone(),
                 clock.clone(),
                 signals.clone(),
@@ -278,7 +272,7 @@ pub async fn serve(
 /// that fell due (both by the service's clock).
 async fn sweep(
     applications: app::Applications,
-    reviews: reviews::Reviews,
+    reviews: app::reviews::Reviews,
     interval: Duration,
     shutdown: Shutdown,
 ) {

@@ -1,6 +1,6 @@
 //! The approval workflow: approvers act on their step (four eyes, who may approve, overrides
 //! with reasons), the next step starts, and steps past their deadline escalate.
-use super::drafts::with_notice;
+use super::outcome::{cancel_waiting, with_notice};
 use super::{Applications, canonical, not_found};
 use crate::convert::{case_of_recommendation, decimal, kind_of};
 use crate::domain::policy::{Outcome, Policy};
@@ -483,14 +483,5 @@ fn check_override(
         Ok(())
     } else {
         Err(ApiError::InvalidArgument(missing))
-    }
-}
-
-pub(super) fn cancel_waiting(app: &mut pb::Application) {
-    for step in &mut app.approval_steps {
-        if step.state == "WAITING" {
-            step.state = "CANCELLED".into();
-            step.due_time = None;
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! Submission: the applicant scored (before the transaction: scoring is idempotent by derived
 //! request ids), the case decided under the active policy, the approval steps the authority
 //! matrix asks for, and an approved limit queued for limits in the same transaction.
-use super::drafts::with_notice;
+use super::outcome::with_notice;
 use super::{Applications, not_found};
 use crate::convert::{case_of, kind_of, money_text};
 use crate::domain::policy::{Outcome, Policy};
@@ -312,17 +312,4 @@ impl Applications {
         });
         Ok(())
     }
-}
-
-pub(super) fn clear_outputs(app: &mut pb::Application) {
-    app.notice = None;
-    app.recommendation = None;
-    app.approval_steps.clear();
-    app.final_decision = None;
-    app.limit_setting = None;
-    app.submitted_by.clear();
-    app.submission_count = 0;
-    app.submit_time = None;
-    app.first_submit_time = None;
-    app.sensitive_masked = false;
 }

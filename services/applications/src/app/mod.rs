@@ -4,12 +4,20 @@
 //! the same transaction.
 use crate::convert::{money_text, state_of};
 mod approval;
+pub mod cases;
+pub mod changes;
 mod decision;
+pub mod delivery;
+pub mod documents;
 mod drafts;
+pub mod early_warning;
+pub mod metrics;
+mod outcome;
 mod policy;
+pub mod reviews;
 
 pub use approval::ApproverAct;
-pub use drafts::with_notice;
+pub use outcome::with_notice;
 
 use crate::domain::sensitive::{mask_email, mask_identifier, mask_name, mask_phone};
 use crate::domain::state::State;

@@ -1,11 +1,11 @@
 //! Scoring's early warnings, followed on its event feed: each opens a review case for the
 //! approved customer and, when scoring's recommended limit is now below the limit in force,
 //! proposes a decrease that takes the decision policy's path like any application.
+use crate::app::changes::{ChangeRequest, change_application, current_limit, requested_event};
+use crate::app::reviews::{EarlyWarning, open_for_early_warning};
 use crate::app::{Applications, with_notice};
-use crate::changes::{ChangeRequest, change_application, current_limit, requested_event};
 use crate::domain::state::Kind;
 use crate::peers::LimitsPeer;
-use crate::reviews::{EarlyWarning, open_for_early_warning};
 use crate::store;
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;

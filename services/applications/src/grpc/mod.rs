@@ -1,14 +1,17 @@
 //! The gRPC adapter: validate (every bad field named), call the use case, map errors.
+mod access;
+mod validate;
+
+pub use access::access;
+
+use crate::app::cases::CreditCases;
+use crate::app::changes::ChangeRequest;
+use crate::app::documents::{Documents, KINDS, accepted_type};
+use crate::app::reviews::{OUTCOMES, Reviews};
 use crate::app::{Applications, ApproverAct};
-use crate::cases::CreditCases;
-use crate::changes::ChangeRequest;
-use crate::documents::{Documents, KINDS, accepted_type};
 use crate::domain::state::Kind;
 use crate::domain::state::State;
-use crate::reviews::{OUTCOMES, Reviews};
 use crate::store::Filter;
-use crate::validate::check_application;
-use credit_platform::auth::{Access, roles};
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
 use credit_platform::handler::{Answer, accept_mutation, accept_read, answer};
@@ -24,66 +27,10 @@ use credit_proto::applications::applications_service_server::ApplicationsService
 use credit_proto::applications::download_document_response::Part as DownloadPart;
 use credit_proto::applications::upload_document_request::Part as UploadPart;
 use tonic::{Request, Response, Status, Streaming};
+use validate::check_application;
 
 /// Download chunk size.
 const CHUNK: usize = 64 * 1024;
-
-const READ: &[&str] = &[
-    roles::VIEWER,
-    roles::SALES_ORDER,
-    roles::ANALYST,
-    roles::MANAGER,
-    roles::AUDITOR,
-];
-/// Applications are entered by sales (or the customer portal acting for it) and by analysts.
-const INTAKE: &[&str] = &[roles::SALES_ORDER, roles::ANALYST, roles::MANAGER];
-/// The authority matrix further narrows who acts on each step.
-const APPROVERS: &[&str] = &[roles::ANALYST, roles::MANAGER];
-const MANAGEMENT: &[&str] = &[roles::MANAGER];
-
-/// The access rule of an applications method path.
-pub fn access(path: &str) -> Option<Access> {
-    if path.starts_with("/credit.event.v1.EventFeedService/") {
-        // The sales-order service learns the outcome of its blocked orders here.
-        return Some(Access::AnyRole(&[
-            roles::SALES_ORDER,
-            roles::VIEWER,
-            roles::ANALYST,
-            roles::MANAGER,
-            roles::AUDITOR,
-        ]));
-    }
-    let method = path.strip_prefix("/credit.applications.v1.ApplicationsService/")?;
-    Some(match method {
-        "GetApplication" | "ListApplications" | "GetDecisionPolicy" | "GetDecisionNotice" => {
-            Access::AnyRole(READ)
-        }
-        "CreateApplication" | "UpdateApplication" | "SubmitApplication" | "WithdrawApplication" => {
-            Access::AnyRole(INTAKE)
-        }
-        "ApproveApplication" | "RejectApplication" | "RequestInformation" => {
-            Access::AnyRole(APPROVERS)
-        }
-        "UploadDecisionPolicy" => Access::AnyRole(MANAGEMENT),
-        "UploadDocument" => Access::AnyRole(&[roles::SALES_ORDER, roles::ANALYST, roles::MANAGER]),
-        "ListDocuments" | "ListReviewCases" | "GetCreditCase" | "ListCreditCases" => {
-            Access::AnyRole(READ)
-        }
-        // Sales asks for limit changes and refers the orders the check blocked; analysts too.
-        "RequestLimitChange" | "ReferBlockedOrder" | "RecheckBlockedOrder" => {
-            Access::AnyRole(INTAKE)
-        }
-        // The authority matrix further narrows who releases which amount.
-        "ReleaseBlockedOrder" | "RejectBlockedOrder" => Access::AnyRole(APPROVERS),
-        "CloseReviewCase" => Access::AnyRole(APPROVERS),
-        "GetApplicationMetrics" => {
-            Access::AnyRole(&[roles::ANALYST, roles::MANAGER, roles::AUDITOR])
-        }
-        // Documents hold financial and personal detail: those who assess or audit read them.
-        "DownloadDocument" => Access::AnyRole(&[roles::ANALYST, roles::MANAGER, roles::AUDITOR]),
-        _ => return None,
-    })
-}
 
 /// The applications gRPC service.
 #[derive(Clone)]
@@ -529,7 +476,7 @@ impl ApplicationsService for ApplicationsGrpc {
         check_text(&request.region, "region", false, 64, &mut v);
         check_text(&request.segment, "segment", false, 64, &mut v);
         v.into_result()?;
-        let scope = crate::metrics::Scope {
+        let scope = crate::app::metrics::Scope {
             start,
             end,
             region: (!request.region.is_empty()).then_some(request.region),
@@ -741,11 +688,11 @@ impl ApplicationsService for ApplicationsGrpc {
         let (_, request) = accept_read(&self.readiness, request, |request, v| {
             check_uuid(&request.application_id, "application_id", v);
             if !request.language.is_empty()
-                && !crate::validate::LANGUAGES.contains(&request.language.as_str())
+                && !validate::LANGUAGES.contains(&request.language.as_str())
             {
                 v.add(
                     "language",
-                    format!("must be one of {}", crate::validate::LANGUAGES.join(", ")),
+                    format!("must be one of {}", validate::LANGUAGES.join(", ")),
                 );
             }
         })?;
