@@ -85,3 +85,28 @@ impl tonic::service::Interceptor for BearerToken {
         Ok(request)
     }
 }
+
+/// The metadata that names whose event feed a call through the gateway reads: every service
+/// serves the same `credit.event.v1.EventFeedService`, so the gateway routes it by this.
+pub const FEED_METADATA: &str = "credit-feed";
+
+/// Calls to the event feed of `source` ("limits", "collections"…) through the gateway, with a
+/// bearer token.
+#[derive(Debug, Clone)]
+pub struct FeedOf {
+    /// The caller's token.
+    pub token: BearerToken,
+    /// The service whose feed to read, as its events name it in `source`.
+    pub source: String,
+}
+
+impl tonic::service::Interceptor for FeedOf {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let mut request = self.token.call(request)?;
+        let value = self.source.parse().map_err(|_| {
+            tonic::Status::invalid_argument(format!("{FEED_METADATA}: not a valid header value"))
+        })?;
+        request.metadata_mut().insert(FEED_METADATA, value);
+        Ok(request)
+    }
+}

@@ -4,7 +4,7 @@
 //! [`Caller`] is put into the request's extensions, so handlers record who made each change.
 use crate::error::ApiError;
 use crate::secret::{ExposeSecret, SecretString};
-pub use credit_client::{BearerToken, Claims, mint_hs256_token, roles};
+pub use credit_client::{BearerToken, Claims, FEED_METADATA, FeedOf, mint_hs256_token, roles};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::sync::Arc;
 use std::task::{Context, Poll};

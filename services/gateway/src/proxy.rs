@@ -40,11 +40,12 @@ impl Service<http::Request<axum::body::Body>> for Proxy {
 
     fn call(&mut self, request: http::Request<axum::body::Body>) -> Self::Future {
         let path = request.uri().path().to_string();
-        let Some(channel) = self.routes.lookup(&path).cloned() else {
-            metrics::counter!(PROXY_FAILURES, "reason" => "unknown_service").increment(1);
-            let error =
-                ApiError::UnknownService(format!("the gateway routes no service for {path}"));
-            return Box::pin(async move { Ok(Status::from(error).into_http()) });
+        let channel = match self.routes.route(&path, request.headers()) {
+            Ok(channel) => channel.clone(),
+            Err(error) => {
+                metrics::counter!(PROXY_FAILURES, "reason" => "unknown_service").increment(1);
+                return Box::pin(async move { Ok(Status::from(error).into_http()) });
+            }
         };
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();

@@ -1,4 +1,8 @@
-//! Where each proto package's calls go.
+//! Where each proto package's calls go. Every service serves the same event-feed contract
+//! (`credit.event.v1.EventFeedService`), so a feed call names its source in the `credit-feed`
+//! metadata: the service's name as its events carry it in `source` ("collections"), or its
+//! package ("credit.collections.v1").
+use credit_platform::error::{ApiError, FieldViolation};
 use std::str::FromStr;
 use std::time::Duration;
 use tonic::transport::Channel;
@@ -43,6 +47,15 @@ impl FromStr for Upstream {
     }
 }
 
+/// Paths of the event feed every service serves.
+pub const FEED_PATH: &str = "/credit.event.v1.EventFeedService/";
+pub use credit_platform::auth::FEED_METADATA;
+
+/// The service's name within its package ("credit.collections.v1" → "collections").
+fn short_name(package: &str) -> &str {
+    package.split('.').nth(1).unwrap_or(package)
+}
+
 /// The routing table: package → channel.
 #[derive(Clone, Debug)]
 pub struct Routes {
@@ -65,10 +78,67 @@ impl Routes {
     pub fn lookup(&self, path: &str) -> Option<&Channel> {
         let service = path.trim_start_matches('/').split('/').next()?;
         let (package, _) = service.rsplit_once('.')?;
+        self.package(package)
+    }
+
+    fn package(&self, package: &str) -> Option<&Channel> {
         self.routes
             .iter()
             .find(|(p, _)| p == package)
             .map(|(_, c)| c)
+    }
+
+    /// The channel for a call: by the path's package, or for the shared event feed by the
+    /// source its `credit-feed` metadata names.
+    pub fn route(&self, path: &str, metadata: &http::HeaderMap) -> Result<&Channel, ApiError> {
+        let package = self.package_of(path, metadata)?;
+        self.package(package).ok_or_else(|| {
+            ApiError::UnknownService(format!("the gateway routes no service for {path}"))
+        })
+    }
+
+    /// The routed package a call goes to (see [`Routes::route`]).
+    pub fn package_of<'a>(
+        &'a self,
+        path: &'a str,
+        metadata: &http::HeaderMap,
+    ) -> Result<&'a str, ApiError> {
+        if !path.starts_with(FEED_PATH) {
+            let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
+            return Ok(service.rsplit_once('.').map_or("", |(package, _)| package));
+        }
+        let known = || {
+            self.routes
+                .iter()
+                .map(|(p, _)| short_name(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let source = metadata
+            .get(FEED_METADATA)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                ApiError::from(FieldViolation::new(
+                    FEED_METADATA,
+                    format!(
+                        "name the service whose event feed to read in the {FEED_METADATA} \
+                         metadata: one of {}",
+                        known()
+                    ),
+                ))
+            })?;
+        self.routes
+            .iter()
+            .find(|(p, _)| p == source || short_name(p) == source)
+            .map(|(p, _)| p.as_str())
+            .ok_or_else(|| {
+                ApiError::UnknownService(format!(
+                    "the gateway routes no event feed of {source:?}: one of {}",
+                    known()
+                ))
+            })
     }
 
     /// Every route.
@@ -116,5 +186,58 @@ mod tests {
                 .is_none()
         );
         assert!(routes.lookup("/nonsense").is_none());
+    }
+
+    #[tokio::test]
+    async fn the_shared_feed_is_routed_by_the_source_its_metadata_names() {
+        let upstreams: Vec<Upstream> = [
+            "credit.limits.v1=http://127.0.0.1:1",
+            "credit.collections.v1=http://127.0.0.1:2",
+        ]
+        .iter()
+        .map(|u| u.parse().expect("valid"))
+        .collect();
+        let routes = Routes::connect(&upstreams, Duration::from_secs(1)).expect("routes");
+        let feed = "/credit.event.v1.EventFeedService/StreamEvents";
+        let with = |value: &str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(FEED_METADATA, value.parse().expect("header"));
+            headers
+        };
+        let to = |value: &str| routes.package_of(feed, &with(value)).map(str::to_string);
+        assert_eq!(to("collections").expect("by name"), "credit.collections.v1");
+        assert_eq!(
+            to("credit.collections.v1").expect("by package"),
+            "credit.collections.v1"
+        );
+        assert_eq!(to("limits").expect("limits"), "credit.limits.v1");
+        assert!(routes.route(feed, &with("collections")).is_ok());
+        let missing = routes
+            .route(feed, &http::HeaderMap::new())
+            .expect_err("no metadata");
+        assert!(
+            matches!(&missing, ApiError::InvalidArgument(v) if v[0].field == FEED_METADATA),
+            "{missing:?}"
+        );
+        assert!(
+            missing.to_string().contains("limits, collections"),
+            "{missing}"
+        );
+        let unknown = routes
+            .route(feed, &with("scoring"))
+            .expect_err("not routed");
+        assert!(
+            matches!(unknown, ApiError::UnknownService(_)),
+            "{unknown:?}"
+        );
+        // Other calls still go by their package, whatever the metadata says.
+        assert!(
+            routes
+                .route(
+                    "/credit.limits.v1.LimitsService/CheckCredit",
+                    &with("collections")
+                )
+                .is_ok()
+        );
     }
 }
