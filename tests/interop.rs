@@ -28,12 +28,15 @@ fn describe(journey: &Journey) -> serde_json::Value {
             .map(|s| s.to_string())
             .collect()
     };
-    let routed: Vec<&str> = suite
+    // The gateway routes what every service serves, the shared event feed once (by the
+    // credit-feed metadata).
+    let mut routed: Vec<&str> = suite
         .services
         .iter()
         .flat_map(|s| s.grpc_services.iter().copied())
-        .filter(|name| !name.starts_with("credit.event."))
         .collect();
+    routed.sort_unstable();
+    routed.dedup();
     let services: serde_json::Map<String, serde_json::Value> = suite
         .services
         .iter()

@@ -3,9 +3,10 @@
 //! event feed, in the audit log (verified) and in the metrics.
 mod support;
 
-use credit_platform::auth::BearerToken;
+use credit_platform::auth::{BearerToken, FeedOf};
 use credit_proto::audit as apb;
 use credit_proto::audit::audit_service_client::AuditServiceClient;
+use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
 use credit_proto::limits as pb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use credit_proto::scoring as spb;
@@ -152,17 +153,23 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     let held = check(&mut c, "HOLDING-RO", "SO-3", "10").await;
     assert_eq!(held.reasons, [pb::CheckReason::GroupOnHold as i32]);
 
-    let events: Vec<_> = c
-        .stream_events(pb::StreamEventsRequest {
-            after_sequence: 0,
-            backlog_only: true,
-        })
-        .await
-        .expect("feed")
-        .into_inner()
-        .map(|e| e.expect("event").event.expect("event"))
-        .collect()
-        .await;
+    let events: Vec<_> = EventFeedServiceClient::with_interceptor(
+        channel.clone(),
+        FeedOf {
+            token: BearerToken(Some(suite.token.clone())),
+            source: "limits".into(),
+        },
+    )
+    .stream_events(credit_proto::event::StreamEventsRequest {
+        after_sequence: 0,
+        backlog_only: true,
+    })
+    .await
+    .expect("feed")
+    .into_inner()
+    .map(|e| e.expect("event").event.expect("event"))
+    .collect()
+    .await;
     assert!(events.iter().all(|e| e.actor_subject == "suite-admin"));
     assert!(
         events

@@ -3,6 +3,7 @@ mod applications;
 mod audit;
 mod cases;
 mod collections;
+mod events;
 mod output;
 mod scenario;
 mod scoring;
@@ -119,8 +120,11 @@ enum Command {
     /// The audit trail: history, checkpoints, proofs, verification, export.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
-    /// The limits event feed.
+    /// A service's event feed, read through the gateway.
     Events {
+        /// Whose feed: limits, scoring, applications or collections.
+        #[arg(long, default_value = "limits")]
+        service: String,
         /// Start after this sequence.
         #[arg(long, default_value_t = 0)]
         after: i64,
@@ -631,6 +635,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Collections(command) => {
             return collections::run(command, channel, token, json).await;
         }
+        Command::Events {
+            service,
+            after,
+            follow,
+        } => return events::run(channel, token, service, after, follow, json).await,
         other => other,
     };
     let mut c: Client = LimitsServiceClient::with_interceptor(channel, BearerToken(token));
@@ -640,6 +649,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Scoring(_)
         | Command::Case(_)
         | Command::Collections(_)
+        | Command::Events { .. }
         | Command::Application(_) => {}
         Command::Account(AccountCommand::Create {
             customer_id,
@@ -1051,34 +1061,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     )
                 },
             )?;
-        }
-        Command::Events { after, follow } => {
-            let mut stream = c
-                .stream_events(pb::StreamEventsRequest {
-                    after_sequence: after,
-                    backlog_only: !follow,
-                })
-                .await?
-                .into_inner();
-            while let Some(item) = stream.message().await? {
-                let Some(e) = item.event else { continue };
-                if json {
-                    println!(
-                        "{}",
-                        output::to_json(&e, "credit.event.v1.Event")?.replace('\n', "")
-                    );
-                } else {
-                    println!(
-                        "{:>6}  {}  {:<45} {:<14} {:<12} by {}",
-                        e.sequence,
-                        time(&e.occur_time),
-                        e.event_type,
-                        e.entity_type,
-                        e.customer_id,
-                        e.actor_subject
-                    );
-                }
-            }
         }
     }
     Ok(())

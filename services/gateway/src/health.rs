@@ -1,5 +1,6 @@
 //! Suite-wide health at the gateway: each routed service is SERVING while its upstream says so,
-//! and the overall entry ("") while every upstream does.
+//! and the overall entry ("") while every upstream does — as is the shared event feed, which
+//! reaches every upstream (by the `credit-feed` metadata).
 use crate::upstream::Routes;
 use credit_platform::reflection::services_of;
 use std::time::Duration;
@@ -44,6 +45,9 @@ pub async fn follow_upstreams(
             ServingStatus::NotServing
         };
         reporter.set_service_status("", overall).await;
+        reporter
+            .set_service_status(crate::upstream::FEED_PATH.trim_matches('/'), overall)
+            .await;
         let stopping = tokio::select! {
             _ = tokio::time::sleep(every) => false,
             changed = shutdown.wait_for(|down| *down) => changed.is_ok(),

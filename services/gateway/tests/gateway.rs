@@ -6,6 +6,7 @@ use credit_platform::auth::{AuthConfig, mint_hs256_token, roles};
 use credit_platform::clock::SystemClock;
 use credit_platform::server::Shutdown;
 use credit_platform::testing::{TestDatabase, TestServer};
+use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
 use credit_proto::limits as pb;
 use credit_proto::limits::diagnostics_service_client::DiagnosticsServiceClient;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
@@ -26,6 +27,19 @@ struct Suite {
 
 fn token(roles: &[&str]) -> String {
     mint_hs256_token(SECRET, "gateway-tester", roles, Duration::from_secs(600)).expect("token")
+}
+
+/// A request for limits' event feed through the gateway (which routes the shared feed service by
+/// the `credit-feed` metadata).
+fn limits_feed_request(
+    message: credit_proto::event::StreamEventsRequest,
+    token: &str,
+) -> tonic::Request<credit_proto::event::StreamEventsRequest> {
+    let mut request = authorized(message, token);
+    request
+        .metadata_mut()
+        .insert("credit-feed", "limits".parse().expect("header"));
+    request
 }
 
 fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
@@ -408,9 +422,9 @@ async fn answers_are_gzipped_for_callers_that_accept_it_through_the_gateway_and_
 #[tokio::test]
 async fn the_callers_deadline_travels_to_the_service() {
     let suite = start_suite().await;
-    let mut client = LimitsServiceClient::new(suite.gateway.clone());
-    let mut request = authorized(
-        pb::StreamEventsRequest {
+    let mut client = EventFeedServiceClient::new(suite.gateway.clone());
+    let mut request = limits_feed_request(
+        credit_proto::event::StreamEventsRequest {
             after_sequence: 0,
             backlog_only: false,
         },
@@ -496,9 +510,9 @@ async fn the_callers_trace_context_reaches_the_service_and_its_events() {
             .expect("header"),
     );
     client.create_credit_account(request).await.expect("create");
-    let mut events = client
-        .stream_events(authorized(
-            pb::StreamEventsRequest {
+    let mut events = EventFeedServiceClient::new(suite.gateway.clone())
+        .stream_events(limits_feed_request(
+            credit_proto::event::StreamEventsRequest {
                 after_sequence: 0,
                 backlog_only: true,
             },

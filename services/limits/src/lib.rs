@@ -121,12 +121,7 @@ pub async fn serve(
         runtime.signals.clone(),
         ttl_micros,
     );
-    let grpc = grpc::LimitsGrpc::new(
-        limits.clone(),
-        runtime.readiness.clone(),
-        runtime.signals.clone(),
-        shutdown.clone(),
-    );
+    let grpc = grpc::LimitsGrpc::new(limits.clone(), runtime.readiness.clone());
     let router = runtime
         .router(Arc::new(grpc::access::access))?
         .add_service(credit_platform::grpc_server!(LimitsServiceServer::new(

@@ -77,11 +77,18 @@ const applications = (via) =>
   client(credit.applications.v1.ApplicationsService, address(PACKAGES.applications, via));
 const collections = (via) => client(credit.collections.v1.CollectionsService, address(PACKAGES.collections, via));
 const audit = (via) => client(credit.audit.v1.AuditService, address(PACKAGES.audit, via));
+// Limits' event feed: the gateway routes the shared feed service by the credit-feed metadata.
+const limitsFeed = (via) => client(credit.event.v1.EventFeedService, address(PACKAGES.limits, via));
 test.after(() => clients.forEach((c) => c.close()));
 
 function auth(role = 'admin') {
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${SUITE.tokens[role]}`);
+  return metadata;
+}
+function feedAuth(source = 'limits') {
+  const metadata = auth();
+  metadata.set('credit-feed', source);
   return metadata;
 }
 const deadline = (ms = TIMEOUT_MS) => ({ deadline: Date.now() + ms });
@@ -340,7 +347,7 @@ for (const via of VIA) {
     const timing = String(answer.trailers.get('server-timing')[0] ?? '');
     assert.match(timing, /\blimits;dur=\d+\.\d+/);
     assert.equal(timing.includes('gateway;dur='), via === 'gateway', timing);
-    const events = await collect(limits(via).streamEvents({ afterSequence: '0', backlogOnly: true }, auth(), deadline()));
+    const events = await collect(limitsFeed(via).streamEvents({ afterSequence: '0', backlogOnly: true }, feedAuth(), deadline()));
     const created = events.map((m) => m.event).find((e) => e.customerId === customerId);
     assert.equal(created.traceId, traceId);
   });
@@ -416,7 +423,7 @@ for (const via of VIA) {
 
   test(`${via}: a server stream is read to its end`, async () => {
     for (let i = 0; i < 3; i++) await createAccount(via);
-    const events = await collect(limits(via).streamEvents({ afterSequence: '0', backlogOnly: true }, auth(), deadline()));
+    const events = await collect(limitsFeed(via).streamEvents({ afterSequence: '0', backlogOnly: true }, feedAuth(), deadline()));
     const sequences = events.map((m) => Number(m.event.sequence));
     assert.ok(sequences.length >= 3);
     assert.deepEqual(sequences, [...sequences].sort((a, b) => a - b));
@@ -426,7 +433,7 @@ for (const via of VIA) {
   test(`${via}: a server stream cancelled midway ends upstream`, async () => {
     await createAccount(via);
     const before = await handled('Cancelled');
-    const call = limits(via).streamEvents({ afterSequence: '0' }, auth(), deadline());
+    const call = limitsFeed(via).streamEvents({ afterSequence: '0' }, feedAuth(), deadline());
     const error = await new Promise((resolve) => {
       call.once('data', () => call.cancel());
       call.on('error', resolve);
@@ -437,7 +444,7 @@ for (const via of VIA) {
 
   test(`${via}: an expired deadline is DEADLINE_EXCEEDED and stops the work upstream`, async () => {
     const before = await handled('Cancelled');
-    const call = limits(via).streamEvents({ afterSequence: '0' }, auth(), deadline(1000));
+    const call = limitsFeed(via).streamEvents({ afterSequence: '0' }, feedAuth(), deadline(1000));
     const error = await collect(call).then(
       () => assert.fail('the stream should not end by itself'),
       (e) => e,
@@ -476,7 +483,7 @@ function rawCall(target, method) {
   });
 }
 
-const STREAM_EVENTS = '/credit.limits.v1.LimitsService/StreamEvents';
+const STREAM_EVENTS = '/credit.event.v1.EventFeedService/StreamEvents';
 async function handled(code) {
   const text = await (await fetch(SUITE.metrics_url)).text();
   return text

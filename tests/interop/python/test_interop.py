@@ -35,6 +35,8 @@ collections_pb2 = module("credit.collections.v1.collections_pb2")
 collections_grpc = module("credit.collections.v1.collections_pb2_grpc")
 audit_pb2 = module("credit.audit.v1.audit_pb2")
 audit_grpc = module("credit.audit.v1.audit_pb2_grpc")
+event_pb2 = module("credit.event.v1.event_pb2")
+event_grpc = module("credit.event.v1.event_pb2_grpc")
 
 LIMITS = "credit.limits.v1"
 SCORING = "credit.scoring.v1"
@@ -51,6 +53,15 @@ def stub(kind, package, via, compression=None):
 
 def limits(via, compression=None):
     return stub(limits_grpc.LimitsServiceStub, LIMITS, via, compression)
+
+
+def limits_feed(via):
+    """Limits' event feed: the gateway routes the shared feed service by the credit-feed metadata."""
+    return stub(event_grpc.EventFeedServiceStub, LIMITS, via)
+
+
+def feed_auth(source: str = "limits") -> list:
+    return auth() + [("credit-feed", source)]
 
 
 def unique(prefix: str) -> str:
@@ -518,9 +529,9 @@ def test_a_client_stream_imports_receivables(via):
 
 
 def feed(via, after, backlog_only):
-    stream = limits(via).StreamEvents(
-        limits_pb2.StreamEventsRequest(after_sequence=after, backlog_only=backlog_only),
-        metadata=auth(),
+    stream = limits_feed(via).StreamEvents(
+        event_pb2.StreamEventsRequest(after_sequence=after, backlog_only=backlog_only),
+        metadata=feed_auth(),
         timeout=TIMEOUT,
     )
     return [message.event for message in stream]
@@ -548,7 +559,7 @@ def handled(method: str, code: str) -> int:
     return total
 
 
-STREAM_EVENTS = "/credit.limits.v1.LimitsService/StreamEvents"
+STREAM_EVENTS = "/credit.event.v1.EventFeedService/StreamEvents"
 
 
 def wait_until(condition, seconds=10.0):
@@ -565,8 +576,8 @@ def test_a_server_stream_cancelled_midway_ends_upstream(via):
     for _ in range(2):
         create_account(via)
     before = handled(STREAM_EVENTS, "Cancelled")
-    stream = limits(via).StreamEvents(
-        limits_pb2.StreamEventsRequest(after_sequence=0), metadata=auth(), timeout=TIMEOUT
+    stream = limits_feed(via).StreamEvents(
+        event_pb2.StreamEventsRequest(after_sequence=0), metadata=feed_auth(), timeout=TIMEOUT
     )
     first = next(stream)
     assert first.event.sequence >= 1
@@ -581,8 +592,8 @@ def test_a_server_stream_cancelled_midway_ends_upstream(via):
 def test_an_expired_deadline_is_deadline_exceeded_and_stops_the_work_upstream(via):
     before = handled(STREAM_EVENTS, "Cancelled")
     started = time.monotonic()
-    stream = limits(via).StreamEvents(
-        limits_pb2.StreamEventsRequest(after_sequence=0), metadata=auth(), timeout=1.0
+    stream = limits_feed(via).StreamEvents(
+        event_pb2.StreamEventsRequest(after_sequence=0), metadata=feed_auth(), timeout=1.0
     )
     error = rpc_error(lambda: [m for m in stream])
     assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED, f"{error.code()} {error.details()}"

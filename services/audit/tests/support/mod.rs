@@ -180,9 +180,20 @@ pub async fn check(c: &mut LimitsClient, customer: &str, order: &str, amount: &s
 
 /// The whole limits feed, straight from limits.
 pub async fn limits_feed(addr: SocketAddr) -> Vec<credit_proto::event::Event> {
+    use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
     use futures::StreamExt;
-    let mut c = limits_client(addr, "ines.auditor", &[roles::AUDITOR]);
-    c.stream_events(pb::StreamEventsRequest {
+    let token = mint_hs256_token(
+        SECRET,
+        "ines.auditor",
+        &[roles::AUDITOR],
+        Duration::from_secs(600),
+    )
+    .expect("token");
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect_lazy();
+    let mut c = EventFeedServiceClient::with_interceptor(channel, BearerToken(Some(token)));
+    c.stream_events(credit_proto::event::StreamEventsRequest {
         after_sequence: 0,
         backlog_only: true,
     })

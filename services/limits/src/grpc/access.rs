@@ -31,8 +31,7 @@ pub fn access(path: &str) -> Option<Access> {
         | "GetCreditDecision"
         | "ReplayCreditDecision"
         | "ListCreditHolds"
-        | "ListFxRates"
-        | "StreamEvents" => Access::AnyRole(READ),
+        | "ListFxRates" => Access::AnyRole(READ),
         "CheckCredit" | "ShipReservation" | "InvoiceReservation" | "ReleaseReservation" => {
             Access::AnyRole(ORDERS)
         }

@@ -16,15 +16,11 @@ use credit_platform::handler::{
 };
 use credit_platform::idempotency::validate_request_id;
 use credit_platform::money::{Currency, parse_decimal};
-use credit_platform::outbox::{self, FeedSignals};
 use credit_platform::readiness::Readiness;
-use credit_platform::server::Shutdown;
 use credit_proto::limits as pb;
 use credit_proto::limits::diagnostics_service_server::DiagnosticsService;
 use credit_proto::limits::limits_service_server::LimitsService;
-use futures::{Stream, StreamExt};
 use rust_decimal::Decimal;
-use std::pin::Pin;
 use tonic::{Request, Response, Status};
 
 /// The limits gRPC service.
@@ -32,24 +28,12 @@ use tonic::{Request, Response, Status};
 pub struct LimitsGrpc {
     limits: Limits,
     readiness: Readiness,
-    signals: FeedSignals,
-    shutdown: Shutdown,
 }
 
 impl LimitsGrpc {
     /// Adapters over `limits`.
-    pub fn new(
-        limits: Limits,
-        readiness: Readiness,
-        signals: FeedSignals,
-        shutdown: Shutdown,
-    ) -> Self {
-        Self {
-            limits,
-            readiness,
-            signals,
-            shutdown,
-        }
+    pub fn new(limits: Limits, readiness: Readiness) -> Self {
+        Self { limits, readiness }
     }
 
     fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
@@ -677,27 +661,6 @@ impl LimitsService for LimitsGrpc {
                 )
                 .await,
         )
-    }
-
-    type StreamEventsStream =
-        Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, Status>> + Send + 'static>>;
-
-    async fn stream_events(
-        &self,
-        request: Request<pb::StreamEventsRequest>,
-    ) -> Answer<Self::StreamEventsStream> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let stream = outbox::event_stream(
-            self.limits.db().clone(),
-            crate::SERVICE_NAME,
-            self.signals.clone(),
-            credit_platform::feed::after_sequence(request.after_sequence)?,
-            request.backlog_only,
-            self.shutdown.subscribe(),
-        )
-        .map(|event| event.map(|event| pb::StreamEventsResponse { event: Some(event) }));
-        Ok(Response::new(Box::pin(stream)))
     }
 }
 

@@ -90,8 +90,9 @@ async fn bad_checks_are_refused_with_the_field_named_and_nothing_written() {
         "0.00",
         "nothing reserved"
     );
-    let events = c
-        .stream_events(pb::StreamEventsRequest {
+    let events = app
+        .feed()
+        .stream_events(credit_proto::event::StreamEventsRequest {
             after_sequence: 0,
             backlog_only: true,
         })

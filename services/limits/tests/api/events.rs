@@ -12,8 +12,9 @@ async fn every_change_is_on_the_feed_in_order_with_its_actor_and_the_feed_resume
     check(&mut c, "FEED", "O-1", "50").await;
     check(&mut c, "FEED", "O-2", "80").await;
 
-    let backlog: Vec<_> = c
-        .stream_events(pb::StreamEventsRequest {
+    let backlog: Vec<_> = app
+        .feed()
+        .stream_events(credit_proto::event::StreamEventsRequest {
             after_sequence: 0,
             backlog_only: true,
         })
@@ -45,8 +46,9 @@ async fn every_change_is_on_the_feed_in_order_with_its_actor_and_the_feed_resume
     assert!(backlog.iter().all(|e| !e.request_id.is_empty()));
 
     // Resume after 2, then follow the live tail.
-    let mut live = c
-        .stream_events(pb::StreamEventsRequest {
+    let mut live = app
+        .feed()
+        .stream_events(credit_proto::event::StreamEventsRequest {
             after_sequence: 2,
             backlog_only: false,
         })
@@ -85,9 +87,9 @@ async fn every_change_is_on_the_feed_in_order_with_its_actor_and_the_feed_resume
 #[tokio::test]
 async fn shutdown_ends_live_feeds_and_the_server_stops_within_the_drain() {
     let app = spawn_app().await;
-    let mut c = app.client.clone();
-    let mut live = c
-        .stream_events(pb::StreamEventsRequest {
+    let mut live = app
+        .feed()
+        .stream_events(credit_proto::event::StreamEventsRequest {
             after_sequence: 0,
             backlog_only: false,
         })

@@ -3,6 +3,7 @@ use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
 use credit_platform::clock::ManualClock;
 use credit_platform::db::DatabaseConfig;
 use credit_platform::testing::{TestDatabase, TestServer};
+use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
 use credit_proto::limits as pb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use credit_proto::types::Money;
@@ -17,6 +18,7 @@ pub const START: i64 = 1_772_323_200_000_000;
 pub const DAY: i64 = 86_400_000_000;
 
 pub type Client = LimitsServiceClient<InterceptedService<Channel, BearerToken>>;
+pub type FeedClient = EventFeedServiceClient<InterceptedService<Channel, BearerToken>>;
 
 pub struct TestApp {
     pub client: Client,
@@ -33,6 +35,13 @@ impl TestApp {
             mint_hs256_token(SECRET, subject, r, Duration::from_secs(600)).expect("token")
         });
         LimitsServiceClient::with_interceptor(self.channel.clone(), BearerToken(token))
+    }
+
+    /// Limits' event feed, as the "tester" administrator reads it.
+    pub fn feed(&self) -> FeedClient {
+        let token = mint_hs256_token(SECRET, "tester", &[roles::ADMIN], Duration::from_secs(600))
+            .expect("token");
+        EventFeedServiceClient::with_interceptor(self.channel.clone(), BearerToken(Some(token)))
     }
 
     pub async fn stop(self) {
