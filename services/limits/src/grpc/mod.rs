@@ -1,27 +1,22 @@
 //! The gRPC adapters: decode and validate, call the use case, map errors. No business rules.
 pub mod access;
 mod validate;
+use validate::optional_text;
 
-use crate::app::{
-    self, AccountChanges, AccountQuery, CheckOrder, DocumentPost, Limits, NewAccount, with_retry,
-};
-use crate::domain::check::Release;
+use crate::app::{self, Limits, NewAccount, with_retry};
 use crate::domain::exposure::Category;
 use crate::domain::ids::{check_external_id, check_text, check_uuid};
-use crate::store::accounts::AccountFilter;
-use credit_platform::context::RequestContext;
-use credit_platform::error::{ApiError, Violations};
+use credit_platform::error::ApiError;
 use credit_platform::handler::{
-    Answer, accept_mutation, accept_mutation_with, accept_read, answer,
+    Answer, accept_mutation, accept_mutation_with, accept_read, accept_read_with, answer,
 };
-use credit_platform::idempotency::validate_request_id;
 use credit_platform::money::{Currency, parse_decimal};
 use credit_platform::readiness::Readiness;
 use credit_proto::limits as pb;
 use credit_proto::limits::diagnostics_service_server::DiagnosticsService;
 use credit_proto::limits::limits_service_server::LimitsService;
 use rust_decimal::Decimal;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response};
 
 /// The limits gRPC service.
 #[derive(Clone)]
@@ -35,19 +30,6 @@ impl LimitsGrpc {
     pub fn new(limits: Limits, readiness: Readiness) -> Self {
         Self { limits, readiness }
     }
-
-    fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
-        self.readiness.ensure_ready()?;
-        Ok(RequestContext::from_request(request))
-    }
-}
-
-fn invalid(v: Violations) -> Result<(), Status> {
-    v.into_result().map_err(Status::from)
-}
-
-fn optional_text(value: &str) -> Option<String> {
-    (!value.is_empty()).then(|| value.to_string())
 }
 
 #[tonic::async_trait]
@@ -107,84 +89,12 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::UpdateCreditAccountRequest>,
     ) -> Answer<pb::CreditAccount> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        let account = request.credit_account.clone().unwrap_or_default();
-        check_external_id(&account.customer_id, "credit_account.customer_id", &mut v);
-        let paths: Vec<String> = match &request.update_mask {
-            Some(mask) if !mask.paths.is_empty() => mask.paths.clone(),
-            _ => [
-                "name",
-                "segment",
-                "region",
-                "business_unit",
-                "parent_customer_id",
-            ]
-            .map(String::from)
-            .to_vec(),
-        };
-        let mut changes = AccountChanges::default();
-        for path in &paths {
-            match path.as_str() {
-                "name" => {
-                    check_text(&account.name, "credit_account.name", true, 200, &mut v);
-                    changes.name = Some(account.name.trim().to_string());
-                }
-                "segment" => {
-                    check_text(
-                        &account.segment,
-                        "credit_account.segment",
-                        false,
-                        64,
-                        &mut v,
-                    );
-                    changes.segment = Some(account.segment.clone());
-                }
-                "region" => {
-                    check_text(&account.region, "credit_account.region", false, 64, &mut v);
-                    changes.region = Some(account.region.clone());
-                }
-                "business_unit" => {
-                    check_text(
-                        &account.business_unit,
-                        "credit_account.business_unit",
-                        false,
-                        64,
-                        &mut v,
-                    );
-                    changes.business_unit = Some(account.business_unit.clone());
-                }
-                "parent_customer_id" => {
-                    if !account.parent_customer_id.is_empty() {
-                        check_external_id(
-                            &account.parent_customer_id,
-                            "credit_account.parent_customer_id",
-                            &mut v,
-                        );
-                        if account.parent_customer_id == account.customer_id {
-                            v.add(
-                                "credit_account.parent_customer_id",
-                                "an account cannot be its own parent",
-                            );
-                        }
-                    }
-                    changes.parent_customer_id = Some(optional_text(&account.parent_customer_id));
-                }
-                other => v.add("update_mask", format!("'{other}' cannot be updated here")),
-            }
-        }
-        invalid(v)?;
-        let context = context.with_request_id(&request.request_id);
+        let (context, request, (customer_id, changes)) =
+            accept_mutation_with(&self.readiness, request, validate::account_changes)?;
         answer(
             with_retry(|| {
-                self.limits.update_account(
-                    &context,
-                    &request,
-                    &account.customer_id,
-                    changes.clone(),
-                )
+                self.limits
+                    .update_account(&context, &request, &customer_id, changes.clone())
             })
             .await,
         )
@@ -204,31 +114,7 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::ListCreditAccountsRequest>,
     ) -> Answer<pb::ListCreditAccountsResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        let page_size =
-            v.check(app::page_size(request.page_size).map_err(ApiError::into_violations));
-        let min_utilisation = if request.min_utilisation.is_empty() {
-            None
-        } else {
-            v.check(parse_decimal(&request.min_utilisation, "min_utilisation"))
-        };
-        if !request.parent_customer_id.is_empty() {
-            check_external_id(&request.parent_customer_id, "parent_customer_id", &mut v);
-        }
-        invalid(v)?;
-        let query = AccountQuery {
-            filter: AccountFilter {
-                segment: optional_text(&request.segment),
-                region: optional_text(&request.region),
-                parent_customer_id: optional_text(&request.parent_customer_id),
-                on_hold: request.on_hold,
-            },
-            min_utilisation,
-            page_size: page_size.unwrap_or(100),
-            page_token: request.page_token.clone(),
-        };
+        let (_, _, query) = accept_read_with(&self.readiness, request, validate::account_query)?;
         answer(self.limits.list_accounts(query).await)
     }
 
@@ -260,20 +146,13 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::ListCreditLimitChangesRequest>,
     ) -> Answer<pb::ListCreditLimitChangesResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        let page_size =
-            v.check(app::page_size(request.page_size).map_err(ApiError::into_violations));
-        invalid(v)?;
+        let (_, request, page_size) = accept_read_with(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+            v.check(app::page_size(request.page_size).map_err(ApiError::into_violations))
+        })?;
         answer(
             self.limits
-                .list_limit_changes(
-                    &request.customer_id,
-                    page_size.unwrap_or(100),
-                    &request.page_token,
-                )
+                .list_limit_changes(&request.customer_id, page_size, &request.page_token)
                 .await,
         )
     }
@@ -296,12 +175,11 @@ impl LimitsService for LimitsGrpc {
     }
 
     async fn get_exposure(&self, request: Request<pb::GetExposureRequest>) -> Answer<pb::Exposure> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        let as_of = validate::timestamp(request.as_of_time.as_ref(), "as_of_time", &mut v);
-        invalid(v)?;
+        let (_, request, as_of) = accept_read_with(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+            let as_of = validate::timestamp(request.as_of_time.as_ref(), "as_of_time", v);
+            Some(as_of)
+        })?;
         answer(self.limits.get_exposure(&request.customer_id, as_of).await)
     }
 
@@ -309,28 +187,17 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::PostReceivableRequest>,
     ) -> Answer<pb::ExposureDocument> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        if !request.request_id.is_empty() {
-            validate_request_id(&request.request_id, &mut v);
-        }
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        check_external_id(&request.document_id, "document_id", &mut v);
-        let open_amount =
-            validate::non_negative_money(request.open_amount.as_ref(), "open_amount", &mut v);
-        let due_at = validate::timestamp(request.due_time.as_ref(), "due_time", &mut v);
-        invalid(v)?;
-        let Some(open_amount) = open_amount else {
-            return Err(Status::internal("validated amount missing"));
-        };
-        let post = DocumentPost {
-            customer_id: request.customer_id.clone(),
-            document_id: request.document_id.clone(),
-            category: Category::OpenReceivables,
-            open_amount,
-            due_at,
-        };
+        let (context, request, post) = accept_read_with(&self.readiness, request, |r, v| {
+            validate::optional_request_id(&r.request_id, v);
+            let due_at = validate::timestamp(r.due_time.as_ref(), "due_time", v);
+            validate::document_post(
+                (&r.customer_id, &r.document_id),
+                Category::OpenReceivables,
+                r.open_amount.as_ref(),
+                due_at,
+                v,
+            )
+        })?;
         let context = context.with_request_id(&request.request_id);
         answer(
             with_retry(|| {
@@ -345,27 +212,16 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::PostCommitmentRequest>,
     ) -> Answer<pb::ExposureDocument> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        if !request.request_id.is_empty() {
-            validate_request_id(&request.request_id, &mut v);
-        }
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        check_external_id(&request.document_id, "document_id", &mut v);
-        let open_amount =
-            validate::non_negative_money(request.open_amount.as_ref(), "open_amount", &mut v);
-        invalid(v)?;
-        let Some(open_amount) = open_amount else {
-            return Err(Status::internal("validated amount missing"));
-        };
-        let post = DocumentPost {
-            customer_id: request.customer_id.clone(),
-            document_id: request.document_id.clone(),
-            category: Category::OtherCommitments,
-            open_amount,
-            due_at: None,
-        };
+        let (context, request, post) = accept_read_with(&self.readiness, request, |r, v| {
+            validate::optional_request_id(&r.request_id, v);
+            validate::document_post(
+                (&r.customer_id, &r.document_id),
+                Category::OtherCommitments,
+                r.open_amount.as_ref(),
+                None,
+                v,
+            )
+        })?;
         let context = context.with_request_id(&request.request_id);
         answer(
             with_retry(|| {
@@ -380,39 +236,9 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::CheckCreditRequest>,
     ) -> Answer<pb::CheckCreditResponse> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        if !request.dry_run || !request.request_id.is_empty() {
-            validate_request_id(&request.request_id, &mut v);
-        }
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        check_external_id(&request.order_id, "order_id", &mut v);
-        let amount = validate::positive_money(request.amount.as_ref(), "amount", &mut v);
-        let ttl = match &request.reservation_ttl {
-            None => None,
-            Some(d) if d.seconds < 1 || d.seconds > 366 * 24 * 3600 || d.nanos != 0 => {
-                v.add(
-                    "reservation_ttl",
-                    "must be whole seconds between 1 second and 366 days",
-                );
-                None
-            }
-            Some(d) => Some(d.seconds * 1_000_000),
-        };
-        if let Some(release) = &request.release {
-            check_text(
-                &release.approved_by,
-                "release.approved_by",
-                true,
-                200,
-                &mut v,
-            );
-            check_text(&release.reference, "release.reference", true, 200, &mut v);
-            check_text(&release.reason, "release.reason", true, 2000, &mut v);
-        }
-        invalid(v)?;
-        if request.release.is_some() {
+        let (context, request, order) =
+            accept_read_with(&self.readiness, request, validate::check_order)?;
+        if order.release.is_some() {
             let may_release = [
                 credit_platform::auth::roles::ANALYST,
                 credit_platform::auth::roles::MANAGER,
@@ -431,21 +257,6 @@ impl LimitsService for LimitsGrpc {
                 .into());
             }
         }
-        let Some(amount) = amount else {
-            return Err(Status::internal("validated amount missing"));
-        };
-        let order = CheckOrder {
-            customer_id: request.customer_id.clone(),
-            order_id: request.order_id.clone(),
-            amount,
-            reservation_ttl: ttl,
-            dry_run: request.dry_run,
-            release: request.release.as_ref().map(|r| Release {
-                approved_by: r.approved_by.trim().to_string(),
-                reference: r.reference.trim().to_string(),
-                reason: r.reason.trim().to_string(),
-            }),
-        };
         // A dry run stores nothing, so it is not keyed for replay.
         let context = if request.dry_run {
             context
@@ -533,30 +344,28 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::PlaceCreditHoldRequest>,
     ) -> Answer<pb::CreditHold> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        check_text(&request.reason, "reason", true, 500, &mut v);
-        let rule = match pb::CreditHoldKind::try_from(request.kind) {
-            Ok(pb::CreditHoldKind::Unspecified | pb::CreditHoldKind::Manual) => {
-                if !request.rule_code.is_empty() {
-                    v.add("rule_code", "only rule holds have a rule code");
-                }
-                false
-            }
-            Ok(pb::CreditHoldKind::Rule) => {
-                check_external_id(&request.rule_code, "rule_code", &mut v);
-                true
-            }
-            Err(_) => {
-                v.add("kind", "unknown hold kind");
-                false
-            }
-        };
-        invalid(v)?;
-        let context = context.with_request_id(&request.request_id);
+        let (context, request, rule) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                check_external_id(&request.customer_id, "customer_id", v);
+                check_text(&request.reason, "reason", true, 500, v);
+                let rule = match pb::CreditHoldKind::try_from(request.kind) {
+                    Ok(pb::CreditHoldKind::Unspecified | pb::CreditHoldKind::Manual) => {
+                        if !request.rule_code.is_empty() {
+                            v.add("rule_code", "only rule holds have a rule code");
+                        }
+                        false
+                    }
+                    Ok(pb::CreditHoldKind::Rule) => {
+                        check_external_id(&request.rule_code, "rule_code", v);
+                        true
+                    }
+                    Err(_) => {
+                        v.add("kind", "unknown hold kind");
+                        false
+                    }
+                };
+                Some(rule)
+            })?;
         answer(with_retry(|| self.limits.place_hold(&context, &request, rule)).await)
     }
 
@@ -633,30 +442,23 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::ListFxRatesRequest>,
     ) -> Answer<pb::ListFxRatesResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        let page_size =
-            v.check(app::page_size(request.page_size).map_err(ApiError::into_violations));
-        if !request.base_currency_code.is_empty() {
-            v.check(Currency::parse_field(
-                &request.base_currency_code,
-                "base_currency_code",
-            ));
-        }
-        if !request.quote_currency_code.is_empty() {
-            v.check(Currency::parse_field(
-                &request.quote_currency_code,
-                "quote_currency_code",
-            ));
-        }
-        invalid(v)?;
+        let (_, request, page_size) = accept_read_with(&self.readiness, request, |request, v| {
+            for (code, field) in [
+                (&request.base_currency_code, "base_currency_code"),
+                (&request.quote_currency_code, "quote_currency_code"),
+            ] {
+                if !code.is_empty() {
+                    v.check(Currency::parse_field(code, field));
+                }
+            }
+            v.check(app::page_size(request.page_size).map_err(ApiError::into_violations))
+        })?;
         answer(
             self.limits
                 .list_fx_rates(
                     optional_text(&request.base_currency_code).as_deref(),
                     optional_text(&request.quote_currency_code).as_deref(),
-                    page_size.unwrap_or(100),
+                    page_size,
                     &request.page_token,
                 )
                 .await,

@@ -1,9 +1,15 @@
 //! Turning wire requests into validated domain values, naming every bad field.
+use crate::app::{self, AccountChanges, AccountQuery, CheckOrder, DocumentPost};
 use crate::domain::Micros;
+use crate::domain::check::Release;
+use crate::domain::exposure::Category;
 use crate::domain::exposure::{Counting, CountingScope};
+use crate::domain::ids::{check_external_id, check_text};
 use crate::domain::limit::{CreditLimit, LimitMode, TemporaryLimit, Tolerance};
+use crate::store::accounts::AccountFilter;
 use credit_platform::clock::from_timestamp;
-use credit_platform::error::Violations;
+use credit_platform::error::{ApiError, Violations};
+use credit_platform::idempotency::validate_request_id;
 use credit_platform::money::{Money, parse_decimal};
 use credit_proto::limits as pb;
 use rust_decimal::Decimal;
@@ -232,4 +238,170 @@ pub fn counting(
             other_commitments: c.other_commitments,
         },
     ))
+}
+
+/// An idempotency key that may be left out (the call is then keyed by what it names).
+pub fn optional_request_id(request_id: &str, v: &mut Violations) {
+    if !request_id.is_empty() {
+        validate_request_id(request_id, v);
+    }
+}
+
+/// A receivable or commitment posted by the ERP: the customer's document and its open amount.
+pub fn document_post(
+    (customer_id, document_id): (&str, &str),
+    category: Category,
+    open_amount: Option<&credit_proto::types::Money>,
+    due_at: Option<Micros>,
+    v: &mut Violations,
+) -> Option<DocumentPost> {
+    check_external_id(customer_id, "customer_id", v);
+    check_external_id(document_id, "document_id", v);
+    let open_amount = non_negative_money(open_amount, "open_amount", v);
+    Some(DocumentPost {
+        customer_id: customer_id.to_string(),
+        document_id: document_id.to_string(),
+        category,
+        open_amount: open_amount?,
+        due_at,
+    })
+}
+
+/// An order to check: the idempotency key (optional for a dry run, which stores nothing), the
+/// customer and order, a positive amount, the reservation's life, and a release's approval.
+pub fn check_order(request: &pb::CheckCreditRequest, v: &mut Violations) -> Option<CheckOrder> {
+    if !request.dry_run || !request.request_id.is_empty() {
+        validate_request_id(&request.request_id, v);
+    }
+    check_external_id(&request.customer_id, "customer_id", v);
+    check_external_id(&request.order_id, "order_id", v);
+    let amount = positive_money(request.amount.as_ref(), "amount", v);
+    let ttl = match &request.reservation_ttl {
+        None => None,
+        Some(d) if d.seconds < 1 || d.seconds > 366 * 24 * 3600 || d.nanos != 0 => {
+            v.add(
+                "reservation_ttl",
+                "must be whole seconds between 1 second and 366 days",
+            );
+            None
+        }
+        Some(d) => Some(d.seconds * 1_000_000),
+    };
+    if let Some(release) = &request.release {
+        check_text(&release.approved_by, "release.approved_by", true, 200, v);
+        check_text(&release.reference, "release.reference", true, 200, v);
+        check_text(&release.reason, "release.reason", true, 2000, v);
+    }
+    Some(CheckOrder {
+        customer_id: request.customer_id.clone(),
+        order_id: request.order_id.clone(),
+        amount: amount?,
+        reservation_ttl: ttl,
+        dry_run: request.dry_run,
+        release: request.release.as_ref().map(|r| Release {
+            approved_by: r.approved_by.trim().to_string(),
+            reference: r.reference.trim().to_string(),
+            reason: r.reason.trim().to_string(),
+        }),
+    })
+}
+
+/// What an account update changes: each path of the update mask (every updatable field when
+/// it is empty), checked.
+pub fn account_changes(
+    request: &pb::UpdateCreditAccountRequest,
+    v: &mut Violations,
+) -> Option<(String, AccountChanges)> {
+    let account = request.credit_account.clone().unwrap_or_default();
+    check_external_id(&account.customer_id, "credit_account.customer_id", v);
+    let paths: Vec<String> = match &request.update_mask {
+        Some(mask) if !mask.paths.is_empty() => mask.paths.clone(),
+        _ => [
+            "name",
+            "segment",
+            "region",
+            "business_unit",
+            "parent_customer_id",
+        ]
+        .map(String::from)
+        .to_vec(),
+    };
+    let mut changes = AccountChanges::default();
+    for path in &paths {
+        match path.as_str() {
+            "name" => {
+                check_text(&account.name, "credit_account.name", true, 200, v);
+                changes.name = Some(account.name.trim().to_string());
+            }
+            "segment" => {
+                check_text(&account.segment, "credit_account.segment", false, 64, v);
+                changes.segment = Some(account.segment.clone());
+            }
+            "region" => {
+                check_text(&account.region, "credit_account.region", false, 64, v);
+                changes.region = Some(account.region.clone());
+            }
+            "business_unit" => {
+                check_text(
+                    &account.business_unit,
+                    "credit_account.business_unit",
+                    false,
+                    64,
+                    v,
+                );
+                changes.business_unit = Some(account.business_unit.clone());
+            }
+            "parent_customer_id" => {
+                if !account.parent_customer_id.is_empty() {
+                    check_external_id(
+                        &account.parent_customer_id,
+                        "credit_account.parent_customer_id",
+                        v,
+                    );
+                    if account.parent_customer_id == account.customer_id {
+                        v.add(
+                            "credit_account.parent_customer_id",
+                            "an account cannot be its own parent",
+                        );
+                    }
+                }
+                changes.parent_customer_id = Some(optional_text(&account.parent_customer_id));
+            }
+            other => v.add("update_mask", format!("'{other}' cannot be updated here")),
+        }
+    }
+    Some((account.customer_id, changes))
+}
+
+/// A listing of accounts: filters, the smallest utilisation, the page.
+pub fn account_query(
+    request: &pb::ListCreditAccountsRequest,
+    v: &mut Violations,
+) -> Option<AccountQuery> {
+    let page_size = v.check(app::page_size(request.page_size).map_err(ApiError::into_violations));
+    let min_utilisation = if request.min_utilisation.is_empty() {
+        None
+    } else {
+        v.check(parse_decimal(&request.min_utilisation, "min_utilisation"))
+    };
+    if !request.parent_customer_id.is_empty() {
+        check_external_id(&request.parent_customer_id, "parent_customer_id", v);
+    }
+    let query = AccountQuery {
+        filter: AccountFilter {
+            segment: optional_text(&request.segment),
+            region: optional_text(&request.region),
+            parent_customer_id: optional_text(&request.parent_customer_id),
+            on_hold: request.on_hold,
+        },
+        min_utilisation,
+        page_size: page_size.unwrap_or(100),
+        page_token: request.page_token.clone(),
+    };
+    Some(query)
+}
+
+/// A text field that may be left empty.
+pub fn optional_text(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_string())
 }
