@@ -7,10 +7,10 @@ pub use access::access;
 use crate::app::Scoring;
 use crate::app::StressTesting;
 use crate::convert;
-use credit_platform::context::RequestContext;
-use credit_platform::error::{ApiError, Violations};
-use credit_platform::handler::{Answer, accept_mutation, accept_read, answer};
-use credit_platform::idempotency::validate_request_id;
+use credit_platform::error::ApiError;
+use credit_platform::handler::{
+    Answer, accept_mutation, accept_mutation_with, accept_read, accept_read_with, answer,
+};
 use credit_platform::ids::{check_external_id, check_uuid};
 use credit_platform::money::Money;
 use credit_platform::mutation::with_retry;
@@ -18,7 +18,7 @@ use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
 use credit_proto::scoring as pb;
 use credit_proto::scoring::scoring_service_server::ScoringService;
-use stress::parse_request;
+use stress::stress_request;
 use tonic::{Request, Response, Status};
 
 /// The scoring gRPC service.
@@ -38,16 +38,6 @@ impl ScoringGrpc {
             readiness,
         }
     }
-
-    fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
-        self.readiness.ensure_ready()?;
-        Ok(RequestContext::from_request(request))
-    }
-}
-
-fn customer_and_request(customer_id: &str, request_id: &str, v: &mut Violations) {
-    check_external_id(customer_id, "customer_id", v);
-    validate_request_id(request_id, v);
 }
 
 #[tonic::async_trait]
@@ -56,16 +46,11 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::PutFinancialStatementRequest>,
     ) -> Answer<pb::FinancialStatementAnalysis> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        customer_and_request(&request.customer_id, &request.request_id, &mut v);
-        let statement = convert::statement(request.statement.as_ref(), &mut v);
-        v.into_result()?;
-        let (Some(statement), context) = (statement, context.with_request_id(&request.request_id))
-        else {
-            return Err(ApiError::Internal(anyhow::anyhow!("validated statement missing")).into());
-        };
+        let (context, request, statement) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                check_external_id(&request.customer_id, "customer_id", v);
+                convert::statement(request.statement.as_ref(), v)
+            })?;
         answer(
             with_retry(|| {
                 self.scoring
@@ -89,13 +74,11 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::PutReferencesRequest>,
     ) -> Answer<pb::PutReferencesResponse> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        customer_and_request(&request.customer_id, &request.request_id, &mut v);
-        let references = convert::references(&request.references, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
+        let (context, request, references) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                check_external_id(&request.customer_id, "customer_id", v);
+                Some(convert::references(&request.references, v))
+            })?;
         answer(
             with_retry(|| {
                 self.scoring
@@ -109,15 +92,11 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::PutBureauReportRequest>,
     ) -> Answer<pb::PutBureauReportResponse> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        customer_and_request(&request.customer_id, &request.request_id, &mut v);
-        let report = convert::bureau_report(request.report.as_ref(), &mut v);
-        v.into_result()?;
-        let (Some(report), context) = (report, context.with_request_id(&request.request_id)) else {
-            return Err(ApiError::Internal(anyhow::anyhow!("validated report missing")).into());
-        };
+        let (context, request, report) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                check_external_id(&request.customer_id, "customer_id", v);
+                convert::bureau_report(request.report.as_ref(), v)
+            })?;
         answer(
             with_retry(|| {
                 self.scoring
@@ -131,16 +110,11 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::PutPaymentBehaviourRequest>,
     ) -> Answer<pb::PutPaymentBehaviourResponse> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        customer_and_request(&request.customer_id, &request.request_id, &mut v);
-        let behaviour = convert::payment_behaviour(request.payment_behaviour.as_ref(), &mut v);
-        v.into_result()?;
-        let (Some(behaviour), context) = (behaviour, context.with_request_id(&request.request_id))
-        else {
-            return Err(ApiError::Internal(anyhow::anyhow!("validated behaviour missing")).into());
-        };
+        let (context, request, behaviour) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                check_external_id(&request.customer_id, "customer_id", v);
+                convert::payment_behaviour(request.payment_behaviour.as_ref(), v)
+            })?;
         answer(
             with_retry(|| {
                 self.scoring
@@ -154,22 +128,21 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::ScoreCustomerRequest>,
     ) -> Answer<pb::Score> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        customer_and_request(&request.customer_id, &request.request_id, &mut v);
-        let requested = request.requested_amount.as_ref().and_then(|m| {
-            v.check(Money::from_proto(Some(m), "requested_amount"))
-                .map(|m| (m.amount, m.currency.code().to_string()))
-        });
-        if requested
-            .as_ref()
-            .is_some_and(|(amount, _)| amount.is_sign_negative())
-        {
-            v.add("requested_amount.amount", "must not be negative");
-        }
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
+        let (context, request, requested) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                check_external_id(&request.customer_id, "customer_id", v);
+                let requested = request.requested_amount.as_ref().and_then(|m| {
+                    v.check(Money::from_proto(Some(m), "requested_amount"))
+                        .map(|m| (m.amount, m.currency.code().to_string()))
+                });
+                if requested
+                    .as_ref()
+                    .is_some_and(|(amount, _)| amount.is_sign_negative())
+                {
+                    v.add("requested_amount.amount", "must not be negative");
+                }
+                Some(requested)
+            })?;
         answer(
             with_retry(|| {
                 self.scoring
@@ -190,17 +163,16 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::ListScoresRequest>,
     ) -> Answer<pb::ListScoresResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        let limit = v.check(page_size(request.page_size).map_err(ApiError::into_violations));
-        let before =
-            v.check(decode_page_token(&request.page_token).map_err(ApiError::into_violations));
-        v.into_result()?;
-        let (Some(limit), Some(before)) = (limit, before) else {
-            return Err(ApiError::Internal(anyhow::anyhow!("validated page missing")).into());
-        };
+        let (_, request, (limit, before)) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                check_external_id(&request.customer_id, "customer_id", v);
+                let limit =
+                    v.check(page_size(request.page_size).map_err(ApiError::into_violations));
+                let before = v.check(
+                    decode_page_token(&request.page_token).map_err(ApiError::into_violations),
+                );
+                Some((limit?, before?))
+            })?;
         let before = (!before.is_empty()).then_some(before);
         let mut scores = self
             .scoring
@@ -228,23 +200,19 @@ impl ScoringService for ScoringGrpc {
     }
 
     async fn get_policy(&self, request: Request<pb::GetPolicyRequest>) -> Answer<pb::Policy> {
-        self.context(&request)?;
-        let version = request.into_inner().version;
-        if version < 0 {
-            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                "version",
-                "must not be negative",
-            ))
-            .into());
-        }
-        answer(self.scoring.get_policy(version).await)
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            if request.version < 0 {
+                v.add("version", "must not be negative");
+            }
+        })?;
+        answer(self.scoring.get_policy(request.version).await)
     }
 
     async fn list_policies(
         &self,
         request: Request<pb::ListPoliciesRequest>,
     ) -> Answer<pb::ListPoliciesResponse> {
-        self.context(&request)?;
+        accept_read(&self.readiness, request, |_, _| {})?;
         answer(
             self.scoring
                 .list_policies()
@@ -257,12 +225,10 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::NotifyBureauChangeRequest>,
     ) -> Answer<pb::NotifyBureauChangeResponse> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        credit_platform::ids::check_text(&request.provider, "provider", true, 64, &mut v);
-        v.into_result()?;
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+            credit_platform::ids::check_text(&request.provider, "provider", true, 64, v);
+        })?;
         answer(
             self.scoring
                 .notify_bureau_change(&context, &request.customer_id)
@@ -278,20 +244,19 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::RescorePortfolioRequest>,
     ) -> Answer<Self::RescorePortfolioStream> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        if request.progress_every < 0 {
-            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                "progress_every",
-                "must not be negative",
-            ))
-            .into());
-        }
-        let every = if request.progress_every == 0 {
-            100
-        } else {
-            request.progress_every as usize
-        };
+        let (context, _, every) =
+            accept_read_with(
+                &self.readiness,
+                request,
+                |request, v| match usize::try_from(request.progress_every) {
+                    Ok(0) => Some(100),
+                    Ok(every) => Some(every),
+                    Err(_) => {
+                        v.add("progress_every", "must not be negative");
+                        None
+                    }
+                },
+            )?;
         let (sender, receiver) = tokio::sync::mpsc::channel(4);
         let scoring = self.scoring.clone();
         tokio::spawn(async move { scoring.rescore_portfolio(&context, every, sender).await });
@@ -304,13 +269,12 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::RunStressScenarioRequest>,
     ) -> Answer<pb::RunStressScenarioResponse> {
-        self.context(&request)?;
-        let request = parse_request(request.get_ref())?;
-        answer(self.stress.run(request).await)
+        let (_, _, scenario) = accept_read_with(&self.readiness, request, stress_request)?;
+        answer(self.stress.run(scenario).await)
     }
 
     async fn get_model(&self, request: Request<pb::GetModelRequest>) -> Answer<pb::Model> {
-        self.context(&request)?;
+        accept_read(&self.readiness, request, |_, _| {})?;
         let card = self.scoring.model();
         let m = card.metrics;
         Ok(Response::new(pb::Model {

@@ -1,7 +1,7 @@
 //! A stress scenario request validated into the typed value the use case runs.
 use crate::app::StressRequest;
 use crate::domain::stress::{DEFAULT_LOSS_GIVEN_DEFAULT, Dimension, Scenario};
-use credit_platform::error::{ApiError, Violations};
+use credit_platform::error::Violations;
 use credit_platform::money::{Currency, parse_decimal};
 use credit_proto::scoring as pb;
 use rust_decimal::Decimal;
@@ -66,9 +66,11 @@ fn shocks(
     table
 }
 
-/// Validates a request, naming every bad field.
-pub fn parse_request(request: &pb::RunStressScenarioRequest) -> Result<StressRequest, ApiError> {
-    let mut v = Violations::new();
+/// The scenario a request describes; every bad field is named in `v`.
+pub fn stress_request(
+    request: &pb::RunStressScenarioRequest,
+    v: &mut Violations,
+) -> Option<StressRequest> {
     let default = pb::StressScenario::default();
     let p = request.scenario.as_ref().unwrap_or(&default);
     if p.name.len() > 200 {
@@ -80,7 +82,7 @@ pub fn parse_request(request: &pb::RunStressScenarioRequest) -> Result<StressReq
         multiplier(
             &p.probability_multiplier,
             "scenario.probability_multiplier",
-            &mut v,
+            v,
         )
     };
     let loss_given_default = if p.loss_given_default.is_empty() {
@@ -98,9 +100,9 @@ pub fn parse_request(request: &pb::RunStressScenarioRequest) -> Result<StressReq
             ok
         })
     };
-    let industry_shocks = shocks(&p.industry_shocks, "industry_shocks", true, &mut v);
-    let region_shocks = shocks(&p.region_shocks, "region_shocks", false, &mut v);
-    let segment_shocks = shocks(&p.segment_shocks, "segment_shocks", false, &mut v);
+    let industry_shocks = shocks(&p.industry_shocks, "industry_shocks", true, v);
+    let region_shocks = shocks(&p.region_shocks, "region_shocks", false, v);
+    let segment_shocks = shocks(&p.segment_shocks, "segment_shocks", false, v);
     let dimension = match pb::StressDimension::try_from(request.group_by) {
         Ok(pb::StressDimension::Unspecified | pb::StressDimension::RiskClass) => {
             Some(Dimension::RiskClass)
@@ -130,10 +132,9 @@ pub fn parse_request(request: &pb::RunStressScenarioRequest) -> Result<StressReq
             0
         }
     };
-    v.into_result()?;
     match (probability_multiplier, loss_given_default, dimension) {
         (Some(probability_multiplier), Some(loss_given_default), Some(dimension)) => {
-            Ok(StressRequest {
+            Some(StressRequest {
                 scenario: Scenario {
                     name: p.name.clone(),
                     probability_multiplier,
@@ -147,8 +148,6 @@ pub fn parse_request(request: &pb::RunStressScenarioRequest) -> Result<StressReq
                 top,
             })
         }
-        _ => Err(ApiError::Internal(anyhow::anyhow!(
-            "validated stress request incomplete"
-        ))),
+        _ => None,
     }
 }
