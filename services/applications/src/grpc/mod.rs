@@ -5,16 +5,16 @@ mod validate;
 pub use access::access;
 
 use crate::app::cases::CreditCases;
-use crate::app::changes::ChangeRequest;
 use crate::app::documents::{Documents, KINDS, accepted_type};
 use crate::app::reviews::{OUTCOMES, Reviews};
 use crate::app::{Applications, ApproverAct};
-use crate::domain::state::Kind;
 use crate::domain::state::State;
 use crate::store::Filter;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
-use credit_platform::handler::{Answer, accept_mutation, accept_read, answer};
+use credit_platform::handler::{
+    Answer, accept_mutation, accept_mutation_with, accept_read, answer,
+};
 use credit_platform::idempotency::validate_request_id;
 use credit_platform::ids::{check_external_id, check_text, check_uuid};
 use credit_platform::money::Money;
@@ -509,69 +509,11 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::RequestLimitChangeRequest>,
     ) -> Answer<pb::Application> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        validate_request_id(&request.request_id, &mut v);
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        let kind = match pb::ApplicationKind::try_from(request.kind) {
-            Ok(pb::ApplicationKind::LimitIncrease) => Some(Kind::LimitIncrease),
-            Ok(pb::ApplicationKind::TemporaryIncrease) => Some(Kind::TemporaryIncrease),
-            Ok(pb::ApplicationKind::LimitDecrease) => Some(Kind::LimitDecrease),
-            _ => {
-                v.add(
-                    "kind",
-                    "must be LIMIT_INCREASE, TEMPORARY_INCREASE or LIMIT_DECREASE",
-                );
-                None
-            }
-        };
-        let requested = v.check(Money::from_proto(
-            request.requested_limit.as_ref(),
-            "requested_limit",
-        ));
-        if let Some(m) = &requested
-            && m.amount < rust_decimal::Decimal::ZERO
-        {
-            v.add("requested_limit.amount", "must not be negative");
-        }
         let now = self.applications.now();
-        let end = request
-            .temporary_end_time
-            .as_ref()
-            .map(credit_platform::clock::from_timestamp);
-        match (kind, end) {
-            (Some(Kind::TemporaryIncrease), None) => {
-                v.add("temporary_end_time", "required for a TEMPORARY_INCREASE")
-            }
-            (Some(Kind::TemporaryIncrease), Some(None)) => {
-                v.add("temporary_end_time", "not a valid timestamp")
-            }
-            (Some(Kind::TemporaryIncrease), Some(Some(end)))
-                if end <= now || end > now + 366 * 24 * 3_600_000_000 =>
-            {
-                v.add("temporary_end_time", "must be in the future, within a year")
-            }
-            (Some(Kind::TemporaryIncrease), _) => {}
-            (_, Some(_)) => v.add(
-                "temporary_end_time",
-                "only a TEMPORARY_INCREASE ends by itself",
-            ),
-            _ => {}
-        }
-        check_text(&request.reason, "reason", true, 2000, &mut v);
-        v.into_result()?;
-        let (Some(kind), Some(requested)) = (kind, requested) else {
-            return Err(Status::internal("validated change missing"));
-        };
-        let change = ChangeRequest {
-            customer_id: request.customer_id.clone(),
-            kind,
-            requested: requested.to_proto(),
-            temporary_end: end.flatten(),
-            reason: request.reason.trim().to_string(),
-        };
-        let context = context.with_request_id(&request.request_id);
+        let (context, request, change) =
+            accept_mutation_with(&self.readiness, request, |request, v| {
+                validate::limit_change(request, now, v)
+            })?;
         let complete = |app: &pb::Application| {
             let mut v = Violations::new();
             check_application(app, true, &mut v);
