@@ -1,6 +1,6 @@
 //! Disputes: one row per dispute with the columns the metrics and dunning filter on, and the
 //! dispute itself as its body.
-use super::decode;
+use super::{bodies, body};
 use credit_platform::clock::Micros;
 use credit_proto::collections as pb;
 use prost::Message;
@@ -23,12 +23,12 @@ pub async fn dispute(
     conn: &mut AnyConnection,
     dispute_id: &str,
 ) -> sqlx::Result<Option<pb::Dispute>> {
-    sqlx::query("SELECT body FROM disputes WHERE dispute_id = $1")
-        .bind(dispute_id.to_string())
-        .fetch_optional(conn)
-        .await?
-        .map(|row| decode(row.try_get(0)?))
-        .transpose()
+    body(
+        conn,
+        "SELECT body FROM disputes WHERE dispute_id = $1",
+        dispute_id,
+    )
+    .await
 }
 
 /// The state of a dispute on an invoice, if there is such a dispute.
@@ -99,17 +99,13 @@ pub async fn list_disputes(
     customer_id: &str,
     state: &str,
 ) -> sqlx::Result<Vec<pb::Dispute>> {
-    sqlx::query(
+    bodies(
+        conn,
         "SELECT body FROM disputes WHERE ($1 = '' OR customer_id = $1) \
          AND ($2 = '' OR state = $2) ORDER BY dispute_id DESC LIMIT 1000",
+        &[customer_id, state],
     )
-    .bind(customer_id.to_string())
-    .bind(state.to_string())
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|row| decode(row.try_get(0)?))
-    .collect()
+    .await
 }
 
 /// A dispute as the metrics count it.

@@ -45,3 +45,35 @@ async fn column(conn: &mut AnyConnection, sql: &'static str) -> sqlx::Result<Vec
         .map(|row| row.try_get(0))
         .collect()
 }
+
+/// The one stored message a static query ($1 = `key`) finds, if any.
+async fn body<M: prost::Message + Default>(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    key: &str,
+) -> sqlx::Result<Option<M>> {
+    sqlx::query(sql)
+        .bind(key.to_string())
+        .fetch_optional(conn)
+        .await?
+        .map(|row| decode(row.try_get(0)?))
+        .transpose()
+}
+
+/// The stored messages a static query finds, its text parameters bound in order.
+async fn bodies<M: prost::Message + Default>(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    keys: &[&str],
+) -> sqlx::Result<Vec<M>> {
+    let mut query = sqlx::query(sql);
+    for key in keys {
+        query = query.bind(key.to_string());
+    }
+    query
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|row| decode(row.try_get(0)?))
+        .collect()
+}

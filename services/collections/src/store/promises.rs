@@ -1,5 +1,5 @@
 //! Promises to pay, with the columns settling reads (amount, promised day, when recorded).
-use super::decode;
+use super::{bodies, decode};
 use credit_platform::clock::Micros;
 use credit_proto::collections as pb;
 use prost::Message;
@@ -139,15 +139,12 @@ pub async fn list_promises(
     conn: &mut AnyConnection,
     customer_id: &str,
 ) -> sqlx::Result<Vec<pb::Promise>> {
-    sqlx::query(
+    bodies(
+        conn,
         "SELECT body FROM promises WHERE customer_id = $1 ORDER BY promise_id DESC LIMIT 1000",
+        &[customer_id],
     )
-    .bind(customer_id.to_string())
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|row| decode(row.try_get(0)?))
-    .collect()
+    .await
 }
 
 /// Customers with an open promise.

@@ -1,6 +1,6 @@
 //! What the collector's desk reads (grouped per customer and currency) and writes (collector
 //! assignments, the activity log).
-use super::decode;
+use super::bodies;
 use credit_platform::clock::Micros;
 use credit_proto::collections as pb;
 use prost::Message;
@@ -240,14 +240,11 @@ pub async fn activities_of(
     conn: &mut AnyConnection,
     customer_id: &str,
 ) -> sqlx::Result<Vec<pb::Activity>> {
-    sqlx::query(
+    bodies(
+        conn,
         "SELECT body FROM activities WHERE customer_id = $1 \
          ORDER BY activity_id DESC LIMIT 1000",
+        &[customer_id],
     )
-    .bind(customer_id.to_string())
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|row| decode(row.try_get(0)?))
-    .collect()
+    .await
 }

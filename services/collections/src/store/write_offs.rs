@@ -1,5 +1,5 @@
 //! Write-offs and the recoveries booked against them.
-use super::decode;
+use super::{bodies, body};
 use credit_platform::clock::Micros;
 use credit_proto::collections as pb;
 use prost::Message;
@@ -10,12 +10,12 @@ pub async fn write_off(
     conn: &mut AnyConnection,
     write_off_id: &str,
 ) -> sqlx::Result<Option<pb::WriteOff>> {
-    sqlx::query("SELECT body FROM write_offs WHERE write_off_id = $1")
-        .bind(write_off_id.to_string())
-        .fetch_optional(conn)
-        .await?
-        .map(|row| decode(row.try_get(0)?))
-        .transpose()
+    body(
+        conn,
+        "SELECT body FROM write_offs WHERE write_off_id = $1",
+        write_off_id,
+    )
+    .await
 }
 
 /// Records a requested write-off of `amount` (minor units of `currency`).
@@ -121,15 +121,11 @@ pub async fn list_write_offs(
     customer_id: &str,
     state: &str,
 ) -> sqlx::Result<Vec<pb::WriteOff>> {
-    sqlx::query(
+    bodies(
+        conn,
         "SELECT body FROM write_offs WHERE ($1 = '' OR customer_id = $1) \
          AND ($2 = '' OR state = $2) ORDER BY write_off_id DESC LIMIT 1000",
+        &[customer_id, state],
     )
-    .bind(customer_id.to_string())
-    .bind(state.to_string())
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|row| decode(row.try_get(0)?))
-    .collect()
+    .await
 }
