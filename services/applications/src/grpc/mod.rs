@@ -13,7 +13,7 @@ use crate::store::Filter;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
 use credit_platform::handler::{
-    Answer, accept_mutation, accept_mutation_with, accept_read, answer,
+    Answer, accept_mutation, accept_mutation_with, accept_read, accept_read_with, answer,
 };
 use credit_platform::idempotency::validate_request_id;
 use credit_platform::ids::{check_external_id, check_text, check_uuid};
@@ -142,13 +142,12 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::GetApplicationRequest>,
     ) -> Answer<pb::Application> {
-        let context = self.context(&request)?;
-        let mut v = Violations::new();
-        check_uuid(&request.get_ref().application_id, "application_id", &mut v);
-        v.into_result()?;
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
+            check_uuid(&request.application_id, "application_id", v);
+        })?;
         answer(
             self.applications
-                .get(&context.caller, &request.get_ref().application_id)
+                .get(&context.caller, &request.application_id)
                 .await,
         )
     }
@@ -157,38 +156,36 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::ListApplicationsRequest>,
     ) -> Answer<pb::ListApplicationsResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        let size = v.check(page_size(request.page_size).map_err(ApiError::into_violations));
-        let before =
-            v.check(decode_page_token(&request.page_token).map_err(ApiError::into_violations));
-        let state = match pb::ApplicationState::try_from(request.state) {
-            Ok(pb::ApplicationState::Unspecified) => None,
-            Ok(s) => State::from_name(
-                s.as_str_name()
-                    .strip_prefix("APPLICATION_STATE_")
-                    .unwrap_or_default(),
-            ),
-            Err(_) => {
-                v.add("state", "not a known ApplicationState");
-                None
-            }
-        };
-        if !request.customer_id.is_empty() {
-            check_external_id(&request.customer_id, "customer_id", &mut v);
-        }
-        check_text(&request.awaiting_role, "awaiting_role", false, 64, &mut v);
-        v.into_result()?;
+        let (_, request, (size, before, state)) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                let size = v.check(page_size(request.page_size).map_err(ApiError::into_violations));
+                let before = v.check(
+                    decode_page_token(&request.page_token).map_err(ApiError::into_violations),
+                );
+                let state = match pb::ApplicationState::try_from(request.state) {
+                    Ok(pb::ApplicationState::Unspecified) => None,
+                    Ok(s) => State::from_name(
+                        s.as_str_name()
+                            .strip_prefix("APPLICATION_STATE_")
+                            .unwrap_or_default(),
+                    ),
+                    Err(_) => {
+                        v.add("state", "not a known ApplicationState");
+                        None
+                    }
+                };
+                if !request.customer_id.is_empty() {
+                    check_external_id(&request.customer_id, "customer_id", v);
+                }
+                check_text(&request.awaiting_role, "awaiting_role", false, 64, v);
+                Some((size?, before?, state))
+            })?;
         let filter = Filter {
             state,
             customer_id: (!request.customer_id.is_empty()).then_some(request.customer_id),
             awaiting_role: (!request.awaiting_role.is_empty()).then_some(request.awaiting_role),
         };
-        let (applications, next) = self
-            .applications
-            .list(&filter, &before.unwrap_or_default(), size.unwrap_or(100))
-            .await?;
+        let (applications, next) = self.applications.list(&filter, &before, size).await?;
         Ok(Response::new(pb::ListApplicationsResponse {
             applications,
             next_page_token: if next.is_empty() {
@@ -203,13 +200,9 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::SubmitApplicationRequest>,
     ) -> Answer<pb::Application> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_uuid(&request.application_id, "application_id", &mut v);
-        validate_request_id(&request.request_id, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_uuid(&request.application_id, "application_id", v);
+        })?;
         let complete = |app: &pb::Application| {
             let mut v = Violations::new();
             check_application(app, true, &mut v);
@@ -222,31 +215,24 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::ApproveApplicationRequest>,
     ) -> Answer<pb::Application> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_uuid(&request.application_id, "application_id", &mut v);
-        validate_request_id(&request.request_id, &mut v);
-        if request.approved_limit.is_some()
-            && let Some(m) = v.check(Money::from_proto(
-                request.approved_limit.as_ref(),
-                "approved_limit",
-            ))
-            && m.amount <= rust_decimal::Decimal::ZERO
-        {
-            v.add("approved_limit.amount", "must be positive");
-        }
-        if !(0..=180).contains(&request.payment_terms_days) {
-            v.add("payment_terms_days", "must be 0 to 180 days");
-        }
-        texts(&request.conditions, "conditions", false, &mut v);
-        check_text(&request.comment, "comment", false, 2000, &mut v);
-        override_fields(
-            &request.override_reason_code,
-            &request.override_comment,
-            &mut v,
-        );
-        v.into_result()?;
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_uuid(&request.application_id, "application_id", v);
+            if request.approved_limit.is_some()
+                && let Some(m) = v.check(Money::from_proto(
+                    request.approved_limit.as_ref(),
+                    "approved_limit",
+                ))
+                && m.amount <= rust_decimal::Decimal::ZERO
+            {
+                v.add("approved_limit.amount", "must be positive");
+            }
+            if !(0..=180).contains(&request.payment_terms_days) {
+                v.add("payment_terms_days", "must be 0 to 180 days");
+            }
+            texts(&request.conditions, "conditions", false, v);
+            check_text(&request.comment, "comment", false, 2000, v);
+            override_fields(&request.override_reason_code, &request.override_comment, v);
+        })?;
         let act = ApproverAct::Approve {
             approved_limit: request.approved_limit.clone(),
             payment_terms_days: request.payment_terms_days,
@@ -269,19 +255,12 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::RejectApplicationRequest>,
     ) -> Answer<pb::Application> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_uuid(&request.application_id, "application_id", &mut v);
-        validate_request_id(&request.request_id, &mut v);
-        texts(&request.reasons, "reasons", true, &mut v);
-        check_text(&request.comment, "comment", false, 2000, &mut v);
-        override_fields(
-            &request.override_reason_code,
-            &request.override_comment,
-            &mut v,
-        );
-        v.into_result()?;
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_uuid(&request.application_id, "application_id", v);
+            texts(&request.reasons, "reasons", true, v);
+            check_text(&request.comment, "comment", false, 2000, v);
+            override_fields(&request.override_reason_code, &request.override_comment, v);
+        })?;
         let act = ApproverAct::Reject {
             reasons: request.reasons.clone(),
             comment: request.comment.clone(),
@@ -302,13 +281,10 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::RequestInformationRequest>,
     ) -> Answer<pb::Application> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_uuid(&request.application_id, "application_id", &mut v);
-        validate_request_id(&request.request_id, &mut v);
-        texts(&request.questions, "questions", true, &mut v);
-        v.into_result()?;
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_uuid(&request.application_id, "application_id", v);
+            texts(&request.questions, "questions", true, v);
+        })?;
         let act = ApproverAct::RequestInformation {
             questions: request.questions.clone(),
         };
@@ -326,14 +302,10 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::WithdrawApplicationRequest>,
     ) -> Answer<pb::Application> {
-        let context = self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_uuid(&request.application_id, "application_id", &mut v);
-        validate_request_id(&request.request_id, &mut v);
-        check_text(&request.reason, "reason", false, 500, &mut v);
-        v.into_result()?;
-        let context = context.with_request_id(&request.request_id);
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            check_uuid(&request.application_id, "application_id", v);
+            check_text(&request.reason, "reason", false, 500, v);
+        })?;
         answer(with_retry(|| self.applications.withdraw(&context, &request)).await)
     }
 
@@ -411,13 +383,12 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::ListDocumentsRequest>,
     ) -> Answer<pb::ListDocumentsResponse> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        check_uuid(&request.get_ref().application_id, "application_id", &mut v);
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_uuid(&request.application_id, "application_id", v);
+        })?;
         answer(
             self.documents
-                .list(&request.get_ref().application_id)
+                .list(&request.application_id)
                 .await
                 .map(|documents| pb::ListDocumentsResponse { documents }),
         )
@@ -431,14 +402,10 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::DownloadDocumentRequest>,
     ) -> Answer<Self::DownloadDocumentStream> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        check_uuid(&request.get_ref().document_id, "document_id", &mut v);
-        v.into_result()?;
-        let (document, content) = self
-            .documents
-            .download(&request.get_ref().document_id)
-            .await?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_uuid(&request.document_id, "document_id", v);
+        })?;
+        let (document, content) = self.documents.download(&request.document_id).await?;
         let mut parts = vec![Ok(pb::DownloadDocumentResponse {
             part: Some(DownloadPart::Document(document)),
         })];
@@ -540,35 +507,33 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::GetCreditCaseRequest>,
     ) -> Answer<pb::CreditCase> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        check_uuid(&request.get_ref().case_id, "case_id", &mut v);
-        v.into_result()?;
-        answer(self.cases.get(&request.get_ref().case_id).await)
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_uuid(&request.case_id, "case_id", v);
+        })?;
+        answer(self.cases.get(&request.case_id).await)
     }
 
     async fn list_credit_cases(
         &self,
         request: Request<pb::ListCreditCasesRequest>,
     ) -> Answer<pb::ListCreditCasesResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        let state = match pb::CreditCaseState::try_from(request.state) {
-            Ok(pb::CreditCaseState::Unspecified) => "",
-            Ok(s) => s
-                .as_str_name()
-                .strip_prefix("CREDIT_CASE_STATE_")
-                .unwrap_or_default(),
-            Err(_) => {
-                v.add("state", "not a known CreditCaseState");
-                ""
+        let (_, request, state) = accept_read_with(&self.readiness, request, |request, v| {
+            let state = match pb::CreditCaseState::try_from(request.state) {
+                Ok(pb::CreditCaseState::Unspecified) => "",
+                Ok(s) => s
+                    .as_str_name()
+                    .strip_prefix("CREDIT_CASE_STATE_")
+                    .unwrap_or_default(),
+                Err(_) => {
+                    v.add("state", "not a known CreditCaseState");
+                    ""
+                }
+            };
+            if !request.customer_id.is_empty() {
+                check_external_id(&request.customer_id, "customer_id", v);
             }
-        };
-        if !request.customer_id.is_empty() {
-            check_external_id(&request.customer_id, "customer_id", &mut v);
-        }
-        v.into_result()?;
+            Some(state)
+        })?;
         answer(
             self.cases
                 .list(state, &request.customer_id)
@@ -657,18 +622,11 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::GetDecisionPolicyRequest>,
     ) -> Answer<pb::DecisionPolicy> {
-        self.context(&request)?;
-        if request.get_ref().version < 0 {
-            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                "version",
-                "must not be negative",
-            ))
-            .into());
-        }
-        answer(
-            self.applications
-                .get_policy(request.get_ref().version)
-                .await,
-        )
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            if request.version < 0 {
+                v.add("version", "must not be negative");
+            }
+        })?;
+        answer(self.applications.get_policy(request.version).await)
     }
 }

@@ -328,6 +328,69 @@ pub fn check_application(app: &pb::Application, complete: bool, v: &mut Violatio
     statements(&app.financial_statements, v);
 }
 
+/// A change of an approved limit: its kind, the limit asked for, when a temporary increase
+/// ends (in the future, within a year of `now`), and why.
+pub fn limit_change(
+    request: &pb::RequestLimitChangeRequest,
+    now: Micros,
+    v: &mut Violations,
+) -> Option<ChangeRequest> {
+    check_external_id(&request.customer_id, "customer_id", v);
+    let kind = match pb::ApplicationKind::try_from(request.kind) {
+        Ok(pb::ApplicationKind::LimitIncrease) => Some(Kind::LimitIncrease),
+        Ok(pb::ApplicationKind::TemporaryIncrease) => Some(Kind::TemporaryIncrease),
+        Ok(pb::ApplicationKind::LimitDecrease) => Some(Kind::LimitDecrease),
+        _ => {
+            v.add(
+                "kind",
+                "must be LIMIT_INCREASE, TEMPORARY_INCREASE or LIMIT_DECREASE",
+            );
+            None
+        }
+    };
+    let requested = v.check(Money::from_proto(
+        request.requested_limit.as_ref(),
+        "requested_limit",
+    ));
+    if let Some(m) = &requested
+        && m.amount < rust_decimal::Decimal::ZERO
+    {
+        v.add("requested_limit.amount", "must not be negative");
+    }
+    let end = request
+        .temporary_end_time
+        .as_ref()
+        .map(credit_platform::clock::from_timestamp);
+    match (kind, end) {
+        (Some(Kind::TemporaryIncrease), None) => {
+            v.add("temporary_end_time", "required for a TEMPORARY_INCREASE")
+        }
+        (Some(Kind::TemporaryIncrease), Some(None)) => {
+            v.add("temporary_end_time", "not a valid timestamp")
+        }
+        (Some(Kind::TemporaryIncrease), Some(Some(end)))
+            if end <= now || end > now + 366 * 24 * 3_600_000_000 =>
+        {
+            v.add("temporary_end_time", "must be in the future, within a year")
+        }
+        (Some(Kind::TemporaryIncrease), _) => {}
+        (_, Some(_)) => v.add(
+            "temporary_end_time",
+            "only a TEMPORARY_INCREASE ends by itself",
+        ),
+        _ => {}
+    }
+    check_text(&request.reason, "reason", true, 2000, v);
+    let change = ChangeRequest {
+        customer_id: request.customer_id.clone(),
+        kind: kind?,
+        requested: requested?.to_proto(),
+        temporary_end: end.flatten(),
+        reason: request.reason.trim().to_string(),
+    };
+    Some(change)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,67 +468,4 @@ mod tests {
             assert!(missing.iter().any(|f| f == field), "{field} in {missing:?}");
         }
     }
-}
-
-/// A change of an approved limit: its kind, the limit asked for, when a temporary increase
-/// ends (in the future, within a year of `now`), and why.
-pub fn limit_change(
-    request: &pb::RequestLimitChangeRequest,
-    now: Micros,
-    v: &mut Violations,
-) -> Option<ChangeRequest> {
-    check_external_id(&request.customer_id, "customer_id", v);
-    let kind = match pb::ApplicationKind::try_from(request.kind) {
-        Ok(pb::ApplicationKind::LimitIncrease) => Some(Kind::LimitIncrease),
-        Ok(pb::ApplicationKind::TemporaryIncrease) => Some(Kind::TemporaryIncrease),
-        Ok(pb::ApplicationKind::LimitDecrease) => Some(Kind::LimitDecrease),
-        _ => {
-            v.add(
-                "kind",
-                "must be LIMIT_INCREASE, TEMPORARY_INCREASE or LIMIT_DECREASE",
-            );
-            None
-        }
-    };
-    let requested = v.check(Money::from_proto(
-        request.requested_limit.as_ref(),
-        "requested_limit",
-    ));
-    if let Some(m) = &requested
-        && m.amount < rust_decimal::Decimal::ZERO
-    {
-        v.add("requested_limit.amount", "must not be negative");
-    }
-    let end = request
-        .temporary_end_time
-        .as_ref()
-        .map(credit_platform::clock::from_timestamp);
-    match (kind, end) {
-        (Some(Kind::TemporaryIncrease), None) => {
-            v.add("temporary_end_time", "required for a TEMPORARY_INCREASE")
-        }
-        (Some(Kind::TemporaryIncrease), Some(None)) => {
-            v.add("temporary_end_time", "not a valid timestamp")
-        }
-        (Some(Kind::TemporaryIncrease), Some(Some(end)))
-            if end <= now || end > now + 366 * 24 * 3_600_000_000 =>
-        {
-            v.add("temporary_end_time", "must be in the future, within a year")
-        }
-        (Some(Kind::TemporaryIncrease), _) => {}
-        (_, Some(_)) => v.add(
-            "temporary_end_time",
-            "only a TEMPORARY_INCREASE ends by itself",
-        ),
-        _ => {}
-    }
-    check_text(&request.reason, "reason", true, 2000, v);
-    let change = ChangeRequest {
-        customer_id: request.customer_id.clone(),
-        kind: kind?,
-        requested: requested?.to_proto(),
-        temporary_end: end.flatten(),
-        reason: request.reason.trim().to_string(),
-    };
-    Some(change)
 }
