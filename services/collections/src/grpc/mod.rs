@@ -105,11 +105,10 @@ impl CollectionsService for CollectionsGrpc {
     }
 
     async fn get_customer(&self, request: Request<pb::GetCustomerRequest>) -> Answer<pb::Customer> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
-        v.into_result()?;
-        answer(self.ledger.customer(&request.get_ref().customer_id).await)
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+        })?;
+        answer(self.ledger.customer(&request.customer_id).await)
     }
 
     async fn import_documents(
@@ -166,31 +165,32 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::GetDocumentRequest>,
     ) -> Answer<pb::ReceivableDocument> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        check_external_id(&request.get_ref().document_id, "document_id", &mut v);
-        v.into_result()?;
-        answer(self.ledger.document(&request.get_ref().document_id).await)
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.document_id, "document_id", v);
+        })?;
+        answer(self.ledger.document(&request.document_id).await)
     }
 
     async fn list_documents(
         &self,
         request: Request<pb::ListDocumentsRequest>,
     ) -> Answer<pb::ListDocumentsResponse> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        check_external_id(&request.customer_id, "customer_id", &mut v);
-        let kind = kind_filter(request.kind, &mut v);
-        let size = v.check(page_size(request.page_size).map_err(ApiError::into_violations));
-        let after = v
-            .check(decode_page_token(&request.page_token).map_err(ApiError::into_violations))
-            .filter(|t| !t.is_empty())
-            .and_then(|t| {
-                let (day, id) = t.split_once('|')?;
-                Some((day.parse::<i64>().ok()?, id.to_string()))
-            });
-        v.into_result()?;
+        let (_, request, (kind, size, after)) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                check_external_id(&request.customer_id, "customer_id", v);
+                let kind = kind_filter(request.kind, v);
+                let size = v.check(page_size(request.page_size).map_err(ApiError::into_violations));
+                let after = v
+                    .check(
+                        decode_page_token(&request.page_token).map_err(ApiError::into_violations),
+                    )
+                    .filter(|t| !t.is_empty())
+                    .and_then(|t| {
+                        let (day, id) = t.split_once('|')?;
+                        Some((day.parse::<i64>().ok()?, id.to_string()))
+                    });
+                Some((kind, size, after))
+            })?;
         let size = size.unwrap_or(100);
         let documents = self
             .ledger
@@ -215,13 +215,12 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListDocumentVersionsRequest>,
     ) -> Answer<pb::ListDocumentVersionsResponse> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        check_external_id(&request.get_ref().document_id, "document_id", &mut v);
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.document_id, "document_id", v);
+        })?;
         answer(
             self.ledger
-                .versions(&request.get_ref().document_id)
+                .versions(&request.document_id)
                 .await
                 .map(|versions| pb::ListDocumentVersionsResponse { versions }),
         )
@@ -296,37 +295,34 @@ impl CollectionsService for CollectionsGrpc {
     }
 
     async fn run_dunning(&self, request: Request<pb::RunDunningRequest>) -> Answer<pb::DunningRun> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        if !request.get_ref().customer_id.is_empty() {
-            check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
-        }
-        v.into_result()?;
-        answer(self.dunning.run(&request.get_ref().customer_id).await)
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            if !request.customer_id.is_empty() {
+                check_external_id(&request.customer_id, "customer_id", v);
+            }
+        })?;
+        answer(self.dunning.run(&request.customer_id).await)
     }
 
     async fn get_dunning_preview(
         &self,
         request: Request<pb::GetDunningPreviewRequest>,
     ) -> Answer<pb::DunningPreview> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
-        v.into_result()?;
-        answer(self.dunning.preview(&request.get_ref().customer_id).await)
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+        })?;
+        answer(self.dunning.preview(&request.customer_id).await)
     }
 
     async fn list_messages(
         &self,
         request: Request<pb::ListMessagesRequest>,
     ) -> Answer<pb::ListMessagesResponse> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+        })?;
         answer(
             self.dunning
-                .messages(&request.get_ref().customer_id)
+                .messages(&request.customer_id)
                 .await
                 .map(|messages| pb::ListMessagesResponse { messages }),
         )
@@ -346,15 +342,12 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::GetDunningPolicyRequest>,
     ) -> Answer<pb::DunningPolicy> {
-        self.context(&request)?;
-        if request.get_ref().version < 0 {
-            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                "version",
-                "0 (the active one) or a version",
-            ))
-            .into());
-        }
-        answer(self.dunning.get_policy(request.get_ref().version).await)
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            if request.version < 0 {
+                v.add("version", "0 (the active one) or a version");
+            }
+        })?;
+        answer(self.dunning.get_policy(request.version).await)
     }
 
     async fn open_dispute(&self, request: Request<pb::OpenDisputeRequest>) -> Answer<pb::Dispute> {
@@ -451,13 +444,12 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListPromisesRequest>,
     ) -> Answer<pb::ListPromisesResponse> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+        })?;
         answer(
             self.promises
-                .list(&request.get_ref().customer_id)
+                .list(&request.customer_id)
                 .await
                 .map(|promises| pb::ListPromisesResponse { promises }),
         )
@@ -556,13 +548,12 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListPaymentPlansRequest>,
     ) -> Answer<pb::ListPaymentPlansResponse> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+        })?;
         answer(
             self.plans
-                .list(&request.get_ref().customer_id)
+                .list(&request.customer_id)
                 .await
                 .map(|payment_plans| pb::ListPaymentPlansResponse { payment_plans }),
         )
@@ -624,13 +615,12 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListActivitiesRequest>,
     ) -> Answer<pb::ListActivitiesResponse> {
-        self.context(&request)?;
-        let mut v = Violations::new();
-        check_external_id(&request.get_ref().customer_id, "customer_id", &mut v);
-        v.into_result()?;
+        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+            check_external_id(&request.customer_id, "customer_id", v);
+        })?;
         answer(
             self.desk
-                .activities(&request.get_ref().customer_id)
+                .activities(&request.customer_id)
                 .await
                 .map(|activities| pb::ListActivitiesResponse { activities }),
         )
@@ -673,17 +663,17 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::GetDisputeMetricsRequest>,
     ) -> Answer<pb::DisputeMetrics> {
-        self.context(&request)?;
-        let request = request.into_inner();
-        let mut v = Violations::new();
-        let period = period(
-            &request.start_date,
-            &request.end_date,
-            self.ledger.today(),
-            &mut v,
-        );
-        let group_by = group_of(request.group_by, &mut v);
-        v.into_result()?;
+        let (_, _request, (period, group_by)) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                let period = period(
+                    &request.start_date,
+                    &request.end_date,
+                    self.ledger.today(),
+                    v,
+                );
+                let group_by = group_of(request.group_by, v);
+                Some((period, group_by))
+            })?;
         let Some((start, end)) = period else {
             return Err(Status::internal("validated period incomplete"));
         };
