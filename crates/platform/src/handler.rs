@@ -49,6 +49,16 @@ pub fn accept_read_with<T, V>(
     Ok((context, request, value))
 }
 
+/// A call whose request is a stream (its messages are checked as they are read), accepted: the
+/// service is ready, and the context says who calls.
+pub fn accept_stream<T>(
+    readiness: &Readiness,
+    request: &Request<T>,
+) -> Result<RequestContext, Status> {
+    readiness.ensure_ready()?;
+    Ok(RequestContext::from_request(request))
+}
+
 /// A mutation, accepted: the service is ready, `check` found nothing wrong, the idempotency key
 /// is a UUID (reported with the other violations), and the context is keyed by it.
 pub fn accept_mutation<T: Idempotent>(

@@ -13,7 +13,8 @@ use crate::store::Filter;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
 use credit_platform::handler::{
-    Answer, accept_mutation, accept_mutation_with, accept_read, accept_read_with, answer,
+    Answer, accept_mutation, accept_mutation_with, accept_read, accept_read_with, accept_stream,
+    answer,
 };
 use credit_platform::idempotency::validate_request_id;
 use credit_platform::ids::{check_external_id, check_text, check_uuid};
@@ -57,11 +58,6 @@ impl ApplicationsGrpc {
             reviews,
             readiness,
         }
-    }
-
-    fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
-        self.readiness.ensure_ready()?;
-        Ok(RequestContext::from_request(request))
     }
 
     /// A mutation's request, accepted (see [`accept_mutation`]).
@@ -313,7 +309,7 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<Streaming<pb::UploadDocumentRequest>>,
     ) -> Answer<pb::Document> {
-        let context = self.context(&request)?;
+        let context = accept_stream(&self.readiness, &request)?;
         let mut parts = request.into_inner();
         let first = parts.message().await?.and_then(|m| m.part);
         let Some(UploadPart::Metadata(metadata)) = first else {
@@ -421,7 +417,7 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::GetApplicationMetricsRequest>,
     ) -> Answer<pb::ApplicationMetrics> {
-        self.context(&request)?;
+        accept_stream(&self.readiness, &request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
         let time = |t: &Option<prost_types::Timestamp>, field: &str, v: &mut Violations| {

@@ -14,9 +14,10 @@ use crate::app::write_offs::WriteOffs;
 use crate::app::{Ledger, Row};
 use crate::domain::aging::Buckets;
 use credit_platform::clock::parse_date;
-use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
-use credit_platform::handler::{Answer, accept_mutation, accept_read, accept_read_with, answer};
+use credit_platform::handler::{
+    Answer, accept_mutation, accept_read, accept_read_with, accept_stream, answer,
+};
 use credit_platform::ids::{check_external_id, check_text};
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
@@ -52,12 +53,7 @@ pub struct CollectionsGrpc {
     pub readiness: Readiness,
 }
 
-impl CollectionsGrpc {
-    fn context<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
-        self.readiness.ensure_ready()?;
-        Ok(RequestContext::from_request(request))
-    }
-}
+impl CollectionsGrpc {}
 
 #[tonic::async_trait]
 impl CollectionsService for CollectionsGrpc {
@@ -115,7 +111,7 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<Streaming<pb::ImportDocumentsRequest>>,
     ) -> Answer<pb::ImportReport> {
-        let context = self.context(&request)?;
+        let context = accept_stream(&self.readiness, &request)?;
         let mut stream = request.into_inner();
         let options = match stream.message().await?.and_then(|m| m.part) {
             Some(Part::Options(options)) => options,
