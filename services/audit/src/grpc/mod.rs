@@ -11,7 +11,7 @@ use crate::feeds::SourceBoard;
 use crate::store::{Filter, Page, StoredCheckpoint, StoredEntry};
 use credit_platform::clock::{from_timestamp, to_timestamp};
 use credit_platform::error::{ApiError, FieldViolation, Violations};
-use credit_platform::handler::Answer;
+use credit_platform::handler::{Answer, accept_read_with};
 use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
 use credit_proto::audit as pb;
@@ -305,36 +305,31 @@ impl AuditService for AuditGrpc {
         &self,
         request: Request<pb::ListAuditEntriesRequest>,
     ) -> Answer<pb::ListAuditEntriesResponse> {
-        self.readiness.ensure_ready()?;
-        let request = request.into_inner();
-        let mut violations = Violations::new();
-        let filter =
-            violations.check(filter_from(request.filter).map_err(ApiError::into_violations));
-        let descending =
-            violations.check(descending(&request.order_by).map_err(ApiError::into_violations));
-        let limit =
-            violations.check(page_size(request.page_size).map_err(ApiError::into_violations));
-        let cursor = violations.check(
-            decode_page_token(&request.page_token)
-                .map_err(ApiError::into_violations)
-                .and_then(|position| {
-                    if position.is_empty() {
-                        return Ok(None);
-                    }
-                    position.parse::<i64>().map(Some).map_err(|_| {
-                        vec![FieldViolation::new(
-                            "page_token",
-                            "not a token from a previous page",
-                        )]
-                    })
-                }),
-        );
-        violations.into_result()?;
-        let (Some(filter), Some(descending), Some(limit), Some(cursor)) =
-            (filter, descending, limit, cursor)
-        else {
-            return Err(ApiError::Internal(anyhow::anyhow!("validated fields missing")).into());
-        };
+        let (_, _, (filter, descending, limit, cursor)) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                let filter =
+                    v.check(filter_from(request.filter.clone()).map_err(ApiError::into_violations));
+                let descending =
+                    v.check(descending(&request.order_by).map_err(ApiError::into_violations));
+                let limit =
+                    v.check(page_size(request.page_size).map_err(ApiError::into_violations));
+                let cursor = v.check(
+                    decode_page_token(&request.page_token)
+                        .map_err(ApiError::into_violations)
+                        .and_then(|position| {
+                            if position.is_empty() {
+                                return Ok(None);
+                            }
+                            position.parse::<i64>().map(Some).map_err(|_| {
+                                vec![FieldViolation::new(
+                                    "page_token",
+                                    "not a token from a previous page",
+                                )]
+                            })
+                        }),
+                );
+                Some((filter?, descending?, limit?, cursor?))
+            })?;
         let mut entries = self
             .log
             .entries(
