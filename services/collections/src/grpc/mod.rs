@@ -659,7 +659,7 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::GetDisputeMetricsRequest>,
     ) -> Answer<pb::DisputeMetrics> {
-        let (_, _request, (period, group_by)) =
+        let (_, _, ((start, end), group_by)) =
             accept_read_with(&self.readiness, request, |request, v| {
                 let period = period(
                     &request.start_date,
@@ -668,11 +668,8 @@ impl CollectionsService for CollectionsGrpc {
                     v,
                 );
                 let group_by = group_of(request.group_by, v);
-                Some((period, group_by))
+                Some((period?, group_by))
             })?;
-        let Some((start, end)) = period else {
-            return Err(Status::internal("validated period incomplete"));
-        };
         answer(self.disputes.metrics(start, end, group_by).await)
     }
 
