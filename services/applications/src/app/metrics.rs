@@ -1,4 +1,4 @@
-//! GetApplicationMetrics: DOMAIN.md's application metrics over a period, from the applications
+//! GetApplicationMetrics: docs/domain.md's application metrics over a period, from the applications
 //! themselves (each carries its submissions, steps, approvals and decision).
 use crate::app::Applications;
 use crate::convert::state_of;

@@ -112,7 +112,7 @@ impl Ledger {
         })
     }
 
-    /// DOMAIN.md's collection metrics from `start` to `end` (inclusive), per group and
+    /// docs/domain.md's collection metrics from `start` to `end` (inclusive), per group and
     /// currency.
     pub async fn metrics(
         &self,

@@ -1,4 +1,4 @@
-//! The collection metrics of DOMAIN.md, exactly as defined there, from a group's figures over a
+//! The collection metrics of docs/domain.md, exactly as defined there, from a group's figures over a
 //! period (minor units of one currency).
 use rust_decimal::{Decimal, RoundingStrategy};
 
