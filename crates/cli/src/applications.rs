@@ -45,7 +45,7 @@ pub enum ApplicationCommand {
         /// When a temporary increase ends (RFC 3339).
         #[arg(long)]
         until: Option<String>,
-        /// Why.
+        /// Why: recorded with the change and shown in the audit trail.
         #[arg(long)]
         reason: String,
     },
@@ -127,7 +127,7 @@ pub enum ApplicationCommand {
     Withdraw {
         /// Application id.
         application_id: String,
-        /// Why.
+        /// Why: recorded with the change and shown in the audit trail.
         #[arg(long, default_value = "")]
         reason: String,
     },
@@ -188,7 +188,7 @@ pub enum ApplicationCommand {
         /// The outcome.
         #[arg(long)]
         outcome: String,
-        /// Why.
+        /// Why: recorded with the change and shown in the audit trail.
         #[arg(long)]
         comment: String,
     },

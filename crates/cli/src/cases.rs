@@ -45,7 +45,7 @@ pub enum CaseCommand {
     Reject {
         /// Case id.
         case_id: String,
-        /// Why.
+        /// Why: recorded with the change and shown in the audit trail.
         #[arg(long)]
         reason: String,
     },

@@ -147,7 +147,7 @@ pub enum CollectionsCommand {
         /// The credit note (else the dispute is rejected).
         #[arg(long)]
         credit_note: Option<String>,
-        /// Why.
+        /// Why: recorded with the change and shown in the audit trail.
         #[arg(long)]
         comment: String,
     },
@@ -226,7 +226,7 @@ pub enum CollectionsCommand {
         /// Reject instead of approving.
         #[arg(long)]
         reject: bool,
-        /// Why.
+        /// Why: recorded with the change and shown in the audit trail.
         #[arg(long)]
         comment: String,
     },

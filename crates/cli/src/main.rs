@@ -223,7 +223,7 @@ struct LimitArgs {
     /// Tolerance above the limit, in percent.
     #[arg(long)]
     tolerance_percent: Option<String>,
-    /// Why.
+    /// Why: recorded with the change and shown in the audit trail.
     #[arg(long)]
     reason: String,
 }
@@ -281,7 +281,7 @@ enum ReservationCommand {
     Release {
         /// Reservation id.
         reservation_id: String,
-        /// Why.
+        /// Why: recorded with the change and shown in the audit trail.
         #[arg(long, default_value = "order cancelled")]
         reason: String,
     },
@@ -293,7 +293,7 @@ enum HoldCommand {
     Place {
         /// Customer id.
         customer_id: String,
-        /// Why.
+        /// Why: recorded with the change and shown in the audit trail.
         #[arg(long)]
         reason: String,
     },
@@ -301,7 +301,7 @@ enum HoldCommand {
     Release {
         /// Hold id.
         hold_id: String,
-        /// Why.
+        /// Why: recorded with the change and shown in the audit trail.
         #[arg(long)]
         reason: String,
     },

@@ -43,7 +43,7 @@ pub struct ScenarioArgs {
     /// Loss given default, 0 to 1 (default 0.45).
     #[arg(long, default_value = "")]
     lgd: String,
-    /// Breakdown.
+    /// How to break the result down.
     #[arg(long, value_enum, default_value = "risk-class")]
     by: By,
     /// Currency of the answer (needed when accounts are in several currencies).

@@ -19,7 +19,7 @@ pub struct PolicyVersion {
     pub document: String,
     /// Who uploaded it.
     pub uploaded_by: String,
-    /// When.
+    /// When it was uploaded.
     pub uploaded_at: Micros,
 }
 

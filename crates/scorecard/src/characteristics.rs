@@ -11,7 +11,6 @@ pub const DEBT_TO_EQUITY: &str = "debt_to_equity";
 pub const EBIT_MARGIN: &str = "ebit_margin";
 /// Years since the company was founded.
 pub const YEARS_IN_BUSINESS: &str = "years_in_business";
-/// Employees.
 pub const EMPLOYEES: &str = "employees";
 /// Industry: NACE section letter (A–U).
 pub const INDUSTRY: &str = "industry";

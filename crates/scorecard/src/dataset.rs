@@ -57,7 +57,6 @@ pub enum DatasetError {
     NotFinite {
         /// 1-based data row.
         row: usize,
-        /// Column.
         column: String,
         /// The value.
         value: String,

@@ -82,14 +82,14 @@ pub struct Scorecard {
     pub characteristics: Vec<Characteristic>,
     /// Characteristics dropped for too little information value, with it.
     pub dropped: Vec<(String, f64)>,
-    /// Measures.
+    /// How well it separates good from bad on its test set.
     pub metrics: ModelMetrics,
 }
 
 /// One characteristic's contribution to a score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
-    /// Characteristic.
+    /// The characteristic's name.
     pub name: String,
     /// The bin the value fell in ("missing" when not known).
     pub bin: String,

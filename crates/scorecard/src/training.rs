@@ -21,7 +21,6 @@ pub struct TrainOptions {
     pub holdout_share: f64,
     /// Seed of the split, so the same file trains the same model.
     pub seed: u64,
-    /// Binning.
     pub binning: BinningOptions,
     /// Characteristics below this information value are dropped (0.02 is the usual "useless").
     pub min_information_value: f64,

@@ -43,7 +43,6 @@ pub const GRPC_SERVICES: &[&str] = &[
 /// Settings of the applications service (environment variables in brackets; see README.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ApplicationsConfig {
-    /// Database.
     #[command(flatten)]
     pub database: DatabaseConfig,
     /// Token verification.

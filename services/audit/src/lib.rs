@@ -41,7 +41,6 @@ pub const GRPC_SERVICES: &[&str] = &["credit.audit.v1.AuditService"];
 /// Settings of the audit service (environment variables in brackets; see README.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct AuditConfig {
-    /// Database.
     #[command(flatten)]
     pub database: DatabaseConfig,
     /// Token verification.

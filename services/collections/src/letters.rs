@@ -51,9 +51,8 @@ pub struct Facts {
 pub struct Letter {
     /// Language used.
     pub language: String,
-    /// Subject.
     pub subject: String,
-    /// Text.
+    /// The letter's text.
     pub body: String,
 }
 

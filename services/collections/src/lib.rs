@@ -40,7 +40,6 @@ pub const GRPC_SERVICES: &[&str] = &[
 /// Settings of the collections service (environment variables in brackets; see README.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct CollectionsConfig {
-    /// Database.
     #[command(flatten)]
     pub database: DatabaseConfig,
     /// Token verification.

@@ -39,7 +39,6 @@ pub const GRPC_SERVICES: &[&str] = &[
 /// Settings of the limits service (environment variables in brackets; see README.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct LimitsConfig {
-    /// Database.
     #[command(flatten)]
     pub database: DatabaseConfig,
     /// Token verification.

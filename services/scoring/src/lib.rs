@@ -45,7 +45,6 @@ pub const GRPC_SERVICES: &[&str] = &[
 /// Settings of the scoring service (environment variables in brackets; see README.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ScoringConfig {
-    /// Database.
     #[command(flatten)]
     pub database: DatabaseConfig,
     /// Token verification.

@@ -49,10 +49,10 @@ enum Command {
     },
     /// Write the generated sample portfolio the shipped model was trained on.
     Sample {
-        /// Companies.
+        /// How many companies to generate.
         #[arg(long, default_value_t = 20_000)]
         rows: usize,
-        /// Seed.
+        /// Random seed (the same seed writes the same portfolio).
         #[arg(long, default_value_t = 7)]
         seed: u64,
         /// Where to write the CSV.

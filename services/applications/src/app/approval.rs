@@ -422,20 +422,15 @@ pub enum ApproverAct {
         approved_limit: Option<MoneyProto>,
         /// Terms approved (0: as asked).
         payment_terms_days: i32,
-        /// Conditions.
         conditions: Vec<String>,
-        /// Comment.
         comment: String,
         /// Override reason code.
         override_reason_code: String,
         /// Override comment.
         override_comment: String,
     },
-    /// Reject.
     Reject {
-        /// Reasons.
         reasons: Vec<String>,
-        /// Comment.
         comment: String,
         /// Override reason code.
         override_reason_code: String,
@@ -443,10 +438,7 @@ pub enum ApproverAct {
         override_comment: String,
     },
     /// Return to the applicant.
-    RequestInformation {
-        /// Questions.
-        questions: Vec<String>,
-    },
+    RequestInformation { questions: Vec<String> },
 }
 
 fn check_override(

@@ -31,7 +31,7 @@ pub struct ChangeRequest {
     pub requested: MoneyProto,
     /// When a temporary increase ends.
     pub temporary_end: Option<Micros>,
-    /// Why.
+    /// Why the change is asked for.
     pub reason: String,
 }
 

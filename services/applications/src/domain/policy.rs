@@ -267,7 +267,6 @@ pub struct Case {
 pub enum Outcome {
     /// Approve as asked.
     Approve,
-    /// Reject.
     Reject,
     /// Refer to people.
     Refer,

@@ -7,11 +7,9 @@ use sqlx::{AnyConnection, Row};
 /// clear values, and the columns queries need.
 #[derive(Debug, Clone)]
 pub struct StoredApplication {
-    /// Id.
     pub application_id: String,
     /// The customer.
     pub customer_id: String,
-    /// State.
     pub state: State,
     /// Keyed fingerprint of the tax id ('' when none).
     pub tax_fingerprint: String,
@@ -27,9 +25,7 @@ pub struct StoredApplication {
     pub body: Vec<u8>,
     /// Sealed encoded credit.applications.v1.Applicant holding the sensitive fields in clear.
     pub sensitive: String,
-    /// Creator.
     pub created_by: String,
-    /// Created.
     pub created_at: Micros,
     /// Last change.
     pub updated_at: Micros,

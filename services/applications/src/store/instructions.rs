@@ -20,7 +20,6 @@ pub struct LimitInstruction {
     pub amount: String,
     /// Segment, region, business unit and parent of a new account.
     pub segment: String,
-    /// Region.
     pub region: String,
     /// Business unit.
     pub business_unit: String,

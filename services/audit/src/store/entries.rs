@@ -145,7 +145,6 @@ pub async fn leaf_hashes(conn: &mut AnyConnection) -> anyhow::Result<Vec<Hash>> 
 /// Which entries a query wants.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Customer.
     pub customer_id: Option<String>,
     /// Entity kind.
     pub entity_type: Option<String>,

@@ -82,7 +82,6 @@ pub struct Document {
     pub document_id: String,
     /// The customer.
     pub customer_id: String,
-    /// Kind.
     pub kind: Kind,
     /// ISO 4217 code.
     pub currency: String,

@@ -52,7 +52,6 @@ pub struct Ranked {
     pub priority: Decimal,
     /// The next best action.
     pub action: &'static str,
-    /// Why.
     pub reason: String,
     /// Whether the collector acts now (otherwise the case waits on something).
     pub actionable: bool,

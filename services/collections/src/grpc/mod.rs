@@ -35,9 +35,7 @@ pub const MAX_IMPORT_ROWS: usize = 1_000_000;
 pub struct CollectionsGrpc {
     /// The ledger.
     pub ledger: Ledger,
-    /// Dunning.
     pub dunning: Dunning,
-    /// Disputes.
     pub disputes: Disputes,
     /// Promises to pay.
     pub promises: Promises,

@@ -100,9 +100,7 @@ pub async fn put_customer(
 /// What aging and metrics group a customer by.
 #[derive(Debug, Clone, Default)]
 pub struct Grouping {
-    /// Segment.
     pub segment: String,
-    /// Region.
     pub region: String,
     /// Top of its corporate group.
     pub group_id: String,

@@ -24,9 +24,7 @@ pub struct StoredDocument {
     pub due_day: Option<i64>,
     /// The canonical document as written (input fields only).
     pub body: Vec<u8>,
-    /// Version.
     pub version: i64,
-    /// Created.
     pub created_at: Micros,
     /// Last change.
     pub updated_at: Micros,

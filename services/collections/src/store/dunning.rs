@@ -149,9 +149,7 @@ pub struct NewMessage<'a> {
     pub recipient: &'a str,
     /// The language it is written in.
     pub language: &'a str,
-    /// Subject.
     pub subject: &'a str,
-    /// Body.
     pub body: &'a str,
     /// When it was written.
     pub created_at: Micros,

@@ -19,7 +19,7 @@ pub struct NewAct<'a> {
     pub day: i64,
     /// Who recorded it.
     pub recorded_by: &'a str,
-    /// Why.
+    /// What the collector noted with it.
     pub note: &'a str,
     /// When it was recorded.
     pub recorded_at: Micros,

@@ -17,13 +17,9 @@ use serde_json::json;
 pub struct NewAccount {
     /// ERP id.
     pub customer_id: String,
-    /// Name.
     pub name: String,
-    /// Currency.
     pub currency: Currency,
-    /// Segment.
     pub segment: String,
-    /// Region.
     pub region: String,
     /// Business unit.
     pub business_unit: String,

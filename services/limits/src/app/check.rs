@@ -24,7 +24,7 @@ use sqlx::AnyConnection;
 /// A validated credit check.
 #[derive(Debug, Clone)]
 pub struct CheckOrder {
-    /// Account.
+    /// The customer the order is for.
     pub customer_id: String,
     /// Sales order.
     pub order_id: String,

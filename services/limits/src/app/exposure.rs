@@ -17,7 +17,7 @@ use serde_json::json;
 /// A validated document post.
 #[derive(Debug, Clone)]
 pub struct DocumentPost {
-    /// Account.
+    /// The customer whose exposure this is.
     pub customer_id: String,
     /// Document id.
     pub document_id: String,

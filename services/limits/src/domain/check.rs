@@ -73,11 +73,9 @@ pub struct Release {
     pub approved_by: String,
     /// Under which case.
     pub reference: String,
-    /// Why.
     pub reason: String,
 }
 
-/// Outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
     /// Fits; reserve it.
@@ -133,7 +131,6 @@ pub enum Binding {
 pub struct Decision {
     /// Approved or rejected.
     pub outcome: Outcome,
-    /// Why.
     pub reasons: Vec<Reason>,
     /// The order amount in the account currency (None without a rate).
     pub checked_amount: Option<Decimal>,

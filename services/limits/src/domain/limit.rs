@@ -33,7 +33,6 @@ pub struct TemporaryLimit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "kind", content = "value", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Tolerance {
-    /// None.
     #[default]
     None,
     /// Percent of the effective limit.

@@ -25,13 +25,10 @@ pub const MAX_GROUP_DEPTH: usize = 8;
 pub struct AccountRow {
     /// ERP customer id.
     pub customer_id: String,
-    /// Name.
     pub name: String,
     /// ISO 4217 code.
     pub currency_code: String,
-    /// Segment.
     pub segment: String,
-    /// Region.
     pub region: String,
     /// Business unit.
     pub business_unit: String,
@@ -47,7 +44,6 @@ pub struct AccountRow {
     pub own_exposure: Exposure,
     /// Own plus descendants' exposure.
     pub group_exposure: Exposure,
-    /// Created.
     pub created_at: Micros,
     /// Last changed.
     pub updated_at: Micros,
@@ -371,19 +367,15 @@ pub async fn insert_limit_change(
 /// One change of a limit.
 #[derive(Debug, Clone)]
 pub struct LimitChange {
-    /// Id.
     pub change_id: String,
-    /// Account.
     pub customer_id: String,
-    /// Before.
     pub before: CreditLimit,
-    /// After.
     pub after: CreditLimit,
-    /// Who.
+    /// Who changed it (token subject).
     pub actor_subject: String,
-    /// Why.
+    /// The reason given with the change.
     pub reason: String,
-    /// When.
+    /// When it took effect.
     pub changed_at: Micros,
 }
 

@@ -5,11 +5,8 @@ use sqlx::{AnyConnection, Row};
 /// A stored decision.
 #[derive(Debug, Clone)]
 pub struct StoredDecision {
-    /// Id.
     pub decision_id: String,
-    /// Account.
     pub customer_id: String,
-    /// Order.
     pub order_id: String,
     /// Request id of the check.
     pub request_id: String,
@@ -21,7 +18,7 @@ pub struct StoredDecision {
     pub inputs: String,
     /// Encoded CheckCreditResponse as answered.
     pub response: Vec<u8>,
-    /// When.
+    /// When the check was decided.
     pub decided_at: Micros,
 }
 

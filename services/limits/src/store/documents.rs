@@ -9,7 +9,6 @@ use sqlx::{AnyConnection, Row};
 /// A posted document; amounts in the account currency unless named "posted".
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExposureDocument {
-    /// Account.
     pub customer_id: String,
     /// Receivable or other commitment.
     pub category: Category,
@@ -27,7 +26,7 @@ pub struct ExposureDocument {
     pub fx_effective_at: Option<Micros>,
     /// Due date.
     pub due_at: Option<Micros>,
-    /// Changed.
+    /// Last change.
     pub updated_at: Micros,
 }
 

@@ -7,9 +7,9 @@ use sqlx::{AnyConnection, Row};
 /// A stored rate: `rate` units of quote per unit of base from `effective_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FxRate {
-    /// From.
+    /// The currency converted from.
     pub base_currency: String,
-    /// To.
+    /// The currency converted to.
     pub quote_currency: String,
     /// Units of quote per base.
     pub rate: Decimal,

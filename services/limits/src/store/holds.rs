@@ -14,9 +14,7 @@ macro_rules! hold_columns {
 /// A stored hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
-    /// Id.
     pub hold_id: String,
-    /// Account.
     pub customer_id: String,
     /// "MANUAL" or "RULE".
     pub kind: String,
@@ -26,7 +24,7 @@ pub struct Hold {
     pub reason: String,
     /// Who placed it.
     pub placed_by: String,
-    /// When.
+    /// When it was placed.
     pub placed_at: Micros,
     /// In force.
     pub active: bool,

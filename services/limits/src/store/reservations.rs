@@ -56,13 +56,10 @@ impl ReservationState {
 /// A stored reservation. Amounts are in the account currency except `order_amount`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reservation {
-    /// Id.
     pub reservation_id: String,
-    /// Account.
     pub customer_id: String,
     /// Sales order.
     pub order_id: String,
-    /// State.
     pub state: ReservationState,
     /// Approved amount.
     pub amount: Decimal,
@@ -70,7 +67,6 @@ pub struct Reservation {
     pub open_amount: Decimal,
     /// Shipped, not invoiced.
     pub delivered_amount: Decimal,
-    /// Invoiced.
     pub invoiced_amount: Decimal,
     /// Order amount in the order currency.
     pub order_amount: Decimal,
@@ -80,9 +76,8 @@ pub struct Reservation {
     pub expires_at: Micros,
     /// Decision that created or last adjusted it.
     pub decision_id: String,
-    /// Created.
     pub created_at: Micros,
-    /// Changed.
+    /// Last change.
     pub updated_at: Micros,
 }
 

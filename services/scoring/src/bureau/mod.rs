@@ -31,12 +31,10 @@ pub struct ProviderDocument {
     pub legal_events: Option<Vec<LegalEvent>>,
 }
 
-/// Firmographics.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Firmographics {
     /// Years in business.
     pub years_in_business: Option<f64>,
-    /// Employees.
     pub employees: Option<f64>,
     /// NACE section letter.
     pub industry: Option<String>,
@@ -112,7 +110,6 @@ pub trait BureauProvider: Send + Sync {
 /// A configured provider: "name=./dir" (file) or "name=https://…" (HTTP).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderSpec {
-    /// Name.
     pub name: String,
     /// Directory or base URL.
     pub location: String,

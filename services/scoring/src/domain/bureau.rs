@@ -44,7 +44,6 @@ pub struct BureauReport {
     pub provider: String,
     /// Years in business.
     pub years_in_business: Option<f64>,
-    /// Employees.
     pub employees: Option<f64>,
     /// NACE section letter.
     pub industry: Option<String>,

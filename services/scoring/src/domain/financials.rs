@@ -27,7 +27,6 @@ pub struct Statement {
     pub current_assets: Decimal,
     /// Cash and equivalents.
     pub cash: Decimal,
-    /// Inventory.
     pub inventory: Decimal,
     /// Trade receivables.
     pub receivables: Decimal,

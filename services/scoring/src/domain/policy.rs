@@ -56,7 +56,6 @@ pub enum LimitBasis {
     TangibleNetWorth,
     /// Current assets − current liabilities.
     WorkingCapital,
-    /// Revenue.
     Revenue,
 }
 

@@ -140,7 +140,7 @@ pub struct SliceLoss {
     pub weighted_probability_after: Decimal,
     /// Expected loss before.
     pub expected_loss_before: Decimal,
-    /// After.
+    /// Under the scenario.
     pub expected_loss_after: Decimal,
     /// Customers never scored.
     pub unscored_customers: i64,
@@ -188,11 +188,11 @@ pub struct CustomerLoss {
     pub exposure: Decimal,
     /// Probability before.
     pub probability_before: Decimal,
-    /// After.
+    /// Under the scenario.
     pub probability_after: Decimal,
     /// Expected loss before.
     pub expected_loss_before: Decimal,
-    /// After.
+    /// Under the scenario.
     pub expected_loss_after: Decimal,
 }
 
