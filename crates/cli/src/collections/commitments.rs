@@ -1,0 +1,127 @@
+//! `creditctl collections`: what customers commit to: promises to pay and payment plans.
+use super::text::plan_text;
+use super::{Client, CollectionsCommand, rid};
+use crate::output::{self, table};
+use credit_proto::collections as pb;
+use credit_proto::types::Money;
+
+/// Runs `command` if it is one of these; gives it back otherwise.
+pub async fn run(
+    command: CollectionsCommand,
+    c: &mut Client,
+    json: bool,
+) -> anyhow::Result<Option<CollectionsCommand>> {
+    let done: anyhow::Result<()> = match command {
+        CollectionsCommand::Promise {
+            customer_id,
+            amount,
+            currency,
+            by,
+            note,
+        } => {
+            let p = c
+                .record_promise(pb::RecordPromiseRequest {
+                    customer_id,
+                    amount: Some(Money {
+                        amount,
+                        currency_code: currency,
+                    }),
+                    promised_date: by,
+                    note,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            output::print(json, &p, "credit.collections.v1.Promise", |p| {
+                format!(
+                    "promise {}: {} by {} ({})",
+                    p.promise_id,
+                    output::money(&p.amount),
+                    p.promised_date,
+                    p.state
+                )
+            })
+        }
+        CollectionsCommand::Promises { customer_id } => {
+            let list = c
+                .list_promises(pb::ListPromisesRequest { customer_id })
+                .await?
+                .into_inner();
+            output::print(
+                json,
+                &list,
+                "credit.collections.v1.ListPromisesResponse",
+                |l| {
+                    let rows = l
+                        .promises
+                        .iter()
+                        .map(|p| {
+                            vec![
+                                output::time(&p.record_time),
+                                output::money(&p.amount),
+                                p.promised_date.clone(),
+                                p.state.clone(),
+                                p.paid_amount.clone(),
+                                p.note.clone(),
+                            ]
+                        })
+                        .collect();
+                    table(&["recorded", "amount", "by", "state", "paid", "note"], rows)
+                },
+            )
+        }
+        CollectionsCommand::Plan {
+            customer_id,
+            invoices,
+            instalments,
+            grace_days,
+            note,
+        } => {
+            let instalments = instalments
+                .iter()
+                .map(|text| {
+                    let (date, amount) = text.split_once(':').ok_or_else(|| {
+                        anyhow::anyhow!("--instalment {text}: DATE:AMOUNT (\"2026-12-10:500\")")
+                    })?;
+                    Ok(pb::Instalment {
+                        due_date: date.trim().to_string(),
+                        amount: amount.trim().to_string(),
+                        ..Default::default()
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let p = c
+                .create_payment_plan(pb::CreatePaymentPlanRequest {
+                    customer_id,
+                    invoice_ids: invoices,
+                    instalments,
+                    grace_days,
+                    note,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            output::print(json, &p, "credit.collections.v1.PaymentPlan", plan_text)
+        }
+        CollectionsCommand::Plans { customer_id } => {
+            let list = c
+                .list_payment_plans(pb::ListPaymentPlansRequest { customer_id })
+                .await?
+                .into_inner();
+            output::print(
+                json,
+                &list,
+                "credit.collections.v1.ListPaymentPlansResponse",
+                |l| {
+                    l.payment_plans
+                        .iter()
+                        .map(plan_text)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+            )
+        }
+        other => return Ok(Some(other)),
+    };
+    done.map(|()| None)
+}

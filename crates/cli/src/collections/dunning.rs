@@ -1,0 +1,163 @@
+//! `creditctl collections`: dunning: runs, previews, the messages written, the dunning policy.
+use super::{Client, CollectionsCommand, rid};
+use crate::output::{self, table};
+use anyhow::Context;
+use credit_proto::collections as pb;
+
+/// Runs `command` if it is one of these; gives it back otherwise.
+pub async fn run(
+    command: CollectionsCommand,
+    c: &mut Client,
+    json: bool,
+) -> anyhow::Result<Option<CollectionsCommand>> {
+    let done: anyhow::Result<()> = match command {
+        CollectionsCommand::Dun { customer } => {
+            let run = c
+                .run_dunning(pb::RunDunningRequest {
+                    customer_id: customer,
+                })
+                .await?
+                .into_inner();
+            output::print(json, &run, "credit.collections.v1.DunningRun", |r| {
+                let rows = r
+                    .actions
+                    .iter()
+                    .map(|a| {
+                        vec![
+                            a.customer_id.clone(),
+                            a.currency_code.clone(),
+                            a.step_code.clone(),
+                            a.outcome.clone(),
+                            a.detail.clone(),
+                        ]
+                    })
+                    .collect();
+                table(&["customer", "currency", "step", "outcome", "detail"], rows)
+            })
+        }
+        CollectionsCommand::Preview { customer_id } => {
+            let preview = c
+                .get_dunning_preview(pb::GetDunningPreviewRequest { customer_id })
+                .await?
+                .into_inner();
+            output::print(
+                json,
+                &preview,
+                "credit.collections.v1.DunningPreview",
+                |p| {
+                    p.plans
+                    .iter()
+                    .map(|plan| {
+                        let rows = plan
+                            .next_steps
+                            .iter()
+                            .map(|s| {
+                                vec![
+                                    s.date.clone(),
+                                    s.step_code.clone(),
+                                    s.channel.clone(),
+                                    s.consequence.clone(),
+                                ]
+                            })
+                            .collect();
+                        format!(
+                            "{} — strategy {}, anchor {} due {}, last step {}, open {}, overdue {}\n{}",
+                            plan.currency_code,
+                            plan.strategy,
+                            plan.anchor_document_id,
+                            plan.anchor_due_date,
+                            if plan.last_step_code.is_empty() {
+                                "none"
+                            } else {
+                                &plan.last_step_code
+                            },
+                            plan.open_amount,
+                            plan.overdue_amount,
+                            table(&["when", "step", "channel", "consequence"], rows)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                },
+            )
+        }
+        CollectionsCommand::Messages { customer_id, full } => {
+            let list = c
+                .list_messages(pb::ListMessagesRequest { customer_id })
+                .await?
+                .into_inner();
+            output::print(
+                json,
+                &list,
+                "credit.collections.v1.ListMessagesResponse",
+                |l| {
+                    if full {
+                        return l
+                            .messages
+                            .iter()
+                            .map(|m| {
+                                format!(
+                                    "{} {} {} to {}\nSubject: {}\n\n{}\n",
+                                    output::time(&m.create_time),
+                                    m.step_code,
+                                    m.state,
+                                    m.recipient,
+                                    m.subject,
+                                    m.body
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n");
+                    }
+                    let rows = l
+                        .messages
+                        .iter()
+                        .map(|m| {
+                            vec![
+                                output::time(&m.create_time),
+                                m.step_code.clone(),
+                                m.state.clone(),
+                                m.recipient.clone(),
+                                m.subject.clone(),
+                                m.last_error.clone(),
+                            ]
+                        })
+                        .collect();
+                    table(
+                        &["written", "step", "state", "to", "subject", "last error"],
+                        rows,
+                    )
+                },
+            )
+        }
+        CollectionsCommand::DunningPolicy { version } => {
+            let policy = c
+                .get_dunning_policy(pb::GetDunningPolicyRequest { version })
+                .await?
+                .into_inner();
+            println!("{}", policy.document_json);
+            Ok(())
+        }
+        CollectionsCommand::UploadDunningPolicy { file, activate } => {
+            let document_json =
+                std::fs::read_to_string(&file).with_context(|| format!("{}", file.display()))?;
+            let policy = c
+                .upload_dunning_policy(pb::UploadDunningPolicyRequest {
+                    document_json,
+                    activate,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            println!(
+                "dunning policy v{} \"{}\" stored{}",
+                policy.version,
+                policy.name,
+                if policy.active { " and active" } else { "" }
+            );
+            Ok(())
+        }
+        other => return Ok(Some(other)),
+    };
+    done.map(|()| None)
+}

@@ -1,0 +1,244 @@
+//! How collections answers read as text (the `--json` form prints the messages themselves).
+use crate::output::{self, fields, table};
+use credit_proto::collections as pb;
+
+pub(super) fn metrics_text(m: &pb::CollectionMetrics) -> String {
+    let rows = m
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                if r.key.is_empty() {
+                    "portfolio".into()
+                } else {
+                    r.key.clone()
+                },
+                r.currency_code.clone(),
+                r.credit_sales.clone(),
+                r.closing_receivables.clone(),
+                r.days_sales_outstanding.clone(),
+                r.best_possible_dso.clone(),
+                r.average_days_delinquent.clone(),
+                r.collection_effectiveness_index.clone(),
+                r.overdue_share.clone(),
+                r.written_off.clone(),
+                r.write_off_share.clone(),
+            ]
+        })
+        .collect();
+    format!(
+        "{} to {} ({} days)\n{}",
+        m.start_date,
+        m.end_date,
+        m.days,
+        table(
+            &[
+                "group",
+                "currency",
+                "credit sales",
+                "closing AR",
+                "DSO",
+                "best DSO",
+                "ADD",
+                "CEI %",
+                "overdue share",
+                "written off",
+                "write-off share"
+            ],
+            rows
+        )
+    )
+}
+
+pub(super) fn report_text(r: &pb::ImportReport) -> String {
+    let mut text = fields(&[
+        ("rows", r.rows.to_string()),
+        ("created", r.created.to_string()),
+        ("updated", r.updated.to_string()),
+        ("unchanged", r.unchanged.to_string()),
+        ("rejected", r.rejected.len().to_string()),
+        (
+            "applied",
+            if r.rolled_back {
+                "nothing (all-or-nothing)".into()
+            } else {
+                "the valid rows".into()
+            },
+        ),
+    ]);
+    if !r.rejected.is_empty() {
+        let rows = r
+            .rejected
+            .iter()
+            .map(|x| {
+                vec![
+                    x.row_number.to_string(),
+                    x.document_id.clone(),
+                    x.field.clone(),
+                    x.message.clone(),
+                ]
+            })
+            .collect();
+        text.push('\n');
+        text.push_str(&table(&["row", "document", "field", "problem"], rows));
+    }
+    text
+}
+
+pub(super) fn document_text(d: &pb::ReceivableDocument) -> String {
+    let mut rows = vec![
+        ("document", d.document_id.clone()),
+        ("customer", d.customer_id.clone()),
+        (
+            "kind",
+            output::enum_name("credit.collections.v1.DocumentKind", d.kind),
+        ),
+        ("amount", output::money(&d.amount)),
+        ("open", d.open_amount.clone()),
+        ("issued", d.issue_date.clone()),
+    ];
+    if !d.due_date.is_empty() {
+        rows.push(("due", d.due_date.clone()));
+    }
+    if !d.order_id.is_empty() {
+        rows.push(("order", d.order_id.clone()));
+    }
+    for a in &d.allocations {
+        rows.push(("applies to", format!("{} {}", a.invoice_id, a.amount)));
+    }
+    for a in &d.applied {
+        rows.push((
+            "paid by",
+            format!("{} {} on {}", a.document_id, a.amount, a.applied_date),
+        ));
+    }
+    rows.push(("version", d.version.to_string()));
+    fields(&rows)
+}
+
+pub(super) fn plan_text(p: &pb::PaymentPlan) -> String {
+    let rows = p
+        .instalments
+        .iter()
+        .map(|i| {
+            vec![
+                i.due_date.clone(),
+                i.amount.clone(),
+                i.paid_amount.clone(),
+                i.state.clone(),
+            ]
+        })
+        .collect();
+    format!(
+        "plan {} ({}): {} {} over {}, paid {}{}\n{}",
+        p.plan_id,
+        p.state,
+        p.total_amount,
+        p.currency_code,
+        p.invoice_ids.join(", "),
+        p.paid_amount,
+        if p.breached_instalment_date.is_empty() {
+            String::new()
+        } else {
+            format!(", missed the instalment of {}", p.breached_instalment_date)
+        },
+        table(&["due", "amount", "paid", "state"], rows)
+    )
+}
+
+pub(super) fn write_off_text(w: &pb::WriteOff) -> String {
+    let mut rows = vec![
+        ("write-off", w.write_off_id.clone()),
+        ("invoice", w.invoice_id.clone()),
+        ("amount", output::money(&w.amount)),
+        ("state", w.state.clone()),
+        ("needs", w.required_role.clone()),
+        ("requested by", w.requested_by.clone()),
+        ("reason", w.reason.clone()),
+    ];
+    if !w.decided_by.is_empty() {
+        rows.push(("decided by", w.decided_by.clone()));
+        rows.push(("comment", w.decision_comment.clone()));
+    }
+    if !w.recoveries.is_empty() {
+        rows.push(("recovered", w.recovered_amount.clone()));
+    }
+    fields(&rows)
+}
+
+pub(super) fn dispute_text(d: &pb::Dispute) -> String {
+    let mut rows = vec![
+        ("dispute", d.dispute_id.clone()),
+        ("invoice", d.invoice_id.clone()),
+        ("amount", output::money(&d.amount)),
+        (
+            "reason",
+            output::enum_name("credit.collections.v1.DisputeReason", d.reason),
+        ),
+        ("state", d.state.clone()),
+        ("due", d.due_date.clone()),
+        ("owner", d.owner.clone()),
+    ];
+    for c in &d.comments {
+        rows.push(("comment", format!("{}: {}", c.author, c.text)));
+    }
+    for doc in &d.documents {
+        rows.push((
+            "document",
+            format!(
+                "{} ({} bytes, sha256 {})",
+                doc.file_name, doc.size_bytes, doc.sha256
+            ),
+        ));
+    }
+    fields(&rows)
+}
+
+pub(super) fn statement_text(list: &pb::ListDocumentsResponse) -> String {
+    let rows = list
+        .documents
+        .iter()
+        .map(|d| {
+            vec![
+                d.document_id.clone(),
+                output::enum_name("credit.collections.v1.DocumentKind", d.kind),
+                d.issue_date.clone(),
+                d.due_date.clone(),
+                output::money(&d.amount),
+                d.open_amount.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &["document", "kind", "issued", "due", "amount", "open"],
+        rows,
+    )
+}
+
+pub(super) fn aging_text(a: &pb::Aging) -> String {
+    let Some(first) = a.rows.first() else {
+        return format!("nothing open as of {}", a.as_of_date);
+    };
+    let mut header: Vec<String> = vec!["group".into(), "currency".into()];
+    header.extend(first.buckets.iter().map(|b| b.label.clone()));
+    header.extend(["total".into(), "overdue".into(), "unapplied".into()]);
+    let rows = a
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                if r.key.is_empty() {
+                    "portfolio".into()
+                } else {
+                    r.key.clone()
+                },
+                r.currency_code.clone(),
+            ];
+            row.extend(r.buckets.iter().map(|b| b.amount.clone()));
+            row.extend([r.total.clone(), r.overdue.clone(), r.unapplied.clone()]);
+            row
+        })
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    format!("as of {}\n{}", a.as_of_date, table(&header, rows))
+}
