@@ -58,8 +58,16 @@ impl FilterArgs {
             actor_subject: self.actor.clone().unwrap_or_default(),
             event_type: self.event_type.clone().unwrap_or_default(),
             source: self.source.clone().unwrap_or_default(),
-            start_time: self.from.as_deref().map(crate::timestamp).transpose()?,
-            end_time: self.to.as_deref().map(crate::timestamp).transpose()?,
+            start_time: self
+                .from
+                .as_deref()
+                .map(crate::output::timestamp)
+                .transpose()?,
+            end_time: self
+                .to
+                .as_deref()
+                .map(crate::output::timestamp)
+                .transpose()?,
         })
     }
 }

@@ -120,6 +120,13 @@ fn strip_prefix(enum_full_name: &str, value_name: &str) -> String {
         .to_string()
 }
 
+/// An RFC 3339 time given on the command line, as a protobuf timestamp.
+pub fn timestamp(text: &str) -> anyhow::Result<prost_types::Timestamp> {
+    let at = humantime::parse_rfc3339_weak(text)
+        .map_err(|e| anyhow::anyhow!("'{text}' is not an RFC 3339 time: {e}"))?;
+    Ok(prost_types::Timestamp::from(at))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
