@@ -1,6 +1,6 @@
 //! JSON Lines export that can be checked offline: the first line is a signed checkpoint, every
 //! other line an entry with its leaf hash and its inclusion proof against that checkpoint.
-//! [`check_export`] is the offline check (`creditctl audit check-export`); README.md shows how
+//! [`check_export`] is the offline check (`creditctl audit check-export`); services/audit/README.md shows how
 //! to do the same with any SHA-256 and Ed25519 library.
 use crate::checkpoint::TrustedKeys;
 use crate::entry::Entry;

@@ -35,7 +35,7 @@ impl Caller {
     }
 }
 
-/// Token verification settings (see the configuration reference in README.md).
+/// Token verification settings (see the configuration reference in docs/operations.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct AuthConfig {
     /// Shared HS256 secret. Exactly one of this and --jwt-public-key-file must be set.

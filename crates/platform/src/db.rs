@@ -19,7 +19,7 @@ pub enum Backend {
     Sqlite,
 }
 
-/// Pool settings (see the configuration reference in README.md).
+/// Pool settings (see the configuration reference in docs/operations.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct DatabaseConfig {
     /// postgres://user@host/db or sqlite://path/file.db (created if missing).

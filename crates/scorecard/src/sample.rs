@@ -1,7 +1,7 @@
 //! A generated but realistic portfolio of business customers with a default flag, to train the
 //! model the suite ships with. Each company has a hidden financial strength; its ratios, bureau
 //! scores and payment habits are noisy views of it, and its chance of defaulting within a year
-//! rises as strength falls (about 9 % default within the year). Real history replaces it: see README.
+//! rises as strength falls (about 9 % default within the year). Real history replaces it: see services/scoring/README.md.
 use crate::characteristics as ch;
 
 /// A deterministic generator (xorshift64*).

@@ -40,7 +40,7 @@ pub const GRPC_SERVICES: &[&str] = &[
     "credit.event.v1.EventFeedService",
 ];
 
-/// Settings of the applications service (environment variables in brackets; see README.md).
+/// Settings of the applications service (environment variables in brackets; see docs/operations.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ApplicationsConfig {
     #[command(flatten)]

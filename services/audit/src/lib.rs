@@ -38,7 +38,7 @@ pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migratio
 /// The gRPC services this server answers for (health entries use these names).
 pub const GRPC_SERVICES: &[&str] = &["credit.audit.v1.AuditService"];
 
-/// Settings of the audit service (environment variables in brackets; see README.md).
+/// Settings of the audit service (environment variables in brackets; see docs/operations.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct AuditConfig {
     #[command(flatten)]

@@ -37,7 +37,7 @@ pub const GRPC_SERVICES: &[&str] = &[
     "credit.event.v1.EventFeedService",
 ];
 
-/// Settings of the collections service (environment variables in brackets; see README.md).
+/// Settings of the collections service (environment variables in brackets; see docs/operations.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct CollectionsConfig {
     #[command(flatten)]

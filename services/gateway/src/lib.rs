@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 pub use upstream::Upstream;
 
-/// Settings of the gateway (environment variables in brackets; see README.md).
+/// Settings of the gateway (environment variables in brackets; see docs/operations.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct GatewayConfig {
     /// Routes, as package=url pairs separated by commas:

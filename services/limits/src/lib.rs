@@ -36,7 +36,7 @@ pub const GRPC_SERVICES: &[&str] = &[
     "credit.event.v1.EventFeedService",
 ];
 
-/// Settings of the limits service (environment variables in brackets; see README.md).
+/// Settings of the limits service (environment variables in brackets; see docs/operations.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct LimitsConfig {
     #[command(flatten)]

@@ -577,10 +577,10 @@ for (const [name, target] of Object.entries(SUITE.services)) {
   });
 }
 
-test("the README's Node snippet runs as written", async () => {
-  const readme = fs.readFileSync(path.join(SUITE.repo_dir, 'README.md'), 'utf8');
+test("the Node snippet of docs/api.md runs as written", async () => {
+  const readme = fs.readFileSync(path.join(SUITE.repo_dir, 'docs', 'api.md'), 'utf8');
   const found = readme.match(/<!-- snippet: node -->\n```\w+\n([\s\S]*?)```/);
-  assert.ok(found, 'README.md has no node snippet');
+  assert.ok(found, 'docs/api.md has no node snippet');
   const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'credit-snippet-'));
   fs.writeFileSync(path.join(dir, 'snippet.js'), found[1]);
   const { execFileSync } = require('node:child_process');

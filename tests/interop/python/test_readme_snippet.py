@@ -10,12 +10,12 @@ import sys
 
 from conftest import SUITE
 
-README = pathlib.Path(SUITE["repo_dir"]) / "README.md"
+README = pathlib.Path(SUITE["repo_dir"]) / "docs" / "api.md"
 
 
 def snippet(language: str) -> str:
     found = re.search(rf"<!-- snippet: {language} -->\n```\w+\n(.*?)```", README.read_text(), re.S)
-    assert found, f"README.md has no {language} snippet"
+    assert found, f"docs/api.md has no {language} snippet"
     return found.group(1)
 
 

@@ -1,5 +1,5 @@
 //! The last line of the sensitive-data rule: producers must send references or masked values,
-//! never bank account numbers, tax ids or personal contact data in clear (README.md, "Audit").
+//! never bank account numbers, tax ids or personal contact data in clear (services/audit/README.md).
 //! Audit checks every payload for fields named like such data and masks their values before
 //! they enter the log, counting each case so the producer gets fixed.
 use serde_json::Value;

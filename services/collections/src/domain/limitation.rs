@@ -1,6 +1,6 @@
 //! The statute of limitations, pure: when a receivable can no longer be claimed in court, under
 //! its customer's jurisdiction's rule, and which acts start the period again. Examples of the
-//! rules (the policy holds them; see README.md): France 5 years from the due date (Code de
+//! rules (the policy holds them; see services/collections/README.md): France 5 years from the due date (Code de
 //! commerce L110-4), interrupted by acknowledgement — a partial payment is one — or legal action,
 //! not by a formal notice; Germany 3 years from the end of the year the claim fell due (BGB §§195,
 //! 199), restarted by acknowledgement (§212); England 6 years (Limitation Act 1980 s.5),
