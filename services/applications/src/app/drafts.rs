@@ -9,7 +9,7 @@ use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
-use credit_platform::outbox::{self};
+use credit_platform::outbox;
 use credit_proto::applications as pb;
 use prost::Message;
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! The ledger's use cases: customer profiles, imports idempotent by the ERP's document id,
 //! allocations, documents and their versions, aging.
 use crate::domain::ledger::{digits_of, from_minor};
-use crate::store::{self};
+use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of};
 use credit_platform::context::RequestContext;

@@ -4,7 +4,7 @@ use super::ledger::Ledger;
 use crate::domain::aging::{Aging, Buckets};
 use crate::domain::ledger::{digits_of, from_minor};
 use crate::domain::metrics::{Figures, ratios};
-use crate::store::{self};
+use crate::store;
 use credit_platform::clock::date_of_day;
 use credit_platform::error::ApiError;
 use credit_proto::collections as pb;

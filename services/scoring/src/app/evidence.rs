@@ -7,7 +7,7 @@ use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
-use credit_platform::outbox::{self};
+use credit_platform::outbox;
 use credit_proto::scoring as pb;
 use serde_json::json;
 
