@@ -1,4 +1,5 @@
-//! `creditctl application`: what approvers do: approve, reject, ask for information; the decision policy.
+//! `creditctl application`: what approvers do: approve, reject, ask for information; the decision
+//! policy.
 use super::{ApplicationCommand, Client, print, rid};
 use crate::output::time;
 use anyhow::Context;

@@ -1,4 +1,5 @@
-//! `creditctl application`: documents of an application: upload, list, download (checked against the hash fixed at upload).
+//! `creditctl application`: documents of an application: upload, list, download (checked against
+//! the hash fixed at upload).
 use super::{ApplicationCommand, Client, content_type_of, rid};
 use crate::output::{self, table, time};
 use anyhow::Context;

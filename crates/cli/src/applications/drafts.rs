@@ -1,4 +1,5 @@
-//! `creditctl application`: applications as the applicant sees them: create, update, ask for a change, submit, read, list, withdraw, the decision notice.
+//! `creditctl application`: applications as the applicant sees them: create, update, ask for a
+//! change, submit, read, list, withdraw, the decision notice.
 use super::{ApplicationCommand, Client, print, read_application, rid, state_name};
 use crate::output::{self, table, time};
 use credit_proto::applications as pb;

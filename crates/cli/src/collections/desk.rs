@@ -1,4 +1,5 @@
-//! `creditctl collections`: the collector's desk: the worklist, assignments, the activity log, limitation periods.
+//! `creditctl collections`: the collector's desk: the worklist, assignments, the activity log,
+//! limitation periods.
 use super::{Client, CollectionsCommand, rid};
 use crate::output::{self, table};
 use credit_proto::collections as pb;

@@ -1,4 +1,5 @@
-//! `creditctl collections`: customers, the CSV import, documents, statements of account, aging and the collection metrics.
+//! `creditctl collections`: customers, the CSV import, documents, statements of account, aging and
+//! the collection metrics.
 use super::text::{aging_text, document_text, metrics_text, report_text, statement_text};
 use super::{Client, CollectionsCommand, group_by, read_csv, rid};
 use crate::output;
