@@ -46,7 +46,7 @@ pub async fn follow_upstreams(
         };
         reporter.set_service_status("", overall).await;
         reporter
-            .set_service_status(crate::upstream::FEED_PATH.trim_matches('/'), overall)
+            .set_service_status(crate::upstream::FEED_SERVICE, overall)
             .await;
         let stopping = tokio::select! {
             _ = tokio::time::sleep(every) => false,

@@ -70,7 +70,7 @@ pub async fn serve(
         routed.extend(services);
     }
     // Every service serves the shared event feed; the gateway routes it by its metadata.
-    routed.push(upstream::FEED_PATH.trim_matches('/').to_string());
+    routed.push(upstream::FEED_SERVICE.to_string());
     let (reflection_v1, reflection_v1alpha) = reflection_services(&routed)?;
 
     // Known services get health and reflection here; everything else falls through to the proxy.

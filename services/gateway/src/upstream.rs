@@ -49,7 +49,15 @@ impl FromStr for Upstream {
 
 /// Paths of the event feed every service serves.
 pub const FEED_PATH: &str = "/credit.event.v1.EventFeedService/";
+/// The feed service's name (health, reflection).
+pub const FEED_SERVICE: &str = "credit.event.v1.EventFeedService";
 pub use credit_platform::auth::FEED_METADATA;
+
+/// The package of a gRPC path "/pkg.Service/Method".
+fn package_of_path(path: &str) -> Option<&str> {
+    let service = path.trim_start_matches('/').split('/').next()?;
+    Some(service.rsplit_once('.')?.0)
+}
 
 /// The service's name within its package ("credit.collections.v1" → "collections").
 fn short_name(package: &str) -> &str {
@@ -76,9 +84,7 @@ impl Routes {
 
     /// The channel for a gRPC path "/pkg.Service/Method", if its package is routed.
     pub fn lookup(&self, path: &str) -> Option<&Channel> {
-        let service = path.trim_start_matches('/').split('/').next()?;
-        let (package, _) = service.rsplit_once('.')?;
-        self.package(package)
+        self.package(package_of_path(path)?)
     }
 
     fn package(&self, package: &str) -> Option<&Channel> {
@@ -104,8 +110,7 @@ impl Routes {
         metadata: &http::HeaderMap,
     ) -> Result<&'a str, ApiError> {
         if !path.starts_with(FEED_PATH) {
-            let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
-            return Ok(service.rsplit_once('.').map_or("", |(package, _)| package));
+            return Ok(package_of_path(path).unwrap_or_default());
         }
         let known = || {
             self.routes
