@@ -1,8 +1,16 @@
-//! Wire checks of a document row: every problem named under `document.…`.
-use crate::domain::ledger::{Document, Kind, Problem, positive_minor, problem};
-use credit_platform::clock::parse_date;
+//! The edge between the wire and the domain: checks of a document row (every problem named
+//! under `document.…`), and the domain's records as wire messages.
+use crate::domain::disputes::{Attachment, Dispute, DisputeReason};
+use crate::domain::ledger::{
+    Document, Kind, Problem, digits_of, from_minor, positive_minor, problem,
+};
+use crate::domain::plans::PaymentPlan;
+use crate::domain::promises::Promise;
+use crate::domain::write_offs::WriteOff;
+use credit_platform::clock::{date_of_day, parse_date, to_timestamp};
 use credit_platform::money::Currency;
 use credit_proto::collections as pb;
+use credit_proto::types::Money;
 
 fn external_id(value: &str, field: &str, problems: &mut Vec<Problem>) {
     let mut v = credit_platform::error::Violations::new();
@@ -172,5 +180,143 @@ pub fn document_kind(kind: Kind) -> pb::DocumentKind {
         Kind::Fee => pb::DocumentKind::Fee,
         Kind::Interest => pb::DocumentKind::Interest,
         Kind::WriteOff => pb::DocumentKind::WriteOff,
+    }
+}
+
+/// An amount in minor units of `currency` on the wire.
+fn money(minor: i64, currency: &str) -> Money {
+    Money {
+        amount: from_minor(minor, digits_of(currency)),
+        currency_code: currency.to_string(),
+    }
+}
+
+fn timestamp(at: Option<i64>) -> Option<prost_types::Timestamp> {
+    at.map(to_timestamp)
+}
+
+/// A dispute on the wire.
+pub fn dispute(d: &Dispute) -> pb::Dispute {
+    pb::Dispute {
+        dispute_id: d.dispute_id.clone(),
+        customer_id: d.customer_id.clone(),
+        invoice_id: d.invoice_id.clone(),
+        line: d.line.clone(),
+        reason: d.reason.number(),
+        amount: Some(money(d.amount, &d.currency)),
+        owner: d.owner.clone(),
+        state: d.state.name().to_string(),
+        due_date: date_of_day(d.due_day),
+        comments: d
+            .comments
+            .iter()
+            .map(|c| pb::DisputeComment {
+                author: c.author.clone(),
+                text: c.text.clone(),
+                comment_time: Some(to_timestamp(c.at)),
+            })
+            .collect(),
+        credit_note_id: d.credit_note_id.clone(),
+        open_time: Some(to_timestamp(d.opened_at)),
+        resolve_time: timestamp(d.resolved_at),
+        opened_by: d.opened_by.clone(),
+        resolved_by: d.resolved_by.clone(),
+        write_off_id: d.write_off_id.clone(),
+        documents: d.attachments.iter().map(dispute_document).collect(),
+    }
+}
+
+/// A dispute's document on the wire.
+pub fn dispute_document(a: &Attachment) -> pb::DisputeDocument {
+    pb::DisputeDocument {
+        file_name: a.file_name.clone(),
+        content_type: a.content_type.clone(),
+        size_bytes: a.size_bytes,
+        sha256: a.sha256.clone(),
+        uploaded_by: a.uploaded_by.clone(),
+        upload_time: Some(to_timestamp(a.uploaded_at)),
+    }
+}
+
+/// A dispute reason from the wire (`None` for unspecified or unknown numbers).
+pub fn dispute_reason(number: i32) -> Option<DisputeReason> {
+    DisputeReason::from_number(number)
+}
+
+/// A promise on the wire.
+pub fn promise(p: &Promise) -> pb::Promise {
+    pb::Promise {
+        promise_id: p.promise_id.clone(),
+        customer_id: p.customer_id.clone(),
+        amount: Some(money(p.amount, &p.currency)),
+        promised_date: date_of_day(p.promised_day),
+        state: p.state.name().to_string(),
+        paid_amount: from_minor(p.paid, digits_of(&p.currency)),
+        recorded_by: p.recorded_by.clone(),
+        record_time: Some(to_timestamp(p.recorded_at)),
+        settle_time: timestamp(p.settled_at),
+        note: p.note.clone(),
+    }
+}
+
+/// A write-off on the wire.
+pub fn write_off(w: &WriteOff) -> pb::WriteOff {
+    let digits = digits_of(&w.currency);
+    pb::WriteOff {
+        write_off_id: w.write_off_id.clone(),
+        customer_id: w.customer_id.clone(),
+        invoice_id: w.invoice_id.clone(),
+        amount: Some(money(w.amount, &w.currency)),
+        reason: w.reason.clone(),
+        state: w.state.name().to_string(),
+        requested_by: w.requested_by.clone(),
+        request_time: Some(to_timestamp(w.requested_at)),
+        required_role: w.required_role.clone(),
+        decided_by: w.decided_by.clone(),
+        decide_time: timestamp(w.decided_at),
+        decision_comment: w.decision_comment.clone(),
+        dispute_id: w.dispute_id.clone(),
+        recovered_amount: from_minor(w.recovered(), digits),
+        recoveries: w
+            .recoveries
+            .iter()
+            .map(|r| pb::Recovery {
+                amount: from_minor(r.amount, digits),
+                date: date_of_day(r.day),
+                reference: r.reference.clone(),
+                recorded_by: r.recorded_by.clone(),
+                record_time: Some(to_timestamp(r.recorded_at)),
+            })
+            .collect(),
+    }
+}
+
+/// A payment plan on the wire.
+pub fn payment_plan(p: &PaymentPlan) -> pb::PaymentPlan {
+    let digits = digits_of(&p.currency);
+    pb::PaymentPlan {
+        plan_id: p.plan_id.clone(),
+        customer_id: p.customer_id.clone(),
+        currency_code: p.currency.clone(),
+        invoice_ids: p.invoice_ids.clone(),
+        instalments: p
+            .instalments
+            .iter()
+            .map(|i| pb::Instalment {
+                due_date: date_of_day(i.due_day),
+                amount: from_minor(i.amount, digits),
+                paid_amount: from_minor(i.paid, digits),
+                state: i.state.name().to_string(),
+            })
+            .collect(),
+        total_amount: from_minor(p.total, digits),
+        paid_amount: from_minor(p.paid, digits),
+        grace_days: p.grace_days,
+        state: p.state.name().to_string(),
+        breached_instalment_date: p.breached_day.map(date_of_day).unwrap_or_default(),
+        note: p.note.clone(),
+        created_by: p.created_by.clone(),
+        create_time: Some(to_timestamp(p.created_at)),
+        end_time: timestamp(p.ended_at),
     }
 }

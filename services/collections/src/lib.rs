@@ -129,7 +129,9 @@ impl CollectionsConfig {
 /// Applies the migrations and exits (the `migrate` subcommand).
 pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
     let db = Db::connect(database).await?;
-    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
+    app::upgrade_stored_records(&db).await?;
+    Ok(())
 }
 
 /// What the runtime needs to know about collections.
@@ -239,9 +241,12 @@ pub async fn serve(
             deliver(dunning.clone(), interval, shutdown)
         });
     }
-    runtime
-        .serve(router, listener, dunning.bootstrap_policy())
-        .await
+    let db = runtime.db.clone();
+    let prepare = async move {
+        app::upgrade_stored_records(&db).await?;
+        dunning.bootstrap_policy().await
+    };
+    runtime.serve(router, listener, prepare).await
 }
 
 /// What the sweep applies as days pass.

@@ -1,10 +1,13 @@
 //! Disputes on invoices: opened with a reason and an amount (at most what is open and not
 //! disputed yet), commented, resolved by a credit note the ERP booked on the invoice or
 //! rejected. While open, the disputed amount is left out of dunning.
-use crate::domain::ledger::{Kind, from_minor, positive_minor};
+use crate::convert;
+use crate::domain::disputes::{Attachment, Dispute, DisputeState, Resolution};
+use crate::domain::ledger::{Kind, digits_of, from_minor, positive_minor};
+use crate::domain::write_offs::WriteOff;
 use crate::store;
 use credit_platform::begin_mutation;
-use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, to_timestamp};
+use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::documents::{DocumentStore, accepted_type, content_matches};
@@ -13,7 +16,6 @@ use credit_platform::money::Currency;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_proto::collections as pb;
-use credit_proto::types::Money;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
@@ -26,23 +28,20 @@ fn not_found(dispute_id: &str) -> ApiError {
     }
 }
 
-async fn load(conn: &mut AnyConnection, dispute_id: &str) -> Result<pb::Dispute, ApiError> {
+async fn load(conn: &mut AnyConnection, dispute_id: &str) -> Result<Dispute, ApiError> {
     store::dispute(conn, dispute_id)
         .await?
         .ok_or_else(|| not_found(dispute_id))
 }
 
-fn event(event_type: &'static str, d: &pb::Dispute, extra: serde_json::Value) -> NewEvent {
-    let amount = d.amount.clone().unwrap_or_default();
+fn event(event_type: &'static str, d: &Dispute, extra: serde_json::Value) -> NewEvent {
     let mut payload = json!({
         "dispute_id": d.dispute_id,
         "invoice_id": d.invoice_id,
-        "reason": pb::DisputeReason::try_from(d.reason)
-            .map(|r| r.as_str_name().trim_start_matches("DISPUTE_REASON_").to_string())
-            .unwrap_or_default(),
-        "amount": amount.amount,
-        "currency_code": amount.currency_code,
-        "state": d.state,
+        "reason": d.reason.name(),
+        "amount": from_minor(d.amount, digits_of(&d.currency)),
+        "currency_code": d.currency,
+        "state": d.state.name(),
         "owner": d.owner,
     });
     if let (Some(target), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
@@ -57,29 +56,20 @@ fn event(event_type: &'static str, d: &pb::Dispute, extra: serde_json::Value) ->
     }
 }
 
-/// Ends a dispute whose state and resolution fields are set: the resolver's comment, the time,
-/// and the event (with the resolution time the metrics count).
+/// Resolves a dispute (the resolver's comment, the time) and says so on the feed (with the
+/// resolution time the metrics count).
 async fn close(
     tx: &mut AnyConnection,
     context: &RequestContext,
     now: Micros,
-    dispute: &mut pb::Dispute,
-    resolution: &str,
+    dispute: &mut Dispute,
+    resolution: Resolution,
     comment: &str,
 ) -> Result<(), ApiError> {
-    dispute.comments.push(pb::DisputeComment {
-        author: context.caller.subject.clone(),
-        text: comment.to_string(),
-        comment_time: Some(to_timestamp(now)),
-    });
-    dispute.resolve_time = Some(to_timestamp(now));
-    dispute.resolved_by = context.caller.subject.clone();
+    let name = resolution.name();
+    dispute.resolve(resolution, &context.caller.subject, now, comment)?;
     store::save_dispute(tx, dispute).await?;
-    let opened = dispute
-        .open_time
-        .as_ref()
-        .and_then(credit_platform::clock::from_timestamp)
-        .unwrap_or(now);
+    let opened = dispute.opened_at;
     outbox::append(
         tx,
         context,
@@ -88,7 +78,7 @@ async fn close(
             "credit.collections.dispute.resolved",
             dispute,
             json!({
-                "resolution": resolution,
+                "resolution": name,
                 "credit_note_id": dispute.credit_note_id,
                 "write_off_id": dispute.write_off_id,
                 "resolution_hours": (now - opened) / 3_600_000_000,
@@ -106,16 +96,15 @@ pub async fn settle_by_write_off(
     context: &RequestContext,
     now: Micros,
     dispute_id: &str,
-    write_off: &pb::WriteOff,
+    write_off: &WriteOff,
 ) -> Result<(), ApiError> {
     let mut dispute = load(tx, dispute_id).await?;
-    dispute.state = "RESOLVED_BY_WRITE_OFF".into();
-    dispute.write_off_id = write_off.write_off_id.clone();
     let comment = format!(
         "written off ({}): {}",
         write_off.write_off_id, write_off.decision_comment
     );
-    close(tx, context, now, &mut dispute, "WRITE_OFF", &comment).await
+    let resolution = Resolution::WriteOff(write_off.write_off_id.clone());
+    close(tx, context, now, &mut dispute, resolution, &comment).await
 }
 
 /// The dispute use cases.
@@ -189,42 +178,34 @@ impl Disputes {
             )
             .into());
         }
-        let today = day_of(m.now);
-        let dispute = pb::Dispute {
+        let reason = convert::dispute_reason(request.reason)
+            .ok_or_else(|| ApiError::from(FieldViolation::new("reason", "must be set")))?;
+        let mut dispute = Dispute {
             dispute_id: uuid::Uuid::now_v7().to_string(),
             customer_id: invoice.customer_id.clone(),
             invoice_id: invoice.document_id.clone(),
             line: request.line.trim().to_string(),
-            reason: request.reason,
-            amount: Some(Money {
-                amount: from_minor(amount, digits),
-                currency_code: invoice.currency.clone(),
-            }),
+            reason,
+            currency: invoice.currency.clone(),
+            amount,
             owner: if request.owner.trim().is_empty() {
                 context.caller.subject.clone()
             } else {
                 request.owner.trim().to_string()
             },
-            state: "OPEN".into(),
-            due_date: date_of_day(today + self.sla_days),
-            comments: vec![pb::DisputeComment {
-                author: context.caller.subject.clone(),
-                text: request.comment.trim().to_string(),
-                comment_time: Some(to_timestamp(m.now)),
-            }],
-            open_time: Some(to_timestamp(m.now)),
+            state: DisputeState::Open,
+            due_day: day_of(m.now) + self.sla_days,
+            comments: vec![],
+            attachments: vec![],
             opened_by: context.caller.subject.clone(),
-            ..Default::default()
+            opened_at: m.now,
+            resolved_by: String::new(),
+            resolved_at: None,
+            credit_note_id: String::new(),
+            write_off_id: String::new(),
         };
-        store::insert_dispute(
-            &mut m.tx,
-            &dispute,
-            &invoice.currency,
-            amount,
-            m.now,
-            today + self.sla_days,
-        )
-        .await?;
+        dispute.comment(&context.caller.subject, request.comment.trim(), m.now);
+        store::insert_dispute(&mut m.tx, &dispute).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -232,13 +213,14 @@ impl Disputes {
             event(
                 "credit.collections.dispute.opened",
                 &dispute,
-                json!({"due_date": dispute.due_date, "comment": request.comment.trim()}),
+                json!({"due_date": date_of_day(dispute.due_day), "comment": request.comment.trim()}),
             ),
         )
         .await?;
         crate::app::behaviour::review(&mut m.tx, context, m.now, &dispute.customer_id).await?;
-        mutation::finish(&self.signals, m, &dispute).await?;
-        Ok(dispute)
+        let answer = convert::dispute(&dispute);
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
     }
 
     /// Adds a comment.
@@ -249,11 +231,7 @@ impl Disputes {
     ) -> Result<pb::Dispute, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "CommentDispute", request);
         let mut dispute = load(&mut m.tx, &request.dispute_id).await?;
-        dispute.comments.push(pb::DisputeComment {
-            author: context.caller.subject.clone(),
-            text: request.text.trim().to_string(),
-            comment_time: Some(to_timestamp(m.now)),
-        });
+        dispute.comment(&context.caller.subject, request.text.trim(), m.now);
         store::save_dispute(&mut m.tx, &dispute).await?;
         outbox::append(
             &mut m.tx,
@@ -266,8 +244,9 @@ impl Disputes {
             ),
         )
         .await?;
-        mutation::finish(&self.signals, m, &dispute).await?;
-        Ok(dispute)
+        let answer = convert::dispute(&dispute);
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
     }
 
     /// Resolves a dispute by a credit note on the invoice, or rejects it.
@@ -278,13 +257,9 @@ impl Disputes {
     ) -> Result<pb::Dispute, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "ResolveDispute", request);
         let mut dispute = load(&mut m.tx, &request.dispute_id).await?;
-        if dispute.state != "OPEN" {
-            return Err(ApiError::StateConflict(format!(
-                "the dispute is {}: it was resolved already",
-                dispute.state
-            )));
-        }
-        match request.resolution.as_str() {
+        // Refused before the credit note is looked at: a resolved dispute stays resolved.
+        dispute.state.transition(&Resolution::Rejected)?;
+        let resolution = match request.resolution.as_str() {
             "CREDIT_NOTE" => {
                 let applied = store::allocations_of(&mut m.tx, &request.credit_note_id)
                     .await?
@@ -304,28 +279,29 @@ impl Disputes {
                     )
                     .into());
                 }
-                dispute.state = "RESOLVED_BY_CREDIT_NOTE".into();
-                dispute.credit_note_id = request.credit_note_id.clone();
+                Resolution::CreditNote(request.credit_note_id.clone())
             }
-            _ => dispute.state = "REJECTED".into(),
-        }
+            _ => Resolution::Rejected,
+        };
         close(
             &mut m.tx,
             context,
             m.now,
             &mut dispute,
-            &request.resolution,
+            resolution,
             request.comment.trim(),
         )
         .await?;
-        mutation::finish(&self.signals, m, &dispute).await?;
-        Ok(dispute)
+        let answer = convert::dispute(&dispute);
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
     }
 
     /// Disputes, newest first.
     pub async fn list(&self, customer_id: &str, state: &str) -> Result<Vec<pb::Dispute>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        Ok(store::list_disputes(&mut conn, customer_id, state).await?)
+        let disputes = store::list_disputes(&mut conn, customer_id, state).await?;
+        Ok(disputes.iter().map(convert::dispute).collect())
     }
 
     /// Dispute metrics from `start` to `end` (days, inclusive) per group, reason and currency.
@@ -369,13 +345,8 @@ impl Disputes {
             let reason = reason
                 .parse::<i32>()
                 .ok()
-                .and_then(|r| pb::DisputeReason::try_from(r).ok())
-                .map(|r| {
-                    r.as_str_name()
-                        .trim_start_matches("DISPUTE_REASON_")
-                        .to_string()
-                })
-                .unwrap_or(reason);
+                .and_then(convert::dispute_reason)
+                .map_or(reason, |r| r.name().to_string());
             let key = crate::app::reports::group_key(&profiles, group_by, &customer);
             let t = tallies.entry((key, reason, currency)).or_default();
             if opened_at >= from {
@@ -386,9 +357,9 @@ impl Disputes {
                 Some(at) if at < until => {
                     t.resolved += 1;
                     t.durations.push(at - opened_at);
-                    match state.as_str() {
-                        "RESOLVED_BY_CREDIT_NOTE" => t.by_credit_note += 1,
-                        "RESOLVED_BY_WRITE_OFF" => t.by_write_off += 1,
+                    match DisputeState::from_name(&state) {
+                        Some(DisputeState::ResolvedByCreditNote) => t.by_credit_note += 1,
+                        Some(DisputeState::ResolvedByWriteOff) => t.by_write_off += 1,
                         _ => t.rejected += 1,
                     }
                 }
@@ -471,15 +442,15 @@ impl Disputes {
             request
         );
         let mut dispute = load(&mut m.tx, &request.dispute_id).await?;
-        let document = pb::DisputeDocument {
+        let document = Attachment {
             file_name: request.file_name.trim().to_string(),
             content_type: request.content_type.clone(),
             size_bytes: request.content.len() as i64,
             sha256: sha256.clone(),
             uploaded_by: context.caller.subject.clone(),
-            upload_time: Some(to_timestamp(m.now)),
+            uploaded_at: m.now,
         };
-        dispute.documents.push(document.clone());
+        dispute.attachments.push(document.clone());
         store::save_dispute(&mut m.tx, &dispute).await?;
         outbox::append(
             &mut m.tx,
@@ -497,8 +468,9 @@ impl Disputes {
             ),
         )
         .await?;
-        mutation::finish(&self.signals, m, &dispute).await?;
-        Ok(dispute)
+        let answer = convert::dispute(&dispute);
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
     }
 
     /// A dispute's document, its content verified against the SHA-256 fixed at upload.
@@ -512,8 +484,8 @@ impl Disputes {
             load(&mut conn, dispute_id).await?
         };
         let document = dispute
-            .documents
-            .into_iter()
+            .attachments
+            .iter()
             .find(|d| d.sha256 == sha256)
             .ok_or_else(|| ApiError::NotFound {
                 kind: "dispute document",
@@ -533,7 +505,7 @@ impl Disputes {
             )));
         }
         Ok(pb::DisputeDocumentContent {
-            document: Some(document),
+            document: Some(convert::dispute_document(document)),
             content,
         })
     }

@@ -28,3 +28,27 @@ pub use plans::Plans;
 pub use promises::Promises;
 pub use worklist::Desk;
 pub use write_offs::WriteOffs;
+
+/// A move an aggregate's state does not allow is a conflict with the state the caller saw.
+impl From<crate::domain::transition::IllegalMove> for credit_platform::error::ApiError {
+    fn from(illegal: crate::domain::transition::IllegalMove) -> Self {
+        Self::StateConflict(illegal.to_string())
+    }
+}
+
+/// Rewrites the rows stored before aggregates were stored as their domain records (one
+/// transaction; a no-op once done): run at start-up and by `migrate`.
+pub async fn upgrade_stored_records(
+    db: &credit_platform::db::Db,
+) -> Result<(), credit_platform::error::ApiError> {
+    let mut tx = db.begin_write().await?;
+    let converted = crate::store::convert_legacy_records(&mut tx).await?;
+    tx.commit().await?;
+    if converted > 0 {
+        tracing::info!(
+            converted,
+            "stored disputes, promises, plans and write-offs converted"
+        );
+    }
+    Ok(())
+}

@@ -3,11 +3,15 @@
 //! was paid, counted towards the earliest instalments first. A missed instalment (past its day
 //! plus the grace days) breaches the plan — an event scoring's payment behaviour counts — and
 //! dunning resumes; once nothing it covers is open, it is completed.
+use crate::convert;
 use crate::domain::ledger::{digits_of, from_minor, positive_minor};
-use crate::domain::plans::{Instalment, Standing, check_schedule, standing};
+use crate::domain::plans::{
+    Instalment, InstalmentState, PaymentPlan, PlanState, PlannedInstalment, Standing,
+    check_schedule,
+};
 use crate::store;
 use credit_platform::begin_mutation;
-use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
+use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
@@ -18,44 +22,15 @@ use credit_proto::collections as pb;
 use serde_json::json;
 use sqlx::AnyConnection;
 
-/// The instalments of a stored plan in minor units.
-fn schedule(plan: &pb::PaymentPlan) -> Result<Vec<Instalment>, ApiError> {
-    let currency = Currency::from_code(&plan.currency_code)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
-    plan.instalments
-        .iter()
-        .map(|i| {
-            Ok(Instalment {
-                due_day: parse_date(&i.due_date).ok_or_else(|| {
-                    ApiError::Internal(anyhow::anyhow!("stored instalment date invalid"))
-                })?,
-                amount: positive_minor(&i.amount, &currency, "amount").map_err(|p| {
-                    ApiError::Internal(anyhow::anyhow!("stored instalment: {}", p.message))
-                })?,
-            })
-        })
-        .collect()
-}
-
-/// Brings `plan` up to date on `today` (paid amounts, instalment states); answers how it
+/// Brings `plan` up to date on `today` from what its invoices still have open; answers how it
 /// stands.
 async fn refresh(
     conn: &mut AnyConnection,
-    plan: &mut pb::PaymentPlan,
-    total: i64,
+    plan: &mut PaymentPlan,
     today: i64,
 ) -> Result<Standing, ApiError> {
-    let grace_days = i64::from(plan.grace_days);
     let open = store::plan_outstanding(conn, &plan.plan_id).await?;
-    let paid = total - open;
-    let digits = digits_of(&plan.currency_code);
-    let (now, each) = standing(&schedule(plan)?, paid, open, today, grace_days);
-    plan.paid_amount = from_minor(paid.max(0), digits);
-    for (instalment, s) in plan.instalments.iter_mut().zip(each) {
-        instalment.paid_amount = from_minor(s.paid, digits);
-        instalment.state = s.state.into();
-    }
-    Ok(now)
+    Ok(plan.review(open, today))
 }
 
 /// Reviews the customer's active plans on `now`'s day: completed or breached ones end, each
@@ -68,22 +43,15 @@ pub async fn review(
 ) -> Result<usize, ApiError> {
     let active = store::active_plans(&mut *conn, customer_id).await?;
     let mut ended = 0;
-    for store::StoredPlan { total, mut plan } in active {
-        let standing = refresh(conn, &mut plan, total, day_of(now)).await?;
-        let event_type = match standing {
-            Standing::Active => continue,
-            Standing::Completed => {
-                plan.state = "COMPLETED".into();
-                "credit.collections.payment_plan.completed"
-            }
-            Standing::Breached(day) => {
-                plan.state = "BREACHED".into();
-                plan.breached_instalment_date = date_of_day(day);
-                "credit.collections.payment_plan.breached"
-            }
+    for mut plan in active {
+        let standing = refresh(conn, &mut plan, day_of(now)).await?;
+        let event_type = match plan.end(&standing, now)? {
+            None => continue,
+            Some(PlanState::Breached) => "credit.collections.payment_plan.breached",
+            Some(_) => "credit.collections.payment_plan.completed",
         };
-        plan.end_time = Some(to_timestamp(now));
-        store::end_plan(&mut *conn, &plan, now).await?;
+        store::end_plan(&mut *conn, &plan).await?;
+        let digits = digits_of(&plan.currency);
         outbox::append(
             conn,
             context,
@@ -94,10 +62,10 @@ pub async fn review(
                 entity_id: plan.plan_id.clone(),
                 customer_id: customer_id.to_string(),
                 payload: json!({
-                    "currency_code": plan.currency_code,
-                    "total_amount": plan.total_amount,
-                    "paid_amount": plan.paid_amount,
-                    "breached_instalment_date": plan.breached_instalment_date,
+                    "currency_code": plan.currency,
+                    "total_amount": from_minor(plan.total, digits),
+                    "paid_amount": from_minor(plan.paid, digits),
+                    "breached_instalment_date": plan.breached_day.map(date_of_day).unwrap_or_default(),
                     "invoice_ids": plan.invoice_ids,
                 }),
             },
@@ -184,29 +152,32 @@ impl Plans {
         }
         check_schedule(&instalments, total, today)
             .map_err(|(field, message)| FieldViolation::new(field, message))?;
-        let mut plan = pb::PaymentPlan {
+        let mut plan = PaymentPlan {
             plan_id: uuid::Uuid::now_v7().to_string(),
             customer_id: request.customer_id.clone(),
-            currency_code: currency.clone(),
+            currency: currency.clone(),
             invoice_ids: request.invoice_ids.clone(),
             instalments: instalments
                 .iter()
-                .map(|i| pb::Instalment {
-                    due_date: date_of_day(i.due_day),
-                    amount: from_minor(i.amount, digits),
-                    ..Default::default()
+                .map(|i| PlannedInstalment {
+                    due_day: i.due_day,
+                    amount: i.amount,
+                    paid: 0,
+                    state: InstalmentState::Due,
                 })
                 .collect(),
-            total_amount: from_minor(total, digits),
+            total,
+            paid: 0,
             grace_days: request.grace_days,
-            state: "ACTIVE".into(),
+            state: PlanState::Active,
+            breached_day: None,
             note: request.note.trim().to_string(),
             created_by: context.caller.subject.clone(),
-            create_time: Some(to_timestamp(m.now)),
-            ..Default::default()
+            created_at: m.now,
+            ended_at: None,
         };
-        store::insert_plan(&mut m.tx, &plan, &currency, total, m.now).await?;
-        refresh(&mut m.tx, &mut plan, total, today).await?;
+        store::insert_plan(&mut m.tx, &plan).await?;
+        refresh(&mut m.tx, &mut plan, today).await?;
         store::save_plan_body(&mut m.tx, &plan).await?;
         outbox::append(
             &mut m.tx,
@@ -219,18 +190,22 @@ impl Plans {
                 customer_id: plan.customer_id.clone(),
                 payload: json!({
                     "currency_code": currency,
-                    "total_amount": plan.total_amount,
+                    "total_amount": from_minor(plan.total, digits),
                     "invoice_ids": plan.invoice_ids,
                     "instalments": plan.instalments.iter()
-                        .map(|i| json!({"due_date": i.due_date, "amount": i.amount}))
+                        .map(|i| json!({
+                            "due_date": date_of_day(i.due_day),
+                            "amount": from_minor(i.amount, digits),
+                        }))
                         .collect::<Vec<_>>(),
                     "grace_days": plan.grace_days,
                 }),
             },
         )
         .await?;
-        mutation::finish(&self.signals, m, &plan).await?;
-        Ok(plan)
+        let answer = convert::payment_plan(&plan);
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
     }
 
     /// A customer's plans, newest first; active ones brought up to date.
@@ -239,11 +214,11 @@ impl Plans {
         let today = day_of(self.clock.now());
         let rows = store::plans_of(&mut conn, customer_id).await?;
         let mut plans = Vec::new();
-        for store::StoredPlan { total, mut plan } in rows {
-            if plan.state == "ACTIVE" {
-                refresh(&mut conn, &mut plan, total, today).await?;
+        for mut plan in rows {
+            if plan.state == PlanState::Active {
+                refresh(&mut conn, &mut plan, today).await?;
             }
-            plans.push(plan);
+            plans.push(convert::payment_plan(&plan));
         }
         Ok(plans)
     }

@@ -3,10 +3,12 @@
 //! again): it is kept once they reach the amount; when the date passes short of it, it is partially
 //! kept (something came) or broken (nothing did). While open, dunning waits; a broken promise
 //! lets dunning resume and is an event scoring's payment behaviour counts.
+use crate::convert;
 use crate::domain::ledger::{from_minor, positive_minor};
+use crate::domain::promises::{Promise, PromiseState};
 use crate::store;
 use credit_platform::begin_mutation;
-use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
+use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
@@ -14,7 +16,6 @@ use credit_platform::money::Currency;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_proto::collections as pb;
-use credit_proto::types::Money;
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -38,54 +39,38 @@ pub async fn settle(
     let today = day_of(now);
     let open = store::open_promises(&mut *conn, customer_id).await?;
     let mut settled = 0;
-    for store::OpenPromise {
-        currency,
-        amount,
-        promised_day,
-        recorded_at,
-        mut promise,
-    } in open
-    {
+    for mut promise in open {
         let paid = store::paid_since(
             &mut *conn,
             customer_id,
-            &currency,
-            recorded_at,
-            promised_day.min(today),
+            &promise.currency,
+            promise.recorded_at,
+            promise.promised_day.min(today),
         )
         .await?;
-        let state = if paid >= amount {
-            "KEPT"
-        } else if today > promised_day && paid > 0 {
-            "PARTIALLY_KEPT"
-        } else if today > promised_day {
-            "BROKEN"
-        } else {
+        let Some(state) = promise.settle(paid, today, now) else {
             continue;
         };
-        let digits = crate::domain::ledger::digits_of(&currency);
-        promise.state = state.into();
-        promise.paid_amount = from_minor(paid, digits);
-        promise.settle_time = Some(to_timestamp(now));
-        store::settle_promise(&mut *conn, &promise, paid, now).await?;
+        let digits = crate::domain::ledger::digits_of(&promise.currency);
+        store::settle_promise(&mut *conn, &promise).await?;
         outbox::append(
             conn,
             context,
             now,
             NewEvent {
                 event_type: match state {
-                    "KEPT" => "credit.collections.promise.kept",
-                    "PARTIALLY_KEPT" => "credit.collections.promise.partially_kept",
+                    PromiseState::Kept => "credit.collections.promise.kept",
+                    PromiseState::PartiallyKept => "credit.collections.promise.partially_kept",
                     _ => "credit.collections.promise.broken",
                 },
                 entity_type: "promise",
                 entity_id: promise.promise_id.clone(),
                 customer_id: customer_id.to_string(),
                 payload: json!({
-                    "amount": from_minor(amount, digits),
+                    "amount": from_minor(promise.amount, digits),
                     "paid_amount": from_minor(paid, digits),
-                    "currency_code": currency,
-                    "promised_date": date_of_day(promised_day),
+                    "currency_code": promise.currency,
+                    "promised_date": date_of_day(promise.promised_day),
                 }),
             },
         )
@@ -137,30 +122,20 @@ impl Promises {
                     "a date YYYY-MM-DD from today to a year ahead",
                 ))
             })?;
-        let promise = pb::Promise {
+        let promise = Promise {
             promise_id: uuid::Uuid::now_v7().to_string(),
             customer_id: request.customer_id.clone(),
-            amount: Some(Money {
-                amount: from_minor(amount, currency.minor_unit_digits()),
-                currency_code: currency.code().to_string(),
-            }),
-            promised_date: date_of_day(promised_day),
-            state: "OPEN".into(),
-            paid_amount: from_minor(0, currency.minor_unit_digits()),
+            currency: currency.code().to_string(),
+            amount,
+            promised_day,
+            state: PromiseState::Open,
+            paid: 0,
             recorded_by: context.caller.subject.clone(),
-            record_time: Some(to_timestamp(m.now)),
-            settle_time: None,
+            recorded_at: m.now,
+            settled_at: None,
             note: request.note.trim().to_string(),
         };
-        store::insert_promise(
-            &mut m.tx,
-            &promise,
-            currency.code(),
-            amount,
-            (promised_day, today),
-            m.now,
-        )
-        .await?;
+        store::insert_promise(&mut m.tx, &promise, today).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -173,20 +148,22 @@ impl Promises {
                 payload: json!({
                     "amount": money.amount,
                     "currency_code": currency.code(),
-                    "promised_date": promise.promised_date,
+                    "promised_date": date_of_day(promise.promised_day),
                     "note": promise.note,
                 }),
             },
         )
         .await?;
-        mutation::finish(&self.signals, m, &promise).await?;
-        Ok(promise)
+        let answer = convert::promise(&promise);
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
     }
 
     /// A customer's promises, newest first.
     pub async fn list(&self, customer_id: &str) -> Result<Vec<pb::Promise>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        Ok(store::list_promises(&mut conn, customer_id).await?)
+        let promises = store::list_promises(&mut conn, customer_id).await?;
+        Ok(promises.iter().map(convert::promise).collect())
     }
 
     /// Settles every open promise that can be settled today; answers how many were.

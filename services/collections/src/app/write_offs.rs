@@ -4,10 +4,13 @@
 //! and dunning all follow from that one fact. Money that still arrives afterwards is recorded as
 //! a recovery (the write-off trend counts it).
 use crate::app::ledger::Ledger;
+use crate::convert;
+use crate::domain::disputes::DisputeState;
 use crate::domain::ledger::{Kind, digits_of, from_minor, positive_minor};
+use crate::domain::write_offs::{Recovery, WriteOff, WriteOffState};
 use crate::store::{self, StoredDocument};
 use credit_platform::begin_mutation;
-use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
+use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
@@ -15,7 +18,6 @@ use credit_platform::money::Currency;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_proto::collections as pb;
-use credit_proto::types::Money;
 use prost::Message;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -28,24 +30,18 @@ fn not_found(write_off_id: &str) -> ApiError {
     }
 }
 
-async fn load(conn: &mut AnyConnection, write_off_id: &str) -> Result<pb::WriteOff, ApiError> {
+async fn load(conn: &mut AnyConnection, write_off_id: &str) -> Result<WriteOff, ApiError> {
     store::write_off(conn, write_off_id)
         .await?
         .ok_or_else(|| not_found(write_off_id))
 }
 
-async fn save(conn: &mut AnyConnection, w: &pb::WriteOff, now: Micros) -> Result<(), ApiError> {
-    let decided = (w.state != "REQUESTED").then_some(now);
-    Ok(store::save_write_off(conn, w, decided).await?)
-}
-
-fn event(event_type: &'static str, w: &pb::WriteOff, extra: serde_json::Value) -> NewEvent {
-    let amount = w.amount.clone().unwrap_or_default();
+fn event(event_type: &'static str, w: &WriteOff, extra: serde_json::Value) -> NewEvent {
     let mut payload = json!({
         "invoice_id": w.invoice_id,
-        "amount": amount.amount,
-        "currency_code": amount.currency_code,
-        "state": w.state,
+        "amount": from_minor(w.amount, digits_of(&w.currency)),
+        "currency_code": w.currency,
+        "state": w.state.name(),
         "reason": w.reason,
         "required_role": w.required_role,
         "dispute_id": w.dispute_id,
@@ -60,15 +56,6 @@ fn event(event_type: &'static str, w: &pb::WriteOff, extra: serde_json::Value) -
         customer_id: w.customer_id.clone(),
         payload,
     }
-}
-
-/// The minor-unit amount of a stored write-off.
-fn minor_amount(w: &pb::WriteOff) -> Result<i64, ApiError> {
-    let money = w.amount.clone().unwrap_or_default();
-    let currency = Currency::from_code(&money.currency_code)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
-    positive_minor(&money.amount, &currency, "amount")
-        .map_err(|p| ApiError::Internal(anyhow::anyhow!("stored amount invalid: {}", p.message)))
 }
 
 /// An open invoice's amount still collectible by a write-off, and the invoice.
@@ -90,10 +77,11 @@ async fn check_dispute(
     invoice_id: &str,
 ) -> Result<(), ApiError> {
     let open = store::dispute_state_on(conn, dispute_id, invoice_id).await?;
-    match open.as_deref() {
-        Some("OPEN") => Ok(()),
+    match open {
+        Some(DisputeState::Open) => Ok(()),
         Some(state) => Err(ApiError::StateConflict(format!(
-            "dispute {dispute_id} is {state}: only an open dispute is settled by a write-off"
+            "dispute {dispute_id} is {}: only an open dispute is settled by a write-off",
+            state.name()
         ))),
         None => Err(FieldViolation::new(
             "dispute_id",
@@ -160,24 +148,24 @@ impl WriteOffs {
         }
         let (_, policy) = crate::app::policy::active_policy(&mut m.tx).await?;
         let level = policy.write_off_level(&invoice.currency, Decimal::new(amount, digits));
-        let write_off = pb::WriteOff {
+        let write_off = WriteOff {
             write_off_id: uuid::Uuid::now_v7().to_string(),
             customer_id: invoice.customer_id.clone(),
             invoice_id: invoice.document_id.clone(),
-            amount: Some(Money {
-                amount: from_minor(amount, digits),
-                currency_code: invoice.currency.clone(),
-            }),
+            currency: invoice.currency.clone(),
+            amount,
             reason: request.reason.trim().to_string(),
-            state: "REQUESTED".into(),
+            state: WriteOffState::Requested,
             requested_by: context.caller.subject.clone(),
-            request_time: Some(to_timestamp(m.now)),
+            requested_at: m.now,
             required_role: policy.document.write_off_authority[level].role.clone(),
+            decided_by: String::new(),
+            decided_at: None,
+            decision_comment: String::new(),
             dispute_id: request.dispute_id.clone(),
-            recovered_amount: from_minor(0, digits),
-            ..Default::default()
+            recoveries: vec![],
         };
-        store::insert_write_off(&mut m.tx, &write_off, &invoice.currency, amount, m.now).await?;
+        store::insert_write_off(&mut m.tx, &write_off).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -189,8 +177,9 @@ impl WriteOffs {
             ),
         )
         .await?;
-        mutation::finish(&self.signals, m, &write_off).await?;
-        Ok(write_off)
+        let answer = convert::write_off(&write_off);
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
     }
 
     /// Approves or rejects a requested write-off.
@@ -201,20 +190,14 @@ impl WriteOffs {
     ) -> Result<pb::WriteOff, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "DecideWriteOff", request);
         let mut write_off = load(&mut m.tx, &request.write_off_id).await?;
-        if write_off.state != "REQUESTED" {
-            return Err(ApiError::StateConflict(format!(
-                "the write-off is {}: it was decided already",
-                write_off.state
-            )));
-        }
+        write_off.state.transition(request.approve)?;
         if write_off.requested_by == context.caller.subject {
             return Err(ApiError::PermissionDenied(
                 "four eyes: who asked for a write-off does not decide it".into(),
             ));
         }
         let (_, policy) = crate::app::policy::active_policy(&mut m.tx).await?;
-        let amount = minor_amount(&write_off)?;
-        let currency = write_off.amount.clone().unwrap_or_default().currency_code;
+        let (amount, currency) = (write_off.amount, write_off.currency.clone());
         let digits = digits_of(&currency);
         // The authority is that of the policy in force at the decision.
         let level = policy.write_off_level(&currency, Decimal::new(amount, digits));
@@ -226,17 +209,16 @@ impl WriteOffs {
             )));
         }
         write_off.required_role = policy.document.write_off_authority[level].role.clone();
-        write_off.decided_by = context.caller.subject.clone();
-        write_off.decide_time = Some(to_timestamp(m.now));
-        write_off.decision_comment = request.comment.trim().to_string();
+        write_off.decide(
+            request.approve,
+            &context.caller.subject,
+            m.now,
+            request.comment.trim(),
+        )?;
         if request.approve {
-            write_off.state = "APPROVED".into();
-            self.book(&mut m.tx, context, m.now, &write_off, amount)
-                .await?;
-        } else {
-            write_off.state = "REJECTED".into();
+            self.book(&mut m.tx, context, m.now, &write_off).await?;
         }
-        save(&mut m.tx, &write_off, m.now).await?;
+        store::save_write_off(&mut m.tx, &write_off).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -252,8 +234,9 @@ impl WriteOffs {
             ),
         )
         .await?;
-        mutation::finish(&self.signals, m, &write_off).await?;
-        Ok(write_off)
+        let answer = convert::write_off(&write_off);
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
     }
 
     /// Books an approved write-off: a WRITE_OFF document applied to the invoice, the invoice's
@@ -263,9 +246,9 @@ impl WriteOffs {
         tx: &mut AnyConnection,
         context: &RequestContext,
         now: Micros,
-        write_off: &pb::WriteOff,
-        amount: i64,
+        write_off: &WriteOff,
     ) -> Result<(), ApiError> {
+        let amount = write_off.amount;
         let invoice = invoice(tx, &write_off.invoice_id).await?;
         // The invoice may have been paid in part since the request.
         if amount > invoice.open_amount {
@@ -279,15 +262,16 @@ impl WriteOffs {
             check_dispute(tx, &write_off.dispute_id, &invoice.document_id).await?;
         }
         let today = day_of(now);
+        let money = convert::write_off(write_off).amount.unwrap_or_default();
         let body = pb::ReceivableDocument {
             document_id: write_off.write_off_id.clone(),
             customer_id: write_off.customer_id.clone(),
             kind: pb::DocumentKind::WriteOff as i32,
-            amount: write_off.amount.clone(),
+            amount: Some(money.clone()),
             issue_date: date_of_day(today),
             allocations: vec![pb::Allocation {
                 invoice_id: invoice.document_id.clone(),
-                amount: write_off.amount.clone().unwrap_or_default().amount,
+                amount: money.amount,
             }],
             reference: write_off.reason.clone(),
             ..Default::default()
@@ -349,13 +333,8 @@ impl WriteOffs {
     ) -> Result<pb::WriteOff, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "RecordRecovery", request);
         let mut write_off = load(&mut m.tx, &request.write_off_id).await?;
-        if write_off.state != "APPROVED" {
-            return Err(ApiError::StateConflict(format!(
-                "the write-off is {}: only an approved write-off recovers money",
-                write_off.state
-            )));
-        }
-        let currency_code = write_off.amount.clone().unwrap_or_default().currency_code;
+        write_off.check_recoverable()?;
+        let currency_code = write_off.currency.clone();
         let money = request.amount.clone().unwrap_or_default();
         if money.currency_code != currency_code {
             return Err(FieldViolation::new(
@@ -370,7 +349,7 @@ impl WriteOffs {
             .map_err(|p| FieldViolation::new(p.field, p.message))?;
         let digits = currency.minor_unit_digits();
         let recovered = store::recovered_on(&mut m.tx, &write_off.write_off_id).await?;
-        let left = minor_amount(&write_off)? - recovered;
+        let left = write_off.amount - recovered;
         if amount > left {
             return Err(FieldViolation::new(
                 "amount.amount",
@@ -382,11 +361,7 @@ impl WriteOffs {
             .into());
         }
         let today = day_of(m.now);
-        let decided = write_off
-            .decide_time
-            .as_ref()
-            .and_then(credit_platform::clock::from_timestamp)
-            .map_or(today, day_of);
+        let decided = write_off.decided_at.map_or(today, day_of);
         let day = parse_date(&request.date)
             .filter(|d| *d <= today && *d >= decided)
             .ok_or_else(|| {
@@ -408,15 +383,14 @@ impl WriteOffs {
             },
         )
         .await?;
-        write_off.recovered_amount = from_minor(recovered + amount, digits);
-        write_off.recoveries.push(pb::Recovery {
-            amount: from_minor(amount, digits),
-            date: date_of_day(day),
+        write_off.recoveries.push(Recovery {
+            amount,
+            day,
             reference: request.reference.trim().to_string(),
             recorded_by: context.caller.subject.clone(),
-            record_time: Some(to_timestamp(m.now)),
+            recorded_at: m.now,
         });
-        store::save_write_off_body(&mut m.tx, &write_off).await?;
+        store::save_write_off(&mut m.tx, &write_off).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -433,8 +407,9 @@ impl WriteOffs {
             ),
         )
         .await?;
-        mutation::finish(&self.signals, m, &write_off).await?;
-        Ok(write_off)
+        let answer = convert::write_off(&write_off);
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
     }
 
     /// Write-offs, newest first.
@@ -444,6 +419,7 @@ impl WriteOffs {
         state: &str,
     ) -> Result<Vec<pb::WriteOff>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        Ok(store::list_write_offs(&mut conn, customer_id, state).await?)
+        let write_offs = store::list_write_offs(&mut conn, customer_id, state).await?;
+        Ok(write_offs.iter().map(convert::write_off).collect())
     }
 }

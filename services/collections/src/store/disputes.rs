@@ -1,9 +1,8 @@
 //! Disputes: one row per dispute with the columns the metrics and dunning filter on, and the
-//! dispute itself as its body.
-use super::{bodies, body};
+//! dispute itself (its domain record) as its body.
+use super::{encode_record, one_record, records};
+use crate::domain::disputes::{Dispute, DisputeState};
 use credit_platform::clock::Micros;
-use credit_proto::collections as pb;
-use prost::Message;
 use sqlx::{AnyConnection, Row};
 
 /// What open disputes hold on an invoice (minor units).
@@ -19,11 +18,8 @@ pub async fn disputed(conn: &mut AnyConnection, invoice_id: &str) -> sqlx::Resul
 }
 
 /// One dispute.
-pub async fn dispute(
-    conn: &mut AnyConnection,
-    dispute_id: &str,
-) -> sqlx::Result<Option<pb::Dispute>> {
-    body(
+pub async fn dispute(conn: &mut AnyConnection, dispute_id: &str) -> sqlx::Result<Option<Dispute>> {
+    one_record(
         conn,
         "SELECT body FROM disputes WHERE dispute_id = $1",
         dispute_id,
@@ -36,26 +32,25 @@ pub async fn dispute_state_on(
     conn: &mut AnyConnection,
     dispute_id: &str,
     invoice_id: &str,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query("SELECT state FROM disputes WHERE dispute_id = $1 AND invoice_id = $2")
-        .bind(dispute_id.to_string())
-        .bind(invoice_id.to_string())
-        .fetch_optional(conn)
-        .await?
-        .map(|row| row.try_get(0))
+) -> sqlx::Result<Option<DisputeState>> {
+    let state: Option<String> =
+        sqlx::query("SELECT state FROM disputes WHERE dispute_id = $1 AND invoice_id = $2")
+            .bind(dispute_id.to_string())
+            .bind(invoice_id.to_string())
+            .fetch_optional(conn)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
+    state
+        .map(|name| {
+            DisputeState::from_name(&name)
+                .ok_or_else(|| sqlx::Error::Decode(format!("dispute state {name}").into()))
+        })
         .transpose()
 }
 
-/// Records a new, open dispute of `amount` (minor units of `currency`), due for resolution on
-/// `due_day`.
-pub async fn insert_dispute(
-    conn: &mut AnyConnection,
-    dispute: &pb::Dispute,
-    currency: &str,
-    amount: i64,
-    opened_at: Micros,
-    due_day: i64,
-) -> sqlx::Result<()> {
+/// Records a new, open dispute.
+pub async fn insert_dispute(conn: &mut AnyConnection, dispute: &Dispute) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO disputes (dispute_id, customer_id, invoice_id, currency, amount, reason, \
          state, opened_at, due_day, resolved_at, body) \
@@ -64,30 +59,27 @@ pub async fn insert_dispute(
     .bind(dispute.dispute_id.clone())
     .bind(dispute.customer_id.clone())
     .bind(dispute.invoice_id.clone())
-    .bind(currency.to_string())
-    .bind(amount)
-    .bind(dispute.reason.to_string())
-    .bind(opened_at)
-    .bind(due_day)
-    .bind(dispute.encode_to_vec())
+    .bind(dispute.currency.clone())
+    .bind(dispute.amount)
+    // The column keeps the reason's number on the wire, as the metrics group by it.
+    .bind(dispute.reason.number().to_string())
+    .bind(dispute.opened_at)
+    .bind(dispute.due_day)
+    .bind(encode_record(dispute))
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Writes a dispute's state, resolution time and body.
-pub async fn save_dispute(conn: &mut AnyConnection, d: &pb::Dispute) -> sqlx::Result<()> {
+pub async fn save_dispute(conn: &mut AnyConnection, d: &Dispute) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE disputes SET state = $2, resolved_at = $3, body = $4 WHERE dispute_id = $1",
     )
     .bind(d.dispute_id.clone())
-    .bind(d.state.clone())
-    .bind(
-        d.resolve_time
-            .as_ref()
-            .and_then(credit_platform::clock::from_timestamp),
-    )
-    .bind(d.encode_to_vec())
+    .bind(d.state.name())
+    .bind(d.resolved_at)
+    .bind(encode_record(d))
     .execute(conn)
     .await?;
     Ok(())
@@ -98,8 +90,8 @@ pub async fn list_disputes(
     conn: &mut AnyConnection,
     customer_id: &str,
     state: &str,
-) -> sqlx::Result<Vec<pb::Dispute>> {
-    bodies(
+) -> sqlx::Result<Vec<Dispute>> {
+    records(
         conn,
         "SELECT body FROM disputes WHERE ($1 = '' OR customer_id = $1) \
          AND ($2 = '' OR state = $2) ORDER BY dispute_id DESC LIMIT 1000",

@@ -6,6 +6,7 @@ mod disputes;
 mod documents;
 mod dunning;
 mod figures;
+mod legacy;
 mod limitation;
 mod overdue;
 mod plans;
@@ -21,6 +22,7 @@ pub use disputes::*;
 pub use documents::*;
 pub use dunning::*;
 pub use figures::*;
+pub use legacy::convert_legacy_records;
 pub use limitation::*;
 pub use overdue::*;
 pub use plans::*;
@@ -36,6 +38,50 @@ fn decode<M: prost::Message + Default>(bytes: Vec<u8>) -> sqlx::Result<M> {
     M::decode(bytes.as_slice()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
+/// An aggregate stored as the JSON of its domain record (the disputes, promises, plans and
+/// write-offs tables' `body`), so the wire format can change without touching stored rows.
+fn record<T: serde::de::DeserializeOwned>(bytes: Vec<u8>) -> sqlx::Result<T> {
+    serde_json::from_slice(&bytes).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// The stored form of a domain record.
+fn encode_record<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Serialising plain structs of strings, integers and enums cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// The one record a static query ($1 = `key`) finds, if any.
+async fn one_record<T: serde::de::DeserializeOwned>(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    key: &str,
+) -> sqlx::Result<Option<T>> {
+    sqlx::query(sql)
+        .bind(key.to_string())
+        .fetch_optional(conn)
+        .await?
+        .map(|row| record(row.try_get(0)?))
+        .transpose()
+}
+
+/// The records a static query finds, its text parameters bound in order.
+async fn records<T: serde::de::DeserializeOwned>(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    keys: &[&str],
+) -> sqlx::Result<Vec<T>> {
+    let mut query = sqlx::query(sql);
+    for key in keys {
+        query = query.bind(key.to_string());
+    }
+    query
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|row| record(row.try_get(0)?))
+        .collect()
+}
+
 /// The one text column a static query returns, row by row.
 async fn column(conn: &mut AnyConnection, sql: &'static str) -> sqlx::Result<Vec<String>> {
     sqlx::query(sql)
@@ -44,20 +90,6 @@ async fn column(conn: &mut AnyConnection, sql: &'static str) -> sqlx::Result<Vec
         .iter()
         .map(|row| row.try_get(0))
         .collect()
-}
-
-/// The one stored message a static query ($1 = `key`) finds, if any.
-async fn body<M: prost::Message + Default>(
-    conn: &mut AnyConnection,
-    sql: &'static str,
-    key: &str,
-) -> sqlx::Result<Option<M>> {
-    sqlx::query(sql)
-        .bind(key.to_string())
-        .fetch_optional(conn)
-        .await?
-        .map(|row| decode(row.try_get(0)?))
-        .transpose()
 }
 
 /// The stored messages a static query finds, its text parameters bound in order.

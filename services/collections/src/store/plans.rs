@@ -1,28 +1,8 @@
-//! Payment plans and the invoices each covers (active while the plan is kept).
-use super::decode;
-use credit_platform::clock::Micros;
-use credit_proto::collections as pb;
-use prost::Message;
+//! Payment plans (the domain record as the body) and the invoices each covers (active while
+//! the plan is kept).
+use super::{encode_record, records};
+use crate::domain::plans::PaymentPlan;
 use sqlx::{AnyConnection, Row};
-
-/// A stored plan and the total it covered when agreed (minor units).
-pub struct StoredPlan {
-    /// Open amount of its invoices when it was agreed.
-    pub total: i64,
-    /// The plan.
-    pub plan: pb::PaymentPlan,
-}
-
-fn stored_plans(rows: Vec<sqlx::any::AnyRow>) -> sqlx::Result<Vec<StoredPlan>> {
-    rows.into_iter()
-        .map(|row| {
-            Ok(StoredPlan {
-                total: row.try_get(0)?,
-                plan: decode(row.try_get(1)?)?,
-            })
-        })
-        .collect()
-}
 
 /// What the invoices of a plan have open now (minor units).
 pub async fn plan_outstanding(conn: &mut AnyConnection, plan_id: &str) -> sqlx::Result<i64> {
@@ -40,42 +20,36 @@ pub async fn plan_outstanding(conn: &mut AnyConnection, plan_id: &str) -> sqlx::
 pub async fn active_plans(
     conn: &mut AnyConnection,
     customer_id: &str,
-) -> sqlx::Result<Vec<StoredPlan>> {
-    let rows = sqlx::query(
-        "SELECT total, body FROM payment_plans WHERE customer_id = $1 AND state = 'ACTIVE'",
+) -> sqlx::Result<Vec<PaymentPlan>> {
+    records(
+        conn,
+        "SELECT body FROM payment_plans WHERE customer_id = $1 AND state = 'ACTIVE'",
+        &[customer_id],
     )
-    .bind(customer_id.to_string())
-    .fetch_all(conn)
-    .await?;
-    stored_plans(rows)
+    .await
 }
 
 /// The customer's plans, newest first, at most 1000.
 pub async fn plans_of(
     conn: &mut AnyConnection,
     customer_id: &str,
-) -> sqlx::Result<Vec<StoredPlan>> {
-    let rows = sqlx::query(
-        "SELECT total, body FROM payment_plans WHERE customer_id = $1 \
+) -> sqlx::Result<Vec<PaymentPlan>> {
+    records(
+        conn,
+        "SELECT body FROM payment_plans WHERE customer_id = $1 \
          ORDER BY plan_id DESC LIMIT 1000",
+        &[customer_id],
     )
-    .bind(customer_id.to_string())
-    .fetch_all(conn)
-    .await?;
-    stored_plans(rows)
+    .await
 }
 
-/// Ends a plan (its state and body as given) at `ended_at`: dunning takes its invoices back.
-pub async fn end_plan(
-    conn: &mut AnyConnection,
-    plan: &pb::PaymentPlan,
-    ended_at: Micros,
-) -> sqlx::Result<()> {
+/// Ends a plan (its state, end and record as given): dunning takes its invoices back.
+pub async fn end_plan(conn: &mut AnyConnection, plan: &PaymentPlan) -> sqlx::Result<()> {
     sqlx::query("UPDATE payment_plans SET state = $2, ended_at = $3, body = $4 WHERE plan_id = $1")
         .bind(plan.plan_id.clone())
-        .bind(plan.state.clone())
-        .bind(ended_at)
-        .bind(plan.encode_to_vec())
+        .bind(plan.state.name())
+        .bind(plan.ended_at)
+        .bind(encode_record(plan))
         .execute(&mut *conn)
         .await?;
     sqlx::query("UPDATE plan_invoices SET active = 0 WHERE plan_id = $1")
@@ -98,24 +72,18 @@ pub async fn active_plan_of_invoice(
         .transpose()
 }
 
-/// Records an active plan over its invoices, covering `total` (minor units of `currency`).
-pub async fn insert_plan(
-    conn: &mut AnyConnection,
-    plan: &pb::PaymentPlan,
-    currency: &str,
-    total: i64,
-    created_at: Micros,
-) -> sqlx::Result<()> {
+/// Records an active plan over its invoices.
+pub async fn insert_plan(conn: &mut AnyConnection, plan: &PaymentPlan) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO payment_plans (plan_id, customer_id, currency, state, total, created_at, \
          ended_at, body) VALUES ($1, $2, $3, 'ACTIVE', $4, $5, NULL, $6)",
     )
     .bind(plan.plan_id.clone())
     .bind(plan.customer_id.clone())
-    .bind(currency.to_string())
-    .bind(total)
-    .bind(created_at)
-    .bind(plan.encode_to_vec())
+    .bind(plan.currency.clone())
+    .bind(plan.total)
+    .bind(plan.created_at)
+    .bind(encode_record(plan))
     .execute(&mut *conn)
     .await?;
     for invoice_id in &plan.invoice_ids {
@@ -128,11 +96,11 @@ pub async fn insert_plan(
     Ok(())
 }
 
-/// Writes a plan's body (paid amounts and instalment states brought up to date).
-pub async fn save_plan_body(conn: &mut AnyConnection, plan: &pb::PaymentPlan) -> sqlx::Result<()> {
+/// Writes a plan's record (paid amounts and instalment states brought up to date).
+pub async fn save_plan_body(conn: &mut AnyConnection, plan: &PaymentPlan) -> sqlx::Result<()> {
     sqlx::query("UPDATE payment_plans SET body = $2 WHERE plan_id = $1")
         .bind(plan.plan_id.clone())
-        .bind(plan.encode_to_vec())
+        .bind(encode_record(plan))
         .execute(conn)
         .await?;
     Ok(())

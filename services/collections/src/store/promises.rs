@@ -1,8 +1,8 @@
-//! Promises to pay, with the columns settling reads (amount, promised day, when recorded).
-use super::{bodies, decode};
+//! Promises to pay, with the columns settling reads (amount, promised day, when recorded) and
+//! the promise's domain record as the body.
+use super::{encode_record, record, records};
+use crate::domain::promises::Promise;
 use credit_platform::clock::Micros;
-use credit_proto::collections as pb;
-use prost::Message;
 use sqlx::{AnyConnection, Row};
 
 /// The open promise of a customer in a currency, when there is one: (amount, promised day).
@@ -23,43 +23,18 @@ pub async fn open_promise(
     .transpose()
 }
 
-/// An open promise as settling reads it.
-pub struct OpenPromise {
-    /// ISO 4217.
-    pub currency: String,
-    /// Promised amount, minor units.
-    pub amount: i64,
-    /// The day it was promised for.
-    pub promised_day: i64,
-    /// When it was recorded: payments booked since count towards it.
-    pub recorded_at: Micros,
-    /// The promise.
-    pub promise: pb::Promise,
-}
-
 /// The customer's open promises.
 pub async fn open_promises(
     conn: &mut AnyConnection,
     customer_id: &str,
-) -> sqlx::Result<Vec<OpenPromise>> {
-    sqlx::query(
-        "SELECT currency, amount, promised_day, recorded_at, body FROM promises \
-         WHERE customer_id = $1 AND state = 'OPEN'",
-    )
-    .bind(customer_id.to_string())
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|row| {
-        Ok(OpenPromise {
-            currency: row.try_get(0)?,
-            amount: row.try_get(1)?,
-            promised_day: row.try_get(2)?,
-            recorded_at: row.try_get(3)?,
-            promise: decode(row.try_get(4)?)?,
-        })
-    })
-    .collect()
+) -> sqlx::Result<Vec<Promise>> {
+    sqlx::query("SELECT body FROM promises WHERE customer_id = $1 AND state = 'OPEN'")
+        .bind(customer_id.to_string())
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|row| record(row.try_get(0)?))
+        .collect()
 }
 
 /// Payments of a customer in a currency that reached the ledger since `since`, booked by
@@ -85,36 +60,27 @@ pub async fn paid_since(
     .try_get(0)
 }
 
-/// Writes a settled promise: its state, what was paid (minor units), when, and its body.
-pub async fn settle_promise(
-    conn: &mut AnyConnection,
-    promise: &pb::Promise,
-    paid: i64,
-    settled_at: Micros,
-) -> sqlx::Result<()> {
+/// Writes a settled promise: its state, what was paid, when, and its record.
+pub async fn settle_promise(conn: &mut AnyConnection, promise: &Promise) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE promises SET state = $2, paid = $3, settled_at = $4, body = $5 \
          WHERE promise_id = $1",
     )
     .bind(promise.promise_id.clone())
-    .bind(promise.state.clone())
-    .bind(paid)
-    .bind(settled_at)
-    .bind(promise.encode_to_vec())
+    .bind(promise.state.name())
+    .bind(promise.paid)
+    .bind(promise.settled_at)
+    .bind(encode_record(promise))
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Records an open promise of `amount` (minor units of `currency`) for `promised_day`, made on
-/// `made_day`.
+/// Records an open promise, made on `made_day`.
 pub async fn insert_promise(
     conn: &mut AnyConnection,
-    promise: &pb::Promise,
-    currency: &str,
-    amount: i64,
-    (promised_day, made_day): (i64, i64),
-    recorded_at: Micros,
+    promise: &Promise,
+    made_day: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO promises (promise_id, customer_id, currency, amount, promised_day, \
@@ -123,12 +89,12 @@ pub async fn insert_promise(
     )
     .bind(promise.promise_id.clone())
     .bind(promise.customer_id.clone())
-    .bind(currency.to_string())
-    .bind(amount)
-    .bind(promised_day)
+    .bind(promise.currency.clone())
+    .bind(promise.amount)
+    .bind(promise.promised_day)
     .bind(made_day)
-    .bind(promise.encode_to_vec())
-    .bind(recorded_at)
+    .bind(encode_record(promise))
+    .bind(promise.recorded_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -138,8 +104,8 @@ pub async fn insert_promise(
 pub async fn list_promises(
     conn: &mut AnyConnection,
     customer_id: &str,
-) -> sqlx::Result<Vec<pb::Promise>> {
-    bodies(
+) -> sqlx::Result<Vec<Promise>> {
+    records(
         conn,
         "SELECT body FROM promises WHERE customer_id = $1 ORDER BY promise_id DESC LIMIT 1000",
         &[customer_id],

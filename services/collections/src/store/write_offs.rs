@@ -1,16 +1,14 @@
-//! Write-offs and the recoveries booked against them.
-use super::{bodies, body};
-use credit_platform::clock::Micros;
-use credit_proto::collections as pb;
-use prost::Message;
+//! Write-offs (the domain record as the body) and the recoveries booked against them.
+use super::{encode_record, one_record, records};
+use crate::domain::write_offs::WriteOff;
 use sqlx::{AnyConnection, Row};
 
 /// One write-off.
 pub async fn write_off(
     conn: &mut AnyConnection,
     write_off_id: &str,
-) -> sqlx::Result<Option<pb::WriteOff>> {
-    body(
+) -> sqlx::Result<Option<WriteOff>> {
+    one_record(
         conn,
         "SELECT body FROM write_offs WHERE write_off_id = $1",
         write_off_id,
@@ -18,14 +16,8 @@ pub async fn write_off(
     .await
 }
 
-/// Records a requested write-off of `amount` (minor units of `currency`).
-pub async fn insert_write_off(
-    conn: &mut AnyConnection,
-    w: &pb::WriteOff,
-    currency: &str,
-    amount: i64,
-    requested_at: Micros,
-) -> sqlx::Result<()> {
+/// Records a requested write-off.
+pub async fn insert_write_off(conn: &mut AnyConnection, w: &WriteOff) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO write_offs (write_off_id, customer_id, invoice_id, currency, amount, \
          state, requested_at, decided_at, body) VALUES ($1, $2, $3, $4, $5, 'REQUESTED', $6, \
@@ -34,40 +26,26 @@ pub async fn insert_write_off(
     .bind(w.write_off_id.clone())
     .bind(w.customer_id.clone())
     .bind(w.invoice_id.clone())
-    .bind(currency.to_string())
-    .bind(amount)
-    .bind(requested_at)
-    .bind(w.encode_to_vec())
+    .bind(w.currency.clone())
+    .bind(w.amount)
+    .bind(w.requested_at)
+    .bind(encode_record(w))
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Writes a write-off's state, when it was decided (None while requested) and its body.
-pub async fn save_write_off(
-    conn: &mut AnyConnection,
-    w: &pb::WriteOff,
-    decided_at: Option<Micros>,
-) -> sqlx::Result<()> {
+/// Writes a write-off's state, when it was decided and its record.
+pub async fn save_write_off(conn: &mut AnyConnection, w: &WriteOff) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE write_offs SET state = $2, decided_at = $3, body = $4 WHERE write_off_id = $1",
     )
     .bind(w.write_off_id.clone())
-    .bind(w.state.clone())
-    .bind(decided_at)
-    .bind(w.encode_to_vec())
+    .bind(w.state.name())
+    .bind(w.decided_at)
+    .bind(encode_record(w))
     .execute(conn)
     .await?;
-    Ok(())
-}
-
-/// Writes a write-off's body only (a recovery added).
-pub async fn save_write_off_body(conn: &mut AnyConnection, w: &pb::WriteOff) -> sqlx::Result<()> {
-    sqlx::query("UPDATE write_offs SET body = $2 WHERE write_off_id = $1")
-        .bind(w.write_off_id.clone())
-        .bind(w.encode_to_vec())
-        .execute(conn)
-        .await?;
     Ok(())
 }
 
@@ -120,8 +98,8 @@ pub async fn list_write_offs(
     conn: &mut AnyConnection,
     customer_id: &str,
     state: &str,
-) -> sqlx::Result<Vec<pb::WriteOff>> {
-    bodies(
+) -> sqlx::Result<Vec<WriteOff>> {
+    records(
         conn,
         "SELECT body FROM write_offs WHERE ($1 = '' OR customer_id = $1) \
          AND ($2 = '' OR state = $2) ORDER BY write_off_id DESC LIMIT 1000",

@@ -67,11 +67,24 @@ impl App {
         Self::start_with(false, adjust).await
     }
 
+    /// Collections on a database prepared by the test (rows of an earlier version, say).
+    pub async fn start_on(db: TestDatabase) -> Self {
+        Self::start_on_with(db, false, |_| {}).await
+    }
+
     async fn start_with(
         with_limits: bool,
         adjust: impl FnOnce(&mut credit_collections::CollectionsConfig),
     ) -> Self {
         let db = TestDatabase::create().await.expect("db");
+        Self::start_on_with(db, with_limits, adjust).await
+    }
+
+    async fn start_on_with(
+        db: TestDatabase,
+        with_limits: bool,
+        adjust: impl FnOnce(&mut credit_collections::CollectionsConfig),
+    ) -> Self {
         let mut config = credit_collections::CollectionsConfig::new(
             db.config.clone(),
             AuthConfig::hs256(SECRET),
