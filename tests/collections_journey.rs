@@ -234,6 +234,7 @@ async fn invoiced_overdue_reminded_disputed_paid_and_back_to_normal_with_audit_s
                 .list_credit_holds(lpb::ListCreditHoldsRequest {
                     customer_id: "SHOP-FR".into(),
                     include_released: false,
+                    ..Default::default()
                 })
                 .await
                 .expect("holds")
@@ -256,7 +257,11 @@ async fn invoiced_overdue_reminded_disputed_paid_and_back_to_normal_with_audit_s
         .await
         .expect("dunning")
         .into_inner();
-    assert_eq!(run.actions[0].outcome, "SENT", "{run:?}");
+    assert_eq!(
+        credit_proto::short_name::<cpb::DunningOutcome>(run.actions[0].outcome),
+        Some("SENT"),
+        "{run:?}"
+    );
     let mail = sink.wait_for(1).await;
     assert_eq!(mail[0].to, ["accounts@shop.example.fr"]);
     assert!(mail[0].data.contains("INV-77"), "{}", mail[0].data);
@@ -336,7 +341,13 @@ async fn invoiced_overdue_reminded_disputed_paid_and_back_to_normal_with_audit_s
         .find(|i| i.customer_id == "SHOP-FR")
         .expect("SHOP-FR on the worklist");
     assert_eq!(case.probability_of_default, score.probability_of_default);
-    assert_eq!((case.action.as_str(), case.days_past_due), ("CALL", 70));
+    assert_eq!(
+        (
+            credit_proto::short_name::<cpb::NextAction>(case.action),
+            case.days_past_due
+        ),
+        (Some("CALL"), 70)
+    );
 
     // Part is disputed; the rest is paid: nothing undisputed is overdue, the hold goes.
     let dispute = erp
@@ -392,7 +403,7 @@ async fn invoiced_overdue_reminded_disputed_paid_and_back_to_normal_with_audit_s
     .expect("credit note");
     erp.resolve_dispute(cpb::ResolveDisputeRequest {
         dispute_id: dispute.dispute_id.clone(),
-        resolution: "CREDIT_NOTE".into(),
+        resolution: cpb::DisputeResolution::CreditNote.into(),
         credit_note_id: "CN-77".into(),
         comment: "damaged goods credited".into(),
         request_id: rid(),

@@ -214,7 +214,10 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
         .expect("statement")
         .into_inner();
     assert!(analysis.flags.is_empty());
-    assert_eq!(analysis.altman_z.expect("z").zone, "SAFE");
+    assert_eq!(
+        analysis.altman_z.expect("z").zone(),
+        credit_proto::scoring::AltmanZone::Safe
+    );
     scoring
         .put_bureau_report(spb::PutBureauReportRequest {
             customer_id: "HOLDING-FR".into(),
@@ -263,7 +266,9 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     let mut checkpoint = None;
     for _ in 0..600 {
         let sources = audit
-            .list_audit_sources(apb::ListAuditSourcesRequest {})
+            .list_audit_sources(apb::ListAuditSourcesRequest {
+                ..Default::default()
+            })
             .await
             .map(|r| r.into_inner().sources)
             .unwrap_or_default();

@@ -452,7 +452,11 @@ async fn main() -> anyhow::Result<()> {
             .await?
             .into_inner();
         let took = started.elapsed();
-        let sent = run.actions.iter().filter(|a| a.outcome == "SENT").count();
+        let sent = run
+            .actions
+            .iter()
+            .filter(|a| a.outcome() == pb::DunningOutcome::Sent)
+            .count();
         anyhow::ensure!(
             sent == args.overdue_customers,
             "{sent} reminders for {} customers: {:?}",

@@ -360,7 +360,10 @@ async fn audit_position(channel: &Channel, token: &str) -> anyhow::Result<i64> {
         BearerToken(Some(token.to_string())),
     );
     let sources = audit
-        .list_audit_sources(credit_proto::audit::ListAuditSourcesRequest {})
+        .list_audit_sources(credit_proto::audit::ListAuditSourcesRequest {
+            page_size: 1000,
+            ..Default::default()
+        })
         .await?
         .into_inner()
         .sources;

@@ -376,7 +376,10 @@ pub async fn run(
         }
         AuditCommand::Sources => {
             let sources = c
-                .list_audit_sources(pb::ListAuditSourcesRequest {})
+                .list_audit_sources(pb::ListAuditSourcesRequest {
+                    page_size: 1000,
+                    ..Default::default()
+                })
                 .await?
                 .into_inner()
                 .sources;

@@ -203,6 +203,8 @@ pub async fn run(
                 .list_credit_cases(pb::ListCreditCasesRequest {
                     state: state as i32,
                     customer_id: customer,
+                    page_size: 1000,
+                    ..Default::default()
                 })
                 .await?
                 .into_inner();

@@ -139,7 +139,14 @@ fn score_table(s: &pb::Score) -> String {
             "policy / model",
             format!("v{} / {}", s.policy_version, s.model_version),
         ),
-        ("scored", format!("{} ({})", time(&s.score_time), s.trigger)),
+        (
+            "scored",
+            format!(
+                "{} ({})",
+                time(&s.score_time),
+                output::enum_name("credit.scoring.v1.ScoreTrigger", s.trigger)
+            ),
+        ),
         ("score id", s.score_id.clone()),
     ];
     for r in &s.reasons {
@@ -189,7 +196,14 @@ pub async fn run(
                 let r = a.ratios.clone().unwrap_or_default();
                 let z = a.altman_z.clone().unwrap_or_default();
                 let mut rows = vec![
-                    ("Altman Z''", format!("{} ({})", z.score, z.zone)),
+                    (
+                        "Altman Z''",
+                        format!(
+                            "{} ({})",
+                            z.score,
+                            output::enum_name("credit.scoring.v1.AltmanZone", z.zone)
+                        ),
+                    ),
                     ("current ratio", r.current_ratio),
                     ("quick ratio", r.quick_ratio),
                     ("debt / equity", r.debt_to_equity),
@@ -290,7 +304,7 @@ pub async fn run(
                             s.risk_class.clone(),
                             s.probability_of_default.clone(),
                             output::money(&s.recommended_limit.clone().unwrap_or_default().amount),
-                            s.trigger.clone(),
+                            output::enum_name("credit.scoring.v1.ScoreTrigger", s.trigger),
                             s.reasons
                                 .iter()
                                 .take(3)
@@ -335,7 +349,10 @@ pub async fn run(
         }
         ScoringCommand::Policies => {
             let list = c
-                .list_policies(pb::ListPoliciesRequest {})
+                .list_policies(pb::ListPoliciesRequest {
+                    page_size: 1000,
+                    ..Default::default()
+                })
                 .await?
                 .into_inner();
             let rows = list

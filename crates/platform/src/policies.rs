@@ -95,11 +95,17 @@ pub async fn get(conn: &mut AnyConnection, version: i64) -> sqlx::Result<Option<
 }
 
 /// Every version, newest first.
-pub async fn list(conn: &mut AnyConnection) -> sqlx::Result<Vec<PolicyVersion>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    before_version: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<PolicyVersion>> {
     sqlx::query(
         "SELECT version, name, document, uploaded_by, uploaded_at FROM policies \
-         ORDER BY version DESC",
+         WHERE version < $1 ORDER BY version DESC LIMIT $2",
     )
+    .bind(before_version.unwrap_or(i64::MAX))
+    .bind(limit)
     .fetch_all(conn)
     .await?
     .iter()

@@ -70,6 +70,39 @@ pub trait Idempotent {
 
 include!(concat!(env!("OUT_DIR"), "/idempotent.rs"));
 
+/// A wire enum whose value names share a prefix (`DISPUTE_STATE_OPEN`): its short names
+/// ("OPEN") are what people, the command line, the feed and the stored columns use.
+/// Implemented by the build for every enum whose zero value is `<PREFIX>UNSPECIFIED`.
+pub trait ShortName: Copy + Into<i32> + TryFrom<i32> {
+    /// The prefix of its value names (`DISPUTE_STATE_`).
+    const PREFIX: &'static str;
+    /// The value of a full name.
+    fn from_full_name(name: &str) -> Option<Self>;
+    /// The full name of a value.
+    fn full_name(self) -> &'static str;
+}
+
+/// The wire value of a short name ("OPEN" → `DISPUTE_STATE_OPEN`); 0 (unspecified) for a
+/// name the enum does not have.
+pub fn wire<E: ShortName>(name: &str) -> i32 {
+    E::from_full_name(&format!("{}{name}", E::PREFIX)).map_or(0, Into::into)
+}
+
+/// The short name of a wire value; `None` for unspecified and unknown values.
+pub fn short_name<E: ShortName>(value: i32) -> Option<&'static str> {
+    E::try_from(value)
+        .ok()
+        .and_then(|e| e.full_name().strip_prefix(E::PREFIX))
+        .filter(|name| *name != "UNSPECIFIED")
+}
+
+/// Every short name of an enum, in order of value (enums are numbered from 1 without gaps).
+pub fn short_names<E: ShortName>() -> Vec<&'static str> {
+    (1..).map_while(short_name::<E>).collect()
+}
+
+include!(concat!(env!("OUT_DIR"), "/short_names.rs"));
+
 /// The encoded `FileDescriptorSet` of every proto in the suite, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/credit_descriptor.bin"));

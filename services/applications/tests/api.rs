@@ -797,6 +797,7 @@ async fn a_due_review_opens_a_case_and_confirming_it_schedules_the_next() {
             c.list_review_cases(pb::ListReviewCasesRequest {
                 state: "OPEN".into(),
                 customer_id: "REV-FR".into(),
+                ..Default::default()
             })
             .await
             .expect("cases")

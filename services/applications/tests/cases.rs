@@ -254,6 +254,7 @@ async fn a_recheck_releases_the_order_once_it_fits() {
         .list_credit_cases(pb::ListCreditCasesRequest {
             state: pb::CreditCaseState::Released as i32,
             customer_id: "WAIT-FR".into(),
+            ..Default::default()
         })
         .await
         .expect("list")

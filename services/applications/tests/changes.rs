@@ -188,6 +188,7 @@ async fn an_increase_takes_the_approval_path_and_changes_only_the_amount_in_limi
             .list_review_cases(pb::ListReviewCasesRequest {
                 state: "OPEN".into(),
                 customer_id: "GROW-FR".into(),
+                ..Default::default()
             })
             .await
             .expect("cases")
@@ -262,6 +263,7 @@ async fn an_early_warning_opens_a_review_and_proposes_a_decrease_an_analyst_conf
             .list_review_cases(pb::ListReviewCasesRequest {
                 state: "OPEN".into(),
                 customer_id: "SLIP-FR".into(),
+                ..Default::default()
             })
             .await
             .expect("cases")
@@ -370,6 +372,7 @@ async fn review_cases(suite: &Suite, customer_id: &str) -> Vec<pb::ReviewCase> {
         .list_review_cases(pb::ListReviewCasesRequest {
             state: String::new(),
             customer_id: customer_id.into(),
+            ..Default::default()
         })
         .await
         .expect("cases")

@@ -89,6 +89,7 @@ async fn documents_are_stored_with_their_hash_recorded_and_verified_when_read() 
         .client("vic.viewer", &[roles::VIEWER])
         .list_documents(pb::ListDocumentsRequest {
             application_id: id.clone(),
+            ..Default::default()
         })
         .await
         .expect("list")
@@ -184,7 +185,10 @@ async fn oversized_mistyped_and_misaddressed_documents_are_refused() {
     assert_eq!(fields(status), ["metadata"]);
     // Nothing was recorded by the refusals.
     let listed = sales
-        .list_documents(pb::ListDocumentsRequest { application_id: id })
+        .list_documents(pb::ListDocumentsRequest {
+            application_id: id,
+            ..Default::default()
+        })
         .await
         .expect("list")
         .into_inner()

@@ -272,7 +272,9 @@ async fn every_change_in_limits_is_recorded_once_with_its_actor_and_proofs_verif
     assert!(verified.checkpoints_checked >= 1);
 
     let sources = c
-        .list_audit_sources(pb::ListAuditSourcesRequest {})
+        .list_audit_sources(pb::ListAuditSourcesRequest {
+            ..Default::default()
+        })
         .await
         .expect("sources")
         .into_inner()

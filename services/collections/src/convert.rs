@@ -1,5 +1,6 @@
 //! The edge between the wire and the domain: checks of a document row (every problem named
 //! under `document.…`), and the domain's records as wire messages.
+use crate::domain::activities::Activity;
 use crate::domain::disputes::{Attachment, Dispute, DisputeReason};
 use crate::domain::ledger::{
     Document, Kind, Problem, digits_of, from_minor, positive_minor, problem,
@@ -183,6 +184,8 @@ pub fn document_kind(kind: Kind) -> pb::DocumentKind {
     }
 }
 
+pub use credit_proto::{ShortName, short_name as name_of, wire};
+
 /// An amount in minor units of `currency` on the wire.
 fn money(minor: i64, currency: &str) -> Money {
     Money {
@@ -205,7 +208,7 @@ pub fn dispute(d: &Dispute) -> pb::Dispute {
         reason: d.reason.number(),
         amount: Some(money(d.amount, &d.currency)),
         owner: d.owner.clone(),
-        state: d.state.name().to_string(),
+        state: wire::<pb::DisputeState>(d.state.name()),
         due_date: date_of_day(d.due_day),
         comments: d
             .comments
@@ -250,7 +253,7 @@ pub fn promise(p: &Promise) -> pb::Promise {
         customer_id: p.customer_id.clone(),
         amount: Some(money(p.amount, &p.currency)),
         promised_date: date_of_day(p.promised_day),
-        state: p.state.name().to_string(),
+        state: wire::<pb::PromiseState>(p.state.name()),
         paid_amount: from_minor(p.paid, digits_of(&p.currency)),
         recorded_by: p.recorded_by.clone(),
         record_time: Some(to_timestamp(p.recorded_at)),
@@ -268,7 +271,7 @@ pub fn write_off(w: &WriteOff) -> pb::WriteOff {
         invoice_id: w.invoice_id.clone(),
         amount: Some(money(w.amount, &w.currency)),
         reason: w.reason.clone(),
-        state: w.state.name().to_string(),
+        state: wire::<pb::WriteOffState>(w.state.name()),
         requested_by: w.requested_by.clone(),
         request_time: Some(to_timestamp(w.requested_at)),
         required_role: w.required_role.clone(),
@@ -306,17 +309,128 @@ pub fn payment_plan(p: &PaymentPlan) -> pb::PaymentPlan {
                 due_date: date_of_day(i.due_day),
                 amount: from_minor(i.amount, digits),
                 paid_amount: from_minor(i.paid, digits),
-                state: i.state.name().to_string(),
+                state: wire::<pb::InstalmentState>(i.state.name()),
             })
             .collect(),
         total_amount: from_minor(p.total, digits),
         paid_amount: from_minor(p.paid, digits),
         grace_days: p.grace_days,
-        state: p.state.name().to_string(),
+        state: wire::<pb::PaymentPlanState>(p.state.name()),
         breached_instalment_date: p.breached_day.map(date_of_day).unwrap_or_default(),
         note: p.note.clone(),
         created_by: p.created_by.clone(),
         create_time: Some(to_timestamp(p.created_at)),
         end_time: timestamp(p.ended_at),
+    }
+}
+
+/// A dunning message on the wire.
+pub fn message(m: crate::store::StoredMessage) -> pb::Message {
+    pb::Message {
+        message_id: m.message_id,
+        customer_id: m.customer_id,
+        step_code: m.step_code,
+        channel: wire::<pb::Channel>(&m.channel),
+        recipient: m.recipient,
+        language: m.language,
+        subject: m.subject,
+        body: m.body,
+        state: wire::<pb::MessageState>(&m.state),
+        attempts: m.attempts,
+        last_error: m.last_error,
+        create_time: Some(to_timestamp(m.created_at)),
+        send_time: timestamp(m.sent_at),
+        currency_code: m.currency,
+    }
+}
+
+/// A collector's activity on the wire.
+pub fn activity(a: &Activity) -> pb::Activity {
+    pb::Activity {
+        activity_id: a.activity_id.clone(),
+        customer_id: a.customer_id.clone(),
+        kind: wire::<pb::ActivityKind>(a.kind.name()),
+        outcome: wire::<pb::ActivityOutcome>(a.outcome.name()),
+        note: a.note.clone(),
+        follow_up_date: a.follow_up_day.map(date_of_day).unwrap_or_default(),
+        collector: a.collector.clone(),
+        record_time: Some(to_timestamp(a.recorded_at)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{activities, disputes, dunning, limitation, plans, promises, write_offs};
+
+    fn all_on_the_wire<E: ShortName>(names: &[&'static str]) {
+        for name in names {
+            let value = wire::<E>(name);
+            assert_ne!(value, 0, "{name} has no wire value");
+            assert_eq!(name_of::<E>(value), Some(*name));
+        }
+    }
+
+    #[test]
+    fn every_domain_name_has_its_wire_value_and_back() {
+        fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
+            all.iter().map(|v| name(*v)).collect()
+        }
+        all_on_the_wire::<pb::DisputeState>(&names(
+            disputes::DisputeState::ALL,
+            disputes::DisputeState::name,
+        ));
+        all_on_the_wire::<pb::DisputeReason>(&names(
+            disputes::DisputeReason::ALL,
+            disputes::DisputeReason::name,
+        ));
+        all_on_the_wire::<pb::PromiseState>(&names(
+            promises::PromiseState::ALL,
+            promises::PromiseState::name,
+        ));
+        all_on_the_wire::<pb::WriteOffState>(&names(
+            write_offs::WriteOffState::ALL,
+            write_offs::WriteOffState::name,
+        ));
+        all_on_the_wire::<pb::PaymentPlanState>(&names(
+            plans::PlanState::ALL,
+            plans::PlanState::name,
+        ));
+        all_on_the_wire::<pb::InstalmentState>(&names(
+            plans::InstalmentState::ALL,
+            plans::InstalmentState::name,
+        ));
+        all_on_the_wire::<pb::ActivityKind>(&names(
+            activities::ActivityKind::ALL,
+            activities::ActivityKind::name,
+        ));
+        all_on_the_wire::<pb::ActivityOutcome>(&names(
+            activities::ActivityOutcome::ALL,
+            activities::ActivityOutcome::name,
+        ));
+        all_on_the_wire::<pb::Channel>(&names(dunning::Channel::ALL, dunning::Channel::name));
+        all_on_the_wire::<pb::Consequence>(&names(
+            dunning::Consequence::ALL,
+            dunning::Consequence::name,
+        ));
+        all_on_the_wire::<pb::LimitationAct>(&[
+            limitation::Act::Acknowledgement.name(),
+            limitation::Act::PartialPayment.name(),
+            limitation::Act::FormalNotice.name(),
+            limitation::Act::LegalAction.name(),
+        ]);
+        all_on_the_wire::<pb::LimitationState>(&["RUNNING", "ALERT", "EXPIRED"]);
+        all_on_the_wire::<pb::MessageState>(&["PENDING", "SENT", "FAILED"]);
+        all_on_the_wire::<pb::DunningOutcome>(&["SENT", "DEFERRED", "BELOW_MINIMUM", "NO_ADDRESS"]);
+        all_on_the_wire::<pb::NextAction>(&names(
+            crate::domain::worklist::NextAction::ALL,
+            crate::domain::worklist::NextAction::name,
+        ));
+        // The reason numbers the column keeps are the wire's.
+        for reason in disputes::DisputeReason::ALL {
+            assert_eq!(wire::<pb::DisputeReason>(reason.name()), reason.number());
+        }
+        assert_eq!(name_of::<pb::DisputeState>(0), None);
+        assert_eq!(wire::<pb::DisputeState>("NOT_A_STATE"), 0);
     }
 }

@@ -38,7 +38,13 @@ async fn run(c: &mut Client) -> Vec<(String, String, String)> {
     .into_inner()
     .actions
     .into_iter()
-    .map(|a| (a.customer_id, a.step_code, a.outcome))
+    .map(|a| {
+        (
+            a.customer_id,
+            a.step_code,
+            support::named::<pb::DunningOutcome>(a.outcome).to_string(),
+        )
+    })
     .collect()
 }
 
@@ -150,6 +156,7 @@ async fn reminders_follow_the_strategy_in_the_customers_language_within_the_cont
     let messages = erp
         .list_messages(pb::ListMessagesRequest {
             customer_id: "ACME".into(),
+            ..Default::default()
         })
         .await
         .expect("messages")
@@ -159,20 +166,28 @@ async fn reminders_follow_the_strategy_in_the_customers_language_within_the_cont
     assert_eq!(messages[0].step_code, "REMINDER_1");
     let mut sent = messages.clone();
     for _ in 0..200 {
-        if sent.iter().all(|m| m.state == "SENT") {
+        if sent
+            .iter()
+            .all(|m| support::named::<pb::MessageState>(m.state) == "SENT")
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         sent = erp
             .list_messages(pb::ListMessagesRequest {
                 customer_id: "ACME".into(),
+                ..Default::default()
             })
             .await
             .expect("messages")
             .into_inner()
             .messages;
     }
-    assert!(sent.iter().all(|m| m.state == "SENT"), "{sent:?}");
+    assert!(
+        sent.iter()
+            .all(|m| support::named::<pb::MessageState>(m.state) == "SENT"),
+        "{sent:?}"
+    );
     assert_eq!(sent[0].language, "fr");
 
     // INV-1 is paid: the schedule re-anchors on INV-2 and starts again from its due date.
@@ -303,6 +318,7 @@ async fn the_scheduler_runs_dunning_by_itself_and_a_customer_without_address_is_
     let messages = erp
         .list_messages(pb::ListMessagesRequest {
             customer_id: "ACME".into(),
+            ..Default::default()
         })
         .await
         .expect("messages")

@@ -44,6 +44,7 @@ async fn holds(limits: &mut LimitsClient) -> Vec<lpb::CreditHold> {
         .list_credit_holds(lpb::ListCreditHoldsRequest {
             customer_id: "ACME".into(),
             include_released: false,
+            ..Default::default()
         })
         .await
         .expect("holds")

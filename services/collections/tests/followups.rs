@@ -5,7 +5,7 @@ mod support;
 use credit_platform::auth::roles;
 use credit_platform::testing::SmtpSink as Sink;
 use credit_proto::collections as pb;
-use support::{App, Client, START, fields, import, invoice, money, payment, rid};
+use support::{App, Client, START, fields, import, invoice, money, named, payment, rid, wire};
 
 const DAY: i64 = 86_400_000_000;
 const HOUR: i64 = 3_600_000_000;
@@ -43,7 +43,13 @@ async fn run(c: &mut Client) -> Vec<(String, String, String)> {
     .into_inner()
     .actions
     .into_iter()
-    .map(|a| (a.step_code, a.outcome, a.detail))
+    .map(|a| {
+        (
+            a.step_code,
+            support::named::<pb::DunningOutcome>(a.outcome).to_string(),
+            a.detail,
+        )
+    })
     .collect()
 }
 
@@ -90,7 +96,7 @@ async fn a_disputed_amount_is_not_dunned_until_the_dispute_is_resolved() {
         .await
         .expect("dispute")
         .into_inner();
-    assert_eq!(whole.state, "OPEN");
+    assert_eq!(named::<pb::DisputeState>(whole.state), "OPEN");
     assert_eq!(whole.due_date, "2026-03-15");
     erp.open_dispute(dispute("INV-2", "200"))
         .await
@@ -132,7 +138,7 @@ async fn a_disputed_amount_is_not_dunned_until_the_dispute_is_resolved() {
     let rejected = erp
         .resolve_dispute(pb::ResolveDisputeRequest {
             dispute_id: whole.dispute_id.clone(),
-            resolution: "REJECTED".into(),
+            resolution: wire::<pb::DisputeResolution>("REJECTED"),
             credit_note_id: String::new(),
             comment: "photos show the goods intact on delivery".into(),
             request_id: rid(),
@@ -140,12 +146,12 @@ async fn a_disputed_amount_is_not_dunned_until_the_dispute_is_resolved() {
         .await
         .expect("reject")
         .into_inner();
-    assert_eq!(rejected.state, "REJECTED");
+    assert_eq!(named::<pb::DisputeState>(rejected.state), "REJECTED");
     assert_eq!(rejected.comments.len(), 2);
     let again = erp
         .resolve_dispute(pb::ResolveDisputeRequest {
             dispute_id: whole.dispute_id.clone(),
-            resolution: "REJECTED".into(),
+            resolution: wire::<pb::DisputeResolution>("REJECTED"),
             credit_note_id: String::new(),
             comment: "again".into(),
             request_id: rid(),
@@ -163,7 +169,8 @@ async fn a_disputed_amount_is_not_dunned_until_the_dispute_is_resolved() {
     let part = erp
         .list_disputes(pb::ListDisputesRequest {
             customer_id: "ACME".into(),
-            state: "OPEN".into(),
+            state: wire::<pb::DisputeState>("OPEN"),
+            ..Default::default()
         })
         .await
         .expect("open disputes")
@@ -172,7 +179,7 @@ async fn a_disputed_amount_is_not_dunned_until_the_dispute_is_resolved() {
         .remove(0);
     let resolve = |credit_note: &str| pb::ResolveDisputeRequest {
         dispute_id: part.dispute_id.clone(),
-        resolution: "CREDIT_NOTE".into(),
+        resolution: wire::<pb::DisputeResolution>("CREDIT_NOTE"),
         credit_note_id: credit_note.into(),
         comment: "credited the two pallets".into(),
         request_id: rid(),
@@ -190,7 +197,10 @@ async fn a_disputed_amount_is_not_dunned_until_the_dispute_is_resolved() {
         .await
         .expect("resolved")
         .into_inner();
-    assert_eq!(resolved.state, "RESOLVED_BY_CREDIT_NOTE");
+    assert_eq!(
+        named::<pb::DisputeState>(resolved.state),
+        "RESOLVED_BY_CREDIT_NOTE"
+    );
     let events = app.events().await;
     let resolved_event = events
         .iter()
@@ -252,18 +262,22 @@ async fn a_promise_holds_dunning_and_payments_say_whether_it_was_kept() {
         promises = erp
             .list_promises(pb::ListPromisesRequest {
                 customer_id: "ACME".into(),
+                ..Default::default()
             })
             .await
             .expect("promises")
             .into_inner()
             .promises;
-        if promises[0].state != "OPEN" {
+        if named::<pb::PromiseState>(promises[0].state) != "OPEN" {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert_eq!(
-        (promises[0].state.as_str(), promises[0].paid_amount.as_str()),
+        (
+            named::<pb::PromiseState>(promises[0].state),
+            promises[0].paid_amount.as_str()
+        ),
         ("PARTIALLY_KEPT", "400.00")
     );
     let resumed = run(&mut erp).await;
@@ -288,12 +302,13 @@ async fn a_promise_holds_dunning_and_payments_say_whether_it_was_kept() {
     let kept = erp
         .list_promises(pb::ListPromisesRequest {
             customer_id: "ACME".into(),
+            ..Default::default()
         })
         .await
         .expect("promises")
         .into_inner()
         .promises;
-    assert_eq!(kept[0].state, "KEPT");
+    assert_eq!(named::<pb::PromiseState>(kept[0].state), "KEPT");
 
     // Broken: the date passes with nothing paid (PAY-2 kept the promise before; it does not
     // count again).
@@ -308,18 +323,19 @@ async fn a_promise_holds_dunning_and_payments_say_whether_it_was_kept() {
         .await
         .expect("promise");
     app.clock.set(START + 26 * DAY + 10 * HOUR);
-    let mut broken = String::new();
+    let mut broken = "";
     for _ in 0..200 {
-        broken = erp
-            .list_promises(pb::ListPromisesRequest {
+        broken = named::<pb::PromiseState>(
+            erp.list_promises(pb::ListPromisesRequest {
                 customer_id: "ACME".into(),
+                ..Default::default()
             })
             .await
             .expect("promises")
             .into_inner()
             .promises[0]
-            .state
-            .clone();
+                .state,
+        );
         if broken != "OPEN" {
             break;
         }
@@ -381,6 +397,7 @@ fn instalment(due: &str, amount: &str) -> pb::Instalment {
 async fn plans(c: &mut Client) -> Vec<pb::PaymentPlan> {
     c.list_payment_plans(pb::ListPaymentPlansRequest {
         customer_id: "ACME".into(),
+        ..Default::default()
     })
     .await
     .expect("plans")
@@ -392,7 +409,7 @@ async fn plans(c: &mut Client) -> Vec<pb::PaymentPlan> {
 async fn wait_plan(c: &mut Client, state: &str) -> pb::PaymentPlan {
     for _ in 0..400 {
         let newest = plans(c).await.remove(0);
-        if newest.state == state {
+        if named::<pb::PaymentPlanState>(newest.state) == state {
             return newest;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
@@ -462,7 +479,10 @@ async fn a_payment_plan_pauses_dunning_until_an_instalment_is_missed() {
         .expect("plan")
         .into_inner();
     assert_eq!(
-        (plan.state.as_str(), plan.total_amount.as_str()),
+        (
+            named::<pb::PaymentPlanState>(plan.state),
+            plan.total_amount.as_str()
+        ),
         ("ACTIVE", "1500.00")
     );
     let twice = erp
@@ -493,15 +513,22 @@ async fn a_payment_plan_pauses_dunning_until_an_instalment_is_missed() {
     .await;
     app.clock.set(START + 19 * DAY + 10 * HOUR);
     let kept = plans(&mut erp).await.remove(0);
-    assert_eq!(kept.state, "ACTIVE");
+    assert_eq!(named::<pb::PaymentPlanState>(kept.state), "ACTIVE");
     assert_eq!(kept.paid_amount, "500.00");
-    let states: Vec<&str> = kept.instalments.iter().map(|i| i.state.as_str()).collect();
+    let states: Vec<&str> = kept
+        .instalments
+        .iter()
+        .map(|i| named::<pb::InstalmentState>(i.state))
+        .collect();
     assert_eq!(states, ["PAID", "DUE", "DUE"]);
     assert!(run(&mut erp).await.is_empty());
 
     // 12 April: the second is late but within the grace days; 14 April: breached.
     app.clock.set(START + 42 * DAY + 10 * HOUR);
-    assert_eq!(plans(&mut erp).await[0].instalments[1].state, "LATE");
+    assert_eq!(
+        named::<pb::InstalmentState>(plans(&mut erp).await[0].instalments[1].state),
+        "LATE"
+    );
     app.clock.set(START + 44 * DAY + 10 * HOUR);
     let breached = wait_plan(&mut erp, "BREACHED").await;
     assert_eq!(breached.breached_instalment_date, "2026-04-10");
@@ -541,7 +568,7 @@ async fn a_payment_plan_pauses_dunning_until_an_instalment_is_missed() {
     )
     .await;
     let completed = plans(&mut erp).await.remove(0);
-    assert_eq!(completed.state, "COMPLETED");
+    assert_eq!(named::<pb::PaymentPlanState>(completed.state), "COMPLETED");
     assert_eq!(completed.paid_amount, "1000.00");
     app.stop().await;
 }
@@ -574,7 +601,7 @@ async fn dispute_metrics_give_resolution_times_by_reason() {
         async move {
             erp.resolve_dispute(pb::ResolveDisputeRequest {
                 dispute_id,
-                resolution: "REJECTED".into(),
+                resolution: wire::<pb::DisputeResolution>("REJECTED"),
                 credit_note_id: String::new(),
                 comment: "delivery note signed without reserve".into(),
                 request_id: rid(),
@@ -606,7 +633,7 @@ async fn dispute_metrics_give_resolution_times_by_reason() {
         .iter()
         .map(|r| {
             (
-                r.reason.as_str(),
+                named::<pb::DisputeReason>(r.reason),
                 r.opened,
                 r.resolved,
                 r.rejected,

@@ -81,6 +81,7 @@ async fn an_import_records_each_document_once_names_rejected_rows_and_keeps_vers
     let versions = erp
         .list_document_versions(pb::ListDocumentVersionsRequest {
             document_id: "INV-2".into(),
+            ..Default::default()
         })
         .await
         .expect("versions")

@@ -25,13 +25,21 @@ async fn standings(c: &mut Client) -> Vec<(String, String, String, String)> {
     c.list_limitations(pb::ListLimitationsRequest {
         customer_id: String::new(),
         within_days: 0,
+        ..Default::default()
     })
     .await
     .expect("limitations")
     .into_inner()
     .limitations
     .into_iter()
-    .map(|l| (l.document_id, l.deadline_date, l.state, l.interrupted_by))
+    .map(|l| {
+        (
+            l.document_id,
+            l.deadline_date,
+            support::named::<pb::LimitationState>(l.state).to_string(),
+            support::name_or_empty::<pb::LimitationAct>(l.interrupted_by).to_string(),
+        )
+    })
     .collect()
 }
 
@@ -48,7 +56,7 @@ fn act(
     pb::RecordLimitationActRequest {
         customer_id: customer.into(),
         invoice_ids: invoices.iter().map(|i| i.to_string()).collect(),
-        kind: kind.into(),
+        kind: support::wire::<pb::LimitationAct>(kind),
         date: date.into(),
         note: "signed statement of account".into(),
         request_id: rid(),
@@ -131,7 +139,7 @@ async fn deadlines_follow_the_jurisdiction_and_the_acts_that_interrupt_it() {
         .iter()
         .find(|i| i.customer_id == "FRCO")
         .expect("FRCO");
-    assert_eq!(fr.action, "PROTECT_CLAIM");
+    assert_eq!(support::named::<pb::NextAction>(fr.action), "PROTECT_CLAIM");
     assert!(
         fr.reason.contains("FR-1") && fr.reason.contains("61 days"),
         "{}",

@@ -1,5 +1,5 @@
-//! Rows written before disputes, promises, payment plans and write-offs were stored as their
-//! domain records (their body was then the wire message of the time, frozen below as bytes) are
+//! Rows written before disputes, promises, payment plans, write-offs and activities were stored
+//! as their domain records (their body was then the wire message of the time, frozen below as bytes) are
 //! converted by `migrate` and at start-up, once, and read back through the API unchanged.
 mod support;
 
@@ -14,6 +14,8 @@ use support::App;
 const DISPUTE: &str = "0a2430313930613030302d303030302d373030302d383030302d303030303030303030303031120441434d451a05494e562d31220f6c696e6520333a2070616c6c6574732802320d0a063132302e353012034555523a03616e6142175245534f4c5645445f42595f4352454449545f4e4f54454a0a323032362d30332d3135521d0a03616e61120e73686f72742064656c69766572791a060880838ecd0652160a02626f120863726564697465641a060880a693cd065a04434e2d3162060880838ecd066a060880a693cd067203616e617a02626f8a016c0a07706f642e706466120f6170706c69636174696f6e2f70646618d2092240616261626162616261626162616261626162616261626162616261626162616261626162616261626162616261626162616261626162616261626162616261622a03616e61320608e4838ecd06";
 const PROMISE: &str = "0a2430313930613030302d303030302d373030302d383030302d303030303030303030303032120441434d451a0d0a063530302e30301203455552220a323032362d30332d31302a044f50454e3204302e30303a03616e6142060880838ecd06520862792070686f6e65";
 const WRITE_OFF: &str = "0a2430313930613030302d303030302d373030302d383030302d303030303030303030303033120441434d451a05494e562d32220d0a063830302e303012034555522a09696e736f6c76656e743208415050524f5645443a03616e6142060880838ecd064a13636f6c6c656374696f6e735f6d616e616765725202626f5a060880a693cd06620b6e6f206469766964656e64720535302e30307a270a0535302e3030120a323032362d30332d30351a0642414e4b2d392202626f2a0608808fa3cd06";
+// An activity as the service wrote it (its record time left out).
+const ACTIVITY: &str = "0a2430313930613030302d303030302d373030302d383030302d303030303030303030303035120441434d451a0443414c4c220850524f4d495345442a1a7468652043464f20636f6e6669726d73206f6e20467269646179320a323032362d30332d30363a0c63792e636f6c6c6563746f72";
 const PLAN: &str = "0a2430313930613030302d303030302d373030302d383030302d303030303030303030303034120441434d451a034555522205494e562d332a240a0a323032362d30332d32301207313030302e30301a07313030302e30302204504149442a200a0a323032362d30342d32301207313030302e30301a04302e303022034455453207323030302e30303a07313030302e303040054a064143544956455a0f6167726565642062792070686f6e656203616e616a060880838ecd06";
 
 /// 2026-03-01T00:00:00Z and a day later.
@@ -26,7 +28,7 @@ fn bytes(hex_text: &str) -> Vec<u8> {
 
 async fn write_old_rows(db: &Db) {
     let mut conn = db.pool.acquire().await.expect("connection");
-    let statements: [(&str, Vec<u8>); 4] = [
+    let statements: [(&str, Vec<u8>); 5] = [
         (
             "INSERT INTO disputes (dispute_id, customer_id, invoice_id, currency, amount, reason, \
              state, opened_at, due_day, resolved_at, body) VALUES \
@@ -54,6 +56,12 @@ async fn write_old_rows(db: &Db) {
              'EUR', 'ACTIVE', 200000, 1772323200000000, NULL, $1)",
             bytes(PLAN),
         ),
+        (
+            "INSERT INTO activities (activity_id, customer_id, collector, kind, outcome, \
+             follow_up_day, recorded_at, body) VALUES ('0190a000-0000-7000-8000-000000000005', \
+             'ACME', 'cy.collector', 'CALL', 'PROMISED', 20518, 1772323200000000, $1)",
+            bytes(ACTIVITY),
+        ),
     ];
     for (sql, body) in statements {
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -67,7 +75,13 @@ async fn write_old_rows(db: &Db) {
 async fn bodies(db: &Db) -> Vec<Vec<u8>> {
     let mut conn = db.pool.acquire().await.expect("connection");
     let mut out = Vec::new();
-    for table in ["disputes", "promises", "write_offs", "payment_plans"] {
+    for table in [
+        "disputes",
+        "promises",
+        "write_offs",
+        "payment_plans",
+        "activities",
+    ] {
         let sql = format!("SELECT body FROM {table}");
         for row in sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&mut *conn)
@@ -97,7 +111,7 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
         .await
         .expect("migrate converts");
     let converted = bodies(&db).await;
-    assert_eq!(converted.len(), 4);
+    assert_eq!(converted.len(), 5);
     assert!(converted.iter().all(|b| b.first() == Some(&b'{')));
     credit_collections::migrate(&database.config)
         .await
@@ -120,7 +134,11 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
         .disputes;
     let d = &disputes[0];
     assert_eq!(
-        (d.line.as_str(), d.owner.as_str(), d.state.as_str()),
+        (
+            d.line.as_str(),
+            d.owner.as_str(),
+            support::named::<pb::DisputeState>(d.state)
+        ),
         ("line 3: pallets", "ana", "RESOLVED_BY_CREDIT_NOTE")
     );
     assert_eq!(d.reason, pb::DisputeReason::Quantity as i32);
@@ -155,6 +173,7 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
     let promises = c
         .list_promises(pb::ListPromisesRequest {
             customer_id: "ACME".into(),
+            ..Default::default()
         })
         .await
         .expect("promises")
@@ -187,7 +206,7 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
     let w = &write_offs[0];
     assert_eq!(
         (
-            w.state.as_str(),
+            support::named::<pb::WriteOffState>(w.state),
             w.decided_by.as_str(),
             w.recovered_amount.as_str()
         ),
@@ -200,6 +219,7 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
     let plans = c
         .list_payment_plans(pb::ListPaymentPlansRequest {
             customer_id: "ACME".into(),
+            ..Default::default()
         })
         .await
         .expect("plans")
@@ -218,5 +238,32 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
         (5, "agreed by phone")
     );
     assert_eq!(plan.total_amount, "2000.00");
+
+    let activities = c
+        .list_activities(pb::ListActivitiesRequest {
+            customer_id: "ACME".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("activities")
+        .into_inner()
+        .activities;
+    let a = &activities[0];
+    assert_eq!(
+        (
+            support::named::<pb::ActivityKind>(a.kind),
+            support::named::<pb::ActivityOutcome>(a.outcome),
+            a.note.as_str(),
+            a.follow_up_date.as_str(),
+            a.collector.as_str(),
+        ),
+        (
+            "CALL",
+            "PROMISED",
+            "the CFO confirms on Friday",
+            "2026-03-06",
+            "cy.collector"
+        )
+    );
     app.stop().await;
 }

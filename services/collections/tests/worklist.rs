@@ -70,7 +70,7 @@ async fn cases_rank_by_expected_loss_and_urgency_with_the_next_action() {
             (
                 i.customer_id.as_str(),
                 i.priority.as_str(),
-                i.action.as_str(),
+                support::named::<pb::NextAction>(i.action),
                 i.actionable,
             )
         })
@@ -94,8 +94,8 @@ async fn cases_rank_by_expected_loss_and_urgency_with_the_next_action() {
     let logged = cora
         .log_activity(pb::LogActivityRequest {
             customer_id: "BIG".into(),
-            kind: "CALL".into(),
-            outcome: "PROMISED".into(),
+            kind: support::wire::<pb::ActivityKind>("CALL"),
+            outcome: support::wire::<pb::ActivityOutcome>("PROMISED"),
             note: "the CFO will confirm a payment date on Friday".into(),
             follow_up_date: "2026-03-06".into(),
             request_id: rid(),
@@ -106,18 +106,25 @@ async fn cases_rank_by_expected_loss_and_urgency_with_the_next_action() {
     assert_eq!(logged.collector, "cora.collector");
     let items = worklist(&mut erp, "").await;
     let big = items.iter().find(|i| i.customer_id == "BIG").expect("BIG");
-    assert_eq!(big.action, "WAIT_FOR_FOLLOW_UP");
+    assert_eq!(
+        support::named::<pb::NextAction>(big.action),
+        "WAIT_FOR_FOLLOW_UP"
+    );
     assert!(!big.actionable);
     assert_eq!(items[0].customer_id, "OLD", "actionable cases first");
     app.clock.set(START + 5 * DAY);
     let items = worklist(&mut erp, "").await;
     assert_eq!(
-        (items[0].customer_id.as_str(), items[0].action.as_str()),
+        (
+            items[0].customer_id.as_str(),
+            support::named::<pb::NextAction>(items[0].action)
+        ),
         ("BIG", "CALL_BACK")
     );
     let log = cora
         .list_activities(pb::ListActivitiesRequest {
             customer_id: "BIG".into(),
+            ..Default::default()
         })
         .await
         .expect("activities")
@@ -130,8 +137,9 @@ async fn cases_rank_by_expected_loss_and_urgency_with_the_next_action() {
     let bad = cora
         .log_activity(pb::LogActivityRequest {
             customer_id: "BIG".into(),
-            kind: "FAX".into(),
-            outcome: "MAYBE".into(),
+            // Values no client of this version can name.
+            kind: 99,
+            outcome: 42,
             note: String::new(),
             follow_up_date: String::new(),
             request_id: rid(),

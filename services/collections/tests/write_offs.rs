@@ -56,7 +56,10 @@ async fn authority_grows_with_the_amount_and_nobody_approves_their_own() {
         .await
         .expect("asked")
         .into_inner();
-    assert_eq!(small.state, "REQUESTED");
+    assert_eq!(
+        support::named::<pb::WriteOffState>(small.state),
+        "REQUESTED"
+    );
     assert_eq!(small.required_role, roles::ANALYST);
     let own = cora
         .decide_write_off(decide(&small.write_off_id, true))
@@ -68,7 +71,10 @@ async fn authority_grows_with_the_amount_and_nobody_approves_their_own() {
         .await
         .expect("approved")
         .into_inner();
-    assert_eq!(approved.state, "APPROVED");
+    assert_eq!(
+        support::named::<pb::WriteOffState>(approved.state),
+        "APPROVED"
+    );
     assert_eq!(approved.decided_by, "alan.analyst");
     let again = max
         .decide_write_off(decide(&small.write_off_id, false))
@@ -115,13 +121,17 @@ async fn authority_grows_with_the_amount_and_nobody_approves_their_own() {
         .await
         .expect("rejected")
         .into_inner();
-    assert_eq!(rejected.state, "REJECTED");
+    assert_eq!(
+        support::named::<pb::WriteOffState>(rejected.state),
+        "REJECTED"
+    );
     assert_eq!(document(&mut cora, "INV-3").await.open_amount, "2000.00");
 
     let listed = cora
         .list_write_offs(pb::ListWriteOffsRequest {
             customer_id: "ACME".into(),
-            state: "APPROVED".into(),
+            state: support::wire::<pb::WriteOffState>("APPROVED"),
+            ..Default::default()
         })
         .await
         .expect("list")
@@ -259,7 +269,8 @@ async fn a_write_off_settles_its_dispute_and_bad_requests_are_named() {
     let disputes = cora
         .list_disputes(pb::ListDisputesRequest {
             customer_id: "ACME".into(),
-            state: "RESOLVED_BY_WRITE_OFF".into(),
+            state: support::wire::<pb::DisputeState>("RESOLVED_BY_WRITE_OFF"),
+            ..Default::default()
         })
         .await
         .expect("disputes")

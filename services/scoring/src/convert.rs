@@ -149,9 +149,9 @@ pub fn altman_to_proto(z: &AltmanZ) -> pb::AltmanZ {
         x4: z.x4.to_string(),
         score: z.score.to_string(),
         zone: match z.zone {
-            Zone::Distress => "DISTRESS",
-            Zone::Grey => "GREY",
-            Zone::Safe => "SAFE",
+            Zone::Distress => pb::AltmanZone::Distress,
+            Zone::Grey => pb::AltmanZone::Grey,
+            Zone::Safe => pb::AltmanZone::Safe,
         }
         .into(),
     }
@@ -325,9 +325,9 @@ pub fn score_to_proto(
         recommended_limit: Some(pb::RecommendedLimit {
             amount: money(rec.amount, &rec.currency_code),
             basis: match rec.basis {
-                LimitBasis::TangibleNetWorth => "TANGIBLE_NET_WORTH",
-                LimitBasis::WorkingCapital => "WORKING_CAPITAL",
-                LimitBasis::Revenue => "REVENUE",
+                LimitBasis::TangibleNetWorth => pb::LimitBasis::TangibleNetWorth,
+                LimitBasis::WorkingCapital => pb::LimitBasis::WorkingCapital,
+                LimitBasis::Revenue => pb::LimitBasis::Revenue,
             }
             .into(),
             basis_amount: rec.basis_amount.and_then(|b| money(b, &rec.currency_code)),

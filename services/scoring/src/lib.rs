@@ -136,7 +136,9 @@ impl ScoringConfig {
 /// Applies the migrations and exits (the `migrate` subcommand).
 pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
     let db = Db::connect(database).await?;
-    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
+    app::upgrade_stored_scores(&db).await?;
+    Ok(())
 }
 
 /// What the runtime needs to know about scoring.
@@ -194,7 +196,10 @@ pub async fn serve(
         );
     }
     tracing::info!(model = %model.version, "scoring model loaded");
-    runtime
-        .serve(router, listener, scoring.bootstrap_policy())
-        .await
+    let db = runtime.db.clone();
+    let prepare = async move {
+        app::upgrade_stored_scores(&db).await?;
+        scoring.bootstrap_policy().await
+    };
+    runtime.serve(router, listener, prepare).await
 }

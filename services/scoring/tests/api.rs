@@ -29,16 +29,19 @@ async fn a_customer_is_scored_explainably_stored_and_the_same_facts_give_the_sam
     assert!(score.probability_of_default.parse::<f64>().expect("pd") < 0.05);
     assert_eq!(score.policy_version, 1);
     assert_eq!(score.model_version, "pd-sample-2026.11");
-    assert_eq!(score.trigger, "REQUEST");
+    assert_eq!(score.trigger(), pb::ScoreTrigger::Request);
     assert!(
         score.missing_inputs.is_empty(),
         "{:?}",
         score.missing_inputs
     );
-    assert_eq!(score.altman_z.as_ref().expect("z").zone, "SAFE");
+    assert_eq!(
+        score.altman_z.as_ref().expect("z").zone(),
+        pb::AltmanZone::Safe
+    );
     let limit = score.recommended_limit.clone().expect("limit");
+    assert_eq!(limit.basis(), pb::LimitBasis::TangibleNetWorth);
     assert_eq!(limit.amount.expect("amount").amount, "150000.00");
-    assert_eq!(limit.basis, "TANGIBLE_NET_WORTH");
 
     // A retry with the same request id gets the same score back, not a second one.
     let again = c
@@ -149,7 +152,7 @@ async fn new_information_rescores_and_a_material_deterioration_raises_an_early_w
         .into_inner()
         .scores
         .remove(0);
-    assert_eq!(latest.trigger, "NEW_INFORMATION");
+    assert_eq!(latest.trigger(), pb::ScoreTrigger::NewInformation);
     assert!(
         latest.score < first.score - 25,
         "{} → {}",
@@ -258,7 +261,9 @@ async fn policies_are_validated_versioned_and_recorded_on_every_score() {
         .into_inner();
     assert_eq!((uploaded.version, uploaded.active), (2, true));
     let listed = manager
-        .list_policies(pb::ListPoliciesRequest {})
+        .list_policies(pb::ListPoliciesRequest {
+            ..Default::default()
+        })
         .await
         .expect("list")
         .into_inner()
@@ -481,8 +486,8 @@ async fn the_portfolio_is_rescored_under_a_new_policy_with_streamed_progress() {
         .scores
         .remove(0);
     assert_eq!(
-        (latest.trigger.as_str(), latest.policy_version),
-        ("BATCH", 2)
+        (latest.trigger(), latest.policy_version),
+        (pb::ScoreTrigger::Batch, 2)
     );
 
     let denied = analyst

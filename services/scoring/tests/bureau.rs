@@ -203,7 +203,7 @@ async fn a_monitoring_notification_refetches_and_rescores_with_an_early_warning(
     assert!(notified.refreshed);
     let after = notified.score.expect("re-scored");
     assert!(after.rejected);
-    assert_eq!(after.trigger, "NEW_INFORMATION");
+    assert_eq!(after.trigger(), pb::ScoreTrigger::NewInformation);
     assert_eq!(after.reasons[0].code, "INSOLVENCY_FILING");
     let events = app.events().await;
     assert!(

@@ -62,7 +62,11 @@ pub async fn run(
         }
         ApplicationCommand::Documents { application_id } => {
             let list = c
-                .list_documents(pb::ListDocumentsRequest { application_id })
+                .list_documents(pb::ListDocumentsRequest {
+                    application_id,
+                    page_size: 1000,
+                    ..Default::default()
+                })
                 .await?
                 .into_inner();
             if json {

@@ -15,6 +15,8 @@ pub async fn run(
                 .list_review_cases(pb::ListReviewCasesRequest {
                     state: state.to_uppercase(),
                     customer_id: customer,
+                    page_size: 1000,
+                    ..Default::default()
                 })
                 .await?
                 .into_inner();

@@ -38,13 +38,17 @@ pub async fn run(
                     p.promise_id,
                     output::money(&p.amount),
                     p.promised_date,
-                    p.state
+                    output::enum_name("credit.collections.v1.PromiseState", p.state)
                 )
             })
         }
         CollectionsCommand::Promises { customer_id } => {
             let list = c
-                .list_promises(pb::ListPromisesRequest { customer_id })
+                .list_promises(pb::ListPromisesRequest {
+                    customer_id,
+                    page_size: 1000,
+                    ..Default::default()
+                })
                 .await?
                 .into_inner();
             output::print(
@@ -60,7 +64,7 @@ pub async fn run(
                                 output::time(&p.record_time),
                                 output::money(&p.amount),
                                 p.promised_date.clone(),
-                                p.state.clone(),
+                                output::enum_name("credit.collections.v1.PromiseState", p.state),
                                 p.paid_amount.clone(),
                                 p.note.clone(),
                             ]
@@ -105,7 +109,11 @@ pub async fn run(
         }
         CollectionsCommand::Plans { customer_id } => {
             let list = c
-                .list_payment_plans(pb::ListPaymentPlansRequest { customer_id })
+                .list_payment_plans(pb::ListPaymentPlansRequest {
+                    customer_id,
+                    page_size: 1000,
+                    ..Default::default()
+                })
                 .await?
                 .into_inner();
             output::print(

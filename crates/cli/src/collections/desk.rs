@@ -36,7 +36,7 @@ pub async fn run(
                             i.days_past_due.to_string(),
                             i.probability_of_default.clone(),
                             i.priority.clone(),
-                            i.action.clone(),
+                            output::enum_name("credit.collections.v1.NextAction", i.action),
                             i.reason.clone(),
                             i.collector.clone(),
                         ]
@@ -98,8 +98,12 @@ pub async fn run(
             let a = c
                 .log_activity(pb::LogActivityRequest {
                     customer_id,
-                    kind: kind.to_uppercase().replace('-', "_"),
-                    outcome: outcome.to_uppercase().replace('-', "_"),
+                    kind: credit_proto::wire::<pb::ActivityKind>(
+                        &kind.to_uppercase().replace('-', "_"),
+                    ),
+                    outcome: credit_proto::wire::<pb::ActivityOutcome>(
+                        &outcome.to_uppercase().replace('-', "_"),
+                    ),
                     note,
                     follow_up_date: follow_up,
                     request_id: rid(),
@@ -112,7 +116,11 @@ pub async fn run(
         }
         CollectionsCommand::Activities { customer_id } => {
             let list = c
-                .list_activities(pb::ListActivitiesRequest { customer_id })
+                .list_activities(pb::ListActivitiesRequest {
+                    customer_id,
+                    page_size: 1000,
+                    ..Default::default()
+                })
                 .await?
                 .into_inner();
             output::print(
@@ -127,8 +135,11 @@ pub async fn run(
                             vec![
                                 output::time(&a.record_time),
                                 a.collector.clone(),
-                                a.kind.clone(),
-                                a.outcome.clone(),
+                                output::enum_name("credit.collections.v1.ActivityKind", a.kind),
+                                output::enum_name(
+                                    "credit.collections.v1.ActivityOutcome",
+                                    a.outcome,
+                                ),
                                 a.follow_up_date.clone(),
                                 a.note.clone(),
                             ]
@@ -149,6 +160,8 @@ pub async fn run(
                 .list_limitations(pb::ListLimitationsRequest {
                     customer_id: customer,
                     within_days,
+                    page_size: 1000,
+                    ..Default::default()
                 })
                 .await?
                 .into_inner();
@@ -167,10 +180,17 @@ pub async fn run(
                                 format!("{} {}", s.open_amount, s.currency_code),
                                 s.jurisdiction.clone(),
                                 s.period_start_date.clone(),
-                                s.interrupted_by.clone(),
+                                if s.interrupted_by == 0 {
+                                    String::new()
+                                } else {
+                                    output::enum_name(
+                                        "credit.collections.v1.LimitationAct",
+                                        s.interrupted_by,
+                                    )
+                                },
                                 s.deadline_date.clone(),
                                 s.days_left.to_string(),
-                                s.state.clone(),
+                                output::enum_name("credit.collections.v1.LimitationState", s.state),
                             ]
                         })
                         .collect();
@@ -206,7 +226,9 @@ pub async fn run(
                 .record_limitation_act(pb::RecordLimitationActRequest {
                     customer_id,
                     invoice_ids: invoices,
-                    kind: kind.to_uppercase().replace('-', "_"),
+                    kind: credit_proto::wire::<pb::LimitationAct>(
+                        &kind.to_uppercase().replace('-', "_"),
+                    ),
                     date,
                     note,
                     request_id: rid(),

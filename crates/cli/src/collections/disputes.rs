@@ -57,9 +57,9 @@ pub async fn run(
                 .resolve_dispute(pb::ResolveDisputeRequest {
                     dispute_id,
                     resolution: if credit_note.is_some() {
-                        "CREDIT_NOTE"
+                        pb::DisputeResolution::CreditNote
                     } else {
-                        "REJECTED"
+                        pb::DisputeResolution::Rejected
                     }
                     .into(),
                     credit_note_id: credit_note.unwrap_or_default(),
@@ -118,7 +118,9 @@ pub async fn run(
             let list = c
                 .list_disputes(pb::ListDisputesRequest {
                     customer_id: customer,
-                    state: state.to_uppercase(),
+                    state: credit_proto::wire::<pb::DisputeState>(&state.to_uppercase()),
+                    page_size: 1000,
+                    ..Default::default()
                 })
                 .await?
                 .into_inner();
@@ -137,7 +139,7 @@ pub async fn run(
                                 d.invoice_id.clone(),
                                 output::money(&d.amount),
                                 output::enum_name("credit.collections.v1.DisputeReason", d.reason),
-                                d.state.clone(),
+                                output::enum_name("credit.collections.v1.DisputeState", d.state),
                                 d.due_date.clone(),
                                 d.owner.clone(),
                             ]
@@ -177,7 +179,7 @@ pub async fn run(
                                 } else {
                                     r.key.clone()
                                 },
-                                r.reason.clone(),
+                                output::enum_name("credit.collections.v1.DisputeReason", r.reason),
                                 r.currency_code.clone(),
                                 r.opened.to_string(),
                                 r.resolved.to_string(),

@@ -27,7 +27,7 @@ pub async fn run(
                             a.customer_id.clone(),
                             a.currency_code.clone(),
                             a.step_code.clone(),
-                            a.outcome.clone(),
+                            output::enum_name("credit.collections.v1.DunningOutcome", a.outcome),
                             a.detail.clone(),
                         ]
                     })
@@ -55,8 +55,8 @@ pub async fn run(
                                 vec![
                                     s.date.clone(),
                                     s.step_code.clone(),
-                                    s.channel.clone(),
-                                    s.consequence.clone(),
+                                    output::enum_name("credit.collections.v1.Channel", s.channel),
+                                    output::enum_name("credit.collections.v1.Consequence", s.consequence),
                                 ]
                             })
                             .collect();
@@ -83,7 +83,11 @@ pub async fn run(
         }
         CollectionsCommand::Messages { customer_id, full } => {
             let list = c
-                .list_messages(pb::ListMessagesRequest { customer_id })
+                .list_messages(pb::ListMessagesRequest {
+                    customer_id,
+                    page_size: 1000,
+                    ..Default::default()
+                })
                 .await?
                 .into_inner();
             output::print(
@@ -116,7 +120,7 @@ pub async fn run(
                             vec![
                                 output::time(&m.create_time),
                                 m.step_code.clone(),
-                                m.state.clone(),
+                                output::enum_name("credit.collections.v1.MessageState", m.state),
                                 m.recipient.clone(),
                                 m.subject.clone(),
                                 m.last_error.clone(),

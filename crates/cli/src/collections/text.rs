@@ -125,14 +125,14 @@ pub(super) fn plan_text(p: &pb::PaymentPlan) -> String {
                 i.due_date.clone(),
                 i.amount.clone(),
                 i.paid_amount.clone(),
-                i.state.clone(),
+                output::enum_name("credit.collections.v1.InstalmentState", i.state),
             ]
         })
         .collect();
     format!(
         "plan {} ({}): {} {} over {}, paid {}{}\n{}",
         p.plan_id,
-        p.state,
+        output::enum_name("credit.collections.v1.PaymentPlanState", p.state),
         p.total_amount,
         p.currency_code,
         p.invoice_ids.join(", "),
@@ -151,7 +151,10 @@ pub(super) fn write_off_text(w: &pb::WriteOff) -> String {
         ("write-off", w.write_off_id.clone()),
         ("invoice", w.invoice_id.clone()),
         ("amount", output::money(&w.amount)),
-        ("state", w.state.clone()),
+        (
+            "state",
+            output::enum_name("credit.collections.v1.WriteOffState", w.state),
+        ),
         ("needs", w.required_role.clone()),
         ("requested by", w.requested_by.clone()),
         ("reason", w.reason.clone()),
@@ -175,7 +178,10 @@ pub(super) fn dispute_text(d: &pb::Dispute) -> String {
             "reason",
             output::enum_name("credit.collections.v1.DisputeReason", d.reason),
         ),
-        ("state", d.state.clone()),
+        (
+            "state",
+            output::enum_name("credit.collections.v1.DisputeState", d.state),
+        ),
         ("due", d.due_date.clone()),
         ("owner", d.owner.clone()),
     ];

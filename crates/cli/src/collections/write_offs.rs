@@ -76,7 +76,9 @@ pub async fn run(
             let list = c
                 .list_write_offs(pb::ListWriteOffsRequest {
                     customer_id: customer,
-                    state: state.to_uppercase(),
+                    state: credit_proto::wire::<pb::WriteOffState>(&state.to_uppercase()),
+                    page_size: 1000,
+                    ..Default::default()
                 })
                 .await?
                 .into_inner();
@@ -94,7 +96,7 @@ pub async fn run(
                                 w.customer_id.clone(),
                                 w.invoice_id.clone(),
                                 output::money(&w.amount),
-                                w.state.clone(),
+                                output::enum_name("credit.collections.v1.WriteOffState", w.state),
                                 w.required_role.clone(),
                                 w.recovered_amount.clone(),
                             ]

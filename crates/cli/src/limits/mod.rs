@@ -400,6 +400,8 @@ pub async fn run(
                 .list_credit_holds(pb::ListCreditHoldsRequest {
                     customer_id,
                     include_released: all,
+                    page_size: 1000,
+                    ..Default::default()
                 })
                 .await?
                 .into_inner();

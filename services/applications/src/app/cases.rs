@@ -14,6 +14,7 @@ use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_proto::applications as pb;
 use credit_proto::limits as lpb;
 use prost::Message;
@@ -255,9 +256,16 @@ impl CreditCases {
         &self,
         state: &str,
         customer_id: &str,
-    ) -> Result<Vec<pb::CreditCase>, ApiError> {
+        page: &PageRequest,
+    ) -> Result<pb::ListCreditCasesResponse, ApiError> {
         let mut conn = self.applications.db.pool.acquire().await?;
-        Ok(store::list_cases(&mut conn, state, customer_id).await?)
+        let mut cases =
+            store::list_cases(&mut conn, state, customer_id, &page.after, page.fetch()).await?;
+        let next_page_token = page.finish(&mut cases, |c| c.case_id.clone());
+        Ok(pb::ListCreditCasesResponse {
+            cases,
+            next_page_token,
+        })
     }
 
     async fn open_case(&self, case_id: &str) -> Result<pb::CreditCase, ApiError> {

@@ -9,6 +9,7 @@ use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_proto::applications as pb;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -132,7 +133,11 @@ impl Documents {
     }
 
     /// The application's documents, oldest first.
-    pub async fn list(&self, application_id: &str) -> Result<Vec<pb::Document>, ApiError> {
+    pub async fn list(
+        &self,
+        application_id: &str,
+        page: &PageRequest,
+    ) -> Result<pb::ListDocumentsResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
         if crate::store::get(&mut conn, application_id)
             .await?
@@ -143,7 +148,13 @@ impl Documents {
                 id: application_id.to_string(),
             });
         }
-        Ok(store::documents_of(&mut conn, application_id).await?)
+        let mut documents =
+            store::documents_of(&mut conn, application_id, &page.after, page.fetch()).await?;
+        let next_page_token = page.finish(&mut documents, |d| d.document_id.clone());
+        Ok(pb::ListDocumentsResponse {
+            documents,
+            next_page_token,
+        })
     }
 
     /// A document and its content, verified against the SHA-256 fixed at upload.

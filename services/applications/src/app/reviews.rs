@@ -10,6 +10,7 @@ use credit_platform::db::Db;
 use credit_platform::error::ApiError;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_platform::policies;
 use credit_proto::applications as pb;
 use prost::Message;
@@ -175,9 +176,17 @@ impl Reviews {
         &self,
         state: &str,
         customer_id: &str,
-    ) -> Result<Vec<pb::ReviewCase>, ApiError> {
+        page: &PageRequest,
+    ) -> Result<pb::ListReviewCasesResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        Ok(store::list_review_cases(&mut conn, state, customer_id).await?)
+        let mut cases =
+            store::list_review_cases(&mut conn, state, customer_id, &page.after, page.fetch())
+                .await?;
+        let next_page_token = page.finish(&mut cases, |c| c.case_id.clone());
+        Ok(pb::ListReviewCasesResponse {
+            cases,
+            next_page_token,
+        })
     }
 
     /// Closes a case; CONFIRMED schedules the application's next review.

@@ -20,7 +20,7 @@ use credit_platform::idempotency::validate_request_id;
 use credit_platform::ids::{check_external_id, check_text, check_uuid};
 use credit_platform::money::Money;
 use credit_platform::mutation::with_retry;
-use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
+use credit_platform::paging::{PageRequest, decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
 use credit_proto::Idempotent;
 use credit_proto::applications as pb;
@@ -379,15 +379,11 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::ListDocumentsRequest>,
     ) -> Answer<pb::ListDocumentsResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_uuid(&request.application_id, "application_id", v);
+            PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
-        answer(
-            self.documents
-                .list(&request.application_id)
-                .await
-                .map(|documents| pb::ListDocumentsResponse { documents }),
-        )
+        answer(self.documents.list(&request.application_id, &page).await)
     }
 
     type DownloadDocumentStream = std::pin::Pin<
@@ -452,19 +448,19 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::ListReviewCasesRequest>,
     ) -> Answer<pb::ListReviewCasesResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             if !matches!(request.state.as_str(), "" | "OPEN" | "CLOSED") {
                 v.add("state", "must be OPEN or CLOSED");
             }
             if !request.customer_id.is_empty() {
                 check_external_id(&request.customer_id, "customer_id", v);
             }
+            PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
         answer(
             self.reviews
-                .list(&request.state, &request.customer_id)
-                .await
-                .map(|cases| pb::ListReviewCasesResponse { cases }),
+                .list(&request.state, &request.customer_id, &page)
+                .await,
         )
     }
 
@@ -528,13 +524,15 @@ impl ApplicationsService for ApplicationsGrpc {
             if !request.customer_id.is_empty() {
                 check_external_id(&request.customer_id, "customer_id", v);
             }
-            Some(state)
+            Some((
+                state,
+                PageRequest::parse(request.page_size, &request.page_token, v)?,
+            ))
         })?;
         answer(
             self.cases
-                .list(state, &request.customer_id)
-                .await
-                .map(|cases| pb::ListCreditCasesResponse { cases }),
+                .list(state.0, &request.customer_id, &state.1)
+                .await,
         )
     }
 

@@ -64,13 +64,17 @@ pub async fn insert_document(
 pub async fn documents_of(
     conn: &mut AnyConnection,
     application_id: &str,
+    after: &str,
+    limit: i64,
 ) -> sqlx::Result<Vec<pb::Document>> {
     sqlx::query(
         "SELECT document_id, application_id, file_name, content_type, kind, size_bytes, \
          sha256, uploaded_by, uploaded_at FROM documents WHERE application_id = $1 \
-         ORDER BY document_id",
+         AND document_id > $2 ORDER BY document_id LIMIT $3",
     )
     .bind(application_id.to_string())
+    .bind(after.to_string())
+    .bind(limit)
     .fetch_all(conn)
     .await?
     .iter()

@@ -125,15 +125,19 @@ pub async fn list_review_cases(
     conn: &mut AnyConnection,
     state: &str,
     customer_id: &str,
+    before: &str,
+    limit: i64,
 ) -> sqlx::Result<Vec<pb::ReviewCase>> {
     sqlx::query(concat!(
         "SELECT ",
         case_columns!(),
         " FROM review_cases WHERE ($1 = '' OR state = $1) AND ($2 = '' OR customer_id = $2) \
-         ORDER BY case_id DESC LIMIT 1000"
+         AND ($3 = '' OR case_id < $3) ORDER BY case_id DESC LIMIT $4"
     ))
     .bind(state.to_string())
     .bind(customer_id.to_string())
+    .bind(before.to_string())
+    .bind(limit)
     .fetch_all(conn)
     .await?
     .iter()

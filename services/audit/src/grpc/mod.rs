@@ -12,7 +12,7 @@ use crate::store::{Filter, Page, StoredCheckpoint, StoredEntry};
 use credit_platform::clock::{from_timestamp, to_timestamp};
 use credit_platform::error::{ApiError, FieldViolation, Violations};
 use credit_platform::handler::{Answer, accept_read_with};
-use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
+use credit_platform::paging::{PageRequest, decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
 use credit_proto::audit as pb;
 use credit_proto::audit::audit_service_server::AuditService;
@@ -446,15 +446,21 @@ impl AuditService for AuditGrpc {
 
     async fn list_audit_sources(
         &self,
-        _request: Request<pb::ListAuditSourcesRequest>,
+        request: Request<pb::ListAuditSourcesRequest>,
     ) -> Answer<pb::ListAuditSourcesResponse> {
-        self.readiness.ensure_ready()?;
+        let (_, _, page) = accept_read_with(&self.readiness, request, |request, v| {
+            PageRequest::parse(request.page_size, &request.page_token, v)
+        })?;
         let positions = self.log.source_positions().await.map_err(ApiError::from)?;
         let board = self.board.snapshot();
         let mut names: Vec<String> = self.configured.clone();
         names.extend(positions.iter().map(|(name, _, _)| name.clone()));
         names.sort();
         names.dedup();
+        // The list is assembled here, so the page starts after the last name of the one before.
+        names.retain(|name| page.after.is_empty() || *name > page.after);
+        names.truncate(usize::try_from(page.fetch()).unwrap_or(usize::MAX));
+        let next_page_token = page.finish(&mut names, String::clone);
         let sources = names
             .into_iter()
             .map(|name| {
@@ -474,6 +480,9 @@ impl AuditService for AuditGrpc {
                 }
             })
             .collect();
-        Ok(Response::new(pb::ListAuditSourcesResponse { sources }))
+        Ok(Response::new(pb::ListAuditSourcesResponse {
+            sources,
+            next_page_token,
+        }))
     }
 }

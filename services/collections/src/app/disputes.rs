@@ -2,7 +2,7 @@
 //! disputed yet), commented, resolved by a credit note the ERP booked on the invoice or
 //! rejected. While open, the disputed amount is left out of dunning.
 use crate::convert;
-use crate::domain::disputes::{Attachment, Dispute, DisputeState, Resolution};
+use crate::domain::disputes::{Attachment, Dispute, DisputeReason, DisputeState, Resolution};
 use crate::domain::ledger::{Kind, digits_of, from_minor, positive_minor};
 use crate::domain::write_offs::WriteOff;
 use crate::store;
@@ -15,6 +15,7 @@ use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Currency;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -259,8 +260,8 @@ impl Disputes {
         let mut dispute = load(&mut m.tx, &request.dispute_id).await?;
         // Refused before the credit note is looked at: a resolved dispute stays resolved.
         dispute.state.transition(&Resolution::Rejected)?;
-        let resolution = match request.resolution.as_str() {
-            "CREDIT_NOTE" => {
+        let resolution = match pb::DisputeResolution::try_from(request.resolution) {
+            Ok(pb::DisputeResolution::CreditNote) => {
                 let applied = store::allocations_of(&mut m.tx, &request.credit_note_id)
                     .await?
                     .iter()
@@ -298,10 +299,20 @@ impl Disputes {
     }
 
     /// Disputes, newest first.
-    pub async fn list(&self, customer_id: &str, state: &str) -> Result<Vec<pb::Dispute>, ApiError> {
+    pub async fn list(
+        &self,
+        customer_id: &str,
+        state: &str,
+        page: &PageRequest,
+    ) -> Result<pb::ListDisputesResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let disputes = store::list_disputes(&mut conn, customer_id, state).await?;
-        Ok(disputes.iter().map(convert::dispute).collect())
+        let mut disputes =
+            store::list_disputes(&mut conn, customer_id, state, &page.after, page.fetch()).await?;
+        let next_page_token = page.finish(&mut disputes, |d| d.dispute_id.clone());
+        Ok(pb::ListDisputesResponse {
+            disputes: disputes.iter().map(convert::dispute).collect(),
+            next_page_token,
+        })
     }
 
     /// Dispute metrics from `start` to `end` (days, inclusive) per group, reason and currency.
@@ -382,7 +393,7 @@ impl Disputes {
                     let (mean, median) = crate::domain::metrics::days_stats(&mut t.durations);
                     pb::DisputeMetricsRow {
                         key,
-                        reason,
+                        reason: DisputeReason::from_name(&reason).map_or(0, DisputeReason::number),
                         opened: t.opened,
                         opened_amount: from_minor(t.opened_amount, digits),
                         resolved: t.resolved,

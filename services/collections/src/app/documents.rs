@@ -4,7 +4,8 @@ use crate::convert;
 use crate::domain::ledger::{Kind, digits_of, from_minor};
 use crate::store::{self, StoredDocument};
 use credit_platform::clock::{date_of_day, to_timestamp};
-use credit_platform::error::ApiError;
+use credit_platform::error::{ApiError, FieldViolation};
+use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
 use prost::Message;
 use sqlx::AnyConnection;
@@ -75,16 +76,31 @@ impl Ledger {
     }
 
     /// A document's versions.
-    pub async fn versions(&self, document_id: &str) -> Result<Vec<pb::DocumentVersion>, ApiError> {
+    pub async fn versions(
+        &self,
+        document_id: &str,
+        page: &PageRequest,
+    ) -> Result<pb::ListDocumentVersionsResponse, ApiError> {
+        let after: i64 = if page.after.is_empty() {
+            0
+        } else {
+            page.after.parse().map_err(|_| {
+                ApiError::from(FieldViolation::new(
+                    "page_token",
+                    "not a token from a previous page",
+                ))
+            })?
+        };
         let mut conn = self.db.pool.acquire().await?;
-        let versions = store::versions(&mut conn, document_id).await?;
-        if versions.is_empty() {
+        let mut versions = store::versions(&mut conn, document_id, after, page.fetch()).await?;
+        if versions.is_empty() && after == 0 {
             return Err(ApiError::NotFound {
                 kind: "document",
                 id: document_id.to_string(),
             });
         }
-        versions
+        let next_page_token = page.finish(&mut versions, |(version, ..)| version.to_string());
+        let versions = versions
             .into_iter()
             .map(|(version, body, actor, source, at)| {
                 let mut document = pb::ReceivableDocument::decode(body.as_slice())
@@ -97,6 +113,10 @@ impl Ledger {
                     record_time: Some(to_timestamp(at)),
                 })
             })
-            .collect()
+            .collect::<Result<_, ApiError>>()?;
+        Ok(pb::ListDocumentVersionsResponse {
+            versions,
+            next_page_token,
+        })
     }
 }

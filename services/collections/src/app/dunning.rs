@@ -1,6 +1,7 @@
 //! Dunning: the scheduler's decisions (which step is due for whom, within the contact rules),
 //! the messages they write — in the decision's transaction — and their delivery afterwards,
 //! retried until the channel takes them; the "what happens next" preview; the versioned policy.
+use crate::convert;
 use crate::domain::dunning::{Channel, Consequence, due_step, upcoming};
 use crate::domain::ledger::{digits_of, from_minor, to_minor};
 use crate::domain::policy::{DEFAULT_POLICY, Policy};
@@ -14,6 +15,7 @@ use credit_platform::db::Db;
 use credit_platform::error::ApiError;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_platform::policies;
 use credit_proto::collections as pb;
 use rust_decimal::Decimal;
@@ -207,7 +209,10 @@ impl Dunning {
             let action = mutation::with_retry(|| self.decide(&customer, &currency)).await?;
             actions.extend(action);
         }
-        if actions.iter().any(|a| a.outcome == "SENT") {
+        if actions
+            .iter()
+            .any(|a| a.outcome == pb::DunningOutcome::Sent as i32)
+        {
             self.wake.notify_one();
         }
         Ok(pb::DunningRun { actions })
@@ -251,7 +256,7 @@ impl Dunning {
             customer_id: customer_id.to_string(),
             currency_code: currency.to_string(),
             step_code: step.code.clone(),
-            outcome: outcome.into(),
+            outcome: convert::wire::<pb::DunningOutcome>(outcome),
             detail,
             message_id,
         };
@@ -511,9 +516,19 @@ impl Dunning {
     }
 
     /// A customer's messages, newest first.
-    pub async fn messages(&self, customer_id: &str) -> Result<Vec<pb::Message>, ApiError> {
+    pub async fn messages(
+        &self,
+        customer_id: &str,
+        page: &PageRequest,
+    ) -> Result<pb::ListMessagesResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        Ok(store::messages_of(&mut conn, customer_id).await?)
+        let mut messages =
+            store::messages_of(&mut conn, customer_id, &page.after, page.fetch()).await?;
+        let next_page_token = page.finish(&mut messages, |m| m.message_id.clone());
+        Ok(pb::ListMessagesResponse {
+            messages: messages.into_iter().map(convert::message).collect(),
+            next_page_token,
+        })
     }
 
     /// What happens next to a customer, and when.
@@ -559,14 +574,8 @@ impl Dunning {
                             step_code: step.code.clone(),
                             // A step whose day passed comes at the next run.
                             date: date_of_day(day.max(today)),
-                            channel: serde_json::to_value(step.channel)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_string))
-                                .unwrap_or_default(),
-                            consequence: serde_json::to_value(step.consequence)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_string))
-                                .unwrap_or_default(),
+                            channel: convert::wire::<pb::Channel>(step.channel.name()),
+                            consequence: convert::wire::<pb::Consequence>(step.consequence.name()),
                         }
                     })
                     .collect(),

@@ -2,6 +2,7 @@
 //! jurisdiction's rule (the policy), the acts that start the period again — recorded by
 //! collectors, written by dunning's formal notices, and partial payments read from the ledger —
 //! and alerts on the feed before a deadline passes, once per threshold and deadline.
+use crate::convert;
 use crate::domain::ledger::{digits_of, from_minor};
 use crate::domain::limitation::{Act, standing};
 use crate::domain::policy::Policy;
@@ -13,6 +14,7 @@ use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -177,6 +179,7 @@ impl Limitation {
         &self,
         customer_id: &str,
         within_days: i64,
+        page: &PageRequest,
     ) -> Result<pb::ListLimitationsResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
         let (_, policy) = crate::app::policy::active_policy(&mut conn).await?;
@@ -189,6 +192,12 @@ impl Limitation {
         let mut claims = claims(&mut conn, &policy, customer_id, due_by).await?;
         claims.retain(|c| within_days == 0 || c.standing.deadline_day - today <= within_days);
         claims.sort_by_key(|c| (c.standing.deadline_day, c.document_id.clone()));
+        // The position is the deadline's day and the document (zero-padded so text order is
+        // the sort order): the list is computed, so the page starts after it.
+        let position = |c: &Claim| format!("{:012}/{}", c.standing.deadline_day, c.document_id);
+        claims.retain(|c| page.after.is_empty() || position(c) > page.after);
+        claims.truncate(usize::try_from(page.fetch()).unwrap_or(usize::MAX));
+        let next_page_token = page.finish(&mut claims, position);
         let alert = policy
             .document
             .limitation
@@ -198,9 +207,9 @@ impl Limitation {
             .copied()
             .unwrap_or(0);
         Ok(pb::ListLimitationsResponse {
+            next_page_token,
             limitations: claims
                 .into_iter()
-                .take(1000)
                 .map(|c| {
                     let left = c.standing.deadline_day - today;
                     pb::LimitationStanding {
@@ -214,18 +223,16 @@ impl Limitation {
                         interrupted_by: c
                             .standing
                             .interrupted
-                            .map(|(act, _)| act.name().to_string())
-                            .unwrap_or_default(),
+                            .map_or(0, |(act, _)| convert::wire::<pb::LimitationAct>(act.name())),
                         deadline_date: date_of_day(c.standing.deadline_day),
                         days_left: left,
-                        state: if left < 0 {
+                        state: convert::wire::<pb::LimitationState>(if left < 0 {
                             "EXPIRED"
                         } else if left <= alert {
                             "ALERT"
                         } else {
                             "RUNNING"
-                        }
-                        .into(),
+                        }),
                     }
                 })
                 .collect(),
@@ -240,7 +247,9 @@ impl Limitation {
         context: &RequestContext,
         request: &pb::RecordLimitationActRequest,
     ) -> Result<pb::RecordLimitationActResponse, ApiError> {
-        let act = act_of(&request.kind).ok_or_else(|| {
+        let act = convert::name_of::<pb::LimitationAct>(request.kind)
+            .and_then(act_of)
+            .ok_or_else(|| {
             ApiError::from(FieldViolation::new(
                 "kind",
                 "ACKNOWLEDGEMENT, FORMAL_NOTICE or LEGAL_ACTION (partial payments come from the \

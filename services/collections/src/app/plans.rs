@@ -18,6 +18,7 @@ use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Currency;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -209,18 +210,26 @@ impl Plans {
     }
 
     /// A customer's plans, newest first; active ones brought up to date.
-    pub async fn list(&self, customer_id: &str) -> Result<Vec<pb::PaymentPlan>, ApiError> {
+    pub async fn list(
+        &self,
+        customer_id: &str,
+        page: &PageRequest,
+    ) -> Result<pb::ListPaymentPlansResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
         let today = day_of(self.clock.now());
-        let rows = store::plans_of(&mut conn, customer_id).await?;
-        let mut plans = Vec::new();
+        let mut rows = store::plans_of(&mut conn, customer_id, &page.after, page.fetch()).await?;
+        let next_page_token = page.finish(&mut rows, |p| p.plan_id.clone());
+        let mut payment_plans = Vec::new();
         for mut plan in rows {
             if plan.state == PlanState::Active {
                 refresh(&mut conn, &mut plan, today).await?;
             }
-            plans.push(convert::payment_plan(&plan));
+            payment_plans.push(convert::payment_plan(&plan));
         }
-        Ok(plans)
+        Ok(pb::ListPaymentPlansResponse {
+            payment_plans,
+            next_page_token,
+        })
     }
 
     /// Reviews every active plan; answers how many ended.

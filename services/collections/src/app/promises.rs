@@ -15,6 +15,7 @@ use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Currency;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -160,10 +161,19 @@ impl Promises {
     }
 
     /// A customer's promises, newest first.
-    pub async fn list(&self, customer_id: &str) -> Result<Vec<pb::Promise>, ApiError> {
+    pub async fn list(
+        &self,
+        customer_id: &str,
+        page: &PageRequest,
+    ) -> Result<pb::ListPromisesResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let promises = store::list_promises(&mut conn, customer_id).await?;
-        Ok(promises.iter().map(convert::promise).collect())
+        let mut promises =
+            store::list_promises(&mut conn, customer_id, &page.after, page.fetch()).await?;
+        let next_page_token = page.finish(&mut promises, |p| p.promise_id.clone());
+        Ok(pb::ListPromisesResponse {
+            promises: promises.iter().map(convert::promise).collect(),
+            next_page_token,
+        })
     }
 
     /// Settles every open promise that can be settled today; answers how many were.

@@ -3,24 +3,25 @@
 //! customers and segments to collectors, and the activity log. The worklist is computed from
 //! the ledger as it stands — a handful of grouped queries, then the pure ranking of
 //! [`crate::domain::worklist`].
+use crate::convert;
+use crate::domain::activities::{Activity, ActivityKind, ActivityOutcome};
 use crate::domain::dunning::Consequence;
 use crate::domain::ledger::{digits_of, from_minor};
 use crate::domain::worklist::{Case, LOOKBACK_DAYS, rank};
 use crate::store;
 use credit_platform::begin_mutation;
-use credit_platform::clock::{SharedClock, date_of_day, day_of, parse_date, to_timestamp};
+use credit_platform::clock::{SharedClock, date_of_day, day_of, parse_date};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::str::FromStr;
 
-/// Kinds of activity a collector logs.
-pub const ACTIVITY_KINDS: &[&str] = &["CALL", "EMAIL", "LETTER", "VISIT", "NOTE"];
 /// Outcomes of an activity.
 pub const OUTCOMES: &[&str] = &[
     "REACHED",
@@ -149,7 +150,7 @@ impl Desk {
                 broken_promises: case.broken_promises,
                 breached_plans: case.breached_plans,
                 open_disputes: case.open_disputes,
-                action: ranked.action.into(),
+                action: convert::wire::<pb::NextAction>(ranked.action.name()),
                 reason: ranked.reason,
                 actionable: ranked.actionable,
                 collector: profile.collector_in_charge.clone(),
@@ -252,17 +253,21 @@ impl Desk {
                 id: request.customer_id.clone(),
             });
         }
-        let activity = pb::Activity {
+        let activity = Activity {
             activity_id: uuid::Uuid::now_v7().to_string(),
             customer_id: request.customer_id.clone(),
-            kind: request.kind.clone(),
-            outcome: request.outcome.clone(),
+            kind: convert::name_of::<pb::ActivityKind>(request.kind)
+                .and_then(ActivityKind::from_name)
+                .ok_or_else(|| ApiError::from(FieldViolation::new("kind", "must be set")))?,
+            outcome: convert::name_of::<pb::ActivityOutcome>(request.outcome)
+                .and_then(ActivityOutcome::from_name)
+                .ok_or_else(|| ApiError::from(FieldViolation::new("outcome", "must be set")))?,
             note: request.note.trim().to_string(),
-            follow_up_date: follow_up.map(date_of_day).unwrap_or_default(),
+            follow_up_day: follow_up,
             collector: context.caller.subject.clone(),
-            record_time: Some(to_timestamp(m.now)),
+            recorded_at: m.now,
         };
-        store::insert_activity(&mut m.tx, &activity, follow_up, m.now).await?;
+        store::insert_activity(&mut m.tx, &activity).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -273,21 +278,32 @@ impl Desk {
                 entity_id: activity.activity_id.clone(),
                 customer_id: activity.customer_id.clone(),
                 payload: json!({
-                    "kind": activity.kind,
-                    "outcome": activity.outcome,
-                    "follow_up_date": activity.follow_up_date,
+                    "kind": activity.kind.name(),
+                    "outcome": activity.outcome.name(),
+                    "follow_up_date": follow_up.map(date_of_day).unwrap_or_default(),
                     "collector": activity.collector,
                 }),
             },
         )
         .await?;
-        mutation::finish(&self.signals, m, &activity).await?;
-        Ok(activity)
+        let answer = convert::activity(&activity);
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
     }
 
     /// A customer's activities, newest first.
-    pub async fn activities(&self, customer_id: &str) -> Result<Vec<pb::Activity>, ApiError> {
+    pub async fn activities(
+        &self,
+        customer_id: &str,
+        page: &PageRequest,
+    ) -> Result<pb::ListActivitiesResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        Ok(store::activities_of(&mut conn, customer_id).await?)
+        let mut activities =
+            store::activities_of(&mut conn, customer_id, &page.after, page.fetch()).await?;
+        let next_page_token = page.finish(&mut activities, |a| a.activity_id.clone());
+        Ok(pb::ListActivitiesResponse {
+            activities: activities.iter().map(convert::activity).collect(),
+            next_page_token,
+        })
     }
 }

@@ -17,6 +17,7 @@ use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Currency;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
 use prost::Message;
 use rust_decimal::Decimal;
@@ -417,9 +418,16 @@ impl WriteOffs {
         &self,
         customer_id: &str,
         state: &str,
-    ) -> Result<Vec<pb::WriteOff>, ApiError> {
+        page: &PageRequest,
+    ) -> Result<pb::ListWriteOffsResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let write_offs = store::list_write_offs(&mut conn, customer_id, state).await?;
-        Ok(write_offs.iter().map(convert::write_off).collect())
+        let mut write_offs =
+            store::list_write_offs(&mut conn, customer_id, state, &page.after, page.fetch())
+                .await?;
+        let next_page_token = page.finish(&mut write_offs, |w| w.write_off_id.clone());
+        Ok(pb::ListWriteOffsResponse {
+            write_offs: write_offs.iter().map(convert::write_off).collect(),
+            next_page_token,
+        })
     }
 }

@@ -3,46 +3,25 @@
 use super::transition::IllegalMove;
 use serde::{Deserialize, Serialize};
 
-/// Why an invoice is disputed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DisputeReason {
-    /// The price differs from what was agreed.
-    Price,
-    /// The quantity differs from what was delivered.
-    Quantity,
-    /// Goods arrived damaged.
-    Damaged,
-    /// Goods or services were not received.
-    NotReceived,
-    /// The invoice duplicates another.
-    Duplicate,
-    /// Something else (the comment says what).
-    Other,
+named! {
+    /// Why an invoice is disputed.
+    pub enum DisputeReason {
+        /// The price differs from what was agreed.
+        Price = "PRICE",
+        /// The quantity differs from what was delivered.
+        Quantity = "QUANTITY",
+        /// Goods arrived damaged.
+        Damaged = "DAMAGED",
+        /// Goods or services were not received.
+        NotReceived = "NOT_RECEIVED",
+        /// The invoice duplicates another.
+        Duplicate = "DUPLICATE",
+        /// Something else (the comment says what).
+        Other = "OTHER",
+    }
 }
 
 impl DisputeReason {
-    /// The name the API and the feed use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Price => "PRICE",
-            Self::Quantity => "QUANTITY",
-            Self::Damaged => "DAMAGED",
-            Self::NotReceived => "NOT_RECEIVED",
-            Self::Duplicate => "DUPLICATE",
-            Self::Other => "OTHER",
-        }
-    }
-
-    const ALL: [Self; 6] = [
-        Self::Price,
-        Self::Quantity,
-        Self::Damaged,
-        Self::NotReceived,
-        Self::Duplicate,
-        Self::Other,
-    ];
-
     /// Its stable number, 1 to 6: the wire's enum value, and what the metrics' column holds.
     pub fn number(self) -> i32 {
         Self::ALL.iter().position(|r| *r == self).unwrap_or(0) as i32 + 1
@@ -56,43 +35,21 @@ impl DisputeReason {
     }
 }
 
-/// Where a dispute is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DisputeState {
-    /// Being worked: its amount is left out of dunning.
-    Open,
-    /// A credit note on the invoice settled it.
-    ResolvedByCreditNote,
-    /// An approved write-off settled it.
-    ResolvedByWriteOff,
-    /// The claim was not accepted.
-    Rejected,
+named! {
+    /// Where a dispute is.
+    pub enum DisputeState {
+        /// Being worked: its amount is left out of dunning.
+        Open = "OPEN",
+        /// A credit note on the invoice settled it.
+        ResolvedByCreditNote = "RESOLVED_BY_CREDIT_NOTE",
+        /// An approved write-off settled it.
+        ResolvedByWriteOff = "RESOLVED_BY_WRITE_OFF",
+        /// The claim was not accepted.
+        Rejected = "REJECTED",
+    }
 }
 
 impl DisputeState {
-    /// The stored (and shown) name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Open => "OPEN",
-            Self::ResolvedByCreditNote => "RESOLVED_BY_CREDIT_NOTE",
-            Self::ResolvedByWriteOff => "RESOLVED_BY_WRITE_OFF",
-            Self::Rejected => "REJECTED",
-        }
-    }
-
-    /// From the stored name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        [
-            Self::Open,
-            Self::ResolvedByCreditNote,
-            Self::ResolvedByWriteOff,
-            Self::Rejected,
-        ]
-        .into_iter()
-        .find(|s| s.name() == name)
-    }
-
     /// The state a resolution moves an open dispute to.
     pub fn transition(self, resolution: &Resolution) -> Result<Self, IllegalMove> {
         if self != Self::Open {

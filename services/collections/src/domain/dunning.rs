@@ -16,28 +16,28 @@ pub const TEMPLATES: &[&str] = &[
     "LEGAL_HANDOVER",
 ];
 
-/// How a step reaches the customer.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Channel {
-    /// E-mail to the customer's dunning address.
-    Email,
-    /// No message: the consequence only (a hold, a hand-over recorded).
-    None,
+named! {
+    /// How a step reaches the customer.
+    pub enum Channel {
+        /// E-mail to the customer's dunning address.
+        Email = "EMAIL",
+        /// No message: the consequence only (a hold, a hand-over recorded).
+        None = "NONE",
+    }
 }
 
-/// What a step does besides writing.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Consequence {
-    /// Nothing more.
-    None,
-    /// The customer's credit is held (said on the feed; limits holds it).
-    CreditHold,
-    /// Handed over to a collection agency.
-    Agency,
-    /// Handed over to legal.
-    Legal,
+named! {
+    /// What a step does besides writing.
+    pub enum Consequence {
+        /// Nothing more.
+        None = "NONE",
+        /// The customer's credit is held (said on the feed; limits holds it).
+        CreditHold = "CREDIT_HOLD",
+        /// Handed over to a collection agency.
+        Agency = "AGENCY",
+        /// Handed over to legal.
+        Legal = "LEGAL",
+    }
 }
 
 /// One step of a strategy.

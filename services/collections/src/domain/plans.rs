@@ -14,26 +14,15 @@ pub struct Instalment {
     pub amount: i64,
 }
 
-/// Where one instalment is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum InstalmentState {
-    /// Its day has not passed.
-    Due,
-    /// Paid in full.
-    Paid,
-    /// Its day passed short of it (within the grace days, or the plan is breached).
-    Late,
-}
-
-impl InstalmentState {
-    /// The shown name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Due => "DUE",
-            Self::Paid => "PAID",
-            Self::Late => "LATE",
-        }
+named! {
+    /// Where one instalment is.
+    pub enum InstalmentState {
+        /// Its day has not passed.
+        Due = "DUE",
+        /// Paid in full.
+        Paid = "PAID",
+        /// Its day passed short of it (within the grace days, or the plan is breached).
+        Late = "LATE",
     }
 }
 
@@ -135,35 +124,19 @@ pub fn check_schedule(
     Ok(())
 }
 
-/// Where a plan is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PlanState {
-    /// Being kept: dunning leaves its invoices alone.
-    Active,
-    /// Nothing it covers is open any more.
-    Completed,
-    /// An instalment was missed beyond the grace days: dunning resumes.
-    Breached,
+named! {
+    /// Where a plan is.
+    pub enum PlanState {
+        /// Being kept: dunning leaves its invoices alone.
+        Active = "ACTIVE",
+        /// Nothing it covers is open any more.
+        Completed = "COMPLETED",
+        /// An instalment was missed beyond the grace days: dunning resumes.
+        Breached = "BREACHED",
+    }
 }
 
 impl PlanState {
-    /// From the stored name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Active, Self::Completed, Self::Breached]
-            .into_iter()
-            .find(|s| s.name() == name)
-    }
-
-    /// The stored (and shown) name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Completed => "COMPLETED",
-            Self::Breached => "BREACHED",
-        }
-    }
-
     /// The state an active plan moves to given how it stands: `Ok(None)` while it stays active.
     pub fn transition(self, standing: &Standing) -> Result<Option<Self>, IllegalMove> {
         if self != Self::Active {

@@ -3,38 +3,21 @@
 //! broken (nothing did).
 use serde::{Deserialize, Serialize};
 
-/// Where a promise is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PromiseState {
-    /// Its day has not come and it is not paid yet: dunning waits.
-    Open,
-    /// Paid in full.
-    Kept,
-    /// Its day passed with part of it paid.
-    PartiallyKept,
-    /// Its day passed with nothing paid.
-    Broken,
+named! {
+    /// Where a promise is.
+    pub enum PromiseState {
+        /// Its day has not come and it is not paid yet: dunning waits.
+        Open = "OPEN",
+        /// Paid in full.
+        Kept = "KEPT",
+        /// Its day passed with part of it paid.
+        PartiallyKept = "PARTIALLY_KEPT",
+        /// Its day passed with nothing paid.
+        Broken = "BROKEN",
+    }
 }
 
 impl PromiseState {
-    /// From the stored name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Open, Self::Kept, Self::PartiallyKept, Self::Broken]
-            .into_iter()
-            .find(|s| s.name() == name)
-    }
-
-    /// The stored (and shown) name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Open => "OPEN",
-            Self::Kept => "KEPT",
-            Self::PartiallyKept => "PARTIALLY_KEPT",
-            Self::Broken => "BROKEN",
-        }
-    }
-
     /// Where an open promise of `amount` for `promised_day` goes on `today` with `paid` in:
     /// `None` while it stays open (and for a promise already settled: settling is once).
     pub fn transition(self, amount: i64, promised_day: i64, paid: i64, today: i64) -> Option<Self> {

@@ -4,6 +4,30 @@
 //! The next best action is the first rule that applies, each with its reason.
 use rust_decimal::Decimal;
 
+named! {
+    /// The next best action on a case.
+    pub enum NextAction {
+        /// Call the customer.
+        Call = "CALL",
+        /// Resolve the dispute past its due date first.
+        ResolveDispute = "RESOLVE_DISPUTE",
+        /// Hand the file over (agency or legal).
+        HandOver = "HAND_OVER",
+        /// Find a dunning address: reminders cannot go out.
+        UpdateContact = "UPDATE_CONTACT",
+        /// The agreed follow-up date has come.
+        CallBack = "CALL_BACK",
+        /// The reminders are running: follow them.
+        FollowDunning = "FOLLOW_DUNNING",
+        /// A limitation deadline is near or has passed.
+        ProtectClaim = "PROTECT_CLAIM",
+        /// A promise to pay is open.
+        WaitForPromise = "WAIT_FOR_PROMISE",
+        /// A follow-up date is ahead.
+        WaitForFollowUp = "WAIT_FOR_FOLLOW_UP",
+    }
+}
+
 /// Days of history that count against a customer (broken promises, breached plans).
 pub const LOOKBACK_DAYS: i64 = 180;
 
@@ -51,7 +75,7 @@ pub struct Ranked {
     /// Expected loss × urgency, 2 places.
     pub priority: Decimal,
     /// The next best action.
-    pub action: &'static str,
+    pub action: NextAction,
     pub reason: String,
     /// Whether the collector acts now (otherwise the case waits on something).
     pub actionable: bool,
@@ -76,10 +100,10 @@ pub fn rank(case: &Case, default_probability: Decimal) -> Ranked {
     }
 }
 
-fn next_action(case: &Case) -> (&'static str, String, bool) {
+fn next_action(case: &Case) -> (NextAction, String, bool) {
     if let Some((document, left)) = &case.limitation {
         return (
-            "PROTECT_CLAIM",
+            NextAction::ProtectClaim,
             if *left < 0 {
                 format!("{document} is time-barred since {} days", -left)
             } else {
@@ -93,69 +117,69 @@ fn next_action(case: &Case) -> (&'static str, String, bool) {
     }
     if let Some((date, false)) = &case.follow_up {
         return (
-            "WAIT_FOR_FOLLOW_UP",
+            NextAction::WaitForFollowUp,
             format!("a follow-up was agreed for {date}"),
             false,
         );
     }
     if let Some(dispute) = &case.dispute_past_due {
         return (
-            "RESOLVE_DISPUTE",
+            NextAction::ResolveDispute,
             format!("dispute {dispute} is past its due date"),
             true,
         );
     }
     if let Some((date, true)) = &case.follow_up {
         return (
-            "CALL_BACK",
+            NextAction::CallBack,
             format!("the follow-up of {date} has come"),
             true,
         );
     }
     if let Some(date) = &case.last_broken_promise {
         return (
-            "CALL",
+            NextAction::Call,
             format!("the promise to pay by {date} was broken: agree a new date or a plan"),
             true,
         );
     }
     if case.breached_plans > 0 {
         return (
-            "CALL",
+            NextAction::Call,
             "a payment plan was breached: agree how the rest is paid".into(),
             true,
         );
     }
     if let Some((amount, date)) = &case.open_promise {
         return (
-            "WAIT_FOR_PROMISE",
+            NextAction::WaitForPromise,
             format!("{amount} promised by {date}"),
             false,
         );
     }
     if let Some(step) = &case.handed_over {
         return (
-            "HAND_OVER",
+            NextAction::HandOver,
             format!("dunning reached the {step} step: hand the file over"),
             true,
         );
     }
     if !case.has_email {
         return (
-            "UPDATE_CONTACT",
+            NextAction::UpdateContact,
             "no dunning e-mail address: reminders cannot go out".into(),
             true,
         );
     }
     if case.days_past_due > case.call_after_days {
         return (
-            "CALL",
+            NextAction::Call,
             format!("{} days past due despite the reminders", case.days_past_due),
             true,
         );
     }
     (
-        "FOLLOW_DUNNING",
+        NextAction::FollowDunning,
         format!(
             "{} days past due: the reminders are running",
             case.days_past_due
@@ -186,7 +210,7 @@ mod tests {
         assert_eq!(r.expected_loss, dec!(500.00));
         // 1 + 45/30 = 2.5.
         assert_eq!(r.priority, dec!(1250.00));
-        assert_eq!((r.action, r.actionable), ("CALL", true));
+        assert_eq!((r.action.name(), r.actionable), ("CALL", true));
         // Unscored: the default probability; a broken promise adds one to the urgency.
         let unscored = Case {
             probability: None,
@@ -206,12 +230,15 @@ mod tests {
             dispute_past_due: Some("d-1".into()),
             ..case()
         };
-        assert_eq!(rank(&waiting, dec!(0.1)).action, "WAIT_FOR_FOLLOW_UP");
+        assert_eq!(
+            rank(&waiting, dec!(0.1)).action.name(),
+            "WAIT_FOR_FOLLOW_UP"
+        );
         let dispute = Case {
             dispute_past_due: Some("d-1".into()),
             ..case()
         };
-        assert_eq!(rank(&dispute, dec!(0.1)).action, "RESOLVE_DISPUTE");
+        assert_eq!(rank(&dispute, dec!(0.1)).action.name(), "RESOLVE_DISPUTE");
         let promised = Case {
             open_promise: Some(("500.00 EUR".into(), "2026-04-01".into())),
             ..case()
@@ -221,24 +248,24 @@ mod tests {
             handed_over: Some("LEGAL".into()),
             ..case()
         };
-        assert_eq!(rank(&legal, dec!(0.1)).action, "HAND_OVER");
+        assert_eq!(rank(&legal, dec!(0.1)).action.name(), "HAND_OVER");
         let no_mail = Case {
             has_email: false,
             ..case()
         };
-        assert_eq!(rank(&no_mail, dec!(0.1)).action, "UPDATE_CONTACT");
+        assert_eq!(rank(&no_mail, dec!(0.1)).action.name(), "UPDATE_CONTACT");
         let young = Case {
             days_past_due: 10,
             ..case()
         };
-        assert_eq!(rank(&young, dec!(0.1)).action, "FOLLOW_DUNNING");
+        assert_eq!(rank(&young, dec!(0.1)).action.name(), "FOLLOW_DUNNING");
         let barred_soon = Case {
             limitation: Some(("INV-9".into(), 20)),
             follow_up: Some(("2026-04-01".into(), false)),
             ..case()
         };
         let r = rank(&barred_soon, dec!(0.1));
-        assert_eq!((r.action, r.actionable), ("PROTECT_CLAIM", true));
+        assert_eq!((r.action.name(), r.actionable), ("PROTECT_CLAIM", true));
         assert!(
             r.reason.contains("INV-9") && r.reason.contains("20 days"),
             "{}",

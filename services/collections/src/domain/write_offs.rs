@@ -3,35 +3,19 @@
 use super::transition::IllegalMove;
 use serde::{Deserialize, Serialize};
 
-/// Where a write-off is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum WriteOffState {
-    /// Asked for, waiting for a decision.
-    Requested,
-    /// Approved: booked as a WRITE_OFF document.
-    Approved,
-    /// Rejected: the invoice stays collectible.
-    Rejected,
+named! {
+    /// Where a write-off is.
+    pub enum WriteOffState {
+        /// Asked for, waiting for a decision.
+        Requested = "REQUESTED",
+        /// Approved: booked as a WRITE_OFF document.
+        Approved = "APPROVED",
+        /// Rejected: the invoice stays collectible.
+        Rejected = "REJECTED",
+    }
 }
 
 impl WriteOffState {
-    /// From the stored name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Requested, Self::Approved, Self::Rejected]
-            .into_iter()
-            .find(|s| s.name() == name)
-    }
-
-    /// The stored (and shown) name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Requested => "REQUESTED",
-            Self::Approved => "APPROVED",
-            Self::Rejected => "REJECTED",
-        }
-    }
-
     /// The state a decision moves a requested write-off to.
     pub fn transition(self, approve: bool) -> Result<Self, IllegalMove> {
         match (self, approve) {

@@ -3,13 +3,13 @@ mod access;
 mod validate;
 
 pub use access::access;
-use validate::{group_of, kind_filter, period};
+use validate::{enum_filter, group_of, kind_filter, period, required_enum};
 
 use crate::app::disputes::Disputes;
 use crate::app::dunning::{Dunning, known_time_zone};
 use crate::app::plans::Plans;
 use crate::app::promises::Promises;
-use crate::app::worklist::{ACTIVITY_KINDS, Desk, OUTCOMES};
+use crate::app::worklist::Desk;
 use crate::app::write_offs::WriteOffs;
 use crate::app::{Ledger, Row};
 use crate::domain::aging::Buckets;
@@ -20,7 +20,7 @@ use credit_platform::handler::{
 };
 use credit_platform::ids::{check_external_id, check_text};
 use credit_platform::mutation::with_retry;
-use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
+use credit_platform::paging::{PageRequest, decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
 use credit_proto::collections as pb;
 use credit_proto::collections::collections_service_server::CollectionsService;
@@ -209,15 +209,11 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListDocumentVersionsRequest>,
     ) -> Answer<pb::ListDocumentVersionsResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.document_id, "document_id", v);
+            PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
-        answer(
-            self.ledger
-                .versions(&request.document_id)
-                .await
-                .map(|versions| pb::ListDocumentVersionsResponse { versions }),
-        )
+        answer(self.ledger.versions(&request.document_id, &page).await)
     }
 
     async fn allocate_document(
@@ -311,15 +307,11 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListMessagesRequest>,
     ) -> Answer<pb::ListMessagesResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
+            PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
-        answer(
-            self.dunning
-                .messages(&request.customer_id)
-                .await
-                .map(|messages| pb::ListMessagesResponse { messages }),
-        )
+        answer(self.dunning.messages(&request.customer_id, &page).await)
     }
 
     async fn upload_dunning_policy(
@@ -381,10 +373,10 @@ impl CollectionsService for CollectionsGrpc {
     ) -> Answer<pb::Dispute> {
         let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
             credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", v);
-            match request.resolution.as_str() {
-                "CREDIT_NOTE" => check_external_id(&request.credit_note_id, "credit_note_id", v),
-                "REJECTED" => {}
-                _ => v.add("resolution", "CREDIT_NOTE or REJECTED"),
+            if required_enum::<pb::DisputeResolution>(request.resolution, "resolution", v)
+                == Some("CREDIT_NOTE")
+            {
+                check_external_id(&request.credit_note_id, "credit_note_id", v);
             }
             check_text(&request.comment, "comment", true, 2000, v);
         })?;
@@ -395,25 +387,20 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListDisputesRequest>,
     ) -> Answer<pb::ListDisputesResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, state) = accept_read_with(&self.readiness, request, |request, v| {
             if !request.customer_id.is_empty() {
                 check_external_id(&request.customer_id, "customer_id", v);
             }
-            if !matches!(
-                request.state.as_str(),
-                "" | "OPEN" | "RESOLVED_BY_CREDIT_NOTE" | "RESOLVED_BY_WRITE_OFF" | "REJECTED"
-            ) {
-                v.add(
-                    "state",
-                    "OPEN, RESOLVED_BY_CREDIT_NOTE, RESOLVED_BY_WRITE_OFF or REJECTED",
-                );
-            }
+            let state = enum_filter::<pb::DisputeState>(request.state, "state", v);
+            Some((
+                state,
+                PageRequest::parse(request.page_size, &request.page_token, v)?,
+            ))
         })?;
         answer(
             self.disputes
-                .list(&request.customer_id, &request.state)
-                .await
-                .map(|disputes| pb::ListDisputesResponse { disputes }),
+                .list(&request.customer_id, state.0, &state.1)
+                .await,
         )
     }
 
@@ -438,15 +425,11 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListPromisesRequest>,
     ) -> Answer<pb::ListPromisesResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
+            PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
-        answer(
-            self.promises
-                .list(&request.customer_id)
-                .await
-                .map(|promises| pb::ListPromisesResponse { promises }),
-        )
+        answer(self.promises.list(&request.customer_id, &page).await)
     }
 
     async fn request_write_off(
@@ -495,22 +478,20 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListWriteOffsRequest>,
     ) -> Answer<pb::ListWriteOffsResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, state) = accept_read_with(&self.readiness, request, |request, v| {
             if !request.customer_id.is_empty() {
                 check_external_id(&request.customer_id, "customer_id", v);
             }
-            if !matches!(
-                request.state.as_str(),
-                "" | "REQUESTED" | "APPROVED" | "REJECTED"
-            ) {
-                v.add("state", "REQUESTED, APPROVED or REJECTED");
-            }
+            let state = enum_filter::<pb::WriteOffState>(request.state, "state", v);
+            Some((
+                state,
+                PageRequest::parse(request.page_size, &request.page_token, v)?,
+            ))
         })?;
         answer(
             self.write_offs
-                .list(&request.customer_id, &request.state)
-                .await
-                .map(|write_offs| pb::ListWriteOffsResponse { write_offs }),
+                .list(&request.customer_id, state.0, &state.1)
+                .await,
         )
     }
 
@@ -542,15 +523,11 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListPaymentPlansRequest>,
     ) -> Answer<pb::ListPaymentPlansResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
+            PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
-        answer(
-            self.plans
-                .list(&request.customer_id)
-                .await
-                .map(|payment_plans| pb::ListPaymentPlansResponse { payment_plans }),
-        )
+        answer(self.plans.list(&request.customer_id, &page).await)
     }
 
     async fn get_worklist(&self, request: Request<pb::GetWorklistRequest>) -> Answer<pb::Worklist> {
@@ -594,12 +571,8 @@ impl CollectionsService for CollectionsGrpc {
     async fn log_activity(&self, request: Request<pb::LogActivityRequest>) -> Answer<pb::Activity> {
         let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
-            if !ACTIVITY_KINDS.contains(&request.kind.as_str()) {
-                v.add("kind", format!("one of {}", ACTIVITY_KINDS.join(", ")));
-            }
-            if !OUTCOMES.contains(&request.outcome.as_str()) {
-                v.add("outcome", format!("one of {}", OUTCOMES.join(", ")));
-            }
+            required_enum::<pb::ActivityKind>(request.kind, "kind", v);
+            required_enum::<pb::ActivityOutcome>(request.outcome, "outcome", v);
             check_text(&request.note, "note", true, 4000, v);
         })?;
         answer(with_retry(|| self.desk.log(&context, &request)).await)
@@ -609,32 +582,29 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListActivitiesRequest>,
     ) -> Answer<pb::ListActivitiesResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
+            PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
-        answer(
-            self.desk
-                .activities(&request.customer_id)
-                .await
-                .map(|activities| pb::ListActivitiesResponse { activities }),
-        )
+        answer(self.desk.activities(&request.customer_id, &page).await)
     }
 
     async fn list_limitations(
         &self,
         request: Request<pb::ListLimitationsRequest>,
     ) -> Answer<pb::ListLimitationsResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             if !request.customer_id.is_empty() {
                 check_external_id(&request.customer_id, "customer_id", v);
             }
             if !(0..=36_500).contains(&request.within_days) {
                 v.add("within_days", "from 0 (every one) to 36500");
             }
+            PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
         answer(
             self.limitation
-                .list(&request.customer_id, i64::from(request.within_days))
+                .list(&request.customer_id, i64::from(request.within_days), &page)
                 .await,
         )
     }

@@ -85,17 +85,22 @@ pub async fn save_dispute(conn: &mut AnyConnection, d: &Dispute) -> sqlx::Result
     Ok(())
 }
 
-/// Disputes of a customer and state ("" for any), newest first, at most 1000.
+/// Disputes of a customer and state ("" for any), newest first: `limit` of them opened
+/// before the dispute `before` ("" for the newest).
 pub async fn list_disputes(
     conn: &mut AnyConnection,
     customer_id: &str,
     state: &str,
+    before: &str,
+    limit: i64,
 ) -> sqlx::Result<Vec<Dispute>> {
     records(
         conn,
         "SELECT body FROM disputes WHERE ($1 = '' OR customer_id = $1) \
-         AND ($2 = '' OR state = $2) ORDER BY dispute_id DESC LIMIT 1000",
-        &[customer_id, state],
+         AND ($2 = '' OR state = $2) AND ($3 = '' OR dispute_id < $3) \
+         ORDER BY dispute_id DESC LIMIT $4",
+        &[customer_id, state, before],
+        Some(limit),
     )
     .await
 }

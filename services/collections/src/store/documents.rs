@@ -242,12 +242,16 @@ pub async fn insert_version(
 pub async fn versions(
     conn: &mut AnyConnection,
     document_id: &str,
+    after_version: i64,
+    limit: i64,
 ) -> sqlx::Result<Vec<(i64, Vec<u8>, String, String, Micros)>> {
     sqlx::query(
         "SELECT version, body, actor, source, recorded_at FROM document_versions \
-         WHERE document_id = $1 ORDER BY version",
+         WHERE document_id = $1 AND version > $2 ORDER BY version LIMIT $3",
     )
     .bind(document_id.to_string())
+    .bind(after_version)
+    .bind(limit)
     .fetch_all(conn)
     .await?
     .iter()

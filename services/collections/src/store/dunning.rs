@@ -1,6 +1,5 @@
 //! Dunning: where each (customer, currency) stands in its strategy, and the messages written.
-use credit_platform::clock::{Micros, to_timestamp};
-use credit_proto::collections as pb;
+use credit_platform::clock::Micros;
 use sqlx::{AnyConnection, Row};
 
 /// An open receivable of one customer and currency, as dunning sees it.
@@ -228,22 +227,61 @@ pub async fn record_delivery(
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
-/// A customer's messages, newest first, at most 1000.
+/// A message as stored.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    /// Its id.
+    pub message_id: String,
+    /// The customer.
+    pub customer_id: String,
+    /// The step it belongs to.
+    pub step_code: String,
+    /// "EMAIL".
+    pub channel: String,
+    /// To whom.
+    pub recipient: String,
+    /// Language written in.
+    pub language: String,
+    /// Subject.
+    pub subject: String,
+    /// The text.
+    pub body: String,
+    /// "PENDING", "SENT" or "FAILED".
+    pub state: String,
+    /// Delivery attempts.
+    pub attempts: i32,
+    /// The last failure.
+    pub last_error: String,
+    /// Written (µs).
+    pub created_at: Micros,
+    /// Delivered (µs).
+    pub sent_at: Option<Micros>,
+    /// The currency of the items it lists.
+    pub currency: String,
+}
+
+/// A customer's messages, newest first (ids are UUID v7, so in the order they were written):
+/// `limit` of them written before the message `before` ("" for the newest).
 pub async fn messages_of(
     conn: &mut AnyConnection,
     customer_id: &str,
-) -> sqlx::Result<Vec<pb::Message>> {
+    before: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<StoredMessage>> {
     sqlx::query(
         "SELECT message_id, customer_id, step_code, channel, recipient, language, subject, \
          body, state, attempts, last_error, created_at, sent_at, currency FROM messages \
-         WHERE customer_id = $1 ORDER BY created_at DESC, message_id DESC LIMIT 1000",
+         WHERE customer_id = $1 AND ($2 = '' OR message_id < $2) \
+         ORDER BY message_id DESC LIMIT $3",
     )
     .bind(customer_id.to_string())
+    .bind(before.to_string())
+    .bind(limit)
     .fetch_all(conn)
     .await?
     .iter()
     .map(|row| {
-        Ok(pb::Message {
+        Ok(StoredMessage {
             message_id: row.try_get(0)?,
             customer_id: row.try_get(1)?,
             step_code: row.try_get(2)?,
@@ -255,9 +293,9 @@ pub async fn messages_of(
             state: row.try_get(8)?,
             attempts: row.try_get(9)?,
             last_error: row.try_get(10)?,
-            create_time: Some(to_timestamp(row.try_get(11)?)),
-            send_time: row.try_get::<Option<i64>, _>(12)?.map(to_timestamp),
-            currency_code: row.try_get(13)?,
+            created_at: row.try_get(11)?,
+            sent_at: row.try_get(12)?,
+            currency: row.try_get(13)?,
         })
     })
     .collect()

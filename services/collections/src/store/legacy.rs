@@ -1,5 +1,5 @@
-//! The one-time conversion of rows written before disputes, promises, payment plans and
-//! write-offs were stored as their domain records: their `body` then held the protobuf wire
+//! The one-time conversion of rows written before disputes, promises, payment plans,
+//! write-offs and collectors' activities were stored as their domain records: their `body` then held the protobuf wire
 //! message of the time. At start-up (and in `migrate`) every such row is rewritten, in one
 //! transaction, from its columns and the old body; a body that is already a record (JSON, so
 //! it starts with `{`) is left alone, so the conversion runs any number of times.
@@ -7,6 +7,7 @@
 //! The old messages are frozen here with the tags and types they had, because the wire
 //! messages of `credit.collections.v1` may change freely now that nothing stores them.
 use super::encode_record;
+use crate::domain::activities::{Activity, ActivityKind, ActivityOutcome};
 use crate::domain::disputes::{Attachment, Comment, Dispute, DisputeReason, DisputeState};
 use crate::domain::plans::{InstalmentState, PaymentPlan, PlanState, PlannedInstalment};
 use crate::domain::promises::{Promise, PromiseState};
@@ -117,6 +118,13 @@ struct OldInstalment {
     paid_amount: String,
     #[prost(string, tag = "4")]
     state: String,
+}
+
+/// `credit.collections.v1.Activity` as stored (only the note: columns hold the rest).
+#[derive(Clone, PartialEq, Message)]
+struct OldActivity {
+    #[prost(string, tag = "5")]
+    note: String,
 }
 
 /// `credit.collections.v1.PaymentPlan` as stored (only the fields no column holds).
@@ -401,11 +409,44 @@ async fn plans(conn: &mut AnyConnection) -> sqlx::Result<usize> {
     Ok(rows.len())
 }
 
+async fn activities(conn: &mut AnyConnection) -> sqlx::Result<usize> {
+    let rows = legacy_rows(
+        conn,
+        "SELECT activity_id, customer_id, collector, kind, outcome, follow_up_day, recorded_at, \
+         body FROM activities",
+    )
+    .await?;
+    for row in &rows {
+        let body: OldActivity = old(&row.try_get::<Vec<u8>, _>("body")?)?;
+        let (kind, outcome): (String, String) = (row.try_get("kind")?, row.try_get("outcome")?);
+        let activity = Activity {
+            activity_id: row.try_get("activity_id")?,
+            customer_id: row.try_get("customer_id")?,
+            kind: ActivityKind::from_name(&kind).ok_or_else(|| broken("activity kind"))?,
+            outcome: ActivityOutcome::from_name(&outcome)
+                .ok_or_else(|| broken("activity outcome"))?,
+            note: body.note,
+            follow_up_day: row.try_get("follow_up_day")?,
+            collector: row.try_get("collector")?,
+            recorded_at: row.try_get("recorded_at")?,
+        };
+        rewrite(
+            conn,
+            "UPDATE activities SET body = $1 WHERE activity_id = $2",
+            &activity.activity_id,
+            encode_record(&activity),
+        )
+        .await?;
+    }
+    Ok(rows.len())
+}
+
 /// Rewrites every row still holding a wire message as its domain record (in the caller's
 /// transaction): how many were converted.
 pub async fn convert_legacy_records(conn: &mut AnyConnection) -> sqlx::Result<usize> {
     Ok(disputes(conn).await?
         + promises(conn).await?
         + write_offs(conn).await?
-        + plans(conn).await?)
+        + plans(conn).await?
+        + activities(conn).await?)
 }

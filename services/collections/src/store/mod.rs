@@ -33,11 +33,6 @@ pub use write_offs::*;
 
 use sqlx::{AnyConnection, Row};
 
-/// A message stored as its protobuf encoding.
-fn decode<M: prost::Message + Default>(bytes: Vec<u8>) -> sqlx::Result<M> {
-    M::decode(bytes.as_slice()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
 /// An aggregate stored as the JSON of its domain record (the disputes, promises, plans and
 /// write-offs tables' `body`), so the wire format can change without touching stored rows.
 fn record<T: serde::de::DeserializeOwned>(bytes: Vec<u8>) -> sqlx::Result<T> {
@@ -64,15 +59,20 @@ async fn one_record<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-/// The records a static query finds, its text parameters bound in order.
+/// The records a static query finds, its text parameters bound in order (then `limit`, when
+/// the query pages).
 async fn records<T: serde::de::DeserializeOwned>(
     conn: &mut AnyConnection,
     sql: &'static str,
     keys: &[&str],
+    limit: Option<i64>,
 ) -> sqlx::Result<Vec<T>> {
     let mut query = sqlx::query(sql);
     for key in keys {
         query = query.bind(key.to_string());
+    }
+    if let Some(limit) = limit {
+        query = query.bind(limit);
     }
     query
         .fetch_all(conn)
@@ -89,23 +89,5 @@ async fn column(conn: &mut AnyConnection, sql: &'static str) -> sqlx::Result<Vec
         .await?
         .iter()
         .map(|row| row.try_get(0))
-        .collect()
-}
-
-/// The stored messages a static query finds, its text parameters bound in order.
-async fn bodies<M: prost::Message + Default>(
-    conn: &mut AnyConnection,
-    sql: &'static str,
-    keys: &[&str],
-) -> sqlx::Result<Vec<M>> {
-    let mut query = sqlx::query(sql);
-    for key in keys {
-        query = query.bind(key.to_string());
-    }
-    query
-        .fetch_all(conn)
-        .await?
-        .into_iter()
-        .map(|row| decode(row.try_get(0)?))
         .collect()
 }

@@ -25,20 +25,25 @@ pub async fn active_plans(
         conn,
         "SELECT body FROM payment_plans WHERE customer_id = $1 AND state = 'ACTIVE'",
         &[customer_id],
+        None,
     )
     .await
 }
 
-/// The customer's plans, newest first, at most 1000.
+/// The customer's plans, newest first: `limit` of them agreed before the plan `before` (""
+/// for the newest).
 pub async fn plans_of(
     conn: &mut AnyConnection,
     customer_id: &str,
+    before: &str,
+    limit: i64,
 ) -> sqlx::Result<Vec<PaymentPlan>> {
     records(
         conn,
-        "SELECT body FROM payment_plans WHERE customer_id = $1 \
-         ORDER BY plan_id DESC LIMIT 1000",
-        &[customer_id],
+        "SELECT body FROM payment_plans WHERE customer_id = $1 AND ($2 = '' OR plan_id < $2) \
+         ORDER BY plan_id DESC LIMIT $3",
+        &[customer_id, before],
+        Some(limit),
     )
     .await
 }

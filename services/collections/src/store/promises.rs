@@ -100,15 +100,20 @@ pub async fn insert_promise(
     Ok(())
 }
 
-/// A customer's promises, newest first, at most 1000.
+/// A customer's promises, newest first: `limit` of them made before the promise `before` (""
+/// for the newest).
 pub async fn list_promises(
     conn: &mut AnyConnection,
     customer_id: &str,
+    before: &str,
+    limit: i64,
 ) -> sqlx::Result<Vec<Promise>> {
     records(
         conn,
-        "SELECT body FROM promises WHERE customer_id = $1 ORDER BY promise_id DESC LIMIT 1000",
-        &[customer_id],
+        "SELECT body FROM promises WHERE customer_id = $1 AND ($2 = '' OR promise_id < $2) \
+         ORDER BY promise_id DESC LIMIT $3",
+        &[customer_id, before],
+        Some(limit),
     )
     .await
 }

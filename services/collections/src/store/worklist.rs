@@ -1,9 +1,7 @@
 //! What the collector's desk reads (grouped per customer and currency) and writes (collector
 //! assignments, the activity log).
-use super::bodies;
+use crate::domain::activities::Activity;
 use credit_platform::clock::Micros;
-use credit_proto::collections as pb;
-use prost::Message;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
@@ -211,13 +209,8 @@ pub async fn assign_segment_collector(
     Ok(())
 }
 
-/// Logs an activity, with the follow-up day agreed (if any).
-pub async fn insert_activity(
-    conn: &mut AnyConnection,
-    activity: &pb::Activity,
-    follow_up_day: Option<i64>,
-    at: Micros,
-) -> sqlx::Result<()> {
+/// Logs an activity (its record as the body).
+pub async fn insert_activity(conn: &mut AnyConnection, activity: &Activity) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO activities (activity_id, customer_id, collector, kind, outcome, \
          follow_up_day, recorded_at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -225,26 +218,30 @@ pub async fn insert_activity(
     .bind(activity.activity_id.clone())
     .bind(activity.customer_id.clone())
     .bind(activity.collector.clone())
-    .bind(activity.kind.clone())
-    .bind(activity.outcome.clone())
-    .bind(follow_up_day)
-    .bind(at)
-    .bind(activity.encode_to_vec())
+    .bind(activity.kind.name())
+    .bind(activity.outcome.name())
+    .bind(activity.follow_up_day)
+    .bind(activity.recorded_at)
+    .bind(super::encode_record(activity))
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// A customer's activities, newest first, at most 1000.
+/// A customer's activities, newest first: `limit` of them logged before the activity `before`
+/// ("" for the newest).
 pub async fn activities_of(
     conn: &mut AnyConnection,
     customer_id: &str,
-) -> sqlx::Result<Vec<pb::Activity>> {
-    bodies(
+    before: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<Activity>> {
+    super::records(
         conn,
         "SELECT body FROM activities WHERE customer_id = $1 \
-         ORDER BY activity_id DESC LIMIT 1000",
-        &[customer_id],
+         AND ($2 = '' OR activity_id < $2) ORDER BY activity_id DESC LIMIT $3",
+        &[customer_id, before],
+        Some(limit),
     )
     .await
 }

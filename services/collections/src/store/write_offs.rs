@@ -93,17 +93,22 @@ pub async fn insert_recovery(conn: &mut AnyConnection, r: NewRecovery<'_>) -> sq
     Ok(())
 }
 
-/// Write-offs of a customer and state ("" for any), newest first, at most 1000.
+/// Write-offs of a customer and state ("" for any), newest first: `limit` of them requested
+/// before the write-off `before` ("" for the newest).
 pub async fn list_write_offs(
     conn: &mut AnyConnection,
     customer_id: &str,
     state: &str,
+    before: &str,
+    limit: i64,
 ) -> sqlx::Result<Vec<WriteOff>> {
     records(
         conn,
         "SELECT body FROM write_offs WHERE ($1 = '' OR customer_id = $1) \
-         AND ($2 = '' OR state = $2) ORDER BY write_off_id DESC LIMIT 1000",
-        &[customer_id, state],
+         AND ($2 = '' OR state = $2) AND ($3 = '' OR write_off_id < $3) \
+         ORDER BY write_off_id DESC LIMIT $4",
+        &[customer_id, state, before],
+        Some(limit),
     )
     .await
 }

@@ -16,6 +16,19 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
+#[allow(unused_imports)]
+pub use credit_proto::wire;
+
+/// The short name of a wire enum value ("OPEN" for `DISPUTE_STATE_OPEN`), "UNSPECIFIED" for 0.
+pub fn named<E: credit_proto::ShortName>(value: i32) -> &'static str {
+    credit_proto::short_name::<E>(value).unwrap_or("UNSPECIFIED")
+}
+
+/// The short name of a wire enum value, "" for 0 (a field left unset).
+pub fn name_or_empty<E: credit_proto::ShortName>(value: i32) -> &'static str {
+    credit_proto::short_name::<E>(value).unwrap_or_default()
+}
+
 pub const SECRET: &str = "collections-integration-secret-0123456789abcdef";
 /// 2026-03-01T00:00:00Z.
 pub const START: i64 = 1_772_323_200_000_000;

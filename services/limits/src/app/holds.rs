@@ -6,6 +6,7 @@ use crate::store::holds::{self, Hold};
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::outbox::{self, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_proto::limits as pb;
 use serde_json::json;
 
@@ -154,14 +155,24 @@ impl Limits {
         &self,
         customer_id: &str,
         include_released: bool,
+        page: &PageRequest,
     ) -> Result<pb::ListCreditHoldsResponse, ApiError> {
         let mut tx = self.read().await?;
         accounts::get(&mut tx, customer_id)
             .await?
             .ok_or_else(|| account_not_found(customer_id.to_string()))?;
-        let holds = holds::list(&mut tx, customer_id, include_released).await?;
+        let mut holds = holds::list(
+            &mut tx,
+            customer_id,
+            include_released,
+            &page.after,
+            page.fetch(),
+        )
+        .await?;
+        let next_page_token = page.finish(&mut holds, |h| h.hold_id.clone());
         Ok(pb::ListCreditHoldsResponse {
             credit_holds: holds.iter().map(convert::hold).collect(),
+            next_page_token,
         })
     }
 }

@@ -11,6 +11,7 @@ use credit_platform::handler::{
     Answer, accept_mutation, accept_mutation_with, accept_read, accept_read_with, answer,
 };
 use credit_platform::money::{Currency, parse_decimal};
+use credit_platform::paging::PageRequest;
 use credit_platform::readiness::Readiness;
 use credit_proto::limits as pb;
 use credit_proto::limits::diagnostics_service_server::DiagnosticsService;
@@ -384,12 +385,13 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::ListCreditHoldsRequest>,
     ) -> Answer<pb::ListCreditHoldsResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
+            PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
         answer(
             self.limits
-                .list_holds(&request.customer_id, request.include_released)
+                .list_holds(&request.customer_id, request.include_released, &page)
                 .await,
         )
     }

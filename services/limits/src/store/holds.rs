@@ -129,15 +129,20 @@ pub async fn list(
     conn: &mut AnyConnection,
     customer_id: &str,
     include_released: bool,
+    before: &str,
+    limit: i64,
 ) -> sqlx::Result<Vec<Hold>> {
+    // Hold ids are UUID v7: their order is the order they were placed in.
     sqlx::query(concat!(
         "SELECT ",
         hold_columns!(),
         " FROM credit_holds WHERE customer_id = $1 AND (active = 1 OR $2 = 1) \
-         ORDER BY placed_at DESC, hold_id DESC"
+         AND ($3 = '' OR hold_id < $3) ORDER BY hold_id DESC LIMIT $4"
     ))
     .bind(customer_id.to_string())
     .bind(i32::from(include_released))
+    .bind(before.to_string())
+    .bind(limit)
     .fetch_all(conn)
     .await?
     .iter()

@@ -223,6 +223,7 @@ async fn a_rule_hold_is_placed_once_per_rule() {
         .list_credit_holds(pb::ListCreditHoldsRequest {
             customer_id: "RULED".into(),
             include_released: true,
+            ..Default::default()
         })
         .await
         .expect("list")

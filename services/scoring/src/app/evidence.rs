@@ -8,6 +8,7 @@ use credit_platform::begin_mutation;
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::outbox;
+use credit_platform::paging::PageRequest;
 use credit_proto::scoring as pb;
 use serde_json::json;
 
@@ -71,6 +72,7 @@ impl Scoring {
     pub async fn list_statements(
         &self,
         customer_id: &str,
+        page: &PageRequest,
     ) -> Result<pb::ListFinancialStatementsResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
         let tolerance = self
@@ -79,8 +81,11 @@ impl Scoring {
             .1
             .document
             .balance_tolerance;
-        let statements = store::statements(&mut conn, customer_id).await?;
+        let mut statements =
+            store::page_of_statements(&mut conn, customer_id, &page.after, page.fetch()).await?;
+        let next_page_token = page.finish(&mut statements, |s| s.period_end.clone());
         Ok(pb::ListFinancialStatementsResponse {
+            next_page_token,
             statements: statements
                 .iter()
                 .map(|s| pb::FinancialStatementAnalysis {

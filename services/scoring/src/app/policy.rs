@@ -6,6 +6,7 @@ use credit_platform::clock::to_timestamp;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::outbox::{self, NewEvent};
+use credit_platform::paging::PageRequest;
 use credit_platform::policies;
 use credit_proto::scoring as pb;
 use serde_json::json;
@@ -99,14 +100,31 @@ impl Scoring {
     }
 
     /// Every policy version.
-    pub async fn list_policies(&self) -> Result<Vec<pb::Policy>, ApiError> {
+    pub async fn list_policies(
+        &self,
+        page: &PageRequest,
+    ) -> Result<pb::ListPoliciesResponse, ApiError> {
+        let before = if page.after.is_empty() {
+            None
+        } else {
+            Some(page.after.parse::<i64>().map_err(|_| {
+                ApiError::from(FieldViolation::new(
+                    "page_token",
+                    "not a token from a previous page",
+                ))
+            })?)
+        };
         let mut conn = self.db.pool.acquire().await?;
         let active = policies::active_version(&mut conn).await?;
-        Ok(policies::list(&mut conn)
-            .await?
-            .into_iter()
-            .map(|row| policy_to_proto(row, active))
-            .collect())
+        let mut rows = policies::list(&mut conn, before, page.fetch()).await?;
+        let next_page_token = page.finish(&mut rows, |row| row.version.to_string());
+        Ok(pb::ListPoliciesResponse {
+            policies: rows
+                .into_iter()
+                .map(|row| policy_to_proto(row, active))
+                .collect(),
+            next_page_token,
+        })
     }
 }
 

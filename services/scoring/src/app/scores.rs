@@ -223,7 +223,7 @@ impl Scoring {
         score.score_time = Some(to_timestamp(now));
         score.policy_version = version;
         score.model_version = self.model.version.clone();
-        score.trigger = trigger.name().into();
+        score.trigger = credit_proto::wire::<pb::ScoreTrigger>(trigger.name());
         store::insert_score(tx, &score, now).await?;
         let reasons: Vec<&str> = score.reasons.iter().map(|r| r.code.as_str()).collect();
         outbox::append(tx, context, now, NewEvent {
@@ -241,7 +241,7 @@ impl Scoring {
                 "recommended_limit": score.recommended_limit.as_ref().and_then(|l| l.amount.as_ref()).map(|a| format!("{} {}", a.amount, a.currency_code)),
                 "policy_version": version,
                 "model_version": score.model_version,
-                "trigger": score.trigger,
+                "trigger": trigger.name(),
                 "missing_inputs": score.missing_inputs,
             }),
         })

@@ -14,7 +14,7 @@ use credit_platform::handler::{
 use credit_platform::ids::{check_external_id, check_uuid};
 use credit_platform::money::Money;
 use credit_platform::mutation::with_retry;
-use credit_platform::paging::{decode_page_token, encode_page_token, page_size};
+use credit_platform::paging::{PageRequest, decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
 use credit_proto::scoring as pb;
 use credit_proto::scoring::scoring_service_server::ScoringService;
@@ -64,10 +64,15 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::ListFinancialStatementsRequest>,
     ) -> Answer<pb::ListFinancialStatementsResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
+            PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
-        answer(self.scoring.list_statements(&request.customer_id).await)
+        answer(
+            self.scoring
+                .list_statements(&request.customer_id, &page)
+                .await,
+        )
     }
 
     async fn put_references(
@@ -212,13 +217,10 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::ListPoliciesRequest>,
     ) -> Answer<pb::ListPoliciesResponse> {
-        accept_read(&self.readiness, request, |_, _| {})?;
-        answer(
-            self.scoring
-                .list_policies()
-                .await
-                .map(|policies| pb::ListPoliciesResponse { policies }),
-        )
+        let (_, _, page) = accept_read_with(&self.readiness, request, |request, v| {
+            PageRequest::parse(request.page_size, &request.page_token, v)
+        })?;
+        answer(self.scoring.list_policies(&page).await)
     }
 
     async fn notify_bureau_change(

@@ -29,15 +29,29 @@ pub async fn put_statement(
     Ok(())
 }
 
-/// The customer's statements, newest period first.
+/// Every statement of a customer, newest period first.
 pub async fn statements(
     conn: &mut AnyConnection,
     customer_id: &str,
 ) -> sqlx::Result<Vec<Statement>> {
+    page_of_statements(conn, customer_id, "", i64::MAX).await
+}
+
+/// The customer's statements, newest period first: `limit` of those before the period ending
+/// `before_period_end` ("" for the newest).
+pub async fn page_of_statements(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    before_period_end: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<Statement>> {
     sqlx::query(
-        "SELECT body FROM financial_statements WHERE customer_id = $1 ORDER BY period_end DESC",
+        "SELECT body FROM financial_statements WHERE customer_id = $1 \
+         AND ($2 = '' OR period_end < $2) ORDER BY period_end DESC LIMIT $3",
     )
     .bind(customer_id.to_string())
+    .bind(before_period_end.to_string())
+    .bind(limit)
     .fetch_all(conn)
     .await?
     .iter()

@@ -1,10 +1,12 @@
 //! SQL of the scoring service (sqlx Any: one code path for PostgreSQL and SQLite).
 mod bureau_reports;
 mod evidence;
+mod legacy;
 mod scores;
 
 pub use bureau_reports::*;
 pub use evidence::*;
+pub use legacy::convert_legacy_scores;
 pub use scores::*;
 use sqlx::{AnyConnection, Row};
 
