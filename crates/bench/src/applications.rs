@@ -3,10 +3,10 @@
 //! queued) timed through the gateway against limits' no-op Ping on the same path in the same
 //! run, and how soon every approved limit is in place in limits.
 use clap::Parser;
-use credit_bench::{ms, timed};
 use credit_platform::auth::{BearerToken, mint_hs256_token, roles};
 use credit_platform::server::Shutdown;
 use credit_platform::testing::TestDatabase;
+use credit_platform::testing::load::{ms, timed};
 use credit_proto::applications as pb;
 use credit_proto::applications::applications_service_client::ApplicationsServiceClient;
 use credit_proto::limits as lpb;

@@ -110,6 +110,9 @@ mod tests {
         let rewritten: OldScore = decode(&score.encode_to_vec()).expect("decode");
         assert_eq!(rewritten.trigger, "");
         assert_eq!(rewritten.altman_z.map(|z| z.zone), Some(String::new()));
-        assert_eq!(rewritten.recommended_limit.map(|l| l.basis), Some(String::new()));
+        assert_eq!(
+            rewritten.recommended_limit.map(|l| l.basis),
+            Some(String::new())
+        );
     }
 }

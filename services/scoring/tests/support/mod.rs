@@ -35,6 +35,18 @@ impl App {
     /// A server whose configuration `adjust` changes first (bureau providers, model…).
     pub async fn start_with(adjust: impl FnOnce(&mut credit_scoring::ScoringConfig)) -> Self {
         let db = TestDatabase::create().await.expect("db");
+        Self::start_on_with(db, adjust).await
+    }
+
+    /// A server on a database the test prepared (rows of an earlier version, say).
+    pub async fn start_on(db: TestDatabase) -> Self {
+        Self::start_on_with(db, |_| {}).await
+    }
+
+    async fn start_on_with(
+        db: TestDatabase,
+        adjust: impl FnOnce(&mut credit_scoring::ScoringConfig),
+    ) -> Self {
         let mut config =
             credit_scoring::ScoringConfig::new(db.config.clone(), AuthConfig::hs256(SECRET));
         adjust(&mut config);

@@ -273,7 +273,8 @@ fn ms(d: Duration) -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    // `cargo bench` passes `--bench` to a bench without the test harness.
+    let args = Args::parse_from(std::env::args().filter(|a| a != "--bench"));
     let admin = args.postgres_admin_url.as_deref();
     let backend = if admin.is_some() {
         "PostgreSQL"
@@ -489,7 +490,7 @@ async fn main() -> anyhow::Result<()> {
 /// Customers with an address and a time zone where it is midday, through PutCustomer.
 async fn create_customers(client: &Client, count: usize, zone: &str) -> anyhow::Result<()> {
     let zone = zone.to_string();
-    credit_bench::timed(count, 8, client, move |mut c, i| {
+    credit_platform::testing::load::timed(count, 8, client, move |mut c, i| {
         let zone = zone.clone();
         async move {
             c.put_customer(pb::PutCustomerRequest {

@@ -2,11 +2,11 @@
 //! latency against GetModel (no database, same path: gRPC, auth, telemetry) measured in the same
 //! run, and portfolio re-scoring throughput (customers/s).
 use clap::Parser;
-use credit_bench::{ms, timed};
 use credit_platform::auth::{AuthConfig, BearerToken, mint_hs256_token, roles};
 use credit_platform::clock::SystemClock;
 use credit_platform::server::Shutdown;
 use credit_platform::testing::TestDatabase;
+use credit_platform::testing::load::{ms, timed};
 use credit_proto::scoring as pb;
 use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
 use std::sync::Arc;
@@ -66,7 +66,8 @@ fn statement(i: usize) -> pb::FinancialStatement {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    // `cargo bench` passes `--bench` to a bench without the test harness.
+    let args = Args::parse_from(std::env::args().filter(|a| a != "--bench"));
     let database = TestDatabase::create_on(args.postgres_admin_url.as_deref()).await?;
     let backend = if database.is_postgres() {
         "PostgreSQL"

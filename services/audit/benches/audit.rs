@@ -61,7 +61,8 @@ fn micros(histogram: &Histogram<u64>, quantile: f64) -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    // `cargo bench` passes `--bench` to a bench without the test harness.
+    let args = Args::parse_from(std::env::args().filter(|a| a != "--bench"));
     let database = TestDatabase::create_on(args.postgres_admin_url.as_deref()).await?;
     let backend = if database.is_postgres() {
         "PostgreSQL"
