@@ -187,7 +187,7 @@ pub fn document_kind(kind: Kind) -> pb::DocumentKind {
 pub use credit_proto::{ShortName, short_name as name_of, wire};
 
 /// An amount in minor units of `currency` on the wire.
-fn money(minor: i64, currency: &str) -> Money {
+pub fn money(minor: i64, currency: &str) -> Money {
     Money {
         amount: from_minor(minor, digits_of(currency)),
         currency_code: currency.to_string(),
@@ -254,7 +254,7 @@ pub fn promise(p: &Promise) -> pb::Promise {
         amount: Some(money(p.amount, &p.currency)),
         promised_date: date_of_day(p.promised_day),
         state: wire::<pb::PromiseState>(p.state.name()),
-        paid_amount: from_minor(p.paid, digits_of(&p.currency)),
+        paid_amount: Some(money(p.paid, &p.currency)),
         recorded_by: p.recorded_by.clone(),
         record_time: Some(to_timestamp(p.recorded_at)),
         settle_time: timestamp(p.settled_at),
@@ -264,7 +264,6 @@ pub fn promise(p: &Promise) -> pb::Promise {
 
 /// A write-off on the wire.
 pub fn write_off(w: &WriteOff) -> pb::WriteOff {
-    let digits = digits_of(&w.currency);
     pb::WriteOff {
         write_off_id: w.write_off_id.clone(),
         customer_id: w.customer_id.clone(),
@@ -279,12 +278,12 @@ pub fn write_off(w: &WriteOff) -> pb::WriteOff {
         decide_time: timestamp(w.decided_at),
         decision_comment: w.decision_comment.clone(),
         dispute_id: w.dispute_id.clone(),
-        recovered_amount: from_minor(w.recovered(), digits),
+        recovered_amount: Some(money(w.recovered(), &w.currency)),
         recoveries: w
             .recoveries
             .iter()
             .map(|r| pb::Recovery {
-                amount: from_minor(r.amount, digits),
+                amount: Some(money(r.amount, &w.currency)),
                 date: date_of_day(r.day),
                 reference: r.reference.clone(),
                 recorded_by: r.recorded_by.clone(),

@@ -391,7 +391,13 @@ async fn fees_and_interest_are_charged_by_steps_and_survive_the_principal() {
             .into_inner()
             .documents
             .into_iter()
-            .map(|d| (d.kind(), d.open_amount, d.document_id))
+            .map(|d| {
+                (
+                    d.kind(),
+                    support::amount(&d.open_amount).to_string(),
+                    d.document_id,
+                )
+            })
             .collect::<Vec<_>>()
         }
     };

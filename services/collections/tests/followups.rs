@@ -276,7 +276,7 @@ async fn a_promise_holds_dunning_and_payments_say_whether_it_was_kept() {
     assert_eq!(
         (
             named::<pb::PromiseState>(promises[0].state),
-            promises[0].paid_amount.as_str()
+            support::amount(&promises[0].paid_amount)
         ),
         ("PARTIALLY_KEPT", "400.00")
     );

@@ -208,7 +208,7 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
         (
             support::named::<pb::WriteOffState>(w.state),
             w.decided_by.as_str(),
-            w.recovered_amount.as_str()
+            support::amount(&w.recovered_amount)
         ),
         ("APPROVED", "bo", "50.00")
     );

@@ -65,7 +65,7 @@ pub async fn run(
                                 output::money(&p.amount),
                                 p.promised_date.clone(),
                                 output::enum_name("credit.collections.v1.PromiseState", p.state),
-                                p.paid_amount.clone(),
+                                output::money(&p.paid_amount),
                                 p.note.clone(),
                             ]
                         })

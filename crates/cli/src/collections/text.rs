@@ -94,7 +94,7 @@ pub(super) fn document_text(d: &pb::ReceivableDocument) -> String {
             output::enum_name("credit.collections.v1.DocumentKind", d.kind),
         ),
         ("amount", output::money(&d.amount)),
-        ("open", d.open_amount.clone()),
+        ("open", output::money(&d.open_amount)),
         ("issued", d.issue_date.clone()),
     ];
     if !d.due_date.is_empty() {
@@ -109,7 +109,12 @@ pub(super) fn document_text(d: &pb::ReceivableDocument) -> String {
     for a in &d.applied {
         rows.push((
             "paid by",
-            format!("{} {} on {}", a.document_id, a.amount, a.applied_date),
+            format!(
+                "{} {} on {}",
+                a.document_id,
+                output::money(&a.amount),
+                a.applied_date
+            ),
         ));
     }
     rows.push(("version", d.version.to_string()));
@@ -164,7 +169,7 @@ pub(super) fn write_off_text(w: &pb::WriteOff) -> String {
         rows.push(("comment", w.decision_comment.clone()));
     }
     if !w.recoveries.is_empty() {
-        rows.push(("recovered", w.recovered_amount.clone()));
+        rows.push(("recovered", output::money(&w.recovered_amount)));
     }
     fields(&rows)
 }
@@ -211,7 +216,7 @@ pub(super) fn statement_text(list: &pb::ListDocumentsResponse) -> String {
                 d.issue_date.clone(),
                 d.due_date.clone(),
                 output::money(&d.amount),
-                d.open_amount.clone(),
+                output::money(&d.open_amount),
             ]
         })
         .collect();

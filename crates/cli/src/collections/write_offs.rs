@@ -98,7 +98,7 @@ pub async fn run(
                                 output::money(&w.amount),
                                 output::enum_name("credit.collections.v1.WriteOffState", w.state),
                                 w.required_role.clone(),
-                                w.recovered_amount.clone(),
+                                output::money(&w.recovered_amount),
                             ]
                         })
                         .collect();

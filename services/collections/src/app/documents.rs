@@ -1,7 +1,7 @@
 //! Documents read back: one with its applications and versions, or a customer's list.
 use super::ledger::Ledger;
 use crate::convert;
-use crate::domain::ledger::{Kind, digits_of, from_minor};
+use crate::domain::ledger::Kind;
 use crate::store::{self, StoredDocument};
 use credit_platform::clock::{date_of_day, to_timestamp};
 use credit_platform::error::{ApiError, FieldViolation};
@@ -25,7 +25,6 @@ impl Ledger {
                 })?;
         let mut d = self.shown(&stored)?;
         if stored.kind == Kind::Invoice {
-            let digits = digits_of(&stored.currency);
             d.applied = store::applied_list(conn, document_id)
                 .await?
                 .into_iter()
@@ -34,7 +33,7 @@ impl Ledger {
                     kind: Kind::from_name(&kind)
                         .map_or(pb::DocumentKind::Unspecified, convert::document_kind)
                         as i32,
-                    amount: from_minor(amount, digits),
+                    amount: Some(convert::money(amount, &stored.currency)),
                     applied_date: date_of_day(day),
                 })
                 .collect();
@@ -45,7 +44,7 @@ impl Ledger {
     fn shown(&self, stored: &StoredDocument) -> Result<pb::ReceivableDocument, ApiError> {
         let mut d = pb::ReceivableDocument::decode(stored.body.as_slice())
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored document: {e}")))?;
-        d.open_amount = from_minor(stored.open_amount, digits_of(&stored.currency));
+        d.open_amount = Some(convert::money(stored.open_amount, &stored.currency));
         d.version = stored.version;
         d.create_time = Some(to_timestamp(stored.created_at));
         d.update_time = Some(to_timestamp(stored.updated_at));

@@ -29,6 +29,11 @@ pub fn name_or_empty<E: credit_proto::ShortName>(value: i32) -> &'static str {
     credit_proto::short_name::<E>(value).unwrap_or_default()
 }
 
+/// The decimal of an amount ("" when there is none): what the assertions compare.
+pub fn amount(money: &Option<Money>) -> &str {
+    money.as_ref().map_or("", |m| m.amount.as_str())
+}
+
 pub const SECRET: &str = "collections-integration-secret-0123456789abcdef";
 /// 2026-03-01T00:00:00Z.
 pub const START: i64 = 1_772_323_200_000_000;
