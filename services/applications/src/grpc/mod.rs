@@ -1,11 +1,12 @@
 //! The gRPC adapter: validate (every bad field named), call the use case, map errors.
 mod access;
+mod upload;
 mod validate;
 
 pub use access::access;
 
 use crate::app::cases::CreditCases;
-use crate::app::documents::{Documents, KINDS, accepted_type};
+use crate::app::documents::Documents;
 use crate::app::reviews::{OUTCOMES, Reviews};
 use crate::app::{Applications, ApproverAct};
 use crate::domain::state::State;
@@ -16,7 +17,6 @@ use credit_platform::handler::{
     Answer, accept_mutation, accept_mutation_with, accept_read, accept_read_with, accept_stream,
     answer,
 };
-use credit_platform::idempotency::validate_request_id;
 use credit_platform::ids::{check_external_id, check_text, check_uuid};
 use credit_platform::money::Money;
 use credit_platform::mutation::with_retry;
@@ -26,7 +26,6 @@ use credit_proto::Idempotent;
 use credit_proto::applications as pb;
 use credit_proto::applications::applications_service_server::ApplicationsService;
 use credit_proto::applications::download_document_response::Part as DownloadPart;
-use credit_proto::applications::upload_document_request::Part as UploadPart;
 use tonic::{Request, Response, Status, Streaming};
 use validate::check_application;
 
@@ -310,67 +309,8 @@ impl ApplicationsService for ApplicationsGrpc {
         request: Request<Streaming<pb::UploadDocumentRequest>>,
     ) -> Answer<pb::Document> {
         let context = accept_stream(&self.readiness, &request)?;
-        let mut parts = request.into_inner();
-        let first = parts.message().await?.and_then(|m| m.part);
-        let Some(UploadPart::Metadata(metadata)) = first else {
-            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                "metadata",
-                "required: the first message carries the metadata, the following ones the content",
-            ))
-            .into());
-        };
-        let mut v = Violations::new();
-        check_uuid(&metadata.application_id, "metadata.application_id", &mut v);
-        validate_request_id(&metadata.request_id, &mut v);
-        check_text(&metadata.file_name, "metadata.file_name", true, 200, &mut v);
-        if metadata.file_name.contains(['/', '\\']) || metadata.file_name.starts_with('.') {
-            v.add("metadata.file_name", "a file name, not a path");
-        }
-        if !accepted_type(&metadata.content_type) {
-            v.add(
-                "metadata.content_type",
-                "must be application/pdf, image/png, image/jpeg, text/csv, or an .xlsx/.docx type",
-            );
-        }
-        if !KINDS.contains(&metadata.kind.as_str()) {
-            v.add(
-                "metadata.kind",
-                format!("must be one of {}", KINDS.join(", ")),
-            );
-        }
-        v.into_result()?;
-        let limit = self.documents.max_bytes;
-        let mut content = Vec::new();
-        while let Some(message) = parts.message().await? {
-            match message.part {
-                Some(UploadPart::Chunk(bytes)) => {
-                    if content.len() + bytes.len() > limit {
-                        // Refused as soon as it is too big, without reading the rest.
-                        return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                            "chunk",
-                            format!("the document exceeds the limit of {limit} bytes"),
-                        ))
-                        .into());
-                    }
-                    content.extend_from_slice(&bytes);
-                }
-                Some(UploadPart::Metadata(_)) => {
-                    return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                        "metadata",
-                        "only the first message carries metadata",
-                    ))
-                    .into());
-                }
-                None => {}
-            }
-        }
-        if content.is_empty() {
-            return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                "chunk",
-                "the document is empty",
-            ))
-            .into());
-        }
+        let (metadata, content) =
+            upload::read(request.into_inner(), self.documents.max_bytes).await?;
         let context = context.with_request_id(&metadata.request_id);
         answer(with_retry(|| self.documents.upload(&context, &metadata, content.clone())).await)
     }

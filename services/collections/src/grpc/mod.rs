@@ -1,20 +1,21 @@
 //! The gRPC adapter: validate (every bad field named), call the use case, map errors.
 mod access;
+mod import;
 mod validate;
 
 pub use access::access;
 use validate::{enum_filter, group_of, kind_filter, period, required_enum};
 
+use crate::app::Ledger;
 use crate::app::disputes::Disputes;
-use crate::app::dunning::{Dunning, known_time_zone};
+use crate::app::dunning::Dunning;
 use crate::app::plans::Plans;
 use crate::app::promises::Promises;
 use crate::app::worklist::Desk;
 use crate::app::write_offs::WriteOffs;
-use crate::app::{Ledger, Row};
 use crate::domain::aging::Buckets;
 use credit_platform::clock::parse_date;
-use credit_platform::error::{ApiError, Violations};
+use credit_platform::error::ApiError;
 use credit_platform::handler::{
     Answer, accept_mutation, accept_read, accept_read_with, accept_stream, answer,
 };
@@ -24,7 +25,6 @@ use credit_platform::paging::{PageRequest, decode_page_token, encode_page_token,
 use credit_platform::readiness::Readiness;
 use credit_proto::collections as pb;
 use credit_proto::collections::collections_service_server::CollectionsService;
-use credit_proto::collections::import_documents_request::Part;
 use tonic::{Request, Response, Status, Streaming};
 
 /// Most rows in one import.
@@ -51,50 +51,10 @@ pub struct CollectionsGrpc {
     pub readiness: Readiness,
 }
 
-impl CollectionsGrpc {}
-
 #[tonic::async_trait]
 impl CollectionsService for CollectionsGrpc {
     async fn put_customer(&self, request: Request<pb::PutCustomerRequest>) -> Answer<pb::Customer> {
-        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
-            match &request.customer {
-                None => v.add("customer", "required"),
-                Some(c) => {
-                    check_external_id(&c.customer_id, "customer.customer_id", v);
-                    check_text(&c.name, "customer.name", false, 200, v);
-                    check_text(&c.segment, "customer.segment", false, 64, v);
-                    check_text(&c.region, "customer.region", false, 64, v);
-                    if !c.group_id.is_empty() {
-                        check_external_id(&c.group_id, "customer.group_id", v);
-                    }
-                    if !matches!(c.language.as_str(), "" | "en" | "fr" | "ro" | "zh") {
-                        v.add("customer.language", "must be en, fr, ro or zh");
-                    }
-                    if !c.time_zone.is_empty() && !known_time_zone(&c.time_zone) {
-                        v.add(
-                            "customer.time_zone",
-                            "not an IANA time zone (\"Europe/Paris\")",
-                        );
-                    }
-                    check_text(&c.collector, "customer.collector", false, 200, v);
-                    let email = c.email.trim();
-                    if !email.is_empty()
-                        && (email.len() > 254
-                            || email.split_once('@').is_none_or(|(local, domain)| {
-                                local.is_empty() || !domain.contains('.') || domain.ends_with('.')
-                            }))
-                    {
-                        v.add("customer.email", "not an e-mail address");
-                    }
-                    check_text(&c.risk_class, "customer.risk_class", false, 8, v);
-                    if !c.jurisdiction.is_empty()
-                        && !crate::domain::limitation::is_country_code(&c.jurisdiction)
-                    {
-                        v.add("customer.jurisdiction", "an ISO 3166 country code (\"FR\")");
-                    }
-                }
-            }
-        })?;
+        let (context, request) = accept_mutation(&self.readiness, request, validate::customer)?;
         answer(with_retry(|| self.ledger.put_customer(&context, &request)).await)
     }
 
@@ -110,48 +70,7 @@ impl CollectionsService for CollectionsGrpc {
         request: Request<Streaming<pb::ImportDocumentsRequest>>,
     ) -> Answer<pb::ImportReport> {
         let context = accept_stream(&self.readiness, &request)?;
-        let mut stream = request.into_inner();
-        let options = match stream.message().await?.and_then(|m| m.part) {
-            Some(Part::Options(options)) => options,
-            _ => {
-                return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                    "options",
-                    "the first message carries the import options",
-                ))
-                .into());
-            }
-        };
-        let mut v = Violations::new();
-        check_text(&options.source, "options.source", false, 200, &mut v);
-        v.into_result()?;
-        let mut rows = Vec::new();
-        while let Some(message) = stream.message().await? {
-            let Some(Part::Row(row)) = message.part else {
-                return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                    "options",
-                    "options come once, first",
-                ))
-                .into());
-            };
-            if rows.len() == MAX_IMPORT_ROWS {
-                return Err(ApiError::from(credit_platform::error::FieldViolation::new(
-                    "row",
-                    format!("at most {MAX_IMPORT_ROWS} rows per import: split the file"),
-                ))
-                .into());
-            }
-            let number = if row.row_number > 0 {
-                row.row_number
-            } else {
-                rows.len() as i64 + 1
-            };
-            let document = row.document.unwrap_or_default();
-            rows.push(Row {
-                number,
-                checked: crate::convert::document(&document),
-                document,
-            });
-        }
+        let (options, rows) = import::read(request.into_inner()).await?;
         answer(with_retry(|| self.ledger.import(&context, &options, rows.clone())).await)
     }
 

@@ -1,8 +1,10 @@
 //! Request fields validated into the typed values the use cases take.
+use crate::app::dunning::known_time_zone;
 use crate::convert::{ShortName, name_of};
 use crate::domain::ledger::Kind;
 use credit_platform::clock::parse_date;
 use credit_platform::error::Violations;
+use credit_platform::ids::{check_external_id, check_text};
 use credit_proto::collections as pb;
 
 /// A metrics period: the first day, and the last (today when empty), at most ten years.
@@ -89,4 +91,45 @@ pub(super) fn enum_filter<E: ShortName>(
         return "";
     }
     required_enum::<E>(value, field, v).unwrap_or_default()
+}
+
+/// A customer as `PutCustomer` sends it: every problem named under `customer.…`.
+pub(super) fn customer(request: &pb::PutCustomerRequest, v: &mut Violations) {
+    match &request.customer {
+        None => v.add("customer", "required"),
+        Some(c) => {
+            check_external_id(&c.customer_id, "customer.customer_id", v);
+            check_text(&c.name, "customer.name", false, 200, v);
+            check_text(&c.segment, "customer.segment", false, 64, v);
+            check_text(&c.region, "customer.region", false, 64, v);
+            if !c.group_id.is_empty() {
+                check_external_id(&c.group_id, "customer.group_id", v);
+            }
+            if !matches!(c.language.as_str(), "" | "en" | "fr" | "ro" | "zh") {
+                v.add("customer.language", "must be en, fr, ro or zh");
+            }
+            if !c.time_zone.is_empty() && !known_time_zone(&c.time_zone) {
+                v.add(
+                    "customer.time_zone",
+                    "not an IANA time zone (\"Europe/Paris\")",
+                );
+            }
+            check_text(&c.collector, "customer.collector", false, 200, v);
+            let email = c.email.trim();
+            if !email.is_empty()
+                && (email.len() > 254
+                    || email.split_once('@').is_none_or(|(local, domain)| {
+                        local.is_empty() || !domain.contains('.') || domain.ends_with('.')
+                    }))
+            {
+                v.add("customer.email", "not an e-mail address");
+            }
+            check_text(&c.risk_class, "customer.risk_class", false, 8, v);
+            if !c.jurisdiction.is_empty()
+                && !crate::domain::limitation::is_country_code(&c.jurisdiction)
+            {
+                v.add("customer.jurisdiction", "an ISO 3166 country code (\"FR\")");
+            }
+        }
+    }
 }
