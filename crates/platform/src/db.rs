@@ -10,6 +10,11 @@ use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// A rewrite of rows an earlier build stored in an older form into the current one, inside the
+/// caller's transaction: answers how many rows it changed, and changes none once done.
+pub type Rewrite =
+    for<'a> fn(&'a mut sqlx::AnyConnection) -> futures::future::BoxFuture<'a, sqlx::Result<usize>>;
+
 /// Which database a pool talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -148,6 +153,18 @@ impl Db {
         platform.run(&self.pool).await.map_err(explain_migration)?;
         service.run(&self.pool).await.map_err(explain_migration)?;
         Ok(())
+    }
+
+    /// Runs a [`Rewrite`] of stored `rows` in one write transaction (after the migrations, at
+    /// start-up and in `migrate`), saying in the log how many it changed.
+    pub async fn rewrite_stored(&self, rows: &str, rewrite: Rewrite) -> sqlx::Result<usize> {
+        let mut tx = self.begin_write().await?;
+        let changed = rewrite(&mut tx).await?;
+        tx.commit().await?;
+        if changed > 0 {
+            tracing::info!(changed, rows, "rows stored in an older form rewritten");
+        }
+        Ok(changed)
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at once (BEGIN

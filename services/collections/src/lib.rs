@@ -126,11 +126,17 @@ impl CollectionsConfig {
     }
 }
 
+/// What `store::convert_legacy_records` rewrites (rows once stored as wire messages).
+const STORED_RECORDS: &str = "disputes, promises, plans, write-offs and activities";
+
 /// Applies the migrations and exits (the `migrate` subcommand).
 pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
     let db = Db::connect(database).await?;
     db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
-    app::upgrade_stored_records(&db).await?;
+    db.rewrite_stored(STORED_RECORDS, |c| {
+        Box::pin(store::convert_legacy_records(c))
+    })
+    .await?;
     Ok(())
 }
 
@@ -243,7 +249,10 @@ pub async fn serve(
     }
     let db = runtime.db.clone();
     let prepare = async move {
-        app::upgrade_stored_records(&db).await?;
+        db.rewrite_stored(STORED_RECORDS, |c| {
+            Box::pin(store::convert_legacy_records(c))
+        })
+        .await?;
         dunning.bootstrap_policy().await
     };
     runtime.serve(router, listener, prepare).await

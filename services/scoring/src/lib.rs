@@ -137,7 +137,8 @@ impl ScoringConfig {
 pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
     let db = Db::connect(database).await?;
     db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
-    app::upgrade_stored_scores(&db).await?;
+    db.rewrite_stored("scores", |c| Box::pin(store::convert_legacy_scores(c)))
+        .await?;
     Ok(())
 }
 
@@ -198,7 +199,8 @@ pub async fn serve(
     tracing::info!(model = %model.version, "scoring model loaded");
     let db = runtime.db.clone();
     let prepare = async move {
-        app::upgrade_stored_scores(&db).await?;
+        db.rewrite_stored("scores", |c| Box::pin(store::convert_legacy_scores(c)))
+            .await?;
         scoring.bootstrap_policy().await
     };
     runtime.serve(router, listener, prepare).await

@@ -35,20 +35,3 @@ impl From<crate::domain::transition::IllegalMove> for credit_platform::error::Ap
         Self::StateConflict(illegal.to_string())
     }
 }
-
-/// Rewrites the rows stored before aggregates were stored as their domain records (one
-/// transaction; a no-op once done): run at start-up and by `migrate`.
-pub async fn upgrade_stored_records(
-    db: &credit_platform::db::Db,
-) -> Result<(), credit_platform::error::ApiError> {
-    let mut tx = db.begin_write().await?;
-    let converted = crate::store::convert_legacy_records(&mut tx).await?;
-    tx.commit().await?;
-    if converted > 0 {
-        tracing::info!(
-            converted,
-            "stored disputes, promises, plans and write-offs converted"
-        );
-    }
-    Ok(())
-}

@@ -97,15 +97,3 @@ impl Scoring {
         mutation::finish(&self.signals, m, answer).await
     }
 }
-
-/// Rewrites the scores stored while zone, basis and trigger were names (one transaction; a
-/// no-op once done): run at start-up and by `migrate`.
-pub async fn upgrade_stored_scores(db: &credit_platform::db::Db) -> Result<(), ApiError> {
-    let mut tx = db.begin_write().await?;
-    let converted = crate::store::convert_legacy_scores(&mut tx).await?;
-    tx.commit().await?;
-    if converted > 0 {
-        tracing::info!(converted, "stored scores converted");
-    }
-    Ok(())
-}
