@@ -61,13 +61,7 @@ fn rid() -> String {
 }
 
 fn state_name(state: i32) -> String {
-    pb::CreditCaseState::try_from(state)
-        .map(|s| {
-            s.as_str_name()
-                .trim_start_matches("CREDIT_CASE_STATE_")
-                .to_string()
-        })
-        .unwrap_or_default()
+    output::enum_name::<pb::CreditCaseState>(state)
 }
 
 fn case_fields(case: &pb::CreditCase) -> String {
@@ -96,19 +90,19 @@ fn case_fields(case: &pb::CreditCase) -> String {
             format!(
                 "{} {} [{}] available {} — {}",
                 time(&check.check_time),
-                check.outcome,
-                check.reasons.join(", "),
+                output::enum_name::<credit_proto::limits::CheckOutcome>(check.outcome),
+                output::enum_names::<credit_proto::limits::CheckReason>(&check.reasons),
                 output::money(&check.available_before),
                 check.decision_id
             ),
         ));
     }
-    if !case.resolution.is_empty() {
+    if case.resolution != 0 {
         rows.push((
             "resolution",
             format!(
                 "{} by {} at {}: {}",
-                case.resolution,
+                output::enum_name::<pb::CreditCaseResolution>(case.resolution),
                 case.resolved_by,
                 time(&case.resolve_time),
                 case.comment
@@ -135,7 +129,7 @@ fn case_table(list: &pb::ListCreditCasesResponse) -> String {
                 k.required_level.clone(),
                 k.checks
                     .last()
-                    .map(|c| c.reasons.join(", "))
+                    .map(|c| output::enum_names::<credit_proto::limits::CheckReason>(&c.reasons))
                     .unwrap_or_default(),
             ]
         })

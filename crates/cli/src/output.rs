@@ -1,5 +1,6 @@
 //! Printing answers: readable tables by default, canonical protobuf JSON with `--json`.
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use credit_proto::ShortName;
 use credit_proto::types::Money;
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, ReflectMessage};
@@ -95,29 +96,23 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     table.to_string()
 }
 
-/// Enum value name without its prefix ("CHECK_OUTCOME_APPROVED" → "APPROVED").
-pub fn enum_name(enum_full_name: &str, value: i32) -> String {
-    pool()
-        .get_enum_by_name(enum_full_name)
-        .and_then(|e| e.get_value(value))
-        .map(|v| strip_prefix(enum_full_name, v.name()))
-        .unwrap_or_else(|| value.to_string())
+/// An enum value's name without its prefix (`CHECK_OUTCOME_APPROVED` → "APPROVED"),
+/// "UNSPECIFIED" for zero, its number when this build does not know it.
+pub fn enum_name<E: ShortName>(value: i32) -> String {
+    match credit_proto::short_name::<E>(value) {
+        Some(name) => name.to_string(),
+        None if value == 0 => "UNSPECIFIED".to_string(),
+        None => value.to_string(),
+    }
 }
 
-fn strip_prefix(enum_full_name: &str, value_name: &str) -> String {
-    let short = enum_full_name.rsplit('.').next().unwrap_or(enum_full_name);
-    let mut prefix = String::new();
-    for (i, ch) in short.chars().enumerate() {
-        if ch.is_uppercase() && i > 0 {
-            prefix.push('_');
-        }
-        prefix.push(ch.to_ascii_uppercase());
-    }
-    prefix.push('_');
-    value_name
-        .strip_prefix(&prefix)
-        .unwrap_or(value_name)
-        .to_string()
+/// Enum values' names, comma-separated.
+pub fn enum_names<E: ShortName>(values: &[i32]) -> String {
+    values
+        .iter()
+        .map(|v| enum_name::<E>(*v))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An RFC 3339 time given on the command line, as a protobuf timestamp.
@@ -129,15 +124,17 @@ pub fn timestamp(text: &str) -> anyhow::Result<prost_types::Timestamp> {
 
 #[cfg(test)]
 mod tests {
+    use credit_proto::limits::{CheckOutcome, CheckReason};
+
     #[test]
     fn enum_names_lose_their_prefix() {
+        assert_eq!(super::enum_name::<CheckOutcome>(1), "APPROVED");
+        assert_eq!(super::enum_name::<CheckReason>(2), "GROUP_LIMIT_EXCEEDED");
+        assert_eq!(super::enum_name::<CheckReason>(0), "UNSPECIFIED");
+        assert_eq!(super::enum_name::<CheckReason>(999), "999");
         assert_eq!(
-            super::enum_name("credit.limits.v1.CheckOutcome", 1),
-            "APPROVED"
-        );
-        assert_eq!(
-            super::enum_name("credit.limits.v1.CheckReason", 2),
-            "GROUP_LIMIT_EXCEEDED"
+            super::enum_names::<CheckReason>(&[1, 2]),
+            "OVER_LIMIT, GROUP_LIMIT_EXCEEDED"
         );
     }
 }

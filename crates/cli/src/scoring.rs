@@ -144,7 +144,7 @@ fn score_table(s: &pb::Score) -> String {
             format!(
                 "{} ({})",
                 time(&s.score_time),
-                output::enum_name("credit.scoring.v1.ScoreTrigger", s.trigger)
+                output::enum_name::<credit_proto::scoring::ScoreTrigger>(s.trigger)
             ),
         ),
         ("score id", s.score_id.clone()),
@@ -201,7 +201,7 @@ pub async fn run(
                         format!(
                             "{} ({})",
                             z.score,
-                            output::enum_name("credit.scoring.v1.AltmanZone", z.zone)
+                            output::enum_name::<credit_proto::scoring::AltmanZone>(z.zone)
                         ),
                     ),
                     ("current ratio", r.current_ratio),
@@ -304,7 +304,7 @@ pub async fn run(
                             s.risk_class.clone(),
                             s.probability_of_default.clone(),
                             output::money(&s.recommended_limit.clone().unwrap_or_default().amount),
-                            output::enum_name("credit.scoring.v1.ScoreTrigger", s.trigger),
+                            output::enum_name::<credit_proto::scoring::ScoreTrigger>(s.trigger),
                             s.reasons
                                 .iter()
                                 .take(3)

@@ -1,9 +1,13 @@
 //! The wire's application in the domain's terms: its state and kind, the case the decision
 //! policy decides on, amounts as decimals.
+use crate::domain::credit_case::{Amount, CaseCheck, CheckOutcome, CreditCase};
 use crate::domain::policy::Case;
 use crate::domain::state::{Kind, State};
+use credit_platform::clock::{from_timestamp, to_timestamp};
 use credit_proto::applications as pb;
+use credit_proto::limits as lpb;
 use credit_proto::types::Money as MoneyProto;
+use credit_proto::{short_name, wire};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -79,4 +83,83 @@ pub fn case_of_recommendation(app: &pb::Application) -> Case {
         ..Default::default()
     };
     case_of(app, &score)
+}
+
+/// An amount of the wire as a case keeps it.
+pub fn amount_of(money: &MoneyProto) -> Amount {
+    Amount {
+        amount: Decimal::from_str(&money.amount).unwrap_or_default(),
+        currency: money.currency_code.clone(),
+    }
+}
+
+/// An amount a case keeps, for the wire.
+pub fn money_of(amount: &Amount) -> MoneyProto {
+    MoneyProto {
+        amount: amount.amount.to_string(),
+        currency_code: amount.currency.clone(),
+    }
+}
+
+/// A credit check's answer as a case keeps it, with who asked for it.
+pub fn case_check(answer: &lpb::CheckCreditResponse, by: &str) -> CaseCheck {
+    CaseCheck {
+        decision_id: answer.decision_id.clone(),
+        outcome: if answer.outcome == lpb::CheckOutcome::Approved as i32 {
+            CheckOutcome::Approved
+        } else {
+            CheckOutcome::Rejected
+        },
+        reasons: answer
+            .reasons
+            .iter()
+            .filter_map(|r| short_name::<lpb::CheckReason>(*r))
+            .map(str::to_string)
+            .collect(),
+        available_before: answer.available_before.as_ref().map(amount_of),
+        max_approvable: answer.max_approvable_amount.as_ref().map(amount_of),
+        checked_by: by.to_string(),
+        checked_at: answer.decide_time.as_ref().and_then(from_timestamp),
+    }
+}
+
+/// A credit case for the wire.
+pub fn credit_case_to_wire(case: &CreditCase) -> pb::CreditCase {
+    pb::CreditCase {
+        case_id: case.case_id.clone(),
+        customer_id: case.customer_id.clone(),
+        order_id: case.order_id.clone(),
+        order_amount: Some(money_of(&case.order_amount)),
+        checked_amount: Some(money_of(&case.checked_amount)),
+        state: wire::<pb::CreditCaseState>(case.state.name()),
+        checks: case
+            .checks
+            .iter()
+            .map(|c| pb::CaseCheck {
+                decision_id: c.decision_id.clone(),
+                outcome: wire::<lpb::CheckOutcome>(c.outcome.name()),
+                reasons: c
+                    .reasons
+                    .iter()
+                    .map(|r| wire::<lpb::CheckReason>(r))
+                    .collect(),
+                available_before: c.available_before.as_ref().map(money_of),
+                max_approvable_amount: c.max_approvable.as_ref().map(money_of),
+                checked_by: c.checked_by.clone(),
+                check_time: c.checked_at.map(to_timestamp),
+            })
+            .collect(),
+        inputs_json: case.inputs_json.clone(),
+        referred_by: case.referred_by.clone(),
+        refer_time: Some(to_timestamp(case.referred_at)),
+        resolution: case
+            .resolution
+            .map_or(0, |r| wire::<pb::CreditCaseResolution>(r.name())),
+        resolved_by: case.resolved_by.clone(),
+        resolve_time: case.resolved_at.map(to_timestamp),
+        comment: case.comment.clone(),
+        reservation_id: case.reservation_id.clone(),
+        required_level: case.required_level.clone(),
+        release_roles: case.release_roles.clone(),
+    }
 }

@@ -160,7 +160,15 @@ impl ApplicationsConfig {
 /// Applies the migrations and exits (the `migrate` subcommand).
 pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
     let db = Db::connect(database).await?;
-    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await
+    db.migrate(&POSTGRES_MIGRATIONS, &SQLITE_MIGRATIONS).await?;
+    convert_stored(&db).await
+}
+
+/// Rewrites rows stored in an older form (credit cases once stored as wire messages).
+async fn convert_stored(db: &Db) -> anyhow::Result<()> {
+    db.rewrite_stored("credit cases", |c| Box::pin(store::convert_legacy_cases(c)))
+        .await?;
+    Ok(())
 }
 
 /// What the runtime needs to know about applications.
@@ -262,9 +270,12 @@ pub async fn serve(
             "APPLICATIONS_LIMITS_URL is not set: approved limits wait until it is configured"
         ),
     }
-    runtime
-        .serve(router, listener, applications.bootstrap_policy())
-        .await
+    let db = runtime.db.clone();
+    let prepare = async move {
+        convert_stored(&db).await?;
+        applications.bootstrap_policy().await
+    };
+    runtime.serve(router, listener, prepare).await
 }
 
 /// Every `interval` until shutdown: escalates overdue approval steps and opens the reviews

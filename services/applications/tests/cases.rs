@@ -95,7 +95,10 @@ async fn a_blocked_order_is_referred_and_released_by_the_level_its_amount_needs(
     assert_eq!(case.order_id, "SO-1");
     assert_eq!(case.order_amount, eur("45000.00"));
     assert_eq!(case.checks.len(), 1);
-    assert_eq!(case.checks[0].reasons, ["OVER_LIMIT"]);
+    assert_eq!(
+        case.checks[0].reasons().collect::<Vec<_>>(),
+        [lpb::CheckReason::OverLimit]
+    );
     assert_eq!(case.checks[0].available_before, eur("39000.00"));
     assert!(case.inputs_json.contains("levels"), "{}", case.inputs_json);
     assert_eq!(case.required_level, "analyst");
@@ -132,11 +135,20 @@ async fn a_blocked_order_is_referred_and_released_by_the_level_its_amount_needs(
     assert_eq!(fields(status), ["comment"]);
     let released = release(&mut analyst, &case.case_id).await.expect("release");
     assert_eq!(released.state(), pb::CreditCaseState::Released);
-    assert_eq!(released.resolution, "RELEASED_BY_APPROVAL");
+    assert_eq!(
+        released.resolution(),
+        pb::CreditCaseResolution::ReleasedByApproval
+    );
     assert_eq!(released.resolved_by, "al.analyst");
     assert!(!released.reservation_id.is_empty());
     let last = released.checks.last().expect("release check");
-    assert_eq!(last.reasons, ["OVER_LIMIT", "RELEASED_BY_APPROVAL"]);
+    assert_eq!(
+        last.reasons().collect::<Vec<_>>(),
+        [
+            lpb::CheckReason::OverLimit,
+            lpb::CheckReason::ReleasedByApproval
+        ]
+    );
     assert_eq!(reserved(&suite, "BLOCK-FR").await, "46000.00");
     let status = release(&mut analyst, &case.case_id)
         .await
@@ -245,7 +257,10 @@ async fn a_recheck_releases_the_order_once_it_fits() {
         .expect("raise");
     let fits = recheck(&mut sales).await;
     assert_eq!(fits.state(), pb::CreditCaseState::Released);
-    assert_eq!(fits.resolution, "RELEASED_ON_RECHECK");
+    assert_eq!(
+        fits.resolution(),
+        pb::CreditCaseResolution::ReleasedOnRecheck
+    );
     assert_eq!(fits.checks.len(), 3);
     assert!(!fits.reservation_id.is_empty());
     assert_eq!(reserved(&suite, "WAIT-FR").await, "45000.00");

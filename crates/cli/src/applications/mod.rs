@@ -247,13 +247,7 @@ pub(crate) fn content_type_of(file: &std::path::Path) -> anyhow::Result<String> 
 }
 
 fn state_name(state: i32) -> String {
-    pb::ApplicationState::try_from(state)
-        .map(|s| {
-            s.as_str_name()
-                .trim_start_matches("APPLICATION_STATE_")
-                .to_string()
-        })
-        .unwrap_or_default()
+    output::enum_name::<pb::ApplicationState>(state)
 }
 
 fn summary(a: &pb::Application) -> String {
@@ -272,9 +266,7 @@ fn summary(a: &pb::Application) -> String {
             "change",
             format!(
                 "{} from {}{} — {} (by {})",
-                pb::ApplicationKind::try_from(a.kind)
-                    .map(|k| k.as_str_name().trim_start_matches("APPLICATION_KIND_"))
-                    .unwrap_or_default(),
+                output::enum_name::<pb::ApplicationKind>(a.kind),
                 output::money(&change.current_limit),
                 change
                     .temporary_end_time

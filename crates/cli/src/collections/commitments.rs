@@ -38,7 +38,7 @@ pub async fn run(
                     p.promise_id,
                     output::money(&p.amount),
                     p.promised_date,
-                    output::enum_name("credit.collections.v1.PromiseState", p.state)
+                    output::enum_name::<credit_proto::collections::PromiseState>(p.state)
                 )
             })
         }
@@ -64,7 +64,9 @@ pub async fn run(
                                 output::time(&p.record_time),
                                 output::money(&p.amount),
                                 p.promised_date.clone(),
-                                output::enum_name("credit.collections.v1.PromiseState", p.state),
+                                output::enum_name::<credit_proto::collections::PromiseState>(
+                                    p.state,
+                                ),
                                 output::money(&p.paid_amount),
                                 p.note.clone(),
                             ]

@@ -36,7 +36,7 @@ pub async fn run(
                             i.days_past_due.to_string(),
                             i.probability_of_default.clone(),
                             i.priority.clone(),
-                            output::enum_name("credit.collections.v1.NextAction", i.action),
+                            output::enum_name::<credit_proto::collections::NextAction>(i.action),
                             i.reason.clone(),
                             i.collector.clone(),
                         ]
@@ -135,9 +135,10 @@ pub async fn run(
                             vec![
                                 output::time(&a.record_time),
                                 a.collector.clone(),
-                                output::enum_name("credit.collections.v1.ActivityKind", a.kind),
-                                output::enum_name(
-                                    "credit.collections.v1.ActivityOutcome",
+                                output::enum_name::<credit_proto::collections::ActivityKind>(
+                                    a.kind,
+                                ),
+                                output::enum_name::<credit_proto::collections::ActivityOutcome>(
                                     a.outcome,
                                 ),
                                 a.follow_up_date.clone(),
@@ -183,14 +184,15 @@ pub async fn run(
                                 if s.interrupted_by == 0 {
                                     String::new()
                                 } else {
-                                    output::enum_name(
-                                        "credit.collections.v1.LimitationAct",
+                                    output::enum_name::<credit_proto::collections::LimitationAct>(
                                         s.interrupted_by,
                                     )
                                 },
                                 s.deadline_date.clone(),
                                 s.days_left.to_string(),
-                                output::enum_name("credit.collections.v1.LimitationState", s.state),
+                                output::enum_name::<credit_proto::collections::LimitationState>(
+                                    s.state,
+                                ),
                             ]
                         })
                         .collect();

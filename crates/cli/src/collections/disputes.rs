@@ -138,8 +138,12 @@ pub async fn run(
                                 d.customer_id.clone(),
                                 d.invoice_id.clone(),
                                 output::money(&d.amount),
-                                output::enum_name("credit.collections.v1.DisputeReason", d.reason),
-                                output::enum_name("credit.collections.v1.DisputeState", d.state),
+                                output::enum_name::<credit_proto::collections::DisputeReason>(
+                                    d.reason,
+                                ),
+                                output::enum_name::<credit_proto::collections::DisputeState>(
+                                    d.state,
+                                ),
                                 d.due_date.clone(),
                                 d.owner.clone(),
                             ]
@@ -179,7 +183,9 @@ pub async fn run(
                                 } else {
                                     r.key.clone()
                                 },
-                                output::enum_name("credit.collections.v1.DisputeReason", r.reason),
+                                output::enum_name::<credit_proto::collections::DisputeReason>(
+                                    r.reason,
+                                ),
                                 r.currency_code.clone(),
                                 r.opened.to_string(),
                                 r.resolved.to_string(),

@@ -27,7 +27,9 @@ pub async fn run(
                             a.customer_id.clone(),
                             a.currency_code.clone(),
                             a.step_code.clone(),
-                            output::enum_name("credit.collections.v1.DunningOutcome", a.outcome),
+                            output::enum_name::<credit_proto::collections::DunningOutcome>(
+                                a.outcome,
+                            ),
                             a.detail.clone(),
                         ]
                     })
@@ -55,8 +57,8 @@ pub async fn run(
                                 vec![
                                     s.date.clone(),
                                     s.step_code.clone(),
-                                    output::enum_name("credit.collections.v1.Channel", s.channel),
-                                    output::enum_name("credit.collections.v1.Consequence", s.consequence),
+                                    output::enum_name::<credit_proto::collections::Channel>(s.channel),
+                                    output::enum_name::<credit_proto::collections::Consequence>(s.consequence),
                                 ]
                             })
                             .collect();
@@ -120,7 +122,9 @@ pub async fn run(
                             vec![
                                 output::time(&m.create_time),
                                 m.step_code.clone(),
-                                output::enum_name("credit.collections.v1.MessageState", m.state),
+                                output::enum_name::<credit_proto::collections::MessageState>(
+                                    m.state,
+                                ),
                                 m.recipient.clone(),
                                 m.subject.clone(),
                                 m.last_error.clone(),

@@ -91,7 +91,7 @@ pub(super) fn document_text(d: &pb::ReceivableDocument) -> String {
         ("customer", d.customer_id.clone()),
         (
             "kind",
-            output::enum_name("credit.collections.v1.DocumentKind", d.kind),
+            output::enum_name::<credit_proto::collections::DocumentKind>(d.kind),
         ),
         ("amount", output::money(&d.amount)),
         ("open", output::money(&d.open_amount)),
@@ -130,14 +130,14 @@ pub(super) fn plan_text(p: &pb::PaymentPlan) -> String {
                 i.due_date.clone(),
                 i.amount.clone(),
                 i.paid_amount.clone(),
-                output::enum_name("credit.collections.v1.InstalmentState", i.state),
+                output::enum_name::<credit_proto::collections::InstalmentState>(i.state),
             ]
         })
         .collect();
     format!(
         "plan {} ({}): {} {} over {}, paid {}{}\n{}",
         p.plan_id,
-        output::enum_name("credit.collections.v1.PaymentPlanState", p.state),
+        output::enum_name::<credit_proto::collections::PaymentPlanState>(p.state),
         p.total_amount,
         p.currency_code,
         p.invoice_ids.join(", "),
@@ -158,7 +158,7 @@ pub(super) fn write_off_text(w: &pb::WriteOff) -> String {
         ("amount", output::money(&w.amount)),
         (
             "state",
-            output::enum_name("credit.collections.v1.WriteOffState", w.state),
+            output::enum_name::<credit_proto::collections::WriteOffState>(w.state),
         ),
         ("needs", w.required_role.clone()),
         ("requested by", w.requested_by.clone()),
@@ -181,11 +181,11 @@ pub(super) fn dispute_text(d: &pb::Dispute) -> String {
         ("amount", output::money(&d.amount)),
         (
             "reason",
-            output::enum_name("credit.collections.v1.DisputeReason", d.reason),
+            output::enum_name::<credit_proto::collections::DisputeReason>(d.reason),
         ),
         (
             "state",
-            output::enum_name("credit.collections.v1.DisputeState", d.state),
+            output::enum_name::<credit_proto::collections::DisputeState>(d.state),
         ),
         ("due", d.due_date.clone()),
         ("owner", d.owner.clone()),
@@ -212,7 +212,7 @@ pub(super) fn statement_text(list: &pb::ListDocumentsResponse) -> String {
         .map(|d| {
             vec![
                 d.document_id.clone(),
-                output::enum_name("credit.collections.v1.DocumentKind", d.kind),
+                output::enum_name::<credit_proto::collections::DocumentKind>(d.kind),
                 d.issue_date.clone(),
                 d.due_date.clone(),
                 output::money(&d.amount),

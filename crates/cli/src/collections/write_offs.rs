@@ -96,7 +96,9 @@ pub async fn run(
                                 w.customer_id.clone(),
                                 w.invoice_id.clone(),
                                 output::money(&w.amount),
-                                output::enum_name("credit.collections.v1.WriteOffState", w.state),
+                                output::enum_name::<credit_proto::collections::WriteOffState>(
+                                    w.state,
+                                ),
                                 w.required_role.clone(),
                                 output::money(&w.recovered_amount),
                             ]

@@ -245,7 +245,7 @@ pub async fn run(
                                     let l = l.clone().unwrap_or_default();
                                     format!(
                                         "{} {}",
-                                        enum_name("credit.limits.v1.LimitMode", l.mode),
+                                        enum_name::<credit_proto::limits::LimitMode>(l.mode),
                                         money(&l.amount)
                                     )
                                 };

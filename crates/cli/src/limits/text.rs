@@ -26,7 +26,7 @@ pub(super) fn account_table(a: &pb::CreditAccount) -> String {
             "limit",
             format!(
                 "{} {}",
-                enum_name("credit.limits.v1.LimitMode", limit.mode),
+                enum_name::<credit_proto::limits::LimitMode>(limit.mode),
                 money(&limit.amount)
             ),
         ),
@@ -91,7 +91,7 @@ pub(super) fn exposure_table(e: &pb::Exposure) -> String {
             "limit",
             format!(
                 "{} {}",
-                enum_name("credit.limits.v1.LimitMode", e.limit_mode),
+                enum_name::<credit_proto::limits::LimitMode>(e.limit_mode),
                 money(&e.effective_limit)
             ),
         ),
@@ -117,7 +117,7 @@ pub(super) fn reservation_table(r: &pb::Reservation) -> String {
         ),
         (
             "state",
-            enum_name("credit.limits.v1.ReservationState", r.state),
+            enum_name::<credit_proto::limits::ReservationState>(r.state),
         ),
         ("amount", money(&r.amount)),
         ("open", money(&r.open_amount)),
@@ -131,12 +131,12 @@ pub(super) fn check_table(c: &pb::CheckCreditResponse) -> String {
     let reasons: Vec<String> = c
         .reasons
         .iter()
-        .map(|r| enum_name("credit.limits.v1.CheckReason", *r))
+        .map(|r| enum_name::<credit_proto::limits::CheckReason>(*r))
         .collect();
     fields(&[
         (
             "outcome",
-            enum_name("credit.limits.v1.CheckOutcome", c.outcome),
+            enum_name::<credit_proto::limits::CheckOutcome>(c.outcome),
         ),
         (
             "reasons",
@@ -154,7 +154,7 @@ pub(super) fn check_table(c: &pb::CheckCreditResponse) -> String {
             "binding limit",
             format!(
                 "{} {}",
-                enum_name("credit.limits.v1.BindingLimit", c.binding_limit),
+                enum_name::<credit_proto::limits::BindingLimit>(c.binding_limit),
                 c.binding_customer_id
             ),
         ),
@@ -184,7 +184,7 @@ pub(super) fn check_table(c: &pb::CheckCreditResponse) -> String {
 pub(super) fn hold_row(h: &pb::CreditHold) -> Vec<String> {
     vec![
         h.hold_id.clone(),
-        enum_name("credit.limits.v1.CreditHoldKind", h.kind),
+        enum_name::<credit_proto::limits::CreditHoldKind>(h.kind),
         h.reason.clone(),
         h.placed_by.clone(),
         time(&h.place_time),

@@ -4,12 +4,12 @@
 //! beyond the available credit), rejects it, or rechecks it after something changed. Every
 //! outcome is an event on this service's feed, which the sales-order service follows.
 use crate::app::Applications;
+use crate::convert::{amount_of, case_check, credit_case_to_wire};
+use crate::domain::credit_case::{CaseMove, CaseState, CreditCase};
 use crate::domain::policy::Case;
 use crate::peers::{LimitsPeer, derived};
 use crate::store;
-use credit_platform::auth::{Caller, roles};
 use credit_platform::begin_mutation;
-use credit_platform::clock::{Micros, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::mutation;
@@ -30,63 +30,19 @@ fn not_found(case_id: &str) -> ApiError {
     }
 }
 
-fn state_name(state: i32) -> &'static str {
-    match pb::CreditCaseState::try_from(state) {
-        Ok(pb::CreditCaseState::Open) => "OPEN",
-        Ok(pb::CreditCaseState::Released) => "RELEASED",
-        Ok(pb::CreditCaseState::Rejected) => "REJECTED",
-        _ => "UNSPECIFIED",
-    }
-}
-
-/// A check's answer as the case keeps it.
-fn case_check(answer: &lpb::CheckCreditResponse, by: &str) -> pb::CaseCheck {
-    pb::CaseCheck {
-        decision_id: answer.decision_id.clone(),
-        outcome: match lpb::CheckOutcome::try_from(answer.outcome) {
-            Ok(lpb::CheckOutcome::Approved) => "APPROVED",
-            _ => "REJECTED",
-        }
-        .into(),
-        reasons: answer
-            .reasons
-            .iter()
-            .filter_map(|r| lpb::CheckReason::try_from(*r).ok())
-            .map(|r| {
-                r.as_str_name()
-                    .trim_start_matches("CHECK_REASON_")
-                    .to_string()
-            })
-            .collect(),
-        available_before: answer.available_before.clone(),
-        max_approvable_amount: answer.max_approvable_amount.clone(),
-        checked_by: by.to_string(),
-        check_time: answer.decide_time,
-    }
-}
-
 fn approved(answer: &lpb::CheckCreditResponse) -> bool {
     answer.outcome == lpb::CheckOutcome::Approved as i32
 }
 
-async fn load(conn: &mut AnyConnection, case_id: &str) -> Result<pb::CreditCase, ApiError> {
+async fn load(conn: &mut AnyConnection, case_id: &str) -> Result<CreditCase, ApiError> {
     store::credit_case(conn, case_id)
         .await?
         .ok_or_else(|| not_found(case_id))
 }
 
-async fn save(
-    conn: &mut AnyConnection,
-    case: &pb::CreditCase,
-    now: Micros,
-    new: bool,
-) -> Result<(), ApiError> {
-    Ok(store::save_case(conn, case, state_name(case.state), now, new).await?)
-}
-
-fn event(event_type: &'static str, case: &pb::CreditCase) -> NewEvent {
-    let last = case.checks.last().cloned().unwrap_or_default();
-    let amount = case.order_amount.clone().unwrap_or_default();
+fn event(event_type: &'static str, case: &CreditCase) -> NewEvent {
+    let last = case.last_check();
+    let amount = &case.order_amount;
     NewEvent {
         event_type,
         entity_type: "credit_case",
@@ -95,13 +51,13 @@ fn event(event_type: &'static str, case: &pb::CreditCase) -> NewEvent {
         payload: json!({
             "case_id": case.case_id,
             "order_id": case.order_id,
-            "state": state_name(case.state),
-            "order_amount": format!("{} {}", amount.amount, amount.currency_code),
-            "decision_id": last.decision_id,
-            "check_outcome": last.outcome,
-            "check_reasons": last.reasons,
+            "state": case.state.name(),
+            "order_amount": format!("{} {}", amount.amount, amount.currency),
+            "decision_id": last.map(|c| c.decision_id.as_str()).unwrap_or_default(),
+            "check_outcome": last.map(|c| c.outcome.name()).unwrap_or_default(),
+            "check_reasons": last.map(|c| c.reasons.clone()).unwrap_or_default(),
             "required_level": case.required_level,
-            "resolution": case.resolution,
+            "resolution": case.resolution.map(|r| r.name()).unwrap_or_default(),
             "resolved_by": case.resolved_by,
             "comment": case.comment,
             "reservation_id": case.reservation_id,
@@ -153,6 +109,7 @@ impl CreditCases {
             request
         );
         if let Some(case) = store::case_of_decision(&mut m.tx, &request.decision_id).await? {
+            let case = credit_case_to_wire(&case);
             mutation::finish(&apps.signals, m, &case).await?;
             return Ok(case);
         }
@@ -160,14 +117,8 @@ impl CreditCases {
         if let Some(mut case) =
             store::open_case_of_order(&mut m.tx, &decision.customer_id, &decision.order_id).await?
         {
-            if !case
-                .checks
-                .iter()
-                .any(|c| c.decision_id == check.decision_id)
-            {
-                case.checks.push(check);
-                case.inputs_json = decision.inputs_json.clone();
-                save(&mut m.tx, &case, m.now, false).await?;
+            if case.join(check, decision.inputs_json.clone()) {
+                store::save_case(&mut m.tx, &case, m.now, false).await?;
                 outbox::append(
                     &mut m.tx,
                     context,
@@ -176,6 +127,7 @@ impl CreditCases {
                 )
                 .await?;
             }
+            let case = credit_case_to_wire(&case);
             mutation::finish(&apps.signals, m, &case).await?;
             return Ok(case);
         }
@@ -183,22 +135,26 @@ impl CreditCases {
         let (required_level, release_roles) = self
             .authority(&mut m.tx, &decision.customer_id, &checked)
             .await?;
-        let case = pb::CreditCase {
+        let case = CreditCase {
             case_id: uuid::Uuid::now_v7().to_string(),
             customer_id: decision.customer_id.clone(),
             order_id: decision.order_id.clone(),
-            order_amount: Some(order_amount),
-            checked_amount: Some(checked),
-            state: pb::CreditCaseState::Open as i32,
+            order_amount: amount_of(&order_amount),
+            checked_amount: amount_of(&checked),
+            state: CaseState::Open,
             checks: vec![check],
             inputs_json: decision.inputs_json.clone(),
             referred_by: context.caller.subject.clone(),
-            refer_time: Some(to_timestamp(m.now)),
+            referred_at: m.now,
+            resolution: None,
+            resolved_by: String::new(),
+            resolved_at: None,
+            comment: String::new(),
+            reservation_id: String::new(),
             required_level,
             release_roles,
-            ..Default::default()
         };
-        save(&mut m.tx, &case, m.now, true).await?;
+        store::save_case(&mut m.tx, &case, m.now, true).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -206,6 +162,7 @@ impl CreditCases {
             event("credit.applications.credit_case.opened", &case),
         )
         .await?;
+        let case = credit_case_to_wire(&case);
         mutation::finish(&apps.signals, m, &case).await?;
         Ok(case)
     }
@@ -247,6 +204,10 @@ impl CreditCases {
 
     /// One case.
     pub async fn get(&self, case_id: &str) -> Result<pb::CreditCase, ApiError> {
+        Ok(credit_case_to_wire(&self.case(case_id).await?))
+    }
+
+    async fn case(&self, case_id: &str) -> Result<CreditCase, ApiError> {
         let mut conn = self.applications.db.pool.acquire().await?;
         load(&mut conn, case_id).await
     }
@@ -263,19 +224,14 @@ impl CreditCases {
             store::list_cases(&mut conn, state, customer_id, &page.after, page.fetch()).await?;
         let next_page_token = page.finish(&mut cases, |c| c.case_id.clone());
         Ok(pb::ListCreditCasesResponse {
-            cases,
+            cases: cases.iter().map(credit_case_to_wire).collect(),
             next_page_token,
         })
     }
 
-    async fn open_case(&self, case_id: &str) -> Result<pb::CreditCase, ApiError> {
-        let case = self.get(case_id).await?;
-        if case.state != pb::CreditCaseState::Open as i32 {
-            return Err(ApiError::StateConflict(format!(
-                "the credit case is {}: it was resolved already",
-                state_name(case.state)
-            )));
-        }
+    async fn open_case(&self, case_id: &str) -> Result<CreditCase, ApiError> {
+        let case = self.case(case_id).await?;
+        case.ensure_open()?;
         Ok(case)
     }
 
@@ -283,7 +239,7 @@ impl CreditCases {
     /// request id derives from the caller's, so a retry never reserves twice.
     async fn check_again(
         &self,
-        case: &pb::CreditCase,
+        case: &CreditCase,
         request_id: &str,
         release: Option<lpb::CreditRelease>,
     ) -> Result<lpb::CheckCreditResponse, ApiError> {
@@ -296,7 +252,7 @@ impl CreditCases {
             .check(lpb::CheckCreditRequest {
                 customer_id: case.customer_id.clone(),
                 order_id: case.order_id.clone(),
-                amount: case.order_amount.clone(),
+                amount: Some(crate::convert::money_of(&case.order_amount)),
                 request_id: derived(request_id, purpose),
                 release,
                 ..Default::default()
@@ -312,7 +268,7 @@ impl CreditCases {
         request: &pb::ReleaseBlockedOrderRequest,
     ) -> Result<pb::CreditCase, ApiError> {
         let case = self.open_case(&request.case_id).await?;
-        may_release(&context.caller, &case)?;
+        case.may_release(&context.caller.subject, &context.caller.roles)?;
         let release = lpb::CreditRelease {
             approved_by: context.caller.subject.clone(),
             reference: case.case_id.clone(),
@@ -335,7 +291,7 @@ impl CreditCases {
             &request.case_id,
             Resolution::Released {
                 answer,
-                resolution: "RELEASED_BY_APPROVAL",
+                on_recheck: false,
                 comment: request.comment.clone(),
             },
         )
@@ -371,7 +327,7 @@ impl CreditCases {
         let resolution = if approved(&answer) {
             Resolution::Released {
                 answer,
-                resolution: "RELEASED_ON_RECHECK",
+                on_recheck: true,
                 comment: String::new(),
             }
         } else {
@@ -398,46 +354,39 @@ impl CreditCases {
         let apps = &self.applications;
         let mut m = begin_mutation!(&apps.db, &*apps.clock, context, method, request);
         let mut case = load(&mut m.tx, case_id).await?;
-        if case.state != pb::CreditCaseState::Open as i32 {
-            return Err(ApiError::StateConflict(format!(
-                "the credit case is {}: it was resolved already",
-                state_name(case.state)
-            )));
-        }
         let by = context.caller.subject.clone();
-        let event_type = match resolution {
+        let (event_type, case_move) = match resolution {
             Resolution::Released {
                 answer,
-                resolution,
+                on_recheck,
                 comment,
-            } => {
-                case.checks.push(case_check(&answer, &by));
-                case.state = pb::CreditCaseState::Released as i32;
-                case.resolution = resolution.into();
-                case.comment = comment;
-                case.reservation_id = answer
-                    .reservation
-                    .map(|r| r.reservation_id)
-                    .unwrap_or_default();
-                "credit.applications.credit_case.released"
-            }
-            Resolution::Rejected { reason } => {
-                case.state = pb::CreditCaseState::Rejected as i32;
-                case.resolution = "REJECTED".into();
-                case.comment = reason;
-                "credit.applications.credit_case.rejected"
-            }
-            Resolution::StillBlocked { answer } => {
-                case.checks.push(case_check(&answer, &by));
-                "credit.applications.credit_case.rechecked"
-            }
+            } => (
+                "credit.applications.credit_case.released",
+                CaseMove::Release {
+                    check: case_check(&answer, &by),
+                    reservation_id: answer
+                        .reservation
+                        .map(|r| r.reservation_id)
+                        .unwrap_or_default(),
+                    on_recheck,
+                    comment,
+                },
+            ),
+            Resolution::Rejected { reason } => (
+                "credit.applications.credit_case.rejected",
+                CaseMove::Reject { reason },
+            ),
+            Resolution::StillBlocked { answer } => (
+                "credit.applications.credit_case.rechecked",
+                CaseMove::StillBlocked {
+                    check: case_check(&answer, &by),
+                },
+            ),
         };
-        if case.state != pb::CreditCaseState::Open as i32 {
-            case.resolved_by = by;
-            case.resolve_time = Some(to_timestamp(m.now));
-        }
-        save(&mut m.tx, &case, m.now, false).await?;
+        case.apply(case_move, &by, m.now)?;
+        store::save_case(&mut m.tx, &case, m.now, false).await?;
         outbox::append(&mut m.tx, context, m.now, event(event_type, &case)).await?;
+        let case = credit_case_to_wire(&case);
         mutation::finish(&apps.signals, m, &case).await?;
         Ok(case)
     }
@@ -448,36 +397,13 @@ enum Resolution {
     /// Limits reserved the order.
     Released {
         answer: lpb::CheckCreditResponse,
-        resolution: &'static str,
+        on_recheck: bool,
         comment: String,
     },
     /// Rejected by a person.
     Rejected { reason: String },
     /// A recheck that still does not fit.
     StillBlocked { answer: lpb::CheckCreditResponse },
-}
-
-/// Four eyes and the authority matrix: who referred the order does not release it, and only
-/// the roles of the level the amount needs (or above) do.
-fn may_release(caller: &Caller, case: &pb::CreditCase) -> Result<(), ApiError> {
-    if caller.subject == case.referred_by {
-        return Err(ApiError::PermissionDenied(format!(
-            "four-eyes rule: {} referred this order and may not release it",
-            caller.subject
-        )));
-    }
-    let entitled = caller
-        .roles
-        .iter()
-        .any(|r| r == roles::ADMIN || case.release_roles.contains(r));
-    if !entitled {
-        return Err(ApiError::PermissionDenied(format!(
-            "releasing this order needs the {} level ({})",
-            case.required_level,
-            case.release_roles.join(", ")
-        )));
-    }
-    Ok(())
 }
 
 /// The order amount (order currency) and the checked amount (account currency) of a stored

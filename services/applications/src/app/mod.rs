@@ -49,6 +49,13 @@ pub fn reads_clear(caller: &Caller) -> bool {
         .any(|r| CLEAR_READERS.contains(&r.as_str()))
 }
 
+/// A refusal for who the caller is.
+impl From<crate::domain::Refusal> for ApiError {
+    fn from(refusal: crate::domain::Refusal) -> Self {
+        Self::PermissionDenied(refusal.0)
+    }
+}
+
 fn not_found(application_id: &str) -> ApiError {
     ApiError::NotFound {
         kind: "application",

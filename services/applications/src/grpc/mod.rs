@@ -17,7 +17,7 @@ use credit_platform::handler::{
     Answer, accept_mutation, accept_mutation_with, accept_read, accept_read_with, accept_stream,
     answer,
 };
-use credit_platform::ids::{check_external_id, check_text, check_uuid};
+use credit_platform::ids::{check_external_id, check_text, check_uuid, enum_filter};
 use credit_platform::money::Money;
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{PageRequest, decode_page_token, encode_page_token, page_size};
@@ -157,18 +157,11 @@ impl ApplicationsService for ApplicationsGrpc {
                 let before = v.check(
                     decode_page_token(&request.page_token).map_err(ApiError::into_violations),
                 );
-                let state = match pb::ApplicationState::try_from(request.state) {
-                    Ok(pb::ApplicationState::Unspecified) => None,
-                    Ok(s) => State::from_name(
-                        s.as_str_name()
-                            .strip_prefix("APPLICATION_STATE_")
-                            .unwrap_or_default(),
-                    ),
-                    Err(_) => {
-                        v.add("state", "not a known ApplicationState");
-                        None
-                    }
-                };
+                let state = State::from_name(enum_filter::<pb::ApplicationState>(
+                    request.state,
+                    "state",
+                    v,
+                ));
                 if !request.customer_id.is_empty() {
                     check_external_id(&request.customer_id, "customer_id", v);
                 }
@@ -450,17 +443,7 @@ impl ApplicationsService for ApplicationsGrpc {
         request: Request<pb::ListCreditCasesRequest>,
     ) -> Answer<pb::ListCreditCasesResponse> {
         let (_, request, state) = accept_read_with(&self.readiness, request, |request, v| {
-            let state = match pb::CreditCaseState::try_from(request.state) {
-                Ok(pb::CreditCaseState::Unspecified) => "",
-                Ok(s) => s
-                    .as_str_name()
-                    .strip_prefix("CREDIT_CASE_STATE_")
-                    .unwrap_or_default(),
-                Err(_) => {
-                    v.add("state", "not a known CreditCaseState");
-                    ""
-                }
-            };
+            let state = enum_filter::<pb::CreditCaseState>(request.state, "state", v);
             if !request.customer_id.is_empty() {
                 check_external_id(&request.customer_id, "customer_id", v);
             }

@@ -1,34 +1,15 @@
-//! Blocked-order credit cases: one per blocked order, the checks it went through, its outcome.
+//! Blocked-order credit cases: one per blocked order, stored as the JSON of the domain record,
+//! with the columns queries need (customer, order, first decision, state).
+use crate::domain::credit_case::CreditCase;
 use credit_platform::clock::Micros;
-use credit_proto::applications as pb;
-use prost::Message;
-use sqlx::{AnyConnection, Row};
-
-fn decode(bytes: Vec<u8>) -> sqlx::Result<pb::CreditCase> {
-    pb::CreditCase::decode(bytes.as_slice()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-async fn one(
-    conn: &mut AnyConnection,
-    query: &'static str,
-    keys: &[&str],
-) -> sqlx::Result<Option<pb::CreditCase>> {
-    let mut query = sqlx::query(query);
-    for key in keys {
-        query = query.bind(key.to_string());
-    }
-    query
-        .fetch_optional(conn)
-        .await?
-        .map(|row| decode(row.try_get(0)?))
-        .transpose()
-}
+use credit_platform::records::{encode, many, one};
+use sqlx::AnyConnection;
 
 /// One case.
 pub async fn credit_case(
     conn: &mut AnyConnection,
     case_id: &str,
-) -> sqlx::Result<Option<pb::CreditCase>> {
+) -> sqlx::Result<Option<CreditCase>> {
     one(
         conn,
         "SELECT body FROM credit_cases WHERE case_id = $1",
@@ -41,7 +22,7 @@ pub async fn credit_case(
 pub async fn case_of_decision(
     conn: &mut AnyConnection,
     decision_id: &str,
-) -> sqlx::Result<Option<pb::CreditCase>> {
+) -> sqlx::Result<Option<CreditCase>> {
     one(
         conn,
         "SELECT body FROM credit_cases WHERE decision_id = $1",
@@ -55,7 +36,7 @@ pub async fn open_case_of_order(
     conn: &mut AnyConnection,
     customer_id: &str,
     order_id: &str,
-) -> sqlx::Result<Option<pb::CreditCase>> {
+) -> sqlx::Result<Option<CreditCase>> {
     one(
         conn,
         "SELECT body FROM credit_cases \
@@ -65,11 +46,10 @@ pub async fn open_case_of_order(
     .await
 }
 
-/// Writes a case (a new one when `new`), its first check's decision and its state's name.
+/// Writes a case (a new one when `new`) with its first check's decision and its state.
 pub async fn save_case(
     conn: &mut AnyConnection,
-    case: &pb::CreditCase,
-    state: &str,
+    case: &CreditCase,
     now: Micros,
     new: bool,
 ) -> sqlx::Result<()> {
@@ -90,34 +70,30 @@ pub async fn save_case(
         .bind(case.customer_id.clone())
         .bind(case.order_id.clone())
         .bind(first)
-        .bind(state.to_string())
-        .bind(case.encode_to_vec())
+        .bind(case.state.name())
+        .bind(encode(case))
         .bind(now)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// Cases in a state and of a customer ("" for any), newest first, at most 1000.
+/// Cases in a state (its name, "" for any) and of a customer ("" for any), newest first,
+/// before the case id `before` ("" from the newest).
 pub async fn list_cases(
     conn: &mut AnyConnection,
     state: &str,
     customer_id: &str,
     before: &str,
     limit: i64,
-) -> sqlx::Result<Vec<pb::CreditCase>> {
-    sqlx::query(
+) -> sqlx::Result<Vec<CreditCase>> {
+    many(
+        conn,
         "SELECT body FROM credit_cases WHERE ($1 = '' OR state = $1) \
          AND ($2 = '' OR customer_id = $2) AND ($3 = '' OR case_id < $3) \
          ORDER BY case_id DESC LIMIT $4",
+        &[state, customer_id, before],
+        Some(limit),
     )
-    .bind(state.to_string())
-    .bind(customer_id.to_string())
-    .bind(before.to_string())
-    .bind(limit)
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|row| decode(row.try_get(0)?))
-    .collect()
+    .await
 }

@@ -3,10 +3,12 @@ mod applications;
 mod cases;
 mod documents;
 mod instructions;
+mod legacy;
 mod reviews;
 
 pub use applications::*;
 pub use cases::*;
 pub use documents::*;
 pub use instructions::*;
+pub use legacy::convert_legacy_cases;
 pub use reviews::*;

@@ -28,10 +28,3 @@ pub use plans::Plans;
 pub use promises::Promises;
 pub use worklist::Desk;
 pub use write_offs::WriteOffs;
-
-/// A move an aggregate's state does not allow is a conflict with the state the caller saw.
-impl From<crate::domain::transition::IllegalMove> for credit_platform::error::ApiError {
-    fn from(illegal: crate::domain::transition::IllegalMove) -> Self {
-        Self::StateConflict(illegal.to_string())
-    }
-}

@@ -1,6 +1,6 @@
 //! What collectors do and what comes of it, as logged on a customer's file.
 
-named! {
+credit_platform::named! {
     /// What a collector did.
     pub enum ActivityKind {
         /// A call.
@@ -16,7 +16,7 @@ named! {
     }
 }
 
-named! {
+credit_platform::named! {
     /// What came of it.
     pub enum ActivityOutcome {
         /// The customer was reached.

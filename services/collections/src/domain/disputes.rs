@@ -1,9 +1,9 @@
 //! Disputes, pure: an open dispute is resolved once — by a credit note the ERP booked on the
 //! invoice, by an approved write-off, or rejected — and nothing moves it after.
-use super::transition::IllegalMove;
+use credit_platform::transition::IllegalMove;
 use serde::{Deserialize, Serialize};
 
-named! {
+credit_platform::named! {
     /// Why an invoice is disputed.
     pub enum DisputeReason {
         /// The price differs from what was agreed.
@@ -35,7 +35,7 @@ impl DisputeReason {
     }
 }
 
-named! {
+credit_platform::named! {
     /// Where a dispute is.
     pub enum DisputeState {
         /// Being worked: its amount is left out of dunning.

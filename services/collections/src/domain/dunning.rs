@@ -16,7 +16,7 @@ pub const TEMPLATES: &[&str] = &[
     "LEGAL_HANDOVER",
 ];
 
-named! {
+credit_platform::named! {
     /// How a step reaches the customer.
     pub enum Channel {
         /// E-mail to the customer's dunning address.
@@ -26,7 +26,7 @@ named! {
     }
 }
 
-named! {
+credit_platform::named! {
     /// What a step does besides writing.
     pub enum Consequence {
         /// Nothing more.

@@ -2,7 +2,7 @@
 //! earliest instalments first; an instalment whose day plus the grace days has passed short of
 //! its amount breaches the plan; once nothing the plan covers is open, it is completed. An
 //! active plan ends once, completed or breached.
-use super::transition::IllegalMove;
+use credit_platform::transition::IllegalMove;
 use serde::{Deserialize, Serialize};
 
 /// One instalment: due day and amount (minor units).
@@ -14,7 +14,7 @@ pub struct Instalment {
     pub amount: i64,
 }
 
-named! {
+credit_platform::named! {
     /// Where one instalment is.
     pub enum InstalmentState {
         /// Its day has not passed.
@@ -124,7 +124,7 @@ pub fn check_schedule(
     Ok(())
 }
 
-named! {
+credit_platform::named! {
     /// Where a plan is.
     pub enum PlanState {
         /// Being kept: dunning leaves its invoices alone.

@@ -3,7 +3,7 @@
 //! broken (nothing did).
 use serde::{Deserialize, Serialize};
 
-named! {
+credit_platform::named! {
     /// Where a promise is.
     pub enum PromiseState {
         /// Its day has not come and it is not paid yet: dunning waits.

@@ -4,7 +4,7 @@
 //! The next best action is the first rule that applies, each with its reason.
 use rust_decimal::Decimal;
 
-named! {
+credit_platform::named! {
     /// The next best action on a case.
     pub enum NextAction {
         /// Call the customer.

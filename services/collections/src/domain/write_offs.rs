@@ -1,9 +1,9 @@
 //! Write-offs, pure: a requested write-off is decided once, by someone other than who asked —
 //! approved (the loss is booked) or rejected; only an approved one recovers money afterwards.
-use super::transition::IllegalMove;
+use credit_platform::transition::IllegalMove;
 use serde::{Deserialize, Serialize};
 
-named! {
+credit_platform::named! {
     /// Where a write-off is.
     pub enum WriteOffState {
         /// Asked for, waiting for a decision.

@@ -4,7 +4,8 @@ mod import;
 mod validate;
 
 pub use access::access;
-use validate::{enum_filter, group_of, kind_filter, period, required_enum};
+use credit_platform::ids::{enum_filter, required_enum};
+use validate::{group_of, kind_filter, period};
 
 use crate::app::Ledger;
 use crate::app::disputes::Disputes;

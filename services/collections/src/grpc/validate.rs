@@ -1,6 +1,5 @@
 //! Request fields validated into the typed values the use cases take.
 use crate::app::dunning::known_time_zone;
-use crate::convert::{ShortName, name_of};
 use crate::domain::ledger::Kind;
 use credit_platform::clock::parse_date;
 use credit_platform::error::Violations;
@@ -56,41 +55,6 @@ pub(super) fn kind_filter(kind: i32, v: &mut Violations) -> &'static str {
             ""
         }
     }
-}
-
-/// The names a wire enum allows, in order ("OPEN, KEPT or BROKEN").
-fn allowed<E: ShortName>() -> String {
-    let names = credit_proto::short_names::<E>();
-    match names.split_last() {
-        Some((last, [])) => (*last).to_string(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
-    }
-}
-
-/// A required enum field's name, or a violation naming `field`.
-pub(super) fn required_enum<E: ShortName>(
-    value: i32,
-    field: &str,
-    v: &mut Violations,
-) -> Option<&'static str> {
-    let name = name_of::<E>(value);
-    if name.is_none() {
-        v.add(field, format!("must be {}", allowed::<E>()));
-    }
-    name
-}
-
-/// An enum filter's name ("" when unspecified: no filter), or a violation naming `field`.
-pub(super) fn enum_filter<E: ShortName>(
-    value: i32,
-    field: &str,
-    v: &mut Violations,
-) -> &'static str {
-    if value == 0 {
-        return "";
-    }
-    required_enum::<E>(value, field, v).unwrap_or_default()
 }
 
 /// A customer as `PutCustomer` sends it: every problem named under `customer.…`.

@@ -33,17 +33,7 @@ pub use write_offs::*;
 
 use sqlx::{AnyConnection, Row};
 
-/// An aggregate stored as the JSON of its domain record (the disputes, promises, plans and
-/// write-offs tables' `body`), so the wire format can change without touching stored rows.
-fn record<T: serde::de::DeserializeOwned>(bytes: Vec<u8>) -> sqlx::Result<T> {
-    serde_json::from_slice(&bytes).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-/// The stored form of a domain record.
-fn encode_record<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    // Serialising plain structs of strings, integers and enums cannot fail.
-    serde_json::to_vec(value).unwrap_or_default()
-}
+use credit_platform::records::{decode as record, encode as encode_record, many as records};
 
 /// The one record a static query ($1 = `key`) finds, if any.
 async fn one_record<T: serde::de::DeserializeOwned>(
@@ -51,35 +41,7 @@ async fn one_record<T: serde::de::DeserializeOwned>(
     sql: &'static str,
     key: &str,
 ) -> sqlx::Result<Option<T>> {
-    sqlx::query(sql)
-        .bind(key.to_string())
-        .fetch_optional(conn)
-        .await?
-        .map(|row| record(row.try_get(0)?))
-        .transpose()
-}
-
-/// The records a static query finds, its text parameters bound in order (then `limit`, when
-/// the query pages).
-async fn records<T: serde::de::DeserializeOwned>(
-    conn: &mut AnyConnection,
-    sql: &'static str,
-    keys: &[&str],
-    limit: Option<i64>,
-) -> sqlx::Result<Vec<T>> {
-    let mut query = sqlx::query(sql);
-    for key in keys {
-        query = query.bind(key.to_string());
-    }
-    if let Some(limit) = limit {
-        query = query.bind(limit);
-    }
-    query
-        .fetch_all(conn)
-        .await?
-        .into_iter()
-        .map(|row| record(row.try_get(0)?))
-        .collect()
+    credit_platform::records::one(conn, sql, &[key]).await
 }
 
 /// The one text column a static query returns, row by row.

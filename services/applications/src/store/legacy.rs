@@ -1,0 +1,216 @@
+//! The one-time conversion of credit cases written before they were stored as their domain
+//! records: their `body` then held the protobuf wire message of the time. At start-up (and in
+//! `migrate`) every such row is rewritten, in one transaction; a body that is already a record
+//! (JSON, so it starts with `{`) is left alone, so the conversion runs any number of times.
+//!
+//! The old messages are frozen here with the tags and types they had, because
+//! `credit.applications.v1.CreditCase` may change freely now that nothing stores it.
+use crate::domain::credit_case::{
+    Amount, CaseCheck, CaseResolution, CaseState, CheckOutcome, CreditCase,
+};
+use credit_platform::clock::from_timestamp;
+use credit_platform::records::encode;
+use prost::Message;
+use prost_types::Timestamp;
+use rust_decimal::Decimal;
+use sqlx::{AnyConnection, Row};
+use std::str::FromStr;
+
+#[derive(Clone, PartialEq, Message)]
+struct OldMoney {
+    #[prost(string, tag = "1")]
+    amount: String,
+    #[prost(string, tag = "2")]
+    currency_code: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct OldCaseCheck {
+    #[prost(string, tag = "1")]
+    decision_id: String,
+    #[prost(string, tag = "2")]
+    outcome: String,
+    #[prost(string, repeated, tag = "3")]
+    reasons: Vec<String>,
+    #[prost(message, optional, tag = "4")]
+    available_before: Option<OldMoney>,
+    #[prost(message, optional, tag = "5")]
+    max_approvable_amount: Option<OldMoney>,
+    #[prost(string, tag = "6")]
+    checked_by: String,
+    #[prost(message, optional, tag = "7")]
+    check_time: Option<Timestamp>,
+}
+
+/// `credit.applications.v1.CreditCase` as it was stored.
+#[derive(Clone, PartialEq, Message)]
+struct OldCreditCase {
+    #[prost(string, tag = "1")]
+    case_id: String,
+    #[prost(string, tag = "2")]
+    customer_id: String,
+    #[prost(string, tag = "3")]
+    order_id: String,
+    #[prost(message, optional, tag = "4")]
+    order_amount: Option<OldMoney>,
+    #[prost(message, optional, tag = "5")]
+    checked_amount: Option<OldMoney>,
+    #[prost(int32, tag = "6")]
+    state: i32,
+    #[prost(message, repeated, tag = "7")]
+    checks: Vec<OldCaseCheck>,
+    #[prost(string, tag = "8")]
+    inputs_json: String,
+    #[prost(string, tag = "9")]
+    referred_by: String,
+    #[prost(message, optional, tag = "10")]
+    refer_time: Option<Timestamp>,
+    #[prost(string, tag = "11")]
+    resolution: String,
+    #[prost(string, tag = "12")]
+    resolved_by: String,
+    #[prost(message, optional, tag = "13")]
+    resolve_time: Option<Timestamp>,
+    #[prost(string, tag = "14")]
+    comment: String,
+    #[prost(string, tag = "15")]
+    reservation_id: String,
+    #[prost(string, tag = "16")]
+    required_level: String,
+    #[prost(string, repeated, tag = "17")]
+    release_roles: Vec<String>,
+}
+
+fn amount(money: Option<OldMoney>) -> Option<Amount> {
+    money.map(|m| Amount {
+        amount: Decimal::from_str(&m.amount).unwrap_or_default(),
+        currency: m.currency_code,
+    })
+}
+
+fn micros(time: Option<Timestamp>) -> Option<i64> {
+    time.as_ref().and_then(from_timestamp)
+}
+
+fn bad(what: String) -> sqlx::Error {
+    sqlx::Error::Decode(what.into())
+}
+
+/// The record of an old body; the state column is the authority on the state.
+fn convert_case(bytes: &[u8], state: &str) -> sqlx::Result<CreditCase> {
+    let old = OldCreditCase::decode(bytes).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let case_id = old.case_id.clone();
+    let state = CaseState::from_name(state)
+        .ok_or_else(|| bad(format!("credit case {case_id}: unknown state {state}")))?;
+    let resolution = match old.resolution.as_str() {
+        "" => None,
+        name => Some(
+            CaseResolution::from_name(name)
+                .ok_or_else(|| bad(format!("credit case {case_id}: unknown resolution {name}")))?,
+        ),
+    };
+    let checks = old
+        .checks
+        .into_iter()
+        .map(|c| CaseCheck {
+            decision_id: c.decision_id,
+            // The case kept "APPROVED" or "REJECTED"; anything else was not an approval.
+            outcome: CheckOutcome::from_name(&c.outcome).unwrap_or(CheckOutcome::Rejected),
+            reasons: c.reasons,
+            available_before: amount(c.available_before),
+            max_approvable: amount(c.max_approvable_amount),
+            checked_by: c.checked_by,
+            checked_at: micros(c.check_time),
+        })
+        .collect();
+    let order_amount = amount(old.order_amount)
+        .ok_or_else(|| bad(format!("credit case {case_id}: no order amount")))?;
+    Ok(CreditCase {
+        case_id: old.case_id,
+        customer_id: old.customer_id,
+        order_id: old.order_id,
+        checked_amount: amount(old.checked_amount).unwrap_or_else(|| order_amount.clone()),
+        order_amount,
+        state,
+        checks,
+        inputs_json: old.inputs_json,
+        referred_by: old.referred_by,
+        referred_at: micros(old.refer_time).unwrap_or_default(),
+        resolution,
+        resolved_by: old.resolved_by,
+        resolved_at: micros(old.resolve_time),
+        comment: old.comment,
+        reservation_id: old.reservation_id,
+        required_level: old.required_level,
+        release_roles: old.release_roles,
+    })
+}
+
+/// Rewrites every credit case still stored as a wire message; how many it rewrote.
+pub async fn convert_legacy_cases(conn: &mut AnyConnection) -> sqlx::Result<usize> {
+    let rows = sqlx::query("SELECT case_id, state, body FROM credit_cases")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut changed = 0;
+    for row in rows {
+        let body: Vec<u8> = row.try_get("body")?;
+        if body.first() == Some(&b'{') {
+            continue;
+        }
+        let case_id: String = row.try_get("case_id")?;
+        let state: String = row.try_get("state")?;
+        let case = convert_case(&body, &state)?;
+        sqlx::query("UPDATE credit_cases SET body = $2 WHERE case_id = $1")
+            .bind(case_id)
+            .bind(encode(&case))
+            .execute(&mut *conn)
+            .await?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_old_case_keeps_everything_it_said() {
+        let old = OldCreditCase {
+            case_id: "c1".into(),
+            customer_id: "C1".into(),
+            order_id: "SO-1".into(),
+            order_amount: Some(OldMoney {
+                amount: "60000.00".into(),
+                currency_code: "EUR".into(),
+            }),
+            checked_amount: None,
+            state: 2,
+            checks: vec![OldCaseCheck {
+                decision_id: "d1".into(),
+                outcome: "REJECTED".into(),
+                reasons: vec!["OVER_LIMIT".into()],
+                checked_by: "sales".into(),
+                check_time: Some(Timestamp {
+                    seconds: 10,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            }],
+            resolution: "RELEASED_BY_APPROVAL".into(),
+            resolved_by: "manager".into(),
+            release_roles: vec!["credit_manager".into()],
+            ..Default::default()
+        };
+        let case = convert_case(&old.encode_to_vec(), "RELEASED").expect("convert");
+        assert_eq!(case.state, CaseState::Released);
+        assert_eq!(case.resolution, Some(CaseResolution::ReleasedByApproval));
+        assert_eq!(case.order_amount.amount.to_string(), "60000.00");
+        assert_eq!(case.checked_amount, case.order_amount);
+        assert_eq!(case.checks[0].outcome, CheckOutcome::Rejected);
+        assert_eq!(case.checks[0].reasons, ["OVER_LIMIT"]);
+        assert_eq!(case.checks[0].checked_at, Some(10_000_000));
+        assert_eq!(case.release_roles, ["credit_manager"]);
+        assert!(convert_case(&old.encode_to_vec(), "LOST").is_err());
+    }
+}
