@@ -106,6 +106,22 @@ pub fn enum_name<E: ShortName>(value: i32) -> String {
     }
 }
 
+/// The wire value a command-line enum argument names (any case, '-' for '_'; "" is 0,
+/// unspecified), or an
+/// error naming the flag and the values it takes.
+pub fn enum_arg<E: ShortName>(text: &str, flag: &str) -> anyhow::Result<i32> {
+    if text.is_empty() {
+        return Ok(0);
+    }
+    match credit_proto::wire::<E>(&text.to_uppercase().replace('-', "_")) {
+        0 => anyhow::bail!(
+            "{flag} must be one of {}",
+            credit_proto::short_names::<E>().join(", ")
+        ),
+        value => Ok(value),
+    }
+}
+
 /// Enum values' names, comma-separated.
 pub fn enum_names<E: ShortName>(values: &[i32]) -> String {
     values
@@ -132,6 +148,19 @@ mod tests {
         assert_eq!(super::enum_name::<CheckReason>(2), "GROUP_LIMIT_EXCEEDED");
         assert_eq!(super::enum_name::<CheckReason>(0), "UNSPECIFIED");
         assert_eq!(super::enum_name::<CheckReason>(999), "999");
+        assert_eq!(
+            super::enum_arg::<CheckOutcome>("approved", "--outcome").ok(),
+            Some(1)
+        );
+        assert_eq!(
+            super::enum_arg::<CheckOutcome>("", "--outcome").ok(),
+            Some(0)
+        );
+        let refused = super::enum_arg::<CheckOutcome>("maybe", "--outcome").expect_err("unknown");
+        assert_eq!(
+            refused.to_string(),
+            "--outcome must be one of APPROVED, REJECTED"
+        );
         assert_eq!(
             super::enum_names::<CheckReason>(&[1, 2]),
             "OVER_LIMIT, GROUP_LIMIT_EXCEEDED"

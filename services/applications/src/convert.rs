@@ -2,6 +2,7 @@
 //! policy decides on, amounts as decimals.
 use crate::domain::credit_case::{Amount, CaseCheck, CheckOutcome, CreditCase};
 use crate::domain::policy::Case;
+use crate::domain::review::ReviewCase;
 use crate::domain::state::{Kind, State};
 use credit_platform::clock::{from_timestamp, to_timestamp};
 use credit_proto::applications as pb;
@@ -161,5 +162,29 @@ pub fn credit_case_to_wire(case: &CreditCase) -> pb::CreditCase {
         reservation_id: case.reservation_id.clone(),
         required_level: case.required_level.clone(),
         release_roles: case.release_roles.clone(),
+    }
+}
+
+/// A review case for the wire.
+pub fn review_case_to_wire(case: &ReviewCase) -> pb::ReviewCase {
+    let time = |at: i64| Some(at).filter(|t| *t > 0).map(to_timestamp);
+    pb::ReviewCase {
+        case_id: case.case_id.clone(),
+        customer_id: case.customer_id.clone(),
+        application_id: case.application_id.clone(),
+        reason: wire::<pb::ReviewReason>(case.reason.name()),
+        state: wire::<pb::ReviewCaseState>(case.state.name()),
+        review_time: time(case.review_at),
+        open_time: time(case.opened_at),
+        close_time: case.closed_at.and_then(time),
+        closed_by: case.closed_by.clone(),
+        outcome: case
+            .outcome
+            .map_or(0, |o| wire::<pb::ReviewOutcome>(o.name())),
+        comment: case.comment.clone(),
+        next_review_time: case.next_review_at.map(to_timestamp),
+        signals: case.signals.clone(),
+        score_id: case.score_id.clone(),
+        proposed_application_id: case.proposed_application_id.clone(),
     }
 }

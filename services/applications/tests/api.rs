@@ -795,7 +795,7 @@ async fn a_due_review_opens_a_case_and_confirming_it_schedules_the_next() {
         let mut c = suite.client("vic.viewer", &[roles::VIEWER]);
         async move {
             c.list_review_cases(pb::ListReviewCasesRequest {
-                state: "OPEN".into(),
+                state: pb::ReviewCaseState::Open.into(),
                 customer_id: "REV-FR".into(),
                 ..Default::default()
             })
@@ -820,8 +820,8 @@ async fn a_due_review_opens_a_case_and_confirming_it_schedules_the_next() {
     assert_eq!(opened.len(), 1, "one case for the due review");
     let case = &opened[0];
     assert_eq!(
-        (case.reason.as_str(), case.application_id.as_str()),
-        ("PERIODIC", id.as_str())
+        (case.reason(), case.application_id.as_str()),
+        (pb::ReviewReason::Periodic, id.as_str())
     );
     assert_eq!(case.review_time.expect("due").seconds, review);
     // Sweeps go on: still one case.
@@ -832,7 +832,7 @@ async fn a_due_review_opens_a_case_and_confirming_it_schedules_the_next() {
         .client("bob.analyst", &[roles::ANALYST])
         .close_review_case(pb::CloseReviewCaseRequest {
             case_id: case.case_id.clone(),
-            outcome: "FINE".into(),
+            outcome: 0,
             comment: String::new(),
             request_id: rid(),
         })
@@ -843,13 +843,17 @@ async fn a_due_review_opens_a_case_and_confirming_it_schedules_the_next() {
         .client("bob.analyst", &[roles::ANALYST])
         .close_review_case(pb::CloseReviewCaseRequest {
             case_id: case.case_id.clone(),
-            outcome: "CONFIRMED".into(),
+            outcome: pb::ReviewOutcome::Confirmed.into(),
             comment: "payments on time, accounts filed".into(),
             request_id: rid(),
         })
         .await
         .expect("close")
         .into_inner();
+    assert_eq!(
+        (closed.state(), closed.outcome()),
+        (pb::ReviewCaseState::Closed, pb::ReviewOutcome::Confirmed)
+    );
     let next = closed.next_review_time.expect("next review").seconds;
     let now = (START + 740 * DAY) / 1_000_000;
     assert!(
@@ -860,7 +864,7 @@ async fn a_due_review_opens_a_case_and_confirming_it_schedules_the_next() {
         .client("bob.analyst", &[roles::ANALYST])
         .close_review_case(pb::CloseReviewCaseRequest {
             case_id: case.case_id.clone(),
-            outcome: "CONFIRMED".into(),
+            outcome: pb::ReviewOutcome::Confirmed.into(),
             comment: "again".into(),
             request_id: rid(),
         })

@@ -186,7 +186,7 @@ async fn an_increase_takes_the_approval_path_and_changes_only_the_amount_in_limi
     for _ in 0..400 {
         cases = viewer
             .list_review_cases(pb::ListReviewCasesRequest {
-                state: "OPEN".into(),
+                state: pb::ReviewCaseState::Open.into(),
                 customer_id: "GROW-FR".into(),
                 ..Default::default()
             })
@@ -261,7 +261,7 @@ async fn an_early_warning_opens_a_review_and_proposes_a_decrease_an_analyst_conf
     for _ in 0..400 {
         let cases = viewer
             .list_review_cases(pb::ListReviewCasesRequest {
-                state: "OPEN".into(),
+                state: pb::ReviewCaseState::Open.into(),
                 customer_id: "SLIP-FR".into(),
                 ..Default::default()
             })
@@ -276,7 +276,7 @@ async fn an_early_warning_opens_a_review_and_proposes_a_decrease_an_analyst_conf
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let case = case.expect("the early warning opened a review case");
-    assert_eq!(case.reason, "EARLY_WARNING");
+    assert_eq!(case.reason(), pb::ReviewReason::EarlyWarning);
     assert_eq!(case.application_id, first.application_id);
     assert!(!case.score_id.is_empty());
     assert!(
@@ -370,7 +370,6 @@ async fn review_cases(suite: &Suite, customer_id: &str) -> Vec<pb::ReviewCase> {
     suite
         .client("vic.viewer", &[roles::VIEWER])
         .list_review_cases(pb::ListReviewCasesRequest {
-            state: String::new(),
             customer_id: customer_id.into(),
             ..Default::default()
         })

@@ -13,7 +13,7 @@ pub async fn run(
         ApplicationCommand::Reviews { state, customer } => {
             let list = c
                 .list_review_cases(pb::ListReviewCasesRequest {
-                    state: state.to_uppercase(),
+                    state: output::enum_arg::<pb::ReviewCaseState>(&state, "--state")?,
                     customer_id: customer,
                     page_size: 1000,
                     ..Default::default()
@@ -33,10 +33,14 @@ pub async fn run(
                         vec![
                             r.case_id.clone(),
                             r.customer_id.clone(),
-                            r.reason.clone(),
-                            r.state.clone(),
+                            output::enum_name::<pb::ReviewReason>(r.reason),
+                            output::enum_name::<pb::ReviewCaseState>(r.state),
                             time(&r.review_time),
-                            r.outcome.clone(),
+                            if r.outcome == 0 {
+                                String::new()
+                            } else {
+                                output::enum_name::<pb::ReviewOutcome>(r.outcome)
+                            },
                             r.closed_by.clone(),
                         ]
                     })
@@ -66,7 +70,7 @@ pub async fn run(
             let r = c
                 .close_review_case(pb::CloseReviewCaseRequest {
                     case_id,
-                    outcome: outcome.to_uppercase(),
+                    outcome: output::enum_arg::<pb::ReviewOutcome>(&outcome, "--outcome")?,
                     comment,
                     request_id: rid(),
                 })
@@ -75,7 +79,7 @@ pub async fn run(
             println!(
                 "review {} closed: {}{}",
                 r.case_id,
-                r.outcome,
+                output::enum_name::<pb::ReviewOutcome>(r.outcome),
                 r.next_review_time
                     .map(|t| format!(", next review {}", time(&Some(t))))
                     .unwrap_or_default()

@@ -98,12 +98,8 @@ pub async fn run(
             let a = c
                 .log_activity(pb::LogActivityRequest {
                     customer_id,
-                    kind: credit_proto::wire::<pb::ActivityKind>(
-                        &kind.to_uppercase().replace('-', "_"),
-                    ),
-                    outcome: credit_proto::wire::<pb::ActivityOutcome>(
-                        &outcome.to_uppercase().replace('-', "_"),
-                    ),
+                    kind: output::enum_arg::<pb::ActivityKind>(&kind, "--kind")?,
+                    outcome: output::enum_arg::<pb::ActivityOutcome>(&outcome, "--outcome")?,
                     note,
                     follow_up_date: follow_up,
                     request_id: rid(),
@@ -228,9 +224,7 @@ pub async fn run(
                 .record_limitation_act(pb::RecordLimitationActRequest {
                     customer_id,
                     invoice_ids: invoices,
-                    kind: credit_proto::wire::<pb::LimitationAct>(
-                        &kind.to_uppercase().replace('-', "_"),
-                    ),
+                    kind: output::enum_arg::<pb::LimitationAct>(&kind, "--kind")?,
                     date,
                     note,
                     request_id: rid(),

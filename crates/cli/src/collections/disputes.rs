@@ -118,7 +118,7 @@ pub async fn run(
             let list = c
                 .list_disputes(pb::ListDisputesRequest {
                     customer_id: customer,
-                    state: credit_proto::wire::<pb::DisputeState>(&state.to_uppercase()),
+                    state: output::enum_arg::<pb::DisputeState>(&state, "--state")?,
                     page_size: 1000,
                     ..Default::default()
                 })

@@ -305,8 +305,8 @@ pub enum CollectionsCommand {
         /// call, email, letter, visit or note.
         #[arg(long, default_value = "call")]
         kind: String,
-        /// reached, no-answer, promised, disputed, refused or none.
-        #[arg(long, default_value = "none")]
+        /// reached, no-answer, promised, disputed or refused (none when not given).
+        #[arg(long, default_value = "")]
         outcome: String,
         /// What was said or done.
         #[arg(long)]

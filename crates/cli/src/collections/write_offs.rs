@@ -76,7 +76,7 @@ pub async fn run(
             let list = c
                 .list_write_offs(pb::ListWriteOffsRequest {
                     customer_id: customer,
-                    state: credit_proto::wire::<pb::WriteOffState>(&state.to_uppercase()),
+                    state: output::enum_arg::<pb::WriteOffState>(&state, "--state")?,
                     page_size: 1000,
                     ..Default::default()
                 })

@@ -4,6 +4,7 @@
 use crate::app::changes::{ChangeRequest, change_application, current_limit, requested_event};
 use crate::app::reviews::{EarlyWarning, open_for_early_warning};
 use crate::app::{Applications, with_notice};
+use crate::domain::review::Warning;
 use crate::domain::state::Kind;
 use crate::peers::LimitsPeer;
 use crate::store;
@@ -184,9 +185,11 @@ impl EventHandler for EarlyWarnings {
             EarlyWarning {
                 customer_id: event.customer_id.clone(),
                 application_id: row.application_id.clone(),
-                signals,
-                score_id: payload.score_id.clone(),
-                proposed_application_id,
+                warning: Warning {
+                    signals,
+                    score_id: payload.score_id.clone(),
+                    proposed_application_id,
+                },
             },
         )
         .await?;

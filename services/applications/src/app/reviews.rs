@@ -1,13 +1,15 @@
 //! Periodic reviews: every approval carries a review date from its risk class; when it passes,
 //! the sweep opens a review case (one open case per customer), and an analyst closes it with an
-//! outcome — "CONFIRMED" schedules the next review by the same rule.
+//! outcome — CONFIRMED schedules the next review by the same rule.
+use crate::convert::review_case_to_wire;
 use crate::domain::policy::Policy;
+use crate::domain::review::{ReviewCase, ReviewOutcome, ReviewReason, Warning};
 use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, SharedClock, add_months, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
-use credit_platform::error::ApiError;
+use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_platform::paging::PageRequest;
@@ -17,9 +19,6 @@ use prost::Message;
 use serde_json::json;
 use sqlx::AnyConnection;
 
-/// Outcomes a review is closed with.
-pub const OUTCOMES: &[&str] = &["CONFIRMED", "CHANGE_REQUESTED", "WITHDRAWN"];
-
 /// What an early warning tells the review.
 #[derive(Debug, Clone)]
 pub struct EarlyWarning {
@@ -27,12 +26,8 @@ pub struct EarlyWarning {
     pub customer_id: String,
     /// Its latest approved application.
     pub application_id: String,
-    /// Scoring's signals.
-    pub signals: Vec<String>,
-    /// The score that raised it.
-    pub score_id: String,
-    /// The decrease proposed with it ('' when none).
-    pub proposed_application_id: String,
+    /// What it tells the review.
+    pub warning: Warning,
 }
 
 /// Opens an EARLY_WARNING review case in the caller's transaction; when a case is open for the
@@ -42,13 +37,9 @@ pub async fn open_for_early_warning(
     context: &RequestContext,
     now: Micros,
     warning: EarlyWarning,
-) -> Result<pb::ReviewCase, ApiError> {
+) -> Result<ReviewCase, ApiError> {
     if let Some(mut open) = store::open_review_case(conn, &warning.customer_id).await? {
-        open.signals.extend(warning.signals);
-        open.score_id = warning.score_id;
-        if !warning.proposed_application_id.is_empty() {
-            open.proposed_application_id = warning.proposed_application_id;
-        }
+        open.warn(warning.warning);
         store::update_review_signals(&mut *conn, &open).await?;
         outbox::append(
             conn,
@@ -59,20 +50,16 @@ pub async fn open_for_early_warning(
         .await?;
         return Ok(open);
     }
-    let case = pb::ReviewCase {
-        case_id: uuid::Uuid::now_v7().to_string(),
-        customer_id: warning.customer_id,
-        application_id: warning.application_id,
-        reason: "EARLY_WARNING".into(),
-        state: "OPEN".into(),
-        review_time: Some(to_timestamp(now)),
-        open_time: Some(to_timestamp(now)),
-        signals: warning.signals,
-        score_id: warning.score_id,
-        proposed_application_id: warning.proposed_application_id,
-        ..Default::default()
-    };
-    store::insert_review_case(conn, &case, now, now).await?;
+    let mut case = ReviewCase::open(
+        uuid::Uuid::now_v7().to_string(),
+        warning.customer_id,
+        warning.application_id,
+        ReviewReason::EarlyWarning,
+        now,
+        now,
+    );
+    case.warn(warning.warning);
+    store::insert_review_case(conn, &case).await?;
     outbox::append(
         conn,
         context,
@@ -83,7 +70,8 @@ pub async fn open_for_early_warning(
     Ok(case)
 }
 
-fn event(event_type: &'static str, case: &pb::ReviewCase) -> NewEvent {
+fn event(event_type: &'static str, case: &ReviewCase) -> NewEvent {
+    let seconds = |at: i64| Some(at).filter(|t| *t > 0).map(|t| t.div_euclid(1_000_000));
     NewEvent {
         event_type,
         entity_type: "review_case",
@@ -92,12 +80,12 @@ fn event(event_type: &'static str, case: &pb::ReviewCase) -> NewEvent {
         payload: json!({
             "case_id": case.case_id,
             "application_id": case.application_id,
-            "reason": case.reason,
-            "state": case.state,
-            "review_time": case.review_time.map(|t| t.seconds),
-            "outcome": case.outcome,
+            "reason": case.reason.name(),
+            "state": case.state.name(),
+            "review_time": seconds(case.review_at),
+            "outcome": case.outcome.map(|o| o.name()).unwrap_or_default(),
             "comment": case.comment,
-            "next_review_time": case.next_review_time.map(|t| t.seconds),
+            "next_review_time": case.next_review_at.and_then(seconds),
             "signals": case.signals,
             "score_id": case.score_id,
             "proposed_application_id": case.proposed_application_id,
@@ -146,17 +134,15 @@ impl Reviews {
         row.review_at = 0;
         store::update(&mut tx, &row).await?;
         if open.is_none() {
-            let case = pb::ReviewCase {
-                case_id: uuid::Uuid::now_v7().to_string(),
-                customer_id: row.customer_id.clone(),
-                application_id: row.application_id.clone(),
-                reason: "PERIODIC".into(),
-                state: "OPEN".into(),
-                review_time: Some(to_timestamp(due)),
-                open_time: Some(to_timestamp(now)),
-                ..Default::default()
-            };
-            store::insert_review_case(&mut tx, &case, due, now).await?;
+            let case = ReviewCase::open(
+                uuid::Uuid::now_v7().to_string(),
+                row.customer_id.clone(),
+                row.application_id.clone(),
+                ReviewReason::Periodic,
+                due,
+                now,
+            );
+            store::insert_review_case(&mut tx, &case).await?;
             let context = RequestContext::system("reviews");
             outbox::append(
                 &mut tx,
@@ -184,7 +170,7 @@ impl Reviews {
                 .await?;
         let next_page_token = page.finish(&mut cases, |c| c.case_id.clone());
         Ok(pb::ListReviewCasesResponse {
-            cases,
+            cases: cases.iter().map(review_case_to_wire).collect(),
             next_page_token,
         })
     }
@@ -195,6 +181,9 @@ impl Reviews {
         context: &RequestContext,
         request: &pb::CloseReviewCaseRequest,
     ) -> Result<pb::ReviewCase, ApiError> {
+        let outcome = credit_proto::short_name::<pb::ReviewOutcome>(request.outcome)
+            .and_then(ReviewOutcome::from_name)
+            .ok_or_else(|| FieldViolation::new("outcome", "required"))?;
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "CloseReviewCase", request);
         let mut found = store::review_case(&mut m.tx, &request.case_id)
             .await?
@@ -202,24 +191,18 @@ impl Reviews {
                 kind: "review case",
                 id: request.case_id.clone(),
             })?;
-        if found.state != "OPEN" {
-            return Err(ApiError::StateConflict(format!(
-                "the review case is {}: it cannot be closed again",
-                found.state
-            )));
-        }
-        found.state = "CLOSED".into();
-        found.outcome = request.outcome.clone();
-        found.comment = request.comment.clone();
-        found.closed_by = context.caller.subject.clone();
-        found.close_time = Some(to_timestamp(m.now));
-        if request.outcome == "CONFIRMED" {
-            found.next_review_time = self
+        found.close(
+            outcome,
+            request.comment.clone(),
+            &context.caller.subject,
+            m.now,
+        )?;
+        if outcome == ReviewOutcome::Confirmed {
+            found.next_review_at = self
                 .schedule_next(&mut m.tx, &found.application_id, m.now)
-                .await?
-                .map(to_timestamp);
+                .await?;
         }
-        store::close_review_case(&mut m.tx, &found, m.now).await?;
+        store::close_review_case(&mut m.tx, &found).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -227,6 +210,7 @@ impl Reviews {
             event("credit.applications.review.closed", &found),
         )
         .await?;
+        let found = review_case_to_wire(&found);
         mutation::finish(&self.signals, m, &found).await?;
         Ok(found)
     }

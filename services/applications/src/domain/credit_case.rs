@@ -3,10 +3,10 @@
 //! released (a person's one-off approval, or a recheck that fits), or rejected, once — and
 //! nothing moves it after. Only the roles of the authority level the amount needs release it,
 //! and never the person who referred it (four eyes).
+pub use super::Amount;
 use super::Refusal;
 use credit_platform::auth::roles;
 use credit_platform::transition::IllegalMove;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 credit_platform::named! {
@@ -41,15 +41,6 @@ credit_platform::named! {
         /// The order does not fit; nothing reserved.
         Rejected = "REJECTED",
     }
-}
-
-/// An amount in a currency, as the case keeps it (canonical for its currency).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Amount {
-    /// The decimal amount.
-    pub amount: Decimal,
-    /// ISO 4217.
-    pub currency: String,
 }
 
 /// One credit check made for a case: the referred one, then each recheck or release.
@@ -231,6 +222,7 @@ impl CreditCase {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
 
     fn check(decision: &str, outcome: CheckOutcome) -> CaseCheck {
         CaseCheck {

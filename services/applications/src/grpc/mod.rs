@@ -7,7 +7,7 @@ pub use access::access;
 
 use crate::app::cases::CreditCases;
 use crate::app::documents::Documents;
-use crate::app::reviews::{OUTCOMES, Reviews};
+use crate::app::reviews::Reviews;
 use crate::app::{Applications, ApproverAct};
 use crate::domain::state::State;
 use crate::store::Filter;
@@ -17,7 +17,7 @@ use credit_platform::handler::{
     Answer, accept_mutation, accept_mutation_with, accept_read, accept_read_with, accept_stream,
     answer,
 };
-use credit_platform::ids::{check_external_id, check_text, check_uuid, enum_filter};
+use credit_platform::ids::{check_external_id, check_text, check_uuid, enum_filter, required_enum};
 use credit_platform::money::Money;
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{PageRequest, decode_page_token, encode_page_token, page_size};
@@ -381,20 +381,18 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::ListReviewCasesRequest>,
     ) -> Answer<pb::ListReviewCasesResponse> {
-        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
-            if !matches!(request.state.as_str(), "" | "OPEN" | "CLOSED") {
-                v.add("state", "must be OPEN or CLOSED");
-            }
-            if !request.customer_id.is_empty() {
-                check_external_id(&request.customer_id, "customer_id", v);
-            }
-            PageRequest::parse(request.page_size, &request.page_token, v)
-        })?;
-        answer(
-            self.reviews
-                .list(&request.state, &request.customer_id, &page)
-                .await,
-        )
+        let (_, request, (state, page)) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                let state = enum_filter::<pb::ReviewCaseState>(request.state, "state", v);
+                if !request.customer_id.is_empty() {
+                    check_external_id(&request.customer_id, "customer_id", v);
+                }
+                Some((
+                    state,
+                    PageRequest::parse(request.page_size, &request.page_token, v)?,
+                ))
+            })?;
+        answer(self.reviews.list(state, &request.customer_id, &page).await)
     }
 
     async fn request_limit_change(
@@ -497,9 +495,7 @@ impl ApplicationsService for ApplicationsGrpc {
     ) -> Answer<pb::ReviewCase> {
         let (context, request) = self.accept(request, |r, v| {
             check_uuid(&r.case_id, "case_id", v);
-            if !OUTCOMES.contains(&r.outcome.as_str()) {
-                v.add("outcome", format!("must be one of {}", OUTCOMES.join(", ")));
-            }
+            required_enum::<pb::ReviewOutcome>(r.outcome, "outcome", v);
             check_text(&r.comment, "comment", true, 2000, v);
         })?;
         answer(with_retry(|| self.reviews.close(&context, &request)).await)

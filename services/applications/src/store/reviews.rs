@@ -1,29 +1,39 @@
 //! Review cases: one open per customer, opened when a review date passes or an early warning
 //! arrives, closed by an analyst with an outcome.
-use credit_platform::clock::{Micros, to_timestamp};
-use credit_proto::applications as pb;
+use crate::domain::review::{ReviewCase, ReviewOutcome, ReviewReason, ReviewState};
 use sqlx::{AnyConnection, Row};
 
-fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<pb::ReviewCase> {
-    let time = |column: &str| -> sqlx::Result<Option<prost_types::Timestamp>> {
-        Ok(row
-            .try_get::<Option<i64>, _>(column)?
-            .filter(|t| *t > 0)
-            .map(to_timestamp))
-    };
-    Ok(pb::ReviewCase {
+fn named<T>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+) -> sqlx::Result<T> {
+    let name: String = row.try_get(column)?;
+    parse(&name).ok_or_else(|| sqlx::Error::Decode(format!("review case {column} {name}").into()))
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<ReviewCase> {
+    let outcome: String = row.try_get("outcome")?;
+    Ok(ReviewCase {
         case_id: row.try_get("case_id")?,
         customer_id: row.try_get("customer_id")?,
         application_id: row.try_get("application_id")?,
-        reason: row.try_get("reason")?,
-        state: row.try_get("state")?,
-        review_time: time("review_at")?,
-        open_time: time("opened_at")?,
-        close_time: time("closed_at")?,
+        reason: named(row, "reason", ReviewReason::from_name)?,
+        state: named(row, "state", ReviewState::from_name)?,
+        review_at: row
+            .try_get::<Option<i64>, _>("review_at")?
+            .unwrap_or_default(),
+        opened_at: row
+            .try_get::<Option<i64>, _>("opened_at")?
+            .unwrap_or_default(),
+        closed_at: row
+            .try_get::<Option<i64>, _>("closed_at")?
+            .filter(|t| *t > 0),
         closed_by: row.try_get("closed_by")?,
-        outcome: row.try_get("outcome")?,
+        // '' while open.
+        outcome: ReviewOutcome::from_name(&outcome),
         comment: row.try_get("comment")?,
-        next_review_time: None,
+        next_review_at: None,
         signals: serde_json::from_str(&row.try_get::<String, _>("signals")?)
             .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         score_id: row.try_get("score_id")?,
@@ -43,7 +53,7 @@ macro_rules! case_columns {
 pub async fn open_review_case(
     conn: &mut AnyConnection,
     customer_id: &str,
-) -> sqlx::Result<Option<pb::ReviewCase>> {
+) -> sqlx::Result<Option<ReviewCase>> {
     sqlx::query(concat!(
         "SELECT ",
         case_columns!(),
@@ -58,12 +68,7 @@ pub async fn open_review_case(
 }
 
 /// Inserts a new open case (the caller has made sure none is open for the customer).
-pub async fn insert_review_case(
-    conn: &mut AnyConnection,
-    case: &pb::ReviewCase,
-    due: Micros,
-    now: Micros,
-) -> sqlx::Result<()> {
+pub async fn insert_review_case(conn: &mut AnyConnection, case: &ReviewCase) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO review_cases (case_id, customer_id, application_id, reason, state, \
          review_at, opened_at, closed_at, closed_by, outcome, comment, signals, score_id, \
@@ -73,9 +78,9 @@ pub async fn insert_review_case(
     .bind(case.case_id.clone())
     .bind(case.customer_id.clone())
     .bind(case.application_id.clone())
-    .bind(case.reason.clone())
-    .bind(due)
-    .bind(now)
+    .bind(case.reason.name())
+    .bind(case.review_at)
+    .bind(case.opened_at)
     .bind(serde_json::to_string(&case.signals).expect("strings serialise"))
     .bind(case.score_id.clone())
     .bind(case.proposed_application_id.clone())
@@ -88,7 +93,7 @@ pub async fn insert_review_case(
 pub async fn review_case(
     conn: &mut AnyConnection,
     case_id: &str,
-) -> sqlx::Result<Option<pb::ReviewCase>> {
+) -> sqlx::Result<Option<ReviewCase>> {
     sqlx::query(concat!(
         "SELECT ",
         case_columns!(),
@@ -105,7 +110,7 @@ pub async fn review_case(
 /// Writes what an early warning added to an open case: its signals, score and proposal.
 pub async fn update_review_signals(
     conn: &mut AnyConnection,
-    case: &pb::ReviewCase,
+    case: &ReviewCase,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE review_cases SET signals = $2, score_id = $3, proposed_application_id = $4 \
@@ -127,7 +132,7 @@ pub async fn list_review_cases(
     customer_id: &str,
     before: &str,
     limit: i64,
-) -> sqlx::Result<Vec<pb::ReviewCase>> {
+) -> sqlx::Result<Vec<ReviewCase>> {
     sqlx::query(concat!(
         "SELECT ",
         case_columns!(),
@@ -145,20 +150,16 @@ pub async fn list_review_cases(
     .collect()
 }
 
-/// Closes a case with who closed it, the outcome and the comment it carries, at `at`.
-pub async fn close_review_case(
-    conn: &mut AnyConnection,
-    case: &pb::ReviewCase,
-    at: Micros,
-) -> sqlx::Result<()> {
+/// Writes a closed case: when and by whom, its outcome and comment.
+pub async fn close_review_case(conn: &mut AnyConnection, case: &ReviewCase) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE review_cases SET state = 'CLOSED', closed_at = $2, closed_by = $3, \
          outcome = $4, comment = $5 WHERE case_id = $1",
     )
     .bind(case.case_id.clone())
-    .bind(at)
+    .bind(case.closed_at.unwrap_or_default())
     .bind(case.closed_by.clone())
-    .bind(case.outcome.clone())
+    .bind(case.outcome.map(|o| o.name()).unwrap_or_default())
     .bind(case.comment.clone())
     .execute(conn)
     .await?;
