@@ -4,7 +4,9 @@ use crate::domain::credit_case::{Amount, CaseCheck, CheckOutcome, CreditCase};
 use crate::domain::policy::Case;
 use crate::domain::review::ReviewCase;
 use crate::domain::state::{Kind, State};
+use crate::domain::workflow::{Approval, ApprovalAction, Step, StepState, Workflow};
 use credit_platform::clock::{from_timestamp, to_timestamp};
+use credit_platform::error::ApiError;
 use credit_proto::applications as pb;
 use credit_proto::limits as lpb;
 use credit_proto::types::Money as MoneyProto;
@@ -187,4 +189,83 @@ pub fn review_case_to_wire(case: &ReviewCase) -> pb::ReviewCase {
         score_id: case.score_id.clone(),
         proposed_application_id: case.proposed_application_id.clone(),
     }
+}
+
+/// The approval chain an application's wire form holds.
+pub fn workflow_of(app: &pb::Application) -> Result<Workflow, ApiError> {
+    let corrupt = |what: &str, name: &str| {
+        ApiError::Internal(anyhow::anyhow!(
+            "application {}: unknown {what} {name}",
+            app.application_id
+        ))
+    };
+    let steps = app
+        .approval_steps
+        .iter()
+        .map(|s| {
+            Ok(Step {
+                sequence: u32::try_from(s.sequence).unwrap_or_default(),
+                level: s.level.clone(),
+                roles: s.roles.clone(),
+                approvals_required: u32::try_from(s.approvals_required).unwrap_or(1),
+                state: StepState::from_name(&s.state)
+                    .ok_or_else(|| corrupt("step state", &s.state))?,
+                approvals: s
+                    .approvals
+                    .iter()
+                    .map(|a| {
+                        Ok(Approval {
+                            approver: a.approver.clone(),
+                            action: ApprovalAction::from_name(&a.action)
+                                .ok_or_else(|| corrupt("approval action", &a.action))?,
+                            approved_limit: a.approved_limit.as_ref().map(amount_of),
+                            payment_terms_days: a.payment_terms_days,
+                            conditions: a.conditions.clone(),
+                            reasons: a.reasons.clone(),
+                            comment: a.comment.clone(),
+                            acted_at: a.action_time.as_ref().and_then(from_timestamp),
+                        })
+                    })
+                    .collect::<Result<_, ApiError>>()?,
+                started_at: s.start_time.as_ref().and_then(from_timestamp),
+                due_at: s.due_time.as_ref().and_then(from_timestamp),
+                sla_hours: u32::try_from(s.sla_hours).unwrap_or_default(),
+                overdue: s.overdue,
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok(Workflow { steps })
+}
+
+/// An approval chain for the wire.
+pub fn workflow_to_wire(workflow: &Workflow) -> Vec<pb::ApprovalStep> {
+    workflow
+        .steps
+        .iter()
+        .map(|s| pb::ApprovalStep {
+            sequence: s.sequence as i32,
+            level: s.level.clone(),
+            roles: s.roles.clone(),
+            approvals_required: s.approvals_required as i32,
+            state: s.state.name().to_string(),
+            approvals: s
+                .approvals
+                .iter()
+                .map(|a| pb::Approval {
+                    approver: a.approver.clone(),
+                    action: a.action.name().to_string(),
+                    approved_limit: a.approved_limit.as_ref().map(money_of),
+                    payment_terms_days: a.payment_terms_days,
+                    conditions: a.conditions.clone(),
+                    reasons: a.reasons.clone(),
+                    comment: a.comment.clone(),
+                    action_time: a.acted_at.map(to_timestamp),
+                })
+                .collect(),
+            start_time: s.started_at.map(to_timestamp),
+            due_time: s.due_at.map(to_timestamp),
+            sla_hours: s.sla_hours as i32,
+            overdue: s.overdue,
+        })
+        .collect()
 }

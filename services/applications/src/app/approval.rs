@@ -1,12 +1,15 @@
 //! The approval workflow: approvers act on their step (four eyes, who may approve, overrides
 //! with reasons), the next step starts, and steps past their deadline escalate.
-use super::outcome::{cancel_waiting, with_notice};
+use super::outcome::with_notice;
 use super::{Applications, canonical, not_found};
-use crate::convert::{case_of_recommendation, decimal, kind_of};
+use crate::convert::{
+    amount_of, case_of_recommendation, decimal, kind_of, money_of, workflow_of, workflow_to_wire,
+};
 use crate::domain::policy::{Outcome, Policy};
 use crate::domain::state::{Action, Kind, State};
+use crate::domain::workflow::{Approval, ApprovalAction, Escalation};
 use crate::store;
-use credit_platform::auth::{Caller, roles};
+use credit_platform::auth::Caller;
 use credit_platform::begin_mutation;
 use credit_platform::clock::{add_months, to_timestamp};
 use credit_platform::context::RequestContext;
@@ -50,41 +53,13 @@ impl Applications {
             Policy::parse(&stored.document)
                 .map_err(|p| ApiError::Internal(anyhow::anyhow!("stored policy invalid: {p:?}")))?
         };
-        // Four eyes: who asked never approves, and nobody acts twice on one submission.
-        if caller.subject == app.created_by || caller.subject == app.submitted_by {
-            return Err(ApiError::PermissionDenied(format!(
-                "four-eyes rule: {} created or submitted this application and may not decide it",
-                caller.subject
-            )));
-        }
-        let acted_before = app
-            .approval_steps
-            .iter()
-            .flat_map(|s| &s.approvals)
-            .any(|a| a.approver == caller.subject);
-        if acted_before {
-            return Err(ApiError::PermissionDenied(format!(
-                "four-eyes rule: {} already acted on this submission; another approver is needed",
-                caller.subject
-            )));
-        }
-        let index = app
-            .approval_steps
-            .iter()
-            .position(|s| s.state == "PENDING")
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("in review without a step")))?;
-        let step = &app.approval_steps[index];
-        let entitled = caller
-            .roles
-            .iter()
-            .any(|r| r == roles::ADMIN || step.roles.contains(r));
-        if !entitled {
-            return Err(ApiError::PermissionDenied(format!(
-                "the application waits for the {} level ({}); the caller has none of these roles",
-                step.level,
-                step.roles.join(", ")
-            )));
-        }
+        let mut workflow = workflow_of(&app)?;
+        workflow.may_act(
+            &caller.subject,
+            &caller.roles,
+            &app.created_by,
+            &app.submitted_by,
+        )?;
         let case = case_of_recommendation(&app);
         let recommendation = app
             .recommendation
@@ -137,57 +112,40 @@ impl Applications {
                     }
                 }
                 canonical(&mut approved_limit);
-                let step = &mut app.approval_steps[index];
-                step.approvals.push(pb::Approval {
-                    approver: caller.subject.clone(),
-                    action: "APPROVE".into(),
-                    approved_limit,
-                    payment_terms_days,
-                    conditions,
-                    reasons: Vec::new(),
-                    comment,
-                    action_time: now_ts,
-                });
-                let level = step.level.clone();
-                let complete = step.approvals.len() as i32 >= step.approvals_required;
-                if complete {
-                    step.state = "APPROVED".into();
-                }
+                let approved = workflow.approve(
+                    Approval {
+                        approver: caller.subject.clone(),
+                        action: ApprovalAction::Approve,
+                        approved_limit: approved_limit.as_ref().map(amount_of),
+                        payment_terms_days,
+                        conditions,
+                        reasons: Vec::new(),
+                        comment,
+                        acted_at: Some(m.now),
+                    },
+                    m.now,
+                )?;
                 events.push(self.event(
                     "credit.applications.approval.recorded",
                     &app,
-                    json!({"level": level, "approver": caller.subject, "action": "APPROVE",
-                           "step_complete": complete}),
+                    json!({"level": approved.level, "approver": caller.subject,
+                           "action": ApprovalAction::Approve.name(),
+                           "step_complete": approved.step_complete}),
                 ));
-                if complete && !self.start_next_step(&mut app, m.now) {
-                    // The deciding level approved: the final decision.
-                    let approvals: Vec<&pb::Approval> = app
-                        .approval_steps
-                        .iter()
-                        .flat_map(|s| &s.approvals)
-                        .collect();
-                    let limit = approvals
-                        .iter()
-                        .rev()
-                        .find_map(|a| a.approved_limit.clone())
-                        .unwrap_or(requested);
-                    let terms = approvals
-                        .iter()
-                        .rev()
-                        .map(|a| a.payment_terms_days)
-                        .find(|d| *d > 0)
-                        .unwrap_or_else(|| {
-                            app.credit_request
-                                .as_ref()
-                                .map(|r| r.payment_terms_days)
-                                .unwrap_or_default()
-                        });
-                    let mut all_conditions: Vec<String> = Vec::new();
-                    for c in approvals.iter().flat_map(|a| &a.conditions) {
-                        if !all_conditions.contains(c) {
-                            all_conditions.push(c.clone());
-                        }
-                    }
+                if approved.decided {
+                    // The deciding level approved: the final decision, on the terms the
+                    // approvals set (what was asked where none did).
+                    let terms = workflow.approved_terms();
+                    let limit = terms.limit.as_ref().map(money_of).unwrap_or(requested);
+                    let terms_days = if terms.payment_terms_days > 0 {
+                        terms.payment_terms_days
+                    } else {
+                        app.credit_request
+                            .as_ref()
+                            .map(|r| r.payment_terms_days)
+                            .unwrap_or_default()
+                    };
+                    let all_conditions = terms.conditions;
                     let amount = decimal(&Some(limit.clone()));
                     let overridden = policy.is_override(recommendation, &case, amount);
                     check_override(
@@ -210,7 +168,7 @@ impl Applications {
                         outcome: "APPROVED".into(),
                         automatic: false,
                         approved_limit: Some(limit),
-                        payment_terms_days: terms,
+                        payment_terms_days: terms_days,
                         conditions: all_conditions,
                         reasons: Vec::new(),
                         overridden,
@@ -253,17 +211,16 @@ impl Applications {
                     &override_comment,
                     "rejecting departs from the recommendation to approve",
                 )?;
-                let step = &mut app.approval_steps[index];
-                step.state = "REJECTED".into();
-                step.approvals.push(pb::Approval {
+                workflow.reject(Approval {
                     approver: caller.subject.clone(),
-                    action: "REJECT".into(),
+                    action: ApprovalAction::Reject,
+                    approved_limit: None,
+                    payment_terms_days: 0,
+                    conditions: Vec::new(),
                     reasons: reasons.clone(),
                     comment,
-                    action_time: now_ts,
-                    ..Default::default()
-                });
-                cancel_waiting(&mut app);
+                    acted_at: Some(m.now),
+                })?;
                 app.final_decision = Some(pb::FinalDecision {
                     outcome: "REJECTED".into(),
                     automatic: false,
@@ -288,16 +245,16 @@ impl Applications {
                 events.push(self.decision_event(&app));
             }
             ApproverAct::RequestInformation { questions } => {
-                let step = &mut app.approval_steps[index];
-                step.state = "INFORMATION_REQUESTED".into();
-                step.approvals.push(pb::Approval {
+                workflow.request_information(Approval {
                     approver: caller.subject.clone(),
-                    action: "REQUEST_INFORMATION".into(),
+                    action: ApprovalAction::RequestInformation,
+                    approved_limit: None,
+                    payment_terms_days: 0,
+                    conditions: Vec::new(),
                     reasons: questions.clone(),
-                    action_time: now_ts,
-                    ..Default::default()
-                });
-                cancel_waiting(&mut app);
+                    comment: String::new(),
+                    acted_at: Some(m.now),
+                })?;
                 app.state = pb::ApplicationState::InformationRequested as i32;
                 events.push(self.event(
                     "credit.applications.information.requested",
@@ -306,6 +263,7 @@ impl Applications {
                 ));
             }
         }
+        app.approval_steps = workflow_to_wire(&workflow);
         app.update_time = now_ts;
         with_notice(&mut app);
         let stored = self.to_row(&app, &row.created_by, row.created_at, m.now)?;
@@ -355,53 +313,28 @@ impl Applications {
         let policy = Policy::parse(&stored_policy.document)
             .map_err(|p| ApiError::Internal(anyhow::anyhow!("stored policy invalid: {p:?}")))?;
         let case = case_of_recommendation(&app);
-        let Some(index) = app.approval_steps.iter().position(|s| s.state == "PENDING") else {
-            return Ok(());
-        };
-        let overdue = app.approval_steps[index].clone();
-        let has_next = app.approval_steps.iter().any(|s| s.state == "WAITING");
-        let above = if has_next {
-            None
-        } else {
-            policy.level_above(&case, &overdue.level)
+        let mut workflow = workflow_of(&app)?;
+        // When the deciding level is overdue, the level above decides.
+        let above = match workflow.current() {
+            Some(step) if !workflow.has_waiting() => policy.level_above(&case, &step.level),
+            _ => None,
         };
         let context = RequestContext::system("escalation");
-        let event = if has_next || above.is_some() {
-            app.approval_steps[index].state = "ESCALATED".into();
-            if let Some(step) = above {
-                // The deciding level was overdue: the level above decides, with as many
-                // approvers as it needed.
-                app.approval_steps.push(pb::ApprovalStep {
-                    sequence: app.approval_steps.len() as i32 + 1,
-                    level: step.level,
-                    roles: step.roles,
-                    approvals_required: overdue.approvals_required,
-                    state: "WAITING".into(),
-                    sla_hours: step.sla_hours as i32,
-                    ..Default::default()
-                });
-            }
-            self.start_next_step(&mut app, now);
-            let to = app
-                .approval_steps
-                .iter()
-                .find(|s| s.state == "PENDING")
-                .map(|s| s.level.clone())
-                .unwrap_or_default();
-            self.event(
+        let event = match workflow.escalate(now, above) {
+            Escalation::Nothing => return Ok(()),
+            Escalation::Escalated { from, to, due_at } => self.event(
                 "credit.applications.step.escalated",
                 &app,
-                json!({"from_level": overdue.level, "to_level": to,
-                       "due_time": overdue.due_time.map(|t| t.seconds)}),
-            )
-        } else {
-            app.approval_steps[index].overdue = true;
-            self.event(
+                json!({"from_level": from, "to_level": to,
+                       "due_time": due_at.map(|t| t.div_euclid(1_000_000))}),
+            ),
+            Escalation::Overdue { level, due_at } => self.event(
                 "credit.applications.step.overdue",
                 &app,
-                json!({"level": overdue.level, "due_time": overdue.due_time.map(|t| t.seconds)}),
-            )
+                json!({"level": level, "due_time": due_at.map(|t| t.div_euclid(1_000_000))}),
+            ),
         };
+        app.approval_steps = workflow_to_wire(&workflow);
         app.update_time = Some(to_timestamp(now));
         let stored = self.to_row(&app, &row.created_by, row.created_at, now)?;
         store::update(&mut tx, &stored).await?;

@@ -3,9 +3,10 @@
 //! matrix asks for, and an approved limit queued for limits in the same transaction.
 use super::outcome::with_notice;
 use super::{Applications, not_found};
-use crate::convert::{case_of, kind_of, money_text};
+use crate::convert::{case_of, kind_of, money_text, workflow_to_wire};
 use crate::domain::policy::{Outcome, Policy};
 use crate::domain::state::Action;
+use crate::domain::workflow::Workflow;
 use crate::store::{self, LimitInstruction};
 use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, add_months, to_timestamp};
@@ -200,24 +201,7 @@ impl Applications {
                 self.queue_limit(tx, now, app).await?;
             }
         } else {
-            app.approval_steps = policy
-                .chain(&case)
-                .into_iter()
-                .enumerate()
-                .map(|(i, step)| pb::ApprovalStep {
-                    sequence: i as i32 + 1,
-                    level: step.level,
-                    roles: step.roles,
-                    approvals_required: step.approvals_required as i32,
-                    state: "WAITING".into(),
-                    approvals: Vec::new(),
-                    start_time: None,
-                    due_time: None,
-                    sla_hours: step.sla_hours as i32,
-                    overdue: false,
-                })
-                .collect();
-            self.start_next_step(app, now);
+            app.approval_steps = workflow_to_wire(&Workflow::plan(policy.chain(&case), now));
             app.state = pb::ApplicationState::InReview as i32;
             events.push(self.event(
                 "credit.applications.application.referred",
@@ -226,18 +210,6 @@ impl Applications {
             ));
         }
         Ok(events)
-    }
-
-    /// Makes the first waiting step current, due after its SLA.
-    pub(super) fn start_next_step(&self, app: &mut pb::Application, now: Micros) -> bool {
-        let Some(step) = app.approval_steps.iter_mut().find(|s| s.state == "WAITING") else {
-            return false;
-        };
-        let sla = i64::from(step.sla_hours) * 3_600_000_000;
-        step.state = "PENDING".into();
-        step.start_time = Some(to_timestamp(now));
-        step.due_time = Some(to_timestamp(now + sla));
-        true
     }
 
     pub(crate) fn decision_event(&self, app: &pb::Application) -> NewEvent {

@@ -1,7 +1,8 @@
 //! Applications before and outside the decision: created, updated and read (sensitive fields
 //! sealed, shown in clear only to those who assess), withdrawn, and their notices.
-use super::outcome::{cancel_waiting, clear_outputs, notice_for};
+use super::outcome::{clear_outputs, notice_for};
 use super::{Applications, canonical_request, not_found};
+use crate::convert::{workflow_of, workflow_to_wire};
 use crate::domain::state::Action;
 use crate::store::{self, Filter, StoredApplication};
 use credit_platform::auth::Caller;
@@ -171,12 +172,9 @@ impl Applications {
             .allows(Action::Withdraw)
             .map_err(ApiError::StateConflict)?;
         let mut app = self.clear(&row)?;
-        for step in &mut app.approval_steps {
-            if step.state == "PENDING" {
-                step.state = "CANCELLED".into();
-            }
-        }
-        cancel_waiting(&mut app);
+        let mut workflow = workflow_of(&app)?;
+        workflow.withdraw();
+        app.approval_steps = workflow_to_wire(&workflow);
         app.state = pb::ApplicationState::Withdrawn as i32;
         app.update_time = Some(to_timestamp(m.now));
         let stored = self.to_row(&app, &row.created_by, row.created_at, m.now)?;

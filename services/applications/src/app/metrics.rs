@@ -4,6 +4,7 @@ use crate::app::Applications;
 use crate::convert::state_of;
 use crate::domain::measure::{percentile, rate};
 use crate::domain::state::State;
+use crate::domain::workflow::{ApprovalAction, StepState};
 use credit_platform::clock::{Micros, from_timestamp, to_timestamp};
 use credit_platform::error::ApiError;
 use credit_proto::applications as pb;
@@ -70,13 +71,16 @@ pub fn measure(apps: &[pb::Application], scope: &Scope, now: Micros) -> pb::Appl
                     approver: approval.approver.clone(),
                     ..Default::default()
                 });
-            match approval.action.as_str() {
-                "APPROVE" => entry.approvals += 1,
-                "REJECT" => entry.rejections += 1,
+            match ApprovalAction::from_name(&approval.action) {
+                Some(ApprovalAction::Approve) => entry.approvals += 1,
+                Some(ApprovalAction::Reject) => entry.rejections += 1,
                 _ => entry.information_requests += 1,
             }
         }
-        let pending = app.approval_steps.iter().find(|s| s.state == "PENDING");
+        let pending = app
+            .approval_steps
+            .iter()
+            .find(|s| s.state == StepState::Pending.name());
         if let (State::InReview, Some(step)) = (state_of(app), pending) {
             let level = backlog
                 .entry(step.level.clone())

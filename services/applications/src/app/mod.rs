@@ -2,7 +2,7 @@
 //! the applicant (before the transaction: scoring is idempotent by derived request ids) and
 //! decides under the active decision policy; a final approval queues the limit for limits in
 //! the same transaction.
-use crate::convert::{money_text, state_of};
+use crate::convert::{money_text, state_of, workflow_of};
 mod approval;
 pub mod cases;
 pub mod changes;
@@ -155,19 +155,12 @@ impl Applications {
             .sealer
             .seal(&clear.encode_to_vec(), &app.application_id)
             .map_err(ApiError::Internal)?;
-        let awaiting = app
-            .approval_steps
-            .iter()
-            .find(|s| s.state == "PENDING")
+        let workflow = workflow_of(app)?;
+        let awaiting = workflow
+            .current()
             .map(|s| format!(",{},", s.roles.join(",")))
             .unwrap_or_default();
-        let due_at = app
-            .approval_steps
-            .iter()
-            .find(|s| s.state == "PENDING" && !s.overdue)
-            .and_then(|s| s.due_time.as_ref())
-            .and_then(credit_platform::clock::from_timestamp)
-            .unwrap_or(0);
+        let due_at = workflow.due_at().unwrap_or(0);
         let review_at = match (state_of(app), app.final_decision.as_ref()) {
             (State::Approved, Some(d)) => d
                 .review_time

@@ -1,7 +1,7 @@
 //! What a decision leaves on an application — its notice, the approval steps still waiting,
 //! the outputs a new submission starts again from — kept apart so every use case that changes
 //! them shares one definition.
-use crate::convert::{kind_of, state_of};
+use crate::convert::{kind_of, state_of, workflow_of};
 use crate::domain::state::State;
 use credit_proto::applications as pb;
 
@@ -52,13 +52,7 @@ pub fn notice_for(app: &pb::Application, language: &str) -> Option<pb::DecisionN
             Kind::Rejected
         }
         (State::InformationRequested, _) => {
-            facts.questions = app
-                .approval_steps
-                .iter()
-                .flat_map(|s| &s.approvals)
-                .rfind(|a| a.action == "REQUEST_INFORMATION")
-                .map(|a| a.reasons.clone())
-                .unwrap_or_default();
+            facts.questions = workflow_of(app).map(|w| w.questions()).unwrap_or_default();
             Kind::InformationRequested
         }
         _ => return None,
@@ -78,16 +72,6 @@ pub fn with_notice(app: &mut pb::Application) {
         .map(|a| a.preferred_language.clone())
         .unwrap_or_default();
     app.notice = notice_for(app, &language);
-}
-
-/// Cancels the approval steps still waiting (the application was withdrawn or decided).
-pub(super) fn cancel_waiting(app: &mut pb::Application) {
-    for step in &mut app.approval_steps {
-        if step.state == "WAITING" {
-            step.state = "CANCELLED".into();
-            step.due_time = None;
-        }
-    }
 }
 
 /// Clears what a submission produced, so the application is a draft again.

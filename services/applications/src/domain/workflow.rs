@@ -4,6 +4,7 @@
 //! the next one starts, due after its SLA; the deciding level's completion is the decision. A
 //! rejection or a request for information ends the chain. A step past its due time escalates to
 //! the next level (or the level above the last one), and at the top raises an overdue alarm.
+pub use super::policy::PlannedStep;
 use super::{Amount, Refusal};
 use credit_platform::auth::roles;
 use credit_platform::transition::IllegalMove;
@@ -61,30 +62,17 @@ pub struct Approval {
     pub acted_at: Option<i64>,
 }
 
-/// A level of the authority matrix as the policy plans it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedStep {
-    /// The level's name.
-    pub level: String,
-    /// The roles that act on it.
-    pub roles: Vec<String>,
-    /// How many different approvers must approve.
-    pub approvals_required: i32,
-    /// Hours before it is overdue.
-    pub sla_hours: i32,
-}
-
 /// A step of the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     /// 1, 2, … in the chain.
-    pub sequence: i32,
+    pub sequence: u32,
     /// The level's name.
     pub level: String,
     /// The roles that act on it.
     pub roles: Vec<String>,
     /// How many different approvers must approve.
-    pub approvals_required: i32,
+    pub approvals_required: u32,
     /// Where it stands.
     pub state: StepState,
     /// What approvers did on it.
@@ -94,7 +82,7 @@ pub struct Step {
     /// When it is due (µs).
     pub due_at: Option<i64>,
     /// Hours before it is overdue.
-    pub sla_hours: i32,
+    pub sla_hours: u32,
     /// Overdue at the top of the chain (the alarm was raised).
     pub overdue: bool,
 }
@@ -174,7 +162,7 @@ impl Workflow {
 
     fn push(&mut self, planned: PlannedStep) {
         self.steps.push(Step {
-            sequence: self.steps.len() as i32 + 1,
+            sequence: self.steps.len() as u32 + 1,
             level: planned.level,
             roles: planned.roles,
             approvals_required: planned.approvals_required,
@@ -271,7 +259,7 @@ impl Workflow {
             ..approval
         });
         let level = step.level.clone();
-        let step_complete = step.approvals.len() as i32 >= step.approvals_required;
+        let step_complete = step.approvals.len() >= step.approvals_required as usize;
         if step_complete {
             step.state = StepState::Approved;
         }

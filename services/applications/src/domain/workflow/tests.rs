@@ -3,7 +3,7 @@ use rust_decimal::Decimal;
 
 const HOUR: i64 = MICROS_PER_HOUR;
 
-fn level(name: &str, role: &str, required: i32) -> PlannedStep {
+fn level(name: &str, role: &str, required: u32) -> PlannedStep {
     PlannedStep {
         level: name.into(),
         roles: vec![role.into()],
