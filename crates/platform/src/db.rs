@@ -10,11 +10,6 @@ use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// A rewrite of rows an earlier build stored in an older form into the current one, inside the
-/// caller's transaction: answers how many rows it changed, and changes none once done.
-pub type Rewrite =
-    for<'a> fn(&'a mut sqlx::AnyConnection) -> futures::future::BoxFuture<'a, sqlx::Result<usize>>;
-
 /// Which database a pool talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -155,9 +150,16 @@ impl Db {
         Ok(())
     }
 
-    /// Runs a [`Rewrite`] of stored `rows` in one write transaction (after the migrations, at
-    /// start-up and in `migrate`), saying in the log how many it changed.
-    pub async fn rewrite_stored(&self, rows: &str, rewrite: Rewrite) -> sqlx::Result<usize> {
+    /// Rewrites stored `rows` an earlier build wrote in an older form into the current one, in
+    /// one write transaction (after the migrations, at start-up and in `migrate`), saying in the
+    /// log how many it changed. `rewrite` answers how many rows it changed, and changes none
+    /// once done.
+    pub async fn rewrite_stored<F>(&self, rows: &str, rewrite: F) -> sqlx::Result<usize>
+    where
+        F: for<'a> FnOnce(
+            &'a mut sqlx::AnyConnection,
+        ) -> futures::future::BoxFuture<'a, sqlx::Result<usize>>,
+    {
         let mut tx = self.begin_write().await?;
         let changed = rewrite(&mut tx).await?;
         tx.commit().await?;

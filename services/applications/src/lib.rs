@@ -209,7 +209,7 @@ pub async fn serve(
         db.clone(),
         clock.clone(),
         signals.clone(),
-        sealer,
+        sealer.clone(),
         scoring.clone(),
         limits.clone(),
         wake.clone(),
@@ -273,6 +273,11 @@ pub async fn serve(
     let db = runtime.db.clone();
     let prepare = async move {
         convert_stored(&db).await?;
+        // Sealed fields are rewritten too, so this needs the key (the service holds it).
+        db.rewrite_stored("applications", move |c| {
+            Box::pin(async move { store::convert_legacy_applications(c, &sealer).await })
+        })
+        .await?;
         applications.bootstrap_policy().await
     };
     runtime.serve(router, listener, prepare).await

@@ -3,7 +3,7 @@
 //! its kind, built from the customer's latest approved one, and takes the same scoring, policy
 //! and approval path; an approval changes the limit in limits exactly once.
 use crate::app::Applications;
-use crate::convert::kind_of;
+use crate::convert::{kind_of, kind_to_wire};
 use crate::domain::state::Kind;
 use crate::peers::LimitsPeer;
 use crate::store::{self, StoredApplication};
@@ -94,15 +94,6 @@ pub fn check_direction(request: &ChangeRequest, current: &MoneyProto) -> Result<
     .into())
 }
 
-fn wire_kind(kind: Kind) -> pb::ApplicationKind {
-    match kind {
-        Kind::NewCredit => pb::ApplicationKind::NewCredit,
-        Kind::LimitIncrease => pb::ApplicationKind::LimitIncrease,
-        Kind::TemporaryIncrease => pb::ApplicationKind::TemporaryIncrease,
-        Kind::LimitDecrease => pb::ApplicationKind::LimitDecrease,
-    }
-}
-
 /// The change application built from the customer's latest approved one: the same applicant,
 /// statements and granted terms; the amount asked is the new limit.
 pub fn change_application(
@@ -128,7 +119,7 @@ pub fn change_application(
         created_by: proposed_by.to_string(),
         create_time: Some(to_timestamp(now)),
         update_time: Some(to_timestamp(now)),
-        kind: wire_kind(request.kind) as i32,
+        kind: kind_to_wire(request.kind) as i32,
         limit_change: Some(pb::LimitChange {
             current_limit: Some(current),
             temporary_end_time: request.temporary_end.map(to_timestamp),

@@ -2,17 +2,15 @@
 //! transaction are delivered until limits confirms, so a limit is set exactly once even when
 //! limits is down at the moment of approval (the calls carry request ids derived from the
 //! instruction: a retry after a lost answer is answered from limits' idempotency record).
-use crate::convert::state_of;
+use crate::domain::application::LimitSetting;
 use crate::peers::{Delivery, LimitsPeer};
 use crate::store::{self, LimitInstruction};
-use credit_platform::clock::{SharedClock, to_timestamp};
+use credit_platform::clock::SharedClock;
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::ApiError;
 use credit_platform::outbox::{self, FeedSignals, NewEvent};
-use credit_proto::applications as pb;
 use futures::StreamExt;
-use prost::Message;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -152,17 +150,13 @@ impl LimitDelivery {
         let mut tx = self.db.begin_write().await?;
         store::record_attempt(&mut tx, &instruction.instruction_id, state, &error, now).await?;
         if let Some(mut row) = store::get(&mut tx, &instruction.application_id).await? {
-            let mut app = pb::Application::decode(row.body.as_slice())
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))?;
-            app.limit_setting = Some(pb::LimitSetting {
+            // The body is stored masked; only the masked part changes here.
+            row.body.limit_setting = Some(LimitSetting {
                 state: state.into(),
                 attempts,
                 last_error: error.clone(),
-                done_time: (state == "DONE").then(|| to_timestamp(now)),
+                done_at: (state == "DONE").then_some(now),
             });
-            // The body is stored masked; only the masked part changes here.
-            row.body = app.encode_to_vec();
-            row.state = state_of(&app);
             store::update(&mut tx, &row).await?;
         }
         if state != "PENDING" {

@@ -2,7 +2,7 @@
 //! sealed, shown in clear only to those who assess), withdrawn, and their notices.
 use super::outcome::{clear_outputs, notice_for};
 use super::{Applications, canonical_request, not_found};
-use crate::convert::{workflow_of, workflow_to_wire};
+use crate::convert::{application_to_wire, workflow_of, workflow_to_wire};
 use crate::domain::state::Action;
 use crate::store::{self, Filter, StoredApplication};
 use credit_platform::auth::Caller;
@@ -12,7 +12,6 @@ use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::outbox;
 use credit_proto::applications as pb;
-use prost::Message;
 use serde_json::json;
 
 impl Applications {
@@ -144,12 +143,7 @@ impl Applications {
     pub async fn all_submitted(&self) -> Result<Vec<pb::Application>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
         let rows = store::submitted(&mut conn).await?;
-        rows.iter()
-            .map(|row| {
-                pb::Application::decode(row.as_slice())
-                    .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))
-            })
-            .collect()
+        Ok(rows.iter().map(application_to_wire).collect())
     }
 
     /// The applicant withdraws.
@@ -206,8 +200,7 @@ impl Applications {
             .await?
             .ok_or_else(|| not_found(application_id))?;
         // Notices name no sensitive field, so the masked form serves.
-        let app = pb::Application::decode(row.body.as_slice())
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))?;
+        let app = application_to_wire(&row.body);
         let language = if language.is_empty() {
             app.applicant
                 .as_ref()

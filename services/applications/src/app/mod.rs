@@ -2,7 +2,11 @@
 //! the applicant (before the transaction: scoring is idempotent by derived request ids) and
 //! decides under the active decision policy; a final approval queues the limit for limits in
 //! the same transaction.
-use crate::convert::{money_text, state_of, workflow_of};
+use crate::convert::{
+    application_of, application_to_wire, money_text, sensitive_of, sensitive_to_wire, state_of,
+    workflow_of,
+};
+use crate::domain::application::Sensitive;
 mod approval;
 pub mod cases;
 pub mod changes;
@@ -153,7 +157,10 @@ impl Applications {
         let clear = split_sensitive(&mut masked);
         let sensitive = self
             .sealer
-            .seal(&clear.encode_to_vec(), &app.application_id)
+            .seal(
+                &credit_platform::records::encode(&sensitive_of(&clear)),
+                &app.application_id,
+            )
             .map_err(ApiError::Internal)?;
         let workflow = workflow_of(app)?;
         let awaiting = workflow
@@ -179,7 +186,7 @@ impl Applications {
             due_at,
             review_at,
             legal_name: applicant.legal_name,
-            body: masked.encode_to_vec(),
+            body: application_of(&masked)?,
             sensitive,
             created_by: created_by.to_string(),
             created_at,
@@ -189,15 +196,14 @@ impl Applications {
 
     /// The application in clear (for the service itself).
     pub(crate) fn clear(&self, row: &StoredApplication) -> Result<pb::Application, ApiError> {
-        let mut app = pb::Application::decode(row.body.as_slice())
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))?;
+        let mut app = application_to_wire(&row.body);
         let bytes = self
             .sealer
             .open(&row.sensitive, &row.application_id)
             .map_err(ApiError::Internal)?;
-        let clear = pb::Applicant::decode(bytes.as_slice())
+        let clear: Sensitive = credit_platform::records::decode(bytes)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("sealed applicant: {e}")))?;
-        merge_sensitive(&mut app, clear);
+        merge_sensitive(&mut app, sensitive_to_wire(&clear));
         Ok(app)
     }
 
@@ -210,8 +216,7 @@ impl Applications {
         if reads_clear(caller) {
             return self.clear(row);
         }
-        let mut app = pb::Application::decode(row.body.as_slice())
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))?;
+        let mut app = application_to_wire(&row.body);
         app.sensitive_masked = true;
         Ok(app)
     }

@@ -6,7 +6,7 @@ use crate::domain::policy::Policy;
 use crate::domain::review::{ReviewCase, ReviewOutcome, ReviewReason, Warning};
 use crate::store;
 use credit_platform::begin_mutation;
-use credit_platform::clock::{Micros, SharedClock, add_months, to_timestamp};
+use credit_platform::clock::{Micros, SharedClock, add_months};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
@@ -15,7 +15,6 @@ use credit_platform::outbox::{self, FeedSignals, NewEvent};
 use credit_platform::paging::PageRequest;
 use credit_platform::policies;
 use credit_proto::applications as pb;
-use prost::Message;
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -226,9 +225,7 @@ impl Reviews {
         let Some(mut row) = store::get(conn, application_id).await? else {
             return Ok(None);
         };
-        let mut app = pb::Application::decode(row.body.as_slice())
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored application: {e}")))?;
-        let recommendation = app.recommendation.clone().unwrap_or_default();
+        let recommendation = row.body.recommendation.clone().unwrap_or_default();
         let months = match policies::get(conn, recommendation.policy_version).await? {
             Some(stored) => Policy::parse(&stored.document)
                 .map(|p| p.review_months(&recommendation.risk_class))
@@ -236,11 +233,10 @@ impl Reviews {
             None => 12,
         };
         let next = add_months(now, months as i32);
-        if let Some(decision) = app.final_decision.as_mut() {
-            decision.review_time = Some(to_timestamp(next));
-        }
         // Only the masked body changes: the review date is no sensitive field.
-        row.body = app.encode_to_vec();
+        if let Some(decision) = row.body.final_decision.as_mut() {
+            decision.review_at = Some(next);
+        }
         row.review_at = next;
         store::update(conn, &row).await?;
         Ok(Some(next))

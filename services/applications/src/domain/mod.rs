@@ -1,4 +1,5 @@
 //! Pure rules of credit applications: no I/O, no wire types.
+pub mod application;
 pub mod credit_case;
 pub mod measure;
 pub mod notice;

@@ -1,20 +1,21 @@
 //! Where an application stands and what may happen to it from there.
 
-/// The states of an application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum State {
-    /// Being filled in.
-    Draft,
-    /// Waiting for approvers.
-    InReview,
-    /// Returned to the applicant with questions.
-    InformationRequested,
-    /// Approved (final).
-    Approved,
-    /// Rejected (final).
-    Rejected,
-    /// Withdrawn (final).
-    Withdrawn,
+credit_platform::named! {
+    /// The states of an application.
+    pub enum State {
+        /// Being filled in.
+        Draft = "DRAFT",
+        /// Waiting for approvers.
+        InReview = "IN_REVIEW",
+        /// Returned to the applicant with questions.
+        InformationRequested = "INFORMATION_REQUESTED",
+        /// Approved (final).
+        Approved = "APPROVED",
+        /// Rejected (final).
+        Rejected = "REJECTED",
+        /// Withdrawn (final).
+        Withdrawn = "WITHDRAWN",
+    }
 }
 
 /// What is asked of an application.
@@ -42,32 +43,6 @@ impl Action {
 }
 
 impl State {
-    /// The stored and wire name (without the enum prefix).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Draft => "DRAFT",
-            Self::InReview => "IN_REVIEW",
-            Self::InformationRequested => "INFORMATION_REQUESTED",
-            Self::Approved => "APPROVED",
-            Self::Rejected => "REJECTED",
-            Self::Withdrawn => "WITHDRAWN",
-        }
-    }
-
-    /// From the stored name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        [
-            Self::Draft,
-            Self::InReview,
-            Self::InformationRequested,
-            Self::Approved,
-            Self::Rejected,
-            Self::Withdrawn,
-        ]
-        .into_iter()
-        .find(|s| s.name() == name)
-    }
-
     /// Still open: counts for the duplicate rule and may still change.
     pub fn is_open(self) -> bool {
         matches!(
@@ -122,19 +97,39 @@ mod tests {
             assert_eq!(State::from_name(closed.name()), Some(closed));
         }
     }
+
+    #[test]
+    fn kinds_are_stored_under_their_wire_names_and_read_under_the_old_ones_too() {
+        assert_eq!(
+            serde_json::to_string(&Kind::TemporaryIncrease).expect("json"),
+            "\"TEMPORARY_INCREASE\""
+        );
+        for (old, kind) in [
+            ("\"NewCredit\"", Kind::NewCredit),
+            ("\"LimitDecrease\"", Kind::LimitDecrease),
+            ("\"LIMIT_INCREASE\"", Kind::LimitIncrease),
+        ] {
+            assert_eq!(serde_json::from_str::<Kind>(old).expect("kind"), kind);
+        }
+    }
 }
 
-/// What an application asks for.
+/// What an application asks for. Stored under its wire names; limit instructions queued before
+/// read under the Rust names they were written with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     /// A new customer's first limit.
     #[default]
+    #[serde(rename = "NEW_CREDIT", alias = "NewCredit")]
     NewCredit,
     /// A higher permanent limit.
+    #[serde(rename = "LIMIT_INCREASE", alias = "LimitIncrease")]
     LimitIncrease,
     /// A higher limit for a while, on top of the permanent one.
+    #[serde(rename = "TEMPORARY_INCREASE", alias = "TemporaryIncrease")]
     TemporaryIncrease,
     /// A lower permanent limit.
+    #[serde(rename = "LIMIT_DECREASE", alias = "LimitDecrease")]
     LimitDecrease,
 }
 

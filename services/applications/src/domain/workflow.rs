@@ -8,6 +8,7 @@ pub use super::policy::PlannedStep;
 use super::{Amount, Refusal};
 use credit_platform::auth::roles;
 use credit_platform::transition::IllegalMove;
+use serde::{Deserialize, Serialize};
 
 credit_platform::named! {
     /// Where a step stands.
@@ -42,7 +43,7 @@ credit_platform::named! {
 }
 
 /// One approver's act on a step.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {
     /// Who acted.
     pub approver: String,
@@ -63,7 +64,7 @@ pub struct Approval {
 }
 
 /// A step of the chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// 1, 2, … in the chain.
     pub sequence: u32,
@@ -143,7 +144,7 @@ fn no_current_step() -> IllegalMove {
 }
 
 /// An application's approval chain.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Workflow {
     /// The steps, in order.
     pub steps: Vec<Step>,

@@ -110,7 +110,26 @@ impl ApplicationsService for ApplicationsGrpc {
     ) -> Answer<pb::Application> {
         let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
             match &request.application {
-                Some(app) => check_application(app, false, v),
+                Some(app) => {
+                    check_application(app, false, v);
+                    // Changes of an approved limit are asked with RequestLimitChange, which
+                    // fills them in from the customer's approval and limits.
+                    if !matches!(
+                        app.kind(),
+                        pb::ApplicationKind::Unspecified | pb::ApplicationKind::NewCredit
+                    ) {
+                        v.add(
+                            "application.kind",
+                            "must be NEW_CREDIT: limit changes are asked with RequestLimitChange",
+                        );
+                    }
+                    if app.limit_change.is_some() {
+                        v.add(
+                            "application.limit_change",
+                            "not given: RequestLimitChange sets it",
+                        );
+                    }
+                }
                 None => v.add("application", "required"),
             }
         })?;

@@ -1,6 +1,8 @@
 //! Applications: the searchable columns, sealed sensitive fields, and the application itself.
+use crate::domain::application::Application;
 use crate::domain::state::State;
 use credit_platform::clock::Micros;
+use credit_platform::records::{decode, encode};
 use sqlx::{AnyConnection, Row};
 
 /// An application as stored: the encoded application with sensitive fields masked, the sealed
@@ -21,9 +23,9 @@ pub struct StoredApplication {
     pub review_at: Micros,
     /// For the duplicate message.
     pub legal_name: String,
-    /// Encoded credit.applications.v1.Application, sensitive fields masked.
-    pub body: Vec<u8>,
-    /// Sealed encoded credit.applications.v1.Applicant holding the sensitive fields in clear.
+    /// The application's record, sensitive fields masked (stored as JSON).
+    pub body: Application,
+    /// The sealed JSON of its sensitive fields in clear (`domain::application::Sensitive`).
     pub sensitive: String,
     pub created_by: String,
     pub created_at: Micros,
@@ -52,7 +54,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<StoredApplication> {
         due_at: row.try_get("due_at")?,
         review_at: row.try_get("review_at")?,
         legal_name: row.try_get("legal_name")?,
-        body: row.try_get("body")?,
+        body: decode(row.try_get("body")?)?,
         sensitive: row.try_get("sensitive")?,
         created_by: row.try_get("created_by")?,
         created_at: row.try_get("created_at")?,
@@ -73,7 +75,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &StoredApplication) -> sqlx::Re
     .bind(a.tax_fingerprint.clone())
     .bind(a.awaiting_roles.clone())
     .bind(a.legal_name.clone())
-    .bind(a.body.clone())
+    .bind(encode(&a.body))
     .bind(a.sensitive.clone())
     .bind(a.created_by.clone())
     .bind(a.created_at)
@@ -99,7 +101,7 @@ pub async fn update(conn: &mut AnyConnection, a: &StoredApplication) -> sqlx::Re
     .bind(a.tax_fingerprint.clone())
     .bind(a.awaiting_roles.clone())
     .bind(a.legal_name.clone())
-    .bind(a.body.clone())
+    .bind(encode(&a.body))
     .bind(a.sensitive.clone())
     .bind(a.updated_at)
     .bind(i32::from(a.state.is_open()))
@@ -148,14 +150,15 @@ pub async fn due_reviews(
     .collect()
 }
 
-/// The bodies of every application that left the draft state at least once.
-pub async fn submitted(conn: &mut AnyConnection) -> sqlx::Result<Vec<Vec<u8>>> {
-    sqlx::query("SELECT body FROM applications WHERE state <> 'DRAFT'")
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|row| row.try_get(0))
-        .collect()
+/// Every application that left the draft state at least once (masked).
+pub async fn submitted(conn: &mut AnyConnection) -> sqlx::Result<Vec<Application>> {
+    credit_platform::records::many(
+        conn,
+        "SELECT body FROM applications WHERE state <> 'DRAFT'",
+        &[],
+        None,
+    )
+    .await
 }
 
 /// One application.

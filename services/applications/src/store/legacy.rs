@@ -1,15 +1,23 @@
-//! The one-time conversion of credit cases written before they were stored as their domain
-//! records: their `body` then held the protobuf wire message of the time. At start-up (and in
-//! `migrate`) every such row is rewritten, in one transaction; a body that is already a record
-//! (JSON, so it starts with `{`) is left alone, so the conversion runs any number of times.
+//! The one-time conversion of rows written before applications and credit cases were stored as
+//! their domain records: their `body` then held the protobuf wire message of the time (and an
+//! application's sealed `sensitive` value the wire message of its applicant's sensitive
+//! fields). At start-up (and, for credit cases, in `migrate`) every such row is rewritten, in one
+//! transaction; a body that is already a record (JSON, so it starts with `{`) is left alone, so
+//! the conversion runs any number of times.
 //!
-//! The old messages are frozen here with the tags and types they had, because
-//! `credit.applications.v1.CreditCase` may change freely now that nothing stores it.
+//! Credit cases are frozen here with the tags and types they had, because
+//! `credit.applications.v1.CreditCase` changed since. Applications are read with the current
+//! `credit.applications.v1.Application`, whose wire has not changed since they were stored that
+//! way; `tests/stored_applications.rs` holds the bytes an earlier version wrote, so a change
+//! of that message that would misread them fails there (freeze the old message here then).
+use crate::convert::{application_of, sensitive_of};
 use crate::domain::credit_case::{
     Amount, CaseCheck, CaseResolution, CaseState, CheckOutcome, CreditCase,
 };
+use crate::sealing::Sealer;
 use credit_platform::clock::from_timestamp;
 use credit_platform::records::encode;
+use credit_proto::applications as pb;
 use prost::Message;
 use prost_types::Timestamp;
 use rust_decimal::Decimal;
@@ -163,6 +171,46 @@ pub async fn convert_legacy_cases(conn: &mut AnyConnection) -> sqlx::Result<usiz
         sqlx::query("UPDATE credit_cases SET body = $2 WHERE case_id = $1")
             .bind(case_id)
             .bind(encode(&case))
+            .execute(&mut *conn)
+            .await?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
+/// Rewrites every application still stored as wire messages: the body becomes the JSON of its
+/// record, the sealed sensitive fields the sealed JSON of `Sensitive` (sealed again with the
+/// current key). How many it rewrote.
+pub async fn convert_legacy_applications(
+    conn: &mut AnyConnection,
+    sealer: &Sealer,
+) -> sqlx::Result<usize> {
+    let rows = sqlx::query("SELECT application_id, body, sensitive FROM applications")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut changed = 0;
+    for row in rows {
+        let body: Vec<u8> = row.try_get("body")?;
+        if body.first() == Some(&b'{') {
+            continue;
+        }
+        let id: String = row.try_get("application_id")?;
+        let sealed: String = row.try_get("sensitive")?;
+        let old = pb::Application::decode(body.as_slice())
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let record = application_of(&old).map_err(|e| bad(format!("application {id}: {e:?}")))?;
+        let clear = sealer
+            .open(&sealed, &id)
+            .map_err(|e| bad(format!("application {id}: sealed fields: {e}")))?;
+        let clear = pb::Applicant::decode(clear.as_slice())
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let sealed = sealer
+            .seal(&encode(&sensitive_of(&clear)), &id)
+            .map_err(|e| bad(format!("application {id}: sealing: {e}")))?;
+        sqlx::query("UPDATE applications SET body = $2, sensitive = $3 WHERE application_id = $1")
+            .bind(id)
+            .bind(encode(&record))
+            .bind(sealed)
             .execute(&mut *conn)
             .await?;
         changed += 1;

@@ -10,5 +10,5 @@ pub use applications::*;
 pub use cases::*;
 pub use documents::*;
 pub use instructions::*;
-pub use legacy::convert_legacy_cases;
+pub use legacy::{convert_legacy_applications, convert_legacy_cases};
 pub use reviews::*;

@@ -110,6 +110,11 @@ impl Suite {
         .await
     }
 
+    /// The sealer applications uses (its configured key).
+    pub fn sealer(&self) -> credit_applications::sealing::Sealer {
+        self.applications_config.sealer().expect("the suite's key")
+    }
+
     /// Stops applications, runs `while_down`, and starts it again at the same address on the
     /// same database.
     pub async fn restart_applications_after(

@@ -1,10 +1,15 @@
 //! The wire's application in the domain's terms: its state and kind, the case the decision
 //! policy decides on, amounts as decimals.
+mod application;
+
 use crate::domain::credit_case::{Amount, CaseCheck, CheckOutcome, CreditCase};
 use crate::domain::policy::Case;
 use crate::domain::review::ReviewCase;
 use crate::domain::state::{Kind, State};
 use crate::domain::workflow::{Approval, ApprovalAction, Step, StepState, Workflow};
+pub use application::{
+    application_of, application_to_wire, kind_to_wire, sensitive_of, sensitive_to_wire,
+};
 use credit_platform::clock::{from_timestamp, to_timestamp};
 use credit_platform::error::ApiError;
 use credit_proto::applications as pb;
