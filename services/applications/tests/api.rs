@@ -357,6 +357,36 @@ async fn bad_input_is_named_duplicates_are_refused_and_incomplete_drafts_stay_dr
         assert!(named.iter().any(|f| f == field), "{field} in {named:?}");
     }
 
+    // Limit changes come from RequestLimitChange only: a new application cannot pose as one.
+    let mut forged = application("FORGE-FR", "FR40303265045", "1000");
+    forged.kind = pb::ApplicationKind::LimitDecrease.into();
+    forged.limit_change = Some(pb::LimitChange {
+        current_limit: eur("900000"),
+        ..Default::default()
+    });
+    let status = sales
+        .create_application(pb::CreateApplicationRequest {
+            application: Some(forged),
+            request_id: rid(),
+        })
+        .await
+        .expect_err("a forged change");
+    assert_eq!(
+        fields(status),
+        ["application.kind", "application.limit_change"]
+    );
+    let mut explicit = application("NEW-FR", "FR32123456789", "1000");
+    explicit.kind = pb::ApplicationKind::NewCredit.into();
+    let explicit = create(&mut sales, explicit).await;
+    let answered = sales
+        .get_application(pb::GetApplicationRequest {
+            application_id: explicit,
+        })
+        .await
+        .expect("get")
+        .into_inner();
+    assert_eq!(answered.kind(), pb::ApplicationKind::NewCredit);
+
     let first = create(&mut sales, application("DUP-FR", "FR40303265045", "1000")).await;
     let status = sales
         .create_application(pb::CreateApplicationRequest {
