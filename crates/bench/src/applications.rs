@@ -245,7 +245,9 @@ async fn main() -> anyhow::Result<()> {
             })
             .await?
             .into_inner();
-        let mut all = last.limit_setting.is_some_and(|l| l.state == "DONE");
+        let mut all = last
+            .limit_setting
+            .is_some_and(|l| l.state() == pb::LimitSettingState::Done);
         if all {
             for id in ids.iter() {
                 let app = sales
@@ -255,7 +257,10 @@ async fn main() -> anyhow::Result<()> {
                     })
                     .await?
                     .into_inner();
-                if app.limit_setting.is_none_or(|l| l.state != "DONE") {
+                if app
+                    .limit_setting
+                    .is_none_or(|l| l.state() != pb::LimitSettingState::Done)
+                {
                     all = false;
                     break;
                 }

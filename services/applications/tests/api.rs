@@ -5,7 +5,7 @@ mod support;
 use credit_platform::auth::roles;
 use credit_proto::applications as pb;
 use credit_proto::limits as lpb;
-use support::{START, Suite, application, approve, create, eur, fields, rid, submit};
+use support::{START, Suite, application, approve, create, eur, fields, named, rid, submit};
 
 async fn limit_in_limits(suite: &Suite, customer_id: &str) -> Option<String> {
     suite
@@ -33,7 +33,7 @@ async fn a_small_request_from_a_sound_company_is_approved_automatically_and_its_
         "{decided:?}"
     );
     let recommendation = decided.recommendation.clone().expect("recommendation");
-    assert_eq!(recommendation.outcome, "APPROVE");
+    assert_eq!(recommendation.outcome(), pb::RecommendationOutcome::Approve);
     assert_eq!(recommendation.policy_version, 1);
     assert!(!recommendation.score_id.is_empty());
     let decision = decided.final_decision.clone().expect("decision");
@@ -74,7 +74,9 @@ async fn a_small_request_from_a_sound_company_is_approved_automatically_and_its_
         .expect_err("unknown language");
     assert_eq!(fields(status), ["language"]);
 
-    let done = suite.wait_limit_setting(&id, "DONE").await;
+    let done = suite
+        .wait_limit_setting(&id, pb::LimitSettingState::Done)
+        .await;
     assert_eq!(done.limit_setting.expect("setting").attempts, 1);
     assert_eq!(
         limit_in_limits(&suite, "ACME-FR").await.as_deref(),
@@ -121,7 +123,13 @@ async fn a_large_request_climbs_the_authority_matrix_under_the_four_eyes_rule() 
     let steps: Vec<(String, i32, String)> = referred
         .approval_steps
         .iter()
-        .map(|s| (s.level.clone(), s.approvals_required, s.state.clone()))
+        .map(|s| {
+            (
+                s.level.clone(),
+                s.approvals_required,
+                named::<pb::ApprovalStepState>(s.state).to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         steps,
@@ -153,7 +161,10 @@ async fn a_large_request_climbs_the_authority_matrix_under_the_four_eyes_rule() 
     let after_analyst = approve(&mut suite.client("bob.analyst", &[roles::ANALYST]), &id)
         .await
         .expect("analyst approves");
-    assert_eq!(after_analyst.approval_steps[1].state, "PENDING");
+    assert_eq!(
+        after_analyst.approval_steps[1].state(),
+        pb::ApprovalStepState::Pending
+    );
     // …nor an analyst at the manager level, nor the same manager twice.
     let status = approve(&mut suite.client("bea.analyst", &[roles::ANALYST]), &id)
         .await
@@ -190,7 +201,9 @@ async fn a_large_request_climbs_the_authority_matrix_under_the_four_eyes_rule() 
     assert!(!decision.automatic && !decision.overridden);
     assert_eq!(decision.decided_by, "mia.manager");
     assert_eq!(decision.conditions, ["parent company guarantee"]);
-    suite.wait_limit_setting(&id, "DONE").await;
+    suite
+        .wait_limit_setting(&id, pb::LimitSettingState::Done)
+        .await;
     assert_eq!(
         limit_in_limits(&suite, "BIG-FR").await,
         Some(format!("{} EUR", recommended.amount))
@@ -290,7 +303,10 @@ async fn departing_from_the_recommendation_needs_a_reason_and_the_authority() {
         pb::ApplicationState::InReview,
         "people decide all"
     );
-    assert_eq!(referred.recommendation.expect("r").outcome, "APPROVE");
+    assert_eq!(
+        referred.recommendation.expect("r").outcome(),
+        pb::RecommendationOutcome::Approve
+    );
     let reject = |code: &str| pb::RejectApplicationRequest {
         application_id: good.clone(),
         reasons: vec!["sector exposure".into()],
@@ -546,7 +562,7 @@ async fn a_limit_approved_while_limits_is_down_is_set_once_it_is_back() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let pending = pending.expect("an attempt was made");
-    assert_eq!(pending.state, "PENDING");
+    assert_eq!(pending.state(), pb::LimitSettingState::Pending);
     assert!(
         pending.last_error.contains("limits"),
         "{}",
@@ -554,7 +570,9 @@ async fn a_limit_approved_while_limits_is_down_is_set_once_it_is_back() {
     );
 
     suite.restart_limits().await;
-    suite.wait_limit_setting(&id, "DONE").await;
+    suite
+        .wait_limit_setting(&id, pb::LimitSettingState::Done)
+        .await;
     assert_eq!(
         limit_in_limits(&suite, "DOWN-FR").await.as_deref(),
         Some("30000.00 EUR")
@@ -657,14 +675,17 @@ async fn an_overdue_step_escalates_to_the_next_level_and_the_top_raises_an_alarm
     // Within its 24 hours nothing moves.
     suite.clock.advance(23 * 3_600_000_000);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert_eq!(get().await.approval_steps[0].state, "PENDING");
+    assert_eq!(
+        get().await.approval_steps[0].state(),
+        pb::ApprovalStepState::Pending
+    );
     // Past them the manager level takes over, due after its own 48 hours.
     suite.clock.advance(2 * 3_600_000_000);
     let escalated = wait_for(2).await;
     let states: Vec<(&str, &str)> = escalated
         .approval_steps
         .iter()
-        .map(|s| (s.level.as_str(), s.state.as_str()))
+        .map(|s| (s.level.as_str(), named::<pb::ApprovalStepState>(s.state)))
         .collect();
     assert_eq!(states, [("analyst", "ESCALATED"), ("manager", "PENDING")]);
     // An analyst can no longer decide it; a manager can.

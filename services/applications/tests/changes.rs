@@ -135,8 +135,8 @@ async fn an_increase_takes_the_approval_path_and_changes_only_the_amount_in_limi
             .recommendation
             .clone()
             .expect("recommendation")
-            .outcome,
-        "REFER"
+            .outcome(),
+        pb::RecommendationOutcome::Refer
     );
     // A retry answers the same application; a second change while this one is open is refused.
     let again = sales
@@ -173,7 +173,7 @@ async fn an_increase_takes_the_approval_path_and_changes_only_the_amount_in_limi
         .into_inner();
     assert_eq!(approved.state(), pb::ApplicationState::Approved);
     suite
-        .wait_limit_setting(&asked.application_id, "DONE")
+        .wait_limit_setting(&asked.application_id, pb::LimitSettingState::Done)
         .await;
     let now = limit(&suite, "GROW-FR").await;
     assert_eq!(now.amount, eur("80000.00"));
@@ -234,7 +234,7 @@ async fn a_temporary_increase_adds_an_amount_that_ends_by_itself() {
     // Small and sound: approved by the policy alone.
     assert_eq!(asked.state(), pb::ApplicationState::Approved, "{asked:?}");
     suite
-        .wait_limit_setting(&asked.application_id, "DONE")
+        .wait_limit_setting(&asked.application_id, pb::LimitSettingState::Done)
         .await;
     let now = limit(&suite, "SEASON-FR").await;
     assert_eq!(now.amount, eur("40000.00"), "the permanent limit stays");
@@ -342,7 +342,7 @@ async fn an_early_warning_opens_a_review_and_proposes_a_decrease_an_analyst_conf
         "{decided:?}"
     );
     suite
-        .wait_limit_setting(&proposed.application_id, "DONE")
+        .wait_limit_setting(&proposed.application_id, pb::LimitSettingState::Done)
         .await;
     let now = limit(&suite, "SLIP-FR").await;
     assert_eq!(now.amount.map(|m| m.amount), Some(requested.amount));

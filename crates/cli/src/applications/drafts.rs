@@ -129,7 +129,7 @@ pub async fn run(
                         let current = a
                             .approval_steps
                             .iter()
-                            .find(|s| s.state == "PENDING")
+                            .find(|s| s.state() == pb::ApprovalStepState::Pending)
                             .map(|s| s.level.clone())
                             .unwrap_or_default();
                         vec![

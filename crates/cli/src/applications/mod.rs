@@ -282,7 +282,7 @@ fn summary(a: &pb::Application) -> String {
             "recommendation",
             format!(
                 "{} ({}) — class {}, score {}, PD {}, recommended {}, policy v{}",
-                r.outcome,
+                output::enum_name::<pb::RecommendationOutcome>(r.outcome),
                 r.reasons.join(", "),
                 r.risk_class,
                 r.score,
@@ -296,7 +296,13 @@ fn summary(a: &pb::Application) -> String {
         let approvers: Vec<String> = s
             .approvals
             .iter()
-            .map(|p| format!("{} {}", p.action.to_lowercase(), p.approver))
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    output::enum_name::<pb::ApprovalAction>(p.action).to_lowercase(),
+                    p.approver
+                )
+            })
             .collect();
         rows.push((
             "step",
@@ -305,7 +311,7 @@ fn summary(a: &pb::Application) -> String {
                 s.sequence,
                 s.level,
                 s.roles.join(", "),
-                s.state,
+                output::enum_name::<pb::ApprovalStepState>(s.state),
                 s.approvals_required,
                 time(&s.due_time),
                 if approvers.is_empty() {
@@ -321,7 +327,7 @@ fn summary(a: &pb::Application) -> String {
             "decision",
             format!(
                 "{} {} by {}{}",
-                d.outcome,
+                output::enum_name::<pb::DecisionOutcome>(d.outcome),
                 output::money(&d.approved_limit),
                 d.decided_by,
                 if d.overridden {
@@ -346,7 +352,7 @@ fn summary(a: &pb::Application) -> String {
             "limit in limits",
             format!(
                 "{} after {} attempt(s){}",
-                l.state,
+                output::enum_name::<pb::LimitSettingState>(l.state),
                 l.attempts,
                 if l.last_error.is_empty() {
                     String::new()

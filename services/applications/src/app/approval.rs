@@ -64,7 +64,8 @@ impl Applications {
         let recommendation = app
             .recommendation
             .as_ref()
-            .and_then(|r| Outcome::from_name(&r.outcome))
+            .and_then(|r| credit_proto::short_name::<pb::RecommendationOutcome>(r.outcome))
+            .and_then(Outcome::from_name)
             .unwrap_or(Outcome::Refer);
         let now_ts = Some(to_timestamp(m.now));
         let mut events = Vec::new();
@@ -165,7 +166,7 @@ impl Applications {
                         .map(|r| r.risk_class.clone())
                         .unwrap_or_default();
                     app.final_decision = Some(pb::FinalDecision {
-                        outcome: "APPROVED".into(),
+                        outcome: pb::DecisionOutcome::Approved as i32,
                         automatic: false,
                         approved_limit: Some(limit),
                         payment_terms_days: terms_days,
@@ -222,7 +223,7 @@ impl Applications {
                     acted_at: Some(m.now),
                 })?;
                 app.final_decision = Some(pb::FinalDecision {
-                    outcome: "REJECTED".into(),
+                    outcome: pb::DecisionOutcome::Rejected as i32,
                     automatic: false,
                     reasons,
                     overridden,

@@ -15,6 +15,7 @@ use credit_platform::error::ApiError;
 use credit_platform::outbox::{self, NewEvent};
 use credit_platform::policies;
 use credit_proto::applications as pb;
+use credit_proto::{short_name, wire};
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -134,7 +135,7 @@ impl Applications {
         app.final_decision = None;
         app.approval_steps.clear();
         app.recommendation = Some(pb::Recommendation {
-            outcome: outcome.name().into(),
+            outcome: wire::<pb::RecommendationOutcome>(outcome.name()),
             reasons: reasons.iter().map(|r| r.to_string()).collect(),
             score_id: score.score_id.clone(),
             risk_class: score.risk_class.clone(),
@@ -164,7 +165,11 @@ impl Applications {
             let request = app.credit_request.clone().unwrap_or_default();
             let approved = outcome == Outcome::Approve;
             app.final_decision = Some(pb::FinalDecision {
-                outcome: if approved { "APPROVED" } else { "REJECTED" }.into(),
+                outcome: if approved {
+                    pb::DecisionOutcome::Approved
+                } else {
+                    pb::DecisionOutcome::Rejected
+                } as i32,
                 automatic: true,
                 approved_limit: if approved {
                     request.requested_limit.clone()
@@ -214,7 +219,7 @@ impl Applications {
 
     pub(crate) fn decision_event(&self, app: &pb::Application) -> NewEvent {
         let d = app.final_decision.clone().unwrap_or_default();
-        let approved = d.outcome == "APPROVED";
+        let approved = d.outcome() == pb::DecisionOutcome::Approved;
         self.event(
             if approved {
                 "credit.applications.application.approved"
@@ -233,7 +238,10 @@ impl Applications {
                 "override_comment": d.override_comment,
                 "decided_by": d.decided_by,
                 "policy_version": d.policy_version,
-                "recommendation": app.recommendation.as_ref().map(|r| r.outcome.clone()),
+                "recommendation": app
+                    .recommendation
+                    .as_ref()
+                    .and_then(|r| short_name::<pb::RecommendationOutcome>(r.outcome)),
             }),
         )
     }
@@ -277,7 +285,7 @@ impl Applications {
         // The newest approval carries the customer's next review.
         store::unschedule_other_reviews(tx, &app.customer_id, &app.application_id).await?;
         app.limit_setting = Some(pb::LimitSetting {
-            state: "PENDING".into(),
+            state: pb::LimitSettingState::Pending as i32,
             attempts: 0,
             last_error: String::new(),
             done_time: None,

@@ -2,7 +2,7 @@
 //! transaction are delivered until limits confirms, so a limit is set exactly once even when
 //! limits is down at the moment of approval (the calls carry request ids derived from the
 //! instruction: a retry after a lost answer is answered from limits' idempotency record).
-use crate::domain::application::LimitSetting;
+use crate::domain::application::{LimitSetting, LimitSettingState};
 use crate::peers::{Delivery, LimitsPeer};
 use crate::store::{self, LimitInstruction};
 use credit_platform::clock::SharedClock;
@@ -141,32 +141,40 @@ impl LimitDelivery {
         outcome: Delivery,
     ) -> Result<(), ApiError> {
         let (state, error) = match &outcome {
-            Delivery::Done => ("DONE", String::new()),
-            Delivery::Retry(e) => ("PENDING", e.clone()),
-            Delivery::Refused(e) => ("FAILED", e.clone()),
+            Delivery::Done => (LimitSettingState::Done, String::new()),
+            Delivery::Retry(e) => (LimitSettingState::Pending, e.clone()),
+            Delivery::Refused(e) => (LimitSettingState::Failed, e.clone()),
         };
-        metrics::counter!("applications_limit_deliveries_total", "outcome" => state).increment(1);
+        metrics::counter!("applications_limit_deliveries_total", "outcome" => state.name())
+            .increment(1);
         let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
-        store::record_attempt(&mut tx, &instruction.instruction_id, state, &error, now).await?;
+        store::record_attempt(
+            &mut tx,
+            &instruction.instruction_id,
+            state.name(),
+            &error,
+            now,
+        )
+        .await?;
         if let Some(mut row) = store::get(&mut tx, &instruction.application_id).await? {
             // The body is stored masked; only the masked part changes here.
             row.body.limit_setting = Some(LimitSetting {
-                state: state.into(),
+                state,
                 attempts,
                 last_error: error.clone(),
-                done_at: (state == "DONE").then_some(now),
+                done_at: (state == LimitSettingState::Done).then_some(now),
             });
             store::update(&mut tx, &row).await?;
         }
-        if state != "PENDING" {
+        if state != LimitSettingState::Pending {
             let context = RequestContext::system("limit-delivery");
             outbox::append(
                 &mut tx,
                 &context,
                 now,
                 NewEvent {
-                    event_type: if state == "DONE" {
+                    event_type: if state == LimitSettingState::Done {
                         "credit.applications.limit.set"
                     } else {
                         "credit.applications.limit.failed"

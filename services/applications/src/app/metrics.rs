@@ -4,10 +4,11 @@ use crate::app::Applications;
 use crate::convert::state_of;
 use crate::domain::measure::{percentile, rate};
 use crate::domain::state::State;
-use crate::domain::workflow::{ApprovalAction, StepState};
+use crate::domain::workflow::ApprovalAction;
 use credit_platform::clock::{Micros, from_timestamp, to_timestamp};
 use credit_platform::error::ApiError;
 use credit_proto::applications as pb;
+use credit_proto::short_name;
 use std::collections::BTreeMap;
 
 /// What the metrics are asked over.
@@ -71,7 +72,9 @@ pub fn measure(apps: &[pb::Application], scope: &Scope, now: Micros) -> pb::Appl
                     approver: approval.approver.clone(),
                     ..Default::default()
                 });
-            match ApprovalAction::from_name(&approval.action) {
+            match short_name::<pb::ApprovalAction>(approval.action)
+                .and_then(ApprovalAction::from_name)
+            {
                 Some(ApprovalAction::Approve) => entry.approvals += 1,
                 Some(ApprovalAction::Reject) => entry.rejections += 1,
                 _ => entry.information_requests += 1,
@@ -80,7 +83,7 @@ pub fn measure(apps: &[pb::Application], scope: &Scope, now: Micros) -> pb::Appl
         let pending = app
             .approval_steps
             .iter()
-            .find(|s| s.state == StepState::Pending.name());
+            .find(|s| s.state() == pb::ApprovalStepState::Pending);
         if let (State::InReview, Some(step)) = (state_of(app), pending) {
             let level = backlog
                 .entry(step.level.clone())
@@ -104,7 +107,7 @@ pub fn measure(apps: &[pb::Application], scope: &Scope, now: Micros) -> pb::Appl
             continue;
         };
         m.decisions += 1;
-        if decision.outcome == "APPROVED" {
+        if decision.outcome() == pb::DecisionOutcome::Approved {
             m.approved += 1;
         }
         if decision.automatic {

@@ -225,10 +225,15 @@ impl Reviews {
         let Some(mut row) = store::get(conn, application_id).await? else {
             return Ok(None);
         };
-        let recommendation = row.body.recommendation.clone().unwrap_or_default();
-        let months = match policies::get(conn, recommendation.policy_version).await? {
+        let (version, risk_class) = row
+            .body
+            .recommendation
+            .as_ref()
+            .map(|r| (r.policy_version, r.risk_class.clone()))
+            .unwrap_or_default();
+        let months = match policies::get(conn, version).await? {
             Some(stored) => Policy::parse(&stored.document)
-                .map(|p| p.review_months(&recommendation.risk_class))
+                .map(|p| p.review_months(&risk_class))
                 .unwrap_or(12),
             None => 12,
         };

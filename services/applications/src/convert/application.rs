@@ -1,16 +1,18 @@
 //! An application between the wire and the record the service stores: every field, both ways,
 //! so a stored application reads back exactly as it was answered.
-use super::{amount_of, kind_of, money_of, state_of, workflow_of, workflow_to_wire};
+use super::{amount_of, domain_enum, kind_of, money_of, state_of, workflow_of, workflow_to_wire};
 use crate::domain::application::{
-    Address, Applicant, Application, BankAccount, Contact, CreditRequest, FinalDecision,
-    FinancialStatement, LimitChange, LimitSetting, Notice, Owner, Recommendation, ScoreReason,
-    Sensitive, TradeReference,
+    Address, Applicant, Application, BankAccount, Contact, CreditRequest, DecisionOutcome,
+    FinalDecision, FinancialStatement, LimitChange, LimitSetting, LimitSettingState, Notice, Owner,
+    Recommendation, ScoreReason, Sensitive, TradeReference,
 };
+use crate::domain::policy::Outcome;
 use crate::domain::state::Kind;
 use credit_platform::clock::{from_timestamp, to_timestamp};
 use credit_platform::error::ApiError;
 use credit_proto::applications as pb;
 use credit_proto::scoring as spb;
+use credit_proto::wire;
 use prost_types::Timestamp;
 
 fn at(time: &Option<Timestamp>) -> Option<i64> {
@@ -232,9 +234,13 @@ fn statement_to_wire(s: &FinancialStatement) -> spb::FinancialStatement {
     }
 }
 
-fn recommendation_of(r: &pb::Recommendation) -> Recommendation {
-    Recommendation {
-        outcome: r.outcome.clone(),
+fn recommendation_of(r: &pb::Recommendation) -> Result<Recommendation, ApiError> {
+    Ok(Recommendation {
+        outcome: domain_enum::<pb::RecommendationOutcome, _>(
+            r.outcome,
+            Outcome::from_name,
+            "recommendation",
+        )?,
         reasons: r.reasons.clone(),
         score_id: r.score_id.clone(),
         risk_class: r.risk_class.clone(),
@@ -252,12 +258,12 @@ fn recommendation_of(r: &pb::Recommendation) -> Recommendation {
             })
             .collect(),
         policy_version: r.policy_version,
-    }
+    })
 }
 
 fn recommendation_to_wire(r: &Recommendation) -> pb::Recommendation {
     pb::Recommendation {
-        outcome: r.outcome.clone(),
+        outcome: wire::<pb::RecommendationOutcome>(r.outcome.name()),
         reasons: r.reasons.clone(),
         score_id: r.score_id.clone(),
         risk_class: r.risk_class.clone(),
@@ -278,9 +284,13 @@ fn recommendation_to_wire(r: &Recommendation) -> pb::Recommendation {
     }
 }
 
-fn decision_of(d: &pb::FinalDecision) -> FinalDecision {
-    FinalDecision {
-        outcome: d.outcome.clone(),
+fn decision_of(d: &pb::FinalDecision) -> Result<FinalDecision, ApiError> {
+    Ok(FinalDecision {
+        outcome: domain_enum::<pb::DecisionOutcome, _>(
+            d.outcome,
+            DecisionOutcome::from_name,
+            "decision outcome",
+        )?,
         automatic: d.automatic,
         approved_limit: d.approved_limit.as_ref().map(amount_of),
         payment_terms_days: d.payment_terms_days,
@@ -293,12 +303,12 @@ fn decision_of(d: &pb::FinalDecision) -> FinalDecision {
         decided_at: at(&d.decide_time),
         policy_version: d.policy_version,
         review_at: at(&d.review_time),
-    }
+    })
 }
 
 fn decision_to_wire(d: &FinalDecision) -> pb::FinalDecision {
     pb::FinalDecision {
-        outcome: d.outcome.clone(),
+        outcome: wire::<pb::DecisionOutcome>(d.outcome.name()),
         automatic: d.automatic,
         approved_limit: d.approved_limit.as_ref().map(money_of),
         payment_terms_days: d.payment_terms_days,
@@ -329,15 +339,29 @@ pub fn application_of(app: &pb::Application) -> Result<Application, ApiError> {
             expected_monthly_volume: r.expected_monthly_volume.as_ref().map(amount_of),
         }),
         financial_statements: app.financial_statements.iter().map(statement_of).collect(),
-        recommendation: app.recommendation.as_ref().map(recommendation_of),
+        recommendation: app
+            .recommendation
+            .as_ref()
+            .map(recommendation_of)
+            .transpose()?,
         workflow: workflow_of(app)?,
-        final_decision: app.final_decision.as_ref().map(decision_of),
-        limit_setting: app.limit_setting.as_ref().map(|l| LimitSetting {
-            state: l.state.clone(),
-            attempts: l.attempts,
-            last_error: l.last_error.clone(),
-            done_at: at(&l.done_time),
-        }),
+        final_decision: app.final_decision.as_ref().map(decision_of).transpose()?,
+        limit_setting: app
+            .limit_setting
+            .as_ref()
+            .map(|l| {
+                Ok::<_, ApiError>(LimitSetting {
+                    state: domain_enum::<pb::LimitSettingState, _>(
+                        l.state,
+                        LimitSettingState::from_name,
+                        "limit setting state",
+                    )?,
+                    attempts: l.attempts,
+                    last_error: l.last_error.clone(),
+                    done_at: at(&l.done_time),
+                })
+            })
+            .transpose()?,
         limit_change: app.limit_change.as_ref().map(|c| LimitChange {
             current_limit: c.current_limit.as_ref().map(amount_of),
             temporary_end_at: at(&c.temporary_end_time),
@@ -393,7 +417,7 @@ pub fn application_to_wire(app: &Application) -> pb::Application {
         approval_steps: workflow_to_wire(&app.workflow),
         final_decision: app.final_decision.as_ref().map(decision_to_wire),
         limit_setting: app.limit_setting.as_ref().map(|l| pb::LimitSetting {
-            state: l.state.clone(),
+            state: wire::<pb::LimitSettingState>(l.state.name()),
             attempts: l.attempts,
             last_error: l.last_error.clone(),
             done_time: time(l.done_at),

@@ -196,14 +196,20 @@ pub fn review_case_to_wire(case: &ReviewCase) -> pb::ReviewCase {
     }
 }
 
+/// A wire enum's value as the domain enum of the same names; unknown or unspecified, it is a
+/// record the service wrote wrongly.
+pub(crate) fn domain_enum<E: credit_proto::ShortName, T>(
+    value: i32,
+    from_name: fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<T, ApiError> {
+    short_name::<E>(value)
+        .and_then(from_name)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown {what} {value}")))
+}
+
 /// The approval chain an application's wire form holds.
 pub fn workflow_of(app: &pb::Application) -> Result<Workflow, ApiError> {
-    let corrupt = |what: &str, name: &str| {
-        ApiError::Internal(anyhow::anyhow!(
-            "application {}: unknown {what} {name}",
-            app.application_id
-        ))
-    };
     let steps = app
         .approval_steps
         .iter()
@@ -213,16 +219,22 @@ pub fn workflow_of(app: &pb::Application) -> Result<Workflow, ApiError> {
                 level: s.level.clone(),
                 roles: s.roles.clone(),
                 approvals_required: u32::try_from(s.approvals_required).unwrap_or(1),
-                state: StepState::from_name(&s.state)
-                    .ok_or_else(|| corrupt("step state", &s.state))?,
+                state: domain_enum::<pb::ApprovalStepState, _>(
+                    s.state,
+                    StepState::from_name,
+                    "approval step state",
+                )?,
                 approvals: s
                     .approvals
                     .iter()
                     .map(|a| {
                         Ok(Approval {
                             approver: a.approver.clone(),
-                            action: ApprovalAction::from_name(&a.action)
-                                .ok_or_else(|| corrupt("approval action", &a.action))?,
+                            action: domain_enum::<pb::ApprovalAction, _>(
+                                a.action,
+                                ApprovalAction::from_name,
+                                "approval action",
+                            )?,
                             approved_limit: a.approved_limit.as_ref().map(amount_of),
                             payment_terms_days: a.payment_terms_days,
                             conditions: a.conditions.clone(),
@@ -252,13 +264,13 @@ pub fn workflow_to_wire(workflow: &Workflow) -> Vec<pb::ApprovalStep> {
             level: s.level.clone(),
             roles: s.roles.clone(),
             approvals_required: s.approvals_required as i32,
-            state: s.state.name().to_string(),
+            state: wire::<pb::ApprovalStepState>(s.state.name()),
             approvals: s
                 .approvals
                 .iter()
                 .map(|a| pb::Approval {
                     approver: a.approver.clone(),
-                    action: a.action.name().to_string(),
+                    action: wire::<pb::ApprovalAction>(a.action.name()),
                     approved_limit: a.approved_limit.as_ref().map(money_of),
                     payment_terms_days: a.payment_terms_days,
                     conditions: a.conditions.clone(),

@@ -4,6 +4,7 @@
 //! touching stored rows. The sensitive fields (tax id, contacts, owners, bank account) are
 //! sealed apart (`Sensitive`); the record keeps their masked forms.
 use super::Amount;
+use super::policy::Outcome;
 use super::state::{Kind, State};
 use super::workflow::Workflow;
 use serde::{Deserialize, Serialize};
@@ -126,11 +127,33 @@ pub struct ScoreReason {
     pub points: i64,
 }
 
+credit_platform::named! {
+    /// How an application was decided.
+    pub enum DecisionOutcome {
+        /// Approved.
+        Approved = "APPROVED",
+        /// Rejected.
+        Rejected = "REJECTED",
+    }
+}
+
+credit_platform::named! {
+    /// How setting an approved limit in limits goes.
+    pub enum LimitSettingState {
+        /// Being delivered; retried while limits is unreachable.
+        Pending = "PENDING",
+        /// Limits confirmed it.
+        Done = "DONE",
+        /// Limits refused it for good.
+        Failed = "FAILED",
+    }
+}
+
 /// What the decision policy recommended at submission, on the score it got.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recommendation {
-    /// APPROVE, REJECT or REFER (the policy's outcome names).
-    pub outcome: String,
+    /// What it recommended.
+    pub outcome: Outcome,
     pub reasons: Vec<String>,
     pub score_id: String,
     pub risk_class: String,
@@ -144,10 +167,10 @@ pub struct Recommendation {
 }
 
 /// The final decision.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FinalDecision {
-    /// APPROVED or REJECTED.
-    pub outcome: String,
+    /// How it was decided.
+    pub outcome: DecisionOutcome,
     pub automatic: bool,
     pub approved_limit: Option<Amount>,
     pub payment_terms_days: i32,
@@ -163,10 +186,10 @@ pub struct FinalDecision {
 }
 
 /// How setting the approved limit in limits goes.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LimitSetting {
-    /// PENDING, DONE or FAILED.
-    pub state: String,
+    /// Where delivery stands.
+    pub state: LimitSettingState,
     pub attempts: i32,
     pub last_error: String,
     pub done_at: Option<i64>,

@@ -7,9 +7,9 @@
 //!
 //! Credit cases are frozen here with the tags and types they had, because
 //! `credit.applications.v1.CreditCase` changed since. Applications are read with the current
-//! `credit.applications.v1.Application`, whose wire has not changed since they were stored that
-//! way; `tests/stored_applications.rs` holds the bytes an earlier version wrote, so a change
-//! of that message that would misread them fails there (freeze the old message here then).
+//! `credit.applications.v1.Application` plus the fields that were names before they were enums
+//! (frozen here at their old tags); `tests/stored_applications.rs` holds the bytes an earlier
+//! version wrote, so a later change of that message that would misread them fails there.
 use crate::convert::{application_of, sensitive_of};
 use crate::domain::credit_case::{
     Amount, CaseCheck, CaseResolution, CaseState, CheckOutcome, CreditCase,
@@ -18,6 +18,7 @@ use crate::sealing::Sealer;
 use credit_platform::clock::from_timestamp;
 use credit_platform::records::encode;
 use credit_proto::applications as pb;
+use credit_proto::wire;
 use prost::Message;
 use prost_types::Timestamp;
 use rust_decimal::Decimal;
@@ -178,6 +179,63 @@ pub async fn convert_legacy_cases(conn: &mut AnyConnection) -> sqlx::Result<usiz
     Ok(changed)
 }
 
+#[derive(Clone, PartialEq, Message)]
+struct OldNamedApproval {
+    #[prost(string, tag = "2")]
+    action: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct OldNamedStep {
+    #[prost(string, tag = "5")]
+    state: String,
+    #[prost(message, repeated, tag = "6")]
+    approvals: Vec<OldNamedApproval>,
+}
+
+/// One name at tag 1 (a recommendation's or decision's outcome, a limit setting's state).
+#[derive(Clone, PartialEq, Message)]
+struct OldName {
+    #[prost(string, tag = "1")]
+    name: String,
+}
+
+/// The names `credit.applications.v1.Application` held where it holds enums now.
+#[derive(Clone, PartialEq, Message)]
+struct OldApplicationNames {
+    #[prost(message, optional, tag = "7")]
+    recommendation: Option<OldName>,
+    #[prost(message, repeated, tag = "8")]
+    approval_steps: Vec<OldNamedStep>,
+    #[prost(message, optional, tag = "9")]
+    final_decision: Option<OldName>,
+    #[prost(message, optional, tag = "10")]
+    limit_setting: Option<OldName>,
+}
+
+/// An application as an earlier version encoded it, read with today's message.
+fn old_application(bytes: &[u8]) -> sqlx::Result<pb::Application> {
+    let decode = |e: prost::DecodeError| sqlx::Error::Decode(Box::new(e));
+    let mut app = pb::Application::decode(bytes).map_err(decode)?;
+    let names = OldApplicationNames::decode(bytes).map_err(decode)?;
+    if let (Some(r), Some(old)) = (app.recommendation.as_mut(), names.recommendation) {
+        r.outcome = wire::<pb::RecommendationOutcome>(&old.name);
+    }
+    for (step, old) in app.approval_steps.iter_mut().zip(names.approval_steps) {
+        step.state = wire::<pb::ApprovalStepState>(&old.state);
+        for (approval, old) in step.approvals.iter_mut().zip(old.approvals) {
+            approval.action = wire::<pb::ApprovalAction>(&old.action);
+        }
+    }
+    if let (Some(d), Some(old)) = (app.final_decision.as_mut(), names.final_decision) {
+        d.outcome = wire::<pb::DecisionOutcome>(&old.name);
+    }
+    if let (Some(l), Some(old)) = (app.limit_setting.as_mut(), names.limit_setting) {
+        l.state = wire::<pb::LimitSettingState>(&old.name);
+    }
+    Ok(app)
+}
+
 /// Rewrites every application still stored as wire messages: the body becomes the JSON of its
 /// record, the sealed sensitive fields the sealed JSON of `Sensitive` (sealed again with the
 /// current key). How many it rewrote.
@@ -196,8 +254,7 @@ pub async fn convert_legacy_applications(
         }
         let id: String = row.try_get("application_id")?;
         let sealed: String = row.try_get("sensitive")?;
-        let old = pb::Application::decode(body.as_slice())
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let old = old_application(&body)?;
         let record = application_of(&old).map_err(|e| bad(format!("application {id}: {e:?}")))?;
         let clear = sealer
             .open(&sealed, &id)

@@ -220,7 +220,11 @@ impl Suite {
 
     /// Waits (real time: delivery retries are operational, not business time) until the
     /// application's limit setting reaches `state`.
-    pub async fn wait_limit_setting(&self, application_id: &str, state: &str) -> pb::Application {
+    pub async fn wait_limit_setting(
+        &self,
+        application_id: &str,
+        state: pb::LimitSettingState,
+    ) -> pb::Application {
         let mut c = self.client("vic.viewer", &[roles::VIEWER]);
         for _ in 0..300 {
             let app = c
@@ -230,12 +234,16 @@ impl Suite {
                 .await
                 .expect("get")
                 .into_inner();
-            if app.limit_setting.as_ref().is_some_and(|l| l.state == state) {
+            if app
+                .limit_setting
+                .as_ref()
+                .is_some_and(|l| l.state() == state)
+            {
                 return app;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the limit setting of {application_id} never reached {state}");
+        panic!("the limit setting of {application_id} never reached {state:?}");
     }
 
     /// A sound customer approved automatically for 40 000 EUR, its limit in place in limits.
@@ -249,7 +257,8 @@ impl Suite {
         .await;
         let approved = submit(&mut sales, &id).await;
         assert_eq!(approved.state(), pb::ApplicationState::Approved);
-        self.wait_limit_setting(&id, "DONE").await
+        self.wait_limit_setting(&id, pb::LimitSettingState::Done)
+            .await
     }
 
     pub async fn stop(mut self) {
@@ -390,4 +399,9 @@ pub async fn approve(
     })
     .await
     .map(tonic::Response::into_inner)
+}
+
+/// A wire enum value's short name ("" for unspecified).
+pub fn named<E: credit_proto::ShortName>(value: i32) -> &'static str {
+    credit_proto::short_name::<E>(value).unwrap_or_default()
 }

@@ -262,34 +262,15 @@ pub struct Case {
     pub early_warning: bool,
 }
 
-/// The policy's recommendation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Approve as asked.
-    Approve,
-    Reject,
-    /// Refer to people.
-    Refer,
-}
-
-impl Outcome {
-    /// The wire name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Approve => "APPROVE",
-            Self::Reject => "REJECT",
-            Self::Refer => "REFER",
-        }
-    }
-
-    /// From the wire name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "APPROVE" => Some(Self::Approve),
-            "REJECT" => Some(Self::Reject),
-            "REFER" => Some(Self::Refer),
-            _ => None,
-        }
+credit_platform::named! {
+    /// The policy's recommendation.
+    pub enum Outcome {
+        /// Approve as asked.
+        Approve = "APPROVE",
+        /// Reject.
+        Reject = "REJECT",
+        /// Refer to people.
+        Refer = "REFER",
     }
 }
 
