@@ -27,7 +27,7 @@ async fn upload(
             application_id: application_id.into(),
             file_name: "accounts-2025.pdf".into(),
             content_type: content_type.into(),
-            kind: "FINANCIAL_STATEMENT".into(),
+            kind: pb::DocumentKind::FinancialStatement.into(),
             request_id: request_id.into(),
         })),
     }];

@@ -82,6 +82,14 @@ async fn an_application_of_the_earlier_version_is_converted_once_and_answered_un
     }
     // The names it held then are enums now (the old tags are reserved, so today's message
     // reads none of them): the answer carries the values they named.
+    for reference in &mut expected
+        .applicant
+        .as_mut()
+        .expect("applicant")
+        .trade_references
+    {
+        reference.kind = credit_proto::scoring::ReferenceKind::Trade.into();
+    }
     if let Some(r) = expected.recommendation.as_mut() {
         r.outcome = pb::RecommendationOutcome::Refer.into();
     }
@@ -151,7 +159,13 @@ async fn an_application_of_the_earlier_version_is_converted_once_and_answered_un
         applicant.bank_account.expect("bank").iban,
         "FR7630006000011234567890189"
     );
-    assert_eq!(applicant.trade_references[0].source, "Steel & Co");
+    assert_eq!(
+        (
+            applicant.trade_references[0].kind(),
+            applicant.trade_references[0].source.as_str()
+        ),
+        (credit_proto::scoring::ReferenceKind::Trade, "Steel & Co")
+    );
     assert_eq!(analyst.financial_statements[0].revenue, "12000000");
 
     // A viewer sees the masked form, as before.

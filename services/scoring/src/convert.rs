@@ -1,7 +1,7 @@
 //! Between the wire (credit.scoring.v1) and the domain: parsing with every bad field named, and
 //! the answers.
 use crate::domain::bureau::{BureauReport, LegalEvent};
-use crate::domain::decision::{Decision, PaymentBehaviour, Reference};
+use crate::domain::decision::{Decision, PaymentBehaviour, Reference, ReferenceKind};
 use crate::domain::financials::{AltmanZ, Flag, Ratios, Statement, Zone};
 use crate::domain::policy::LimitBasis;
 use credit_platform::error::Violations;
@@ -163,9 +163,9 @@ pub fn references(list: &[pb::Reference], v: &mut Violations) -> Vec<Reference> 
         .enumerate()
         .map(|(i, r)| {
             let f = |name: &str| format!("references[{i}].{name}");
-            if !matches!(r.kind.as_str(), "TRADE" | "BANK") {
-                v.add(f("kind"), "must be TRADE or BANK");
-            }
+            let kind =
+                credit_platform::ids::required_enum::<pb::ReferenceKind>(r.kind, &f("kind"), v)
+                    .and_then(ReferenceKind::from_name);
             credit_platform::ids::check_text(&r.source, &f("source"), true, 200, v);
             let highest_credit = r.highest_credit.as_ref().and_then(|m| {
                 v.check(Money::from_proto(Some(m), &f("highest_credit")))
@@ -176,7 +176,8 @@ pub fn references(list: &[pb::Reference], v: &mut Violations) -> Vec<Reference> 
                 v.add(f("days_beyond_terms"), "must not be negative");
             }
             Reference {
-                kind: r.kind.clone(),
+                // A refused kind is named above; the value is never used then.
+                kind: kind.unwrap_or(ReferenceKind::Trade),
                 source: r.source.clone(),
                 days_beyond_terms: days,
                 highest_credit,

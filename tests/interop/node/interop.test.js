@@ -370,7 +370,7 @@ for (const via of VIA) {
         applicationId,
         fileName: 'accounts-2025.pdf',
         contentType: 'application/pdf',
-        kind: 'FINANCIAL_STATEMENT',
+        kind: 'DOCUMENT_KIND_FINANCIAL_STATEMENT',
         requestId: crypto.randomUUID(),
       },
     },

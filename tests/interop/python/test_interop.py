@@ -459,7 +459,7 @@ def upload(via, application_id, chunks, compression=None):
                 application_id=application_id,
                 file_name="accounts-2025.pdf",
                 content_type="application/pdf",
-                kind="FINANCIAL_STATEMENT",
+                kind=applications_pb2.DOCUMENT_KIND_FINANCIAL_STATEMENT,
                 request_id=str(uuid.uuid4()),
             )
         )

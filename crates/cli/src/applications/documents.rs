@@ -33,7 +33,7 @@ pub async fn run(
                     application_id,
                     file_name,
                     content_type,
-                    kind,
+                    kind: output::enum_arg::<pb::DocumentKind>(&kind, "--kind")?,
                     request_id: rid(),
                 })),
             }];
@@ -81,7 +81,7 @@ pub async fn run(
                     .map(|d| {
                         vec![
                             d.document_id.clone(),
-                            d.kind.clone(),
+                            output::enum_name::<pb::DocumentKind>(d.kind),
                             d.file_name.clone(),
                             d.size_bytes.to_string(),
                             d.sha256.clone(),

@@ -15,15 +15,6 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-/// Kinds of documents.
-pub const KINDS: &[&str] = &[
-    "FINANCIAL_STATEMENT",
-    "CONTRACT",
-    "IDENTITY",
-    "BANK_STATEMENT",
-    "OTHER",
-];
-
 pub use credit_platform::documents::{
     DocumentStore, LocalDirectory, accepted_type, content_matches,
 };
@@ -121,7 +112,7 @@ impl Documents {
                     "document_id": document.document_id,
                     "file_name": document.file_name,
                     "content_type": document.content_type,
-                    "kind": document.kind,
+                    "kind": credit_proto::short_name::<pb::DocumentKind>(document.kind),
                     "size_bytes": document.size_bytes,
                     "sha256": document.sha256,
                 }),

@@ -4,7 +4,7 @@ use super::{amount_of, domain_enum, kind_of, money_of, state_of, workflow_of, wo
 use crate::domain::application::{
     Address, Applicant, Application, BankAccount, Contact, CreditRequest, DecisionOutcome,
     FinalDecision, FinancialStatement, LimitChange, LimitSetting, LimitSettingState, Notice, Owner,
-    Recommendation, ScoreReason, Sensitive, TradeReference,
+    Recommendation, ReferenceKind, ScoreReason, Sensitive, TradeReference,
 };
 use crate::domain::policy::Outcome;
 use crate::domain::state::Kind;
@@ -124,8 +124,8 @@ pub fn sensitive_to_wire(s: &Sensitive) -> pb::Applicant {
     }
 }
 
-fn applicant_of(a: &pb::Applicant) -> Applicant {
-    Applicant {
+fn applicant_of(a: &pb::Applicant) -> Result<Applicant, ApiError> {
+    Ok(Applicant {
         legal_name: a.legal_name.clone(),
         trading_name: a.trading_name.clone(),
         registration_id: a.registration_id.clone(),
@@ -142,20 +142,26 @@ fn applicant_of(a: &pb::Applicant) -> Applicant {
         trade_references: a
             .trade_references
             .iter()
-            .map(|r| TradeReference {
-                kind: r.kind.clone(),
-                source: r.source.clone(),
-                days_beyond_terms: r.days_beyond_terms.clone(),
-                highest_credit: r.highest_credit.as_ref().map(amount_of),
-                years_known: r.years_known.clone(),
+            .map(|r| {
+                Ok(TradeReference {
+                    kind: domain_enum::<spb::ReferenceKind, _>(
+                        r.kind,
+                        ReferenceKind::from_name,
+                        "reference kind",
+                    )?,
+                    source: r.source.clone(),
+                    days_beyond_terms: r.days_beyond_terms.clone(),
+                    highest_credit: r.highest_credit.as_ref().map(amount_of),
+                    years_known: r.years_known.clone(),
+                })
             })
-            .collect(),
+            .collect::<Result<_, ApiError>>()?,
         bank_account: a.bank_account.as_ref().map(bank_of),
         preferred_language: a.preferred_language.clone(),
         region: a.region.clone(),
         business_unit: a.business_unit.clone(),
         segment: a.segment.clone(),
-    }
+    })
 }
 
 fn applicant_to_wire(a: &Applicant) -> pb::Applicant {
@@ -177,7 +183,7 @@ fn applicant_to_wire(a: &Applicant) -> pb::Applicant {
             .trade_references
             .iter()
             .map(|r| spb::Reference {
-                kind: r.kind.clone(),
+                kind: wire::<spb::ReferenceKind>(r.kind.name()),
                 source: r.source.clone(),
                 days_beyond_terms: r.days_beyond_terms.clone(),
                 highest_credit: r.highest_credit.as_ref().map(money_of),
@@ -332,7 +338,7 @@ pub fn application_of(app: &pb::Application) -> Result<Application, ApiError> {
         customer_id: app.customer_id.clone(),
         kind: kind_of(app),
         state: state_of(app),
-        applicant: app.applicant.as_ref().map(applicant_of),
+        applicant: app.applicant.as_ref().map(applicant_of).transpose()?,
         credit_request: app.credit_request.as_ref().map(|r| CreditRequest {
             requested_limit: r.requested_limit.as_ref().map(amount_of),
             payment_terms_days: r.payment_terms_days,

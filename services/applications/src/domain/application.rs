@@ -44,11 +44,21 @@ pub struct BankAccount {
     pub account_holder: String,
 }
 
+credit_platform::named! {
+    /// Who gave a reference (scoring's kinds).
+    pub enum ReferenceKind {
+        /// A supplier the customer buys from on terms.
+        Trade = "TRADE",
+        /// The customer's bank.
+        Bank = "BANK",
+    }
+}
+
 /// A trade reference the applicant gave.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TradeReference {
-    /// "TRADE" or "BANK", as scoring reads it.
-    pub kind: String,
+    /// Who gave it.
+    pub kind: ReferenceKind,
     pub source: String,
     /// Decimal text as given.
     pub days_beyond_terms: String,

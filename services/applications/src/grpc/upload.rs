@@ -1,6 +1,6 @@
 //! The client stream of `UploadDocument`: the metadata first, then the content in chunks,
 //! refused as soon as it passes `limit` bytes (the rest is not read).
-use crate::app::documents::{KINDS, accepted_type};
+use crate::app::documents::accepted_type;
 use credit_platform::error::{ApiError, FieldViolation, Violations};
 use credit_platform::idempotency::validate_request_id;
 use credit_platform::ids::{check_text, check_uuid};
@@ -34,12 +34,7 @@ pub(super) async fn read(
             "must be application/pdf, image/png, image/jpeg, text/csv, or an .xlsx/.docx type",
         );
     }
-    if !KINDS.contains(&metadata.kind.as_str()) {
-        v.add(
-            "metadata.kind",
-            format!("must be one of {}", KINDS.join(", ")),
-        );
-    }
+    credit_platform::ids::required_enum::<pb::DocumentKind>(metadata.kind, "metadata.kind", &mut v);
     v.into_result()?;
     let mut content = Vec::new();
     while let Some(message) = parts.message().await? {

@@ -226,9 +226,11 @@ fn applicant(a: Option<&pb::Applicant>, complete: bool, v: &mut Violations) {
     }
     for (i, r) in a.trade_references.iter().enumerate() {
         let g = |name: &str| f(&format!("trade_references[{i}].{name}"));
-        if !matches!(r.kind.as_str(), "TRADE" | "BANK") {
-            v.add(g("kind"), "must be TRADE or BANK");
-        }
+        credit_platform::ids::required_enum::<credit_proto::scoring::ReferenceKind>(
+            r.kind,
+            &g("kind"),
+            v,
+        );
         check_text(&r.source, &g("source"), true, 200, v);
     }
     match a.bank_account.as_ref() {

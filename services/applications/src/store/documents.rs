@@ -2,6 +2,7 @@
 //! in the document store, addressed by that hash).
 use credit_platform::clock::{Micros, to_timestamp};
 use credit_proto::applications as pb;
+use credit_proto::{short_name, wire};
 use sqlx::{AnyConnection, Row};
 
 fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<pb::Document> {
@@ -10,7 +11,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<pb::Document> {
         application_id: row.try_get("application_id")?,
         file_name: row.try_get("file_name")?,
         content_type: row.try_get("content_type")?,
-        kind: row.try_get("kind")?,
+        kind: wire::<pb::DocumentKind>(&row.try_get::<String, _>("kind")?),
         size_bytes: row.try_get("size_bytes")?,
         sha256: row.try_get("sha256")?,
         uploaded_by: row.try_get("uploaded_by")?,
@@ -50,7 +51,7 @@ pub async fn insert_document(
     .bind(document.application_id.clone())
     .bind(document.file_name.clone())
     .bind(document.content_type.clone())
-    .bind(document.kind.clone())
+    .bind(short_name::<pb::DocumentKind>(document.kind).unwrap_or_default())
     .bind(document.size_bytes)
     .bind(document.sha256.clone())
     .bind(document.uploaded_by.clone())

@@ -193,16 +193,26 @@ struct OldNamedStep {
     approvals: Vec<OldNamedApproval>,
 }
 
-/// One name at tag 1 (a recommendation's or decision's outcome, a limit setting's state).
+/// One name at tag 1 (a recommendation's or decision's outcome, a limit setting's state, a
+/// reference's kind).
 #[derive(Clone, PartialEq, Message)]
 struct OldName {
     #[prost(string, tag = "1")]
     name: String,
 }
 
+/// An applicant's references' kinds, as names.
+#[derive(Clone, PartialEq, Message)]
+struct OldNamedApplicant {
+    #[prost(message, repeated, tag = "14")]
+    trade_references: Vec<OldName>,
+}
+
 /// The names `credit.applications.v1.Application` held where it holds enums now.
 #[derive(Clone, PartialEq, Message)]
 struct OldApplicationNames {
+    #[prost(message, optional, tag = "4")]
+    applicant: Option<OldNamedApplicant>,
     #[prost(message, optional, tag = "7")]
     recommendation: Option<OldName>,
     #[prost(message, repeated, tag = "8")]
@@ -218,6 +228,15 @@ fn old_application(bytes: &[u8]) -> sqlx::Result<pb::Application> {
     let decode = |e: prost::DecodeError| sqlx::Error::Decode(Box::new(e));
     let mut app = pb::Application::decode(bytes).map_err(decode)?;
     let names = OldApplicationNames::decode(bytes).map_err(decode)?;
+    if let (Some(applicant), Some(old)) = (app.applicant.as_mut(), names.applicant) {
+        for (reference, old) in applicant
+            .trade_references
+            .iter_mut()
+            .zip(old.trade_references)
+        {
+            reference.kind = wire::<credit_proto::scoring::ReferenceKind>(&old.name);
+        }
+    }
     if let (Some(r), Some(old)) = (app.recommendation.as_mut(), names.recommendation) {
         r.outcome = wire::<pb::RecommendationOutcome>(&old.name);
     }

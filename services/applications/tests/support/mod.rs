@@ -339,7 +339,7 @@ pub fn application(customer_id: &str, tax_id: &str, amount: &str) -> pb::Applica
             industry: "G".into(),
             years_in_business: 35,
             trade_references: vec![spb::Reference {
-                kind: "TRADE".into(),
+                kind: spb::ReferenceKind::Trade.into(),
                 source: "Supplier AG".into(),
                 days_beyond_terms: "0".into(),
                 highest_credit: eur("50000"),

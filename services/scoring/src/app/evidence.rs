@@ -110,7 +110,7 @@ impl Scoring {
         store::put_references(&mut m.tx, &request.customer_id, &references, m.now).await?;
         outbox::append(&mut m.tx, context, m.now, event("credit.scoring.references.recorded", &request.customer_id, json!({
             "count": references.len(),
-            "sources": references.iter().map(|r| format!("{}:{}", r.kind, r.source)).collect::<Vec<_>>(),
+            "sources": references.iter().map(|r| format!("{}:{}", r.kind.name(), r.source)).collect::<Vec<_>>(),
         })))
         .await?;
         self.rescore_if_known(&mut m.tx, m.now, context, &request.customer_id)

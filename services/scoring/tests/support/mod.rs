@@ -224,7 +224,7 @@ pub async fn onboard(c: &mut Client, customer: &str) {
     c.put_references(pb::PutReferencesRequest {
         customer_id: customer.into(),
         references: vec![pb::Reference {
-            kind: "TRADE".into(),
+            kind: pb::ReferenceKind::Trade.into(),
             source: "Supplier AG".into(),
             days_beyond_terms: "0".into(),
             highest_credit: eur("50000"),

@@ -12,11 +12,21 @@ use rust_decimal::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+credit_platform::named! {
+    /// Who gave a reference.
+    pub enum ReferenceKind {
+        /// A supplier the customer buys from on terms.
+        Trade = "TRADE",
+        /// The customer's bank.
+        Bank = "BANK",
+    }
+}
+
 /// A trade or bank reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reference {
-    /// "TRADE" or "BANK".
-    pub kind: String,
+    /// Who gave it.
+    pub kind: ReferenceKind,
     /// Who gave it.
     pub source: String,
     /// Average days beyond terms with them.

@@ -44,7 +44,7 @@ fn strong() -> Facts {
             legal_events: Vec::new(),
         }),
         references: vec![Reference {
-            kind: "TRADE".into(),
+            kind: ReferenceKind::Trade,
             source: "Supplier AG".into(),
             days_beyond_terms: Some(dec!(0)),
             highest_credit: Some(dec!(50000)),
