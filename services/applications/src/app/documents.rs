@@ -69,7 +69,7 @@ impl Documents {
             application_id: metadata.application_id.clone(),
             file_name: metadata.file_name.clone(),
             content_type: metadata.content_type.clone(),
-            kind: metadata.kind.clone(),
+            kind: metadata.kind,
             sha256: sha256.clone(),
             ..Default::default()
         };
