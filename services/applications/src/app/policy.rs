@@ -4,9 +4,10 @@ use crate::domain::policy::{DEFAULT_POLICY, Policy};
 use credit_platform::begin_mutation;
 use credit_platform::clock::to_timestamp;
 use credit_platform::context::RequestContext;
-use credit_platform::error::{ApiError, FieldViolation};
+use credit_platform::error::ApiError;
 use credit_platform::outbox::NewEvent;
 use credit_platform::policies;
+use credit_platform::transition::invalid_document;
 use credit_proto::applications as pb;
 use serde_json::json;
 
@@ -33,21 +34,8 @@ impl Applications {
         context: &RequestContext,
         request: &pb::UploadDecisionPolicyRequest,
     ) -> Result<pb::DecisionPolicy, ApiError> {
-        let policy = Policy::parse(&request.document_json).map_err(|problems| {
-            ApiError::InvalidArgument(
-                problems
-                    .into_iter()
-                    .map(|p| {
-                        let field = if p.field == "document_json" {
-                            p.field
-                        } else {
-                            format!("document_json.{}", p.field)
-                        };
-                        FieldViolation::new(field, p.message)
-                    })
-                    .collect(),
-            )
-        })?;
+        let policy = Policy::parse(&request.document_json)
+            .map_err(|problems| invalid_document(problems, "document_json"))?;
         let mut m = begin_mutation!(
             &self.db,
             &*self.clock,

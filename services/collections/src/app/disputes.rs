@@ -164,7 +164,7 @@ impl Disputes {
         let currency = Currency::from_code(&invoice.currency)
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
         let amount = positive_minor(&money.amount, &currency, "amount.amount")
-            .map_err(|p| FieldViolation::new(p.field, p.message))?;
+            .map_err(FieldViolation::from)?;
         let available =
             invoice.open_amount - store::disputed(&mut m.tx, &invoice.document_id).await?;
         let digits = currency.minor_unit_digits();

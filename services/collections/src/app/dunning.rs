@@ -154,17 +154,7 @@ impl Dunning {
         request: &pb::UploadDunningPolicyRequest,
     ) -> Result<pb::DunningPolicy, ApiError> {
         let policy = Policy::parse(&request.document_json).map_err(|problems| {
-            ApiError::InvalidArgument(
-                problems
-                    .into_iter()
-                    .map(|p| {
-                        credit_platform::error::FieldViolation::new(
-                            format!("document_json.{}", p.field),
-                            p.message,
-                        )
-                    })
-                    .collect(),
-            )
+            credit_platform::transition::invalid_document(problems, "document_json")
         })?;
         let mut m = begin_mutation!(
             &self.db,

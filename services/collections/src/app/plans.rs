@@ -148,7 +148,7 @@ impl Plans {
                 ))
             })?;
             let amount = positive_minor(&sent.amount, &code, &format!("instalments[{i}].amount"))
-                .map_err(|p| FieldViolation::new(p.field, p.message))?;
+                .map_err(FieldViolation::from)?;
             instalments.push(Instalment { due_day, amount });
         }
         check_schedule(&instalments, total, today)

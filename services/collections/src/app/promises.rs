@@ -112,7 +112,7 @@ impl Promises {
             ))
         })?;
         let amount = positive_minor(&money.amount, &currency, "amount.amount")
-            .map_err(|p| FieldViolation::new(p.field, p.message))?;
+            .map_err(FieldViolation::from)?;
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "RecordPromise", request);
         let today = day_of(m.now);
         let promised_day = parse_date(&request.promised_date)

@@ -131,7 +131,7 @@ impl WriteOffs {
         let currency = Currency::from_code(&invoice.currency)
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
         let amount = positive_minor(&money.amount, &currency, "amount.amount")
-            .map_err(|p| FieldViolation::new(p.field, p.message))?;
+            .map_err(FieldViolation::from)?;
         let digits = currency.minor_unit_digits();
         if amount > invoice.open_amount {
             return Err(FieldViolation::new(
@@ -347,7 +347,7 @@ impl WriteOffs {
         let currency = Currency::from_code(&currency_code)
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
         let amount = positive_minor(&money.amount, &currency, "amount.amount")
-            .map_err(|p| FieldViolation::new(p.field, p.message))?;
+            .map_err(FieldViolation::from)?;
         let digits = currency.minor_unit_digits();
         let recovered = store::recovered_on(&mut m.tx, &write_off.write_off_id).await?;
         let left = write_off.amount - recovered;

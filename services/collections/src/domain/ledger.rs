@@ -104,22 +104,7 @@ impl Document {
     }
 }
 
-/// A problem of a row: the field and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Field path under the row ("document.amount.amount").
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// A problem at `field`.
-pub fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
-    Problem {
-        field: field.into(),
-        message: message.into(),
-    }
-}
+pub use credit_platform::transition::{Problem, problem};
 
 /// An invoice as an allocation sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -118,21 +118,7 @@ fn default_write_off_authority() -> Vec<WriteOffLevel> {
     }]
 }
 
-/// A problem of a policy document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyProblem {
-    /// JSON path.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-fn problem(field: impl Into<String>, message: impl Into<String>) -> PolicyProblem {
-    PolicyProblem {
-        field: field.into(),
-        message: message.into(),
-    }
-}
+pub use credit_platform::transition::{Problem as PolicyProblem, problem};
 
 /// A minute of the day from "HH:MM".
 pub fn minute_of_day(text: &str) -> Option<u32> {

@@ -8,6 +8,7 @@ use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::outbox::{self, NewEvent};
 use credit_platform::paging::PageRequest;
 use credit_platform::policies;
+use credit_platform::transition::invalid_document;
 use credit_proto::scoring as pb;
 use serde_json::json;
 
@@ -42,14 +43,8 @@ impl Scoring {
         context: &RequestContext,
         request: &pb::UploadPolicyRequest,
     ) -> Result<pb::Policy, ApiError> {
-        let policy = Policy::parse(&request.document_json).map_err(|problems| {
-            ApiError::InvalidArgument(
-                problems
-                    .into_iter()
-                    .map(|p| FieldViolation::new(format!("document_json.{}", p.field), p.message))
-                    .collect(),
-            )
-        })?;
+        let policy = Policy::parse(&request.document_json)
+            .map_err(|problems| invalid_document(problems, "document_json"))?;
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "UploadPolicy", request);
         let version = policies::insert(
             &mut m.tx,

@@ -143,21 +143,7 @@ pub struct Policy {
     adjustments: Vec<Program>,
 }
 
-/// A problem in an uploaded policy, with the path of the field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyProblem {
-    /// JSON path, for example "hard_rejects[1].when".
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-fn problem(field: impl Into<String>, message: impl Into<String>) -> PolicyProblem {
-    PolicyProblem {
-        field: field.into(),
-        message: message.into(),
-    }
-}
+pub use credit_platform::transition::{Problem as PolicyProblem, problem};
 
 fn compile(field: String, expression: &str, problems: &mut Vec<PolicyProblem>) -> Option<Program> {
     match Program::compile(expression) {

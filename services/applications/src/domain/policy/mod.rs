@@ -94,21 +94,7 @@ pub struct PolicyDocument {
     pub review_months: BTreeMap<String, u32>,
 }
 
-/// A problem of a policy document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyProblem {
-    /// JSON path ("levels[1].up_to.EUR").
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-fn problem(field: impl Into<String>, message: impl Into<String>) -> PolicyProblem {
-    PolicyProblem {
-        field: field.into(),
-        message: message.into(),
-    }
-}
+pub use credit_platform::transition::{Problem as PolicyProblem, problem};
 
 /// A validated policy with its amounts parsed.
 #[derive(Debug, Clone, PartialEq)]
