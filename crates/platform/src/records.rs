@@ -7,6 +7,12 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: Vec<u8>) -> sqlx::Result<T>
     serde_json::from_slice(&bytes).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
+/// Whether stored bytes are a record already (JSON, so they start with `{`), not a wire message
+/// an earlier version stored: what a conversion of older rows skips.
+pub fn is_record(bytes: &[u8]) -> bool {
+    bytes.first() == Some(&b'{')
+}
+
 /// The stored form of a domain record.
 pub fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     // Serialising plain structs of strings, numbers and enums cannot fail.

@@ -400,17 +400,15 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::ListReviewCasesRequest>,
     ) -> Answer<pb::ListReviewCasesResponse> {
-        let (_, request, (state, page)) =
-            accept_read_with(&self.readiness, request, |request, v| {
-                let state = enum_filter::<pb::ReviewCaseState>(request.state, "state", v);
-                if !request.customer_id.is_empty() {
-                    check_external_id(&request.customer_id, "customer_id", v);
-                }
-                Some((
-                    state,
-                    PageRequest::parse(request.page_size, &request.page_token, v)?,
-                ))
-            })?;
+        let (_, request, (state, page)) = accept_read_with(&self.readiness, request, |r, v| {
+            validate::case_filter::<pb::ReviewCaseState>(
+                r.state,
+                &r.customer_id,
+                r.page_size,
+                &r.page_token,
+                v,
+            )
+        })?;
         answer(self.reviews.list(state, &request.customer_id, &page).await)
     }
 
@@ -459,15 +457,14 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::ListCreditCasesRequest>,
     ) -> Answer<pb::ListCreditCasesResponse> {
-        let (_, request, state) = accept_read_with(&self.readiness, request, |request, v| {
-            let state = enum_filter::<pb::CreditCaseState>(request.state, "state", v);
-            if !request.customer_id.is_empty() {
-                check_external_id(&request.customer_id, "customer_id", v);
-            }
-            Some((
-                state,
-                PageRequest::parse(request.page_size, &request.page_token, v)?,
-            ))
+        let (_, request, state) = accept_read_with(&self.readiness, request, |r, v| {
+            validate::case_filter::<pb::CreditCaseState>(
+                r.state,
+                &r.customer_id,
+                r.page_size,
+                &r.page_token,
+                v,
+            )
         })?;
         answer(
             self.cases

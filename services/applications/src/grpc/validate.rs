@@ -7,6 +7,7 @@ use credit_platform::clock::Micros;
 use credit_platform::error::Violations;
 use credit_platform::ids::{check_external_id, check_text};
 use credit_platform::money::{Money, parse_decimal};
+use credit_platform::paging::PageRequest;
 use credit_proto::applications as pb;
 use rust_decimal::Decimal;
 
@@ -320,6 +321,22 @@ fn statements(list: &[credit_proto::scoring::FinancialStatement], v: &mut Violat
     if list.len() > 10 {
         v.add("application.financial_statements", "at most 10 periods");
     }
+}
+
+/// The filters of a list of cases: a state (any when unspecified), a customer (any when
+/// empty), and the page.
+pub fn case_filter<E: credit_proto::ShortName>(
+    state: i32,
+    customer_id: &str,
+    page_size: i32,
+    page_token: &str,
+    v: &mut Violations,
+) -> Option<(&'static str, PageRequest)> {
+    let state = credit_platform::ids::enum_filter::<E>(state, "state", v);
+    if !customer_id.is_empty() {
+        check_external_id(customer_id, "customer_id", v);
+    }
+    Some((state, PageRequest::parse(page_size, page_token, v)?))
 }
 
 /// Checks an application: formats always, completeness when `complete` (submission).

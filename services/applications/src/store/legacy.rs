@@ -16,7 +16,7 @@ use crate::domain::credit_case::{
 };
 use crate::sealing::Sealer;
 use credit_platform::clock::from_timestamp;
-use credit_platform::records::encode;
+use credit_platform::records::{encode, is_record};
 use credit_proto::applications as pb;
 use credit_proto::wire;
 use prost::Message;
@@ -163,7 +163,7 @@ pub async fn convert_legacy_cases(conn: &mut AnyConnection) -> sqlx::Result<usiz
     let mut changed = 0;
     for row in rows {
         let body: Vec<u8> = row.try_get("body")?;
-        if body.first() == Some(&b'{') {
+        if is_record(&body) {
             continue;
         }
         let case_id: String = row.try_get("case_id")?;
@@ -268,7 +268,7 @@ pub async fn convert_legacy_applications(
     let mut changed = 0;
     for row in rows {
         let body: Vec<u8> = row.try_get("body")?;
-        if body.first() == Some(&b'{') {
+        if is_record(&body) {
             continue;
         }
         let id: String = row.try_get("application_id")?;

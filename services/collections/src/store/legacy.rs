@@ -185,7 +185,7 @@ async fn legacy_rows(
         .into_iter()
         .filter(|row| {
             let body: Vec<u8> = row.try_get("body").unwrap_or_default();
-            body.first() != Some(&b'{')
+            !credit_platform::records::is_record(&body)
         })
         .collect())
 }
