@@ -43,6 +43,13 @@ pub fn money(value: &Option<Money>) -> String {
     )
 }
 
+/// The amount alone (where a column names the currency), or "-".
+pub fn amount(value: &Option<Money>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "-".into(), |m| m.amount.clone())
+}
+
 /// RFC 3339 time, or "-".
 pub fn time(value: &Option<prost_types::Timestamp>) -> String {
     value

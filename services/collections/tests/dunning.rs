@@ -6,7 +6,7 @@ mod support;
 use credit_platform::auth::roles;
 use credit_platform::testing::SmtpSink as Sink;
 use credit_proto::collections as pb;
-use support::{App, Client, START, fields, import, invoice, payment, rid};
+use support::{App, Client, START, amount, fields, import, invoice, payment, rid};
 
 const DAY: i64 = 86_400_000_000;
 const HOUR: i64 = 3_600_000_000;
@@ -461,7 +461,7 @@ async fn fees_and_interest_are_charged_by_steps_and_survive_the_principal() {
         .await
         .expect("preview")
         .into_inner();
-    assert_eq!(preview.plans[0].open_amount, "50.65");
+    assert_eq!(amount(&preview.plans[0].open_amount), "50.65");
     // A payment allocates to the fee like to an invoice.
     import(
         &mut erp,

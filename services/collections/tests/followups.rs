@@ -5,7 +5,9 @@ mod support;
 use credit_platform::auth::roles;
 use credit_platform::testing::SmtpSink as Sink;
 use credit_proto::collections as pb;
-use support::{App, Client, START, fields, import, invoice, money, named, payment, rid, wire};
+use support::{
+    App, Client, START, amount, fields, import, invoice, money, named, payment, rid, wire,
+};
 
 const DAY: i64 = 86_400_000_000;
 const HOUR: i64 = 3_600_000_000;
@@ -115,7 +117,7 @@ async fn a_disputed_amount_is_not_dunned_until_the_dispute_is_resolved() {
         .into_inner();
     assert_eq!(
         (
-            metrics.rows[0].disputed_amount.as_str(),
+            amount(&metrics.rows[0].disputed_amount),
             metrics.rows[0].open_disputes
         ),
         ("1200.00", 2)
@@ -641,7 +643,7 @@ async fn dispute_metrics_give_resolution_times_by_reason() {
                 r.median_resolution_days.as_str(),
                 r.open_at_end,
                 r.past_due_at_end,
-                r.open_amount_at_end.as_str(),
+                amount(&r.open_amount_at_end),
             )
         })
         .collect();

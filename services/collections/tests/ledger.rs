@@ -5,7 +5,7 @@ mod support;
 
 use credit_platform::auth::roles;
 use credit_proto::collections as pb;
-use support::{App, document, fields, import, invoice, money, payment, rid};
+use support::{App, amount, document, fields, import, invoice, money, payment, rid};
 
 fn rejected(report: &pb::ImportReport) -> Vec<(i64, String)> {
     report
@@ -291,7 +291,10 @@ async fn aging_buckets_open_amounts_as_of_any_date_by_group_and_currency() {
         async move { c.get_aging(request).await.expect("aging").into_inner() }
     };
     let amounts = |row: &pb::AgingRow| -> Vec<String> {
-        row.buckets.iter().map(|b| b.amount.clone()).collect()
+        row.buckets
+            .iter()
+            .map(|b| amount(&b.amount).to_string())
+            .collect()
     };
     // 1 March: A1 600 open, 29 days late; A2 200 not due; B1 300 USD, 90 days late.
     let march = aging("2026-03-01", vec![], pb::AgingGroup::Customer).await;
@@ -300,7 +303,7 @@ async fn aging_buckets_open_amounts_as_of_any_date_by_group_and_currency() {
     assert_eq!((a.key.as_str(), a.currency_code.as_str()), ("A", "EUR"));
     assert_eq!(amounts(a), ["200.00", "600.00", "0.00", "0.00", "0.00"]);
     assert_eq!(
-        (a.total.as_str(), a.overdue.as_str(), a.unapplied.as_str()),
+        (amount(&a.total), amount(&a.overdue), amount(&a.unapplied)),
         ("800.00", "600.00", "50.00")
     );
     let b = &march.rows[1];
@@ -312,7 +315,7 @@ async fn aging_buckets_open_amounts_as_of_any_date_by_group_and_currency() {
         amounts(&february.rows[0]),
         ["200.00", "1000.00", "0.00", "0.00", "0.00"]
     );
-    assert_eq!(february.rows[0].unapplied, "0.00");
+    assert_eq!(amount(&february.rows[0].unapplied), "0.00");
     // By corporate group: both customers in G, one row per currency.
     let group = aging("2026-03-01", vec![], pb::AgingGroup::Group).await;
     let keys: Vec<(&str, &str)> = group
@@ -399,11 +402,11 @@ async fn metrics_follow_the_domain_definitions_on_a_hand_computed_quarter() {
     // Sales 3000; opening AR 1000 (INV-0); closing AR 1500 = INV-1 500 overdue + INV-2 1000 current.
     assert_eq!(
         (
-            row.credit_sales.as_str(),
-            row.opening_receivables.as_str(),
-            row.closing_receivables.as_str(),
-            row.closing_current_receivables.as_str(),
-            row.closing_overdue.as_str()
+            amount(&row.credit_sales),
+            amount(&row.opening_receivables),
+            amount(&row.closing_receivables),
+            amount(&row.closing_current_receivables),
+            amount(&row.closing_overdue)
         ),
         ("3000.00", "1000.00", "1500.00", "1000.00", "500.00")
     );

@@ -4,7 +4,7 @@ mod support;
 
 use credit_platform::auth::roles;
 use credit_proto::collections as pb;
-use support::{App, Client, START, fields, import, invoice, rid};
+use support::{App, Client, START, amount, fields, import, invoice, rid};
 
 const DAY: i64 = 86_400_000_000;
 
@@ -243,7 +243,7 @@ async fn customers_and_segments_are_assigned_to_collectors() {
     let keys: Vec<(&str, &str)> = by_collector
         .rows
         .iter()
-        .map(|r| (r.key.as_str(), r.credit_sales.as_str()))
+        .map(|r| (r.key.as_str(), amount(&r.credit_sales)))
         .collect();
     assert_eq!(keys, [("cora", "1000.00"), ("kim", "2000.00")]);
     let unknown = max

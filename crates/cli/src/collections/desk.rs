@@ -32,7 +32,7 @@ pub async fn run(
                         vec![
                             i.rank.to_string(),
                             i.customer_id.clone(),
-                            format!("{} {}", i.overdue_amount, i.currency_code),
+                            output::money(&i.overdue_amount),
                             i.days_past_due.to_string(),
                             i.probability_of_default.clone(),
                             i.priority.clone(),
@@ -174,7 +174,7 @@ pub async fn run(
                             vec![
                                 s.customer_id.clone(),
                                 s.document_id.clone(),
-                                format!("{} {}", s.open_amount, s.currency_code),
+                                output::money(&s.open_amount),
                                 s.jurisdiction.clone(),
                                 s.period_start_date.clone(),
                                 if s.interrupted_by == 0 {

@@ -73,8 +73,8 @@ pub async fn run(
                             } else {
                                 &plan.last_step_code
                             },
-                            plan.open_amount,
-                            plan.overdue_amount,
+                            output::amount(&plan.open_amount),
+                            output::amount(&plan.overdue_amount),
                             table(&["when", "step", "channel", "consequence"], rows)
                         )
                     })

@@ -14,14 +14,14 @@ pub(super) fn metrics_text(m: &pb::CollectionMetrics) -> String {
                     r.key.clone()
                 },
                 r.currency_code.clone(),
-                r.credit_sales.clone(),
-                r.closing_receivables.clone(),
+                output::amount(&r.credit_sales),
+                output::amount(&r.closing_receivables),
                 r.days_sales_outstanding.clone(),
                 r.best_possible_dso.clone(),
                 r.average_days_delinquent.clone(),
                 r.collection_effectiveness_index.clone(),
                 r.overdue_share.clone(),
-                r.written_off.clone(),
+                output::amount(&r.written_off),
                 r.write_off_share.clone(),
             ]
         })
@@ -245,8 +245,12 @@ pub(super) fn aging_text(a: &pb::Aging) -> String {
                 },
                 r.currency_code.clone(),
             ];
-            row.extend(r.buckets.iter().map(|b| b.amount.clone()));
-            row.extend([r.total.clone(), r.overdue.clone(), r.unapplied.clone()]);
+            row.extend(r.buckets.iter().map(|b| output::amount(&b.amount)));
+            row.extend([
+                output::amount(&r.total),
+                output::amount(&r.overdue),
+                output::amount(&r.unapplied),
+            ]);
             row
         })
         .collect();

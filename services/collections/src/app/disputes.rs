@@ -2,6 +2,7 @@
 //! disputed yet), commented, resolved by a credit note the ERP booked on the invoice or
 //! rejected. While open, the disputed amount is left out of dunning.
 use crate::convert;
+use crate::convert::money;
 use crate::domain::disputes::{Attachment, Dispute, DisputeReason, DisputeState, Resolution};
 use crate::domain::ledger::{Kind, digits_of, from_minor, positive_minor};
 use crate::domain::write_offs::WriteOff;
@@ -389,13 +390,12 @@ impl Disputes {
             rows: tallies
                 .into_iter()
                 .map(|((key, reason, currency), mut t)| {
-                    let digits = crate::domain::ledger::digits_of(&currency);
                     let (mean, median) = crate::domain::metrics::days_stats(&mut t.durations);
                     pb::DisputeMetricsRow {
                         key,
                         reason: DisputeReason::from_name(&reason).map_or(0, DisputeReason::number),
                         opened: t.opened,
-                        opened_amount: from_minor(t.opened_amount, digits),
+                        opened_amount: Some(money(t.opened_amount, &currency)),
                         resolved: t.resolved,
                         resolved_by_credit_note: t.by_credit_note,
                         resolved_by_write_off: t.by_write_off,
@@ -403,7 +403,7 @@ impl Disputes {
                         mean_resolution_days: crate::app::reports::decimal_text(mean),
                         median_resolution_days: crate::app::reports::decimal_text(median),
                         open_at_end: t.open_at_end,
-                        open_amount_at_end: from_minor(t.open_amount, digits),
+                        open_amount_at_end: Some(money(t.open_amount, &currency)),
                         past_due_at_end: t.past_due,
                         currency_code: currency,
                     }

@@ -2,6 +2,7 @@
 //! the messages they write — in the decision's transaction — and their delivery afterwards,
 //! retried until the channel takes them; the "what happens next" preview; the versioned policy.
 use crate::convert;
+use crate::convert::money;
 use crate::domain::dunning::{Channel, Consequence, due_step, upcoming};
 use crate::domain::ledger::{digits_of, from_minor, to_minor};
 use crate::domain::policy::{DEFAULT_POLICY, Policy};
@@ -536,7 +537,6 @@ impl Dunning {
             let Some(anchor) = items.first().cloned() else {
                 continue;
             };
-            let digits = digits_of(&currency);
             let last = store::dunning_state(&mut conn, customer_id, &currency)
                 .await?
                 .filter(|(anchor_id, _, _)| *anchor_id == anchor.document_id);
@@ -547,15 +547,15 @@ impl Dunning {
                 anchor_document_id: anchor.document_id.clone(),
                 anchor_due_date: date_of_day(anchor.due_day),
                 last_step_code: last.map(|(_, _, code)| code).unwrap_or_default(),
-                open_amount: from_minor(items.iter().map(|i| i.open).sum(), digits),
-                overdue_amount: from_minor(
+                open_amount: Some(money(items.iter().map(|i| i.open).sum(), &currency)),
+                overdue_amount: Some(money(
                     items
                         .iter()
                         .filter(|i| i.due_day < today)
                         .map(|i| i.open)
                         .sum(),
-                    digits,
-                ),
+                    &currency,
+                )),
                 next_steps: upcoming(&strategy.steps, anchor.due_day, done)
                     .into_iter()
                     .map(|(index, day)| {

@@ -3,6 +3,7 @@
 //! collectors, written by dunning's formal notices, and partial payments read from the ledger —
 //! and alerts on the feed before a deadline passes, once per threshold and deadline.
 use crate::convert;
+use crate::convert::money;
 use crate::domain::ledger::{digits_of, from_minor};
 use crate::domain::limitation::{Act, standing};
 use crate::domain::policy::Policy;
@@ -215,7 +216,7 @@ impl Limitation {
                     pb::LimitationStanding {
                         customer_id: c.customer_id,
                         document_id: c.document_id,
-                        open_amount: from_minor(c.open, digits_of(&c.currency)),
+                        open_amount: Some(money(c.open, &c.currency)),
                         currency_code: c.currency,
                         due_date: date_of_day(c.due_day),
                         jurisdiction: c.jurisdiction,

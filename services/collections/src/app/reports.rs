@@ -1,8 +1,8 @@
 //! Aging and the collection metrics (DSO, CEI, ADD…) per group and currency, as of a day or
 //! over a period, computed from the ledger as it stood.
 use super::ledger::Ledger;
+use crate::convert::money;
 use crate::domain::aging::{Aging, Buckets};
-use crate::domain::ledger::{digits_of, from_minor};
 use crate::domain::metrics::{Figures, ratios};
 use crate::store;
 use credit_platform::clock::date_of_day;
@@ -89,24 +89,21 @@ impl Ledger {
             rows: aging
                 .lines
                 .iter()
-                .map(|((key, currency), line)| {
-                    let digits = digits_of(currency);
-                    pb::AgingRow {
-                        key: key.clone(),
-                        currency_code: currency.clone(),
-                        buckets: labels
-                            .iter()
-                            .enumerate()
-                            .map(|(i, label)| pb::AgingBucket {
-                                label: label.clone(),
-                                amount: from_minor(line.amounts[i], digits),
-                                invoices: line.invoices[i],
-                            })
-                            .collect(),
-                        total: from_minor(line.total(), digits),
-                        overdue: from_minor(line.overdue(), digits),
-                        unapplied: from_minor(line.unapplied, digits),
-                    }
+                .map(|((key, currency), line)| pb::AgingRow {
+                    key: key.clone(),
+                    currency_code: currency.clone(),
+                    buckets: labels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, label)| pb::AgingBucket {
+                            label: label.clone(),
+                            amount: Some(money(line.amounts[i], currency)),
+                            invoices: line.invoices[i],
+                        })
+                        .collect(),
+                    total: Some(money(line.total(), currency)),
+                    overdue: Some(money(line.overdue(), currency)),
+                    unapplied: Some(money(line.unapplied, currency)),
                 })
                 .collect(),
         })
@@ -185,7 +182,6 @@ impl Ledger {
             rows: figures
                 .into_iter()
                 .map(|((key, currency), f)| {
-                    let digits = digits_of(&currency);
                     let r = ratios(f, days);
                     let u = follow_ups
                         .get(&(key.clone(), currency.clone()))
@@ -194,25 +190,25 @@ impl Ledger {
                     let rate = crate::domain::metrics::rate;
                     pb::CollectionMetricsRow {
                         key,
-                        currency_code: currency,
-                        credit_sales: from_minor(f.credit_sales, digits),
-                        opening_receivables: from_minor(f.opening, digits),
-                        closing_receivables: from_minor(f.closing, digits),
-                        closing_current_receivables: from_minor(f.closing_current, digits),
-                        closing_overdue: from_minor(f.closing - f.closing_current, digits),
+                        currency_code: currency.clone(),
+                        credit_sales: Some(money(f.credit_sales, &currency)),
+                        opening_receivables: Some(money(f.opening, &currency)),
+                        closing_receivables: Some(money(f.closing, &currency)),
+                        closing_current_receivables: Some(money(f.closing_current, &currency)),
+                        closing_overdue: Some(money(f.closing - f.closing_current, &currency)),
                         days_sales_outstanding: decimal_text(r.dso),
                         best_possible_dso: decimal_text(r.best_possible_dso),
                         average_days_delinquent: decimal_text(r.add),
                         collection_effectiveness_index: decimal_text(r.cei),
                         overdue_share: decimal_text(r.overdue_share),
-                        disputed_amount: from_minor(u.disputed, digits),
+                        disputed_amount: Some(money(u.disputed, &currency)),
                         open_disputes: u.open_disputes,
                         promises_settled: u.promises_settled,
                         promises_kept: u.promises_kept,
                         promise_kept_rate: decimal_text(rate(u.promises_kept, u.promises_settled)),
-                        written_off: from_minor(u.written_off, digits),
+                        written_off: Some(money(u.written_off, &currency)),
                         write_off_share: decimal_text(rate(u.written_off, f.credit_sales)),
-                        recovered: from_minor(u.recovered, digits),
+                        recovered: Some(money(u.recovered, &currency)),
                     }
                 })
                 .collect(),

@@ -4,6 +4,7 @@
 //! the ledger as it stands — a handful of grouped queries, then the pure ranking of
 //! [`crate::domain::worklist`].
 use crate::convert;
+use crate::convert::money;
 use crate::domain::activities::{Activity, ActivityKind, ActivityOutcome};
 use crate::domain::dunning::Consequence;
 use crate::domain::ledger::{digits_of, from_minor};
@@ -141,7 +142,7 @@ impl Desk {
                 customer_id: customer_id.clone(),
                 name: profile.name.clone(),
                 currency_code: currency.clone(),
-                overdue_amount: from_minor(overdue, digits),
+                overdue_amount: Some(money(overdue, currency)),
                 days_past_due: case.days_past_due,
                 risk_class: profile.risk_class.clone(),
                 probability_of_default: ranked.probability.to_string(),
