@@ -295,7 +295,6 @@ pub fn write_off(w: &WriteOff) -> pb::WriteOff {
 
 /// A payment plan on the wire.
 pub fn payment_plan(p: &PaymentPlan) -> pb::PaymentPlan {
-    let digits = digits_of(&p.currency);
     pb::PaymentPlan {
         plan_id: p.plan_id.clone(),
         customer_id: p.customer_id.clone(),
@@ -306,13 +305,13 @@ pub fn payment_plan(p: &PaymentPlan) -> pb::PaymentPlan {
             .iter()
             .map(|i| pb::Instalment {
                 due_date: date_of_day(i.due_day),
-                amount: from_minor(i.amount, digits),
-                paid_amount: from_minor(i.paid, digits),
+                amount: Some(money(i.amount, &p.currency)),
+                paid_amount: Some(money(i.paid, &p.currency)),
                 state: wire::<pb::InstalmentState>(i.state.name()),
             })
             .collect(),
-        total_amount: from_minor(p.total, digits),
-        paid_amount: from_minor(p.paid, digits),
+        total_amount: Some(money(p.total, &p.currency)),
+        paid_amount: Some(money(p.paid, &p.currency)),
         grace_days: p.grace_days,
         state: wire::<pb::PaymentPlanState>(p.state.name()),
         breached_instalment_date: p.breached_day.map(date_of_day).unwrap_or_default(),

@@ -391,7 +391,7 @@ async fn a_promise_holds_dunning_and_payments_say_whether_it_was_kept() {
 fn instalment(due: &str, amount: &str) -> pb::Instalment {
     pb::Instalment {
         due_date: due.into(),
-        amount: amount.into(),
+        amount: money(amount, "EUR"),
         ..Default::default()
     }
 }
@@ -466,6 +466,13 @@ async fn a_payment_plan_pauses_dunning_until_an_instalment_is_missed() {
         .await
         .expect_err("in the past");
     assert_eq!(fields(past), ["instalments[0].due_date"]);
+    let mut dollars = schedule();
+    dollars[1].amount = money("500", "USD");
+    let dollars = erp
+        .create_payment_plan(request(dollars))
+        .await
+        .expect_err("not the invoices' currency");
+    assert_eq!(fields(dollars), ["instalments[1].amount.currency_code"]);
     let foreign = erp
         .create_payment_plan(pb::CreatePaymentPlanRequest {
             invoice_ids: vec!["OTHER-1".into()],
@@ -483,7 +490,7 @@ async fn a_payment_plan_pauses_dunning_until_an_instalment_is_missed() {
     assert_eq!(
         (
             named::<pb::PaymentPlanState>(plan.state),
-            plan.total_amount.as_str()
+            amount(&plan.total_amount)
         ),
         ("ACTIVE", "1500.00")
     );
@@ -516,7 +523,7 @@ async fn a_payment_plan_pauses_dunning_until_an_instalment_is_missed() {
     app.clock.set(START + 19 * DAY + 10 * HOUR);
     let kept = plans(&mut erp).await.remove(0);
     assert_eq!(named::<pb::PaymentPlanState>(kept.state), "ACTIVE");
-    assert_eq!(kept.paid_amount, "500.00");
+    assert_eq!(amount(&kept.paid_amount), "500.00");
     let states: Vec<&str> = kept
         .instalments
         .iter()
@@ -556,7 +563,7 @@ async fn a_payment_plan_pauses_dunning_until_an_instalment_is_missed() {
         .await
         .expect("second plan")
         .into_inner();
-    assert_eq!(second.total_amount, "1000.00");
+    assert_eq!(amount(&second.total_amount), "1000.00");
     import(
         &mut erp,
         false,
@@ -571,7 +578,7 @@ async fn a_payment_plan_pauses_dunning_until_an_instalment_is_missed() {
     .await;
     let completed = plans(&mut erp).await.remove(0);
     assert_eq!(named::<pb::PaymentPlanState>(completed.state), "COMPLETED");
-    assert_eq!(completed.paid_amount, "1000.00");
+    assert_eq!(amount(&completed.paid_amount), "1000.00");
     app.stop().await;
 }
 

@@ -2,6 +2,7 @@
 use super::text::plan_text;
 use super::{Client, CollectionsCommand, rid};
 use crate::output::{self, table};
+use anyhow::Context;
 use credit_proto::collections as pb;
 use credit_proto::types::Money;
 
@@ -83,6 +84,18 @@ pub async fn run(
             grace_days,
             note,
         } => {
+            // Instalments are in the invoices' currency: the first invoice's.
+            let first = invoices.first().cloned().unwrap_or_default();
+            let currency = c
+                .get_document(pb::GetDocumentRequest {
+                    document_id: first.clone(),
+                })
+                .await
+                .with_context(|| format!("invoice {first}"))?
+                .into_inner()
+                .amount
+                .map(|m| m.currency_code)
+                .unwrap_or_default();
             let instalments = instalments
                 .iter()
                 .map(|text| {
@@ -91,7 +104,10 @@ pub async fn run(
                     })?;
                     Ok(pb::Instalment {
                         due_date: date.trim().to_string(),
-                        amount: amount.trim().to_string(),
+                        amount: Some(credit_proto::types::Money {
+                            amount: amount.trim().to_string(),
+                            currency_code: currency.clone(),
+                        }),
                         ..Default::default()
                     })
                 })

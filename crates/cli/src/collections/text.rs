@@ -128,20 +128,19 @@ pub(super) fn plan_text(p: &pb::PaymentPlan) -> String {
         .map(|i| {
             vec![
                 i.due_date.clone(),
-                i.amount.clone(),
-                i.paid_amount.clone(),
+                output::amount(&i.amount),
+                output::amount(&i.paid_amount),
                 output::enum_name::<credit_proto::collections::InstalmentState>(i.state),
             ]
         })
         .collect();
     format!(
-        "plan {} ({}): {} {} over {}, paid {}{}\n{}",
+        "plan {} ({}): {} over {}, paid {}{}\n{}",
         p.plan_id,
         output::enum_name::<credit_proto::collections::PaymentPlanState>(p.state),
-        p.total_amount,
-        p.currency_code,
+        output::money(&p.total_amount),
         p.invoice_ids.join(", "),
-        p.paid_amount,
+        output::amount(&p.paid_amount),
         if p.breached_instalment_date.is_empty() {
             String::new()
         } else {

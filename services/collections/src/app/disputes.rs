@@ -4,7 +4,7 @@
 use crate::convert;
 use crate::convert::money;
 use crate::domain::disputes::{Attachment, Dispute, DisputeReason, DisputeState, Resolution};
-use crate::domain::ledger::{Kind, digits_of, from_minor, positive_minor};
+use crate::domain::ledger::{Kind, digits_of, from_minor, positive_amount_in};
 use crate::domain::write_offs::WriteOff;
 use crate::store;
 use credit_platform::begin_mutation;
@@ -155,17 +155,16 @@ impl Disputes {
                 id: request.invoice_id.clone(),
             })?;
         let money = request.amount.clone().unwrap_or_default();
-        if money.currency_code != invoice.currency {
-            return Err(FieldViolation::new(
-                "amount.currency_code",
-                format!("must be {}, the invoice's currency", invoice.currency),
-            )
-            .into());
-        }
         let currency = Currency::from_code(&invoice.currency)
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
-        let amount = positive_minor(&money.amount, &currency, "amount.amount")
-            .map_err(FieldViolation::from)?;
+        let amount = positive_amount_in(
+            &money.amount,
+            &money.currency_code,
+            &currency,
+            "amount",
+            "the invoice's currency",
+        )
+        .map_err(FieldViolation::from)?;
         let available =
             invoice.open_amount - store::disputed(&mut m.tx, &invoice.document_id).await?;
         let digits = currency.minor_unit_digits();

@@ -4,7 +4,7 @@
 //! plus the grace days) breaches the plan — an event scoring's payment behaviour counts — and
 //! dunning resumes; once nothing it covers is open, it is completed.
 use crate::convert;
-use crate::domain::ledger::{digits_of, from_minor, positive_minor};
+use crate::domain::ledger::{digits_of, from_minor, positive_amount_in};
 use crate::domain::plans::{
     Instalment, InstalmentState, PaymentPlan, PlanState, PlannedInstalment, Standing,
     check_schedule,
@@ -147,8 +147,15 @@ impl Plans {
                     "a date YYYY-MM-DD",
                 ))
             })?;
-            let amount = positive_minor(&sent.amount, &code, &format!("instalments[{i}].amount"))
-                .map_err(FieldViolation::from)?;
+            let money = sent.amount.clone().unwrap_or_default();
+            let amount = positive_amount_in(
+                &money.amount,
+                &money.currency_code,
+                &code,
+                &format!("instalments[{i}].amount"),
+                "the invoices' currency",
+            )
+            .map_err(FieldViolation::from)?;
             instalments.push(Instalment { due_day, amount });
         }
         check_schedule(&instalments, total, today)

@@ -188,6 +188,25 @@ pub fn positive_minor(text: &str, currency: &Currency, field: &str) -> Result<i6
     })
 }
 
+/// A positive amount given with its currency code, which must be `currency` (`whose` says
+/// whose currency it is: "the invoice's currency"), in minor units; problems are named under
+/// `field` (`field.currency_code`, `field.amount`).
+pub fn positive_amount_in(
+    amount: &str,
+    currency_code: &str,
+    currency: &Currency,
+    field: &str,
+    whose: &str,
+) -> Result<i64, Problem> {
+    if currency_code != currency.code() {
+        return Err(problem(
+            format!("{field}.currency_code"),
+            format!("must be {}, {whose}", currency.code()),
+        ));
+    }
+    positive_minor(amount, currency, &format!("{field}.amount"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
