@@ -22,10 +22,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(out_dir.join("credit_descriptor.bin"), fds.encode_to_vec())?;
     std::fs::write(out_dir.join("idempotent.rs"), idempotent_impls(&fds))?;
     std::fs::write(out_dir.join("short_names.rs"), short_name_impls(&fds))?;
+    // Type names (`prost::Name`) so event payloads travel as `google.protobuf.Any`.
+    let mut config = tonic_prost_build::Config::new();
+    config.enable_type_names();
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
-        .compile_fds(fds)?;
+        .compile_fds_with_config(fds, config)?;
     Ok(())
 }
 

@@ -162,6 +162,7 @@ mod tests {
                 trace_id: String::new(),
                 occur_time: Some(to_timestamp(1_700_000_000_000_001)),
                 payload_json: r#"{"note":"Zoë \"quoted\"\n"}"#.into(),
+                payload: None,
             },
         )
     }

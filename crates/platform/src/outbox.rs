@@ -41,10 +41,40 @@ pub async fn append(
     occurred_at: Micros,
     event: NewEvent,
 ) -> sqlx::Result<()> {
+    insert(conn, context, occurred_at, event, None).await
+}
+
+/// Appends `event` with its payload also as `message`, a contract other services decode (served
+/// as `google.protobuf.Any` beside the JSON).
+pub async fn append_typed<M: prost::Name>(
+    conn: &mut AnyConnection,
+    context: &RequestContext,
+    occurred_at: Micros,
+    event: NewEvent,
+    message: &M,
+) -> sqlx::Result<()> {
+    insert(
+        conn,
+        context,
+        occurred_at,
+        event,
+        Some((M::full_name(), message.encode_to_vec())),
+    )
+    .await
+}
+
+async fn insert(
+    conn: &mut AnyConnection,
+    context: &RequestContext,
+    occurred_at: Micros,
+    event: NewEvent,
+    typed: Option<(String, Vec<u8>)>,
+) -> sqlx::Result<()> {
+    let (payload_type, payload_proto) = typed.unzip();
     sqlx::query(
         "INSERT INTO outbox_events (event_type, entity_type, entity_id, customer_id, actor_subject, \
-         actor_roles, request_id, trace_id, occurred_at, payload) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         actor_roles, request_id, trace_id, occurred_at, payload, payload_type, payload_proto) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(event.event_type)
     .bind(event.entity_type)
@@ -56,6 +86,8 @@ pub async fn append(
     .bind(context.trace_id.clone())
     .bind(occurred_at)
     .bind(event.payload.to_string())
+    .bind(payload_type.unwrap_or_default())
+    .bind(payload_proto)
     .execute(conn)
     .await?;
     Ok(())
@@ -182,7 +214,21 @@ fn event_from_row(source: &str, row: &sqlx::any::AnyRow) -> sqlx::Result<Event> 
         trace_id: row.try_get("trace_id")?,
         occur_time: Some(crate::clock::to_timestamp(row.try_get("occurred_at")?)),
         payload_json: row.try_get("payload")?,
+        payload: typed_payload(row)?,
     })
+}
+
+/// The typed payload of a row, as `google.protobuf.Any`, when it has one.
+fn typed_payload(row: &sqlx::any::AnyRow) -> sqlx::Result<Option<prost_types::Any>> {
+    let name: String = row.try_get("payload_type")?;
+    if name.is_empty() {
+        return Ok(None);
+    }
+    let value: Option<Vec<u8>> = row.try_get("payload_proto")?;
+    Ok(Some(prost_types::Any {
+        type_url: format!("type.googleapis.com/{name}"),
+        value: value.unwrap_or_default(),
+    }))
 }
 
 /// Reads up to `limit` sequenced events after `after`.
@@ -194,8 +240,8 @@ pub async fn read_events(
 ) -> sqlx::Result<Vec<Event>> {
     sqlx::query(
         "SELECT feed_sequence, event_type, entity_type, entity_id, customer_id, actor_subject, \
-         actor_roles, request_id, trace_id, occurred_at, payload FROM outbox_events \
-         WHERE feed_sequence > $1 ORDER BY feed_sequence LIMIT $2",
+         actor_roles, request_id, trace_id, occurred_at, payload, payload_type, payload_proto \
+         FROM outbox_events WHERE feed_sequence > $1 ORDER BY feed_sequence LIMIT $2",
     )
     .bind(after)
     .bind(limit)

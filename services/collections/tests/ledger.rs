@@ -124,8 +124,36 @@ async fn an_import_records_each_document_once_names_rejected_rows_and_keeps_vers
         ]
     );
 
-    // Every open-amount change is on the feed for limits.
+    // Every open-amount change is on the feed for limits, typed (the contract limits decodes)
+    // and as JSON (for people and the audit log), saying the same.
     let events = app.events().await;
+    for e in events
+        .iter()
+        .filter(|e| e.event_type == "credit.collections.receivable.changed")
+    {
+        let typed = e
+            .payload
+            .as_ref()
+            .expect("a typed payload")
+            .to_msg::<pb::ReceivableChanged>()
+            .expect("a ReceivableChanged");
+        let json: serde_json::Value = serde_json::from_str(&e.payload_json).expect("payload");
+        assert_eq!(typed.invoice_id, e.entity_id);
+        assert_eq!(
+            (
+                amount(&typed.open_amount),
+                typed.open_amount.as_ref().map(|m| m.currency_code.as_str())
+            ),
+            (
+                json["open_amount"].as_str().unwrap_or_default(),
+                json["currency_code"].as_str()
+            )
+        );
+        assert_eq!(
+            typed.previous_open_amount.is_none(),
+            json["previous_open_amount"].is_null()
+        );
+    }
     let changes: Vec<(String, String)> = events
         .iter()
         .filter(|e| e.event_type == "credit.collections.receivable.changed")

@@ -12,6 +12,7 @@ use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::follow::{Consumed, EventHandler, Handled};
 use credit_platform::money::Money;
+use credit_proto::collections as cpb;
 use credit_proto::event::Event;
 use credit_proto::limits as pb;
 use serde::Deserialize;
@@ -19,8 +20,10 @@ use serde::Deserialize;
 /// The rule code of the hold collections asks for.
 pub const OVERDUE_RULE: &str = "COLLECTIONS_OVERDUE";
 
+/// `credit.collections.receivable.changed` as collections wrote it before the payload was typed
+/// (events already on its feed when limits is upgraded).
 #[derive(Debug, Deserialize)]
-struct ReceivableChanged {
+struct JsonReceivableChanged {
     invoice_id: String,
     currency_code: String,
     amount: String,
@@ -62,30 +65,44 @@ fn derived(sequence: i64, step: &str) -> String {
     .to_string()
 }
 
-fn money(amount: &str, currency: &str, field: &str) -> Result<Money, ApiError> {
-    Money::from_proto(
-        Some(&credit_proto::types::Money {
-            amount: amount.to_string(),
-            currency_code: currency.to_string(),
-        }),
-        field,
-    )
-    .map_err(ApiError::InvalidArgument)
+fn money(amount: Option<&credit_proto::types::Money>, field: &str) -> Result<Money, ApiError> {
+    Money::from_proto(amount, field).map_err(ApiError::InvalidArgument)
+}
+
+/// A receivable change: the typed payload, or the JSON of an event written before it was typed.
+fn receivable_changed(event: &Event) -> Result<cpb::ReceivableChanged, ApiError> {
+    let bad = |e: String| ApiError::Internal(anyhow::anyhow!("receivable payload: {e}"));
+    if let Some(payload) = &event.payload {
+        return payload
+            .to_msg::<cpb::ReceivableChanged>()
+            .map_err(|e| bad(e.to_string()));
+    }
+    let json: JsonReceivableChanged =
+        serde_json::from_str(&event.payload_json).map_err(|e| bad(e.to_string()))?;
+    let money = |amount: String| credit_proto::types::Money {
+        amount,
+        currency_code: json.currency_code.clone(),
+    };
+    Ok(cpb::ReceivableChanged {
+        amount: Some(money(json.amount.clone())),
+        open_amount: Some(money(json.open_amount.clone())),
+        previous_open_amount: json.previous_open_amount.clone().map(money),
+        due_date: json.due_date.clone().unwrap_or_default(),
+        order_id: json.order_id.clone(),
+        invoice_id: json.invoice_id.clone(),
+        issue_date: String::new(),
+    })
 }
 
 impl LedgerFollower {
     async fn receivable(&self, event: &Event, sequence: i64) -> Result<(), ApiError> {
-        let change: ReceivableChanged = serde_json::from_str(&event.payload_json)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("receivable payload: {e}")))?;
-        let due_at = change
-            .due_date
-            .as_deref()
-            .and_then(credit_platform::clock::parse_date)
-            .map(|day| day * 86_400_000_000);
+        let change = receivable_changed(event)?;
+        let due_at =
+            credit_platform::clock::parse_date(&change.due_date).map(|day| day * 86_400_000_000);
         let context = RequestContext::system("collections-ledger");
         // A new invoice of an order: the order's reservation becomes the receivable.
         if change.previous_open_amount.is_none() && !change.order_id.is_empty() {
-            let amount = money(&change.amount, &change.currency_code, "amount")?;
+            let amount = money(change.amount.as_ref(), "amount")?;
             if let Some((reservation_id, account_currency)) = self
                 .limits
                 .open_reservation_of_order(&event.customer_id, &change.order_id)
@@ -112,7 +129,7 @@ impl LedgerFollower {
                 }
             }
         }
-        let open = money(&change.open_amount, &change.currency_code, "open_amount")?;
+        let open = money(change.open_amount.as_ref(), "open_amount")?;
         let request = pb::PostReceivableRequest {
             customer_id: event.customer_id.clone(),
             document_id: change.invoice_id.clone(),
@@ -204,5 +221,68 @@ impl EventHandler for LedgerFollower {
         let mut conn = self.limits.db().pool.acquire().await?;
         consumed.record(&mut conn, self.limits.now()).await?;
         Ok(Handled::Recorded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(payload_json: &str, payload: Option<prost_types::Any>) -> Event {
+        Event {
+            event_type: "credit.collections.receivable.changed".into(),
+            payload_json: payload_json.into(),
+            payload,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_typed_change_is_read_from_its_message() {
+        let sent = cpb::ReceivableChanged {
+            invoice_id: "INV-1".into(),
+            open_amount: Some(credit_proto::types::Money {
+                amount: "250.00".into(),
+                currency_code: "EUR".into(),
+            }),
+            order_id: "SO-1".into(),
+            ..Default::default()
+        };
+        let any = prost_types::Any::from_msg(&sent).expect("any");
+        // The JSON is not read when the message is there.
+        assert_eq!(
+            receivable_changed(&event("not json", Some(any))).ok(),
+            Some(sent)
+        );
+    }
+
+    #[test]
+    fn a_change_written_before_it_was_typed_is_read_from_its_json() {
+        let change = receivable_changed(&event(
+            r#"{"invoice_id":"INV-2","currency_code":"USD","amount":"300.00",
+                "open_amount":"100.00","previous_open_amount":"300.00",
+                "issue_date":"2026-03-01","due_date":"2026-03-31","order_id":""}"#,
+            None,
+        ))
+        .expect("legacy json");
+        assert_eq!(change.invoice_id, "INV-2");
+        let open = change.open_amount.expect("open");
+        assert_eq!(
+            (open.amount.as_str(), open.currency_code.as_str()),
+            ("100.00", "USD")
+        );
+        assert_eq!(
+            change.previous_open_amount.map(|m| m.amount),
+            Some("300.00".into())
+        );
+        assert_eq!(change.due_date, "2026-03-31");
+        let wrong = prost_types::Any {
+            type_url: "type.googleapis.com/credit.collections.v1.Customer".into(),
+            value: Vec::new(),
+        };
+        assert!(
+            receivable_changed(&event("{}", Some(wrong))).is_err(),
+            "another message"
+        );
     }
 }

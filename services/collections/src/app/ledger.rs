@@ -1,5 +1,6 @@
 //! The ledger's use cases: customer profiles, imports idempotent by the ERP's document id,
 //! allocations, documents and their versions, aging.
+use crate::convert::money;
 use crate::domain::ledger::{digits_of, from_minor};
 use crate::store;
 use credit_platform::begin_mutation;
@@ -34,7 +35,16 @@ pub(crate) async fn receivable_changed(
     let body = pb::ReceivableDocument::decode(invoice.body.as_slice())
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored document: {e}")))?;
     let digits = digits_of(&invoice.currency);
-    outbox::append(
+    let contract = pb::ReceivableChanged {
+        invoice_id: invoice_id.to_string(),
+        amount: Some(money(invoice.amount, &invoice.currency)),
+        open_amount: Some(money(open, &invoice.currency)),
+        previous_open_amount: (!new).then(|| money(invoice.open_amount, &invoice.currency)),
+        issue_date: date_of_day(invoice.issue_day),
+        due_date: invoice.due_day.map(date_of_day).unwrap_or_default(),
+        order_id: body.order_id.clone(),
+    };
+    outbox::append_typed(
         tx,
         context,
         now,
@@ -54,6 +64,7 @@ pub(crate) async fn receivable_changed(
                 "order_id": body.order_id,
             }),
         },
+        &contract,
     )
     .await?;
     Ok(())
