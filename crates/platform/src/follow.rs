@@ -73,6 +73,28 @@ async fn store_position(
     Ok(advanced == 1)
 }
 
+/// The payload of `event` as the contract `T`: its typed message, or — for an event written
+/// before its type had a message — its JSON read as `J` and converted.
+pub fn contract<T, J>(event: &Event, from_json: impl FnOnce(J) -> T) -> Result<T, ApiError>
+where
+    T: prost::Name + Default,
+    J: serde::de::DeserializeOwned,
+{
+    let bad = |e: String| {
+        ApiError::Internal(anyhow::anyhow!(
+            "{} payload of {}: {e}",
+            T::full_name(),
+            event.event_type
+        ))
+    };
+    match &event.payload {
+        Some(payload) => payload.to_msg::<T>().map_err(|e| bad(e.to_string())),
+        None => serde_json::from_str(&event.payload_json)
+            .map(from_json)
+            .map_err(|e| bad(e.to_string())),
+    }
+}
+
 /// The last sequence handled from `source` (0 before the first).
 pub async fn position(conn: &mut AnyConnection, source: &str) -> Result<i64, ApiError> {
     Ok(
@@ -242,5 +264,64 @@ async fn follow_once<H: EventHandler>(
         handled = sequence;
         metrics::gauge!("feed_follower_position", "source" => feed.source.clone())
             .set(sequence as f64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use credit_proto::collections::PaymentBehaviourChanged;
+
+    #[derive(serde::Deserialize)]
+    struct Json {
+        disputes: i64,
+    }
+
+    fn event(payload_json: &str, payload: Option<prost_types::Any>) -> Event {
+        Event {
+            event_type: "credit.collections.payment_behaviour.changed".into(),
+            payload_json: payload_json.into(),
+            payload,
+            ..Default::default()
+        }
+    }
+
+    fn from_json(json: Json) -> PaymentBehaviourChanged {
+        PaymentBehaviourChanged {
+            disputes: json.disputes,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_contract_is_its_typed_message_or_else_the_json_of_an_older_event() {
+        let sent = PaymentBehaviourChanged {
+            disputes: 2,
+            share_paid_late: "0.25".into(),
+            ..Default::default()
+        };
+        let typed = event(
+            "ignored",
+            Some(prost_types::Any::from_msg(&sent).expect("any")),
+        );
+        assert_eq!(contract(&typed, from_json).ok(), Some(sent));
+        let older = event(r#"{"disputes": 3}"#, None);
+        assert_eq!(
+            contract(&older, from_json).map(|c| c.disputes).ok(),
+            Some(3)
+        );
+        let other = event(
+            "{}",
+            Some(prost_types::Any {
+                type_url: "type.googleapis.com/credit.collections.v1.Customer".into(),
+                value: Vec::new(),
+            }),
+        );
+        let refused = contract(&other, from_json).expect_err("another message");
+        assert!(
+            format!("{refused:?}").contains("PaymentBehaviourChanged"),
+            "{refused:?}"
+        );
+        assert!(contract(&event("not json", None), from_json).is_err());
     }
 }

@@ -36,8 +36,9 @@ struct JsonReceivableChanged {
     order_id: String,
 }
 
+/// `credit.collections.customer.overdue` as collections wrote it before it was typed.
 #[derive(Debug, Deserialize)]
-struct Overdue {
+struct JsonOverdue {
     #[serde(default)]
     days_past_due: i64,
     #[serde(default)]
@@ -71,26 +72,20 @@ fn money(amount: Option<&credit_proto::types::Money>, field: &str) -> Result<Mon
 
 /// A receivable change: the typed payload, or the JSON of an event written before it was typed.
 fn receivable_changed(event: &Event) -> Result<cpb::ReceivableChanged, ApiError> {
-    let bad = |e: String| ApiError::Internal(anyhow::anyhow!("receivable payload: {e}"));
-    if let Some(payload) = &event.payload {
-        return payload
-            .to_msg::<cpb::ReceivableChanged>()
-            .map_err(|e| bad(e.to_string()));
-    }
-    let json: JsonReceivableChanged =
-        serde_json::from_str(&event.payload_json).map_err(|e| bad(e.to_string()))?;
-    let money = |amount: String| credit_proto::types::Money {
-        amount,
-        currency_code: json.currency_code.clone(),
-    };
-    Ok(cpb::ReceivableChanged {
-        amount: Some(money(json.amount.clone())),
-        open_amount: Some(money(json.open_amount.clone())),
-        previous_open_amount: json.previous_open_amount.clone().map(money),
-        due_date: json.due_date.clone().unwrap_or_default(),
-        order_id: json.order_id.clone(),
-        invoice_id: json.invoice_id.clone(),
-        issue_date: String::new(),
+    credit_platform::follow::contract(event, |json: JsonReceivableChanged| {
+        let money = |amount: String| credit_proto::types::Money {
+            amount,
+            currency_code: json.currency_code.clone(),
+        };
+        cpb::ReceivableChanged {
+            amount: Some(money(json.amount.clone())),
+            open_amount: Some(money(json.open_amount.clone())),
+            previous_open_amount: json.previous_open_amount.clone().map(money),
+            due_date: json.due_date.clone().unwrap_or_default(),
+            order_id: json.order_id.clone(),
+            invoice_id: json.invoice_id.clone(),
+            issue_date: String::new(),
+        }
     })
 }
 
@@ -158,14 +153,35 @@ impl LedgerFollower {
     async fn overdue(&self, event: &Event, sequence: i64, hold: bool) -> Result<(), ApiError> {
         let context = RequestContext::system("collections-ledger");
         if hold {
-            let overdue: Overdue = serde_json::from_str(&event.payload_json)
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("overdue payload: {e}")))?;
+            let overdue = credit_platform::follow::contract(event, |json: JsonOverdue| {
+                cpb::CustomerOverdue {
+                    days_past_due: json.days_past_due,
+                    // They were written "1234.00 EUR".
+                    overdue_amounts: json
+                        .overdue_amounts
+                        .iter()
+                        .map(|text| {
+                            let (amount, currency) = text.split_once(' ').unwrap_or((text, ""));
+                            credit_proto::types::Money {
+                                amount: amount.to_string(),
+                                currency_code: currency.to_string(),
+                            }
+                        })
+                        .collect(),
+                    cause: String::new(),
+                }
+            })?;
             let request = pb::PlaceCreditHoldRequest {
                 customer_id: event.customer_id.clone(),
                 reason: format!(
                     "collections: {} days past due ({})",
                     overdue.days_past_due,
-                    overdue.overdue_amounts.join(", ")
+                    overdue
+                        .overdue_amounts
+                        .iter()
+                        .map(|m| format!("{} {}", m.amount, m.currency_code))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 kind: pb::CreditHoldKind::Rule as i32,
                 rule_code: OVERDUE_RULE.into(),

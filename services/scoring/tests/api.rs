@@ -176,6 +176,37 @@ async fn new_information_rescores_and_a_material_deterioration_raises_an_early_w
         "{}",
         warning.payload_json
     );
+    // The contract applications decodes says the same as the JSON.
+    let typed = warning
+        .payload
+        .as_ref()
+        .expect("a typed payload")
+        .to_msg::<pb::EarlyWarningRaised>()
+        .expect("an EarlyWarningRaised");
+    let json: serde_json::Value = serde_json::from_str(&warning.payload_json).expect("json");
+    assert_eq!(
+        typed.score_id,
+        json["score_id"].as_str().unwrap_or_default()
+    );
+    assert_eq!(
+        typed.current.as_ref().map(|c| c.score),
+        json["current"]["score"].as_i64()
+    );
+    assert!(typed.signals.iter().any(|s| s.contains("score dropped")));
+    let scored = events
+        .iter()
+        .rfind(|e| e.event_type == "credit.scoring.customer.scored")
+        .expect("a score event");
+    let typed = scored
+        .payload
+        .as_ref()
+        .expect("a typed payload")
+        .to_msg::<pb::CustomerScored>()
+        .expect("a CustomerScored");
+    assert_eq!(
+        (typed.score_id.as_str(), typed.risk_class.as_str()),
+        (latest.score_id.as_str(), latest.risk_class.as_str())
+    );
 
     // An insolvency filing from the bureau: re-scored as rejected, with a warning.
     c.put_bureau_report(pb::PutBureauReportRequest {

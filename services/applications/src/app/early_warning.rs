@@ -47,6 +47,7 @@ impl From<Amount> for MoneyProto {
     }
 }
 
+/// `credit.scoring.early_warning.raised` as scoring wrote it before it was typed.
 #[derive(Debug, Deserialize, Default)]
 struct WarningPayload {
     #[serde(default)]
@@ -62,24 +63,41 @@ struct WarningPayload {
 }
 
 impl WarningPayload {
-    /// The warning's score as the decision policy reads one.
-    fn score(&self, customer_id: &str) -> spb::Score {
-        spb::Score {
-            score_id: self.score_id.clone(),
-            customer_id: customer_id.to_string(),
-            score: self.current.score,
-            risk_class: self.current.risk_class.clone(),
-            probability_of_default: self.current.probability_of_default.clone(),
+    /// The contract of a warning written before it was typed.
+    fn into_contract(self) -> spb::EarlyWarningRaised {
+        spb::EarlyWarningRaised {
+            score_id: self.score_id,
+            current: Some(spb::ScoreStanding {
+                score: self.current.score,
+                risk_class: self.current.risk_class,
+                probability_of_default: self.current.probability_of_default,
+            }),
+            signals: self.signals,
             rejected: self.rejected,
-            recommended_limit: self
-                .recommended_limit
-                .clone()
-                .map(|amount| spb::RecommendedLimit {
-                    amount: Some(amount.into()),
-                    ..Default::default()
-                }),
+            recommended_limit: self.recommended_limit.map(Into::into),
             ..Default::default()
         }
+    }
+}
+
+/// The warning's score as the decision policy reads one.
+fn score_of(warning: &spb::EarlyWarningRaised, customer_id: &str) -> spb::Score {
+    let current = warning.current.clone().unwrap_or_default();
+    spb::Score {
+        score_id: warning.score_id.clone(),
+        customer_id: customer_id.to_string(),
+        score: current.score,
+        risk_class: current.risk_class,
+        probability_of_default: current.probability_of_default,
+        rejected: warning.rejected,
+        recommended_limit: warning
+            .recommended_limit
+            .clone()
+            .map(|amount| spb::RecommendedLimit {
+                amount: Some(amount),
+                ..Default::default()
+            }),
+        ..Default::default()
     }
 }
 
@@ -108,8 +126,7 @@ impl EventHandler for EarlyWarnings {
         if event.event_type != EARLY_WARNING || event.customer_id.is_empty() {
             return Ok(Handled::Ignored);
         }
-        let payload: WarningPayload = serde_json::from_str(&event.payload_json)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("early warning payload: {e}")))?;
+        let payload = credit_platform::follow::contract(&event, WarningPayload::into_contract)?;
         let apps = &self.applications;
         // Only customers this service approved are reviewed here.
         let approved = {
@@ -131,7 +148,7 @@ impl EventHandler for EarlyWarnings {
         };
         let context = RequestContext::system("early-warning");
         let mut signals = payload.signals.clone();
-        let recommended: Option<MoneyProto> = payload.recommended_limit.clone().map(Into::into);
+        let recommended: Option<MoneyProto> = payload.recommended_limit.clone();
         let proposal = match (&current, &recommended) {
             (Some(current), Some(recommended))
                 if recommended.currency_code == current.currency_code
@@ -157,7 +174,7 @@ impl EventHandler for EarlyWarnings {
             match apps.refuse_duplicate(&mut tx, &app).await {
                 Ok(()) => {
                     let (version, policy) = apps.active_policy(&mut tx).await?;
-                    let score = payload.score(&event.customer_id);
+                    let score = score_of(&payload, &event.customer_id);
                     let mut events = vec![requested_event(&app)];
                     events.extend(
                         apps.decide(&mut tx, now, &mut app, &score, version, &policy, "scoring")

@@ -41,7 +41,15 @@ pub async fn review(
     if !store::publish_behaviour(&mut *conn, customer_id, &text, now).await? {
         return Ok(());
     }
-    outbox::append(
+    let contract = credit_proto::collections::PaymentBehaviourChanged {
+        average_days_beyond_terms: b.average_days_beyond_terms.to_string(),
+        share_paid_late: b.share_paid_late.to_string(),
+        invoices_paid: b.invoices_paid,
+        disputes: b.disputes,
+        broken_promises: b.broken_promises,
+        lookback_days: LOOKBACK_DAYS,
+    };
+    outbox::append_typed(
         conn,
         context,
         now,
@@ -52,6 +60,7 @@ pub async fn review(
             customer_id: customer_id.to_string(),
             payload,
         },
+        &contract,
     )
     .await?;
     Ok(())

@@ -3,7 +3,6 @@
 //! feed, and limits places its rule hold; once nothing is past due any more — paid, credited,
 //! or the invoice changed — it is cleared and limits releases the hold. Reviewed after every
 //! ledger change of the customer and by a sweep as days pass.
-use crate::domain::ledger::from_minor;
 use crate::store;
 use credit_platform::clock::Micros;
 use credit_platform::context::RequestContext;
@@ -60,19 +59,18 @@ pub async fn review(
 }
 
 /// The oldest due day among the customer's open invoices past due on `today`, and the amounts
-/// past due per currency ("1234.00 EUR").
+/// past due per currency.
 pub async fn overdue_since(
     conn: &mut AnyConnection,
     customer_id: &str,
     today: i64,
-) -> Result<(Option<i64>, Vec<String>), ApiError> {
+) -> Result<(Option<i64>, Vec<credit_proto::types::Money>), ApiError> {
     let late = store::past_due_by_currency(conn, customer_id, today).await?;
     let mut oldest: Option<i64> = None;
     let mut amounts = Vec::new();
     for (currency, due, open) in late {
         oldest = Some(oldest.map_or(due, |o: i64| o.min(due)));
-        let digits = crate::domain::ledger::digits_of(&currency);
-        amounts.push(format!("{} {currency}", from_minor(open, digits)));
+        amounts.push(crate::convert::money(open, &currency));
     }
     Ok((oldest, amounts))
 }
@@ -85,14 +83,19 @@ pub async fn flag(
     now: Micros,
     customer_id: &str,
     days_past_due: i64,
-    amounts: &[String],
+    amounts: &[credit_proto::types::Money],
     cause: &str,
 ) -> Result<(), ApiError> {
     if store::is_flagged_overdue(&mut *conn, customer_id).await? {
         return Ok(());
     }
     store::flag_overdue(&mut *conn, customer_id, days_past_due, now).await?;
-    outbox::append(
+    let contract = credit_proto::collections::CustomerOverdue {
+        days_past_due,
+        overdue_amounts: amounts.to_vec(),
+        cause: cause.to_string(),
+    };
+    outbox::append_typed(
         conn,
         context,
         now,
@@ -103,10 +106,14 @@ pub async fn flag(
             customer_id: customer_id.to_string(),
             payload: json!({
                 "days_past_due": days_past_due,
-                "overdue_amounts": amounts,
+                "overdue_amounts": amounts
+                    .iter()
+                    .map(|m| format!("{} {}", m.amount, m.currency_code))
+                    .collect::<Vec<_>>(),
                 "cause": cause,
             }),
         },
+        &contract,
     )
     .await?;
     Ok(())

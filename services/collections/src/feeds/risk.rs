@@ -12,8 +12,9 @@ use serde::Deserialize;
 /// The event this follower keeps.
 pub const SCORED: &str = "credit.scoring.customer.scored";
 
+/// `credit.scoring.customer.scored` as scoring wrote it before it was typed.
 #[derive(Debug, Deserialize)]
-struct Scored {
+struct JsonScored {
     #[serde(default)]
     score_id: String,
     #[serde(default)]
@@ -42,8 +43,15 @@ impl EventHandler for RiskFollower {
         if event.event_type != SCORED || event.customer_id.is_empty() {
             return Ok(Handled::Ignored);
         }
-        let scored: Scored = serde_json::from_str(&event.payload_json)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("score payload: {e}")))?;
+        let scored = credit_platform::follow::contract(&event, |json: JsonScored| {
+            credit_proto::scoring::CustomerScored {
+                score_id: json.score_id,
+                score: json.score,
+                risk_class: json.risk_class,
+                probability_of_default: json.probability_of_default,
+                ..Default::default()
+            }
+        })?;
         let mut tx = self.db.begin_write().await?;
         let now = self.clock.now();
         if !consumed.record(&mut tx, now).await? {

@@ -226,7 +226,23 @@ impl Scoring {
         score.trigger = credit_proto::wire::<pb::ScoreTrigger>(trigger.name());
         store::insert_score(tx, &score, now).await?;
         let reasons: Vec<&str> = score.reasons.iter().map(|r| r.code.as_str()).collect();
-        outbox::append(tx, context, now, NewEvent {
+        let contract = pb::CustomerScored {
+            score_id: score.score_id.clone(),
+            score: score.score,
+            risk_class: score.risk_class.clone(),
+            probability_of_default: score.probability_of_default.clone(),
+            rejected: score.rejected,
+            reasons: reasons.iter().map(|r| r.to_string()).collect(),
+            recommended_limit: score
+                .recommended_limit
+                .as_ref()
+                .and_then(|l| l.amount.clone()),
+            policy_version: version,
+            model_version: score.model_version.clone(),
+            trigger: score.trigger,
+            missing_inputs: score.missing_inputs.clone(),
+        };
+        outbox::append_typed(tx, context, now, NewEvent {
             event_type: "credit.scoring.customer.scored",
             entity_type: "score",
             entity_id: score.score_id.clone(),
@@ -244,7 +260,7 @@ impl Scoring {
                 "trigger": trigger.name(),
                 "missing_inputs": score.missing_inputs,
             }),
-        })
+        }, &contract)
         .await?;
         let warned = match previous {
             Some(previous) => {
@@ -304,7 +320,25 @@ impl Scoring {
         if signals.is_empty() {
             return Ok(false);
         }
-        outbox::append(tx, context, now, NewEvent {
+        let standing = |s: &pb::Score| pb::ScoreStanding {
+            score: s.score,
+            risk_class: s.risk_class.clone(),
+            probability_of_default: s.probability_of_default.clone(),
+        };
+        let contract = pb::EarlyWarningRaised {
+            previous_score_id: previous.score_id.clone(),
+            score_id: current.score_id.clone(),
+            previous: Some(standing(previous)),
+            current: Some(standing(current)),
+            signals: signals.clone(),
+            reasons: current.reasons.iter().map(|r| r.code.clone()).collect(),
+            rejected: current.rejected,
+            recommended_limit: current
+                .recommended_limit
+                .as_ref()
+                .and_then(|l| l.amount.clone()),
+        };
+        outbox::append_typed(tx, context, now, NewEvent {
             event_type: "credit.scoring.early_warning.raised",
             entity_type: "score",
             entity_id: current.score_id.clone(),
@@ -322,7 +356,7 @@ impl Scoring {
                 "recommended_limit": current.recommended_limit.as_ref().and_then(|l| l.amount.as_ref())
                     .map(|m| json!({"amount": m.amount, "currency_code": m.currency_code})),
             }),
-        })
+        }, &contract)
         .await?;
         metrics::counter!("scoring_early_warnings_total").increment(1);
         Ok(true)

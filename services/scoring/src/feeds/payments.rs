@@ -6,6 +6,7 @@ use crate::app::Scoring;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, Violations};
 use credit_platform::follow::{Consumed, EventHandler, Handled};
+use credit_proto::collections as cpb;
 use credit_proto::event::Event;
 use credit_proto::scoring as pb;
 use serde::Deserialize;
@@ -13,8 +14,9 @@ use serde::Deserialize;
 /// The event followed.
 pub const CHANGED: &str = "credit.collections.payment_behaviour.changed";
 
+/// The payload as collections wrote it before it was typed (events already on its feed).
 #[derive(Debug, Deserialize)]
-struct Changed {
+struct JsonChanged {
     average_days_beyond_terms: String,
     share_paid_late: String,
     #[serde(default)]
@@ -40,15 +42,22 @@ impl EventHandler for PaymentFollower {
         if event.event_type != CHANGED || event.customer_id.is_empty() {
             return Ok(Handled::Ignored);
         }
-        let changed: Changed = serde_json::from_str(&event.payload_json)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("payment behaviour payload: {e}")))?;
+        let changed = credit_platform::follow::contract(&event, |json: JsonChanged| {
+            cpb::PaymentBehaviourChanged {
+                average_days_beyond_terms: json.average_days_beyond_terms,
+                share_paid_late: json.share_paid_late,
+                disputes: i64::from(json.disputes),
+                broken_promises: i64::from(json.broken_promises),
+                ..Default::default()
+            }
+        })?;
         let request = pb::PutPaymentBehaviourRequest {
             customer_id: event.customer_id.clone(),
             payment_behaviour: Some(pb::PaymentBehaviour {
                 average_days_beyond_terms: changed.average_days_beyond_terms,
                 share_paid_late: changed.share_paid_late,
-                disputes: changed.disputes,
-                broken_promises: changed.broken_promises,
+                disputes: i32::try_from(changed.disputes).unwrap_or(i32::MAX),
+                broken_promises: i32::try_from(changed.broken_promises).unwrap_or(i32::MAX),
             }),
             request_id: uuid::Uuid::new_v5(
                 &uuid::Uuid::NAMESPACE_OID,
