@@ -16,7 +16,7 @@ use crate::domain::credit_case::{
 };
 use crate::sealing::Sealer;
 use credit_platform::clock::from_timestamp;
-use credit_platform::records::{encode, is_record};
+use credit_platform::records::{encode, legacy_rows};
 use credit_proto::applications as pb;
 use credit_proto::wire;
 use prost::Message;
@@ -157,15 +157,10 @@ fn convert_case(bytes: &[u8], state: &str) -> sqlx::Result<CreditCase> {
 
 /// Rewrites every credit case still stored as a wire message; how many it rewrote.
 pub async fn convert_legacy_cases(conn: &mut AnyConnection) -> sqlx::Result<usize> {
-    let rows = sqlx::query("SELECT case_id, state, body FROM credit_cases")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = legacy_rows(&mut *conn, "SELECT case_id, state, body FROM credit_cases").await?;
     let mut changed = 0;
     for row in rows {
         let body: Vec<u8> = row.try_get("body")?;
-        if is_record(&body) {
-            continue;
-        }
         let case_id: String = row.try_get("case_id")?;
         let state: String = row.try_get("state")?;
         let case = convert_case(&body, &state)?;
@@ -262,15 +257,14 @@ pub async fn convert_legacy_applications(
     conn: &mut AnyConnection,
     sealer: &Sealer,
 ) -> sqlx::Result<usize> {
-    let rows = sqlx::query("SELECT application_id, body, sensitive FROM applications")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = legacy_rows(
+        &mut *conn,
+        "SELECT application_id, body, sensitive FROM applications",
+    )
+    .await?;
     let mut changed = 0;
     for row in rows {
         let body: Vec<u8> = row.try_get("body")?;
-        if is_record(&body) {
-            continue;
-        }
         let id: String = row.try_get("application_id")?;
         let sealed: String = row.try_get("sensitive")?;
         let old = old_application(&body)?;

@@ -13,6 +13,7 @@ use crate::domain::plans::{InstalmentState, PaymentPlan, PlanState, PlannedInsta
 use crate::domain::promises::{Promise, PromiseState};
 use crate::domain::write_offs::{Recovery, WriteOff, WriteOffState};
 use credit_platform::clock::{from_timestamp, parse_date};
+use credit_platform::records::legacy_rows;
 use prost::Message;
 use prost_types::Timestamp;
 use rust_decimal::Decimal;
@@ -173,21 +174,6 @@ fn minor(text: &str, currency: &str) -> sqlx::Result<i64> {
 
 fn day(text: &str) -> sqlx::Result<i64> {
     parse_date(text).ok_or_else(|| broken("date"))
-}
-
-/// Rows of `table` whose body is still a wire message: the selected columns, body last.
-async fn legacy_rows(
-    conn: &mut AnyConnection,
-    sql: &'static str,
-) -> sqlx::Result<Vec<sqlx::any::AnyRow>> {
-    let rows = sqlx::query(sql).fetch_all(&mut *conn).await?;
-    Ok(rows
-        .into_iter()
-        .filter(|row| {
-            let body: Vec<u8> = row.try_get("body").unwrap_or_default();
-            !credit_platform::records::is_record(&body)
-        })
-        .collect())
 }
 
 async fn rewrite(
