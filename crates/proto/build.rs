@@ -3,6 +3,7 @@ use prost::Message;
 use std::path::PathBuf;
 
 const PROTO_FILES: &[&str] = &[
+    "google/type/date.proto",
     "credit/type/v1/money.proto",
     "credit/type/v1/error_reason.proto",
     "credit/event/v1/event.proto",
@@ -11,6 +12,11 @@ const PROTO_FILES: &[&str] = &[
     "credit/scoring/v1/scoring.proto",
     "credit/applications/v1/applications.proto",
     "credit/collections/v1/collections.proto",
+    "credit/type/v1/events.proto",
+    "credit/limits/v1/events.proto",
+    "credit/scoring/v1/events.proto",
+    "credit/applications/v1/events.proto",
+    "credit/collections/v1/events.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

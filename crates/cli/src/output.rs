@@ -3,36 +3,15 @@ use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use credit_proto::ShortName;
 use credit_proto::types::Money;
 use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, ReflectMessage};
-use std::sync::OnceLock;
-
-fn pool() -> &'static DescriptorPool {
-    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        DescriptorPool::decode(credit_proto::FILE_DESCRIPTOR_SET)
-            .unwrap_or_else(|_| DescriptorPool::global())
-    })
-}
 
 /// The proto JSON form of `message` (full name `name`, for example "credit.limits.v1.Reservation").
 pub fn to_json<M: Message>(message: &M, name: &str) -> anyhow::Result<String> {
-    let descriptor = pool()
-        .get_message_by_name(name)
-        .ok_or_else(|| anyhow::anyhow!("unknown message {name}"))?;
-    let dynamic = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())?;
-    debug_assert_eq!(dynamic.descriptor().full_name(), name);
-    Ok(serde_json::to_string_pretty(&dynamic)?)
+    Ok(credit_proto::json::to_pretty(message, name)?)
 }
 
 /// Parses proto JSON (field names as in the .proto or lowerCamelCase) into message `name`.
 pub fn from_json<M: Message + Default>(text: &str, name: &str) -> anyhow::Result<M> {
-    let descriptor = pool()
-        .get_message_by_name(name)
-        .ok_or_else(|| anyhow::anyhow!("unknown message {name}"))?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let dynamic = DynamicMessage::deserialize(descriptor, &mut deserializer)?;
-    deserializer.end()?;
-    Ok(M::decode(dynamic.encode_to_vec().as_slice())?)
+    Ok(credit_proto::json::parse(text, name)?)
 }
 
 /// "1250.00 EUR", or "-" when unset.

@@ -128,6 +128,17 @@ pub fn parse_date(text: &str) -> Option<i64> {
     Some(days_from_civil(year, month, day))
 }
 
+/// The (year, month, day) of a day since 1970-01-01.
+pub fn civil_of_day(day: i64) -> (i64, u32, u32) {
+    civil_from_days(day)
+}
+
+/// The day (since 1970-01-01) of a calendar date; None when there is no such date.
+pub fn day_of_civil(year: i64, month: u32, day: u32) -> Option<i64> {
+    ((1..=12).contains(&month) && day != 0 && day <= days_in_month(year, month))
+        .then(|| days_from_civil(year, month, day))
+}
+
 /// The ISO 8601 date of a day since 1970-01-01.
 pub fn date_of_day(day: i64) -> String {
     let (year, month, day) = civil_from_days(day);

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod calendar;
 pub mod client;
 pub use credit_clock as clock;
 pub mod context;

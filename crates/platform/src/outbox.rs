@@ -7,7 +7,8 @@
 //!
 //! Each service's migrations create the two tables this module uses:
 //! `outbox_events(id, feed_sequence UNIQUE NULL, event_type, entity_type, entity_id,
-//! customer_id, actor_subject, actor_roles, request_id, trace_id, occurred_at, payload)` and
+//! customer_id, actor_subject, actor_roles, request_id, trace_id, occurred_at, payload,
+//! payload_type, payload_proto)` and
 //! `outbox_cursor(id = 1, last_sequence)`.
 use crate::clock::Micros;
 use crate::context::RequestContext;
@@ -30,8 +31,35 @@ pub struct NewEvent {
     pub entity_id: String,
     /// The customer concerned, or empty.
     pub customer_id: String,
-    /// JSON payload; never personal data in clear.
-    pub payload: serde_json::Value,
+    /// What happened, as a message of the producer's package; never personal data in clear.
+    pub payload: Payload,
+}
+
+/// An event's payload: a message of the producing service's package (its contract with the
+/// services that follow it), served as `google.protobuf.Any` with its JSON beside it.
+#[derive(Debug, Clone)]
+pub struct Payload {
+    type_name: String,
+    bytes: Vec<u8>,
+}
+
+impl Payload {
+    /// The payload `message`.
+    pub fn of<M: prost::Name>(message: &M) -> Self {
+        Self {
+            type_name: M::full_name(),
+            bytes: message.encode_to_vec(),
+        }
+    }
+
+    /// The JSON the feed serves beside the message, rendered through the descriptor pool so
+    /// the two cannot disagree.
+    pub fn json(&self) -> String {
+        // Every payload is a generated message of the suite, which the pool holds; an error is
+        // a build that lost its descriptors and is shown rather than hidden.
+        credit_proto::json::payload(&self.type_name, &self.bytes)
+            .unwrap_or_else(|e| serde_json::json!({ "unrenderable": e.to_string() }).to_string())
+    }
 }
 
 /// Appends `event` inside the caller's transaction.
@@ -41,36 +69,7 @@ pub async fn append(
     occurred_at: Micros,
     event: NewEvent,
 ) -> sqlx::Result<()> {
-    insert(conn, context, occurred_at, event, None).await
-}
-
-/// Appends `event` with its payload also as `message`, a contract other services decode (served
-/// as `google.protobuf.Any` beside the JSON).
-pub async fn append_typed<M: prost::Name>(
-    conn: &mut AnyConnection,
-    context: &RequestContext,
-    occurred_at: Micros,
-    event: NewEvent,
-    message: &M,
-) -> sqlx::Result<()> {
-    insert(
-        conn,
-        context,
-        occurred_at,
-        event,
-        Some((M::full_name(), message.encode_to_vec())),
-    )
-    .await
-}
-
-async fn insert(
-    conn: &mut AnyConnection,
-    context: &RequestContext,
-    occurred_at: Micros,
-    event: NewEvent,
-    typed: Option<(String, Vec<u8>)>,
-) -> sqlx::Result<()> {
-    let (payload_type, payload_proto) = typed.unzip();
+    let json = event.payload.json();
     sqlx::query(
         "INSERT INTO outbox_events (event_type, entity_type, entity_id, customer_id, actor_subject, \
          actor_roles, request_id, trace_id, occurred_at, payload, payload_type, payload_proto) \
@@ -85,9 +84,9 @@ async fn insert(
     .bind(context.request_id.clone())
     .bind(context.trace_id.clone())
     .bind(occurred_at)
-    .bind(event.payload.to_string())
-    .bind(payload_type.unwrap_or_default())
-    .bind(payload_proto)
+    .bind(json)
+    .bind(event.payload.type_name)
+    .bind(event.payload.bytes)
     .execute(conn)
     .await?;
     Ok(())

@@ -5,8 +5,28 @@ use crate::clock::{Clock, Micros};
 use crate::context::RequestContext;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::outbox::{self, FeedSignals, NewEvent};
+use crate::outbox::{self, FeedSignals, NewEvent, Payload};
 use sqlx::{AnyConnection, Row};
+
+/// The event of a policy version uploaded or activated (`entity_type` names the kind of policy:
+/// "policy", "decision_policy", "dunning_policy").
+pub fn version_event(
+    event_type: &'static str,
+    entity_type: &'static str,
+    version: i64,
+    name: &str,
+) -> NewEvent {
+    NewEvent {
+        event_type,
+        entity_type,
+        entity_id: version.to_string(),
+        customer_id: String::new(),
+        payload: Payload::of(&credit_proto::types::PolicyVersionChanged {
+            version,
+            name: name.to_string(),
+        }),
+    }
+}
 
 /// A stored version.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,6 +3,14 @@
 #![allow(clippy::all, missing_docs)]
 
 /// Modules mirror the proto packages, because prost refers across packages by relative path.
+pub mod google {
+    /// `google.type`: the common types of the Google APIs the suite uses (calendar dates).
+    pub mod r#type {
+        tonic::include_proto!("google.r#type");
+    }
+}
+
+/// The suite's own packages.
 pub mod credit {
     pub mod r#type {
         pub mod v1 {
@@ -59,6 +67,8 @@ pub use credit::event::v1 as event;
 pub use credit::limits::v1 as limits;
 /// `credit.type.v1`: types shared by every service.
 pub use credit::r#type::v1 as types;
+
+pub mod json;
 
 /// A request that carries the caller's idempotency key: implemented by the build for every
 /// request message with a `string request_id` field (a retry with the same key gets the first

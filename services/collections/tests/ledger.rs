@@ -125,7 +125,7 @@ async fn an_import_records_each_document_once_names_rejected_rows_and_keeps_vers
     );
 
     // Every open-amount change is on the feed for limits, typed (the contract limits decodes)
-    // and as JSON (for people and the audit log), saying the same.
+    // and as JSON (for people and the audit log, rendered from the message), saying the same.
     let events = app.events().await;
     for e in events
         .iter()
@@ -145,8 +145,8 @@ async fn an_import_records_each_document_once_names_rejected_rows_and_keeps_vers
                 typed.open_amount.as_ref().map(|m| m.currency_code.as_str())
             ),
             (
-                json["open_amount"].as_str().unwrap_or_default(),
-                json["currency_code"].as_str()
+                json["open_amount"]["amount"].as_str().unwrap_or_default(),
+                json["open_amount"]["currency_code"].as_str()
             )
         );
         assert_eq!(
@@ -162,7 +162,7 @@ async fn an_import_records_each_document_once_names_rejected_rows_and_keeps_vers
                 serde_json::from_str(&e.payload_json).expect("payload");
             (
                 e.entity_id.clone(),
-                payload["open_amount"]
+                payload["open_amount"]["amount"]
                     .as_str()
                     .unwrap_or_default()
                     .to_string(),

@@ -8,6 +8,7 @@
 //! be stored after the effects.
 use crate::app::{DocumentPost, Limits};
 use crate::domain::exposure::Category;
+use credit_platform::calendar;
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::follow::{Consumed, EventHandler, Handled};
@@ -81,10 +82,14 @@ fn receivable_changed(event: &Event) -> Result<cpb::ReceivableChanged, ApiError>
             amount: Some(money(json.amount.clone())),
             open_amount: Some(money(json.open_amount.clone())),
             previous_open_amount: json.previous_open_amount.clone().map(money),
-            due_date: json.due_date.clone().unwrap_or_default(),
+            due_date: json
+                .due_date
+                .as_deref()
+                .and_then(credit_platform::clock::parse_date)
+                .map(calendar::date),
             order_id: json.order_id.clone(),
             invoice_id: json.invoice_id.clone(),
-            issue_date: String::new(),
+            issue_date: None,
         }
     })
 }
@@ -92,8 +97,11 @@ fn receivable_changed(event: &Event) -> Result<cpb::ReceivableChanged, ApiError>
 impl LedgerFollower {
     async fn receivable(&self, event: &Event, sequence: i64) -> Result<(), ApiError> {
         let change = receivable_changed(event)?;
-        let due_at =
-            credit_platform::clock::parse_date(&change.due_date).map(|day| day * 86_400_000_000);
+        let due_at = change
+            .due_date
+            .as_ref()
+            .and_then(calendar::day_of)
+            .map(|day| day * 86_400_000_000);
         let context = RequestContext::system("collections-ledger");
         // A new invoice of an order: the order's reservation becomes the receivable.
         if change.previous_open_amount.is_none() && !change.order_id.is_empty() {
@@ -291,7 +299,10 @@ mod tests {
             change.previous_open_amount.map(|m| m.amount),
             Some("300.00".into())
         );
-        assert_eq!(change.due_date, "2026-03-31");
+        assert_eq!(
+            change.due_date.as_ref().and_then(calendar::day_of),
+            credit_platform::clock::parse_date("2026-03-31")
+        );
         let wrong = prost_types::Any {
             type_url: "type.googleapis.com/credit.collections.v1.Customer".into(),
             value: Vec::new(),

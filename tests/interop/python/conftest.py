@@ -17,7 +17,12 @@ SUITE = json.loads(pathlib.Path(os.environ["CREDIT_INTEROP_SUITE"]).read_text())
 def _generate_stubs() -> None:
     out = tempfile.mkdtemp(prefix="credit-interop-stubs-")
     proto_dir = pathlib.Path(SUITE["proto_dir"])
-    files = sorted(str(p.relative_to(proto_dir)) for p in proto_dir.rglob("*.proto"))
+    # google/ holds vendored common types; Python has them from googleapis-common-protos.
+    files = sorted(
+        str(p.relative_to(proto_dir))
+        for p in proto_dir.rglob("*.proto")
+        if p.relative_to(proto_dir).parts[0] != "google"
+    )
     include = str(pathlib.Path(protoc.__file__).parent / "_proto")
     code = protoc.main(
         ["protoc", f"-I{proto_dir}", f"-I{include}", f"--python_out={out}", f"--grpc_python_out={out}", *files]

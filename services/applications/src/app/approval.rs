@@ -1,6 +1,7 @@
 //! The approval workflow: approvers act on their step (four eyes, who may approve, overrides
 //! with reasons), the next step starts, and steps past their deadline escalate.
 use super::outcome::with_notice;
+use super::summary;
 use super::{Applications, canonical, not_found};
 use crate::convert::{
     amount_of, case_of_recommendation, decimal, kind_of, money_of, workflow_of, workflow_to_wire,
@@ -15,12 +16,12 @@ use credit_platform::clock::{add_months, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
-use credit_platform::outbox;
+use credit_platform::outbox::{self, Payload};
 use credit_platform::policies;
 use credit_proto::applications as pb;
 use credit_proto::types::Money as MoneyProto;
+use credit_proto::wire;
 use prost::Message;
-use serde_json::json;
 
 impl Applications {
     /// An approver acts on the current step.
@@ -129,9 +130,13 @@ impl Applications {
                 events.push(self.event(
                     "credit.applications.approval.recorded",
                     &app,
-                    json!({"level": approved.level, "approver": caller.subject,
-                           "action": ApprovalAction::Approve.name(),
-                           "step_complete": approved.step_complete}),
+                    Payload::of(&pb::ApprovalRecorded {
+                        application: summary(&app),
+                        level: approved.level.clone(),
+                        approver: caller.subject.clone(),
+                        action: wire::<pb::ApprovalAction>(ApprovalAction::Approve.name()),
+                        step_complete: approved.step_complete,
+                    }),
                 ));
                 if approved.decided {
                     // The deciding level approved: the final decision, on the terms the
@@ -260,7 +265,11 @@ impl Applications {
                 events.push(self.event(
                     "credit.applications.information.requested",
                     &app,
-                    json!({"questions": questions, "by": caller.subject}),
+                    Payload::of(&pb::InformationRequested {
+                        application: summary(&app),
+                        questions: questions.clone(),
+                        requested_by: caller.subject.clone(),
+                    }),
                 ));
             }
         }
@@ -326,13 +335,21 @@ impl Applications {
             Escalation::Escalated { from, to, due_at } => self.event(
                 "credit.applications.step.escalated",
                 &app,
-                json!({"from_level": from, "to_level": to,
-                       "due_time": due_at.map(|t| t.div_euclid(1_000_000))}),
+                Payload::of(&pb::StepEscalated {
+                    application: summary(&app),
+                    from_level: from,
+                    to_level: to,
+                    due_time: due_at.map(to_timestamp),
+                }),
             ),
             Escalation::Overdue { level, due_at } => self.event(
                 "credit.applications.step.overdue",
                 &app,
-                json!({"level": level, "due_time": due_at.map(|t| t.div_euclid(1_000_000))}),
+                Payload::of(&pb::StepOverdue {
+                    application: summary(&app),
+                    level,
+                    due_time: due_at.map(to_timestamp),
+                }),
             ),
         };
         app.approval_steps = workflow_to_wire(&workflow);

@@ -13,13 +13,12 @@ use credit_platform::begin_mutation;
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::mutation;
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_proto::applications as pb;
 use credit_proto::limits as lpb;
 use prost::Message;
 use rust_decimal::Decimal;
-use serde_json::json;
 use sqlx::AnyConnection;
 use std::str::FromStr;
 
@@ -41,26 +40,17 @@ async fn load(conn: &mut AnyConnection, case_id: &str) -> Result<CreditCase, Api
 }
 
 fn event(event_type: &'static str, case: &CreditCase) -> NewEvent {
-    let last = case.last_check();
-    let amount = &case.order_amount;
     NewEvent {
         event_type,
         entity_type: "credit_case",
         entity_id: case.case_id.clone(),
         customer_id: case.customer_id.clone(),
-        payload: json!({
-            "case_id": case.case_id,
-            "order_id": case.order_id,
-            "state": case.state.name(),
-            "order_amount": format!("{} {}", amount.amount, amount.currency),
-            "decision_id": last.map(|c| c.decision_id.as_str()).unwrap_or_default(),
-            "check_outcome": last.map(|c| c.outcome.name()).unwrap_or_default(),
-            "check_reasons": last.map(|c| c.reasons.clone()).unwrap_or_default(),
-            "required_level": case.required_level,
-            "resolution": case.resolution.map(|r| r.name()).unwrap_or_default(),
-            "resolved_by": case.resolved_by,
-            "comment": case.comment,
-            "reservation_id": case.reservation_id,
+        payload: Payload::of(&pb::CreditCaseChanged {
+            credit_case: Some(pb::CreditCase {
+                // The check's inputs stay in the case; the feed says what was decided.
+                inputs_json: String::new(),
+                ..credit_case_to_wire(case)
+            }),
         }),
     }
 }

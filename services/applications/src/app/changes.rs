@@ -11,12 +11,11 @@ use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, FieldViolation};
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_proto::applications as pb;
 use credit_proto::limits as lpb;
 use credit_proto::types::Money as MoneyProto;
 use rust_decimal::Decimal;
-use serde_json::json;
 use sqlx::AnyConnection;
 use std::str::FromStr;
 
@@ -135,27 +134,24 @@ pub fn change_application(
 /// The event of a new change application.
 pub fn requested_event(app: &pb::Application) -> NewEvent {
     let change = app.limit_change.clone().unwrap_or_default();
-    let current = change.current_limit.unwrap_or_default();
-    let requested = app
-        .credit_request
-        .as_ref()
-        .and_then(|r| r.requested_limit.clone())
-        .unwrap_or_default();
     NewEvent {
         event_type: "credit.applications.limit_change.requested",
         entity_type: "application",
         entity_id: app.application_id.clone(),
         customer_id: app.customer_id.clone(),
-        payload: json!({
-            "application_id": app.application_id,
-            "kind": kind_of(app).name(),
-            "current_limit": format!("{} {}", current.amount, current.currency_code),
-            "requested_limit": format!("{} {}", requested.amount, requested.currency_code),
-            "temporary_end_time": change.temporary_end_time.map(|t| t.seconds),
-            "reason": change.reason,
-            "proposed_by": change.proposed_by,
-            "early_warning_score_id": change.early_warning_score_id,
-            "previous_application_id": change.previous_application_id,
+        payload: Payload::of(&pb::LimitChangeRequested {
+            application_id: app.application_id.clone(),
+            kind: kind_to_wire(kind_of(app)).into(),
+            current_limit: change.current_limit,
+            requested_limit: app
+                .credit_request
+                .as_ref()
+                .and_then(|r| r.requested_limit.clone()),
+            temporary_end_time: change.temporary_end_time,
+            reason: change.reason,
+            proposed_by: change.proposed_by,
+            early_warning_score_id: change.early_warning_score_id,
+            previous_application_id: change.previous_application_id,
         }),
     }
 }

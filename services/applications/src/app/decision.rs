@@ -2,8 +2,9 @@
 //! request ids), the case decided under the active policy, the approval steps the authority
 //! matrix asks for, and an approved limit queued for limits in the same transaction.
 use super::outcome::with_notice;
+use super::summary;
 use super::{Applications, not_found};
-use crate::convert::{case_of, kind_of, money_text, workflow_to_wire};
+use crate::convert::{case_of, kind_of, workflow_to_wire};
 use crate::domain::policy::{Outcome, Policy};
 use crate::domain::state::Action;
 use crate::domain::workflow::Workflow;
@@ -12,11 +13,10 @@ use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, add_months, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_platform::policies;
 use credit_proto::applications as pb;
-use credit_proto::{short_name, wire};
-use serde_json::json;
+use credit_proto::wire;
 use sqlx::AnyConnection;
 
 impl Applications {
@@ -152,13 +152,14 @@ impl Applications {
         let mut events = vec![self.event(
             "credit.applications.application.submitted",
             app,
-            json!({
-                "risk_class": score.risk_class,
-                "score": score.score,
-                "score_id": score.score_id,
-                "recommendation": outcome.name(),
-                "reasons": reasons,
-                "policy_version": version,
+            Payload::of(&pb::ApplicationSubmitted {
+                application: summary(app),
+                risk_class: score.risk_class.clone(),
+                score: score.score,
+                score_id: score.score_id.clone(),
+                recommendation: wire::<pb::RecommendationOutcome>(outcome.name()),
+                reasons: reasons.iter().map(|r| r.to_string()).collect(),
+                policy_version: version,
             }),
         )];
         if policy.decides_alone(outcome) {
@@ -211,7 +212,10 @@ impl Applications {
             events.push(self.event(
                 "credit.applications.application.referred",
                 app,
-                json!({"levels": app.approval_steps.iter().map(|s| &s.level).collect::<Vec<_>>()}),
+                Payload::of(&pb::ApplicationReferred {
+                    application: summary(app),
+                    levels: app.approval_steps.iter().map(|s| s.level.clone()).collect(),
+                }),
             ));
         }
         Ok(events)
@@ -227,21 +231,10 @@ impl Applications {
                 "credit.applications.application.rejected"
             },
             app,
-            json!({
-                "automatic": d.automatic,
-                "approved_limit": money_text(&d.approved_limit),
-                "payment_terms_days": d.payment_terms_days,
-                "conditions": d.conditions,
-                "reasons": d.reasons,
-                "overridden": d.overridden,
-                "override_reason_code": d.override_reason_code,
-                "override_comment": d.override_comment,
-                "decided_by": d.decided_by,
-                "policy_version": d.policy_version,
-                "recommendation": app
-                    .recommendation
-                    .as_ref()
-                    .and_then(|r| short_name::<pb::RecommendationOutcome>(r.outcome)),
+            Payload::of(&pb::ApplicationDecided {
+                application: summary(app),
+                decision: Some(d),
+                recommendation: app.recommendation.as_ref().map_or(0, |r| r.outcome),
             }),
         )
     }

@@ -9,9 +9,10 @@ use credit_platform::clock::SharedClock;
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::ApiError;
-use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
+use credit_proto::applications as pb;
+use credit_proto::types::Money as MoneyProto;
 use futures::StreamExt;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -182,12 +183,15 @@ impl LimitDelivery {
                     entity_type: "application",
                     entity_id: instruction.application_id.clone(),
                     customer_id: instruction.customer_id.clone(),
-                    payload: json!({
-                        "application_id": instruction.application_id,
-                        "instruction_id": instruction.instruction_id,
-                        "limit": format!("{} {}", instruction.amount, instruction.currency_code),
-                        "attempts": attempts,
-                        "error": error,
+                    payload: Payload::of(&pb::LimitDelivered {
+                        application_id: instruction.application_id.clone(),
+                        instruction_id: instruction.instruction_id.clone(),
+                        limit: Some(MoneyProto {
+                            amount: instruction.amount.to_string(),
+                            currency_code: instruction.currency_code.clone(),
+                        }),
+                        attempts: i64::from(attempts),
+                        error: error.to_string(),
                     }),
                 },
             )

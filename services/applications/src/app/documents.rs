@@ -8,10 +8,9 @@ use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
-use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_proto::applications as pb;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -107,14 +106,14 @@ impl Documents {
                 entity_type: "document",
                 entity_id: document.document_id.clone(),
                 customer_id: application.customer_id.clone(),
-                payload: json!({
-                    "application_id": document.application_id,
-                    "document_id": document.document_id,
-                    "file_name": document.file_name,
-                    "content_type": document.content_type,
-                    "kind": credit_proto::short_name::<pb::DocumentKind>(document.kind),
-                    "size_bytes": document.size_bytes,
-                    "sha256": document.sha256,
+                payload: Payload::of(&pb::DocumentUploaded {
+                    application_id: document.application_id.clone(),
+                    document_id: document.document_id.clone(),
+                    file_name: document.file_name.clone(),
+                    content_type: document.content_type.clone(),
+                    kind: document.kind,
+                    size_bytes: document.size_bytes,
+                    sha256: document.sha256.clone(),
                 }),
             },
         )

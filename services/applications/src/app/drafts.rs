@@ -1,6 +1,7 @@
 //! Applications before and outside the decision: created, updated and read (sensitive fields
 //! sealed, shown in clear only to those who assess), withdrawn, and their notices.
 use super::outcome::{clear_outputs, notice_for};
+use super::summary;
 use super::{Applications, canonical_request, not_found};
 use crate::convert::{application_to_wire, workflow_of, workflow_to_wire};
 use crate::domain::state::Action;
@@ -10,9 +11,8 @@ use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
-use credit_platform::outbox;
+use credit_platform::outbox::{self, Payload};
 use credit_proto::applications as pb;
-use serde_json::json;
 
 impl Applications {
     /// Saves a new draft.
@@ -43,7 +43,13 @@ impl Applications {
             &mut m.tx,
             context,
             m.now,
-            self.event("credit.applications.application.created", &app, json!({})),
+            self.event(
+                "credit.applications.application.created",
+                &app,
+                Payload::of(&pb::ApplicationChanged {
+                    application: summary(&app),
+                }),
+            ),
         )
         .await?;
         let answer = self.view(&row, &context.caller)?;
@@ -85,7 +91,13 @@ impl Applications {
             &mut m.tx,
             context,
             m.now,
-            self.event("credit.applications.application.updated", &app, json!({})),
+            self.event(
+                "credit.applications.application.updated",
+                &app,
+                Payload::of(&pb::ApplicationChanged {
+                    application: summary(&app),
+                }),
+            ),
         )
         .await?;
         let answer = self.view(&row, &context.caller)?;
@@ -180,7 +192,10 @@ impl Applications {
             self.event(
                 "credit.applications.application.withdrawn",
                 &app,
-                json!({"reason": request.reason}),
+                Payload::of(&pb::ApplicationWithdrawn {
+                    application: summary(&app),
+                    reason: request.reason.clone(),
+                }),
             ),
         )
         .await?;

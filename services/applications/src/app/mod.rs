@@ -3,8 +3,7 @@
 //! decides under the active decision policy; a final approval queues the limit for limits in
 //! the same transaction.
 use crate::convert::{
-    application_of, application_to_wire, money_text, sensitive_of, sensitive_to_wire, state_of,
-    workflow_of,
+    application_of, application_to_wire, sensitive_of, sensitive_to_wire, state_of, workflow_of,
 };
 use crate::domain::application::Sensitive;
 mod approval;
@@ -33,11 +32,11 @@ use credit_platform::clock::{Micros, SharedClock};
 use credit_platform::db::Db;
 use credit_platform::error::ApiError;
 use credit_platform::mutation::{self, Mutation};
-use credit_platform::outbox::{FeedSignals, NewEvent};
+use credit_platform::outbox::{FeedSignals, NewEvent, Payload};
 use credit_proto::applications as pb;
 use credit_proto::types::Money as MoneyProto;
+use credit_proto::wire;
 use prost::Message;
-use serde_json::json;
 use sqlx::AnyConnection;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -243,27 +242,13 @@ impl Applications {
         Ok(())
     }
 
+    /// An application event; `payload` is built around [`summary`] of `app`.
     pub(crate) fn event(
         &self,
         event_type: &'static str,
         app: &pb::Application,
-        extra: serde_json::Value,
+        payload: Payload,
     ) -> NewEvent {
-        let applicant = app.applicant.clone().unwrap_or_default();
-        let mut payload = json!({
-            "application_id": app.application_id,
-            "customer_id": app.customer_id,
-            "state": state_of(app).name(),
-            "legal_name": applicant.legal_name,
-            "tax_id_masked": mask_identifier(&applicant.tax_id),
-            "requested_limit": money_text(
-                &app.credit_request.as_ref().and_then(|r| r.requested_limit.clone())
-            ),
-            "submission": app.submission_count,
-        });
-        if let (Some(target), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
-            target.extend(more);
-        }
         NewEvent {
             event_type,
             entity_type: "application",
@@ -290,4 +275,21 @@ fn canonical_request(app: &mut pb::Application) {
         canonical(&mut r.requested_limit);
         canonical(&mut r.expected_monthly_volume);
     }
+}
+
+/// What every application event says about the application: never personal data in clear.
+pub(crate) fn summary(app: &pb::Application) -> Option<pb::ApplicationSummary> {
+    let applicant = app.applicant.clone().unwrap_or_default();
+    Some(pb::ApplicationSummary {
+        application_id: app.application_id.clone(),
+        customer_id: app.customer_id.clone(),
+        state: wire::<pb::ApplicationState>(state_of(app).name()),
+        legal_name: applicant.legal_name,
+        tax_id_masked: mask_identifier(&applicant.tax_id),
+        requested_limit: app
+            .credit_request
+            .as_ref()
+            .and_then(|r| r.requested_limit.clone()),
+        submission: i64::from(app.submission_count),
+    })
 }

@@ -9,7 +9,6 @@ use credit_platform::outbox::NewEvent;
 use credit_platform::policies;
 use credit_platform::transition::invalid_document;
 use credit_proto::applications as pb;
-use serde_json::json;
 
 impl Applications {
     /// Installs the default decision policy as version 1 on first start.
@@ -79,15 +78,15 @@ fn wire_policy(stored: policies::PolicyVersion, active: bool) -> pb::DecisionPol
 }
 
 fn policy_event(version: i64, policy: &Policy, active: bool) -> NewEvent {
-    NewEvent {
-        event_type: if active {
-            "credit.applications.decision_policy.activated"
-        } else {
-            "credit.applications.decision_policy.uploaded"
-        },
-        entity_type: "decision_policy",
-        entity_id: version.to_string(),
-        customer_id: String::new(),
-        payload: json!({"version": version, "name": policy.document.name}),
-    }
+    let event_type = if active {
+        "credit.applications.decision_policy.activated"
+    } else {
+        "credit.applications.decision_policy.uploaded"
+    };
+    policies::version_event(
+        event_type,
+        "decision_policy",
+        version,
+        &policy.document.name,
+    )
 }

@@ -11,11 +11,10 @@ use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
-use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_platform::policies;
 use credit_proto::applications as pb;
-use serde_json::json;
 use sqlx::AnyConnection;
 
 /// What an early warning tells the review.
@@ -70,24 +69,13 @@ pub async fn open_for_early_warning(
 }
 
 fn event(event_type: &'static str, case: &ReviewCase) -> NewEvent {
-    let seconds = |at: i64| Some(at).filter(|t| *t > 0).map(|t| t.div_euclid(1_000_000));
     NewEvent {
         event_type,
         entity_type: "review_case",
         entity_id: case.case_id.clone(),
         customer_id: case.customer_id.clone(),
-        payload: json!({
-            "case_id": case.case_id,
-            "application_id": case.application_id,
-            "reason": case.reason.name(),
-            "state": case.state.name(),
-            "review_time": seconds(case.review_at),
-            "outcome": case.outcome.map(|o| o.name()).unwrap_or_default(),
-            "comment": case.comment,
-            "next_review_time": case.next_review_at.and_then(seconds),
-            "signals": case.signals,
-            "score_id": case.score_id,
-            "proposed_application_id": case.proposed_application_id,
+        payload: Payload::of(&pb::ReviewCaseChanged {
+            review_case: Some(review_case_to_wire(case)),
         }),
     }
 }

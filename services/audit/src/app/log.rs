@@ -153,6 +153,15 @@ impl AuditLog {
             let mut event = event.clone();
             // The configured name, not the producer's claim, says where an entry came from.
             event.source = source.to_string();
+            // A typed payload is shown as the suite's descriptors render it, not as the
+            // producer's JSON claims it (the two can only differ if the producer is broken).
+            if let Some(typed) = &event.payload {
+                match credit_proto::json::any(typed) {
+                    Ok(json) => event.payload_json = json,
+                    Err(error) => tracing::warn!(source, sequence = event.sequence, %error,
+                        "typed payload not rendered; recording the producer's JSON"),
+                }
+            }
             let (payload, masked) = mask_payload(&event.payload_json);
             if !masked.is_empty() {
                 tracing::warn!(source, sequence = event.sequence, fields = ?masked,

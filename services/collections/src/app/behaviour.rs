@@ -9,8 +9,7 @@ use credit_platform::clock::MICROS_PER_DAY as DAY;
 use credit_platform::clock::{Micros, day_of};
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
-use credit_platform::outbox::{self, NewEvent};
-use serde_json::json;
+use credit_platform::outbox::{self, NewEvent, Payload};
 use sqlx::AnyConnection;
 
 /// Recomputes the customer's behaviour on `now`; when it changed since last said, says it on
@@ -29,27 +28,19 @@ pub async fn review(
     if b.invoices_paid == 0 && b.disputes == 0 && b.broken_promises == 0 {
         return Ok(());
     }
-    let payload = json!({
-        "average_days_beyond_terms": b.average_days_beyond_terms.to_string(),
-        "share_paid_late": b.share_paid_late.to_string(),
-        "invoices_paid": b.invoices_paid,
-        "disputes": b.disputes,
-        "broken_promises": b.broken_promises,
-        "lookback_days": LOOKBACK_DAYS,
-    });
-    let text = payload.to_string();
-    if !store::publish_behaviour(&mut *conn, customer_id, &text, now).await? {
-        return Ok(());
-    }
-    let contract = credit_proto::collections::PaymentBehaviourChanged {
+    let payload = Payload::of(&credit_proto::collections::PaymentBehaviourChanged {
         average_days_beyond_terms: b.average_days_beyond_terms.to_string(),
         share_paid_late: b.share_paid_late.to_string(),
         invoices_paid: b.invoices_paid,
         disputes: b.disputes,
         broken_promises: b.broken_promises,
         lookback_days: LOOKBACK_DAYS,
-    };
-    outbox::append_typed(
+    });
+    // Published only when it differs from what was published last.
+    if !store::publish_behaviour(&mut *conn, customer_id, &payload.json(), now).await? {
+        return Ok(());
+    }
+    outbox::append(
         conn,
         context,
         now,
@@ -60,7 +51,6 @@ pub async fn review(
             customer_id: customer_id.to_string(),
             payload,
         },
-        &contract,
     )
     .await?;
     Ok(())

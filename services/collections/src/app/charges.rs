@@ -2,20 +2,22 @@
 //! INTEREST document, due at once) rather than an increase of the invoice: paying the principal
 //! leaves it owed, it ages and is dunned like any item, payments allocate to it, and exposure in
 //! limits follows it through the same `receivable.changed` events.
+use crate::convert;
 use crate::domain::dunning::Step;
 use crate::domain::ledger::{Kind, from_minor, to_minor};
 use crate::store::{self, StoredDocument};
+use credit_platform::calendar;
 use credit_platform::clock::{Micros, date_of_day, day_of};
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::money::Currency;
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_proto::collections as pb;
 use credit_proto::types::Money;
+use credit_proto::wire;
 use prost::Message;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde_json::json;
 use sqlx::AnyConnection;
 use std::str::FromStr;
 
@@ -199,14 +201,15 @@ async fn charge(
             entity_type: "document",
             entity_id: document_id.clone(),
             customer_id: customer_id.to_string(),
-            payload: json!({
-                "kind": kind.name(),
-                "amount": from_minor(amount, digits),
-                "currency_code": currency.code(),
-                "issue_date": date_of_day(today),
-                "due_date": date_of_day(today),
-                "reference": reference,
-                "source": "dunning",
+            payload: Payload::of(&pb::DocumentRecorded {
+                kind: wire::<pb::DocumentKind>(kind.name()),
+                amount: Some(convert::money(amount, currency.code())),
+                issue_date: Some(calendar::date(today)),
+                due_date: Some(calendar::date(today)),
+                allocations: Vec::new(),
+                reference: reference.to_string(),
+                source: "dunning".into(),
+                version: 1,
             }),
         },
     )

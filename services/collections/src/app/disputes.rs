@@ -4,10 +4,11 @@
 use crate::convert;
 use crate::convert::money;
 use crate::domain::disputes::{Attachment, Dispute, DisputeReason, DisputeState, Resolution};
-use crate::domain::ledger::{Kind, digits_of, from_minor, positive_amount_in};
+use crate::domain::ledger::{Kind, from_minor, positive_amount_in};
 use crate::domain::write_offs::WriteOff;
 use crate::store;
 use credit_platform::begin_mutation;
+use credit_platform::calendar;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
@@ -15,10 +16,10 @@ use credit_platform::documents::{DocumentStore, accepted_type, content_matches};
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Currency;
 use credit_platform::mutation;
-use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
-use serde_json::json;
+use credit_proto::wire;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 use std::sync::Arc;
@@ -36,19 +37,19 @@ async fn load(conn: &mut AnyConnection, dispute_id: &str) -> Result<Dispute, Api
         .ok_or_else(|| not_found(dispute_id))
 }
 
-fn event(event_type: &'static str, d: &Dispute, extra: serde_json::Value) -> NewEvent {
-    let mut payload = json!({
-        "dispute_id": d.dispute_id,
-        "invoice_id": d.invoice_id,
-        "reason": d.reason.name(),
-        "amount": from_minor(d.amount, digits_of(&d.currency)),
-        "currency_code": d.currency,
-        "state": d.state.name(),
-        "owner": d.owner,
-    });
-    if let (Some(target), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
-        target.extend(more);
-    }
+/// What every dispute event says about it.
+fn summary(d: &Dispute) -> Option<pb::DisputeSummary> {
+    Some(pb::DisputeSummary {
+        dispute_id: d.dispute_id.clone(),
+        invoice_id: d.invoice_id.clone(),
+        reason: wire::<pb::DisputeReason>(d.reason.name()),
+        amount: Some(convert::money(d.amount, &d.currency)),
+        state: wire::<pb::DisputeState>(d.state.name()),
+        owner: d.owner.clone(),
+    })
+}
+
+fn event(event_type: &'static str, d: &Dispute, payload: Payload) -> NewEvent {
     NewEvent {
         event_type,
         entity_type: "dispute",
@@ -79,11 +80,12 @@ async fn close(
         event(
             "credit.collections.dispute.resolved",
             dispute,
-            json!({
-                "resolution": name,
-                "credit_note_id": dispute.credit_note_id,
-                "write_off_id": dispute.write_off_id,
-                "resolution_hours": (now - opened) / 3_600_000_000,
+            Payload::of(&pb::DisputeResolved {
+                dispute: summary(dispute),
+                resolution: wire::<pb::DisputeResolution>(name),
+                credit_note_id: dispute.credit_note_id.clone(),
+                write_off_id: dispute.write_off_id.clone(),
+                resolution_hours: (now - opened) / 3_600_000_000,
             }),
         ),
     )
@@ -214,7 +216,11 @@ impl Disputes {
             event(
                 "credit.collections.dispute.opened",
                 &dispute,
-                json!({"due_date": date_of_day(dispute.due_day), "comment": request.comment.trim()}),
+                Payload::of(&pb::DisputeOpened {
+                    dispute: summary(&dispute),
+                    due_date: Some(calendar::date(dispute.due_day)),
+                    comment: request.comment.trim().to_string(),
+                }),
             ),
         )
         .await?;
@@ -241,7 +247,10 @@ impl Disputes {
             event(
                 "credit.collections.dispute.commented",
                 &dispute,
-                json!({"comment": request.text.trim()}),
+                Payload::of(&pb::DisputeCommented {
+                    dispute: summary(&dispute),
+                    comment: request.text.trim().to_string(),
+                }),
             ),
         )
         .await?;
@@ -469,11 +478,12 @@ impl Disputes {
             event(
                 "credit.collections.dispute.document_attached",
                 &dispute,
-                json!({
-                    "file_name": document.file_name,
-                    "content_type": document.content_type,
-                    "size_bytes": document.size_bytes,
-                    "sha256": sha256,
+                Payload::of(&pb::DisputeDocumentAttached {
+                    dispute: summary(&dispute),
+                    file_name: document.file_name.clone(),
+                    content_type: document.content_type.clone(),
+                    size_bytes: document.size_bytes,
+                    sha256: sha256.clone(),
                 }),
             ),
         )

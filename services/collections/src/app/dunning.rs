@@ -15,12 +15,12 @@ use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::ApiError;
 use credit_platform::mutation;
-use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_platform::policies;
 use credit_proto::collections as pb;
+use credit_proto::wire;
 use rust_decimal::Decimal;
-use serde_json::json;
 use sqlx::AnyConnection;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -85,17 +85,12 @@ pub fn known_time_zone(name: &str) -> bool {
 }
 
 fn policy_event(version: i64, policy: &Policy, active: bool) -> NewEvent {
-    NewEvent {
-        event_type: if active {
-            "credit.collections.dunning_policy.activated"
-        } else {
-            "credit.collections.dunning_policy.uploaded"
-        },
-        entity_type: "dunning_policy",
-        entity_id: version.to_string(),
-        customer_id: String::new(),
-        payload: json!({"version": version, "name": policy.document.name}),
-    }
+    let event_type = if active {
+        "credit.collections.dunning_policy.activated"
+    } else {
+        "credit.collections.dunning_policy.uploaded"
+    };
+    policies::version_event(event_type, "dunning_policy", version, &policy.document.name)
 }
 
 fn wire_policy(stored: policies::PolicyVersion, active: bool) -> pb::DunningPolicy {
@@ -394,17 +389,16 @@ impl Dunning {
                 entity_type: "customer",
                 entity_id: customer_id.to_string(),
                 customer_id: customer_id.to_string(),
-                payload: json!({
-                    "strategy": strategy.name,
-                    "step_code": step.code,
-                    "template": step.template,
-                    "consequence": step.consequence,
-                    "currency_code": currency,
-                    "amount": from_minor(amount, digits),
-                    "items": covered.iter().map(|i| &i.document_id).collect::<Vec<_>>(),
-                    "charges": charged.iter().map(|c| &c.document_id).collect::<Vec<_>>(),
-                    "anchor_document_id": anchor.document_id,
-                    "message_id": message_id,
+                payload: Payload::of(&pb::DunningStepTaken {
+                    strategy: strategy.name.clone(),
+                    step_code: step.code.clone(),
+                    template: step.template.clone(),
+                    consequence: wire::<pb::Consequence>(step.consequence.name()),
+                    amount: Some(convert::money(amount, currency)),
+                    items: covered.iter().map(|i| i.document_id.clone()).collect(),
+                    charges: charged.iter().map(|c| c.document_id.clone()).collect(),
+                    anchor_document_id: anchor.document_id.clone(),
+                    message_id: message_id.clone(),
                 }),
             },
         )
@@ -484,10 +478,10 @@ impl Dunning {
                     entity_type: "message",
                     entity_id: message_id.to_string(),
                     customer_id,
-                    payload: json!({
-                        "step_code": step_code,
-                        "channel": "EMAIL",
-                        "error": error,
+                    payload: Payload::of(&pb::MessageDelivered {
+                        step_code,
+                        channel: pb::Channel::Email.into(),
+                        error: error.to_string(),
                     }),
                 },
             )

@@ -7,15 +7,16 @@ use crate::domain::ledger::{
 };
 use crate::store::{self, StoredDocument};
 use credit_platform::begin_mutation;
+use credit_platform::calendar;
 use credit_platform::clock::{Micros, date_of_day};
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::mutation;
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_proto::collections as pb;
 use credit_proto::types::Money;
+use credit_proto::wire;
 use prost::Message;
-use serde_json::json;
 use sqlx::AnyConnection;
 use std::collections::BTreeSet;
 
@@ -52,17 +53,21 @@ fn canonical(d: &pb::ReceivableDocument, doc: &Document) -> pb::ReceivableDocume
         due_date: doc.due_day.map(date_of_day).unwrap_or_default(),
         payment_terms_days: d.payment_terms_days,
         order_id: d.order_id.clone(),
-        allocations: doc
-            .allocations
-            .iter()
-            .map(|(invoice_id, amount)| pb::Allocation {
-                invoice_id: invoice_id.clone(),
-                amount: from_minor(*amount, doc.digits),
-            })
-            .collect(),
+        allocations: allocations(doc),
         reference: d.reference.trim().to_string(),
         ..Default::default()
     }
+}
+
+/// Where a document is applied, on the wire.
+fn allocations(doc: &Document) -> Vec<pb::Allocation> {
+    doc.allocations
+        .iter()
+        .map(|(invoice_id, amount)| pb::Allocation {
+            invoice_id: invoice_id.clone(),
+            amount: from_minor(*amount, doc.digits),
+        })
+        .collect()
 }
 
 impl Ledger {
@@ -266,17 +271,15 @@ impl Ledger {
                 entity_type: "document",
                 entity_id: doc.document_id.clone(),
                 customer_id: doc.customer_id.clone(),
-                payload: json!({
-                    "kind": doc.kind.name(),
-                    "amount": from_minor(doc.amount, doc.digits),
-                    "currency_code": doc.currency,
-                    "issue_date": date_of_day(doc.issue_day),
-                    "due_date": doc.due_day.map(date_of_day),
-                    "allocations": doc.allocations.iter()
-                        .map(|(i, a)| json!({"invoice_id": i, "amount": from_minor(*a, doc.digits)}))
-                        .collect::<Vec<_>>(),
-                    "version": version,
-                    "source": source,
+                payload: Payload::of(&pb::DocumentRecorded {
+                    kind: wire::<pb::DocumentKind>(doc.kind.name()),
+                    amount: Some(convert::money(doc.amount, &doc.currency)),
+                    issue_date: Some(calendar::date(doc.issue_day)),
+                    due_date: calendar::optional_date(doc.due_day),
+                    allocations: allocations(doc),
+                    reference: String::new(),
+                    source: source.to_string(),
+                    version,
                 }),
             },
         )

@@ -1,18 +1,17 @@
 //! The ledger's use cases: customer profiles, imports idempotent by the ERP's document id,
 //! allocations, documents and their versions, aging.
 use crate::convert::money;
-use crate::domain::ledger::{digits_of, from_minor};
 use crate::store;
 use credit_platform::begin_mutation;
-use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of};
+use credit_platform::calendar;
+use credit_platform::clock::{Micros, SharedClock, day_of};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::ApiError;
 use credit_platform::mutation;
-use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_proto::collections as pb;
 use prost::Message;
-use serde_json::json;
 use sqlx::AnyConnection;
 
 /// Recomputes an invoice's open amount; when it changed (or the invoice is new), says so on
@@ -34,17 +33,16 @@ pub(crate) async fn receivable_changed(
     store::set_open(tx, invoice_id, open, now).await?;
     let body = pb::ReceivableDocument::decode(invoice.body.as_slice())
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored document: {e}")))?;
-    let digits = digits_of(&invoice.currency);
     let contract = pb::ReceivableChanged {
         invoice_id: invoice_id.to_string(),
         amount: Some(money(invoice.amount, &invoice.currency)),
         open_amount: Some(money(open, &invoice.currency)),
         previous_open_amount: (!new).then(|| money(invoice.open_amount, &invoice.currency)),
-        issue_date: date_of_day(invoice.issue_day),
-        due_date: invoice.due_day.map(date_of_day).unwrap_or_default(),
+        issue_date: Some(calendar::date(invoice.issue_day)),
+        due_date: calendar::optional_date(invoice.due_day),
         order_id: body.order_id.clone(),
     };
-    outbox::append_typed(
+    outbox::append(
         tx,
         context,
         now,
@@ -53,18 +51,8 @@ pub(crate) async fn receivable_changed(
             entity_type: "receivable",
             entity_id: invoice_id.to_string(),
             customer_id: invoice.customer_id.clone(),
-            payload: json!({
-                "invoice_id": invoice_id,
-                "currency_code": invoice.currency,
-                "amount": from_minor(invoice.amount, digits),
-                "open_amount": from_minor(open, digits),
-                "previous_open_amount": (!new).then(|| from_minor(invoice.open_amount, digits)),
-                "issue_date": date_of_day(invoice.issue_day),
-                "due_date": invoice.due_day.map(date_of_day),
-                "order_id": body.order_id,
-            }),
+            payload: Payload::of(&contract),
         },
-        &contract,
     )
     .await?;
     Ok(())
@@ -190,10 +178,13 @@ impl Ledger {
                 entity_type: "customer",
                 entity_id: customer.customer_id.clone(),
                 customer_id: customer.customer_id.clone(),
-                payload: json!({
-                    "segment": customer.segment, "region": customer.region,
-                    "group_id": customer.group_id, "language": customer.language,
-                    "time_zone": customer.time_zone, "collector": customer.collector,
+                payload: Payload::of(&pb::CustomerUpdated {
+                    segment: customer.segment.clone(),
+                    region: customer.region.clone(),
+                    group_id: customer.group_id.clone(),
+                    language: customer.language.clone(),
+                    time_zone: customer.time_zone.clone(),
+                    collector: customer.collector.clone(),
                 }),
             },
         )

@@ -4,20 +4,20 @@
 //! and alerts on the feed before a deadline passes, once per threshold and deadline.
 use crate::convert;
 use crate::convert::money;
-use crate::domain::ledger::{digits_of, from_minor};
 use crate::domain::limitation::{Act, standing};
 use crate::domain::policy::Policy;
 use crate::store;
 use credit_platform::begin_mutation;
+use credit_platform::calendar;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
-use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
-use serde_json::json;
+use credit_proto::wire;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
@@ -305,11 +305,11 @@ impl Limitation {
                 entity_type: "customer",
                 entity_id: request.customer_id.clone(),
                 customer_id: request.customer_id.clone(),
-                payload: json!({
-                    "kind": act.name(),
-                    "date": date_of_day(day),
-                    "invoice_ids": request.invoice_ids,
-                    "note": request.note.trim(),
+                payload: Payload::of(&pb::LimitationActRecorded {
+                    kind: wire::<pb::LimitationAct>(act.name()),
+                    date: Some(calendar::date(day)),
+                    invoice_ids: request.invoice_ids.clone(),
+                    note: request.note.trim().to_string(),
                 }),
             },
         )
@@ -374,13 +374,12 @@ impl Limitation {
                         entity_type: "receivable",
                         entity_id: claim.document_id.clone(),
                         customer_id: claim.customer_id.clone(),
-                        payload: json!({
-                            "document_id": claim.document_id,
-                            "jurisdiction": claim.jurisdiction,
-                            "deadline_date": date_of_day(claim.standing.deadline_day),
-                            "days_left": left,
-                            "open_amount": from_minor(claim.open, digits_of(&claim.currency)),
-                            "currency_code": claim.currency,
+                        payload: Payload::of(&pb::LimitationDeadlineReached {
+                            document_id: claim.document_id.clone(),
+                            jurisdiction: claim.jurisdiction.clone(),
+                            deadline_date: Some(calendar::date(claim.standing.deadline_day)),
+                            days_left: left,
+                            open_amount: Some(convert::money(claim.open, &claim.currency)),
                         }),
                     },
                 )

@@ -7,8 +7,7 @@ use crate::store;
 use credit_platform::clock::Micros;
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
-use credit_platform::outbox::{self, NewEvent};
-use serde_json::json;
+use credit_platform::outbox::{self, NewEvent, Payload};
 use sqlx::AnyConnection;
 
 /// Reviews `customer_id` on `today`: flags or clears it, saying so on the feed. Answers whether
@@ -48,7 +47,9 @@ pub async fn review(
                     entity_type: "customer",
                     entity_id: customer_id.to_string(),
                     customer_id: customer_id.to_string(),
-                    payload: json!({"threshold_days": threshold_days}),
+                    payload: Payload::of(&credit_proto::collections::CustomerOverdueCleared {
+                        threshold_days,
+                    }),
                 },
             )
             .await?;
@@ -95,7 +96,7 @@ pub async fn flag(
         overdue_amounts: amounts.to_vec(),
         cause: cause.to_string(),
     };
-    outbox::append_typed(
+    outbox::append(
         conn,
         context,
         now,
@@ -104,16 +105,8 @@ pub async fn flag(
             entity_type: "customer",
             entity_id: customer_id.to_string(),
             customer_id: customer_id.to_string(),
-            payload: json!({
-                "days_past_due": days_past_due,
-                "overdue_amounts": amounts
-                    .iter()
-                    .map(|m| format!("{} {}", m.amount, m.currency_code))
-                    .collect::<Vec<_>>(),
-                "cause": cause,
-            }),
+            payload: Payload::of(&contract),
         },
-        &contract,
     )
     .await?;
     Ok(())

@@ -4,23 +4,24 @@
 //! plus the grace days) breaches the plan — an event scoring's payment behaviour counts — and
 //! dunning resumes; once nothing it covers is open, it is completed.
 use crate::convert;
-use crate::domain::ledger::{digits_of, from_minor, positive_amount_in};
+use crate::domain::ledger::positive_amount_in;
 use crate::domain::plans::{
     Instalment, InstalmentState, PaymentPlan, PlanState, PlannedInstalment, Standing,
     check_schedule,
 };
 use crate::store;
 use credit_platform::begin_mutation;
-use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date};
+use credit_platform::calendar;
+use credit_platform::clock::{Micros, SharedClock, day_of, parse_date};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Currency;
 use credit_platform::mutation;
-use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
-use serde_json::json;
+use credit_proto::wire;
 use sqlx::AnyConnection;
 
 /// Brings `plan` up to date on `today` from what its invoices still have open; answers how it
@@ -52,7 +53,6 @@ pub async fn review(
             Some(_) => "credit.collections.payment_plan.completed",
         };
         store::end_plan(&mut *conn, &plan).await?;
-        let digits = digits_of(&plan.currency);
         outbox::append(
             conn,
             context,
@@ -62,12 +62,12 @@ pub async fn review(
                 entity_type: "payment_plan",
                 entity_id: plan.plan_id.clone(),
                 customer_id: customer_id.to_string(),
-                payload: json!({
-                    "currency_code": plan.currency,
-                    "total_amount": from_minor(plan.total, digits),
-                    "paid_amount": from_minor(plan.paid, digits),
-                    "breached_instalment_date": plan.breached_day.map(date_of_day).unwrap_or_default(),
-                    "invoice_ids": plan.invoice_ids,
+                payload: Payload::of(&pb::PaymentPlanEnded {
+                    state: wire::<pb::PaymentPlanState>(plan.state.name()),
+                    total_amount: Some(convert::money(plan.total, &plan.currency)),
+                    paid_amount: Some(convert::money(plan.paid, &plan.currency)),
+                    breached_instalment_date: calendar::optional_date(plan.breached_day),
+                    invoice_ids: plan.invoice_ids.clone(),
                 }),
             },
         )
@@ -136,7 +136,6 @@ impl Plans {
             total += invoice.open_amount;
         }
         let currency = currency.unwrap_or_default();
-        let digits = digits_of(&currency);
         let code = Currency::from_code(&currency)
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
         let mut instalments = Vec::new();
@@ -196,17 +195,18 @@ impl Plans {
                 entity_type: "payment_plan",
                 entity_id: plan.plan_id.clone(),
                 customer_id: plan.customer_id.clone(),
-                payload: json!({
-                    "currency_code": currency,
-                    "total_amount": from_minor(plan.total, digits),
-                    "invoice_ids": plan.invoice_ids,
-                    "instalments": plan.instalments.iter()
-                        .map(|i| json!({
-                            "due_date": date_of_day(i.due_day),
-                            "amount": from_minor(i.amount, digits),
-                        }))
-                        .collect::<Vec<_>>(),
-                    "grace_days": plan.grace_days,
+                payload: Payload::of(&pb::PaymentPlanCreated {
+                    total_amount: Some(convert::money(plan.total, &currency)),
+                    invoice_ids: plan.invoice_ids.clone(),
+                    instalments: plan
+                        .instalments
+                        .iter()
+                        .map(|i| pb::AgreedInstalment {
+                            due_date: Some(calendar::date(i.due_day)),
+                            amount: Some(convert::money(i.amount, &currency)),
+                        })
+                        .collect(),
+                    grace_days: i64::from(plan.grace_days),
                 }),
             },
         )

@@ -4,20 +4,21 @@
 //! kept (something came) or broken (nothing did). While open, dunning waits; a broken promise
 //! lets dunning resume and is an event scoring's payment behaviour counts.
 use crate::convert;
-use crate::domain::ledger::{from_minor, positive_minor};
+use crate::domain::ledger::positive_minor;
 use crate::domain::promises::{Promise, PromiseState};
 use crate::store;
 use credit_platform::begin_mutation;
-use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date};
+use credit_platform::calendar;
+use credit_platform::clock::{Micros, SharedClock, day_of, parse_date};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Currency;
 use credit_platform::mutation;
-use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
-use serde_json::json;
+use credit_proto::wire;
 use sqlx::AnyConnection;
 
 /// The open promise of a customer in a currency, when there is one: (amount, promised day).
@@ -52,7 +53,6 @@ pub async fn settle(
         let Some(state) = promise.settle(paid, today, now) else {
             continue;
         };
-        let digits = crate::domain::ledger::digits_of(&promise.currency);
         store::settle_promise(&mut *conn, &promise).await?;
         outbox::append(
             conn,
@@ -67,11 +67,11 @@ pub async fn settle(
                 entity_type: "promise",
                 entity_id: promise.promise_id.clone(),
                 customer_id: customer_id.to_string(),
-                payload: json!({
-                    "amount": from_minor(promise.amount, digits),
-                    "paid_amount": from_minor(paid, digits),
-                    "currency_code": promise.currency,
-                    "promised_date": date_of_day(promise.promised_day),
+                payload: Payload::of(&pb::PromiseSettled {
+                    amount: Some(convert::money(promise.amount, &promise.currency)),
+                    paid_amount: Some(convert::money(paid, &promise.currency)),
+                    promised_date: Some(calendar::date(promise.promised_day)),
+                    state: wire::<pb::PromiseState>(state.name()),
                 }),
             },
         )
@@ -146,11 +146,10 @@ impl Promises {
                 entity_type: "promise",
                 entity_id: promise.promise_id.clone(),
                 customer_id: promise.customer_id.clone(),
-                payload: json!({
-                    "amount": money.amount,
-                    "currency_code": currency.code(),
-                    "promised_date": date_of_day(promise.promised_day),
-                    "note": promise.note,
+                payload: Payload::of(&pb::PromiseRecorded {
+                    amount: Some(money.clone()),
+                    promised_date: Some(calendar::date(promise.promised_day)),
+                    note: promise.note.clone(),
                 }),
             },
         )

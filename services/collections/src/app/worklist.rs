@@ -11,16 +11,16 @@ use crate::domain::ledger::{digits_of, from_minor};
 use crate::domain::worklist::{Case, LOOKBACK_DAYS, rank};
 use crate::store;
 use credit_platform::begin_mutation;
+use credit_platform::calendar;
 use credit_platform::clock::{SharedClock, date_of_day, day_of, parse_date};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
-use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
 use rust_decimal::Decimal;
-use serde_json::json;
 use std::str::FromStr;
 
 /// Outcomes of an activity.
@@ -34,6 +34,7 @@ pub const OUTCOMES: &[&str] = &[
 ];
 
 use credit_platform::clock::MICROS_PER_DAY as DAY;
+use credit_proto::wire;
 
 /// The collector's desk.
 #[derive(Clone)]
@@ -207,10 +208,10 @@ impl Desk {
                 entity_type: "collector",
                 entity_id: collector.clone(),
                 customer_id: String::new(),
-                payload: json!({
-                    "collector": collector,
-                    "customer_ids": request.customer_ids,
-                    "segments": request.segments,
+                payload: Payload::of(&pb::CollectorAssigned {
+                    collector: collector.clone(),
+                    customer_ids: request.customer_ids.clone(),
+                    segments: request.segments.clone(),
                 }),
             },
         )
@@ -278,11 +279,11 @@ impl Desk {
                 entity_type: "activity",
                 entity_id: activity.activity_id.clone(),
                 customer_id: activity.customer_id.clone(),
-                payload: json!({
-                    "kind": activity.kind.name(),
-                    "outcome": activity.outcome.name(),
-                    "follow_up_date": follow_up.map(date_of_day).unwrap_or_default(),
-                    "collector": activity.collector,
+                payload: Payload::of(&pb::ActivityLogged {
+                    kind: wire::<pb::ActivityKind>(activity.kind.name()),
+                    outcome: wire::<pb::ActivityOutcome>(activity.outcome.name()),
+                    follow_up_date: calendar::optional_date(follow_up),
+                    collector: activity.collector.clone(),
                 }),
             },
         )

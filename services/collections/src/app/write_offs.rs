@@ -10,18 +10,19 @@ use crate::domain::ledger::{Kind, digits_of, from_minor, positive_minor};
 use crate::domain::write_offs::{Recovery, WriteOff, WriteOffState};
 use crate::store::{self, StoredDocument};
 use credit_platform::begin_mutation;
+use credit_platform::calendar;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Currency;
 use credit_platform::mutation;
-use credit_platform::outbox::{self, FeedSignals, NewEvent};
+use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
+use credit_proto::wire;
 use prost::Message;
 use rust_decimal::Decimal;
-use serde_json::json;
 use sqlx::AnyConnection;
 
 fn not_found(write_off_id: &str) -> ApiError {
@@ -37,19 +38,19 @@ async fn load(conn: &mut AnyConnection, write_off_id: &str) -> Result<WriteOff, 
         .ok_or_else(|| not_found(write_off_id))
 }
 
-fn event(event_type: &'static str, w: &WriteOff, extra: serde_json::Value) -> NewEvent {
-    let mut payload = json!({
-        "invoice_id": w.invoice_id,
-        "amount": from_minor(w.amount, digits_of(&w.currency)),
-        "currency_code": w.currency,
-        "state": w.state.name(),
-        "reason": w.reason,
-        "required_role": w.required_role,
-        "dispute_id": w.dispute_id,
-    });
-    if let (Some(map), serde_json::Value::Object(extra)) = (payload.as_object_mut(), extra) {
-        map.extend(extra);
-    }
+/// What every write-off event says about it.
+fn summary(w: &WriteOff) -> Option<pb::WriteOffSummary> {
+    Some(pb::WriteOffSummary {
+        invoice_id: w.invoice_id.clone(),
+        amount: Some(convert::money(w.amount, &w.currency)),
+        state: wire::<pb::WriteOffState>(w.state.name()),
+        reason: w.reason.clone(),
+        required_role: w.required_role.clone(),
+        dispute_id: w.dispute_id.clone(),
+    })
+}
+
+fn event(event_type: &'static str, w: &WriteOff, payload: Payload) -> NewEvent {
     NewEvent {
         event_type,
         entity_type: "write_off",
@@ -174,7 +175,9 @@ impl WriteOffs {
             event(
                 "credit.collections.write_off.requested",
                 &write_off,
-                json!({}),
+                Payload::of(&pb::WriteOffRequested {
+                    write_off: summary(&write_off),
+                }),
             ),
         )
         .await?;
@@ -231,7 +234,10 @@ impl WriteOffs {
                     "credit.collections.write_off.rejected"
                 },
                 &write_off,
-                json!({"comment": write_off.decision_comment}),
+                Payload::of(&pb::WriteOffDecided {
+                    write_off: summary(&write_off),
+                    comment: write_off.decision_comment.clone(),
+                }),
             ),
         )
         .await?;
@@ -399,11 +405,12 @@ impl WriteOffs {
             event(
                 "credit.collections.write_off.recovered",
                 &write_off,
-                json!({
-                    "recovery_id": recovery_id,
-                    "recovered": from_minor(amount, digits),
-                    "date": date_of_day(day),
-                    "reference": request.reference.trim(),
+                Payload::of(&pb::WriteOffRecovered {
+                    write_off: summary(&write_off),
+                    recovery_id: recovery_id.clone(),
+                    recovered: Some(convert::money(amount, &currency_code)),
+                    date: Some(calendar::date(day)),
+                    reference: request.reference.trim().to_string(),
                 }),
             ),
         )

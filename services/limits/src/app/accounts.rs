@@ -7,10 +7,9 @@ use crate::store::accounts::{self, AccountFilter, AccountRow, LimitChange, MAX_G
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Currency;
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_proto::limits as pb;
 use rust_decimal::Decimal;
-use serde_json::json;
 
 /// A validated new account.
 #[derive(Debug, Clone)]
@@ -61,14 +60,14 @@ fn account_event(event_type: &'static str, row: &AccountRow) -> NewEvent {
         entity_type: "credit_account",
         entity_id: row.customer_id.clone(),
         customer_id: row.customer_id.clone(),
-        payload: json!({
-            "customer_id": row.customer_id,
-            "name": row.name,
-            "currency_code": row.currency_code,
-            "segment": row.segment,
-            "region": row.region,
-            "business_unit": row.business_unit,
-            "parent_customer_id": row.parent_customer_id,
+        payload: Payload::of(&pb::CreditAccountChanged {
+            customer_id: row.customer_id.clone(),
+            name: row.name.clone(),
+            currency_code: row.currency_code.clone(),
+            segment: row.segment.clone(),
+            region: row.region.clone(),
+            business_unit: row.business_unit.clone(),
+            parent_customer_id: row.parent_customer_id.clone().unwrap_or_default(),
         }),
     }
 }
@@ -355,12 +354,11 @@ impl Limits {
             entity_type: "credit_account",
             entity_id: row.customer_id.clone(),
             customer_id: row.customer_id.clone(),
-            payload: json!({
-                "change_id": change.change_id,
-                "before": change.before,
-                "after": change.after,
-                "currency_code": row.currency_code,
-                "reason": change.reason,
+            payload: Payload::of(&pb::CreditLimitChanged {
+                change_id: change.change_id.clone(),
+                before: Some(convert::credit_limit(&change.before, &row.currency_code)),
+                after: Some(convert::credit_limit(&change.after, &row.currency_code)),
+                reason: change.reason.clone(),
             }),
         };
         outbox::append(&mut m.tx, context, m.now, event).await?;

@@ -14,11 +14,10 @@ use credit_platform::clock::Micros;
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::money::Money;
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_proto::limits as pb;
 use prost::Message;
 use rust_decimal::Decimal;
-use serde_json::json;
 use sqlx::AnyConnection;
 
 /// A validated credit check.
@@ -36,6 +35,19 @@ pub struct CheckOrder {
     pub dry_run: bool,
     /// A person's one-off release beyond the rules.
     pub release: Option<Release>,
+}
+
+/// The payload of a stored decision's event: the answer the caller gets, and the release.
+fn decided(order: &CheckOrder, answer: &pb::CheckCreditResponse) -> Payload {
+    Payload::of(&pb::CreditCheckDecided {
+        order_id: order.order_id.clone(),
+        decision: Some(answer.clone()),
+        release: order.release.as_ref().map(|r| pb::CreditRelease {
+            approved_by: r.approved_by.clone(),
+            reference: r.reference.clone(),
+            reason: r.reason.clone(),
+        }),
+    })
 }
 
 /// Domain counter for decisions, by outcome.
@@ -121,19 +133,7 @@ impl Limits {
                 entity_type: "reservation",
                 entity_id: reservation.reservation_id.clone(),
                 customer_id: order.customer_id.clone(),
-                payload: json!({
-                    "decision_id": decision_id,
-                    "order_id": order.order_id,
-                    "outcome": "APPROVED",
-                    "reasons": decision.reasons,
-                    "amount": crate::store::text(reservation.amount),
-                    "open_amount": crate::store::text(reservation.open_amount),
-                    "currency_code": currency,
-                    "expires_at": reservation.expires_at,
-                    "released_by": order.release.as_ref().map(|r| &r.approved_by),
-                    "release_reference": order.release.as_ref().map(|r| &r.reference),
-                    "release_reason": order.release.as_ref().map(|r| &r.reason),
-                }),
+                payload: decided(&order, &answer),
             }
         } else {
             NewEvent {
@@ -141,16 +141,7 @@ impl Limits {
                 entity_type: "credit_decision",
                 entity_id: decision_id.clone(),
                 customer_id: order.customer_id.clone(),
-                payload: json!({
-                    "decision_id": decision_id,
-                    "order_id": order.order_id,
-                    "outcome": "REJECTED",
-                    "reasons": decision.reasons,
-                    "order_amount": crate::store::text(order.amount.amount),
-                    "order_currency": order.amount.currency.code(),
-                    "max_approvable_amount": decision.max_approvable.map(crate::store::text),
-                    "binding_customer_id": decision.binding_customer_id,
-                }),
+                payload: decided(&order, &answer),
             }
         };
         decisions::insert(

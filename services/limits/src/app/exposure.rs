@@ -10,9 +10,8 @@ use crate::store::fx;
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::money::{Currency, Money};
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_proto::limits as pb;
-use serde_json::json;
 
 /// A validated document post.
 #[derive(Debug, Clone)]
@@ -105,12 +104,11 @@ impl Limits {
             entity_type: "exposure_document",
             entity_id: post.document_id.clone(),
             customer_id: post.customer_id.clone(),
-            payload: json!({
-                "category": post.category,
-                "document_id": post.document_id,
-                "open_amount": crate::store::text(open_amount),
-                "previous_open_amount": crate::store::text(before),
-                "currency_code": currency,
+            payload: Payload::of(&pb::ExposureDocumentPosted {
+                category: convert::category(post.category).into(),
+                document_id: post.document_id.clone(),
+                open_amount: Some(convert::money(open_amount, &currency)),
+                previous_open_amount: Some(convert::money(before, &currency)),
             }),
         };
         outbox::append(&mut m.tx, context, now, event).await?;
@@ -151,7 +149,9 @@ impl Limits {
             entity_type,
             entity_id: scope_id.to_string(),
             customer_id,
-            payload: json!({ "scope_id": scope_id, "counting": counting }),
+            payload: Payload::of(&pb::ExposureCountingChanged {
+                counting: Some(convert::counting(&counting, scope_id)),
+            }),
         };
         outbox::append(&mut m.tx, context, m.now, event).await?;
         let answer = convert::counting(&counting, scope_id);

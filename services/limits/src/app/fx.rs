@@ -5,10 +5,9 @@ use crate::store::fx::{self, FxRate};
 use credit_platform::clock::to_timestamp;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, FieldViolation};
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_proto::limits as pb;
 use rust_decimal::Decimal;
-use serde_json::json;
 
 fn view(r: &FxRate) -> pb::FxRate {
     pb::FxRate {
@@ -45,11 +44,8 @@ impl Limits {
             entity_type: "fx_rate",
             entity_id: format!("{base}/{quote}@{}", record.effective_at),
             customer_id: String::new(),
-            payload: json!({
-                "base_currency_code": base,
-                "quote_currency_code": quote,
-                "rate": crate::store::text(rate),
-                "effective_at": record.effective_at,
+            payload: Payload::of(&pb::FxRateSet {
+                rate: Some(view(&record)),
             }),
         };
         outbox::append(&mut m.tx, context, m.now, event).await?;

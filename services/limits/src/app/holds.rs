@@ -5,10 +5,9 @@ use crate::store::accounts;
 use crate::store::holds::{self, Hold};
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_proto::limits as pb;
-use serde_json::json;
 
 fn hold_event(event_type: &'static str, h: &Hold) -> NewEvent {
     NewEvent {
@@ -16,12 +15,8 @@ fn hold_event(event_type: &'static str, h: &Hold) -> NewEvent {
         entity_type: "credit_hold",
         entity_id: h.hold_id.clone(),
         customer_id: h.customer_id.clone(),
-        payload: json!({
-            "kind": h.kind,
-            "rule_code": h.rule_code,
-            "reason": h.reason,
-            "active": h.active,
-            "release_reason": h.release_reason,
+        payload: Payload::of(&pb::CreditHoldChanged {
+            hold: Some(convert::hold(h)),
         }),
     }
 }

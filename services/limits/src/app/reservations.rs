@@ -11,33 +11,35 @@ use credit_platform::clock::Micros;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Money;
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_proto::limits as pb;
 use rust_decimal::Decimal;
-use serde_json::json;
 use sqlx::AnyConnection;
 
+/// A reservation event: `change` says what moved (`reservation` is filled in here).
 fn reservation_event(
     event_type: &'static str,
     r: &Reservation,
     currency: &str,
-    extra: serde_json::Value,
+    change: pb::ReservationChanged,
 ) -> NewEvent {
     NewEvent {
         event_type,
         entity_type: "reservation",
         entity_id: r.reservation_id.clone(),
         customer_id: r.customer_id.clone(),
-        payload: json!({
-            "order_id": r.order_id,
-            "state": r.state.as_str(),
-            "amount": crate::store::text(r.amount),
-            "open_amount": crate::store::text(r.open_amount),
-            "delivered_amount": crate::store::text(r.delivered_amount),
-            "invoiced_amount": crate::store::text(r.invoiced_amount),
-            "currency_code": currency,
-            "details": extra,
+        payload: Payload::of(&pb::ReservationChanged {
+            reservation: Some(convert::reservation(r, currency)),
+            ..change
         }),
+    }
+}
+
+/// What a draw-down of `amount` moved.
+fn moved(amount: Decimal, currency: &str) -> pb::ReservationChanged {
+    pb::ReservationChanged {
+        moved_amount: Some(convert::money(amount, currency)),
+        ..Default::default()
     }
 }
 
@@ -201,7 +203,7 @@ impl Limits {
                     "credit.limits.reservation.shipped",
                     &r,
                     &currency,
-                    json!({"shipped": crate::store::text(x)}),
+                    moved(x, &currency),
                 )
             }
             DrawDown::Invoice {
@@ -272,7 +274,10 @@ impl Limits {
                     "credit.limits.reservation.invoiced",
                     &r,
                     &currency,
-                    json!({"invoiced": crate::store::text(x), "document_id": document_id}),
+                    pb::ReservationChanged {
+                        document_id: document_id.to_string(),
+                        ..moved(x, &currency)
+                    },
                 )
             }
             DrawDown::Release { reason } => {
@@ -284,7 +289,10 @@ impl Limits {
                     "credit.limits.reservation.released",
                     &r,
                     &currency,
-                    json!({"reason": reason}),
+                    pb::ReservationChanged {
+                        reason: reason.to_string(),
+                        ..Default::default()
+                    },
                 )
             }
         };
@@ -324,7 +332,7 @@ impl Limits {
                     "credit.limits.reservation.expired",
                     &r,
                     &currency,
-                    json!({}),
+                    pb::ReservationChanged::default(),
                 ),
             )
             .await?;

@@ -7,10 +7,9 @@ use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
-use credit_platform::outbox;
+use credit_platform::outbox::{self, Payload};
 use credit_platform::paging::PageRequest;
 use credit_proto::scoring as pb;
-use serde_json::json;
 
 impl Scoring {
     /// Records a statement; re-scores a customer scored before.
@@ -46,11 +45,11 @@ impl Scoring {
             event(
                 "credit.scoring.financial_statement.recorded",
                 &request.customer_id,
-                json!({
-                    "period_end": statement.period_end,
-                    "currency_code": statement.currency_code,
-                    "altman_z": z.as_ref().map(|z| z.score.to_string()),
-                    "flags": flags.iter().map(|f| f.code.clone()).collect::<Vec<_>>(),
+                Payload::of(&pb::FinancialStatementRecorded {
+                    period_end: statement.period_end.clone(),
+                    currency_code: statement.currency_code.clone(),
+                    altman_z: z.as_ref().map(|z| z.score.to_string()).unwrap_or_default(),
+                    flags: flags.iter().map(|f| f.code.clone()).collect(),
                 }),
             ),
         )
@@ -108,10 +107,22 @@ impl Scoring {
     ) -> Result<pb::PutReferencesResponse, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "PutReferences", request);
         store::put_references(&mut m.tx, &request.customer_id, &references, m.now).await?;
-        outbox::append(&mut m.tx, context, m.now, event("credit.scoring.references.recorded", &request.customer_id, json!({
-            "count": references.len(),
-            "sources": references.iter().map(|r| format!("{}:{}", r.kind.name(), r.source)).collect::<Vec<_>>(),
-        })))
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            event(
+                "credit.scoring.references.recorded",
+                &request.customer_id,
+                Payload::of(&pb::ReferencesRecorded {
+                    count: references.len() as i64,
+                    sources: references
+                        .iter()
+                        .map(|r| format!("{}:{}", r.kind.name(), r.source))
+                        .collect(),
+                }),
+            ),
+        )
         .await?;
         self.rescore_if_known(&mut m.tx, m.now, context, &request.customer_id)
             .await?;
@@ -138,12 +149,19 @@ impl Scoring {
             .unwrap_or(m.now);
         store::put_bureau_report(&mut m.tx, &request.customer_id, &report, reported_at, m.now)
             .await?;
-        outbox::append(&mut m.tx, context, m.now, event("credit.scoring.bureau_report.recorded", &request.customer_id, json!({
-            "provider": report.provider,
-            "failure_score": report.failure_score,
-            "payment_index": report.payment_index,
-            "legal_events": report.legal_events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>(),
-        })))
+        outbox::append(
+            &mut m.tx,
+            context,
+            m.now,
+            event(
+                "credit.scoring.bureau_report.recorded",
+                &request.customer_id,
+                Payload::of(&pb::BureauReportRecorded {
+                    provider: report.provider.clone(),
+                    findings: Some(findings(&report)),
+                }),
+            ),
+        )
         .await?;
         self.rescore_if_known(&mut m.tx, m.now, context, &request.customer_id)
             .await?;
@@ -174,11 +192,11 @@ impl Scoring {
             event(
                 "credit.scoring.payment_behaviour.recorded",
                 &request.customer_id,
-                json!({
-                    "average_days_beyond_terms": behaviour.average_days_beyond_terms.to_string(),
-                    "share_paid_late": behaviour.share_paid_late.to_string(),
-                    "disputes": behaviour.disputes,
-                    "broken_promises": behaviour.broken_promises,
+                Payload::of(&pb::PaymentBehaviourRecorded {
+                    average_days_beyond_terms: behaviour.average_days_beyond_terms.to_string(),
+                    share_paid_late: behaviour.share_paid_late.to_string(),
+                    disputes: behaviour.disputes,
+                    broken_promises: behaviour.broken_promises,
                 }),
             ),
         )
@@ -227,14 +245,21 @@ impl Scoring {
         let mut tx = self.db.begin_write().await?;
         let now = self.clock.now();
         store::put_bureau_report(&mut tx, customer_id, &fetched.report, now, now).await?;
-        outbox::append(&mut tx, context, now, event("credit.scoring.bureau_report.fetched", customer_id, json!({
-            "providers": fetched.providers,
-            "failed_providers": fetched.failures,
-            "blocks": wanted.blocks.iter().map(|b| b.name()).collect::<Vec<_>>(),
-            "failure_score": fetched.report.failure_score,
-            "payment_index": fetched.report.payment_index,
-            "legal_events": fetched.report.legal_events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>(),
-        })))
+        outbox::append(
+            &mut tx,
+            context,
+            now,
+            event(
+                "credit.scoring.bureau_report.fetched",
+                customer_id,
+                Payload::of(&pb::BureauReportFetched {
+                    providers: fetched.providers.clone(),
+                    failed_providers: fetched.failures.clone(),
+                    blocks: wanted.blocks.iter().map(|b| b.name().to_string()).collect(),
+                    findings: Some(findings(&fetched.report)),
+                }),
+            ),
+        )
         .await?;
         tx.commit().await?;
         self.signals.notify_committed();
@@ -262,5 +287,14 @@ impl Scoring {
             self.signals.notify_committed();
         }
         Ok(pb::NotifyBureauChangeResponse { refreshed, score })
+    }
+}
+
+/// What a bureau report said, for its events.
+fn findings(report: &crate::domain::bureau::BureauReport) -> pb::BureauFindings {
+    pb::BureauFindings {
+        failure_score: report.failure_score,
+        payment_index: report.payment_index,
+        legal_events: report.legal_events.iter().map(|e| e.kind.clone()).collect(),
     }
 }

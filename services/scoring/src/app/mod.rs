@@ -14,7 +14,7 @@ use credit_platform::clock::SharedClock;
 use credit_platform::db::Db;
 use credit_platform::error::ApiError;
 use credit_platform::mutation::{self, Mutation};
-use credit_platform::outbox::{FeedSignals, NewEvent};
+use credit_platform::outbox::{FeedSignals, NewEvent, Payload};
 use std::sync::Arc;
 
 /// The scoring use cases.
@@ -55,7 +55,7 @@ fn not_found(customer_id: &str) -> ApiError {
     }
 }
 
-fn event(event_type: &'static str, customer_id: &str, payload: serde_json::Value) -> NewEvent {
+fn event(event_type: &'static str, customer_id: &str, payload: Payload) -> NewEvent {
     NewEvent {
         event_type,
         entity_type: "customer",

@@ -5,12 +5,11 @@ use credit_platform::begin_mutation;
 use credit_platform::clock::to_timestamp;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, FieldViolation};
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox;
 use credit_platform::paging::PageRequest;
 use credit_platform::policies;
 use credit_platform::transition::invalid_document;
 use credit_proto::scoring as pb;
-use serde_json::json;
 
 impl Scoring {
     /// Installs the default policy as version 1 when there is none (first start).
@@ -24,12 +23,8 @@ impl Scoring {
             &self.signals,
             &name,
             DEFAULT_POLICY,
-            |version| NewEvent {
-                event_type: "credit.scoring.policy.activated",
-                entity_type: "policy",
-                entity_id: version.to_string(),
-                customer_id: String::new(),
-                payload: json!({"version": version, "name": name}),
+            |version| {
+                policies::version_event("credit.scoring.policy.activated", "policy", version, &name)
             },
         )
         .await
@@ -64,13 +59,7 @@ impl Scoring {
                 &mut m.tx,
                 context,
                 m.now,
-                NewEvent {
-                    event_type,
-                    entity_type: "policy",
-                    entity_id: version.to_string(),
-                    customer_id: String::new(),
-                    payload: json!({"version": version, "name": policy.document.name}),
-                },
+                policies::version_event(event_type, "policy", version, &policy.document.name),
             )
             .await?;
         }

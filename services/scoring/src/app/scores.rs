@@ -9,11 +9,10 @@ use credit_platform::begin_mutation;
 use credit_platform::clock::{Micros, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
-use credit_platform::outbox::{self, NewEvent};
+use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_platform::policies;
 use credit_proto::scoring as pb;
 use rust_decimal::Decimal;
-use serde_json::json;
 use sqlx::AnyConnection;
 
 impl Scoring {
@@ -242,25 +241,18 @@ impl Scoring {
             trigger: score.trigger,
             missing_inputs: score.missing_inputs.clone(),
         };
-        outbox::append_typed(tx, context, now, NewEvent {
-            event_type: "credit.scoring.customer.scored",
-            entity_type: "score",
-            entity_id: score.score_id.clone(),
-            customer_id: customer_id.to_string(),
-            payload: json!({
-                "score_id": score.score_id,
-                "score": score.score,
-                "risk_class": score.risk_class,
-                "probability_of_default": score.probability_of_default,
-                "rejected": score.rejected,
-                "reasons": reasons,
-                "recommended_limit": score.recommended_limit.as_ref().and_then(|l| l.amount.as_ref()).map(|a| format!("{} {}", a.amount, a.currency_code)),
-                "policy_version": version,
-                "model_version": score.model_version,
-                "trigger": trigger.name(),
-                "missing_inputs": score.missing_inputs,
-            }),
-        }, &contract)
+        outbox::append(
+            tx,
+            context,
+            now,
+            NewEvent {
+                event_type: "credit.scoring.customer.scored",
+                entity_type: "score",
+                entity_id: score.score_id.clone(),
+                customer_id: customer_id.to_string(),
+                payload: Payload::of(&contract),
+            },
+        )
         .await?;
         let warned = match previous {
             Some(previous) => {
@@ -338,25 +330,18 @@ impl Scoring {
                 .as_ref()
                 .and_then(|l| l.amount.clone()),
         };
-        outbox::append_typed(tx, context, now, NewEvent {
-            event_type: "credit.scoring.early_warning.raised",
-            entity_type: "score",
-            entity_id: current.score_id.clone(),
-            customer_id: current.customer_id.clone(),
-            payload: json!({
-                "previous_score_id": previous.score_id,
-                "score_id": current.score_id,
-                "previous": {"score": previous.score, "risk_class": previous.risk_class, "probability_of_default": previous.probability_of_default},
-                "current": {"score": current.score, "risk_class": current.risk_class, "probability_of_default": current.probability_of_default},
-                "signals": signals,
-                "reasons": current.reasons.iter().map(|r| r.code.clone()).collect::<Vec<_>>(),
-                "rejected": current.rejected,
-                // What the customer's limit should be now (applications proposes a decrease
-                // from it).
-                "recommended_limit": current.recommended_limit.as_ref().and_then(|l| l.amount.as_ref())
-                    .map(|m| json!({"amount": m.amount, "currency_code": m.currency_code})),
-            }),
-        }, &contract)
+        outbox::append(
+            tx,
+            context,
+            now,
+            NewEvent {
+                event_type: "credit.scoring.early_warning.raised",
+                entity_type: "score",
+                entity_id: current.score_id.clone(),
+                customer_id: current.customer_id.clone(),
+                payload: Payload::of(&contract),
+            },
+        )
         .await?;
         metrics::counter!("scoring_early_warnings_total").increment(1);
         Ok(true)
