@@ -317,6 +317,8 @@ async fn apply_decide_set_the_limit_check_an_order_and_audit_every_step() {
         !submitted.payload_json.contains("FR40303265045"),
         "tax id masked"
     );
+    // Every event of the journey is typed, and its JSON is its message's.
+    assert!(journey.assert_every_event_is_typed().await > 10);
     journey.stop().await;
 }
 
@@ -478,5 +480,6 @@ async fn a_blocked_order_is_released_by_an_analyst_the_limit_raised_and_audit_sh
         .filter(|e| e.event_type == "credit.limits.credit_limit.changed")
         .count();
     assert_eq!(changes, 2, "the first limit, then the increase");
+    assert!(journey.assert_every_event_is_typed().await > 10);
     journey.stop().await;
 }

@@ -474,5 +474,7 @@ async fn invoiced_overdue_reminded_disputed_paid_and_back_to_normal_with_audit_s
     for w in wanted {
         assert!(types.iter().any(|t| t == w), "{w} in {types:?}");
     }
+    // Every event of the journey is typed, and its JSON is its message's.
+    assert!(journey.assert_every_event_is_typed().await > 10);
     journey.stop().await;
 }

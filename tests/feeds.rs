@@ -3,36 +3,12 @@
 mod support;
 
 use credit_platform::auth::{BearerToken, FeedOf};
+use credit_proto::event::GetFeedPositionRequest;
 use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
-use credit_proto::event::{Event, GetFeedPositionRequest, StreamEventsRequest};
 use credit_proto::limits as pb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
-use futures::StreamExt;
 use support::Journey;
 use tonic::Code;
-
-async fn backlog(journey: &Journey, source: &str) -> Result<Vec<Event>, tonic::Status> {
-    let mut feed = EventFeedServiceClient::with_interceptor(
-        journey.channel.clone(),
-        FeedOf {
-            token: journey.token(),
-            source: source.into(),
-        },
-    );
-    let stream = feed
-        .stream_events(StreamEventsRequest {
-            after_sequence: 0,
-            backlog_only: true,
-        })
-        .await?
-        .into_inner();
-    stream
-        .map(|item| item.map(|r| r.event.expect("event")))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect()
-}
 
 #[tokio::test]
 async fn every_feed_is_read_through_the_gateway_by_the_source_its_metadata_names() {
@@ -64,7 +40,7 @@ async fn every_feed_is_read_through_the_gateway_by_the_source_its_metadata_names
         ),
         ("collections", "credit.collections.dunning_policy.activated"),
     ] {
-        let events = backlog(&journey, source).await.expect(source);
+        let events = journey.backlog(source).await.expect(source);
         assert!(
             events.iter().all(|e| e.source == source),
             "{source}: {events:?}"
@@ -76,7 +52,8 @@ async fn every_feed_is_read_through_the_gateway_by_the_source_its_metadata_names
         let sequences: Vec<i64> = events.iter().map(|e| e.sequence).collect();
         assert_eq!(sequences, (1..=events.len() as i64).collect::<Vec<_>>());
         // The package names the same feed.
-        let by_package = backlog(&journey, &format!("credit.{source}.v1"))
+        let by_package = journey
+            .backlog(&format!("credit.{source}.v1"))
             .await
             .expect("by package");
         assert_eq!(by_package.len(), events.len(), "{source}");
@@ -105,13 +82,12 @@ async fn every_feed_is_read_through_the_gateway_by_the_source_its_metadata_names
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
     assert!(refused.message().contains("credit-feed"), "{refused:?}");
     // Audit records feeds but serves none.
-    let refused = backlog(&journey, "audit")
+    let refused = journey
+        .backlog("audit")
         .await
         .expect_err("audit has no feed");
     assert_eq!(refused.code(), Code::Unimplemented, "{refused:?}");
-    let refused = backlog(&journey, "nobody")
-        .await
-        .expect_err("unknown source");
+    let refused = journey.backlog("nobody").await.expect_err("unknown source");
     assert_eq!(refused.code(), Code::Unimplemented, "{refused:?}");
     // The source still applies its own rules: no token, no feed.
     let mut anonymous = EventFeedServiceClient::with_interceptor(

@@ -381,6 +381,8 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     );
     assert!(metrics.contains("audit_verifications_total"));
 
+    // Every event of the journey is typed, and its JSON is its message's.
+    assert!(journey.assert_every_event_is_typed().await > 10);
     journey.stop().await;
 }
 

@@ -1,10 +1,17 @@
 //! A running suite for the journeys: every service on its own database (PostgreSQL when
 //! TEST_DATABASE_URL is set, SQLite files otherwise), reached through the gateway.
 #![allow(dead_code)]
+use credit_platform::auth::FeedOf;
 use credit_platform::server::Shutdown;
 use credit_platform::testing::TestDatabase;
+use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
+use credit_proto::event::{Event, StreamEventsRequest};
+use futures::StreamExt;
 use std::time::Duration;
 use tonic::transport::Channel;
+
+/// The services whose feeds the suite serves.
+pub const FEEDS: [&str; 4] = ["limits", "scoring", "applications", "collections"];
 
 pub struct Journey {
     pub suite: credit_suite::RunningSuite,
@@ -73,6 +80,60 @@ impl Journey {
             )
             .expect("token"),
         ))
+    }
+
+    /// Every event on `source`'s feed so far, read through the gateway.
+    pub async fn backlog(&self, source: &str) -> Result<Vec<Event>, tonic::Status> {
+        let mut feed = EventFeedServiceClient::with_interceptor(
+            self.channel.clone(),
+            FeedOf {
+                token: self.token(),
+                source: source.into(),
+            },
+        );
+        let stream = feed
+            .stream_events(StreamEventsRequest {
+                after_sequence: 0,
+                backlog_only: true,
+            })
+            .await?
+            .into_inner();
+        stream
+            .map(|item| item.map(|r| r.event.expect("event")))
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    /// Checks that every event on every feed carries its payload as a message of its
+    /// producer's package (or a shared `credit.type.v1` one) and that its JSON is that
+    /// message's, rendered through the descriptor pool. Returns how many event types it saw.
+    pub async fn assert_every_event_is_typed(&self) -> usize {
+        let mut types = std::collections::BTreeSet::new();
+        for source in FEEDS {
+            for event in self.backlog(source).await.expect(source) {
+                let typed = event
+                    .payload
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{} has no typed payload", event.event_type));
+                let name = typed.type_url.rsplit('/').next().unwrap_or_default();
+                assert!(
+                    name.starts_with(&format!("credit.{source}.v1."))
+                        || name.starts_with("credit.type.v1."),
+                    "{}: payload {name} is not {source}'s",
+                    event.event_type
+                );
+                assert_eq!(
+                    credit_proto::json::any(typed).expect("renders"),
+                    event.payload_json,
+                    "{}",
+                    event.event_type
+                );
+                types.insert(event.event_type);
+            }
+        }
+        types.len()
     }
 
     pub async fn stop(self) {
