@@ -65,7 +65,7 @@ fn application(customer_id: &str, tax_id: &str, amount: &str) -> pb::Application
             expected_monthly_volume: None,
         }),
         financial_statements: vec![spb::FinancialStatement {
-            period_end: "2025-12-31".into(),
+            period_end: credit_proto::google::r#type::Date::read("2025-12-31"),
             currency_code: "EUR".into(),
             revenue: "8000000".into(),
             ebit: "900000".into(),

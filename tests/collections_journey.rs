@@ -10,6 +10,7 @@ use credit_proto::audit as apb;
 use credit_proto::audit::audit_service_client::AuditServiceClient;
 use credit_proto::collections as cpb;
 use credit_proto::collections::collections_service_client::CollectionsServiceClient;
+use credit_proto::google::r#type::Date;
 use credit_proto::limits as lpb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use credit_proto::scoring as spb;
@@ -70,8 +71,8 @@ fn document(
                 customer_id: "SHOP-FR".into(),
                 kind: kind as i32,
                 amount: eur(amount),
-                issue_date: issued.into(),
-                due_date: due.into(),
+                issue_date: Date::read(issued),
+                due_date: Date::read(due),
                 order_id: if kind == cpb::DocumentKind::Invoice {
                     "SO-77".into()
                 } else {
@@ -81,7 +82,7 @@ fn document(
                     .iter()
                     .map(|(i, a)| cpb::Allocation {
                         invoice_id: i.to_string(),
-                        amount: a.to_string(),
+                        amount: eur(a),
                     })
                     .collect(),
                 ..Default::default()
@@ -276,7 +277,7 @@ async fn invoiced_overdue_reminded_disputed_paid_and_back_to_normal_with_audit_s
         .put_financial_statement(spb::PutFinancialStatementRequest {
             customer_id: "SHOP-FR".into(),
             statement: Some(spb::FinancialStatement {
-                period_end: "2025-12-31".into(),
+                period_end: credit_proto::google::r#type::Date::read("2025-12-31"),
                 currency_code: "EUR".into(),
                 revenue: "900000".into(),
                 ebit: "20000".into(),

@@ -191,7 +191,7 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
         .put_financial_statement(spb::PutFinancialStatementRequest {
             customer_id: "HOLDING-FR".into(),
             statement: Some(spb::FinancialStatement {
-                period_end: "2025-12-31".into(),
+                period_end: credit_proto::google::r#type::Date::read("2025-12-31"),
                 currency_code: "EUR".into(),
                 revenue: "8000000".into(),
                 ebit: "900000".into(),

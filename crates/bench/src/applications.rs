@@ -86,7 +86,7 @@ fn application(i: usize) -> pb::Application {
             expected_monthly_volume: None,
         }),
         financial_statements: vec![spb::FinancialStatement {
-            period_end: "2025-12-31".into(),
+            period_end: credit_proto::google::r#type::Date::read("2025-12-31"),
             currency_code: "EUR".into(),
             revenue: "8000000".into(),
             ebit: "900000".into(),

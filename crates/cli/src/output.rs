@@ -1,6 +1,7 @@
 //! Printing answers: readable tables by default, canonical protobuf JSON with `--json`.
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use credit_proto::ShortName;
+use credit_proto::google::r#type::Date;
 use credit_proto::types::Money;
 use prost::Message;
 
@@ -12,6 +13,21 @@ pub fn to_json<M: Message>(message: &M, name: &str) -> anyhow::Result<String> {
 /// Parses proto JSON (field names as in the .proto or lowerCamelCase) into message `name`.
 pub fn from_json<M: Message + Default>(text: &str, name: &str) -> anyhow::Result<M> {
     Ok(credit_proto::json::parse(text, name)?)
+}
+
+/// A calendar date, "2026-11-30", or "" when unset.
+pub fn date(value: &Option<Date>) -> String {
+    value.as_ref().map(Date::iso).unwrap_or_default()
+}
+
+/// The date a flag gives ("2026-11-30"); unset for "".
+pub fn date_arg(text: &str, flag: &str) -> anyhow::Result<Option<Date>> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    Date::parse(text.trim())
+        .map(Some)
+        .ok_or_else(|| anyhow::anyhow!("{flag} {text}: not a date YYYY-MM-DD"))
 }
 
 /// "1250.00 EUR", or "-" when unset.

@@ -1,15 +1,10 @@
 //! Calendar dates on the wire (`google.type.Date`) and in the domain (days since 1970-01-01).
-use crate::error::FieldViolation;
+use crate::error::{FieldViolation, Violations};
 use credit_proto::google::r#type::Date;
 
 /// The wire date of a day since 1970-01-01.
 pub fn date(day: i64) -> Date {
-    let (year, month, day) = credit_clock::civil_of_day(day);
-    Date {
-        year: i32::try_from(year).unwrap_or(i32::MAX),
-        month: month as i32,
-        day: day as i32,
-    }
+    Date::of_day(day)
 }
 
 /// The wire date of a day, unset for none.
@@ -19,14 +14,7 @@ pub fn optional_date(day: Option<i64>) -> Option<Date> {
 
 /// The day of a full wire date (year, month and day all given and valid); None otherwise.
 pub fn day_of(date: &Date) -> Option<i64> {
-    if date.year <= 0 || date.year > 9999 {
-        return None;
-    }
-    credit_clock::day_of_civil(
-        i64::from(date.year),
-        u32::try_from(date.month).ok()?,
-        u32::try_from(date.day).ok()?,
-    )
+    date.day()
 }
 
 /// The day of a required date field, or a violation naming `field`.
@@ -37,9 +25,8 @@ pub fn required_day(field: &str, date: Option<&Date>) -> Result<i64, FieldViolat
             FieldViolation::new(
                 field,
                 format!(
-                    "{:04}-{:02}-{:02} is not a calendar date (year 1–9999, month 1–12, a day the \
-                     month has)",
-                    d.year, d.month, d.day
+                    "{} is not a calendar date (year 1–9999, month 1–12, a day the month has)",
+                    d.iso()
                 ),
             )
         }),
@@ -49,6 +36,25 @@ pub fn required_day(field: &str, date: Option<&Date>) -> Result<i64, FieldViolat
 /// The day of an optional date field (unset is `None`), or a violation naming `field`.
 pub fn optional_day(field: &str, date: Option<&Date>) -> Result<Option<i64>, FieldViolation> {
     date.map(|d| required_day(field, Some(d))).transpose()
+}
+
+/// The day of a required date field; None with the problem added to `v`.
+pub fn day_in(field: &str, date: Option<&Date>, v: &mut Violations) -> Option<i64> {
+    required_day(field, date)
+        .map_err(|e| v.add(e.field, e.description))
+        .ok()
+}
+
+/// The day of an optional date field: `Some(None)` when unset, None with the problem added to
+/// `v` when it is not a date.
+pub fn optional_day_in(
+    field: &str,
+    date: Option<&Date>,
+    v: &mut Violations,
+) -> Option<Option<i64>> {
+    optional_day(field, date)
+        .map_err(|e| v.add(e.field, e.description))
+        .ok()
 }
 
 #[cfg(test)]

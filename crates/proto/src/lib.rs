@@ -7,6 +7,52 @@ pub mod google {
     /// `google.type`: the common types of the Google APIs the suite uses (calendar dates).
     pub mod r#type {
         tonic::include_proto!("google.r#type");
+
+        impl Date {
+            /// The date of a day since 1970-01-01.
+            pub fn of_day(day: i64) -> Self {
+                let (year, month, day) = credit_clock::civil_of_day(day);
+                Self {
+                    year: i32::try_from(year).unwrap_or(i32::MAX),
+                    month: month as i32,
+                    day: day as i32,
+                }
+            }
+
+            /// The day since 1970-01-01 of a full date (year 1–9999, month and day given and
+            /// valid); None for a partial or impossible one.
+            pub fn day(&self) -> Option<i64> {
+                if self.year <= 0 || self.year > 9999 {
+                    return None;
+                }
+                credit_clock::day_of_civil(
+                    i64::from(self.year),
+                    u32::try_from(self.month).ok()?,
+                    u32::try_from(self.day).ok()?,
+                )
+            }
+
+            /// An ISO 8601 date ("2026-11-30"); None when it is not one.
+            pub fn parse(iso: &str) -> Option<Self> {
+                credit_clock::parse_date(iso).map(Self::of_day)
+            }
+
+            /// The numbers of a "YYYY-MM-DD" text as they are, valid or not (a draft keeps what
+            /// was typed until it is checked); None when it is not three numbers.
+            pub fn read(text: &str) -> Option<Self> {
+                let mut parts = text.trim().splitn(3, '-').map(|p| p.parse::<i32>().ok());
+                Some(Self {
+                    year: parts.next()??,
+                    month: parts.next()??,
+                    day: parts.next()??,
+                })
+            }
+
+            /// ISO 8601, "2026-11-30" (as given, also when it is not a full date).
+            pub fn iso(&self) -> String {
+                format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+            }
+        }
     }
 }
 

@@ -105,6 +105,9 @@ async fn an_application_of_the_earlier_version_is_converted_once_and_answered_un
     if let Some(l) = expected.limit_setting.as_mut() {
         l.state = pb::LimitSettingState::Done.into();
     }
+    for statement in &mut expected.financial_statements {
+        statement.period_end = credit_proto::google::r#type::Date::read("2025-12-31");
+    }
     let get = |subject: &str, role: &str| {
         let mut c = suite.client(subject, &[role]);
         async move {
@@ -167,6 +170,14 @@ async fn an_application_of_the_earlier_version_is_converted_once_and_answered_un
         (credit_proto::scoring::ReferenceKind::Trade, "Steel & Co")
     );
     assert_eq!(analyst.financial_statements[0].revenue, "12000000");
+    // Its period end was a text date then.
+    assert_eq!(
+        analyst.financial_statements[0]
+            .period_end
+            .as_ref()
+            .map(|d| d.iso()),
+        Some("2025-12-31".to_string())
+    );
 
     // A viewer sees the masked form, as before.
     let viewer = get("vic", roles::VIEWER).await;

@@ -111,8 +111,8 @@ fn eur(amount: String) -> Option<Money> {
     })
 }
 
-fn date(day: i64) -> String {
-    credit_platform::clock::date_of_day(day)
+fn date(day: i64) -> Option<credit_proto::google::r#type::Date> {
+    Some(credit_proto::google::r#type::Date::of_day(day))
 }
 
 /// Document `i` of the import: three invoices, then a payment of the first of them.
@@ -128,7 +128,7 @@ fn import_row(i: usize, today: i64, customers: usize) -> pb::ReceivableDocument 
             issue_date: date(today),
             allocations: vec![pb::Allocation {
                 invoice_id: invoice,
-                amount: "100.00".into(),
+                amount: eur("100.00".into()),
             }],
             ..Default::default()
         };

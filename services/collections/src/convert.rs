@@ -3,12 +3,13 @@
 use crate::domain::activities::Activity;
 use crate::domain::disputes::{Attachment, Dispute, DisputeReason};
 use crate::domain::ledger::{
-    Document, Kind, Problem, digits_of, from_minor, positive_minor, problem,
+    Booked, Document, Kind, Problem, digits_of, from_minor, positive_minor, problem,
 };
 use crate::domain::plans::PaymentPlan;
 use crate::domain::promises::Promise;
 use crate::domain::write_offs::WriteOff;
-use credit_platform::clock::{date_of_day, parse_date, to_timestamp};
+use credit_platform::calendar;
+use credit_platform::clock::to_timestamp;
 use credit_platform::money::Currency;
 use credit_proto::collections as pb;
 use credit_proto::types::Money;
@@ -71,19 +72,21 @@ pub fn document(d: &pb::ReceivableDocument) -> Result<Document, Vec<Problem>> {
             .map_err(|p| problems.push(p))
             .ok()
     });
-    let issue_day = parse_date(&d.issue_date);
-    if issue_day.is_none() {
-        problems.push(problem("document.issue_date", "must be a date YYYY-MM-DD"));
-    }
+    let issue_day = calendar::required_day("document.issue_date", d.issue_date.as_ref())
+        .map_err(|v| problems.push(problem(v.field, v.description)))
+        .ok();
     let mut due_day = None;
     match kind {
         Some(Kind::Invoice) => {
-            due_day = parse_date(&d.due_date);
+            due_day = calendar::optional_day("document.due_date", d.due_date.as_ref())
+                .map_err(|v| problems.push(problem(v.field, v.description)))
+                .ok()
+                .flatten();
             match (due_day, issue_day) {
-                (None, _) => problems.push(problem(
-                    "document.due_date",
-                    "an invoice needs a due date YYYY-MM-DD",
-                )),
+                (None, _) if d.due_date.is_none() => {
+                    problems.push(problem("document.due_date", "an invoice needs a due date"))
+                }
+                (None, _) => {}
                 (Some(due), Some(issued)) if due < issued => problems.push(problem(
                     "document.due_date",
                     "before the issue date: dates out of order",
@@ -103,7 +106,7 @@ pub fn document(d: &pb::ReceivableDocument) -> Result<Document, Vec<Problem>> {
                 ));
             }
         }
-        Some(_) if !d.due_date.is_empty() => problems.push(problem(
+        Some(_) if d.due_date.is_some() => problems.push(problem(
             "document.due_date",
             "only an invoice has a due date",
         )),
@@ -139,7 +142,14 @@ pub fn document(d: &pb::ReceivableDocument) -> Result<Document, Vec<Problem>> {
             ));
         }
         if let Some(c) = &currency {
-            match positive_minor(&a.amount, c, &format!("{field}.amount")) {
+            let applied = a.amount.clone().unwrap_or_default();
+            if applied.currency_code.trim() != c.code() {
+                problems.push(problem(
+                    format!("{field}.amount.currency_code"),
+                    format!("allocations are in the document's currency {}", c.code()),
+                ));
+            }
+            match positive_minor(&applied.amount, c, &format!("{field}.amount.amount")) {
                 Ok(minor) => allocations.push((a.invoice_id.clone(), minor)),
                 Err(p) => problems.push(p),
             }
@@ -173,6 +183,31 @@ pub fn document(d: &pb::ReceivableDocument) -> Result<Document, Vec<Problem>> {
 }
 
 /// A document kind on the wire.
+/// A booked document on the wire (what was booked; the ledger's figures are added by the
+/// caller).
+pub fn booked(b: &Booked) -> pb::ReceivableDocument {
+    pb::ReceivableDocument {
+        document_id: b.document_id.clone(),
+        customer_id: b.customer_id.clone(),
+        kind: document_kind(b.kind) as i32,
+        amount: Some(money(b.amount, &b.currency)),
+        issue_date: Some(calendar::date(b.issue_day)),
+        due_date: calendar::optional_date(b.due_day),
+        payment_terms_days: b.payment_terms_days,
+        order_id: b.order_id.clone(),
+        allocations: b
+            .allocations
+            .iter()
+            .map(|(invoice_id, amount)| pb::Allocation {
+                invoice_id: invoice_id.clone(),
+                amount: Some(money(*amount, &b.currency)),
+            })
+            .collect(),
+        reference: b.reference.clone(),
+        ..Default::default()
+    }
+}
+
 pub fn document_kind(kind: Kind) -> pb::DocumentKind {
     match kind {
         Kind::Invoice => pb::DocumentKind::Invoice,
@@ -209,7 +244,7 @@ pub fn dispute(d: &Dispute) -> pb::Dispute {
         amount: Some(money(d.amount, &d.currency)),
         owner: d.owner.clone(),
         state: wire::<pb::DisputeState>(d.state.name()),
-        due_date: date_of_day(d.due_day),
+        due_date: Some(calendar::date(d.due_day)),
         comments: d
             .comments
             .iter()
@@ -252,7 +287,7 @@ pub fn promise(p: &Promise) -> pb::Promise {
         promise_id: p.promise_id.clone(),
         customer_id: p.customer_id.clone(),
         amount: Some(money(p.amount, &p.currency)),
-        promised_date: date_of_day(p.promised_day),
+        promised_date: Some(calendar::date(p.promised_day)),
         state: wire::<pb::PromiseState>(p.state.name()),
         paid_amount: Some(money(p.paid, &p.currency)),
         recorded_by: p.recorded_by.clone(),
@@ -284,7 +319,7 @@ pub fn write_off(w: &WriteOff) -> pb::WriteOff {
             .iter()
             .map(|r| pb::Recovery {
                 amount: Some(money(r.amount, &w.currency)),
-                date: date_of_day(r.day),
+                date: Some(calendar::date(r.day)),
                 reference: r.reference.clone(),
                 recorded_by: r.recorded_by.clone(),
                 record_time: Some(to_timestamp(r.recorded_at)),
@@ -304,7 +339,7 @@ pub fn payment_plan(p: &PaymentPlan) -> pb::PaymentPlan {
             .instalments
             .iter()
             .map(|i| pb::Instalment {
-                due_date: date_of_day(i.due_day),
+                due_date: Some(calendar::date(i.due_day)),
                 amount: Some(money(i.amount, &p.currency)),
                 paid_amount: Some(money(i.paid, &p.currency)),
                 state: wire::<pb::InstalmentState>(i.state.name()),
@@ -314,7 +349,7 @@ pub fn payment_plan(p: &PaymentPlan) -> pb::PaymentPlan {
         paid_amount: Some(money(p.paid, &p.currency)),
         grace_days: p.grace_days,
         state: wire::<pb::PaymentPlanState>(p.state.name()),
-        breached_instalment_date: p.breached_day.map(date_of_day).unwrap_or_default(),
+        breached_instalment_date: calendar::optional_date(p.breached_day),
         note: p.note.clone(),
         created_by: p.created_by.clone(),
         create_time: Some(to_timestamp(p.created_at)),
@@ -350,7 +385,7 @@ pub fn activity(a: &Activity) -> pb::Activity {
         kind: wire::<pb::ActivityKind>(a.kind.name()),
         outcome: wire::<pb::ActivityOutcome>(a.outcome.name()),
         note: a.note.clone(),
-        follow_up_date: a.follow_up_day.map(date_of_day).unwrap_or_default(),
+        follow_up_date: calendar::optional_date(a.follow_up_day),
         collector: a.collector.clone(),
         record_time: Some(to_timestamp(a.recorded_at)),
     }

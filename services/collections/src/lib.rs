@@ -127,7 +127,8 @@ impl CollectionsConfig {
 }
 
 /// What `store::convert_legacy_records` rewrites (rows once stored as wire messages).
-const STORED_RECORDS: &str = "disputes, promises, plans, write-offs and activities";
+const STORED_RECORDS: &str =
+    "disputes, promises, plans, write-offs, activities and ledger documents";
 
 /// Applies the migrations and exits (the `migrate` subcommand).
 pub async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {

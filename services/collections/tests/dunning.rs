@@ -97,7 +97,7 @@ async fn reminders_follow_the_strategy_in_the_customers_language_within_the_cont
         .next_steps
         .iter()
         .take(3)
-        .map(|s| (s.step_code.as_str(), s.date.as_str()))
+        .map(|s| (s.step_code.as_str(), support::iso(&s.date)))
         .collect();
     assert_eq!(
         next,

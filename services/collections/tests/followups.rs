@@ -99,7 +99,7 @@ async fn a_disputed_amount_is_not_dunned_until_the_dispute_is_resolved() {
         .expect("dispute")
         .into_inner();
     assert_eq!(named::<pb::DisputeState>(whole.state), "OPEN");
-    assert_eq!(whole.due_date, "2026-03-15");
+    assert_eq!(support::iso(&whole.due_date), "2026-03-15");
     erp.open_dispute(dispute("INV-2", "200"))
         .await
         .expect("part");
@@ -107,8 +107,8 @@ async fn a_disputed_amount_is_not_dunned_until_the_dispute_is_resolved() {
     // Disputes open at the end of a period count in the metrics.
     let metrics = erp
         .get_collection_metrics(pb::GetCollectionMetricsRequest {
-            start_date: "2026-02-01".into(),
-            end_date: "2026-03-01".into(),
+            start_date: support::date("2026-02-01"),
+            end_date: support::date("2026-03-01"),
             group_by: pb::AgingGroup::Customer as i32,
             customer_id: "ACME".into(),
         })
@@ -229,7 +229,7 @@ async fn a_promise_holds_dunning_and_payments_say_whether_it_was_kept() {
     let promise = |amount: &str, by: &str| pb::RecordPromiseRequest {
         customer_id: "ACME".into(),
         amount: money(amount, "EUR"),
-        promised_date: by.into(),
+        promised_date: support::date(by),
         note: "phone call with the CFO".into(),
         request_id: rid(),
     };
@@ -361,8 +361,8 @@ async fn a_promise_holds_dunning_and_payments_say_whether_it_was_kept() {
     // Promise-kept rate over March: one kept of three settled.
     let metrics = erp
         .get_collection_metrics(pb::GetCollectionMetricsRequest {
-            start_date: "2026-03-01".into(),
-            end_date: "2026-03-31".into(),
+            start_date: support::date("2026-03-01"),
+            end_date: support::date("2026-03-31"),
             group_by: pb::AgingGroup::Customer as i32,
             customer_id: "ACME".into(),
         })
@@ -390,7 +390,7 @@ async fn a_promise_holds_dunning_and_payments_say_whether_it_was_kept() {
 
 fn instalment(due: &str, amount: &str) -> pb::Instalment {
     pb::Instalment {
-        due_date: due.into(),
+        due_date: support::date(due),
         amount: money(amount, "EUR"),
         ..Default::default()
     }
@@ -540,7 +540,10 @@ async fn a_payment_plan_pauses_dunning_until_an_instalment_is_missed() {
     );
     app.clock.set(START + 44 * DAY + 10 * HOUR);
     let breached = wait_plan(&mut erp, "BREACHED").await;
-    assert_eq!(breached.breached_instalment_date, "2026-04-10");
+    assert_eq!(
+        support::iso(&breached.breached_instalment_date),
+        "2026-04-10"
+    );
     let events = app.events().await;
     assert!(
         events
@@ -630,8 +633,8 @@ async fn dispute_metrics_give_resolution_times_by_reason() {
     app.clock.set(START + 20 * DAY);
     let metrics = erp
         .get_dispute_metrics(pb::GetDisputeMetricsRequest {
-            start_date: "2026-03-01".into(),
-            end_date: "2026-03-31".into(),
+            start_date: support::date("2026-03-01"),
+            end_date: support::date("2026-03-31"),
             group_by: pb::AgingGroup::Portfolio as i32,
         })
         .await
@@ -664,8 +667,8 @@ async fn dispute_metrics_give_resolution_times_by_reason() {
     );
     let bad = erp
         .get_dispute_metrics(pb::GetDisputeMetricsRequest {
-            start_date: "2026-04-01".into(),
-            end_date: "2026-03-01".into(),
+            start_date: support::date("2026-04-01"),
+            end_date: support::date("2026-03-01"),
             group_by: 0,
         })
         .await

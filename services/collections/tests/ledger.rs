@@ -237,7 +237,7 @@ async fn unapplied_cash_is_allocated_later_within_what_is_open() {
         document_id: "PAY-1".into(),
         allocations: vec![pb::Allocation {
             invoice_id: target.into(),
-            amount: amount.into(),
+            amount: money(amount, "EUR"),
         }],
         request_id: rid(),
     };
@@ -311,7 +311,7 @@ async fn aging_buckets_open_amounts_as_of_any_date_by_group_and_currency() {
     let aging = |as_of: &str, bucket_days: Vec<i32>, group_by: pb::AgingGroup| {
         let mut c = app.client("vic", &[roles::VIEWER]);
         let request = pb::GetAgingRequest {
-            as_of_date: as_of.into(),
+            as_of_date: support::date(as_of),
             bucket_days,
             group_by: group_by as i32,
             customer_id: String::new(),
@@ -366,15 +366,17 @@ async fn aging_buckets_open_amounts_as_of_any_date_by_group_and_currency() {
     );
     // Today by the service's clock (1 March 2026 in this test) is the default.
     assert_eq!(
-        aging("", vec![], pb::AgingGroup::Portfolio)
-            .await
-            .as_of_date,
+        support::iso(
+            &aging("", vec![], pb::AgingGroup::Portfolio)
+                .await
+                .as_of_date
+        ),
         "2026-03-01"
     );
     let status = app
         .client("vic", &[roles::VIEWER])
         .get_aging(pb::GetAgingRequest {
-            as_of_date: "2026-02-30".into(),
+            as_of_date: support::date("2026-02-30"),
             bucket_days: vec![30, 30],
             ..Default::default()
         })
@@ -413,8 +415,8 @@ async fn metrics_follow_the_domain_definitions_on_a_hand_computed_quarter() {
     let metrics = app
         .client("vic", &[roles::VIEWER])
         .get_collection_metrics(pb::GetCollectionMetricsRequest {
-            start_date: "2026-01-01".into(),
-            end_date: "2026-03-31".into(),
+            start_date: support::date("2026-01-01"),
+            end_date: support::date("2026-03-31"),
             group_by: pb::AgingGroup::Collector as i32,
             customer_id: String::new(),
         })
@@ -453,8 +455,8 @@ async fn metrics_follow_the_domain_definitions_on_a_hand_computed_quarter() {
     let status = app
         .client("vic", &[roles::VIEWER])
         .get_collection_metrics(pb::GetCollectionMetricsRequest {
-            start_date: "2026-04-01".into(),
-            end_date: "2026-03-31".into(),
+            start_date: support::date("2026-04-01"),
+            end_date: support::date("2026-03-31"),
             ..Default::default()
         })
         .await

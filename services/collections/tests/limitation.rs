@@ -35,7 +35,7 @@ async fn standings(c: &mut Client) -> Vec<(String, String, String, String)> {
     .map(|l| {
         (
             l.document_id,
-            l.deadline_date,
+            support::iso(&l.deadline_date).to_string(),
             support::named::<pb::LimitationState>(l.state).to_string(),
             support::name_or_empty::<pb::LimitationAct>(l.interrupted_by).to_string(),
         )
@@ -57,7 +57,7 @@ fn act(
         customer_id: customer.into(),
         invoice_ids: invoices.iter().map(|i| i.to_string()).collect(),
         kind: support::wire::<pb::LimitationAct>(kind),
-        date: date.into(),
+        date: support::date(date),
         note: "signed statement of account".into(),
         request_id: rid(),
     }

@@ -1,5 +1,5 @@
-//! Rows written before disputes, promises, payment plans, write-offs and activities were stored
-//! as their domain records (their body was then the wire message of the time, frozen below as bytes) are
+//! Rows written before disputes, promises, payment plans, write-offs, activities and ledger
+//! documents were stored as their domain records (their body was then the wire message of the time, frozen below as bytes) are
 //! converted by `migrate` and at start-up, once, and read back through the API unchanged.
 mod support;
 
@@ -18,6 +18,12 @@ const WRITE_OFF: &str = "0a2430313930613030302d303030302d373030302d383030302d303
 const ACTIVITY: &str = "0a2430313930613030302d303030302d373030302d383030302d303030303030303030303035120441434d451a0443414c4c220850524f4d495345442a1a7468652043464f20636f6e6669726d73206f6e20467269646179320a323032362d30332d30363a0c63792e636f6c6c6563746f72";
 const PLAN: &str = "0a2430313930613030302d303030302d373030302d383030302d303030303030303030303034120441434d451a034555522205494e562d332a240a0a323032362d30332d32301207313030302e30301a07313030302e30302204504149442a200a0a323032362d30342d32301207313030302e30301a04302e303022034455453207323030302e30303a07313030302e303040054a064143544956455a0f6167726565642062792070686f6e656203616e616a060880838ecd06";
 
+// Ledger documents (and their versions) as the import stored them: credit.collections.v1.
+// ReceivableDocument with string dates and allocation amounts (encoded by grpcio-tools from the
+// proto of the commit before the change).
+const INVOICE: &str = "0a05494e562d39120441434d451801220e0a07313230302e303012034555522a0a323032362d30332d3031320a323032362d30332d3331381e4204534f2d3952056572702039";
+const PAYMENT: &str = "0a055041592d39120441434d451803220d0a063530302e303012034555522a0a323032362d30332d31304a0f0a05494e562d3912063435302e3030520662616e6b2039";
+
 /// 2026-03-01T00:00:00Z and a day later.
 const MARCH_1: i64 = 1_772_323_200_000_000;
 const MARCH_2: i64 = 1_772_409_600_000_000;
@@ -28,7 +34,31 @@ fn bytes(hex_text: &str) -> Vec<u8> {
 
 async fn write_old_rows(db: &Db) {
     let mut conn = db.pool.acquire().await.expect("connection");
-    let statements: [(&str, Vec<u8>); 5] = [
+    let statements: [(&str, Vec<u8>); 9] = [
+        (
+            "INSERT INTO documents (document_id, customer_id, kind, currency, amount, \
+             open_amount, issue_day, due_day, body, version, created_at, updated_at) VALUES \
+             ('INV-9', 'ACME', 'INVOICE', 'EUR', 120000, 75000, 20513, 20543, $1, 1, \
+             1772323200000000, 1772323200000000)",
+            bytes(INVOICE),
+        ),
+        (
+            "INSERT INTO documents (document_id, customer_id, kind, currency, amount, \
+             open_amount, issue_day, due_day, body, version, created_at, updated_at) VALUES \
+             ('PAY-9', 'ACME', 'PAYMENT', 'EUR', 50000, 5000, 20522, NULL, $1, 1, \
+             1772323200000000, 1772323200000000)",
+            bytes(PAYMENT),
+        ),
+        (
+            "INSERT INTO document_versions (document_id, version, body, actor, source, \
+             recorded_at) VALUES ('INV-9', 1, $1, 'erp', 'ImportDocuments', 1772323200000000)",
+            bytes(INVOICE),
+        ),
+        (
+            "INSERT INTO document_versions (document_id, version, body, actor, source, \
+             recorded_at) VALUES ('PAY-9', 1, $1, 'erp', 'ImportDocuments', 1772323200000000)",
+            bytes(PAYMENT),
+        ),
         (
             "INSERT INTO disputes (dispute_id, customer_id, invoice_id, currency, amount, reason, \
              state, opened_at, due_day, resolved_at, body) VALUES \
@@ -81,6 +111,8 @@ async fn bodies(db: &Db) -> Vec<Vec<u8>> {
         "write_offs",
         "payment_plans",
         "activities",
+        "documents",
+        "document_versions",
     ] {
         let sql = format!("SELECT body FROM {table}");
         for row in sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -111,7 +143,7 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
         .await
         .expect("migrate converts");
     let converted = bodies(&db).await;
-    assert_eq!(converted.len(), 5);
+    assert_eq!(converted.len(), 9);
     assert!(converted.iter().all(|b| b.first() == Some(&b'{')));
     credit_collections::migrate(&database.config)
         .await
@@ -147,7 +179,7 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
         (amount.amount.as_str(), amount.currency_code.as_str()),
         ("120.50", "EUR")
     );
-    assert_eq!(d.due_date, "2026-03-15");
+    assert_eq!(support::iso(&d.due_date), "2026-03-15");
     assert_eq!(
         d.comments
             .iter()
@@ -182,7 +214,7 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
     let p = &promises[0];
     assert_eq!(
         (
-            p.promised_date.as_str(),
+            support::iso(&p.promised_date),
             p.note.as_str(),
             p.recorded_by.as_str()
         ),
@@ -212,7 +244,7 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
         ),
         ("APPROVED", "bo", "50.00")
     );
-    assert_eq!(w.recoveries[0].date, "2026-03-05");
+    assert_eq!(support::iso(&w.recoveries[0].date), "2026-03-05");
     assert_eq!(w.recoveries[0].reference, "BANK-9");
     assert_eq!(w.required_role, "collections_manager");
 
@@ -229,7 +261,7 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
     assert_eq!(
         plan.instalments
             .iter()
-            .map(|i| (i.due_date.as_str(), support::amount(&i.amount)))
+            .map(|i| (support::iso(&i.due_date), support::amount(&i.amount)))
             .collect::<Vec<_>>(),
         [("2026-03-20", "1000.00"), ("2026-04-20", "1000.00")]
     );
@@ -254,7 +286,7 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
             support::named::<pb::ActivityKind>(a.kind),
             support::named::<pb::ActivityOutcome>(a.outcome),
             a.note.as_str(),
-            a.follow_up_date.as_str(),
+            support::iso(&a.follow_up_date),
             a.collector.as_str(),
         ),
         (
@@ -264,6 +296,50 @@ async fn rows_of_the_earlier_version_are_converted_once_and_read_back_unchanged(
             "2026-03-06",
             "cy.collector"
         )
+    );
+    let invoice = c
+        .get_document(pb::GetDocumentRequest {
+            document_id: "INV-9".into(),
+        })
+        .await
+        .expect("invoice")
+        .into_inner();
+    assert_eq!(
+        (
+            support::iso(&invoice.issue_date),
+            support::iso(&invoice.due_date),
+            invoice.payment_terms_days,
+            invoice.order_id.as_str(),
+            invoice.reference.as_str(),
+            support::amount(&invoice.amount),
+        ),
+        ("2026-03-01", "2026-03-31", 30, "SO-9", "erp 9", "1200.00")
+    );
+    let versions = c
+        .list_document_versions(pb::ListDocumentVersionsRequest {
+            document_id: "PAY-9".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("versions")
+        .into_inner()
+        .versions;
+    let payment = versions[0].document.clone().expect("version");
+    assert_eq!(
+        (
+            support::iso(&payment.issue_date),
+            payment.due_date,
+            support::named::<pb::DocumentKind>(payment.kind),
+        ),
+        ("2026-03-10", None, "PAYMENT")
+    );
+    assert_eq!(
+        payment
+            .allocations
+            .iter()
+            .map(|a| (a.invoice_id.as_str(), support::amount(&a.amount)))
+            .collect::<Vec<_>>(),
+        [("INV-9", "450.00")]
     );
     app.stop().await;
 }

@@ -97,7 +97,7 @@ async fn cases_rank_by_expected_loss_and_urgency_with_the_next_action() {
             kind: support::wire::<pb::ActivityKind>("CALL"),
             outcome: support::wire::<pb::ActivityOutcome>("PROMISED"),
             note: "the CFO will confirm a payment date on Friday".into(),
-            follow_up_date: "2026-03-06".into(),
+            follow_up_date: support::date("2026-03-06"),
             request_id: rid(),
         })
         .await
@@ -131,7 +131,7 @@ async fn cases_rank_by_expected_loss_and_urgency_with_the_next_action() {
         .into_inner()
         .activities;
     assert_eq!(log.len(), 1);
-    assert_eq!(log[0].follow_up_date, "2026-03-06");
+    assert_eq!(support::iso(&log[0].follow_up_date), "2026-03-06");
 
     // Bad activities are named.
     let bad = cora
@@ -141,7 +141,7 @@ async fn cases_rank_by_expected_loss_and_urgency_with_the_next_action() {
             kind: 99,
             outcome: 42,
             note: String::new(),
-            follow_up_date: String::new(),
+            follow_up_date: None,
             request_id: rid(),
         })
         .await
@@ -232,8 +232,8 @@ async fn customers_and_segments_are_assigned_to_collectors() {
     // Metrics by collector follow the same assignment.
     let by_collector = erp
         .get_collection_metrics(pb::GetCollectionMetricsRequest {
-            start_date: "2026-01-01".into(),
-            end_date: "2026-02-28".into(),
+            start_date: support::date("2026-01-01"),
+            end_date: support::date("2026-02-28"),
             group_by: pb::AgingGroup::Collector as i32,
             customer_id: String::new(),
         })

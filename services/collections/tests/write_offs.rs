@@ -186,7 +186,7 @@ async fn the_trend_counts_write_offs_and_recoveries_of_the_period() {
     let recovery = |amount: &str, date: &str| pb::RecordRecoveryRequest {
         write_off_id: w.write_off_id.clone(),
         amount: money(amount, "EUR"),
-        date: date.into(),
+        date: support::date(date),
         reference: "administrator's first dividend".into(),
         request_id: rid(),
     };
@@ -211,8 +211,8 @@ async fn the_trend_counts_write_offs_and_recoveries_of_the_period() {
     // March: sales 2 000 (INV-3), written off 5 000, recovered 600.
     let metrics = cora
         .get_collection_metrics(pb::GetCollectionMetricsRequest {
-            start_date: "2026-03-01".into(),
-            end_date: "2026-03-31".into(),
+            start_date: support::date("2026-03-01"),
+            end_date: support::date("2026-03-31"),
             group_by: pb::AgingGroup::Portfolio as i32,
             customer_id: String::new(),
         })
@@ -230,8 +230,8 @@ async fn the_trend_counts_write_offs_and_recoveries_of_the_period() {
     // February saw none of it.
     let february = cora
         .get_collection_metrics(pb::GetCollectionMetricsRequest {
-            start_date: "2026-02-01".into(),
-            end_date: "2026-02-28".into(),
+            start_date: support::date("2026-02-01"),
+            end_date: support::date("2026-02-28"),
             group_by: pb::AgingGroup::Portfolio as i32,
             customer_id: String::new(),
         })

@@ -45,7 +45,7 @@ fn statement(i: usize) -> pb::FinancialStatement {
     let equity = 400_000 + (i % 17) * 90_000;
     let liabilities = 2_000_000 - equity;
     pb::FinancialStatement {
-        period_end: "2025-12-31".into(),
+        period_end: credit_proto::google::r#type::Date::read("2025-12-31"),
         currency_code: "EUR".into(),
         revenue: format!("{}", 3_000_000 + (i % 11) * 250_000),
         ebit: format!("{}", 40_000 + (i % 13) * 25_000),

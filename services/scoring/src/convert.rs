@@ -4,8 +4,10 @@ use crate::domain::bureau::{BureauReport, LegalEvent};
 use crate::domain::decision::{Decision, PaymentBehaviour, Reference, ReferenceKind};
 use crate::domain::financials::{AltmanZ, Flag, Ratios, Statement, Zone};
 use crate::domain::policy::LimitBasis;
+use credit_platform::calendar;
 use credit_platform::error::Violations;
 use credit_platform::money::{Currency, Money, parse_decimal};
+use credit_proto::google::r#type::Date;
 use credit_proto::scoring as pb;
 use credit_proto::types::Money as MoneyProto;
 use rust_decimal::Decimal;
@@ -22,21 +24,21 @@ fn optional_decimal(text: &str, field: String, v: &mut Violations) -> Option<Dec
     }
 }
 
-/// An ISO 8601 calendar date "YYYY-MM-DD".
-pub fn check_date(text: &str, field: &str, v: &mut Violations) {
-    let parts: Vec<&str> = text.split('-').collect();
-    let number = |s: &str, len: usize| {
-        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<u32>().ok())
-            .flatten()
-    };
-    let ok = parts.len() == 3
-        && number(parts[0], 4).is_some()
-        && number(parts[1], 2).is_some_and(|m| (1..=12).contains(&m))
-        && number(parts[2], 2).is_some_and(|d| (1..=31).contains(&d));
-    if !ok {
-        v.add(field, "must be a date like 2025-12-31");
+/// A required calendar date as the domain keeps it, ISO 8601 ("2025-12-31"); "" when it is
+/// missing or not a date (named in `v`).
+pub fn iso_date(date: Option<&Date>, field: &str, v: &mut Violations) -> String {
+    match calendar::required_day(field, date) {
+        Ok(day) => credit_platform::clock::date_of_day(day),
+        Err(violation) => {
+            v.add(violation.field, violation.description);
+            String::new()
+        }
     }
+}
+
+/// The wire date of an ISO 8601 date the domain keeps (unset when it is not one).
+pub fn wire_date(iso: &str) -> Option<Date> {
+    credit_platform::clock::parse_date(iso).map(calendar::date)
 }
 
 /// A statement from the wire; None when a field is bad (all of them named in `v`).
@@ -46,7 +48,7 @@ pub fn statement(p: Option<&pb::FinancialStatement>, v: &mut Violations) -> Opti
         return None;
     };
     let f = |name: &str| format!("statement.{name}");
-    check_date(&p.period_end, &f("period_end"), v);
+    let period_end = iso_date(p.period_end.as_ref(), &f("period_end"), v);
     if Currency::from_code(&p.currency_code).is_none() {
         v.add(
             f("currency_code"),
@@ -68,7 +70,7 @@ pub fn statement(p: Option<&pb::FinancialStatement>, v: &mut Violations) -> Opti
     let retained_earnings = decimal(&p.retained_earnings, f("retained_earnings"), v);
     let equity = decimal(&p.equity, f("equity"), v);
     Some(Statement {
-        period_end: p.period_end.clone(),
+        period_end,
         currency_code: p.currency_code.clone(),
         revenue: revenue?,
         ebit: ebit?,
@@ -94,7 +96,7 @@ fn text(value: Option<Decimal>) -> String {
 /// A statement on the wire.
 pub fn statement_to_proto(s: &Statement) -> pb::FinancialStatement {
     pb::FinancialStatement {
-        period_end: s.period_end.clone(),
+        period_end: wire_date(&s.period_end),
         currency_code: s.currency_code.clone(),
         revenue: s.revenue.to_string(),
         ebit: s.ebit.to_string(),
@@ -212,6 +214,7 @@ pub fn bureau_report(p: Option<&pb::BureauReport>, v: &mut Violations) -> Option
     if !p.industry.is_empty() && !nace_section {
         v.add(f("industry"), "must be a NACE section letter A–U");
     }
+    let mut filed = Vec::with_capacity(p.legal_events.len());
     for (i, event) in p.legal_events.iter().enumerate() {
         credit_platform::ids::check_text(
             &event.kind,
@@ -220,11 +223,11 @@ pub fn bureau_report(p: Option<&pb::BureauReport>, v: &mut Violations) -> Option
             32,
             v,
         );
-        check_date(
-            &event.filed_on,
+        filed.push(iso_date(
+            event.filed_on.as_ref(),
             &format!("report.legal_events[{i}].filed_on"),
             v,
-        );
+        ));
     }
     Some(BureauReport {
         provider: p.provider.clone(),
@@ -241,9 +244,10 @@ pub fn bureau_report(p: Option<&pb::BureauReport>, v: &mut Violations) -> Option
         legal_events: p
             .legal_events
             .iter()
-            .map(|e| LegalEvent {
+            .zip(filed)
+            .map(|(e, filed_on)| LegalEvent {
                 kind: e.kind.to_uppercase(),
-                filed_on: e.filed_on.clone(),
+                filed_on,
             })
             .collect(),
     })

@@ -216,7 +216,7 @@ async fn new_information_rescores_and_a_material_deterioration_raises_an_early_w
             failure_score: "5".into(),
             legal_events: vec![pb::LegalEvent {
                 kind: "INSOLVENCY".into(),
-                filed_on: "2026-11-20".into(),
+                filed_on: credit_proto::google::r#type::Date::read("2026-11-20"),
             }],
             ..Default::default()
         }),
@@ -364,7 +364,7 @@ async fn bad_input_is_named_unknown_customers_are_not_found_and_flagged_statemen
         .put_financial_statement(pb::PutFinancialStatementRequest {
             customer_id: "a b".into(),
             statement: Some(pb::FinancialStatement {
-                period_end: "2025-13-01".into(),
+                period_end: credit_proto::google::r#type::Date::read("2025-13-01"),
                 currency_code: "EURO".into(),
                 revenue: "NaN".into(),
                 total_assets: "1e9".into(),

@@ -16,6 +16,7 @@ import grpc
 import pytest
 from google.protobuf import descriptor_pool, json_format
 from google.rpc import error_details_pb2
+from google.type import date_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
@@ -505,8 +506,8 @@ def test_a_client_stream_imports_receivables(via):
                 customer_id=customer_id,
                 kind=collections_pb2.DOCUMENT_KIND_INVOICE,
                 amount=money("100.00"),
-                issue_date="2026-10-01",
-                due_date="2026-10-31",
+                issue_date=date_pb2.Date(year=2026, month=10, day=1),
+                due_date=date_pb2.Date(year=2026, month=10, day=31),
                 payment_terms_days=30,
             ),
         )

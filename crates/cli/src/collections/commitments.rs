@@ -27,7 +27,7 @@ pub async fn run(
                         amount,
                         currency_code: currency,
                     }),
-                    promised_date: by,
+                    promised_date: output::date_arg(&by, "--by")?,
                     note,
                     request_id: rid(),
                 })
@@ -38,7 +38,7 @@ pub async fn run(
                     "promise {}: {} by {} ({})",
                     p.promise_id,
                     output::money(&p.amount),
-                    p.promised_date,
+                    output::date(&p.promised_date),
                     output::enum_name::<credit_proto::collections::PromiseState>(p.state)
                 )
             })
@@ -64,7 +64,7 @@ pub async fn run(
                             vec![
                                 output::time(&p.record_time),
                                 output::money(&p.amount),
-                                p.promised_date.clone(),
+                                output::date(&p.promised_date),
                                 output::enum_name::<credit_proto::collections::PromiseState>(
                                     p.state,
                                 ),
@@ -103,7 +103,7 @@ pub async fn run(
                         anyhow::anyhow!("--instalment {text}: DATE:AMOUNT (\"2026-12-10:500\")")
                     })?;
                     Ok(pb::Instalment {
-                        due_date: date.trim().to_string(),
+                        due_date: output::date_arg(date, "--instalment")?,
                         amount: Some(credit_proto::types::Money {
                             amount: amount.trim().to_string(),
                             currency_code: currency.clone(),

@@ -44,7 +44,7 @@ pub async fn run(
                     .collect();
                 format!(
                     "as of {}\n{}",
-                    l.as_of_date,
+                    output::date(&l.as_of_date),
                     table(
                         &[
                             "#",
@@ -101,7 +101,7 @@ pub async fn run(
                     kind: output::enum_arg::<pb::ActivityKind>(&kind, "--kind")?,
                     outcome: output::enum_arg::<pb::ActivityOutcome>(&outcome, "--outcome")?,
                     note,
-                    follow_up_date: follow_up,
+                    follow_up_date: output::date_arg(&follow_up, "--follow-up")?,
                     request_id: rid(),
                 })
                 .await?
@@ -137,7 +137,7 @@ pub async fn run(
                                 output::enum_name::<credit_proto::collections::ActivityOutcome>(
                                     a.outcome,
                                 ),
-                                a.follow_up_date.clone(),
+                                output::date(&a.follow_up_date),
                                 a.note.clone(),
                             ]
                         })
@@ -176,7 +176,7 @@ pub async fn run(
                                 s.document_id.clone(),
                                 output::money(&s.open_amount),
                                 s.jurisdiction.clone(),
-                                s.period_start_date.clone(),
+                                output::date(&s.period_start_date),
                                 if s.interrupted_by == 0 {
                                     String::new()
                                 } else {
@@ -184,7 +184,7 @@ pub async fn run(
                                         s.interrupted_by,
                                     )
                                 },
-                                s.deadline_date.clone(),
+                                output::date(&s.deadline_date),
                                 s.days_left.to_string(),
                                 output::enum_name::<credit_proto::collections::LimitationState>(
                                     s.state,
@@ -194,7 +194,7 @@ pub async fn run(
                         .collect();
                     format!(
                         "as of {}\n{}",
-                        l.as_of_date,
+                        output::date(&l.as_of_date),
                         table(
                             &[
                                 "customer",
@@ -225,7 +225,7 @@ pub async fn run(
                     customer_id,
                     invoice_ids: invoices,
                     kind: output::enum_arg::<pb::LimitationAct>(&kind, "--kind")?,
-                    date,
+                    date: output::date_arg(&date, "--date")?,
                     note,
                     request_id: rid(),
                 })

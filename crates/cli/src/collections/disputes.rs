@@ -144,7 +144,7 @@ pub async fn run(
                                 output::enum_name::<credit_proto::collections::DisputeState>(
                                     d.state,
                                 ),
-                                d.due_date.clone(),
+                                output::date(&d.due_date),
                                 d.owner.clone(),
                             ]
                         })
@@ -162,8 +162,8 @@ pub async fn run(
         CollectionsCommand::DisputeMetrics { from, to, by } => {
             let metrics = c
                 .get_dispute_metrics(pb::GetDisputeMetricsRequest {
-                    start_date: from,
-                    end_date: to,
+                    start_date: output::date_arg(&from, "--from")?,
+                    end_date: output::date_arg(&to, "--to")?,
                     group_by: group_by(&by)? as i32,
                 })
                 .await?
@@ -198,8 +198,8 @@ pub async fn run(
                         .collect();
                     format!(
                         "{} to {}\n{}",
-                        m.start_date,
-                        m.end_date,
+                        output::date(&m.start_date),
+                        output::date(&m.end_date),
                         table(
                             &[
                                 "group",

@@ -55,7 +55,7 @@ pub async fn run(
                             .iter()
                             .map(|s| {
                                 vec![
-                                    s.date.clone(),
+                                    output::date(&s.date),
                                     s.step_code.clone(),
                                     output::enum_name::<credit_proto::collections::Channel>(s.channel),
                                     output::enum_name::<credit_proto::collections::Consequence>(s.consequence),
@@ -67,7 +67,7 @@ pub async fn run(
                             plan.currency_code,
                             plan.strategy,
                             plan.anchor_document_id,
-                            plan.anchor_due_date,
+                            output::date(&plan.anchor_due_date),
                             if plan.last_step_code.is_empty() {
                                 "none"
                             } else {

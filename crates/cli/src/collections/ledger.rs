@@ -116,7 +116,7 @@ pub async fn run(
             let group_by = group_by(&by)?;
             let aging = c
                 .get_aging(pb::GetAgingRequest {
-                    as_of_date: as_of,
+                    as_of_date: output::date_arg(&as_of, "--as-of")?,
                     bucket_days: buckets,
                     group_by: group_by as i32,
                     customer_id: customer,
@@ -133,8 +133,8 @@ pub async fn run(
         } => {
             let metrics = c
                 .get_collection_metrics(pb::GetCollectionMetricsRequest {
-                    start_date: from,
-                    end_date: to,
+                    start_date: output::date_arg(&from, "--from")?,
+                    end_date: output::date_arg(&to, "--to")?,
                     group_by: group_by(&by)? as i32,
                     customer_id: customer,
                 })

@@ -5,6 +5,7 @@ use clap::Subcommand;
 use credit_client::BearerToken;
 use credit_proto::collections as pb;
 use credit_proto::collections::collections_service_client::CollectionsServiceClient;
+use credit_proto::google::r#type::Date;
 use credit_proto::types::Money;
 use std::path::PathBuf;
 use tonic::service::interceptor::InterceptedService;
@@ -448,9 +449,13 @@ fn read_csv(file: &PathBuf) -> anyhow::Result<Vec<pb::DocumentRow>> {
             .filter(|a| !a.trim().is_empty())
             .map(|a| {
                 let (invoice_id, amount) = a.split_once(':').unwrap_or((a, ""));
+                // In the document's currency.
                 pb::Allocation {
                     invoice_id: invoice_id.trim().to_string(),
-                    amount: amount.trim().to_string(),
+                    amount: Some(Money {
+                        amount: amount.trim().to_string(),
+                        currency_code: cell("currency"),
+                    }),
                 }
             })
             .collect();
@@ -464,8 +469,8 @@ fn read_csv(file: &PathBuf) -> anyhow::Result<Vec<pb::DocumentRow>> {
                     amount: cell("amount"),
                     currency_code: cell("currency"),
                 }),
-                issue_date: cell("issue_date"),
-                due_date: cell("due_date"),
+                issue_date: Date::read(&cell("issue_date")),
+                due_date: Date::read(&cell("due_date")),
                 payment_terms_days: cell("payment_terms_days").parse().unwrap_or(0),
                 order_id: cell("order_id"),
                 reference: cell("reference"),

@@ -28,8 +28,8 @@ pub(super) fn metrics_text(m: &pb::CollectionMetrics) -> String {
         .collect();
     format!(
         "{} to {} ({} days)\n{}",
-        m.start_date,
-        m.end_date,
+        output::date(&m.start_date),
+        output::date(&m.end_date),
         m.days,
         table(
             &[
@@ -95,16 +95,19 @@ pub(super) fn document_text(d: &pb::ReceivableDocument) -> String {
         ),
         ("amount", output::money(&d.amount)),
         ("open", output::money(&d.open_amount)),
-        ("issued", d.issue_date.clone()),
+        ("issued", output::date(&d.issue_date)),
     ];
-    if !d.due_date.is_empty() {
-        rows.push(("due", d.due_date.clone()));
+    if d.due_date.is_some() {
+        rows.push(("due", output::date(&d.due_date)));
     }
     if !d.order_id.is_empty() {
         rows.push(("order", d.order_id.clone()));
     }
     for a in &d.allocations {
-        rows.push(("applies to", format!("{} {}", a.invoice_id, a.amount)));
+        rows.push((
+            "applies to",
+            format!("{} {}", a.invoice_id, output::money(&a.amount)),
+        ));
     }
     for a in &d.applied {
         rows.push((
@@ -113,7 +116,7 @@ pub(super) fn document_text(d: &pb::ReceivableDocument) -> String {
                 "{} {} on {}",
                 a.document_id,
                 output::money(&a.amount),
-                a.applied_date
+                output::date(&a.applied_date)
             ),
         ));
     }
@@ -127,7 +130,7 @@ pub(super) fn plan_text(p: &pb::PaymentPlan) -> String {
         .iter()
         .map(|i| {
             vec![
-                i.due_date.clone(),
+                output::date(&i.due_date),
                 output::amount(&i.amount),
                 output::amount(&i.paid_amount),
                 output::enum_name::<credit_proto::collections::InstalmentState>(i.state),
@@ -141,10 +144,13 @@ pub(super) fn plan_text(p: &pb::PaymentPlan) -> String {
         output::money(&p.total_amount),
         p.invoice_ids.join(", "),
         output::amount(&p.paid_amount),
-        if p.breached_instalment_date.is_empty() {
+        if p.breached_instalment_date.is_none() {
             String::new()
         } else {
-            format!(", missed the instalment of {}", p.breached_instalment_date)
+            format!(
+                ", missed the instalment of {}",
+                output::date(&p.breached_instalment_date)
+            )
         },
         table(&["due", "amount", "paid", "state"], rows)
     )
@@ -186,7 +192,7 @@ pub(super) fn dispute_text(d: &pb::Dispute) -> String {
             "state",
             output::enum_name::<credit_proto::collections::DisputeState>(d.state),
         ),
-        ("due", d.due_date.clone()),
+        ("due", output::date(&d.due_date)),
         ("owner", d.owner.clone()),
     ];
     for c in &d.comments {
@@ -212,8 +218,8 @@ pub(super) fn statement_text(list: &pb::ListDocumentsResponse) -> String {
             vec![
                 d.document_id.clone(),
                 output::enum_name::<credit_proto::collections::DocumentKind>(d.kind),
-                d.issue_date.clone(),
-                d.due_date.clone(),
+                output::date(&d.issue_date),
+                output::date(&d.due_date),
                 output::money(&d.amount),
                 output::money(&d.open_amount),
             ]
@@ -227,7 +233,7 @@ pub(super) fn statement_text(list: &pb::ListDocumentsResponse) -> String {
 
 pub(super) fn aging_text(a: &pb::Aging) -> String {
     let Some(first) = a.rows.first() else {
-        return format!("nothing open as of {}", a.as_of_date);
+        return format!("nothing open as of {}", output::date(&a.as_of_date));
     };
     let mut header: Vec<String> = vec!["group".into(), "currency".into()];
     header.extend(first.buckets.iter().map(|b| b.label.clone()));
@@ -254,5 +260,9 @@ pub(super) fn aging_text(a: &pb::Aging) -> String {
         })
         .collect();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    format!("as of {}\n{}", a.as_of_date, table(&header, rows))
+    format!(
+        "as of {}\n{}",
+        output::date(&a.as_of_date),
+        table(&header, rows)
+    )
 }

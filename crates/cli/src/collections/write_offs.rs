@@ -64,7 +64,7 @@ pub async fn run(
                         amount,
                         currency_code: currency,
                     }),
-                    date,
+                    date: output::date_arg(&date, "--date")?,
                     reference,
                     request_id: rid(),
                 })

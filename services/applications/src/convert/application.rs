@@ -11,6 +11,7 @@ use crate::domain::state::Kind;
 use credit_platform::clock::{from_timestamp, to_timestamp};
 use credit_platform::error::ApiError;
 use credit_proto::applications as pb;
+use credit_proto::google::r#type::Date;
 use credit_proto::scoring as spb;
 use credit_proto::wire;
 use prost_types::Timestamp;
@@ -200,7 +201,7 @@ fn applicant_to_wire(a: &Applicant) -> pb::Applicant {
 
 fn statement_of(s: &spb::FinancialStatement) -> FinancialStatement {
     FinancialStatement {
-        period_end: s.period_end.clone(),
+        period_end: s.period_end.as_ref().map(Date::iso).unwrap_or_default(),
         currency_code: s.currency_code.clone(),
         revenue: s.revenue.clone(),
         ebit: s.ebit.clone(),
@@ -221,7 +222,7 @@ fn statement_of(s: &spb::FinancialStatement) -> FinancialStatement {
 
 fn statement_to_wire(s: &FinancialStatement) -> spb::FinancialStatement {
     spb::FinancialStatement {
-        period_end: s.period_end.clone(),
+        period_end: Date::read(&s.period_end),
         currency_code: s.currency_code.clone(),
         revenue: s.revenue.clone(),
         ebit: s.ebit.clone(),

@@ -311,7 +311,7 @@ fn credit_request(r: Option<&pb::CreditRequest>, complete: bool, v: &mut Violati
 fn statements(list: &[credit_proto::scoring::FinancialStatement], v: &mut Violations) {
     let mut periods = std::collections::BTreeSet::new();
     for (i, s) in list.iter().enumerate() {
-        if !periods.insert(s.period_end.clone()) {
+        if !periods.insert(s.period_end.as_ref().map(|d| d.iso())) {
             v.add(
                 format!("application.financial_statements[{i}].period_end"),
                 "another statement has the same period",

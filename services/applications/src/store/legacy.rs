@@ -203,9 +203,19 @@ struct OldNamedApplicant {
     trade_references: Vec<OldName>,
 }
 
-/// The names `credit.applications.v1.Application` held where it holds enums now.
+/// A financial statement's period end, a text date then (google.type.Date now).
+#[derive(Clone, PartialEq, Message)]
+struct OldStatementDate {
+    #[prost(string, tag = "1")]
+    period_end: String,
+}
+
+/// The names `credit.applications.v1.Application` held where it holds enums now, and its
+/// statements' text dates.
 #[derive(Clone, PartialEq, Message)]
 struct OldApplicationNames {
+    #[prost(message, repeated, tag = "6")]
+    financial_statements: Vec<OldStatementDate>,
     #[prost(message, optional, tag = "4")]
     applicant: Option<OldNamedApplicant>,
     #[prost(message, optional, tag = "7")]
@@ -231,6 +241,13 @@ fn old_application(bytes: &[u8]) -> sqlx::Result<pb::Application> {
         {
             reference.kind = wire::<credit_proto::scoring::ReferenceKind>(&old.name);
         }
+    }
+    for (statement, old) in app
+        .financial_statements
+        .iter_mut()
+        .zip(names.financial_statements)
+    {
+        statement.period_end = credit_proto::google::r#type::Date::read(&old.period_end);
     }
     if let (Some(r), Some(old)) = (app.recommendation.as_mut(), names.recommendation) {
         r.outcome = wire::<pb::RecommendationOutcome>(&old.name);

@@ -292,7 +292,7 @@ pub fn fields(status: tonic::Status) -> Vec<String> {
 
 pub fn statement() -> spb::FinancialStatement {
     spb::FinancialStatement {
-        period_end: "2025-12-31".into(),
+        period_end: credit_proto::google::r#type::Date::read("2025-12-31"),
         currency_code: "EUR".into(),
         revenue: "8000000".into(),
         ebit: "900000".into(),

@@ -4,7 +4,8 @@
 //! limits follows it through the same `receivable.changed` events.
 use crate::convert;
 use crate::domain::dunning::Step;
-use crate::domain::ledger::{Kind, from_minor, to_minor};
+use crate::domain::ledger::Booked;
+use crate::domain::ledger::{Kind, to_minor};
 use crate::store::{self, StoredDocument};
 use credit_platform::calendar;
 use credit_platform::clock::{Micros, date_of_day, day_of};
@@ -13,9 +14,7 @@ use credit_platform::error::ApiError;
 use credit_platform::money::Currency;
 use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_proto::collections as pb;
-use credit_proto::types::Money;
 use credit_proto::wire;
-use prost::Message;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use sqlx::AnyConnection;
@@ -145,27 +144,21 @@ async fn charge(
     reference: &str,
 ) -> Result<Charged, ApiError> {
     let today = day_of(now);
-    let digits = currency.minor_unit_digits();
     let prefix = if kind == Kind::Fee { "FEE" } else { "INT" };
     let document_id = format!("{prefix}-{}", uuid::Uuid::now_v7());
-    let body = pb::ReceivableDocument {
+    let body = credit_platform::records::encode(&Booked {
         document_id: document_id.clone(),
         customer_id: customer_id.to_string(),
-        kind: if kind == Kind::Fee {
-            pb::DocumentKind::Fee
-        } else {
-            pb::DocumentKind::Interest
-        } as i32,
-        amount: Some(Money {
-            amount: from_minor(amount, digits),
-            currency_code: currency.code().to_string(),
-        }),
-        issue_date: date_of_day(today),
-        due_date: date_of_day(today),
+        kind,
+        currency: currency.code().to_string(),
+        amount,
+        issue_day: today,
+        due_day: Some(today),
+        payment_terms_days: 0,
+        order_id: String::new(),
+        allocations: Vec::new(),
         reference: reference.to_string(),
-        ..Default::default()
-    }
-    .encode_to_vec();
+    });
     let document = StoredDocument {
         document_id: document_id.clone(),
         customer_id: customer_id.to_string(),

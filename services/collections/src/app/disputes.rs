@@ -9,7 +9,7 @@ use crate::domain::write_offs::WriteOff;
 use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::calendar;
-use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of};
+use credit_platform::clock::{Micros, SharedClock, day_of};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::documents::{DocumentStore, accepted_type, content_matches};
@@ -393,8 +393,8 @@ impl Disputes {
             }
         }
         Ok(pb::DisputeMetrics {
-            start_date: date_of_day(start),
-            end_date: date_of_day(end),
+            start_date: Some(calendar::date(start)),
+            end_date: Some(calendar::date(end)),
             rows: tallies
                 .into_iter()
                 .map(|((key, reason, currency), mut t)| {

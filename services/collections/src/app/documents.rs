@@ -1,13 +1,15 @@
 //! Documents read back: one with its applications and versions, or a customer's list.
 use super::ledger::Ledger;
 use crate::convert;
+use crate::domain::ledger::Booked;
 use crate::domain::ledger::Kind;
 use crate::store::{self, StoredDocument};
-use credit_platform::clock::{date_of_day, to_timestamp};
+use credit_platform::calendar;
+use credit_platform::clock::to_timestamp;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::paging::PageRequest;
+use credit_platform::records;
 use credit_proto::collections as pb;
-use prost::Message;
 use sqlx::AnyConnection;
 
 impl Ledger {
@@ -34,7 +36,7 @@ impl Ledger {
                         .map_or(pb::DocumentKind::Unspecified, convert::document_kind)
                         as i32,
                     amount: Some(convert::money(amount, &stored.currency)),
-                    applied_date: date_of_day(day),
+                    applied_date: Some(calendar::date(day)),
                 })
                 .collect();
         }
@@ -42,8 +44,7 @@ impl Ledger {
     }
 
     fn shown(&self, stored: &StoredDocument) -> Result<pb::ReceivableDocument, ApiError> {
-        let mut d = pb::ReceivableDocument::decode(stored.body.as_slice())
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored document: {e}")))?;
+        let mut d = convert::booked(&records::decode::<Booked>(stored.body.clone())?);
         d.open_amount = Some(convert::money(stored.open_amount, &stored.currency));
         d.version = stored.version;
         d.create_time = Some(to_timestamp(stored.created_at));
@@ -102,8 +103,7 @@ impl Ledger {
         let versions = versions
             .into_iter()
             .map(|(version, body, actor, source, at)| {
-                let mut document = pb::ReceivableDocument::decode(body.as_slice())
-                    .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored version: {e}")))?;
+                let mut document = convert::booked(&records::decode::<Booked>(body)?);
                 document.version = version;
                 Ok(pb::DocumentVersion {
                     document: Some(document),

@@ -10,6 +10,7 @@ use crate::letters::{self, Facts, Item};
 use crate::mailer::Mailer;
 use crate::store;
 use credit_platform::begin_mutation;
+use credit_platform::calendar;
 use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
@@ -539,7 +540,7 @@ impl Dunning {
                 currency_code: currency.clone(),
                 strategy: strategy.name.clone(),
                 anchor_document_id: anchor.document_id.clone(),
-                anchor_due_date: date_of_day(anchor.due_day),
+                anchor_due_date: Some(calendar::date(anchor.due_day)),
                 last_step_code: last.map(|(_, _, code)| code).unwrap_or_default(),
                 open_amount: Some(money(items.iter().map(|i| i.open).sum(), &currency)),
                 overdue_amount: Some(money(
@@ -557,7 +558,7 @@ impl Dunning {
                         pb::PlannedStep {
                             step_code: step.code.clone(),
                             // A step whose day passed comes at the next run.
-                            date: date_of_day(day.max(today)),
+                            date: Some(calendar::date(day.max(today))),
                             channel: convert::wire::<pb::Channel>(step.channel.name()),
                             consequence: convert::wire::<pb::Consequence>(step.consequence.name()),
                         }

@@ -3,20 +3,20 @@
 use super::ledger::{Ledger, receivable_changed};
 use crate::convert;
 use crate::domain::ledger::{
-    Document, Kind, OpenInvoice, Problem, check_allocations, from_minor, problem,
+    Booked, Document, Kind, OpenInvoice, Problem, check_allocations, from_minor, problem,
 };
 use crate::store::{self, StoredDocument};
 use credit_platform::begin_mutation;
 use credit_platform::calendar;
-use credit_platform::clock::{Micros, date_of_day};
+use credit_platform::clock::Micros;
 use credit_platform::context::RequestContext;
-use credit_platform::error::ApiError;
+use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
 use credit_platform::outbox::{self, NewEvent, Payload};
+use credit_platform::records;
 use credit_proto::collections as pb;
 use credit_proto::types::Money;
 use credit_proto::wire;
-use prost::Message;
 use sqlx::AnyConnection;
 use std::collections::BTreeSet;
 
@@ -38,36 +38,10 @@ enum Applied {
     Unchanged,
 }
 
-/// The canonical form of what the ERP wrote: input fields only, amounts in their currency's
-/// form, so that sending the same document again compares equal.
-fn canonical(d: &pb::ReceivableDocument, doc: &Document) -> pb::ReceivableDocument {
-    pb::ReceivableDocument {
-        document_id: doc.document_id.clone(),
-        customer_id: doc.customer_id.clone(),
-        kind: convert::document_kind(doc.kind) as i32,
-        amount: Some(Money {
-            amount: from_minor(doc.amount, doc.digits),
-            currency_code: doc.currency.clone(),
-        }),
-        issue_date: date_of_day(doc.issue_day),
-        due_date: doc.due_day.map(date_of_day).unwrap_or_default(),
-        payment_terms_days: d.payment_terms_days,
-        order_id: d.order_id.clone(),
-        allocations: allocations(doc),
-        reference: d.reference.trim().to_string(),
-        ..Default::default()
-    }
-}
-
-/// Where a document is applied, on the wire.
-fn allocations(doc: &Document) -> Vec<pb::Allocation> {
-    doc.allocations
-        .iter()
-        .map(|(invoice_id, amount)| pb::Allocation {
-            invoice_id: invoice_id.clone(),
-            amount: from_minor(*amount, doc.digits),
-        })
-        .collect()
+/// The canonical form of what the ERP wrote: input fields only, amounts in minor units, so that
+/// sending the same document again compares equal.
+fn canonical(d: &pb::ReceivableDocument, doc: &Document) -> Booked {
+    Booked::of(doc, d.payment_terms_days, &d.order_id, d.reference.trim())
 }
 
 impl Ledger {
@@ -152,7 +126,8 @@ impl Ledger {
         doc: &Document,
         source: &str,
     ) -> Result<Result<Applied, Problem>, ApiError> {
-        let body = canonical(sent, doc).encode_to_vec();
+        let booked = canonical(sent, doc);
+        let body = records::encode(&booked);
         let existing = store::document(tx, &doc.document_id).await?;
         if let Some(stored) = &existing {
             if stored.kind != doc.kind
@@ -276,8 +251,8 @@ impl Ledger {
                     amount: Some(convert::money(doc.amount, &doc.currency)),
                     issue_date: Some(calendar::date(doc.issue_day)),
                     due_date: calendar::optional_date(doc.due_day),
-                    allocations: allocations(doc),
-                    reference: String::new(),
+                    allocations: convert::booked(&booked).allocations,
+                    reference: booked.reference.clone(),
                     source: source.to_string(),
                     version,
                 }),
@@ -330,24 +305,35 @@ impl Ledger {
                 request.document_id
             )));
         }
-        let mut sent = pb::ReceivableDocument::decode(stored.body.as_slice())
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored document: {e}")))?;
-        for added in &request.allocations {
+        let mut sent = convert::booked(&records::decode::<Booked>(stored.body.clone())?);
+        for (i, added) in request.allocations.iter().enumerate() {
+            let amount = added.amount.clone().unwrap_or_default();
+            if amount.currency_code != stored.currency {
+                return Err(FieldViolation::new(
+                    format!("allocations[{i}].amount.currency_code"),
+                    format!(
+                        "allocations are in the document's currency {}",
+                        stored.currency
+                    ),
+                )
+                .into());
+            }
             match sent
                 .allocations
                 .iter_mut()
                 .find(|a| a.invoice_id == added.invoice_id)
             {
                 Some(existing) => {
-                    let sum = existing
-                        .amount
-                        .parse::<rust_decimal::Decimal>()
-                        .unwrap_or_default()
-                        + added
-                            .amount
-                            .parse::<rust_decimal::Decimal>()
-                            .unwrap_or_default();
-                    existing.amount = sum.to_string();
+                    let decimal = |m: &Option<Money>| {
+                        m.as_ref()
+                            .and_then(|m| m.amount.parse::<rust_decimal::Decimal>().ok())
+                            .unwrap_or_default()
+                    };
+                    let sum = decimal(&existing.amount) + decimal(&added.amount);
+                    existing.amount = Some(Money {
+                        amount: sum.to_string(),
+                        currency_code: stored.currency.clone(),
+                    });
                 }
                 None => sent.allocations.push(added.clone()),
             }

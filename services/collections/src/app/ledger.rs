@@ -1,6 +1,7 @@
 //! The ledger's use cases: customer profiles, imports idempotent by the ERP's document id,
 //! allocations, documents and their versions, aging.
 use crate::convert::money;
+use crate::domain::ledger::Booked;
 use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::calendar;
@@ -11,7 +12,6 @@ use credit_platform::error::ApiError;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_proto::collections as pb;
-use prost::Message;
 use sqlx::AnyConnection;
 
 /// Recomputes an invoice's open amount; when it changed (or the invoice is new), says so on
@@ -31,8 +31,7 @@ pub(crate) async fn receivable_changed(
         return Ok(());
     }
     store::set_open(tx, invoice_id, open, now).await?;
-    let body = pb::ReceivableDocument::decode(invoice.body.as_slice())
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored document: {e}")))?;
+    let body: Booked = credit_platform::records::decode(invoice.body.clone())?;
     let contract = pb::ReceivableChanged {
         invoice_id: invoice_id.to_string(),
         amount: Some(money(invoice.amount, &invoice.currency)),

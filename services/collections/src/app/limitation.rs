@@ -9,7 +9,7 @@ use crate::domain::policy::Policy;
 use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::calendar;
-use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date, to_timestamp};
+use credit_platform::clock::{Micros, SharedClock, day_of, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
@@ -218,14 +218,14 @@ impl Limitation {
                         document_id: c.document_id,
                         open_amount: Some(money(c.open, &c.currency)),
                         currency_code: c.currency,
-                        due_date: date_of_day(c.due_day),
+                        due_date: Some(calendar::date(c.due_day)),
                         jurisdiction: c.jurisdiction,
-                        period_start_date: date_of_day(c.standing.start_day),
+                        period_start_date: Some(calendar::date(c.standing.start_day)),
                         interrupted_by: c
                             .standing
                             .interrupted
                             .map_or(0, |(act, _)| convert::wire::<pb::LimitationAct>(act.name())),
-                        deadline_date: date_of_day(c.standing.deadline_day),
+                        deadline_date: Some(calendar::date(c.standing.deadline_day)),
                         days_left: left,
                         state: convert::wire::<pb::LimitationState>(if left < 0 {
                             "EXPIRED"
@@ -237,7 +237,7 @@ impl Limitation {
                     }
                 })
                 .collect(),
-            as_of_date: date_of_day(today),
+            as_of_date: Some(calendar::date(today)),
         })
     }
 
@@ -265,14 +265,10 @@ impl Limitation {
             request
         );
         let today = day_of(m.now);
-        let day = parse_date(&request.date)
-            .filter(|d| *d <= today)
-            .ok_or_else(|| {
-                ApiError::from(FieldViolation::new(
-                    "date",
-                    "a date YYYY-MM-DD, not in the future",
-                ))
-            })?;
+        let day = calendar::required_day("date", request.date.as_ref())?;
+        if day > today {
+            return Err(FieldViolation::new("date", "not in the future").into());
+        }
         for (i, invoice_id) in request.invoice_ids.iter().enumerate() {
             let ours = crate::store::document(&mut m.tx, invoice_id)
                 .await?

@@ -12,7 +12,7 @@ use crate::domain::plans::{
 use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::calendar;
-use credit_platform::clock::{Micros, SharedClock, day_of, parse_date};
+use credit_platform::clock::{Micros, SharedClock, day_of};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
@@ -140,12 +140,10 @@ impl Plans {
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
         let mut instalments = Vec::new();
         for (i, sent) in request.instalments.iter().enumerate() {
-            let due_day = parse_date(&sent.due_date).ok_or_else(|| {
-                ApiError::from(FieldViolation::new(
-                    format!("instalments[{i}].due_date"),
-                    "a date YYYY-MM-DD",
-                ))
-            })?;
+            let due_day = calendar::required_day(
+                &format!("instalments[{i}].due_date"),
+                sent.due_date.as_ref(),
+            )?;
             let money = sent.amount.clone().unwrap_or_default();
             let amount = positive_amount_in(
                 &money.amount,

@@ -9,7 +9,7 @@ use crate::domain::promises::{Promise, PromiseState};
 use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::calendar;
-use credit_platform::clock::{Micros, SharedClock, day_of, parse_date};
+use credit_platform::clock::{Micros, SharedClock, day_of};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
@@ -115,14 +115,10 @@ impl Promises {
             .map_err(FieldViolation::from)?;
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "RecordPromise", request);
         let today = day_of(m.now);
-        let promised_day = parse_date(&request.promised_date)
-            .filter(|d| *d >= today && *d <= today + 366)
-            .ok_or_else(|| {
-                ApiError::from(FieldViolation::new(
-                    "promised_date",
-                    "a date YYYY-MM-DD from today to a year ahead",
-                ))
-            })?;
+        let promised_day = calendar::required_day("promised_date", request.promised_date.as_ref())?;
+        if promised_day < today || promised_day > today + 366 {
+            return Err(FieldViolation::new("promised_date", "from today to a year ahead").into());
+        }
         let promise = Promise {
             promise_id: uuid::Uuid::now_v7().to_string(),
             customer_id: request.customer_id.clone(),

@@ -5,7 +5,7 @@ use crate::convert::money;
 use crate::domain::aging::{Aging, Buckets};
 use crate::domain::metrics::{Figures, ratios};
 use crate::store;
-use credit_platform::clock::date_of_day;
+use credit_platform::calendar;
 use credit_platform::error::ApiError;
 use credit_proto::collections as pb;
 use std::collections::{BTreeMap, HashMap};
@@ -85,7 +85,7 @@ impl Ledger {
         }
         let labels = aging.labels();
         Ok(pb::Aging {
-            as_of_date: date_of_day(day),
+            as_of_date: Some(calendar::date(day)),
             rows: aging
                 .lines
                 .iter()
@@ -176,8 +176,8 @@ impl Ledger {
         }
         let days = end - start + 1;
         Ok(pb::CollectionMetrics {
-            start_date: date_of_day(start),
-            end_date: date_of_day(end),
+            start_date: Some(calendar::date(start)),
+            end_date: Some(calendar::date(end)),
             days: i32::try_from(days).unwrap_or(i32::MAX),
             rows: figures
                 .into_iter()

@@ -12,7 +12,7 @@ use crate::domain::worklist::{Case, LOOKBACK_DAYS, rank};
 use crate::store;
 use credit_platform::begin_mutation;
 use credit_platform::calendar;
-use credit_platform::clock::{SharedClock, date_of_day, day_of, parse_date};
+use credit_platform::clock::{SharedClock, date_of_day, day_of};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
@@ -173,7 +173,7 @@ impl Desk {
         }
         Ok(pb::Worklist {
             items,
-            as_of_date: date_of_day(today),
+            as_of_date: Some(calendar::date(today)),
         })
     }
 
@@ -232,20 +232,10 @@ impl Desk {
     ) -> Result<pb::Activity, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "LogActivity", request);
         let today = day_of(m.now);
-        let follow_up = if request.follow_up_date.is_empty() {
-            None
-        } else {
-            Some(
-                parse_date(&request.follow_up_date)
-                    .filter(|d| *d >= today && *d <= today + 366)
-                    .ok_or_else(|| {
-                        ApiError::from(FieldViolation::new(
-                            "follow_up_date",
-                            "a date YYYY-MM-DD from today to a year ahead",
-                        ))
-                    })?,
-            )
-        };
+        let follow_up = calendar::optional_day("follow_up_date", request.follow_up_date.as_ref())?;
+        if follow_up.is_some_and(|d| d < today || d > today + 366) {
+            return Err(FieldViolation::new("follow_up_date", "from today to a year ahead").into());
+        }
         if store::customer(&mut m.tx, &request.customer_id)
             .await?
             .is_none()

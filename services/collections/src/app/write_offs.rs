@@ -6,12 +6,13 @@
 use crate::app::ledger::Ledger;
 use crate::convert;
 use crate::domain::disputes::DisputeState;
+use crate::domain::ledger::Booked;
 use crate::domain::ledger::{Kind, digits_of, from_minor, positive_minor};
 use crate::domain::write_offs::{Recovery, WriteOff, WriteOffState};
 use crate::store::{self, StoredDocument};
 use credit_platform::begin_mutation;
 use credit_platform::calendar;
-use credit_platform::clock::{Micros, SharedClock, date_of_day, day_of, parse_date};
+use credit_platform::clock::{Micros, SharedClock, day_of};
 use credit_platform::context::RequestContext;
 use credit_platform::db::Db;
 use credit_platform::error::{ApiError, FieldViolation};
@@ -21,7 +22,6 @@ use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_proto::collections as pb;
 use credit_proto::wire;
-use prost::Message;
 use rust_decimal::Decimal;
 use sqlx::AnyConnection;
 
@@ -269,21 +269,19 @@ impl WriteOffs {
             check_dispute(tx, &write_off.dispute_id, &invoice.document_id).await?;
         }
         let today = day_of(now);
-        let money = convert::write_off(write_off).amount.unwrap_or_default();
-        let body = pb::ReceivableDocument {
+        let body = credit_platform::records::encode(&Booked {
             document_id: write_off.write_off_id.clone(),
             customer_id: write_off.customer_id.clone(),
-            kind: pb::DocumentKind::WriteOff as i32,
-            amount: Some(money.clone()),
-            issue_date: date_of_day(today),
-            allocations: vec![pb::Allocation {
-                invoice_id: invoice.document_id.clone(),
-                amount: money.amount,
-            }],
+            kind: Kind::WriteOff,
+            currency: invoice.currency.clone(),
+            amount,
+            issue_day: today,
+            due_day: None,
+            payment_terms_days: 0,
+            order_id: String::new(),
+            allocations: vec![(invoice.document_id.clone(), amount)],
             reference: write_off.reason.clone(),
-            ..Default::default()
-        }
-        .encode_to_vec();
+        });
         let document = StoredDocument {
             document_id: write_off.write_off_id.clone(),
             customer_id: write_off.customer_id.clone(),
@@ -369,14 +367,12 @@ impl WriteOffs {
         }
         let today = day_of(m.now);
         let decided = write_off.decided_at.map_or(today, day_of);
-        let day = parse_date(&request.date)
-            .filter(|d| *d <= today && *d >= decided)
-            .ok_or_else(|| {
-                ApiError::from(FieldViolation::new(
-                    "date",
-                    "a date YYYY-MM-DD from the write-off's approval to today",
-                ))
-            })?;
+        let day = calendar::required_day("date", request.date.as_ref())?;
+        if day > today || day < decided {
+            return Err(
+                FieldViolation::new("date", "from the write-off's approval to today").into(),
+            );
+        }
         let recovery_id = uuid::Uuid::now_v7().to_string();
         store::insert_recovery(
             &mut m.tx,

@@ -6,7 +6,8 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 
 /// What a document is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Kind {
     /// A receivable.
     Invoice,
@@ -101,6 +102,54 @@ impl Document {
     /// What the allocations apply in total.
     pub fn allocated(&self) -> i64 {
         self.allocations.iter().map(|(_, a)| a).sum()
+    }
+}
+
+/// A document as it was booked (by the ERP's import, a dunning step or a write-off): what is
+/// stored, what is shown, and what an import compares to tell an unchanged document from a new
+/// version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Booked {
+    /// The document's id.
+    pub document_id: String,
+    /// The customer.
+    pub customer_id: String,
+    /// What it is.
+    pub kind: Kind,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Amount, minor units.
+    pub amount: i64,
+    /// Booking day.
+    pub issue_day: i64,
+    /// Invoices: due day.
+    pub due_day: Option<i64>,
+    /// Invoices: the payment terms the ERP said.
+    pub payment_terms_days: i32,
+    /// Invoices: the sales order.
+    pub order_id: String,
+    /// Where a payment or credit note goes: (invoice id, minor amount).
+    pub allocations: Vec<(String, i64)>,
+    /// The ERP's or the booking step's reference.
+    pub reference: String,
+}
+
+impl Booked {
+    /// The booking of a validated document with what the ERP said besides.
+    pub fn of(doc: &Document, payment_terms_days: i32, order_id: &str, reference: &str) -> Self {
+        Self {
+            document_id: doc.document_id.clone(),
+            customer_id: doc.customer_id.clone(),
+            kind: doc.kind,
+            currency: doc.currency.clone(),
+            amount: doc.amount,
+            issue_day: doc.issue_day,
+            due_day: doc.due_day,
+            payment_terms_days,
+            order_id: order_id.to_string(),
+            allocations: doc.allocations.clone(),
+            reference: reference.to_string(),
+        }
     }
 }
 

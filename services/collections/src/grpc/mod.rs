@@ -4,6 +4,7 @@ mod import;
 mod validate;
 
 pub use access::access;
+use credit_platform::calendar;
 use credit_platform::ids::{enum_filter, required_enum};
 use validate::{group_of, kind_filter, period};
 
@@ -15,7 +16,6 @@ use crate::app::promises::Promises;
 use crate::app::worklist::Desk;
 use crate::app::write_offs::WriteOffs;
 use crate::domain::aging::Buckets;
-use credit_platform::clock::parse_date;
 use credit_platform::error::ApiError;
 use credit_platform::handler::{
     Answer, accept_mutation, accept_read, accept_read_with, accept_stream, answer,
@@ -114,7 +114,10 @@ impl CollectionsService for CollectionsGrpc {
         let next_page_token = match documents.last() {
             Some(last) if documents.len() as i64 == size => encode_page_token(&format!(
                 "{}|{}",
-                parse_date(&last.issue_date).unwrap_or_default(),
+                last.issue_date
+                    .as_ref()
+                    .and_then(calendar::day_of)
+                    .unwrap_or_default(),
                 last.document_id
             )),
             _ => String::new(),
@@ -152,15 +155,8 @@ impl CollectionsService for CollectionsGrpc {
     async fn get_aging(&self, request: Request<pb::GetAgingRequest>) -> Answer<pb::Aging> {
         let (_, request, (day, buckets, group_by)) =
             accept_read_with(&self.readiness, request, |request, v| {
-                let day = if request.as_of_date.is_empty() {
-                    Some(self.ledger.today())
-                } else {
-                    let day = parse_date(&request.as_of_date);
-                    if day.is_none() {
-                        v.add("as_of_date", "must be a date YYYY-MM-DD");
-                    }
-                    day
-                };
+                let day = calendar::optional_day_in("as_of_date", request.as_of_date.as_ref(), v)
+                    .map(|day| day.unwrap_or_else(|| self.ledger.today()));
                 let bounds: Vec<i64> = request.bucket_days.iter().map(|d| i64::from(*d)).collect();
                 let buckets = Buckets::new(&bounds)
                     .map_err(|e| v.add("bucket_days", e))
@@ -185,8 +181,8 @@ impl CollectionsService for CollectionsGrpc {
         let (_, request, (start, end, group_by)) =
             accept_read_with(&self.readiness, request, |request, v| {
                 let period = period(
-                    &request.start_date,
-                    &request.end_date,
+                    request.start_date.as_ref(),
+                    request.end_date.as_ref(),
                     self.ledger.today(),
                     v,
                 );
@@ -333,9 +329,7 @@ impl CollectionsService for CollectionsGrpc {
             if request.amount.is_none() {
                 v.add("amount", "required");
             }
-            if parse_date(&request.promised_date).is_none() {
-                v.add("promised_date", "must be a date YYYY-MM-DD");
-            }
+            calendar::day_in("promised_date", request.promised_date.as_ref(), v);
             check_text(&request.note, "note", false, 2000, v);
         })?;
         answer(with_retry(|| self.promises.record(&context, &request)).await)
@@ -550,8 +544,8 @@ impl CollectionsService for CollectionsGrpc {
         let (_, _, ((start, end), group_by)) =
             accept_read_with(&self.readiness, request, |request, v| {
                 let period = period(
-                    &request.start_date,
-                    &request.end_date,
+                    request.start_date.as_ref(),
+                    request.end_date.as_ref(),
                     self.ledger.today(),
                     v,
                 );

@@ -1,26 +1,21 @@
 //! Request fields validated into the typed values the use cases take.
 use crate::app::dunning::known_time_zone;
 use crate::domain::ledger::Kind;
-use credit_platform::clock::parse_date;
+use credit_platform::calendar;
 use credit_platform::error::Violations;
 use credit_platform::ids::{check_external_id, check_text};
 use credit_proto::collections as pb;
+use credit_proto::google::r#type::Date;
 
 /// A metrics period: the first day, and the last (today when empty), at most ten years.
-pub(super) fn period(start: &str, end: &str, today: i64, v: &mut Violations) -> Option<(i64, i64)> {
-    let first = parse_date(start);
-    if first.is_none() {
-        v.add("start_date", "must be a date YYYY-MM-DD");
-    }
-    let last = if end.is_empty() {
-        Some(today)
-    } else {
-        let last = parse_date(end);
-        if last.is_none() {
-            v.add("end_date", "must be a date YYYY-MM-DD");
-        }
-        last
-    };
+pub(super) fn period(
+    start: Option<&Date>,
+    end: Option<&Date>,
+    today: i64,
+    v: &mut Violations,
+) -> Option<(i64, i64)> {
+    let first = calendar::day_in("start_date", start, v);
+    let last = calendar::optional_day_in("end_date", end, v).map(|day| day.unwrap_or(today));
     let (first, last) = (first?, last?);
     if last < first || last - first > 3660 {
         v.add(

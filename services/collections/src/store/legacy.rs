@@ -1,6 +1,6 @@
 //! The one-time conversion of rows written before disputes, promises, payment plans,
-//! write-offs and collectors' activities were stored as their domain records: their `body` then held the protobuf wire
-//! message of the time. At start-up (and in `migrate`) every such row is rewritten, in one
+//! write-offs, collectors' activities and ledger documents (and their versions) were stored as
+//! their domain records: their `body` then held the protobuf wire message of the time. At start-up (and in `migrate`) every such row is rewritten, in one
 //! transaction, from its columns and the old body; a body that is already a record (JSON, so
 //! it starts with `{`) is left alone, so the conversion runs any number of times.
 //!
@@ -9,6 +9,7 @@
 use super::encode_record;
 use crate::domain::activities::{Activity, ActivityKind, ActivityOutcome};
 use crate::domain::disputes::{Attachment, Comment, Dispute, DisputeReason, DisputeState};
+use crate::domain::ledger::{Booked, Kind};
 use crate::domain::plans::{InstalmentState, PaymentPlan, PlanState, PlannedInstalment};
 use crate::domain::promises::{Promise, PromiseState};
 use crate::domain::write_offs::{Recovery, WriteOff, WriteOffState};
@@ -427,6 +428,106 @@ async fn activities(conn: &mut AnyConnection) -> sqlx::Result<usize> {
     Ok(rows.len())
 }
 
+#[derive(Clone, PartialEq, Message)]
+struct OldMoney {
+    #[prost(string, tag = "1")]
+    amount: String,
+    #[prost(string, tag = "2")]
+    currency_code: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct OldAllocation {
+    #[prost(string, tag = "1")]
+    invoice_id: String,
+    #[prost(string, tag = "2")]
+    amount: String,
+}
+
+/// `credit.collections.v1.ReceivableDocument` as a document's body held it (the input fields).
+#[derive(Clone, PartialEq, Message)]
+struct OldReceivableDocument {
+    #[prost(string, tag = "1")]
+    document_id: String,
+    #[prost(string, tag = "2")]
+    customer_id: String,
+    #[prost(int32, tag = "3")]
+    kind: i32,
+    #[prost(message, optional, tag = "4")]
+    amount: Option<OldMoney>,
+    #[prost(string, tag = "5")]
+    issue_date: String,
+    #[prost(string, tag = "6")]
+    due_date: String,
+    #[prost(int32, tag = "7")]
+    payment_terms_days: i32,
+    #[prost(string, tag = "8")]
+    order_id: String,
+    #[prost(message, repeated, tag = "9")]
+    allocations: Vec<OldAllocation>,
+    #[prost(string, tag = "10")]
+    reference: String,
+}
+
+/// The booking an old document body says.
+fn booked(bytes: &[u8]) -> sqlx::Result<Booked> {
+    let old: OldReceivableDocument = old(bytes)?;
+    let amount = old.amount.unwrap_or_default();
+    let currency = amount.currency_code;
+    // The kinds were numbered as they are on the wire today.
+    let kind = credit_proto::short_name::<credit_proto::collections::DocumentKind>(old.kind)
+        .and_then(Kind::from_name)
+        .ok_or_else(|| broken("document kind"))?;
+    Ok(Booked {
+        document_id: old.document_id,
+        customer_id: old.customer_id,
+        kind,
+        amount: minor(&amount.amount, &currency)?,
+        issue_day: day(&old.issue_date)?,
+        due_day: parse_date(&old.due_date),
+        payment_terms_days: old.payment_terms_days,
+        order_id: old.order_id,
+        allocations: old
+            .allocations
+            .iter()
+            .map(|a| Ok((a.invoice_id.clone(), minor(&a.amount, &currency)?)))
+            .collect::<sqlx::Result<_>>()?,
+        reference: old.reference,
+        currency,
+    })
+}
+
+async fn documents(conn: &mut AnyConnection) -> sqlx::Result<usize> {
+    let rows = legacy_rows(conn, "SELECT document_id, body FROM documents").await?;
+    for row in &rows {
+        let record = booked(&row.try_get::<Vec<u8>, _>("body")?)?;
+        rewrite(
+            conn,
+            "UPDATE documents SET body = $1 WHERE document_id = $2",
+            &record.document_id,
+            encode_record(&record),
+        )
+        .await?;
+    }
+    let versions = legacy_rows(
+        conn,
+        "SELECT document_id, version, body FROM document_versions",
+    )
+    .await?;
+    for row in &versions {
+        let record = booked(&row.try_get::<Vec<u8>, _>("body")?)?;
+        sqlx::query(
+            "UPDATE document_versions SET body = $1 WHERE document_id = $2 AND version = $3",
+        )
+        .bind(encode_record(&record))
+        .bind(row.try_get::<String, _>("document_id")?)
+        .bind(row.try_get::<i64, _>("version")?)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(rows.len() + versions.len())
+}
+
 /// Rewrites every row still holding a wire message as its domain record (in the caller's
 /// transaction): how many were converted.
 pub async fn convert_legacy_records(conn: &mut AnyConnection) -> sqlx::Result<usize> {
@@ -434,5 +535,6 @@ pub async fn convert_legacy_records(conn: &mut AnyConnection) -> sqlx::Result<us
         + promises(conn).await?
         + write_offs(conn).await?
         + plans(conn).await?
-        + activities(conn).await?)
+        + activities(conn).await?
+        + documents(conn).await?)
 }

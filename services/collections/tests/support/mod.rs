@@ -34,6 +34,22 @@ pub fn amount(money: &Option<Money>) -> &str {
     money.as_ref().map_or("", |m| m.amount.as_str())
 }
 
+/// A wire date as ISO 8601, "" when unset (leaked: a test compares a few of them with
+/// literals, as it compared the text dates they replace).
+pub fn iso(date: &Option<credit_proto::google::r#type::Date>) -> &'static str {
+    date.as_ref()
+        .map_or("", |d| Box::leak(d.iso().into_boxed_str()))
+}
+
+/// The wire date written "YYYY-MM-DD" (not checked: tests send impossible dates too); unset for
+/// "".
+pub fn date(iso: &str) -> Option<credit_proto::google::r#type::Date> {
+    if iso.is_empty() {
+        return None;
+    }
+    Some(credit_proto::google::r#type::Date::read(iso).expect("YYYY-MM-DD"))
+}
+
 pub const SECRET: &str = "collections-integration-secret-0123456789abcdef";
 /// 2026-03-01T00:00:00Z.
 pub const START: i64 = 1_772_323_200_000_000;
@@ -220,8 +236,8 @@ pub fn invoice(
         customer_id: customer.into(),
         kind: pb::DocumentKind::Invoice as i32,
         amount: money(amount, "EUR"),
-        issue_date: issued.into(),
-        due_date: due.into(),
+        issue_date: date(issued),
+        due_date: date(due),
         payment_terms_days: 30,
         ..Default::default()
     }
@@ -239,12 +255,12 @@ pub fn payment(
         customer_id: customer.into(),
         kind: pb::DocumentKind::Payment as i32,
         amount: money(amount, "EUR"),
-        issue_date: on.into(),
+        issue_date: date(on),
         allocations: to
             .iter()
             .map(|(invoice_id, amount)| pb::Allocation {
                 invoice_id: invoice_id.to_string(),
-                amount: amount.to_string(),
+                amount: money(amount, "EUR"),
             })
             .collect(),
         ..Default::default()

@@ -46,7 +46,7 @@ impl Scoring {
                 "credit.scoring.financial_statement.recorded",
                 &request.customer_id,
                 Payload::of(&pb::FinancialStatementRecorded {
-                    period_end: statement.period_end.clone(),
+                    period_end: convert::wire_date(&statement.period_end),
                     currency_code: statement.currency_code.clone(),
                     altman_z: z.as_ref().map(|z| z.score.to_string()).unwrap_or_default(),
                     flags: flags.iter().map(|f| f.code.clone()).collect(),

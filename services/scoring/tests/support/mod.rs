@@ -168,7 +168,8 @@ pub fn eur(amount: &str) -> Option<Money> {
 
 pub fn statement() -> pb::FinancialStatement {
     pb::FinancialStatement {
-        period_end: "2025-12-31".into(),
+        period_end: credit_platform::clock::parse_date("2025-12-31")
+            .map(credit_platform::calendar::date),
         currency_code: "EUR".into(),
         revenue: "8000000".into(),
         ebit: "900000".into(),
