@@ -429,14 +429,6 @@ async fn activities(conn: &mut AnyConnection) -> sqlx::Result<usize> {
 }
 
 #[derive(Clone, PartialEq, Message)]
-struct OldMoney {
-    #[prost(string, tag = "1")]
-    amount: String,
-    #[prost(string, tag = "2")]
-    currency_code: String,
-}
-
-#[derive(Clone, PartialEq, Message)]
 struct OldAllocation {
     #[prost(string, tag = "1")]
     invoice_id: String,
@@ -453,8 +445,9 @@ struct OldReceivableDocument {
     customer_id: String,
     #[prost(int32, tag = "3")]
     kind: i32,
+    // credit.type.v1.Money has not changed.
     #[prost(message, optional, tag = "4")]
-    amount: Option<OldMoney>,
+    amount: Option<credit_proto::types::Money>,
     #[prost(string, tag = "5")]
     issue_date: String,
     #[prost(string, tag = "6")]
