@@ -37,9 +37,7 @@ impl Applications {
         let row = store::get(&mut m.tx, application_id)
             .await?
             .ok_or_else(|| not_found(application_id))?;
-        row.state
-            .allows(Action::Decide)
-            .map_err(ApiError::StateConflict)?;
+        row.state.allows(Action::Decide).map_err(ApiError::from)?;
         let mut app = self.clear(&row)?;
         let caller = &context.caller;
         let version = app

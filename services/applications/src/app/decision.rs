@@ -76,9 +76,7 @@ impl Applications {
         let row = store::get(&mut m.tx, &request.application_id)
             .await?
             .ok_or_else(|| not_found(&request.application_id))?;
-        row.state
-            .allows(Action::Submit)
-            .map_err(ApiError::StateConflict)?;
+        row.state.allows(Action::Submit).map_err(ApiError::from)?;
         let (Some(score), true) = (score, row.updated_at == before.updated_at) else {
             return Err(ApiError::StateConflict(
                 "the application changed while it was being scored; submit it again".into(),

@@ -74,9 +74,7 @@ impl Applications {
         let row = store::get(&mut m.tx, &given.application_id)
             .await?
             .ok_or_else(|| not_found(&given.application_id))?;
-        row.state
-            .allows(Action::Update)
-            .map_err(ApiError::StateConflict)?;
+        row.state.allows(Action::Update).map_err(ApiError::from)?;
         let mut app = self.clear(&row)?;
         app.customer_id = given.customer_id;
         app.applicant = given.applicant;
@@ -174,9 +172,7 @@ impl Applications {
         let row = store::get(&mut m.tx, &request.application_id)
             .await?
             .ok_or_else(|| not_found(&request.application_id))?;
-        row.state
-            .allows(Action::Withdraw)
-            .map_err(ApiError::StateConflict)?;
+        row.state.allows(Action::Withdraw).map_err(ApiError::from)?;
         let mut app = self.clear(&row)?;
         let mut workflow = workflow_of(&app)?;
         workflow.withdraw();

@@ -1,5 +1,7 @@
 //! Where an application stands and what may happen to it from there.
 
+use credit_platform::transition::IllegalMove;
+
 credit_platform::named! {
     /// The states of an application.
     pub enum State {
@@ -32,12 +34,12 @@ pub enum Action {
 }
 
 impl Action {
-    fn describe(self) -> &'static str {
+    fn refused(self) -> &'static str {
         match self {
-            Self::Update => "changed",
-            Self::Submit => "submitted",
-            Self::Decide => "decided",
-            Self::Withdraw => "withdrawn",
+            Self::Update => "it cannot be changed now",
+            Self::Submit => "it cannot be submitted now",
+            Self::Decide => "it cannot be decided now",
+            Self::Withdraw => "it cannot be withdrawn now",
         }
     }
 }
@@ -51,8 +53,9 @@ impl State {
         )
     }
 
-    /// Whether `action` is allowed now; the refusal names the state, for FAILED_PRECONDITION.
-    pub fn allows(self, action: Action) -> Result<(), String> {
+    /// Whether `action` is allowed now; the refusal names the state (FAILED_PRECONDITION at the
+    /// edge).
+    pub fn allows(self, action: Action) -> Result<(), IllegalMove> {
         let allowed = match action {
             Action::Update | Action::Submit => {
                 matches!(self, Self::Draft | Self::InformationRequested)
@@ -63,11 +66,11 @@ impl State {
         if allowed {
             Ok(())
         } else {
-            Err(format!(
-                "the application is {}: it cannot be {} now",
-                self.name(),
-                action.describe()
-            ))
+            Err(IllegalMove {
+                aggregate: "application",
+                state: self.name(),
+                why: action.refused(),
+            })
         }
     }
 }
@@ -80,7 +83,10 @@ mod tests {
     fn only_reviewed_applications_are_decided_and_final_ones_never_change() {
         assert!(State::Draft.allows(Action::Decide).is_err());
         let refusal = State::Approved.allows(Action::Decide).expect_err("twice");
-        assert!(refusal.contains("APPROVED"), "{refusal}");
+        assert_eq!(
+            refusal.to_string(),
+            "the application is APPROVED: it cannot be decided now"
+        );
         assert!(State::InReview.allows(Action::Decide).is_ok());
         assert!(State::InReview.allows(Action::Update).is_err());
         assert!(State::InformationRequested.allows(Action::Submit).is_ok());
