@@ -34,13 +34,12 @@ fn decode(type_name: &str, bytes: &[u8]) -> Result<DynamicMessage, JsonError> {
 }
 
 /// An event payload as one line of JSON: proto field names (as everywhere else in the suite's
-/// JSON), every field present (an unset field says "nothing", which a reader should not have to
-/// know), integers as numbers, enum values by name.
+/// JSON), fields left at their default omitted (the proto3 mapping: every check writes an event,
+/// and the feed, the outbox and audit carry each one), integers as numbers, enum values by name.
 pub fn payload(type_name: &str, bytes: &[u8]) -> Result<String, JsonError> {
     let message = decode(type_name, bytes)?;
     let options = SerializeOptions::new()
         .use_proto_field_name(true)
-        .skip_default_fields(false)
         .stringify_64_bit_integers(false);
     let mut out = Vec::new();
     let mut serializer = serde_json::Serializer::new(&mut out);
@@ -83,14 +82,14 @@ mod tests {
     use prost::Name;
 
     #[test]
-    fn a_payload_renders_with_proto_field_names_and_every_field() {
+    fn a_payload_renders_with_proto_field_names_and_without_defaults() {
         let money = crate::types::Money {
             amount: "12.50".into(),
             currency_code: String::new(),
         };
         let json =
             payload(&crate::types::Money::full_name(), &money.encode_to_vec()).expect("renders");
-        assert_eq!(json, r#"{"amount":"12.50","currency_code":""}"#);
+        assert_eq!(json, r#"{"amount":"12.50"}"#);
     }
 
     #[test]

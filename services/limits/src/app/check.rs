@@ -37,11 +37,22 @@ pub struct CheckOrder {
     pub release: Option<Release>,
 }
 
-/// The payload of a stored decision's event: the answer the caller gets, and the release.
+/// The payload of a stored decision's event: what the caller was told, and the release.
 fn decided(order: &CheckOrder, answer: &pb::CheckCreditResponse) -> Payload {
+    let reservation = answer.reservation.as_ref();
     Payload::of(&pb::CreditCheckDecided {
         order_id: order.order_id.clone(),
-        decision: Some(answer.clone()),
+        decision_id: answer.decision_id.clone(),
+        outcome: answer.outcome,
+        reasons: answer.reasons.clone(),
+        checked_amount: answer.checked_amount.clone(),
+        max_approvable_amount: answer.max_approvable_amount.clone(),
+        binding_customer_id: answer.binding_customer_id.clone(),
+        reservation_id: reservation
+            .map(|r| r.reservation_id.clone())
+            .unwrap_or_default(),
+        reserved_amount: reservation.and_then(|r| r.open_amount.clone()),
+        expire_time: reservation.and_then(|r| r.expire_time),
         release: order.release.as_ref().map(|r| pb::CreditRelease {
             approved_by: r.approved_by.clone(),
             reference: r.reference.clone(),
