@@ -55,21 +55,26 @@ impl Payload {
     /// The JSON the feed serves beside the message, rendered through the descriptor pool so
     /// the two cannot disagree.
     pub fn json(&self) -> String {
-        // Every payload is a generated message of the suite, which the pool holds; an error is
-        // a build that lost its descriptors and is shown rather than hidden.
-        credit_proto::json::payload(&self.type_name, &self.bytes)
-            .unwrap_or_else(|e| serde_json::json!({ "unrenderable": e.to_string() }).to_string())
+        rendered(&self.type_name, &self.bytes)
     }
 }
 
-/// Appends `event` inside the caller's transaction.
+fn rendered(type_name: &str, bytes: &[u8]) -> String {
+    // Every payload is a generated message of the suite, which the pool holds; an error is a
+    // build that lost its descriptors and is shown rather than hidden.
+    credit_proto::json::payload(type_name, bytes)
+        .unwrap_or_else(|e| serde_json::json!({ "unrenderable": e.to_string() }).to_string())
+}
+
+/// Appends `event` inside the caller's transaction. Only the message is stored: its JSON is
+/// rendered when the feed serves it, not inside the caller's transaction (the credit check holds
+/// its account's lock until it commits).
 pub async fn append(
     conn: &mut AnyConnection,
     context: &RequestContext,
     occurred_at: Micros,
     event: NewEvent,
 ) -> sqlx::Result<()> {
-    let json = event.payload.json();
     sqlx::query(
         "INSERT INTO outbox_events (event_type, entity_type, entity_id, customer_id, actor_subject, \
          actor_roles, request_id, trace_id, occurred_at, payload, payload_type, payload_proto) \
@@ -84,7 +89,7 @@ pub async fn append(
     .bind(context.request_id.clone())
     .bind(context.trace_id.clone())
     .bind(occurred_at)
-    .bind(json)
+    .bind(String::new())
     .bind(event.payload.type_name)
     .bind(event.payload.bytes)
     .execute(conn)
@@ -212,9 +217,20 @@ fn event_from_row(source: &str, row: &sqlx::any::AnyRow) -> sqlx::Result<Event> 
         request_id: row.try_get("request_id")?,
         trace_id: row.try_get("trace_id")?,
         occur_time: Some(crate::clock::to_timestamp(row.try_get("occurred_at")?)),
-        payload_json: row.try_get("payload")?,
+        payload_json: payload_json(row)?,
         payload: typed_payload(row)?,
     })
+}
+
+/// The payload's JSON: rendered from the message, or as stored by a version that stored JSON.
+fn payload_json(row: &sqlx::any::AnyRow) -> sqlx::Result<String> {
+    let stored: String = row.try_get("payload")?;
+    let name: String = row.try_get("payload_type")?;
+    if !stored.is_empty() || name.is_empty() {
+        return Ok(stored);
+    }
+    let bytes: Option<Vec<u8>> = row.try_get("payload_proto")?;
+    Ok(rendered(&name, &bytes.unwrap_or_default()))
 }
 
 /// The typed payload of a row, as `google.protobuf.Any`, when it has one.
