@@ -4,6 +4,7 @@ mod audit;
 mod cases;
 mod collections;
 mod events;
+mod health;
 mod limits;
 mod output;
 mod scenario;
@@ -77,6 +78,13 @@ enum Command {
     /// The audit trail: history, checkpoints, proofs, verification, export.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// A server's gRPC health, as the Kubernetes probes ask it; exits non-zero unless SERVING
+    /// (point --gateway at a service's own address to ask it directly).
+    Health {
+        /// The service name ("credit.limits.v1.LimitsService"); empty for the server as a whole.
+        #[arg(long, default_value = "")]
+        service: String,
+    },
     /// A service's event feed, read through the gateway.
     Events {
         /// Whose feed: limits, scoring, applications or collections.
@@ -169,6 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             after,
             follow,
         } => return events::run(channel, token, service, after, follow, json).await,
+        Command::Health { service } => return health::run(channel, service).await,
         other => other,
     };
     let Command::Limits(command) = command else {
