@@ -186,6 +186,8 @@ pub fn load_or_create_audit_key(data_dir: &Path) -> anyhow::Result<String> {
 
 /// Starts every service and the gateway; they stop when `shutdown` is triggered.
 pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<RunningSuite> {
+    // The recorder before any service starts, so series they register at start are kept.
+    credit_platform::admin::metrics_handle();
     std::fs::create_dir_all(&config.data_dir)?;
     let data_dir = config.data_dir.canonicalize()?;
     let secret = load_or_create_secret(&data_dir)?;

@@ -362,7 +362,7 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
             .expect("32 bytes"),
     ));
     // Audit verified its log in the background at start, before anyone asked.
-    let before = reqwest_metrics(suite.admin_addr).await;
+    let before = support::metrics_text(suite.admin_addr).await;
     assert!(before.contains("audit_verification_intact 1"), "{before}");
     let verified = audit
         .verify_audit_log(apb::VerifyAuditLogRequest {})
@@ -372,7 +372,7 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     assert!(verified.intact, "{}", verified.problem);
     assert_eq!(verified.entries_checked, checkpoint.tree_size);
 
-    let metrics = reqwest_metrics(suite.admin_addr).await;
+    let metrics = support::metrics_text(suite.admin_addr).await;
     assert!(metrics.contains("grpc_server_handled_total"), "{metrics}");
     assert!(metrics.contains("credit_checks_total"));
     assert!(
@@ -384,16 +384,4 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     // Every event of the journey is typed, and its JSON is its message's.
     assert!(journey.assert_every_event_is_typed().await > 10);
     journey.stop().await;
-}
-
-async fn reqwest_metrics(addr: std::net::SocketAddr) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("admin");
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("request");
-    let mut body = String::new();
-    stream.read_to_string(&mut body).await.expect("response");
-    body
 }

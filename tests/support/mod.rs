@@ -145,3 +145,16 @@ impl Journey {
             .expect("clean stop");
     }
 }
+
+/// The Prometheus text the suite's admin server answers on /metrics.
+pub async fn metrics_text(admin: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(admin).await.expect("admin");
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut body = String::new();
+    stream.read_to_string(&mut body).await.expect("response");
+    body
+}

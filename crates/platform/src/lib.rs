@@ -13,6 +13,7 @@ pub mod documents;
 pub mod error;
 pub mod feed;
 pub mod follow;
+pub mod gauges;
 pub mod handler;
 pub mod idempotency;
 pub mod ids;

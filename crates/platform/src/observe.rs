@@ -14,6 +14,9 @@ use tracing::Instrument;
 pub const HANDLED_TOTAL: &str = "grpc_server_handled_total";
 /// Histogram: seconds from request to the end of the response, by `service`, `grpc_method`.
 pub const HANDLING_SECONDS: &str = "grpc_server_handling_seconds";
+/// Gauge: calls started and not yet finished, by `service` (the autoscaler's load signal: CPU
+/// misses calls that wait on the database).
+pub const IN_FLIGHT: &str = "grpc_server_in_flight_calls";
 
 /// Layer adding observation to a gRPC server stack; `service` labels metrics and spans.
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +77,7 @@ where
         request.extensions_mut().insert(trace_id.clone());
         let started = Instant::now();
         let service = self.service;
+        let in_flight = InFlight::start(service);
         let future = self.inner.call(request);
         Box::pin(
             async move {
@@ -82,7 +86,7 @@ where
                     service,
                     method,
                     started,
-                    done: false,
+                    in_flight: Some(in_flight),
                 };
                 if !trace_id.0.is_empty()
                     && let Ok(value) = http::HeaderValue::from_str(&trace_id.0)
@@ -104,16 +108,33 @@ where
     }
 }
 
+/// One call counted in [`IN_FLIGHT`] until dropped (when the call ends, however it ends).
+struct InFlight(&'static str);
+
+impl InFlight {
+    fn start(service: &'static str) -> Self {
+        metrics::gauge!(IN_FLIGHT, "service" => service).increment(1.0);
+        Self(service)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!(IN_FLIGHT, "service" => self.0).decrement(1.0);
+    }
+}
+
 struct Recorder {
     service: &'static str,
     method: String,
     started: Instant,
-    done: bool,
+    /// Present until the call is recorded as finished.
+    in_flight: Option<InFlight>,
 }
 
 impl Recorder {
     fn finish(&mut self, code: tonic::Code) {
-        if std::mem::replace(&mut self.done, true) {
+        if self.in_flight.take().is_none() {
             return;
         }
         let code_label = format!("{code:?}");

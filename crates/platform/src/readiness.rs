@@ -12,6 +12,10 @@ use std::time::Duration;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+/// The health name that answers SERVING while the process runs and its server answers, whatever
+/// readiness says: what a liveness probe asks (the overall name "" follows readiness).
+pub const LIVENESS: &str = "liveness";
+
 /// One reason a service does not serve.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Blocker {
@@ -56,6 +60,10 @@ impl Readiness {
             ready: Arc::new(AtomicBool::new(false)),
             blockers: Arc::new(tokio::sync::Mutex::new(BTreeSet::new())),
         };
+        // Liveness never depends on readiness: a database outage must not restart every pod.
+        this.reporter
+            .set_service_status(LIVENESS, ServingStatus::Serving)
+            .await;
         this.block(Blocker::Starting).await;
         this
     }
@@ -187,6 +195,11 @@ mod tests {
             ServingStatus::NotServing as i32
         );
         assert!(readiness.ensure_ready().is_err());
+        assert_eq!(
+            status(&mut client, LIVENESS).await,
+            ServingStatus::Serving as i32,
+            "alive while starting"
+        );
         readiness.clear(Blocker::Starting).await;
         assert_eq!(
             status(&mut client, "credit.test.v1.TestService").await,
@@ -216,6 +229,11 @@ mod tests {
         assert!(followed, "NOT_SERVING once the database does not answer");
         assert!(!readiness.is_ready());
         assert_eq!(readiness.blockers().await, vec![Blocker::Database]);
+        assert_eq!(
+            status(&mut client, LIVENESS).await,
+            ServingStatus::Serving as i32,
+            "a database outage is not a reason to restart the process"
+        );
         shutdown.trigger();
     }
 

@@ -246,7 +246,8 @@ impl ServiceRuntime {
                 self.db.clone(),
                 self.shutdown.clone(),
             );
-            tasks.spawn(readiness.watch_database(db, DATABASE_WATCH, shutdown));
+            tasks.spawn(readiness.watch_database(db.clone(), DATABASE_WATCH, shutdown.clone()));
+            tasks.spawn(crate::gauges::sample(name, db, DATABASE_WATCH, shutdown));
         }
         for task in self.tasks {
             tasks.spawn(supervise(
@@ -296,6 +297,10 @@ async fn supervise(
 ) {
     let mut pause = backoff.first;
     let blocker = Blocker::Task(task.name.clone());
+    // The series exists before the first restart: increase() and alerts see it rise from 0.
+    metrics::counter!("background_task_restarts_total", "service" => service,
+        "task" => task.name.clone())
+    .increment(0);
     loop {
         metrics::gauge!("background_task_up", "service" => service, "task" => task.name.clone())
             .set(1.0);
@@ -370,6 +375,9 @@ where
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let _telemetry = crate::telemetry::init(binary, server.log_format)?;
+    // The recorder first: what the service records while it starts (series registered at
+    // zero for the alerts) would otherwise go nowhere.
+    crate::admin::metrics_handle();
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
     let listener = TcpListener::bind(server.listen_addr)

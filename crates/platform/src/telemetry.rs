@@ -55,9 +55,13 @@ pub fn init(service_name: &str, format: LogFormat) -> anyhow::Result<TelemetryGu
             let exporter = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
                 .build()?;
-            let resource = opentelemetry_sdk::Resource::builder()
-                .with_service_name(service_name.to_string())
-                .build();
+            // The standard variables win (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES with the
+            // Pod, node and version from the downward API); the binary's name is the default.
+            let mut resource = opentelemetry_sdk::Resource::builder();
+            if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
+                resource = resource.with_service_name(service_name.to_string());
+            }
+            let resource = resource.build();
             Some(
                 SdkTracerProvider::builder()
                     .with_batch_exporter(exporter)

@@ -191,6 +191,16 @@ pub async fn serve(
         .router(Arc::new(grpc::access))?
         .add_service(credit_platform::grpc_server!(AuditServiceServer::new(grpc)));
 
+    // Each source's series exist from the start, at zero (dashboards and alerts see them).
+    for source in &config.sources {
+        for counter in [
+            "audit_entries_recorded_total",
+            "audit_events_redelivered_total",
+            "audit_feed_gaps_total",
+        ] {
+            metrics::counter!(counter, "source" => source.name.clone()).increment(0);
+        }
+    }
     let probe_every = Duration::from_secs(config.lag_probe_secs.max(1));
     for source in &config.sources {
         let (source, log, token, board, clock) = (

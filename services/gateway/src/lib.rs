@@ -15,6 +15,10 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 pub use upstream::Upstream;
 
+/// The gateway's readiness probe asks this health name: SERVING from start until the drain.
+pub const READINESS: &str = "gateway";
+pub use credit_platform::readiness::LIVENESS;
+
 /// Settings of the gateway (environment variables in brackets; see docs/operations.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct GatewayConfig {
@@ -52,9 +56,20 @@ pub async fn serve(
         &config.upstreams,
         Duration::from_millis(config.connect_timeout_ms),
     )?;
+    for reason in ["unknown_service", "upstream_unavailable"] {
+        metrics::counter!(proxy::PROXY_FAILURES, "reason" => reason).increment(0);
+    }
     let (reporter, health_service) = tonic_health::server::health_reporter();
     reporter
         .set_service_status("", tonic_health::ServingStatus::NotServing)
+        .await;
+    // The gateway's own health, apart from the suite's (""): it can route (whatever each
+    // upstream says, a call to a down one fails fast), until it starts draining.
+    reporter
+        .set_service_status(READINESS, tonic_health::ServingStatus::Serving)
+        .await;
+    reporter
+        .set_service_status(LIVENESS, tonic_health::ServingStatus::Serving)
         .await;
     // The gateway describes the union of what it routes, and nothing it would not route.
     let mut routed = Vec::new();
@@ -94,6 +109,15 @@ pub async fn serve(
         .add_routes(tonic::service::Routes::from(router))
         .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
     let server = tokio::spawn(server);
+    {
+        let (reporter, shutdown) = (reporter.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            shutdown.wait().await;
+            reporter
+                .set_service_status(READINESS, tonic_health::ServingStatus::NotServing)
+                .await;
+        });
+    }
     tokio::spawn(health::follow_upstreams(
         reporter,
         routes,

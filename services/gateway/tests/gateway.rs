@@ -232,8 +232,27 @@ async fn a_down_upstream_is_unavailable_quickly_and_not_serving() {
         Some(2),
         "NOT_SERVING"
     );
-    assert_eq!(health_of(gateway, "").await, Some(2));
+    assert_eq!(health_of(gateway.clone(), "").await, Some(2));
+    // The gateway itself stays ready and alive: a down upstream is not a reason to take the
+    // gateway out of its load balancer or to restart it.
+    assert_eq!(
+        health_of(gateway.clone(), credit_gateway::READINESS).await,
+        Some(1)
+    );
+    assert_eq!(
+        health_of(gateway.clone(), credit_gateway::LIVENESS).await,
+        Some(1)
+    );
     shutdown.trigger();
+    let mut drained = false;
+    for _ in 0..50 {
+        if health_of(gateway.clone(), credit_gateway::READINESS).await != Some(1) {
+            drained = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(drained, "not ready once shutting down");
 }
 
 #[tokio::test]

@@ -112,6 +112,13 @@ pub async fn serve(
         Duration::from_secs(config.shutdown_drain_secs),
     )
     .await?;
+    // Series that alerts divide by exist from the start, at zero.
+    for outcome in ["approved", "rejected"] {
+        metrics::counter!(app::CHECKS_TOTAL, "outcome" => outcome).increment(0);
+    }
+    for reason in ["no_account", "refused"] {
+        metrics::counter!("limits_ledger_events_skipped_total", "reason" => reason).increment(0);
+    }
     let ttl_micros =
         i64::try_from(config.reservation_ttl_secs).unwrap_or(i64::MAX / 1_000_000) * 1_000_000;
     let limits = app::Limits::new(

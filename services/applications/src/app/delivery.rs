@@ -19,6 +19,9 @@ use tokio::sync::{Notify, watch};
 
 /// Instructions read per round.
 const BATCH: i64 = 100;
+/// Gauge: limit instructions waiting for delivery to limits (growing: limits refuses or is
+/// unreachable, and approved limits are not in force yet).
+pub const PENDING: &str = "applications_limit_deliveries_pending";
 /// Deliveries in flight at once (to distinct customers).
 const CONCURRENCY: usize = 8;
 /// Pause after a round that left instructions to retry: 0.2 s, doubling to this.
@@ -53,6 +56,11 @@ impl LimitDelivery {
         limits: LimitsPeer,
         wake: Arc<Notify>,
     ) -> Self {
+        // Every outcome's series exists from the start, so ratios and alerts see zeros.
+        for state in LimitSettingState::ALL {
+            metrics::counter!("applications_limit_deliveries_total", "outcome" => state.name())
+                .increment(0);
+        }
         Self {
             db,
             clock,
@@ -104,6 +112,8 @@ impl LimitDelivery {
     pub async fn round(&self) -> Result<Round, ApiError> {
         let pending = {
             let mut conn = self.db.pool.acquire().await?;
+            let waiting = store::count_pending_instructions(&mut conn).await?;
+            metrics::gauge!(PENDING).set(waiting as f64);
             store::pending_instructions(&mut conn, BATCH).await?
         };
         let mut seen = std::collections::HashSet::new();

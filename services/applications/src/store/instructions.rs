@@ -79,6 +79,13 @@ pub async fn pending_instructions(
     .collect()
 }
 
+/// How many instructions wait for delivery.
+pub async fn count_pending_instructions(conn: &mut AnyConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM limit_instructions WHERE state = 'PENDING'")
+        .fetch_one(conn)
+        .await
+}
+
 /// Records an attempt: its outcome state ('PENDING' to retry, 'DONE', 'FAILED') and error.
 pub async fn record_attempt(
     conn: &mut AnyConnection,

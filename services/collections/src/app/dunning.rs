@@ -30,6 +30,10 @@ use tokio::sync::Notify;
 /// Delivery attempts before a message is given up as FAILED.
 const MAX_ATTEMPTS: i32 = 10;
 
+/// Counter: dunning message delivery attempts by `outcome` (`sent`, `pending`: will be retried,
+/// `failed`: given up); a rising failure share means the relay or the addresses are wrong.
+pub const DELIVERIES_TOTAL: &str = "collections_dunning_deliveries_total";
+
 /// Why an e-mail cannot go out now, when it cannot: no address (`NO_ADDRESS`), the contact
 /// limit or the customer's quiet hours (`DEFERRED`, tried again at the next run).
 async fn may_write(
@@ -119,6 +123,10 @@ pub struct Dunning {
 impl Dunning {
     /// Dunning over `db`, sending through `mailer`.
     pub fn new(db: Db, clock: SharedClock, signals: FeedSignals, mailer: Mailer) -> Self {
+        // Every outcome's series exists from the start, so the failure ratio sees zeros.
+        for outcome in ["sent", "pending", "failed"] {
+            metrics::counter!(DELIVERIES_TOTAL, "outcome" => outcome).increment(0);
+        }
         Self {
             db,
             clock,
@@ -433,7 +441,7 @@ impl Dunning {
         )))
     }
 
-    /// Delivers waiting messages; answers how many went out.
+    /// Delivers waiting messages; answers how many went out (counted in [`DELIVERIES_TOTAL`]).
     pub async fn deliver(&self) -> Result<usize, ApiError> {
         let pending = {
             let mut conn = self.db.pool.acquire().await?;
@@ -450,6 +458,8 @@ impl Dunning {
             if outcome.is_ok() {
                 sent += 1;
             }
+            metrics::counter!(DELIVERIES_TOTAL, "outcome" => state.to_ascii_lowercase())
+                .increment(1);
             mutation::with_retry(|| self.record_delivery(&message_id, state, &error)).await?;
         }
         Ok(sent)

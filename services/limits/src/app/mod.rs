@@ -25,7 +25,7 @@ use prost::Message;
 use sqlx::{Any, Transaction};
 
 pub use accounts::{AccountChanges, AccountQuery, NewAccount};
-pub use check::CheckOrder;
+pub use check::{CHECKS_TOTAL, CheckOrder};
 pub use exposure::DocumentPost;
 
 /// The limits service's use cases over its database.
