@@ -378,6 +378,7 @@ where
     // The recorder first: what the service records while it starts (series registered at
     // zero for the alerts) would otherwise go nowhere.
     crate::admin::metrics_handle();
+    crate::server::set_connection_age(server.connection_age());
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
     let listener = TcpListener::bind(server.listen_addr)

@@ -19,6 +19,61 @@ pub struct ServerConfig {
     /// Log format: json or text.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "json")]
     pub log_format: LogFormat,
+    /// Seconds a client connection lives before the server asks the client to reconnect
+    /// (HTTP/2 GOAWAY), so long-lived connections spread over new Pods after a scale-up.
+    #[arg(long, env = "GRPC_MAX_CONNECTION_AGE_SECS", default_value_t = ConnectionAge::DEFAULT.max.as_secs())]
+    pub max_connection_age_secs: u64,
+    /// Seconds calls and streams already running on an aged connection may still take before
+    /// it is closed (feed streams then resume on a new connection from their position).
+    #[arg(long, env = "GRPC_MAX_CONNECTION_AGE_GRACE_SECS", default_value_t = ConnectionAge::DEFAULT.grace.as_secs())]
+    pub max_connection_age_grace_secs: u64,
+}
+
+impl ServerConfig {
+    /// The connection age these settings ask for.
+    pub fn connection_age(&self) -> ConnectionAge {
+        ConnectionAge {
+            max: Duration::from_secs(self.max_connection_age_secs.max(1)),
+            grace: Duration::from_secs(self.max_connection_age_grace_secs),
+        }
+    }
+}
+
+/// How long a client connection may live, and how long its running calls may finish after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionAge {
+    /// Age at which the server sends GOAWAY: no new calls on this connection.
+    pub max: Duration,
+    /// Time left to calls already running on it before it is closed.
+    pub grace: Duration,
+}
+
+impl ConnectionAge {
+    /// Five minutes, then an hour for running streams.
+    pub const DEFAULT: Self = Self {
+        max: Duration::from_secs(300),
+        grace: Duration::from_secs(3600),
+    };
+}
+
+static CONNECTION_AGE: std::sync::OnceLock<ConnectionAge> = std::sync::OnceLock::new();
+
+/// Sets the connection age of every server this process builds (once, at start: the binaries
+/// from their settings; the suite and tests keep [`ConnectionAge::DEFAULT`]).
+pub fn set_connection_age(age: ConnectionAge) {
+    let _ = CONNECTION_AGE.set(age);
+}
+
+/// A gRPC server builder with the process's connection age.
+pub fn builder() -> tonic::transport::Server {
+    builder_with(*CONNECTION_AGE.get().unwrap_or(&ConnectionAge::DEFAULT))
+}
+
+/// A gRPC server builder with connection age `age`.
+pub fn builder_with(age: ConnectionAge) -> tonic::transport::Server {
+    tonic::transport::Server::builder()
+        .max_connection_age(age.max)
+        .max_connection_age_grace(age.grace)
 }
 
 /// A shutdown switch shared by the servers and background tasks of a process.
@@ -161,7 +216,7 @@ where
         ))
         .into_inner();
     let (reflection_v1, reflection_v1alpha) = crate::reflection::reflection_services(&served)?;
-    Ok(tonic::transport::Server::builder()
+    Ok(builder()
         .layer(layers)
         .add_service(health)
         .add_service(reflection_v1)
@@ -192,4 +247,76 @@ pub fn incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::
     tonic::transport::server::TcpIncoming::from(listener)
         .with_nodelay(Some(true))
         .with_keepalive(Some(Duration::from_secs(60)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+
+    #[tokio::test]
+    async fn an_aged_connection_is_replaced_and_calls_carry_on() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        // Count the connections the server accepts.
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counted = accepted.clone();
+        let incoming = futures::StreamExt::inspect(incoming(listener), move |connection| {
+            if connection.is_ok() {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let (_reporter, health) = tonic_health::server::health_reporter();
+        let age = ConnectionAge {
+            max: Duration::from_millis(200),
+            grace: Duration::from_millis(200),
+        };
+        tokio::spawn(
+            builder_with(age)
+                .add_service(health)
+                .serve_with_incoming(incoming),
+        );
+        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect_lazy();
+        let mut client = HealthClient::new(channel);
+        let ask = HealthCheckRequest {
+            service: String::new(),
+        };
+        client.check(ask.clone()).await.expect("first call");
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        // Past its age the server sends GOAWAY; the client's next calls go on a new connection.
+        let mut reconnected = false;
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            client.check(ask.clone()).await.expect("calls carry on");
+            if accepted.load(Ordering::SeqCst) >= 2 {
+                reconnected = true;
+                break;
+            }
+        }
+        assert!(reconnected, "the aged connection was replaced");
+    }
+
+    #[test]
+    fn settings_give_the_age() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            server: ServerConfig,
+        }
+        let cli = Cli::parse_from(["x", "--max-connection-age-secs", "60"]);
+        assert_eq!(
+            cli.server.connection_age(),
+            ConnectionAge {
+                max: Duration::from_secs(60),
+                grace: ConnectionAge::DEFAULT.grace,
+            }
+        );
+    }
 }

@@ -104,7 +104,7 @@ pub async fn serve(
             Vec::new(),
         ))
         .into_inner();
-    let server = tonic::transport::Server::builder()
+    let server = credit_platform::server::builder()
         .layer(layers)
         .add_routes(tonic::service::Routes::from(router))
         .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
