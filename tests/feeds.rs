@@ -5,8 +5,6 @@ mod support;
 use credit_platform::auth::{BearerToken, FeedOf};
 use credit_proto::event::GetFeedPositionRequest;
 use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
-use credit_proto::limits as pb;
-use credit_proto::limits::limits_service_client::LimitsServiceClient;
 use support::Journey;
 use tonic::Code;
 
@@ -15,22 +13,7 @@ async fn every_feed_is_read_through_the_gateway_by_the_source_its_metadata_names
     let journey = Journey::start().await;
     // Limits says nothing until something changes; the other services activate their default
     // policies on first start.
-    let mut limits =
-        LimitsServiceClient::with_interceptor(journey.channel.clone(), journey.token());
-    limits
-        .create_credit_account(pb::CreateCreditAccountRequest {
-            credit_account: Some(pb::CreditAccount {
-                customer_id: "FEED-1".into(),
-                name: "Feed Ltd".into(),
-                currency_code: "EUR".into(),
-                segment: "KEY_ACCOUNT".into(),
-                region: "EMEA".into(),
-                ..Default::default()
-            }),
-            request_id: uuid::Uuid::new_v4().to_string(),
-        })
-        .await
-        .expect("account");
+    journey.create_account("FEED-1", "Feed Ltd").await;
     for (source, first) in [
         ("limits", "credit.limits.credit_account.created"),
         ("scoring", "credit.scoring.policy.activated"),

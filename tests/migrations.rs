@@ -9,7 +9,10 @@ fn migration_files(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("readable").flatten() {
         let path = entry.path();
         if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "target" && n != "node_modules") {
+            if path
+                .file_name()
+                .is_some_and(|n| n != "target" && n != "node_modules")
+            {
                 migration_files(&path, found);
             }
         } else if path.extension().is_some_and(|e| e == "sql")
@@ -38,13 +41,21 @@ fn migrations_only_expand_the_schema() {
     let mut files = Vec::new();
     migration_files(&root.join("services"), &mut files);
     migration_files(&root.join("crates"), &mut files);
-    assert!(files.len() >= 12, "every service's migrations are found: {files:?}");
+    assert!(
+        files.len() >= 12,
+        "every service's migrations are found: {files:?}"
+    );
     let mut breaking = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).expect("readable");
         for (number, line) in text.lines().enumerate() {
             if contracts(line) && !line.contains("-- contract:") {
-                breaking.push(format!("{}:{}: {}", file.display(), number + 1, line.trim()));
+                breaking.push(format!(
+                    "{}:{}: {}",
+                    file.display(),
+                    number + 1,
+                    line.trim()
+                ));
             }
         }
     }
@@ -59,11 +70,21 @@ fn migrations_only_expand_the_schema() {
 fn what_breaks_the_running_release_is_recognised() {
     assert!(contracts("DROP TABLE reservations;"));
     assert!(contracts("ALTER TABLE accounts DROP COLUMN region;"));
-    assert!(contracts("ALTER TABLE accounts RENAME COLUMN region TO area;"));
+    assert!(contracts(
+        "ALTER TABLE accounts RENAME COLUMN region TO area;"
+    ));
     assert!(contracts("ALTER TABLE accounts RENAME TO customers;"));
-    assert!(contracts("ALTER TABLE accounts ALTER COLUMN amount TYPE NUMERIC;"));
-    assert!(contracts("ALTER TABLE accounts ALTER COLUMN region SET NOT NULL;"));
-    assert!(!contracts("ALTER TABLE accounts ADD COLUMN region TEXT NOT NULL DEFAULT '';"));
-    assert!(!contracts("CREATE INDEX accounts_region ON accounts (region);"));
+    assert!(contracts(
+        "ALTER TABLE accounts ALTER COLUMN amount TYPE NUMERIC;"
+    ));
+    assert!(contracts(
+        "ALTER TABLE accounts ALTER COLUMN region SET NOT NULL;"
+    ));
+    assert!(!contracts(
+        "ALTER TABLE accounts ADD COLUMN region TEXT NOT NULL DEFAULT '';"
+    ));
+    assert!(!contracts(
+        "CREATE INDEX accounts_region ON accounts (region);"
+    ));
     assert!(!contracts("-- DROP TABLE x; (a comment)"));
 }

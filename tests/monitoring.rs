@@ -41,24 +41,11 @@ async fn every_metric_the_alerts_and_dashboards_use_is_exported() {
     assert!(required.len() > 20, "the list is read: {required:?}");
 
     let journey = support::Journey::start().await;
-    // A little traffic: an account, a limit and a check, so calls, checks, events, audit
+    // A little traffic: an account and a check, so calls, checks, events, audit
     // entries and a checkpoint exist.
+    journey.create_account("MON-1", "Monitored SA").await;
     let mut limits =
         LimitsServiceClient::with_interceptor(journey.channel.clone(), journey.token());
-    limits
-        .create_credit_account(pb::CreateCreditAccountRequest {
-            credit_account: Some(pb::CreditAccount {
-                customer_id: "MON-1".into(),
-                name: "Monitored SA".into(),
-                currency_code: "EUR".into(),
-                segment: "KEY_ACCOUNT".into(),
-                region: "EMEA".into(),
-                ..Default::default()
-            }),
-            request_id: uuid::Uuid::new_v4().to_string(),
-        })
-        .await
-        .expect("account");
     limits
         .check_credit(pb::CheckCreditRequest {
             customer_id: "MON-1".into(),

@@ -65,6 +65,29 @@ impl Journey {
         }
     }
 
+    /// Creates the credit account `customer_id` (EUR, key account, EMEA) through the gateway.
+    pub async fn create_account(&self, customer_id: &str, name: &str) {
+        use credit_proto::limits as pb;
+        let mut limits = pb::limits_service_client::LimitsServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.token(),
+        );
+        limits
+            .create_credit_account(pb::CreateCreditAccountRequest {
+                credit_account: Some(pb::CreditAccount {
+                    customer_id: customer_id.into(),
+                    name: name.into(),
+                    currency_code: "EUR".into(),
+                    segment: "KEY_ACCOUNT".into(),
+                    region: "EMEA".into(),
+                    ..Default::default()
+                }),
+                request_id: uuid::Uuid::new_v4().to_string(),
+            })
+            .await
+            .expect("account");
+    }
+
     pub fn token(&self) -> credit_platform::auth::BearerToken {
         credit_platform::auth::BearerToken(Some(self.suite.token.clone()))
     }
