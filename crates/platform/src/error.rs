@@ -177,7 +177,28 @@ impl From<FieldViolation> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(value: sqlx::Error) -> Self {
-        Self::Internal(value.into())
+        if database_unavailable(&value) {
+            // Nothing was written (the statement never ran, or its transaction rolled back):
+            // the caller may retry, with the same request_id.
+            Self::Unavailable(format!("the database cannot serve now, retry: {value}"))
+        } else {
+            Self::Internal(value.into())
+        }
+    }
+}
+
+/// Whether a database error is the database being unreachable or saturated rather than a fault
+/// of the request or the code: every connection busy past the acquire timeout, the pool closed,
+/// the connection lost, PostgreSQL shutting down, starting or out of connections.
+pub fn database_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            // Class 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot
+            // connect now; 53300: too many connections.
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 
@@ -281,6 +302,32 @@ impl From<ApiError> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_exhausted_pool_answers_unavailable_not_internal() {
+        let database = crate::testing::TestDatabase::create()
+            .await
+            .expect("database");
+        let mut config = database.config.clone();
+        config.database_max_connections = 1;
+        config.database_acquire_timeout_secs = 1;
+        let db = crate::db::Db::connect(&config).await.expect("connect");
+        let _held = db.pool.acquire().await.expect("the only connection");
+        let error: ApiError = sqlx::query("SELECT 1")
+            .execute(&db.pool)
+            .await
+            .expect_err("no connection left")
+            .into();
+        let status: Status = error.into();
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+        assert!(status.message().contains("retry"), "{}", status.message());
+    }
+
+    #[test]
+    fn faults_of_the_code_stay_internal() {
+        let status: Status = ApiError::from(sqlx::Error::RowNotFound).into();
+        assert_eq!(status.code(), Code::Internal);
+    }
 
     #[test]
     fn invalid_argument_names_every_field() {

@@ -379,6 +379,7 @@ where
     // zero for the alerts) would otherwise go nowhere.
     crate::admin::metrics_handle();
     crate::server::set_connection_age(server.connection_age());
+    crate::server::set_max_concurrent_calls(server.max_concurrent_calls);
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
     let listener = TcpListener::bind(server.listen_addr)

@@ -27,6 +27,10 @@ pub struct ServerConfig {
     /// it is closed (feed streams then resume on a new connection from their position).
     #[arg(long, env = "GRPC_MAX_CONNECTION_AGE_GRACE_SECS", default_value_t = ConnectionAge::DEFAULT.grace.as_secs())]
     pub max_connection_age_grace_secs: u64,
+    /// Calls the server handles at once (streams included); beyond it calls are refused at once
+    /// with RESOURCE_EXHAUSTED instead of queueing (clients retry on another replica).
+    #[arg(long, env = "GRPC_MAX_CONCURRENT_CALLS", default_value_t = DEFAULT_MAX_CONCURRENT_CALLS)]
+    pub max_concurrent_calls: usize,
 }
 
 impl ServerConfig {
@@ -179,17 +183,45 @@ pub async fn drain_on_shutdown(
 }
 
 /// The middleware every service runs, outermost first: observe every call (auth failures
-/// included), then authenticate and check the role, then bound every request message.
+/// included), shed load beyond the concurrency limit (RESOURCE_EXHAUSTED at once, rather than
+/// queueing until every caller's deadline passes), then authenticate and check the role, then
+/// bound every request message.
 pub type ServiceLayers = tower::layer::util::Stack<
     tower::layer::util::Stack<
         crate::message_size::MessageSizeLayer,
         tower::layer::util::Stack<
             crate::auth::AuthLayer,
-            tower::layer::util::Stack<crate::observe::ObserveLayer, tower::layer::util::Identity>,
+            tower::layer::util::Stack<
+                tower::limit::GlobalConcurrencyLimitLayer,
+                tower::layer::util::Stack<
+                    tower::load_shed::LoadShedLayer,
+                    tower::layer::util::Stack<
+                        crate::observe::ObserveLayer,
+                        tower::layer::util::Identity,
+                    >,
+                >,
+            >,
         >,
     >,
     tower::layer::util::Identity,
 >;
+
+/// Calls one server handles at once unless configured (GRPC_MAX_CONCURRENT_CALLS).
+pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 512;
+
+static MAX_CONCURRENT_CALLS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// Sets how many calls every server of this process handles at once (once, at start).
+pub fn set_max_concurrent_calls(limit: usize) {
+    let _ = MAX_CONCURRENT_CALLS.set(limit.max(1));
+}
+
+/// How many calls every server of this process handles at once.
+pub fn max_concurrent_calls() -> usize {
+    *MAX_CONCURRENT_CALLS
+        .get()
+        .unwrap_or(&DEFAULT_MAX_CONCURRENT_CALLS)
+}
 
 /// A service's gRPC router with what every service serves: the layers above, health and
 /// reflection describing `served`. The caller adds the services named in `served`.
@@ -203,9 +235,33 @@ pub fn service_router<H>(
 where
     H: tonic_health::pb::health_server::Health,
 {
+    router_with_limit(
+        service,
+        served,
+        verifier,
+        access,
+        health,
+        max_concurrent_calls(),
+    )
+}
+
+/// [`service_router`] handling at most `limit` calls at once.
+fn router_with_limit<H>(
+    service: &'static str,
+    served: &[&str],
+    verifier: crate::auth::TokenVerifier,
+    access: crate::auth::AccessPolicy,
+    health: tonic_health::pb::health_server::HealthServer<H>,
+    limit: usize,
+) -> anyhow::Result<tonic::transport::server::Router<ServiceLayers>>
+where
+    H: tonic_health::pb::health_server::Health,
+{
     let served: Vec<String> = served.iter().map(|name| name.to_string()).collect();
     let layers = tower::ServiceBuilder::new()
         .layer(crate::observe::ObserveLayer::new(service))
+        .layer(tower::load_shed::LoadShedLayer::new())
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limit))
         .layer(crate::auth::AuthLayer::new(
             verifier,
             access,
@@ -300,6 +356,116 @@ mod tests {
             }
         }
         assert!(reconnected, "the aged connection was replaced");
+    }
+
+    /// A gRPC method that answers only when told to: a call that takes as long as a test needs.
+    #[derive(Clone)]
+    struct Held(Arc<tokio::sync::Semaphore>);
+
+    impl tonic::server::NamedService for Held {
+        const NAME: &'static str = "test.Held";
+    }
+
+    impl tower::Service<http::Request<tonic::body::Body>> for Held {
+        type Response = http::Response<tonic::body::Body>;
+        type Error = std::convert::Infallible;
+        type Future = futures::future::BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+        fn poll_ready(
+            &mut self,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), Self::Error>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: http::Request<tonic::body::Body>) -> Self::Future {
+            let release = self.0.clone();
+            Box::pin(async move {
+                release.acquire().await.expect("open").forget();
+                // Any answer does: this one says the method really ran.
+                Ok(tonic::Status::aborted("released").into_http())
+            })
+        }
+    }
+
+    async fn held_call(channel: tonic::transport::Channel) -> Result<(), tonic::Status> {
+        let mut grpc = tonic::client::Grpc::new(channel);
+        grpc.ready()
+            .await
+            .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+        grpc.unary::<(), (), _>(
+            tonic::Request::new(()),
+            http::uri::PathAndQuery::from_static("/test.Held/Call"),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    #[tokio::test]
+    async fn calls_beyond_the_limit_are_refused_at_once_not_queued() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (_reporter, health) = tonic_health::server::health_reporter();
+        let verifier = crate::auth::TokenVerifier::from_config(&crate::auth::AuthConfig::hs256(
+            "a-test-secret-of-at-least-32-bytes!",
+        ))
+        .expect("verifier");
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        let router = router_with_limit(
+            "test",
+            &[],
+            verifier,
+            Arc::new(|_: &str| Some(crate::auth::Access::Public)),
+            health,
+            1,
+        )
+        .expect("router")
+        .add_service(Held(release.clone()));
+        tokio::spawn(router.serve_with_incoming(incoming(listener)));
+        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect_lazy();
+        let mut health = HealthClient::new(channel.clone());
+        let ask = HealthCheckRequest {
+            service: String::new(),
+        };
+        health.check(ask.clone()).await.expect("one call fits");
+        // A call in progress holds the only slot.
+        let first = tokio::spawn(held_call(channel.clone()));
+        let mut refused = None;
+        for _ in 0..100 {
+            // Queued, a call would wait as long as the first one runs: it is answered instead.
+            match tokio::time::timeout(Duration::from_secs(10), health.check(ask.clone()))
+                .await
+                .expect("answered, not queued")
+            {
+                Err(status) => {
+                    refused = Some(status);
+                    break;
+                }
+                // The first call has not reached the server yet.
+                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+        let refused = refused.expect("refused while the slot is taken");
+        assert_eq!(
+            refused.code(),
+            tonic::Code::ResourceExhausted,
+            "{refused:?}"
+        );
+        release.add_permits(1);
+        let first = first
+            .await
+            .expect("joined")
+            .expect_err("answered by the method");
+        assert_eq!(first.message(), "released", "the first call ran to its end");
+        health
+            .check(ask)
+            .await
+            .expect("the slot is free again once the call ends");
     }
 
     #[test]

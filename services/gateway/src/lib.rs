@@ -97,6 +97,11 @@ pub async fn serve(
     // The gateway checks the token once at the edge; each service checks roles itself.
     let layers = tower::ServiceBuilder::new()
         .layer(ObserveLayer::new("gateway"))
+        // Overload is refused at once (RESOURCE_EXHAUSTED), not queued past callers' deadlines.
+        .layer(tower::load_shed::LoadShedLayer::new())
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            credit_platform::server::max_concurrent_calls(),
+        ))
         .layer(AuthLayer::new(
             verifier,
             // Every routed call needs a token here; the service behind applies its own rules.
