@@ -9,6 +9,7 @@ pub mod client;
 pub use credit_clock as clock;
 pub mod context;
 pub mod db;
+pub mod deadline;
 pub mod documents;
 pub mod error;
 pub mod feed;

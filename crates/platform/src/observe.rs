@@ -78,7 +78,9 @@ where
         let started = Instant::now();
         let service = self.service;
         let in_flight = InFlight::start(service);
-        let future = self.inner.call(request);
+        // The handler runs under the caller's deadline: its own outbound calls carry the rest.
+        let deadline = crate::deadline::of_request(request.headers());
+        let future = crate::deadline::within(deadline, self.inner.call(request));
         Box::pin(
             async move {
                 let mut response = future.await?;
@@ -222,5 +224,47 @@ impl<B: Body> Body for ObservedBody<B> {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::{Layer, ServiceExt};
+
+    /// A handler that answers with what is left of its caller's deadline, in milliseconds.
+    async fn handler(
+        _: http::Request<tonic::body::Body>,
+    ) -> Result<http::Response<tonic::body::Body>, std::convert::Infallible> {
+        let left =
+            crate::deadline::remaining().map_or("none".to_string(), |d| d.as_millis().to_string());
+        let mut response = tonic::Status::ok("").into_http::<tonic::body::Body>();
+        response
+            .headers_mut()
+            .insert("x-left-ms", left.parse().expect("header"));
+        Ok(response)
+    }
+
+    async fn left_for(timeout: Option<&str>) -> String {
+        let service = ObserveLayer::new("test").layer(tower::service_fn(handler));
+        let mut request = http::Request::new(tonic::body::Body::empty());
+        *request.uri_mut() = "/test.Service/Call".parse().expect("uri");
+        if let Some(timeout) = timeout {
+            request
+                .headers_mut()
+                .insert("grpc-timeout", timeout.parse().expect("header"));
+        }
+        let response = service.oneshot(request).await.expect("answered");
+        response.headers()["x-left-ms"]
+            .to_str()
+            .expect("ascii")
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn the_handler_runs_under_its_callers_deadline() {
+        let left: u64 = left_for(Some("5S")).await.parse().expect("a deadline");
+        assert!(left <= 5000 && left > 4000, "{left} ms");
+        assert_eq!(left_for(None).await, "none");
     }
 }

@@ -4,6 +4,7 @@ use crate::domain::state::Kind;
 use crate::store::LimitInstruction;
 use credit_platform::auth::{BearerToken, ServiceToken};
 use credit_platform::client::peer_failure;
+use credit_platform::deadline::Outbound;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_proto::applications as pb;
 use credit_proto::limits as lpb;
@@ -52,10 +53,11 @@ impl Peer {
         self.token.clone()
     }
 
-    fn auth(&self) -> Result<BearerToken, ApiError> {
-        Ok(BearerToken(Some(
+    /// How calls to it go out: its token, the caller's remaining deadline, the trace context.
+    fn auth(&self) -> Result<Outbound, ApiError> {
+        Ok(Outbound::new(BearerToken(Some(
             self.token.current().map_err(ApiError::Internal)?,
-        )))
+        ))))
     }
 
     fn failure(&self, status: &tonic::Status) -> ApiError {
@@ -95,7 +97,7 @@ pub struct ScoringPeer(pub Peer);
 impl ScoringPeer {
     fn client(
         &self,
-    ) -> Result<ScoringServiceClient<InterceptedService<Channel, BearerToken>>, ApiError> {
+    ) -> Result<ScoringServiceClient<InterceptedService<Channel, Outbound>>, ApiError> {
         Ok(ScoringServiceClient::with_interceptor(
             self.0.channel.clone(),
             self.0.auth()?,
@@ -273,7 +275,7 @@ impl LimitsPeer {
 
     fn client(
         &self,
-    ) -> Result<LimitsServiceClient<InterceptedService<Channel, BearerToken>>, ApiError> {
+    ) -> Result<LimitsServiceClient<InterceptedService<Channel, Outbound>>, ApiError> {
         Ok(LimitsServiceClient::with_interceptor(
             self.0.channel.clone(),
             self.0.auth()?,

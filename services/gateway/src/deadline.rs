@@ -5,26 +5,7 @@
 use http_body::{Body, Frame};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 use tokio::time::{Instant, Sleep};
-
-/// Parses a `grpc-timeout` header value ("250m", "5S", "1H"). `None` when absent or malformed.
-pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
-    if value.len() < 2 || value.len() > 9 {
-        return None;
-    }
-    let (digits, unit) = value.split_at(value.len() - 1);
-    let amount: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(amount.checked_mul(3600)?),
-        "M" => Duration::from_secs(amount.checked_mul(60)?),
-        "S" => Duration::from_secs(amount),
-        "m" => Duration::from_millis(amount),
-        "u" => Duration::from_micros(amount),
-        "n" => Duration::from_nanos(amount),
-        _ => return None,
-    })
-}
 
 /// A response body that ends with DEADLINE_EXCEEDED trailers once `deadline` passes.
 pub struct DeadlineBody {
@@ -93,24 +74,6 @@ impl Body for DeadlineBody {
             // An upstream body that has ended must be seen as ended, so the server closes the
             // stream with the last frame instead of an empty DATA frame after it.
             State::Streaming => self.inner.is_end_stream(),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_every_grpc_timeout_unit() {
-        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_grpc_timeout("5S"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_grpc_timeout("2M"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_grpc_timeout("100u"), Some(Duration::from_micros(100)));
-        assert_eq!(parse_grpc_timeout("7n"), Some(Duration::from_nanos(7)));
-        for bad in ["", "5", "5x", "m", "123456789m", "-5S"] {
-            assert_eq!(parse_grpc_timeout(bad), None, "{bad}");
         }
     }
 }

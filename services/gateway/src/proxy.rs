@@ -1,6 +1,6 @@
 //! Forwards a gRPC call to its upstream as HTTP/2 frames, without decoding the messages, so the
 //! gateway never needs to know a service's types (and streams pass through as they are).
-use crate::deadline::{DeadlineBody, parse_grpc_timeout};
+use crate::deadline::DeadlineBody;
 use crate::upstream::Routes;
 use credit_platform::error::ApiError;
 use credit_platform::message_size::LimitedBody;
@@ -52,12 +52,7 @@ impl Service<http::Request<axum::body::Body>> for Proxy {
             // With tracing exported, the upstream becomes a child of the gateway's span;
             // otherwise the caller's traceparent passes through unchanged.
             inject_current_context(&mut parts.headers);
-            let deadline = parts
-                .headers
-                .get("grpc-timeout")
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_grpc_timeout)
-                .map(|timeout| tokio::time::Instant::now() + timeout);
+            let deadline = credit_platform::deadline::of_request(&parts.headers);
             // Messages over the suite's limit are refused here, before they are forwarded: the
             // forwarded body fails at the oversized message's prefix, which fails the upstream
             // call, and the refusal says why.

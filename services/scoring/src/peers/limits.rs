@@ -2,6 +2,7 @@
 //! exposure now, and the exchange rates to bring them into one currency.
 use credit_platform::auth::{BearerToken, ServiceToken};
 use credit_platform::clock::{Micros, from_timestamp};
+use credit_platform::deadline::Outbound;
 use credit_platform::error::ApiError;
 use credit_platform::money::parse_decimal;
 use credit_proto::limits as lpb;
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 use tonic::transport::Channel;
 
 type LimitsClient =
-    LimitsServiceClient<tonic::service::interceptor::InterceptedService<Channel, BearerToken>>;
+    LimitsServiceClient<tonic::service::interceptor::InterceptedService<Channel, Outbound>>;
 
 /// Accounts and rates are read in pages of this many.
 const PAGE: i32 = 1000;
@@ -95,14 +96,15 @@ impl LimitsReader {
     fn client(
         &self,
     ) -> Result<
-        LimitsServiceClient<tonic::service::interceptor::InterceptedService<Channel, BearerToken>>,
+        LimitsServiceClient<tonic::service::interceptor::InterceptedService<Channel, Outbound>>,
         ApiError,
     > {
         let token = self.token.current().map_err(ApiError::Internal)?;
-        Ok(
-            LimitsServiceClient::with_interceptor(self.channel.clone(), BearerToken(Some(token)))
-                .max_decoding_message_size(credit_platform::server::MAX_MESSAGE_BYTES),
+        Ok(LimitsServiceClient::with_interceptor(
+            self.channel.clone(),
+            Outbound::new(BearerToken(Some(token))),
         )
+        .max_decoding_message_size(credit_platform::server::MAX_MESSAGE_BYTES))
     }
 
     fn failure(&self, status: tonic::Status) -> ApiError {
