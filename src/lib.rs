@@ -347,6 +347,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
             .collect(),
         connect_timeout_ms: 1000,
         health_interval_ms: 1000,
+        default_deadline_ms: 30_000,
         auth,
         shutdown_drain_secs: 10,
     };

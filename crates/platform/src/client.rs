@@ -1,19 +1,25 @@
 //! Calling another service over gRPC: one way to open a channel, so every caller gets the same
-//! connect timeout, TCP_NODELAY (no delayed-ACK stalls on small messages) and keep-alives.
+//! connect timeout, TCP_NODELAY (no delayed-ACK stalls on small messages) and keep-alives, and
+//! its calls spread over the peer's serving replicas ([`crate::balance`]).
 use std::str::FromStr;
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 
-/// A channel to `url` that connects on first use, so a peer that is down fails calls (after
-/// `connect_timeout`) instead of failing the caller's start.
+/// A channel to the replicas at `url` (one host, re-resolved, or a comma-separated list) that
+/// connects on first use, so a peer that is down fails calls (after `connect_timeout`) instead
+/// of failing the caller's start. Must be called inside a tokio runtime.
 pub fn channel(url: &str, connect_timeout: Duration) -> anyhow::Result<Channel> {
+    crate::balance::balanced_channel(url, move |replica| endpoint(replica, connect_timeout))
+}
+
+/// The settings of one connection to one replica.
+fn endpoint(url: &str, connect_timeout: Duration) -> anyhow::Result<Endpoint> {
     Ok(Endpoint::from_str(url)
         .map_err(|e| anyhow::anyhow!("'{url}' is not a usable URL: {e}"))?
         .connect_timeout(connect_timeout)
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_while_idle(true)
-        .connect_lazy())
+        .keep_alive_while_idle(true))
 }
 
 /// How a failed call to another service is answered to our own caller: a peer that is down or

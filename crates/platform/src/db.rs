@@ -78,12 +78,29 @@ fn explain_migration(error: sqlx::migrate::MigrateError) -> anyhow::Error {
     }
 }
 
+/// How a service's write transactions keep concurrent writers (two calls, two replicas) from
+/// losing each other's changes on PostgreSQL. SQLite has one writer at a time either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Writes {
+    /// READ COMMITTED: the service locks what it changes itself (`SELECT … FOR UPDATE` in a
+    /// fixed order), as limits does on the credit check's hot path, where waiting for a lock is
+    /// cheaper than running again.
+    #[default]
+    LockRows,
+    /// REPEATABLE READ: a transaction that changes a row another committed after it began fails
+    /// with a serialization error and runs again ([`crate::mutation::with_retry`]) on what the
+    /// other wrote, so no read-modify-write (an approval, a payment applied to an invoice)
+    /// silently overwrites a concurrent one.
+    Snapshot,
+}
+
 /// A connection pool and the backend behind it.
 #[derive(Clone, Debug)]
 pub struct Db {
     /// The pool.
     pub pool: AnyPool,
     backend: Backend,
+    writes: Writes,
 }
 
 impl Db {
@@ -128,7 +145,17 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            writes: Writes::default(),
+        })
+    }
+
+    /// The same pool, with write transactions as `writes` says.
+    pub fn with_writes(mut self, writes: Writes) -> Self {
+        self.writes = writes;
+        self
     }
 
     /// The backend.
@@ -172,7 +199,23 @@ impl Db {
     /// A transaction that will write. On SQLite it takes the write lock at once (BEGIN
     /// IMMEDIATE): a deferred transaction that reads and then writes fails instead of waiting
     /// when another process writes to the same file.
+    /// On PostgreSQL its isolation is the service's [`Writes`].
     pub async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match (self.backend, self.writes) {
+            (Backend::Sqlite, _) => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            (Backend::Postgres, Writes::LockRows) => self.pool.begin().await,
+            (Backend::Postgres, Writes::Snapshot) => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                    .await
+            }
+        }
+    }
+
+    /// A write transaction that locks what it changes itself (READ COMMITTED on PostgreSQL,
+    /// whatever the service's [`Writes`]): under a snapshot, waiting for a row lock another
+    /// transaction held would end in a serialization failure instead of the row.
+    pub async fn begin_locking(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,

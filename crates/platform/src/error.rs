@@ -139,6 +139,10 @@ pub enum ApiError {
         /// The largest message accepted.
         limit: usize,
     },
+    /// A concurrent change to the same data got in the way, and running again did not get
+    /// past it: ABORTED (nothing was written; retry with the same request id).
+    #[error("{0}")]
+    Aborted(String),
     /// Anything unexpected; logged, answered as INTERNAL without details.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -181,6 +185,10 @@ impl From<sqlx::Error> for ApiError {
             // Nothing was written (the statement never ran, or its transaction rolled back):
             // the caller may retry, with the same request_id.
             Self::Unavailable(format!("the database cannot serve now, retry: {value}"))
+        } else if crate::db::is_retryable_conflict(&value) {
+            Self::Aborted(format!(
+                "a concurrent change to the same data got in the way, retry: {value}"
+            ))
         } else {
             Self::Internal(value.into())
         }
@@ -265,6 +273,9 @@ impl From<ApiError> for Status {
             ),
             ApiError::Unavailable(_) => {
                 info_status(Code::Unavailable, "NOT_READY", message, HashMap::new())
+            }
+            ApiError::Aborted(_) => {
+                info_status(Code::Aborted, "CONCURRENT_CHANGE", message, HashMap::new())
             }
             ApiError::UnknownService(_) => info_status(
                 Code::Unimplemented,

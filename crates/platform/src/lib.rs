@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod balance;
 pub mod calendar;
 pub mod client;
 pub use credit_clock as clock;
@@ -19,6 +20,7 @@ pub mod handler;
 pub mod idempotency;
 pub mod ids;
 pub mod l10n;
+pub mod lease;
 pub mod message_size;
 pub mod money;
 pub mod mutation;

@@ -167,7 +167,7 @@ impl Relay {
 /// the order this transaction sees them. Takes the cursor row's lock, so concurrent callers (the
 /// relay of every replica, feed readers) take turns.
 pub async fn sequence_committed(db: &Db, signals: &FeedSignals) -> sqlx::Result<usize> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_locking().await?;
     let lock = match db.backend() {
         Backend::Postgres => "SELECT last_sequence FROM outbox_cursor WHERE id = 1 FOR UPDATE",
         Backend::Sqlite => "SELECT last_sequence FROM outbox_cursor WHERE id = 1",

@@ -54,6 +54,28 @@ pub fn methods_of(services: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Whether the method at gRPC `path` ("/credit.event.v1.EventFeedService/StreamEvents")
+/// streams its responses (false for unary methods and for paths the suite does not define).
+pub fn streams_responses(path: &str) -> bool {
+    static STREAMING: std::sync::LazyLock<std::collections::HashSet<String>> =
+        std::sync::LazyLock::new(|| {
+            suite_files()
+                .iter()
+                .flat_map(|f| {
+                    f.service.iter().flat_map(move |s| {
+                        s.method
+                            .iter()
+                            .filter(|m| m.server_streaming())
+                            .map(move |m| {
+                                format!("/{}/{}", full_name(f.package(), s.name()), m.name())
+                            })
+                    })
+                })
+                .collect()
+        });
+    STREAMING.contains(path)
+}
+
 /// The files that define `services` and, transitively, everything they import — so a client
 /// can describe every method and message of those services and cannot find any other.
 pub fn descriptors_for(services: &[String]) -> anyhow::Result<FileDescriptorSet> {

@@ -36,6 +36,8 @@ pub struct ServiceSpec {
     pub postgres_migrations: &'static Migrator,
     /// Its migrations on SQLite.
     pub sqlite_migrations: &'static Migrator,
+    /// How its write transactions stay safe from concurrent writers.
+    pub writes: crate::db::Writes,
 }
 
 /// How often readiness asks the database whether it answers.
@@ -71,6 +73,8 @@ type TaskStart = Box<dyn Fn(Shutdown) -> BoxFuture<'static, ()> + Send + Sync>;
 struct Task {
     name: String,
     start: TaskStart,
+    /// Runs in one replica at a time (under a lease), not in every replica.
+    exclusive: bool,
 }
 
 /// The shared parts of a running service and the background tasks it registered.
@@ -90,6 +94,9 @@ pub struct ServiceRuntime {
     verifier: TokenVerifier,
     drain: Duration,
     backoff: Backoff,
+    lease_time_to_live: Duration,
+    /// This runtime's name as the holder of task leases.
+    lease_holder: String,
     tasks: Vec<Task>,
     at_stop: Vec<AtStop>,
 }
@@ -107,7 +114,7 @@ impl ServiceRuntime {
         drain: Duration,
     ) -> anyhow::Result<Self> {
         let verifier = TokenVerifier::from_config(auth)?;
-        let db = Db::connect(database).await?;
+        let db = Db::connect(database).await?.with_writes(spec.writes);
         let health = HealthReporter::new();
         let readiness = Readiness::new(health.clone(), spec.grpc_services.to_vec()).await;
         Ok(Self {
@@ -121,6 +128,8 @@ impl ServiceRuntime {
             verifier,
             drain,
             backoff: Backoff::default(),
+            lease_time_to_live: crate::lease::DEFAULT_TIME_TO_LIVE,
+            lease_holder: crate::lease::new_holder_name(),
             tasks: Vec::new(),
             at_stop: Vec::new(),
         })
@@ -137,6 +146,12 @@ impl ServiceRuntime {
     /// Restarts supervised tasks with `backoff` instead of the default (tests).
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
+        self
+    }
+
+    /// Leases of exclusive tasks last `ttl` instead of the default (tests of hand-over).
+    pub fn with_lease_time_to_live(mut self, ttl: Duration) -> Self {
+        self.lease_time_to_live = ttl;
         self
     }
 
@@ -169,8 +184,9 @@ impl ServiceRuntime {
         )))
     }
 
-    /// Registers a background task, started when the service is ready and supervised until
-    /// shutdown. `start` is called for every run; the task ends when its shutdown flips.
+    /// Registers a background task that runs in every replica, started when the service is
+    /// ready and supervised until shutdown. `start` is called for every run; the task ends when
+    /// its shutdown flips.
     pub fn supervise<F, Fut>(&mut self, name: impl Into<String>, start: F)
     where
         F: Fn(Shutdown) -> Fut + Send + Sync + 'static,
@@ -179,11 +195,30 @@ impl ServiceRuntime {
         self.tasks.push(Task {
             name: name.into(),
             start: Box::new(move |shutdown| Box::pin(start(shutdown))),
+            exclusive: false,
         });
     }
 
+    /// Registers a background task that must run once across the service's replicas (a
+    /// sweep, a delivery queue, a follower): supervised like [`ServiceRuntime::supervise`],
+    /// but it runs only while this replica holds the task's lease ([`crate::lease`]); the
+    /// other replicas stand by and one takes over within the lease's time to live when the
+    /// holder dies, at once when it shuts down.
+    pub fn supervise_exclusive<F, Fut>(&mut self, name: impl Into<String>, start: F)
+    where
+        F: Fn(Shutdown) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.supervise(name, start);
+        if let Some(task) = self.tasks.last_mut() {
+            task.exclusive = true;
+        }
+    }
+
     /// Registers a supervised follower of `source`'s event feed at `url`: every event goes to
-    /// `handler` in order, from the position stored in this service's database.
+    /// `handler` in order, from the position stored in this service's database. One replica
+    /// follows at a time (the handling is effectively once anyway; this spares the others the
+    /// work and the calls it makes).
     pub fn follow<H: crate::follow::EventHandler>(
         &mut self,
         source: &str,
@@ -196,7 +231,7 @@ impl ServiceRuntime {
             source: source.to_string(),
             url: url.to_string(),
         };
-        self.supervise(format!("{source} follower"), move |shutdown| {
+        self.supervise_exclusive(format!("{source} follower"), move |shutdown| {
             crate::follow::follow(
                 db.clone(),
                 clock.clone(),
@@ -246,13 +281,31 @@ impl ServiceRuntime {
                 self.db.clone(),
                 self.shutdown.clone(),
             );
-            tasks.spawn(readiness.watch_database(db.clone(), DATABASE_WATCH, shutdown.clone()));
+            tasks.spawn(readiness.clone().watch_database(
+                db.clone(),
+                DATABASE_WATCH,
+                shutdown.clone(),
+            ));
+            let leaving = shutdown.leaving();
+            tasks.spawn(async move {
+                leaving.await;
+                readiness.block(Blocker::Draining).await;
+            });
             tasks.spawn(crate::gauges::sample(name, db, DATABASE_WATCH, shutdown));
         }
         for task in self.tasks {
+            let lease = task.exclusive.then(|| {
+                crate::lease::Lease::new(
+                    self.db.clone(),
+                    task.name.clone(),
+                    self.lease_holder.clone(),
+                    self.lease_time_to_live,
+                )
+            });
             tasks.spawn(supervise(
                 name,
                 task,
+                lease,
                 self.readiness.clone(),
                 self.shutdown.clone(),
                 self.backoff,
@@ -286,11 +339,23 @@ impl ServiceRuntime {
     }
 }
 
+/// How one run of a supervised task ended.
+enum Run {
+    /// The task ended by itself, or panicked.
+    Ended(Result<(), tokio::task::JoinError>),
+    /// Another replica holds (or took over) the task's lease: this one stopped it.
+    LeaseLost,
+    /// The service shuts down.
+    Stopped,
+}
+
 /// Runs `task` until shutdown, starting it again whenever it ends or panics while the service
-/// runs; readiness is blocked from the failure until the next start.
+/// runs; readiness is blocked from the failure until the next start. An exclusive task (with
+/// a `lease`) runs only while this replica holds its lease.
 async fn supervise(
     service: &'static str,
     task: Task,
+    lease: Option<crate::lease::Lease>,
     readiness: Readiness,
     shutdown: Shutdown,
     backoff: Backoff,
@@ -305,12 +370,20 @@ async fn supervise(
         metrics::gauge!("background_task_up", "service" => service, "task" => task.name.clone())
             .set(1.0);
         let started = Instant::now();
-        let outcome = AbortOnDrop(tokio::spawn((task.start)(shutdown.clone())))
-            .join()
-            .await;
-        if shutdown.is_triggered() {
-            return;
-        }
+        let run = match &lease {
+            None => Run::Ended(
+                AbortOnDrop(tokio::spawn((task.start)(shutdown.clone())))
+                    .join()
+                    .await,
+            ),
+            Some(lease) => run_holding(service, &task, lease, &shutdown).await,
+        };
+        let outcome = match run {
+            _ if shutdown.is_triggered() => return,
+            Run::Stopped => return,
+            Run::LeaseLost => continue,
+            Run::Ended(outcome) => outcome,
+        };
         metrics::gauge!("background_task_up", "service" => service, "task" => task.name.clone())
             .set(0.0);
         metrics::counter!("background_task_restarts_total", "service" => service,
@@ -333,6 +406,70 @@ async fn supervise(
         pause = (pause * 2).min(backoff.max);
         readiness.clear(blocker.clone()).await;
     }
+}
+
+/// Waits for `lease`, then runs the task while renewing it: stops the task when a renewal
+/// fails (another replica may take it over once the lease lapses, so this one must stop
+/// first), and gives the lease back when the task ends or the service shuts down.
+async fn run_holding(
+    service: &'static str,
+    task: &Task,
+    lease: &crate::lease::Lease,
+    shutdown: &Shutdown,
+) -> Run {
+    let leader = || {
+        metrics::gauge!("background_task_leader", "service" => service,
+            "task" => task.name.clone())
+    };
+    leader().set(0.0);
+    loop {
+        match lease.try_hold().await {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(error) => tracing::debug!(service, task = %task.name, %error,
+                "could not ask for the task's lease"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(lease.renew_every()) => {}
+            _ = shutdown.wait() => return Run::Stopped,
+        }
+    }
+    leader().set(1.0);
+    tracing::info!(service, task = %task.name, "this replica holds the task's lease; running it");
+    let stop = Shutdown::new();
+    let mut running = AbortOnDrop(tokio::spawn((task.start)(stop.clone())));
+    let mut renew = tokio::time::interval(lease.renew_every());
+    renew.tick().await;
+    let run = loop {
+        tokio::select! {
+            outcome = &mut running.0 => break Run::Ended(outcome),
+            _ = shutdown.wait() => break Run::Stopped,
+            _ = renew.tick() => match lease.try_hold().await {
+                Ok(true) => {}
+                held => {
+                    tracing::warn!(service, task = %task.name, ?held,
+                        "lost the task's lease; stopping it here");
+                    break Run::LeaseLost;
+                }
+            },
+        }
+    };
+    leader().set(0.0);
+    if !matches!(run, Run::Ended(_)) {
+        stop.trigger();
+        if tokio::time::timeout(TASK_STOP, running.join())
+            .await
+            .is_err()
+        {
+            tracing::warn!(service, task = %task.name, "task did not stop in time; cut");
+        }
+    }
+    if !matches!(run, Run::LeaseLost)
+        && let Err(error) = lease.give_back().await
+    {
+        tracing::debug!(service, task = %task.name, %error, "could not give the lease back");
+    }
+    run
 }
 
 fn panic_message(error: tokio::task::JoinError) -> String {
@@ -381,7 +518,7 @@ where
     crate::server::set_connection_age(server.connection_age());
     crate::server::set_max_concurrent_calls(server.max_concurrent_calls);
     let shutdown = Shutdown::new();
-    shutdown.trigger_on_signals();
+    shutdown.trigger_on_signals_after(Duration::from_secs(server.shutdown_grace_secs));
     let listener = TcpListener::bind(server.listen_addr)
         .await
         .map_err(|e| anyhow::anyhow!("listening on {}: {e}", server.listen_addr))?;
@@ -411,29 +548,40 @@ mod tests {
         panic!("never saw: {what}");
     }
 
-    #[tokio::test]
-    async fn a_task_that_dies_is_restarted_and_holds_readiness_down_meanwhile() {
-        let database = crate::testing::TestDatabase::create()
-            .await
-            .expect("database");
+    /// A runtime serving `grpc_services` on `database`, draining for `drain` at shutdown.
+    async fn test_runtime(
+        database: &crate::testing::TestDatabase,
+        grpc_services: &'static [&'static str],
+        drain: Duration,
+    ) -> (ServiceRuntime, Shutdown) {
         let spec = ServiceSpec {
             name: "test",
-            grpc_services: &[],
+            grpc_services,
             postgres_migrations: &NO_MIGRATIONS,
             sqlite_migrations: &NO_MIGRATIONS,
+            writes: crate::db::Writes::LockRows,
         };
         let shutdown = Shutdown::new();
-        let mut runtime = ServiceRuntime::start(
+        let runtime = ServiceRuntime::start(
             spec,
             &database.config,
             &AuthConfig::hs256("a-test-secret-of-at-least-32-bytes"),
             Arc::new(crate::clock::SystemClock),
             shutdown.clone(),
-            Duration::from_secs(1),
+            drain,
         )
         .await
-        .expect("runtime")
-        .with_backoff(Backoff {
+        .expect("runtime");
+        (runtime, shutdown)
+    }
+
+    #[tokio::test]
+    async fn a_task_that_dies_is_restarted_and_holds_readiness_down_meanwhile() {
+        let database = crate::testing::TestDatabase::create()
+            .await
+            .expect("database");
+        let (runtime, shutdown) = test_runtime(&database, &[], Duration::from_secs(1)).await;
+        let mut runtime = runtime.with_backoff(Backoff {
             first: Duration::from_millis(400),
             max: Duration::from_millis(400),
             reset_after: Duration::from_secs(3600),
@@ -489,5 +637,145 @@ mod tests {
         );
         assert_eq!(runs.load(Ordering::SeqCst), 3, "not restarted at shutdown");
         assert!(!readiness.is_ready());
+    }
+
+    /// A runtime of `name` on `database` whose exclusive task "sweep" counts how many copies
+    /// run at once (`running`) and how many runs there were (`runs`).
+    async fn replica_with_sweep(
+        database: &crate::testing::TestDatabase,
+        running: Arc<AtomicUsize>,
+        most: Arc<AtomicUsize>,
+        runs: Arc<AtomicUsize>,
+    ) -> (Shutdown, tokio::task::JoinHandle<anyhow::Result<()>>) {
+        let (runtime, shutdown) = test_runtime(database, &[], Duration::from_millis(200)).await;
+        let mut runtime = runtime.with_lease_time_to_live(Duration::from_millis(900));
+        runtime.supervise_exclusive("sweep", move |stop: Shutdown| {
+            let (running, most, runs) = (running.clone(), most.clone(), runs.clone());
+            async move {
+                // Counted down however the run ends, aborted with its replica included.
+                struct Running(Arc<AtomicUsize>);
+                impl Drop for Running {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
+                runs.fetch_add(1, Ordering::SeqCst);
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                let _running = Running(running);
+                most.fetch_max(now, Ordering::SeqCst);
+                stop.wait().await;
+            }
+        });
+        let router = runtime.router(Arc::new(|_| None)).expect("router");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let served = tokio::spawn(runtime.serve(router, listener, async { anyhow::Ok(()) }));
+        (shutdown, served)
+    }
+
+    #[tokio::test]
+    async fn an_exclusive_task_runs_in_one_replica_and_moves_when_it_stops_or_dies() {
+        let database = crate::testing::TestDatabase::create()
+            .await
+            .expect("database");
+        let (running, most, runs) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let replica = || replica_with_sweep(&database, running.clone(), most.clone(), runs.clone());
+        let (_first, first_served) = replica().await;
+        until("the first replica runs the sweep", async || {
+            running.load(Ordering::SeqCst) == 1
+        })
+        .await;
+        let (second, second_served) = replica().await;
+        // Three renewals later, still one copy: the second stands by.
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "the second stands by");
+
+        // The first dies without giving the lease back: the second takes over once it lapses.
+        first_served.abort();
+        let _ = first_served.await;
+        until(
+            "the second runs the sweep after the first died",
+            async || running.load(Ordering::SeqCst) == 1 && runs.load(Ordering::SeqCst) == 2,
+        )
+        .await;
+
+        // The second shuts down and gives it back: a third takes over.
+        let (third, third_served) = replica().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "the third stands by");
+        second.trigger();
+        second_served.await.expect("join").expect("second stops");
+        until(
+            "the third runs the sweep after the second stopped",
+            async || running.load(Ordering::SeqCst) == 1 && runs.load(Ordering::SeqCst) == 3,
+        )
+        .await;
+        third.trigger();
+        third_served.await.expect("join").expect("third stops");
+        assert_eq!(
+            running.load(Ordering::SeqCst),
+            0,
+            "stopped with its replica"
+        );
+        assert_eq!(most.load(Ordering::SeqCst), 1, "never two copies at once");
+    }
+
+    #[tokio::test]
+    async fn an_announced_shutdown_says_not_serving_while_calls_are_still_answered() {
+        use tonic_health::pb::HealthCheckRequest;
+        use tonic_health::pb::health_client::HealthClient;
+        let database = crate::testing::TestDatabase::create()
+            .await
+            .expect("database");
+        let services = &["credit.limits.v1.LimitsService"];
+        let (runtime, shutdown) = test_runtime(&database, services, Duration::from_secs(1)).await;
+        let readiness = runtime.readiness.clone();
+        let router = runtime.router(Arc::new(|_| None)).expect("router");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let served = tokio::spawn(runtime.serve(router, listener, async { anyhow::Ok(()) }));
+        until("ready", async || readiness.is_ready()).await;
+
+        let status = async |name: &str| {
+            // A new connection each time: the server still accepts them while leaving.
+            let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+                .expect("url")
+                .connect()
+                .await
+                .expect("the server still accepts connections");
+            HealthClient::new(channel)
+                .check(HealthCheckRequest {
+                    service: name.into(),
+                })
+                .await
+                .expect("the server still answers")
+                .into_inner()
+                .status
+        };
+        let serving = tonic_health::pb::health_check_response::ServingStatus::Serving as i32;
+        let not_serving = tonic_health::pb::health_check_response::ServingStatus::NotServing as i32;
+        assert_eq!(status("").await, serving);
+        shutdown.announce();
+        until("not serving once announced", async || !readiness.is_ready()).await;
+        assert_eq!(
+            status("").await,
+            not_serving,
+            "readiness says it is leaving"
+        );
+        assert_eq!(
+            status("credit.limits.v1.LimitsService").await,
+            not_serving,
+            "for every service name"
+        );
+        assert_eq!(status(crate::readiness::LIVENESS).await, serving, "alive");
+        assert!(
+            !served.is_finished(),
+            "still serving during the grace period"
+        );
+        shutdown.trigger();
+        served.await.expect("join").expect("stops");
     }
 }

@@ -31,6 +31,10 @@ pub struct ServerConfig {
     /// with RESOURCE_EXHAUSTED instead of queueing (clients retry on another replica).
     #[arg(long, env = "GRPC_MAX_CONCURRENT_CALLS", default_value_t = DEFAULT_MAX_CONCURRENT_CALLS)]
     pub max_concurrent_calls: usize,
+    /// Seconds between SIGTERM and the drain during which the server says NOT_SERVING but
+    /// still answers, so every client and load balancer stops sending before it stops.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 5)]
+    pub shutdown_grace_secs: u64,
 }
 
 impl ServerConfig {
@@ -80,16 +84,21 @@ pub fn builder_with(age: ConnectionAge) -> tonic::transport::Server {
         .max_connection_age_grace(age.grace)
 }
 
-/// A shutdown switch shared by the servers and background tasks of a process.
+/// A shutdown switch shared by the servers and background tasks of a process, in two steps:
+/// first the process *announces* that it is leaving (readiness goes NOT_SERVING, so load
+/// balancers and the suite's clients stop sending, while calls are still served), then, after
+/// the grace period, it is *triggered* (servers drain and stop, tasks stop).
 #[derive(Clone)]
 pub struct Shutdown {
     sender: Arc<watch::Sender<bool>>,
+    leaving: Arc<watch::Sender<bool>>,
 }
 
 impl Default for Shutdown {
     fn default() -> Self {
         Self {
             sender: Arc::new(watch::channel(false).0),
+            leaving: Arc::new(watch::channel(false).0),
         }
     }
 }
@@ -100,9 +109,23 @@ impl Shutdown {
         Self::default()
     }
 
-    /// Starts the shutdown.
+    /// Starts the shutdown (announcing it too, if that was not done).
     pub fn trigger(&self) {
+        self.leaving.send_replace(true);
         self.sender.send_replace(true);
+    }
+
+    /// Announces the shutdown: readiness goes NOT_SERVING, calls are still served.
+    pub fn announce(&self) {
+        self.leaving.send_replace(true);
+    }
+
+    /// Completes once the shutdown has been announced (or started).
+    pub fn leaving(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut receiver = self.leaving.subscribe();
+        async move {
+            let _ = receiver.wait_for(|leaving| *leaving).await;
+        }
     }
 
     /// A receiver that sees the switch flip.
@@ -125,10 +148,28 @@ impl Shutdown {
 
     /// Flips the switch on SIGTERM or SIGINT.
     pub fn trigger_on_signals(&self) {
+        self.trigger_on_signals_after(Duration::ZERO);
+    }
+
+    /// On SIGTERM or SIGINT announces the shutdown, keeps serving for `grace` (so every
+    /// client has seen NOT_SERVING and stopped sending; a second signal cuts it short), then
+    /// flips the switch.
+    pub fn trigger_on_signals_after(&self, grace: Duration) {
         let this = self.clone();
         tokio::spawn(async move {
             wait_for_signal().await;
-            tracing::info!("shutdown signal received; draining in-flight calls");
+            this.announce();
+            if !grace.is_zero() {
+                tracing::info!(
+                    ?grace,
+                    "shutdown signal received; not serving, still answering"
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(grace) => {}
+                    _ = wait_for_signal() => {}
+                }
+            }
+            tracing::info!("shutting down; draining in-flight calls");
             this.trigger();
         });
     }

@@ -177,6 +177,8 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     grpc_services: GRPC_SERVICES,
     postgres_migrations: &POSTGRES_MIGRATIONS,
     sqlite_migrations: &SQLITE_MIGRATIONS,
+    // Approvals, edits and decisions read an application, change it and write it back.
+    writes: credit_platform::db::Writes::Snapshot,
 };
 
 /// Serves the applications API on `listener` and delivers approved limits until `shutdown`,
@@ -238,7 +240,7 @@ pub async fn serve(
     {
         let applications = applications.clone();
         let interval = Duration::from_millis(config.sweep_interval_ms.max(10));
-        runtime.supervise("approval and review sweep", move |shutdown| {
+        runtime.supervise_exclusive("approval and review sweep", move |shutdown| {
             sweep(applications.clone(), reviews.clone(), interval, shutdown)
         });
     }
@@ -256,7 +258,7 @@ pub async fn serve(
         );
     }
     match limits {
-        Some(limits) => runtime.supervise("limit delivery", move |shutdown| {
+        Some(limits) => runtime.supervise_exclusive("limit delivery", move |shutdown| {
             app::delivery::LimitDelivery::new(
                 db.clone(),
                 clock.clone(),

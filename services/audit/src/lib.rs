@@ -151,6 +151,8 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     grpc_services: GRPC_SERVICES,
     postgres_migrations: &POSTGRES_MIGRATIONS,
     sqlite_migrations: &SQLITE_MIGRATIONS,
+    // Appends take the log head's row lock.
+    writes: credit_platform::db::Writes::LockRows,
 };
 
 /// Serves the audit API on `listener` and follows every source until `shutdown`, then drains
@@ -213,7 +215,7 @@ pub async fn serve(
         {
             let (source, log, token, board) =
                 (source.clone(), log.clone(), token.clone(), board.clone());
-            runtime.supervise(format!("{} follower", source.name), move |shutdown| {
+            runtime.supervise_exclusive(format!("{} follower", source.name), move |shutdown| {
                 feeds::follow_sources(
                     source.clone(),
                     log.clone(),
@@ -238,14 +240,14 @@ pub async fn serve(
     {
         let log = log.clone();
         let every = Duration::from_millis(config.checkpoint_interval_ms.max(10));
-        runtime.supervise("checkpoint signer", move |shutdown| {
+        runtime.supervise_exclusive("checkpoint signer", move |shutdown| {
             app::sign_checkpoints(log.clone(), every, shutdown)
         });
     }
     if config.verify_interval_secs > 0 {
         let log = log.clone();
         let every = Duration::from_secs(config.verify_interval_secs);
-        runtime.supervise("verification", move |shutdown| {
+        runtime.supervise_exclusive("verification", move |shutdown| {
             app::verify_periodically(log.clone(), trusted.clone(), every, shutdown)
         });
     }

@@ -147,6 +147,8 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     grpc_services: GRPC_SERVICES,
     postgres_migrations: &POSTGRES_MIGRATIONS,
     sqlite_migrations: &SQLITE_MIGRATIONS,
+    // Payments, disputes, promises and dunning read a record, change it and write it back.
+    writes: credit_platform::db::Writes::Snapshot,
 };
 
 /// Serves the collections API on `listener` until `shutdown`, then drains.
@@ -238,13 +240,13 @@ pub async fn serve(
             limitation,
             dunning: config.dunning_enabled.then(|| dunning.clone()),
         };
-        runtime.supervise("time-driven rules", move |shutdown| {
+        runtime.supervise_exclusive("time-driven rules", move |shutdown| {
             sweep(rules.clone(), interval, shutdown)
         });
     }
     {
         let dunning = dunning.clone();
-        runtime.supervise("message delivery", move |shutdown| {
+        runtime.supervise_exclusive("message delivery", move |shutdown| {
             deliver(dunning.clone(), interval, shutdown)
         });
     }

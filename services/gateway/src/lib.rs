@@ -34,6 +34,10 @@ pub struct GatewayConfig {
     /// How long to try to connect to an upstream before answering UNAVAILABLE, in milliseconds.
     #[arg(long, env = "GATEWAY_CONNECT_TIMEOUT_MS", default_value_t = 1000)]
     pub connect_timeout_ms: u64,
+    /// Deadline of a unary call whose caller set none, in milliseconds (0: none). The service
+    /// and every call it makes work within it; streams get none.
+    #[arg(long, env = "GATEWAY_DEFAULT_DEADLINE_MS", default_value_t = 30_000)]
+    pub default_deadline_ms: u64,
     /// How often upstream health is polled, in milliseconds.
     #[arg(long, env = "GATEWAY_HEALTH_INTERVAL_MS", default_value_t = 2000)]
     pub health_interval_ms: u64,
@@ -93,7 +97,10 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .into_axum_router()
-        .fallback_service(proxy::Proxy::new(routes.clone()));
+        .fallback_service(proxy::Proxy::new(
+            routes.clone(),
+            Duration::from_millis(config.default_deadline_ms),
+        ));
     // The gateway checks the token once at the edge; each service checks roles itself.
     let layers = tower::ServiceBuilder::new()
         .layer(ObserveLayer::new("gateway"))
@@ -116,8 +123,9 @@ pub async fn serve(
     let server = tokio::spawn(server);
     {
         let (reporter, shutdown) = (reporter.clone(), shutdown.clone());
+        // Announced shutdown: NOT_SERVING at once, while calls are still forwarded.
         tokio::spawn(async move {
-            shutdown.wait().await;
+            shutdown.leaving().await;
             reporter
                 .set_service_status(READINESS, tonic_health::ServingStatus::NotServing)
                 .await;

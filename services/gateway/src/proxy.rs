@@ -17,12 +17,16 @@ use tower::{Service, ServiceExt};
 #[derive(Clone)]
 pub struct Proxy {
     routes: Routes,
+    default_deadline: std::time::Duration,
 }
 
 impl Proxy {
-    /// A proxy over `routes`.
-    pub fn new(routes: Routes) -> Self {
-        Self { routes }
+    /// A proxy over `routes`; a unary call without a deadline gets `default_deadline`.
+    pub fn new(routes: Routes, default_deadline: std::time::Duration) -> Self {
+        Self {
+            routes,
+            default_deadline,
+        }
     }
 }
 
@@ -47,8 +51,10 @@ impl Service<http::Request<axum::body::Body>> for Proxy {
                 return Box::pin(async move { Ok(Status::from(error).into_http()) });
             }
         };
+        let default_deadline = self.default_deadline;
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
+            with_default_deadline(&path, &mut parts.headers, default_deadline);
             // With tracing exported, the upstream becomes a child of the gateway's span;
             // otherwise the caller's traceparent passes through unchanged.
             inject_current_context(&mut parts.headers);
@@ -85,6 +91,23 @@ impl Service<http::Request<axum::body::Body>> for Proxy {
     }
 }
 
+/// Gives a unary call that came without a deadline the default one, in its `grpc-timeout`
+/// (so the service and every hop after it work within it too). Streams (event feeds, portfolio
+/// rescoring) run as long as their caller wants.
+fn with_default_deadline(path: &str, headers: &mut http::HeaderMap, default: std::time::Duration) {
+    if default.is_zero()
+        || headers.contains_key("grpc-timeout")
+        || credit_platform::reflection::streams_responses(path)
+    {
+        return;
+    }
+    // At most 8 digits (the gRPC spec): milliseconds up to about 27 hours.
+    let millis = default.as_millis().min(99_999_999);
+    if let Ok(value) = http::HeaderValue::from_str(&format!("{millis}m")) {
+        headers.insert("grpc-timeout", value);
+    }
+}
+
 /// The upstream's response as the caller must receive it. A trailers-only response (an error
 /// before any message: one HEADERS frame with END_STREAM carrying `grpc-status`) must leave
 /// the gateway as one HEADERS frame with END_STREAM too: sent as headers and then an empty
@@ -111,4 +134,56 @@ fn unavailable(path: &str, error: &dyn std::fmt::Display) -> http::Response<toni
         "the service behind {path} is unavailable"
     )))
     .into_http()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_unary_call_without_a_deadline_gets_the_default_and_a_stream_does_not() {
+        let default = Duration::from_secs(30);
+        let mut unary = http::HeaderMap::new();
+        with_default_deadline(
+            "/credit.limits.v1.LimitsService/CheckCredit",
+            &mut unary,
+            default,
+        );
+        assert_eq!(
+            unary.get("grpc-timeout").map(|v| v.as_bytes()),
+            Some(&b"30000m"[..])
+        );
+
+        let mut own = http::HeaderMap::new();
+        own.insert("grpc-timeout", http::HeaderValue::from_static("250m"));
+        with_default_deadline(
+            "/credit.limits.v1.LimitsService/CheckCredit",
+            &mut own,
+            default,
+        );
+        assert_eq!(
+            own.get("grpc-timeout").map(|v| v.as_bytes()),
+            Some(&b"250m"[..])
+        );
+
+        let mut stream = http::HeaderMap::new();
+        with_default_deadline(
+            "/credit.event.v1.EventFeedService/StreamEvents",
+            &mut stream,
+            default,
+        );
+        assert!(
+            stream.get("grpc-timeout").is_none(),
+            "feeds stream as long as asked"
+        );
+
+        let mut off = http::HeaderMap::new();
+        with_default_deadline(
+            "/credit.limits.v1.LimitsService/CheckCredit",
+            &mut off,
+            Duration::ZERO,
+        );
+        assert!(off.get("grpc-timeout").is_none(), "0 turns the default off");
+    }
 }

@@ -57,6 +57,7 @@ fn gateway_config(route: &str) -> GatewayConfig {
         upstreams: vec![route.parse().expect("upstream")],
         connect_timeout_ms: 500,
         health_interval_ms: 100,
+        default_deadline_ms: 30_000,
         auth: AuthConfig::hs256(SECRET),
         shutdown_drain_secs: 2,
     }

@@ -91,6 +91,8 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     grpc_services: GRPC_SERVICES,
     postgres_migrations: &POSTGRES_MIGRATIONS,
     sqlite_migrations: &SQLITE_MIGRATIONS,
+    // The credit check locks its account chain in a fixed order.
+    writes: credit_platform::db::Writes::LockRows,
 };
 
 /// Serves the limits gRPC API on `listener` until `shutdown` is triggered, then drains.
@@ -158,7 +160,7 @@ pub async fn serve(
         );
     }
     let every = Duration::from_secs(config.expiry_sweep_secs.max(1));
-    runtime.supervise("reservation expiry", move |shutdown| {
+    runtime.supervise_exclusive("reservation expiry", move |shutdown| {
         sweep_expired_reservations(limits.clone(), every, shutdown)
     });
     runtime

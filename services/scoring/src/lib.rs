@@ -148,6 +148,8 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     grpc_services: GRPC_SERVICES,
     postgres_migrations: &POSTGRES_MIGRATIONS,
     sqlite_migrations: &SQLITE_MIGRATIONS,
+    // Policies, models and scores are read, changed and written back.
+    writes: credit_platform::db::Writes::Snapshot,
 };
 
 /// Serves the scoring API on `listener` until `shutdown`, then drains.
