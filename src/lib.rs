@@ -338,13 +338,15 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     let gateway_listener = TcpListener::bind(config.listen_addr).await?;
     let gateway_addr = gateway_listener.local_addr()?;
     let gateway_config = credit_gateway::GatewayConfig {
-        upstreams: services
-            .iter()
-            .map(|service| credit_gateway::Upstream {
-                package: service.package.to_string(),
-                address: format!("http://{}", service.addr),
-            })
-            .collect(),
+        upstreams: credit_gateway::Upstreams(
+            services
+                .iter()
+                .map(|service| credit_gateway::Upstream {
+                    package: service.package.to_string(),
+                    address: format!("http://{}", service.addr),
+                })
+                .collect(),
+        ),
         connect_timeout_ms: 1000,
         health_interval_ms: 1000,
         default_deadline_ms: 30_000,

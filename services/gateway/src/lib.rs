@@ -13,7 +13,7 @@ use credit_platform::server::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-pub use upstream::Upstream;
+pub use upstream::{Upstream, Upstreams};
 
 /// The gateway's readiness probe asks this health name: SERVING from start until the drain.
 pub const READINESS: &str = "gateway";
@@ -23,14 +23,11 @@ pub use credit_platform::readiness::LIVENESS;
 #[derive(Debug, Clone, clap::Args)]
 pub struct GatewayConfig {
     /// Routes, as package=url pairs separated by commas:
-    /// "credit.limits.v1=http://limits:50051".
-    #[arg(
-        long = "upstream",
-        env = "GATEWAY_UPSTREAMS",
-        value_delimiter = ',',
-        required = true
-    )]
-    pub upstreams: Vec<Upstream>,
+    /// "credit.limits.v1=http://limits:50051"; a url may list several replicas
+    /// ("credit.limits.v1=http://10.0.0.1:50051,10.0.0.2:50051"), else its host is resolved
+    /// again and again and every address it answers is a replica.
+    #[arg(long = "upstreams", env = "GATEWAY_UPSTREAMS", required = true)]
+    pub upstreams: Upstreams,
     /// How long to try to connect to an upstream before answering UNAVAILABLE, in milliseconds.
     #[arg(long, env = "GATEWAY_CONNECT_TIMEOUT_MS", default_value_t = 1000)]
     pub connect_timeout_ms: u64,
@@ -77,7 +74,7 @@ pub async fn serve(
         .await;
     // The gateway describes the union of what it routes, and nothing it would not route.
     let mut routed = Vec::new();
-    for upstream in &config.upstreams {
+    for upstream in config.upstreams.iter() {
         let services = services_of(&upstream.package);
         if services.is_empty() {
             // A typo ("credit.limit.v1") would otherwise route nothing, silently.

@@ -54,7 +54,7 @@ fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
 /// A gateway with one route ("package=url") and the tests' short timings.
 fn gateway_config(route: &str) -> GatewayConfig {
     GatewayConfig {
-        upstreams: vec![route.parse().expect("upstream")],
+        upstreams: route.parse().expect("upstream"),
         connect_timeout_ms: 500,
         health_interval_ms: 100,
         default_deadline_ms: 30_000,
