@@ -338,7 +338,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     let gateway_listener = TcpListener::bind(config.listen_addr).await?;
     let gateway_addr = gateway_listener.local_addr()?;
     let gateway_config = credit_gateway::GatewayConfig {
-        upstreams: credit_gateway::Upstreams(
+        upstreams: credit_platform::balance::NamedPeers(
             services
                 .iter()
                 .map(|service| credit_gateway::Upstream {

@@ -113,6 +113,55 @@ fn authority(host: &str, port: u16) -> String {
     }
 }
 
+/// A setting listing peers as `name=url` pairs separated by commas, where a url may list several
+/// replicas, also separated by commas (`limits=http://10.0.0.1:50051,10.0.0.2:50051,audit=http://
+/// audit:50051`): a piece without `=` is one more replica of the entry before it. Each entry is
+/// parsed as `T`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NamedPeers<T>(pub Vec<T>);
+
+impl<T> std::ops::Deref for NamedPeers<T> {
+    type Target = Vec<T>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<T: FromStr<Err: std::fmt::Display>> FromStr for NamedPeers<T> {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut entries: Vec<String> = Vec::new();
+        for piece in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if piece.contains('=') {
+                entries.push(piece.to_string());
+                continue;
+            }
+            let replica = piece
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+            match entries.last_mut() {
+                Some(entry) if replica => {
+                    entry.push(',');
+                    entry.push_str(piece);
+                }
+                _ => {
+                    return Err(format!(
+                        "'{piece}' must look like name=http://host:port (or host:port, another \
+                         replica of the entry before it)"
+                    ));
+                }
+            }
+        }
+        entries
+            .iter()
+            .map(|entry| entry.parse().map_err(|e: T::Err| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+}
+
 /// One member of the balanced set.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Member {
@@ -325,6 +374,23 @@ mod tests {
             "http://a:1,",
         ] {
             assert!(bad.parse::<Target>().is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn named_peers_may_list_several_replicas() {
+        let peers: NamedPeers<String> = "limits=http://10.0.0.1:1,10.0.0.2:1, audit=http://audit:2"
+            .parse()
+            .expect("valid");
+        assert_eq!(
+            peers.0,
+            vec![
+                "limits=http://10.0.0.1:1,10.0.0.2:1".to_string(),
+                "audit=http://audit:2".to_string()
+            ]
+        );
+        for bad in ["10.0.0.2:1", "limits=http://a:1,b"] {
+            assert!(bad.parse::<NamedPeers<String>>().is_err(), "{bad} accepted");
         }
     }
 

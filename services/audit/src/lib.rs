@@ -46,10 +46,12 @@ pub struct AuditConfig {
     /// Token verification.
     #[command(flatten)]
     pub auth: AuthConfig,
-    /// Event feeds to follow, as name=url (repeat, or comma-separated in the variable):
-    /// "limits=http://limits:50051". Adding a service to audit is adding it here.
-    #[arg(long = "source", env = "AUDIT_SOURCES", value_delimiter = ',')]
-    pub sources: Vec<Source>,
+    /// Event feeds to follow, as name=url pairs separated by commas:
+    /// "limits=http://limits:50051,scoring=http://scoring:50051"; a url may list several
+    /// replicas ("limits=http://10.0.0.1:50051,10.0.0.2:50051"). Adding a service to audit is
+    /// adding it here.
+    #[arg(long = "sources", env = "AUDIT_SOURCES", default_value = "")]
+    pub sources: credit_platform::balance::NamedPeers<Source>,
     /// File holding the token audit presents to the feeds, re-read at every connection (needs
     /// the credit.auditor role). Without it, and with an HS256 secret, audit mints its own.
     #[arg(long, env = "AUDIT_SOURCE_TOKEN_FILE")]
@@ -99,7 +101,7 @@ impl AuditConfig {
         Self {
             database,
             auth,
-            sources,
+            sources: credit_platform::balance::NamedPeers(sources),
             source_token_file: None,
             signing_key: Some(SecretString::from(signing_key)),
             signing_key_file: None,
@@ -194,7 +196,7 @@ pub async fn serve(
         .add_service(credit_platform::grpc_server!(AuditServiceServer::new(grpc)));
 
     // Each source's series exist from the start, at zero (dashboards and alerts see them).
-    for source in &config.sources {
+    for source in config.sources.iter() {
         for counter in [
             "audit_entries_recorded_total",
             "audit_events_redelivered_total",
@@ -204,7 +206,7 @@ pub async fn serve(
         }
     }
     let probe_every = Duration::from_secs(config.lag_probe_secs.max(1));
-    for source in &config.sources {
+    for source in config.sources.iter() {
         let (source, log, token, board, clock) = (
             source.clone(),
             log.clone(),

@@ -2,6 +2,7 @@
 //! (`credit.event.v1.EventFeedService`), so a feed call names its source in the `credit-feed`
 //! metadata: the service's name as its events carry it in `source` ("collections"), or its
 //! package ("credit.collections.v1").
+use credit_platform::balance::NamedPeers;
 use credit_platform::error::{ApiError, FieldViolation};
 use std::str::FromStr;
 use std::time::Duration;
@@ -47,54 +48,8 @@ impl FromStr for Upstream {
     }
 }
 
-/// Every route, as `GATEWAY_UPSTREAMS` gives them: `package=url` pairs separated by commas,
-/// where a url may list several replicas, also separated by commas
-/// (`credit.limits.v1=http://10.0.0.1:50051,10.0.0.2:50051,credit.audit.v1=http://audit:50051`):
-/// a piece without `=` is one more replica of the route before it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Upstreams(pub Vec<Upstream>);
-
-impl std::ops::Deref for Upstreams {
-    type Target = Vec<Upstream>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl FromStr for Upstreams {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let mut routes: Vec<String> = Vec::new();
-        for piece in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            if piece.contains('=') {
-                routes.push(piece.to_string());
-                continue;
-            }
-            let replica = piece
-                .rsplit_once(':')
-                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-            match routes.last_mut() {
-                Some(route) if replica => {
-                    route.push(',');
-                    route.push_str(piece);
-                }
-                _ => {
-                    return Err(format!(
-                        "upstream '{piece}' must look like credit.limits.v1=http://host:port \
-                         (or host:port, another replica of the route before it)"
-                    ));
-                }
-            }
-        }
-        routes
-            .iter()
-            .map(|route| route.parse())
-            .collect::<Result<Vec<_>, _>>()
-            .map(Self)
-    }
-}
+/// Every route, as `GATEWAY_UPSTREAMS` gives them (see [`NamedPeers`]).
+pub type Upstreams = NamedPeers<Upstream>;
 
 /// Paths of the event feed every service serves.
 pub const FEED_PATH: &str = "/credit.event.v1.EventFeedService/";
@@ -218,30 +173,13 @@ mod tests {
 
     #[test]
     fn a_route_may_list_several_replicas() {
-        let routes: Upstreams = "credit.limits.v1=http://10.0.0.1:1,10.0.0.2:1, \
-            credit.audit.v1=http://audit:2"
-            .parse()
-            .expect("valid");
-        assert_eq!(
-            routes.0,
-            vec![
-                Upstream {
-                    package: "credit.limits.v1".into(),
-                    address: "http://10.0.0.1:1,10.0.0.2:1".into()
-                },
-                Upstream {
-                    package: "credit.audit.v1".into(),
-                    address: "http://audit:2".into()
-                },
-            ]
-        );
-        for bad in [
-            "10.0.0.2:1",
-            "credit.limits.v1=http://a:1,b",
-            "credit.limits.v1",
-        ] {
-            assert!(bad.parse::<Upstreams>().is_err(), "{bad} accepted");
-        }
+        let routes: Upstreams =
+            "credit.limits.v1=http://10.0.0.1:1,10.0.0.2:1,credit.audit.v1=http://a:2"
+                .parse()
+                .expect("valid");
+        assert_eq!(routes[0].address, "http://10.0.0.1:1,10.0.0.2:1");
+        assert_eq!(routes[1].package, "credit.audit.v1");
+        assert!("credit.limits.v1=limits:1".parse::<Upstreams>().is_err());
     }
 
     #[tokio::test]
