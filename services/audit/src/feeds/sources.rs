@@ -40,9 +40,10 @@ impl FromStr for Source {
                 "'{name}': a source name is lower-case letters, digits, '-', '_'"
             ));
         }
+        // One host, or a list of replicas.
         url.trim()
-            .parse::<tonic::transport::Uri>()
-            .map_err(|e| format!("'{url}': {e}"))?;
+            .parse::<credit_platform::balance::Target>()
+            .map_err(|e| e.to_string())?;
         Ok(Self {
             name: name.to_string(),
             url: url.trim().to_string(),

@@ -1,0 +1,224 @@
+//! Fault tests: the production binaries as separate processes on PostgreSQL (two limits
+//! replicas, audit, two gateways), credit-check load through the gateways, and a fault in the
+//! middle. Each test prints its figures; `FAULTS_SOAK_SECS` makes the load last longer than the
+//! few seconds CI gives it. Without `TEST_DATABASE_URL` they say so and do nothing: two replicas
+//! need a database they can share.
+#[path = "faults/cluster.rs"]
+mod cluster;
+#[path = "faults/load.rs"]
+mod load;
+
+use cluster::Cluster;
+use credit_platform::auth::{BearerToken, FeedOf};
+use credit_proto::audit as apb;
+use credit_proto::audit::audit_service_client::AuditServiceClient;
+use credit_proto::event::GetFeedPositionRequest;
+use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
+use credit_proto::limits as pb;
+use load::{Seen, drive_checks, limits, open_accounts};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Each customer's limit and each order's amount: 100 orders fit, so approvals go on through the
+/// fault and rejections follow.
+const LIMIT: &str = "100.00";
+const ORDER: &str = "1.00";
+const CUSTOMERS: usize = 12;
+const WORKERS: usize = 12;
+
+/// How long a fault test drives load.
+fn load_for() -> Duration {
+    std::env::var("FAULTS_SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(Duration::from_secs(6), Duration::from_secs)
+}
+
+fn money(m: &Option<credit_proto::types::Money>) -> Decimal {
+    m.as_ref()
+        .map(|m| Decimal::from_str(&m.amount).expect("decimal"))
+        .unwrap_or_default()
+}
+
+/// What must hold after any fault: every approval the clients saw is reserved, nothing else
+/// is, no customer is over its limit, every check was answered, and audit recorded limits' every
+/// event exactly once. Answers (events on limits' feed, entries in audit).
+async fn verify(cluster: &Cluster, seen: &Seen, customers: &[String]) -> (i64, i64) {
+    assert_eq!(
+        seen.failures(),
+        0,
+        "every check is answered, retried only on retriable codes: {:?}\n{}",
+        seen.failed,
+        cluster.logs()
+    );
+    let channel = cluster.channel();
+    let mut client = limits(channel.clone(), &cluster.token);
+    let mut approved_of: BTreeMap<&str, usize> = BTreeMap::new();
+    for approved in &seen.approved {
+        *approved_of.entry(&approved.customer_id).or_default() += 1;
+        let reservation = client
+            .get_reservation(pb::GetReservationRequest {
+                reservation_id: approved.reservation_id.clone(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("approved {approved:?} has no reservation: {e:?}"))
+            .into_inner();
+        assert_eq!(reservation.state, pb::ReservationState::Open as i32);
+        assert_eq!(
+            money(&reservation.open_amount),
+            Decimal::from_str(ORDER).expect("order")
+        );
+    }
+    let (limit, order) = (
+        Decimal::from_str(LIMIT).expect("limit"),
+        Decimal::from_str(ORDER).expect("order"),
+    );
+    for customer in customers {
+        let exposure = client
+            .get_exposure(pb::GetExposureRequest {
+                customer_id: customer.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("exposure")
+            .into_inner();
+        let reserved = money(&exposure.own.expect("own").reserved_orders);
+        let approved = Decimal::from(*approved_of.get(customer.as_str()).unwrap_or(&0));
+        assert_eq!(
+            reserved,
+            approved * order,
+            "{customer}: reserved is exactly what the clients saw approved"
+        );
+        assert!(reserved <= limit, "{customer}: over-committed ({reserved})");
+    }
+
+    // Audit catches up with limits' feed: the same count, so nothing missing or doubled.
+    let mut feed = EventFeedServiceClient::with_interceptor(
+        channel.clone(),
+        FeedOf {
+            token: BearerToken(Some(cluster.token.clone())),
+            source: "limits".into(),
+        },
+    );
+    let mut audit =
+        AuditServiceClient::with_interceptor(channel, BearerToken(Some(cluster.token.clone())));
+    let started = Instant::now();
+    loop {
+        let produced = feed
+            .get_feed_position(GetFeedPositionRequest::default())
+            .await
+            .expect("feed position")
+            .into_inner()
+            .last_sequence;
+        let recorded = audit
+            .list_audit_sources(apb::ListAuditSourcesRequest::default())
+            .await
+            .expect("sources")
+            .into_inner()
+            .sources
+            .iter()
+            .find(|s| s.source == "limits")
+            .map_or(0, |s| s.last_sequence);
+        let entries = audit
+            .get_checkpoint(apb::GetCheckpointRequest { tree_size: 0 })
+            .await
+            .ok()
+            .and_then(|c| c.into_inner().checkpoint)
+            .map_or(0, |c| c.tree_size);
+        if produced > 0 && recorded == produced && entries == produced {
+            return (produced, entries);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "audit did not catch up: feed {produced}, recorded {recorded}, log {entries}\n{}",
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn report(fault: &str, seen: &Seen, events: (i64, i64)) {
+    println!(
+        "FAULT {fault}: checks attempted {}, approved {}, rejected {}, retried {} {:?} \
+         (more than once: {}), failed {}; events produced {}, recorded {}",
+        seen.attempted,
+        seen.approved.len(),
+        seen.rejected,
+        seen.retries(),
+        seen.retried,
+        seen.retried_more_than_once,
+        seen.failures(),
+        events.0,
+        events.1
+    );
+}
+
+/// Opens the accounts and starts the load in the background; answers its end time.
+async fn start_load(cluster: &Cluster) -> (tokio::task::JoinHandle<Seen>, Arc<Vec<String>>) {
+    let mut client = limits(cluster.channel(), &cluster.token);
+    let customers = Arc::new(open_accounts(&mut client, CUSTOMERS, LIMIT).await);
+    let until = Instant::now() + load_for();
+    let load = tokio::spawn(drive_checks(
+        client,
+        customers.clone(),
+        WORKERS,
+        ORDER,
+        until,
+    ));
+    (load, customers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_of_a_limits_replica_under_check_load() {
+    let Some(mut cluster) = Cluster::start().await else {
+        return;
+    };
+    let (load, customers) = start_load(&cluster).await;
+    tokio::time::sleep(load_for() / 3).await;
+    cluster.limits[0].kill();
+    let seen = load.await.expect("load");
+    assert!(
+        !seen.approved.is_empty() && seen.rejected > 0,
+        "the load approved and rejected"
+    );
+    let events = verify(&cluster, &seen, &customers).await;
+    report("SIGKILL of a limits replica", &seen, events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolling_restart_of_every_process_under_check_load() {
+    let Some(mut cluster) = Cluster::start().await else {
+        return;
+    };
+    let (load, customers) = start_load(&cluster).await;
+    // One process at a time, as a rollout does: SIGTERM, wait for it to end, start it again
+    // and wait until it serves.
+    let pause = load_for() / 8;
+    for i in 0..cluster.limits.len() {
+        tokio::time::sleep(pause).await;
+        let ended = cluster.limits[i].terminate().await;
+        assert!(ended.success(), "limits stops cleanly: {ended}");
+        cluster.limits[i].start().await;
+    }
+    tokio::time::sleep(pause).await;
+    let ended = cluster.audit.terminate().await;
+    assert!(ended.success(), "audit stops cleanly: {ended}");
+    cluster.audit.start().await;
+    for i in 0..cluster.gateways.len() {
+        tokio::time::sleep(pause).await;
+        let ended = cluster.gateways[i].terminate().await;
+        assert!(ended.success(), "the gateway stops cleanly: {ended}");
+        cluster.gateways[i].start().await;
+    }
+    let seen = load.await.expect("load");
+    assert_eq!(
+        seen.retried_more_than_once, 0,
+        "no check needed more than one retry during the rollout: {:?}",
+        seen.retried
+    );
+    let events = verify(&cluster, &seen, &customers).await;
+    report("rolling restart of every process", &seen, events);
+}

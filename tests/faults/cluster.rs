@@ -1,0 +1,298 @@
+//! The production binaries as separate processes on PostgreSQL, on loopback: two replicas of
+//! limits on one database, audit following limits' feed on its own, and two gateways in front.
+//! Each process can be killed (SIGKILL) or stopped gracefully (SIGTERM), and started again with
+//! the same settings.
+use credit_platform::testing::TestDatabase;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The HS256 secret every process verifies tokens with (loopback only, per run).
+pub const SECRET: &str = "fault-tests-secret-of-at-least-32-bytes!";
+
+/// Where cargo put the binaries: the test executable is `target/<profile>/deps/faults-…`.
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let path = profile.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the service binaries first (cargo build --bins; the README's \
+         test command does)",
+        path.display()
+    );
+    path
+}
+
+/// A free loopback port (bound and released; the process binds it right after).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// One server process and how to start it again.
+pub struct Process {
+    pub name: String,
+    binary: PathBuf,
+    env: BTreeMap<String, String>,
+    pub grpc: u16,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Process {
+    fn new(name: &str, binary_name: &str, env: BTreeMap<String, String>, dir: &Path) -> Self {
+        let grpc = free_port();
+        let mut env = env;
+        env.insert("GRPC_LISTEN_ADDR".into(), format!("127.0.0.1:{grpc}"));
+        env.insert(
+            "ADMIN_LISTEN_ADDR".into(),
+            format!("127.0.0.1:{}", free_port()),
+        );
+        env.insert("LOG_FORMAT".into(), "text".into());
+        env.insert("RUST_LOG".into(), "info".into());
+        env.insert("JWT_HS256_SECRET".into(), SECRET.into());
+        env.insert("SHUTDOWN_GRACE_SECS".into(), "1".into());
+        env.insert("SHUTDOWN_DRAIN_SECS".into(), "5".into());
+        Self {
+            name: name.into(),
+            binary: binary(binary_name),
+            env,
+            grpc,
+            log: dir.join(format!("{name}.log")),
+            child: None,
+        }
+    }
+
+    /// Its gRPC address, `127.0.0.1:port`.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.grpc)
+    }
+
+    /// Starts it (appending to its log) and waits until it says SERVING.
+    pub async fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
+        // Only its own settings: nothing of the test's environment leaks in.
+        let child = Command::new(&self.binary)
+            .arg("serve")
+            .env_clear()
+            .envs(&self.env)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", self.name));
+        self.child = Some(child);
+        self.wait_serving().await;
+    }
+
+    async fn wait_serving(&mut self) {
+        use tonic_health::pb::health_check_response::ServingStatus;
+        use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+        let channel = tonic::transport::Channel::from_shared(format!("http://{}", self.addr()))
+            .expect("url")
+            .connect_lazy();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!(
+                    "{} exited at start ({status}):\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+            let mut request = tonic::Request::new(HealthCheckRequest::default());
+            request.set_timeout(Duration::from_secs(1));
+            let serving = HealthClient::new(channel.clone())
+                .check(request)
+                .await
+                .is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32);
+            if serving {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{} did not say SERVING within 60 s:\n{}",
+            self.name,
+            self.log_tail()
+        );
+    }
+
+    /// The end of its log, for a failure message.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let sent = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill {signal} {pid}");
+    }
+
+    /// SIGKILL: the process dies at once, in the middle of whatever it does.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then waits (bounded) for the process to end by itself.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal("-TERM");
+        let mut child = self.child.take().expect("running");
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{} did not stop within 30 s of SIGTERM:\n{}",
+                self.name,
+                self.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Two limits replicas on one database, audit following them, two gateways in front.
+pub struct Cluster {
+    pub limits: Vec<Process>,
+    pub audit: Process,
+    pub gateways: Vec<Process>,
+    pub token: String,
+    _dir: tempfile::TempDir,
+    _databases: Vec<TestDatabase>,
+}
+
+impl Cluster {
+    /// Starts it on the PostgreSQL server of `TEST_DATABASE_URL`; None without one.
+    pub async fn start() -> Option<Self> {
+        if std::env::var("TEST_DATABASE_URL").map_or(true, |u| u.is_empty()) {
+            eprintln!("fault tests need PostgreSQL (TEST_DATABASE_URL): two replicas share it");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let limits_db = TestDatabase::create().await.expect("limits database");
+        let audit_db = TestDatabase::create().await.expect("audit database");
+        assert!(limits_db.is_postgres());
+        let url = |db: &TestDatabase| {
+            use credit_platform::secret::ExposeSecret;
+            db.config.database_url.expose_secret().to_string()
+        };
+        let limits_env = BTreeMap::from([
+            ("DATABASE_URL".to_string(), url(&limits_db)),
+            ("DATABASE_MAX_CONNECTIONS".to_string(), "8".to_string()),
+            ("LIMITS_EXPIRY_SWEEP_SECS".to_string(), "1".to_string()),
+        ]);
+        let mut limits = vec![
+            Process::new("limits-1", "credit-limits", limits_env.clone(), dir.path()),
+            Process::new("limits-2", "credit-limits", limits_env, dir.path()),
+        ];
+        for replica in &mut limits {
+            replica.start().await;
+        }
+        let replicas = format!("http://{},{}", limits[0].addr(), limits[1].addr());
+        let (signing_key, _) = credit_audit::domain::checkpoint::generate_key("faults");
+        let mut audit = Process::new(
+            "audit",
+            "credit-audit",
+            BTreeMap::from([
+                ("DATABASE_URL".to_string(), url(&audit_db)),
+                ("DATABASE_MAX_CONNECTIONS".to_string(), "4".to_string()),
+                ("AUDIT_SOURCES".to_string(), format!("limits={replicas}")),
+                ("AUDIT_SIGNING_KEY".to_string(), signing_key),
+                (
+                    "AUDIT_CHECKPOINT_INTERVAL_MS".to_string(),
+                    "200".to_string(),
+                ),
+            ]),
+            dir.path(),
+        );
+        audit.start().await;
+        let upstreams = format!(
+            "credit.limits.v1={replicas},credit.audit.v1=http://{}",
+            audit.addr()
+        );
+        let mut gateways = Vec::new();
+        for n in 1..=2 {
+            let mut gateway = Process::new(
+                &format!("gateway-{n}"),
+                "credit-gateway",
+                BTreeMap::from([("GATEWAY_UPSTREAMS".to_string(), upstreams.clone())]),
+                dir.path(),
+            );
+            gateway.start().await;
+            gateways.push(gateway);
+        }
+        let token = credit_platform::auth::mint_hs256_token(
+            SECRET,
+            "fault-tests",
+            &[credit_platform::auth::roles::ADMIN],
+            Duration::from_secs(3600),
+        )
+        .expect("token");
+        Some(Self {
+            limits,
+            audit,
+            gateways,
+            token,
+            _dir: dir,
+            _databases: vec![limits_db, audit_db],
+        })
+    }
+
+    /// A channel over both gateways, as the sales-order service would hold one (balanced, a
+    /// gateway that stops is ejected).
+    pub fn channel(&self) -> tonic::transport::Channel {
+        let url = format!(
+            "http://{}",
+            self.gateways
+                .iter()
+                .map(Process::addr)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        credit_platform::client::channel(&url, Duration::from_secs(1)).expect("channel")
+    }
+
+    /// Every process's log tail (for a failed assertion).
+    pub fn logs(&self) -> String {
+        self.limits
+            .iter()
+            .chain(std::iter::once(&self.audit))
+            .chain(&self.gateways)
+            .map(|p| format!("--- {}\n{}", p.name, p.log_tail()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
