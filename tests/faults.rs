@@ -222,3 +222,20 @@ async fn rolling_restart_of_every_process_under_check_load() {
     let events = verify(&cluster, &seen, &customers).await;
     report("rolling restart of every process", &seen, events);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_cut_off_from_its_producers_for_a_while_catches_up() {
+    let Some(cluster) = Cluster::start().await else {
+        return;
+    };
+    let (load, customers) = start_load(&cluster).await;
+    // Audit hangs for half the load: limits' events pile up unread; then it answers again.
+    tokio::time::sleep(load_for() / 4).await;
+    cluster.audit.pause();
+    tokio::time::sleep(load_for() / 2).await;
+    cluster.audit.resume();
+    let seen = load.await.expect("load");
+    assert_eq!(seen.failures(), 0, "checks never wait for audit");
+    let events = verify(&cluster, &seen, &customers).await;
+    report("audit cut off for half the load", &seen, events);
+}

@@ -175,9 +175,26 @@ impl Process {
     }
 }
 
+impl Process {
+    /// SIGSTOP: the process hangs — its sockets stay open and nothing answers, as when the
+    /// network cuts it off.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         if let Some(child) = self.child.as_mut() {
+            // A paused process is resumed first, so it dies now in every case.
+            let _ = Command::new("kill")
+                .args(["-CONT", &child.id().to_string()])
+                .status();
             let _ = child.kill();
             let _ = child.wait();
         }
