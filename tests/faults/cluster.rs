@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! The production binaries as separate processes on PostgreSQL, on loopback: two replicas of
 //! limits on one database, audit following limits' feed on its own, and two gateways in front.
 //! Each process can be killed (SIGKILL) or stopped gracefully (SIGTERM), and started again with
@@ -47,9 +48,16 @@ pub struct Process {
 }
 
 impl Process {
-    fn new(name: &str, binary_name: &str, env: BTreeMap<String, String>, dir: &Path) -> Self {
+    fn new(
+        name: &str,
+        binary_name: &str,
+        env: BTreeMap<String, String>,
+        common: &BTreeMap<String, String>,
+        dir: &Path,
+    ) -> Self {
         let grpc = free_port();
         let mut env = env;
+        env.extend(common.clone());
         env.insert("GRPC_LISTEN_ADDR".into(), format!("127.0.0.1:{grpc}"));
         env.insert(
             "ADMIN_LISTEN_ADDR".into(),
@@ -214,6 +222,11 @@ pub struct Cluster {
 impl Cluster {
     /// Starts it on the PostgreSQL server of `TEST_DATABASE_URL`; None without one.
     pub async fn start() -> Option<Self> {
+        Self::start_with(BTreeMap::new()).await
+    }
+
+    /// The same, with `common` settings for every process (the OTLP endpoint…).
+    pub async fn start_with(common: BTreeMap<String, String>) -> Option<Self> {
         if std::env::var("TEST_DATABASE_URL").map_or(true, |u| u.is_empty()) {
             eprintln!("fault tests need PostgreSQL (TEST_DATABASE_URL): two replicas share it");
             return None;
@@ -232,8 +245,14 @@ impl Cluster {
             ("LIMITS_EXPIRY_SWEEP_SECS".to_string(), "1".to_string()),
         ]);
         let mut limits = vec![
-            Process::new("limits-1", "credit-limits", limits_env.clone(), dir.path()),
-            Process::new("limits-2", "credit-limits", limits_env, dir.path()),
+            Process::new(
+                "limits-1",
+                "credit-limits",
+                limits_env.clone(),
+                &common,
+                dir.path(),
+            ),
+            Process::new("limits-2", "credit-limits", limits_env, &common, dir.path()),
         ];
         for replica in &mut limits {
             replica.start().await;
@@ -253,6 +272,7 @@ impl Cluster {
                     "200".to_string(),
                 ),
             ]),
+            &common,
             dir.path(),
         );
         audit.start().await;
@@ -266,6 +286,7 @@ impl Cluster {
                 &format!("gateway-{n}"),
                 "credit-gateway",
                 BTreeMap::from([("GATEWAY_UPSTREAMS".to_string(), upstreams.clone())]),
+                &common,
                 dir.path(),
             );
             gateway.start().await;

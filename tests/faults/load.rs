@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! Credit-check load as the sales-order service makes it, and what it saw: every check has a
 //! request id; an answer that says nothing was done (UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED,
 //! DEADLINE_EXCEEDED, CANCELLED) is retried with the same id after a short pause, so a check

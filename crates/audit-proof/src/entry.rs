@@ -163,6 +163,8 @@ mod tests {
                 occur_time: Some(to_timestamp(1_700_000_000_000_001)),
                 payload_json: r#"{"note":"Zoë \"quoted\"\n"}"#.into(),
                 payload: None,
+                // Not part of the entry: how the event was traced is not evidence.
+                traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into(),
             },
         )
     }

@@ -19,6 +19,7 @@ use sqlx::{AnyConnection, Row};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Events ignored in a row before their position is stored anyway.
@@ -247,7 +248,9 @@ async fn follow_once<H: EventHandler>(
             source: feed.source.clone(),
             sequence,
         };
-        match handler.handle(event, consumed).await? {
+        // The handling joins the trace of the work that caused the event.
+        let span = crate::telemetry::event_span("handle event", &event);
+        match handler.handle(event, consumed).instrument(span).await? {
             Handled::Recorded => {
                 ignored_since = None;
                 ignored_count = 0;

@@ -77,8 +77,8 @@ pub async fn append(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO outbox_events (event_type, entity_type, entity_id, customer_id, actor_subject, \
-         actor_roles, request_id, trace_id, occurred_at, payload, payload_type, payload_proto) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         actor_roles, request_id, trace_id, occurred_at, payload, payload_type, payload_proto, \
+         trace_parent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(event.event_type)
     .bind(event.entity_type)
@@ -92,6 +92,7 @@ pub async fn append(
     .bind(String::new())
     .bind(event.payload.type_name)
     .bind(event.payload.bytes)
+    .bind(crate::telemetry::current_traceparent().unwrap_or_default())
     .execute(conn)
     .await?;
     Ok(())
@@ -219,6 +220,7 @@ fn event_from_row(source: &str, row: &sqlx::any::AnyRow) -> sqlx::Result<Event> 
         occur_time: Some(crate::clock::to_timestamp(row.try_get("occurred_at")?)),
         payload_json: payload_json(row)?,
         payload: typed_payload(row)?,
+        traceparent: row.try_get("trace_parent")?,
     })
 }
 
@@ -255,8 +257,8 @@ pub async fn read_events(
 ) -> sqlx::Result<Vec<Event>> {
     sqlx::query(
         "SELECT feed_sequence, event_type, entity_type, entity_id, customer_id, actor_subject, \
-         actor_roles, request_id, trace_id, occurred_at, payload, payload_type, payload_proto \
-         FROM outbox_events WHERE feed_sequence > $1 ORDER BY feed_sequence LIMIT $2",
+         actor_roles, request_id, trace_id, occurred_at, payload, payload_type, payload_proto, \
+         trace_parent FROM outbox_events WHERE feed_sequence > $1 ORDER BY feed_sequence LIMIT $2",
     )
     .bind(after)
     .bind(limit)

@@ -143,6 +143,32 @@ pub fn inject_current_context(headers: &mut HeaderMap) {
     }
 }
 
+/// The W3C `traceparent` of the current span, when it is traced (an exporter is installed).
+pub fn current_traceparent() -> Option<String> {
+    let mut headers = HeaderMap::new();
+    inject_current_context(&mut headers);
+    headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// A span for work done because of an event (its handling by a follower, its recording by
+/// audit), made a child of the span that caused the event when the event carries one, so the
+/// whole chain is one trace.
+pub fn event_span(name: &'static str, event: &credit_proto::event::Event) -> tracing::Span {
+    let span = tracing::info_span!("event", otel.name = name, source = %event.source,
+        sequence = event.sequence, event_type = %event.event_type);
+    if !event.traceparent.is_empty() {
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = http::HeaderValue::from_str(&event.traceparent) {
+            headers.insert("traceparent", value);
+            let _ = adopt_remote_parent(&span, &headers);
+        }
+    }
+    span
+}
+
 /// A tonic client interceptor that injects the current trace context into every call.
 pub fn trace_context_interceptor(
     mut request: tonic::Request<()>,

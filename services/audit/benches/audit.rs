@@ -53,6 +53,7 @@ fn event(sequence: i64) -> Event {
             r#"{{"customer_id":"{customer}","order_id":"SO-{sequence}","amount":{{"amount":"1250.00","currency_code":"EUR"}},"available_before":"48750.00","available_after":"47500.00","reasons":[],"rule_version":"limits-check/1"}}"#
         ),
         payload: None,
+        traceparent: format!("00-{sequence:032x}-{sequence:016x}-01"),
     }
 }
 

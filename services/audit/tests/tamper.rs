@@ -37,6 +37,7 @@ fn event(sequence: i64) -> Event {
         occur_time: Some(to_timestamp(START + sequence * 1_000_000)),
         payload_json: format!(r#"{{"limit":"{}.00"}}"#, sequence * 100),
         payload: None,
+        traceparent: String::new(),
     }
 }
 

@@ -179,7 +179,14 @@ async fn record(source: &Source, log: &AuditLog, batch: &[Event]) -> anyhow::Res
     if batch.is_empty() {
         return Ok(());
     }
+    // A span per event, child of the span that caused it, covering its recording: each journey
+    // stays one trace though a batch records many.
+    let spans: Vec<tracing::Span> = batch
+        .iter()
+        .map(|event| credit_platform::telemetry::event_span("record audit entry", event))
+        .collect();
     let appended = log.append(&source.name, batch).await?;
+    drop(spans);
     metrics::gauge!("audit_source_position", "source" => source.name.clone())
         .set(appended.position as f64);
     Ok(())
