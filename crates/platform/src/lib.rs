@@ -31,6 +31,7 @@ pub mod policies;
 pub mod readiness;
 pub mod records;
 pub mod reflection;
+pub mod retry;
 pub mod runtime;
 pub mod secret;
 pub mod server;

@@ -6,6 +6,7 @@ use credit_platform::auth::{BearerToken, ServiceToken};
 use credit_platform::client::peer_failure;
 use credit_platform::deadline::Outbound;
 use credit_platform::error::{ApiError, FieldViolation};
+use credit_platform::retry::Retries;
 use credit_proto::applications as pb;
 use credit_proto::limits as lpb;
 use credit_proto::limits::limits_service_client::LimitsServiceClient;
@@ -30,6 +31,7 @@ pub struct Peer {
     url: String,
     channel: Channel,
     token: ServiceToken,
+    retries: Retries,
 }
 
 impl Peer {
@@ -40,6 +42,7 @@ impl Peer {
             url: url.to_string(),
             channel: credit_platform::client::channel(url, Duration::from_secs(2))?,
             token,
+            retries: Retries::default(),
         })
     }
 
@@ -62,6 +65,25 @@ impl Peer {
 
     fn failure(&self, status: &tonic::Status) -> ApiError {
         peer_failure(self.name, &self.url, TOKEN_SETTING, status)
+    }
+
+    /// Makes a call through `client` — every call applications makes is idempotent, a read or
+    /// a change with a request id — again when its answer says nothing was done ([`Retries`]).
+    async fn call<C, Req, Res, F, Fut>(
+        &self,
+        client: C,
+        request: Req,
+        call: F,
+    ) -> Result<Res, tonic::Status>
+    where
+        C: Clone,
+        Req: Clone,
+        F: Fn(C, Req) -> Fut + Clone,
+        Fut: std::future::Future<Output = Result<Res, tonic::Status>>,
+    {
+        self.retries
+            .call(request, move |request| call(client.clone(), request))
+            .await
     }
 }
 
@@ -111,7 +133,7 @@ impl ScoringPeer {
         app: &pb::Application,
         request_id: &str,
     ) -> Result<spb::Score, ApiError> {
-        let mut client = self.client()?;
+        let client = self.client()?;
         // A limit change scores the customer on what scoring knows now (maybe newer than the
         // statements copied from the approved application).
         let change = crate::convert::kind_of(app).is_change();
@@ -121,12 +143,16 @@ impl ScoringPeer {
             .enumerate()
             .filter(|_| !change)
         {
-            client
-                .put_financial_statement(spb::PutFinancialStatementRequest {
-                    customer_id: app.customer_id.clone(),
-                    statement: Some(statement.clone()),
-                    request_id: derived(request_id, &format!("statement-{i}")),
-                })
+            self.0
+                .call(
+                    client.clone(),
+                    spb::PutFinancialStatementRequest {
+                        customer_id: app.customer_id.clone(),
+                        statement: Some(statement.clone()),
+                        request_id: derived(request_id, &format!("statement-{i}")),
+                    },
+                    |mut c, r| async move { c.put_financial_statement(r).await },
+                )
                 .await
                 .map_err(|s| {
                     relabel(
@@ -139,12 +165,16 @@ impl ScoringPeer {
         }
         let applicant = app.applicant.clone().unwrap_or_default();
         if !change && !applicant.trade_references.is_empty() {
-            client
-                .put_references(spb::PutReferencesRequest {
-                    customer_id: app.customer_id.clone(),
-                    references: applicant.trade_references.clone(),
-                    request_id: derived(request_id, "references"),
-                })
+            self.0
+                .call(
+                    client.clone(),
+                    spb::PutReferencesRequest {
+                        customer_id: app.customer_id.clone(),
+                        references: applicant.trade_references.clone(),
+                        request_id: derived(request_id, "references"),
+                    },
+                    |mut c, r| async move { c.put_references(r).await },
+                )
                 .await
                 .map_err(|s| {
                     relabel(&s, "application.applicant.trade_references", "references")
@@ -155,12 +185,16 @@ impl ScoringPeer {
             .credit_request
             .as_ref()
             .and_then(|r| r.requested_limit.clone());
-        client
-            .score_customer(spb::ScoreCustomerRequest {
-                customer_id: app.customer_id.clone(),
-                requested_amount: requested,
-                request_id: derived(request_id, "score"),
-            })
+        self.0
+            .call(
+                client.clone(),
+                spb::ScoreCustomerRequest {
+                    customer_id: app.customer_id.clone(),
+                    requested_amount: requested,
+                    request_id: derived(request_id, "score"),
+                },
+                |mut c, r| async move { c.score_customer(r).await },
+            )
             .await
             .map(tonic::Response::into_inner)
             .map_err(|s| match s.code() {
@@ -185,6 +219,8 @@ pub enum Delivery {
     /// Limits refused for good (another currency, a bad parent…): people must look.
     Refused(String),
 }
+
+type LimitsClient = LimitsServiceClient<InterceptedService<Channel, Outbound>>;
 
 /// Limits, seen from applications.
 #[derive(Clone)]
@@ -211,23 +247,28 @@ impl LimitsPeer {
             Ok(auth) => auth,
             Err(e) => return Delivery::Retry(e.to_string()),
         };
-        let mut client = LimitsServiceClient::with_interceptor(self.0.channel.clone(), auth);
+        let client = LimitsServiceClient::with_interceptor(self.0.channel.clone(), auth);
         // A change applies to the account the approval changes; new credit opens it first.
         if !i.kind.is_change() {
-            let opened = client
-                .create_credit_account(lpb::CreateCreditAccountRequest {
-                    credit_account: Some(lpb::CreditAccount {
-                        customer_id: i.customer_id.clone(),
-                        name: i.name.clone(),
-                        currency_code: i.currency_code.clone(),
-                        segment: i.segment.clone(),
-                        region: i.region.clone(),
-                        business_unit: i.business_unit.clone(),
-                        parent_customer_id: i.parent_customer_id.clone(),
-                        ..Default::default()
-                    }),
-                    request_id: derived(&i.instruction_id, "account"),
-                })
+            let opened = self
+                .0
+                .call(
+                    client.clone(),
+                    lpb::CreateCreditAccountRequest {
+                        credit_account: Some(lpb::CreditAccount {
+                            customer_id: i.customer_id.clone(),
+                            name: i.name.clone(),
+                            currency_code: i.currency_code.clone(),
+                            segment: i.segment.clone(),
+                            region: i.region.clone(),
+                            business_unit: i.business_unit.clone(),
+                            parent_customer_id: i.parent_customer_id.clone(),
+                            ..Default::default()
+                        }),
+                        request_id: derived(&i.instruction_id, "account"),
+                    },
+                    |mut c, r| async move { c.create_credit_account(r).await },
+                )
                 .await;
             match opened {
                 Ok(_) => {}
@@ -244,10 +285,15 @@ impl LimitsPeer {
             },
             // A change keeps what it does not change (tolerance, validity, a temporary amount).
             kind => {
-                let current = match client
-                    .get_credit_account(lpb::GetCreditAccountRequest {
-                        customer_id: i.customer_id.clone(),
-                    })
+                let current = match self
+                    .0
+                    .call(
+                        client.clone(),
+                        lpb::GetCreditAccountRequest {
+                            customer_id: i.customer_id.clone(),
+                        },
+                        |mut c, r| async move { c.get_credit_account(r).await },
+                    )
                     .await
                 {
                     Ok(account) => account.into_inner().credit_limit.unwrap_or_default(),
@@ -259,13 +305,18 @@ impl LimitsPeer {
                 }
             }
         };
-        let set = client
-            .set_credit_limit(lpb::SetCreditLimitRequest {
-                customer_id: i.customer_id.clone(),
-                credit_limit: Some(limit),
-                reason: i.reason.clone(),
-                request_id: derived(&i.instruction_id, "limit"),
-            })
+        let set = self
+            .0
+            .call(
+                client,
+                lpb::SetCreditLimitRequest {
+                    customer_id: i.customer_id.clone(),
+                    credit_limit: Some(limit),
+                    reason: i.reason.clone(),
+                    request_id: derived(&i.instruction_id, "limit"),
+                },
+                |mut c, r| async move { c.set_credit_limit(r).await },
+            )
             .await;
         match set {
             Ok(_) => Delivery::Done,
@@ -273,9 +324,7 @@ impl LimitsPeer {
         }
     }
 
-    fn client(
-        &self,
-    ) -> Result<LimitsServiceClient<InterceptedService<Channel, Outbound>>, ApiError> {
+    fn client(&self) -> Result<LimitsClient, ApiError> {
         Ok(LimitsServiceClient::with_interceptor(
             self.0.channel.clone(),
             self.0.auth()?,
@@ -284,13 +333,11 @@ impl LimitsPeer {
 
     /// The customer's account in limits now (None when limits has none).
     pub async fn account(&self, customer_id: &str) -> Result<Option<lpb::CreditAccount>, ApiError> {
-        match self
-            .client()?
-            .get_credit_account(lpb::GetCreditAccountRequest {
-                customer_id: customer_id.to_string(),
-            })
-            .await
-        {
+        let request = lpb::GetCreditAccountRequest {
+            customer_id: customer_id.to_string(),
+        };
+        let get = |mut c: LimitsClient, r| async move { c.get_credit_account(r).await };
+        match self.0.call(self.client()?, request, get).await {
             Ok(account) => Ok(Some(account.into_inner())),
             Err(s) if s.code() == Code::NotFound => Ok(None),
             Err(s) => Err(self.0.failure(&s)),
@@ -299,10 +346,12 @@ impl LimitsPeer {
 
     /// A stored credit decision.
     pub async fn decision(&self, decision_id: &str) -> Result<lpb::CreditDecision, ApiError> {
-        self.client()?
-            .get_credit_decision(lpb::GetCreditDecisionRequest {
-                decision_id: decision_id.to_string(),
-            })
+        let request = lpb::GetCreditDecisionRequest {
+            decision_id: decision_id.to_string(),
+        };
+        let get = |mut c: LimitsClient, r| async move { c.get_credit_decision(r).await };
+        self.0
+            .call(self.client()?, request, get)
             .await
             .map(tonic::Response::into_inner)
             .map_err(|s| match s.code() {
@@ -319,8 +368,9 @@ impl LimitsPeer {
         &self,
         request: lpb::CheckCreditRequest,
     ) -> Result<lpb::CheckCreditResponse, ApiError> {
-        self.client()?
-            .check_credit(request)
+        let check = |mut c: LimitsClient, r| async move { c.check_credit(r).await };
+        self.0
+            .call(self.client()?, request, check)
             .await
             .map(tonic::Response::into_inner)
             .map_err(|s| match s.code() {

@@ -81,6 +81,7 @@ pub struct LimitsReader {
     channel: Channel,
     url: String,
     token: ServiceToken,
+    retries: credit_platform::retry::Retries,
 }
 
 impl LimitsReader {
@@ -90,6 +91,7 @@ impl LimitsReader {
             channel: credit_platform::client::channel(url, std::time::Duration::from_secs(2))?,
             url: url.to_string(),
             token,
+            retries: credit_platform::retry::Retries::default(),
         })
     }
 
@@ -129,7 +131,10 @@ impl LimitsReader {
         let mut items = Vec::new();
         let mut page_token = String::new();
         loop {
-            let (page, next) = fetch(client.clone(), page_token)
+            // Reads: retried when limits did nothing (a replica going away, load shed).
+            let (page, next) = self
+                .retries
+                .call(page_token, |token| fetch(client.clone(), token))
                 .await
                 .map_err(|s| self.failure(s))?;
             items.extend(page);
