@@ -8,7 +8,7 @@
 //! Lease time is the machines' UTC wall clock, not the service's (injectable, possibly frozen)
 //! business clock: a lapse must happen in real time.
 use crate::db::Db;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// How long a lease lasts without renewal (the longest hand-over after a replica dies).
 pub const DEFAULT_TIME_TO_LIVE: Duration = Duration::from_secs(15);
@@ -34,11 +34,10 @@ pub struct Lease {
     time_to_live: Duration,
 }
 
+/// Now on the machines' clock (the system clock, whatever clock the service runs on).
 fn micros_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or_default()
+    use crate::clock::Clock;
+    crate::clock::SystemClock.now()
 }
 
 impl Lease {
