@@ -3,12 +3,14 @@
 //! middle. Each test prints its figures; `FAULTS_SOAK_SECS` makes the load last longer than the
 //! few seconds CI gives it. Without `TEST_DATABASE_URL` they say so and do nothing: two replicas
 //! need a database they can share.
+#[path = "support/applicant.rs"]
+mod applicant;
 #[path = "faults/cluster.rs"]
 mod cluster;
 #[path = "faults/load.rs"]
 mod load;
 
-use cluster::Cluster;
+use cluster::{Cluster, Options};
 use credit_platform::auth::{BearerToken, FeedOf};
 use credit_proto::audit as apb;
 use credit_proto::audit::audit_service_client::AuditServiceClient;
@@ -237,4 +239,149 @@ async fn audit_cut_off_from_its_producers_for_a_while_catches_up() {
     assert_eq!(seen.failures(), 0, "checks never wait for audit");
     let events = verify(&cluster, &seen, &customers).await;
     report("audit cut off for half the load", &seen, events);
+}
+
+/// Applicants of the hung-scoring test: customer and VAT number.
+const APPLICANTS: [(&str, &str); 4] = [
+    ("HANG-1", "FR40303265045"),
+    ("HANG-2", "FR83404833048"),
+    ("HANG-3", "FR12345678901"),
+    ("HANG-4", "FR98765432109"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_scoring_fails_submissions_fast_and_they_succeed_after_without_duplicates() {
+    use credit_proto::applications as pb;
+    use credit_proto::applications::applications_service_client::ApplicationsServiceClient;
+    use credit_proto::scoring as spb;
+    use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
+    let Some(cluster) = Cluster::start_with(Options {
+        applications: true,
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let token = || BearerToken(Some(cluster.token.clone()));
+    let mut sales = ApplicationsServiceClient::with_interceptor(cluster.channel(), token());
+    let mut scoring = ScoringServiceClient::with_interceptor(cluster.channel(), token());
+    // Drafts (applications alone) and bureau reports (scoring), while everything answers.
+    let mut drafts = Vec::new();
+    for (customer, tax_id) in APPLICANTS {
+        scoring
+            .put_bureau_report(spb::PutBureauReportRequest {
+                customer_id: customer.into(),
+                report: Some(applicant::sound_bureau_report()),
+                request_id: uuid::Uuid::new_v4().to_string(),
+            })
+            .await
+            .expect("bureau report");
+        let draft = sales
+            .create_application(pb::CreateApplicationRequest {
+                application: Some(applicant::application(customer, tax_id, "20000")),
+                request_id: uuid::Uuid::new_v4().to_string(),
+            })
+            .await
+            .expect("draft")
+            .into_inner();
+        drafts.push((draft.application_id, uuid::Uuid::new_v4().to_string()));
+    }
+    let submit = |application_id: &str, request_id: &str, deadline: Duration| {
+        let mut call = tonic::Request::new(pb::SubmitApplicationRequest {
+            application_id: application_id.into(),
+            request_id: request_id.into(),
+        });
+        call.set_timeout(deadline);
+        let mut sales = sales.clone();
+        async move { sales.submit_application(call).await }
+    };
+
+    // Scoring hangs: every submission is answered within its caller's deadline, by
+    // applications, with a code that says "try again" and names scoring.
+    cluster.scoring.as_ref().expect("scoring").pause();
+    let deadline = Duration::from_secs(3);
+    let mut failed_fast: BTreeMap<String, usize> = BTreeMap::new();
+    let hung = futures::future::join_all(
+        drafts
+            .iter()
+            .map(|(application, request)| submit(application, request, deadline)),
+    )
+    .await;
+    for answer in hung {
+        let status = answer.expect_err("scoring hangs: the submission cannot be decided");
+        assert_eq!(
+            status.code(),
+            tonic::Code::Unavailable,
+            "applications answers before the caller's deadline, saying what to do: {status:?}"
+        );
+        assert!(status.message().contains("scoring"), "{status:?}");
+        *failed_fast
+            .entry(format!("{:?}", status.code()))
+            .or_default() += 1;
+    }
+
+    // Scoring answers again: the same submissions (same request ids) go through, once.
+    cluster.scoring.as_ref().expect("scoring").resume();
+    let mut retries = 0;
+    let mut decided = Vec::new();
+    for (application, request) in &drafts {
+        let answer = loop {
+            match submit(application, request, Duration::from_secs(10)).await {
+                Ok(answer) => break answer.into_inner(),
+                Err(status) if status.code() == tonic::Code::Unavailable && retries < 40 => {
+                    retries += 1;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(status) => panic!("after SIGCONT: {status:?}\n{}", cluster.logs()),
+            }
+        };
+        assert_eq!(answer.state(), pb::ApplicationState::Approved, "{answer:?}");
+        // A replay answers the same decision, not a second one.
+        let replay = submit(application, request, Duration::from_secs(10))
+            .await
+            .expect("replay")
+            .into_inner();
+        assert_eq!(replay.final_decision, answer.final_decision);
+        decided.push(answer);
+    }
+    // One application per customer, one decision each, and one limit in limits.
+    let mut limits = limits(cluster.channel(), &cluster.token);
+    use credit_proto::limits::GetCreditAccountRequest;
+    for (customer, _) in APPLICANTS {
+        let listed = sales
+            .list_applications(pb::ListApplicationsRequest {
+                customer_id: customer.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("list")
+            .into_inner()
+            .applications;
+        assert_eq!(listed.len(), 1, "{customer}: {listed:?}");
+        let mut set = None;
+        for _ in 0..200 {
+            set = limits
+                .get_credit_account(GetCreditAccountRequest {
+                    customer_id: customer.into(),
+                })
+                .await
+                .ok()
+                .and_then(|a| a.into_inner().credit_limit)
+                .and_then(|l| l.amount);
+            if set.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(money(&set), Decimal::from(20000), "{customer}");
+    }
+    println!(
+        "FAULT scoring hung (SIGSTOP) during submissions: submitted {}, answered within the \
+         {deadline:?} deadline {:?}, approved after SIGCONT {} (retried {retries}), \
+         applications per customer 1",
+        drafts.len(),
+        failed_fast,
+        decided.len(),
+    );
 }

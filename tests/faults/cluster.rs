@@ -209,11 +209,27 @@ impl Drop for Process {
     }
 }
 
-/// Two limits replicas on one database, audit following them, two gateways in front.
+/// What to start besides two limits replicas, audit and two gateways, and where.
+#[derive(Default)]
+pub struct Options {
+    /// Settings for every process (the OTLP endpoint…).
+    pub common: BTreeMap<String, String>,
+    /// Scoring and applications too: applications scores applicants in scoring at submission
+    /// and delivers approved limits to limits.
+    pub applications: bool,
+    /// The PostgreSQL server the databases are made on (an admin URL); `TEST_DATABASE_URL`'s
+    /// when unset.
+    pub postgres: Option<String>,
+}
+
+/// Two limits replicas on one database, audit following them, two gateways in front; scoring
+/// and applications when asked.
 pub struct Cluster {
     pub limits: Vec<Process>,
     pub audit: Process,
     pub gateways: Vec<Process>,
+    pub scoring: Option<Process>,
+    pub applications: Option<Process>,
     pub token: String,
     _dir: tempfile::TempDir,
     _databases: Vec<TestDatabase>,
@@ -222,72 +238,124 @@ pub struct Cluster {
 impl Cluster {
     /// Starts it on the PostgreSQL server of `TEST_DATABASE_URL`; None without one.
     pub async fn start() -> Option<Self> {
-        Self::start_with(BTreeMap::new()).await
+        Self::start_with(Options::default()).await
     }
 
-    /// The same, with `common` settings for every process (the OTLP endpoint…).
-    pub async fn start_with(common: BTreeMap<String, String>) -> Option<Self> {
+    /// The same, as `options` say.
+    pub async fn start_with(options: Options) -> Option<Self> {
         if std::env::var("TEST_DATABASE_URL").map_or(true, |u| u.is_empty()) {
             eprintln!("fault tests need PostgreSQL (TEST_DATABASE_URL): two replicas share it");
             return None;
         }
+        let Options {
+            common,
+            applications: with_applications,
+            postgres,
+        } = options;
         let dir = tempfile::tempdir().expect("tempdir");
-        let limits_db = TestDatabase::create().await.expect("limits database");
-        let audit_db = TestDatabase::create().await.expect("audit database");
-        assert!(limits_db.is_postgres());
+        let database = || async {
+            let db = match postgres.as_deref() {
+                Some(admin) => TestDatabase::create_on(Some(admin)).await,
+                None => TestDatabase::create().await,
+            }
+            .expect("database");
+            assert!(db.is_postgres());
+            db
+        };
         let url = |db: &TestDatabase| {
             use credit_platform::secret::ExposeSecret;
             db.config.database_url.expose_secret().to_string()
         };
-        let limits_env = BTreeMap::from([
-            ("DATABASE_URL".to_string(), url(&limits_db)),
-            ("DATABASE_MAX_CONNECTIONS".to_string(), "8".to_string()),
-            ("LIMITS_EXPIRY_SWEEP_SECS".to_string(), "1".to_string()),
-        ]);
+        let process = |name: &str, binary: &str, env: Vec<(&str, String)>| {
+            let env = env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            Process::new(name, binary, env, &common, dir.path())
+        };
+        let mut databases = Vec::new();
+
+        let limits_db = database().await;
+        let limits_env = vec![
+            ("DATABASE_URL", url(&limits_db)),
+            ("DATABASE_MAX_CONNECTIONS", "8".to_string()),
+            ("LIMITS_EXPIRY_SWEEP_SECS", "1".to_string()),
+        ];
+        databases.push(limits_db);
         let mut limits = vec![
-            Process::new(
-                "limits-1",
-                "credit-limits",
-                limits_env.clone(),
-                &common,
-                dir.path(),
-            ),
-            Process::new("limits-2", "credit-limits", limits_env, &common, dir.path()),
+            process("limits-1", "credit-limits", limits_env.clone()),
+            process("limits-2", "credit-limits", limits_env),
         ];
         for replica in &mut limits {
             replica.start().await;
         }
         let replicas = format!("http://{},{}", limits[0].addr(), limits[1].addr());
+        let mut upstreams = vec![format!("credit.limits.v1={replicas}")];
+
+        let (mut scoring, mut applications) = (None, None);
+        if with_applications {
+            let scoring_db = database().await;
+            let mut started = process(
+                "scoring",
+                "credit-scoring",
+                vec![
+                    ("DATABASE_URL", url(&scoring_db)),
+                    ("DATABASE_MAX_CONNECTIONS", "4".to_string()),
+                    ("SCORING_LIMITS_URL", replicas.clone()),
+                ],
+            );
+            databases.push(scoring_db);
+            started.start().await;
+            let scoring_url = format!("http://{}", started.addr());
+            upstreams.push(format!("credit.scoring.v1={scoring_url}"));
+            scoring = Some(started);
+
+            let applications_db = database().await;
+            let mut started = process(
+                "applications",
+                "credit-applications",
+                vec![
+                    ("DATABASE_URL", url(&applications_db)),
+                    ("DATABASE_MAX_CONNECTIONS", "4".to_string()),
+                    (
+                        "APPLICATIONS_ENCRYPTION_KEY",
+                        credit_applications::sealing::generate_key(),
+                    ),
+                    ("APPLICATIONS_SCORING_URL", scoring_url),
+                    ("APPLICATIONS_LIMITS_URL", replicas.clone()),
+                    (
+                        "APPLICATIONS_DOCUMENT_DIR",
+                        dir.path().join("documents").display().to_string(),
+                    ),
+                ],
+            );
+            databases.push(applications_db);
+            started.start().await;
+            upstreams.push(format!("credit.applications.v1=http://{}", started.addr()));
+            applications = Some(started);
+        }
+
+        let audit_db = database().await;
         let (signing_key, _) = credit_audit::domain::checkpoint::generate_key("faults");
-        let mut audit = Process::new(
+        let mut audit = process(
             "audit",
             "credit-audit",
-            BTreeMap::from([
-                ("DATABASE_URL".to_string(), url(&audit_db)),
-                ("DATABASE_MAX_CONNECTIONS".to_string(), "4".to_string()),
-                ("AUDIT_SOURCES".to_string(), format!("limits={replicas}")),
-                ("AUDIT_SIGNING_KEY".to_string(), signing_key),
-                (
-                    "AUDIT_CHECKPOINT_INTERVAL_MS".to_string(),
-                    "200".to_string(),
-                ),
-            ]),
-            &common,
-            dir.path(),
+            vec![
+                ("DATABASE_URL", url(&audit_db)),
+                ("DATABASE_MAX_CONNECTIONS", "4".to_string()),
+                ("AUDIT_SOURCES", format!("limits={replicas}")),
+                ("AUDIT_SIGNING_KEY", signing_key),
+                ("AUDIT_CHECKPOINT_INTERVAL_MS", "200".to_string()),
+            ],
         );
+        databases.push(audit_db);
         audit.start().await;
-        let upstreams = format!(
-            "credit.limits.v1={replicas},credit.audit.v1=http://{}",
-            audit.addr()
-        );
+        upstreams.push(format!("credit.audit.v1=http://{}", audit.addr()));
+
+        let upstreams = upstreams.join(",");
         let mut gateways = Vec::new();
         for n in 1..=2 {
-            let mut gateway = Process::new(
+            let mut gateway = process(
                 &format!("gateway-{n}"),
                 "credit-gateway",
-                BTreeMap::from([("GATEWAY_UPSTREAMS".to_string(), upstreams.clone())]),
-                &common,
-                dir.path(),
+                vec![("GATEWAY_UPSTREAMS", upstreams.clone())],
             );
             gateway.start().await;
             gateways.push(gateway);
@@ -303,9 +371,11 @@ impl Cluster {
             limits,
             audit,
             gateways,
+            scoring,
+            applications,
             token,
             _dir: dir,
-            _databases: vec![limits_db, audit_db],
+            _databases: databases,
         })
     }
 
@@ -327,6 +397,8 @@ impl Cluster {
     pub fn logs(&self) -> String {
         self.limits
             .iter()
+            .chain(&self.scoring)
+            .chain(&self.applications)
             .chain(std::iter::once(&self.audit))
             .chain(&self.gateways)
             .map(|p| format!("--- {}\n{}", p.name, p.log_tail()))

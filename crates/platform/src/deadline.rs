@@ -57,10 +57,19 @@ pub fn remaining() -> Option<Duration> {
         .ok()
 }
 
-/// The timeout of an outbound call made now: what is left of the caller's deadline, or
-/// `default` outside any.
+/// The most kept back from a caller's deadline for answering it ([`outbound_timeout`]).
+pub const RESERVE: Duration = Duration::from_millis(250);
+
+/// The timeout of an outbound call made now: what is left of the caller's deadline less a
+/// reserve (a tenth of it, at most [`RESERVE`]), or `default` outside any. The reserve is the
+/// time this service keeps to answer its caller itself: when a dependency hangs, the caller
+/// hears "scoring did not answer; try again" (UNAVAILABLE) from this service before its own
+/// deadline, instead of a bare DEADLINE_EXCEEDED that says nothing about where it stuck.
 pub fn outbound_timeout(default: Duration) -> Duration {
-    remaining().unwrap_or(default)
+    match remaining() {
+        Some(left) => left.saturating_sub((left / 10).min(RESERVE)),
+        None => default,
+    }
 }
 
 /// The interceptor of every call one service makes to another: its bearer token, the deadline
@@ -156,8 +165,24 @@ mod tests {
                 .call(tonic::Request::new(()))
                 .expect("intercepted");
             let left = timeout_of(&request);
-            assert!(left <= asked - Duration::from_millis(20), "{left:?}");
+            // Less the reserve kept for answering the caller.
+            assert!(
+                left <= asked - Duration::from_millis(20) - RESERVE,
+                "{left:?}"
+            );
             assert!(left > Duration::from_secs(20), "{left:?}");
+        })
+        .await;
+
+        // A short deadline keeps a tenth back, so this service still answers in time.
+        within(Some(Instant::now() + Duration::from_secs(1)), async {
+            let request = outbound
+                .clone()
+                .call(tonic::Request::new(()))
+                .expect("intercepted");
+            let left = timeout_of(&request);
+            assert!(left <= Duration::from_millis(900), "{left:?}");
+            assert!(left > Duration::from_millis(800), "{left:?}");
         })
         .await;
 

@@ -159,14 +159,21 @@ pub fn current_traceparent() -> Option<String> {
 pub fn event_span(name: &'static str, event: &credit_proto::event::Event) -> tracing::Span {
     let span = tracing::info_span!("event", otel.name = name, source = %event.source,
         sequence = event.sequence, event_type = %event.event_type);
-    if !event.traceparent.is_empty() {
-        let mut headers = HeaderMap::new();
-        if let Ok(value) = http::HeaderValue::from_str(&event.traceparent) {
-            headers.insert("traceparent", value);
-            let _ = adopt_remote_parent(&span, &headers);
-        }
-    }
+    continue_trace(&span, &event.traceparent);
     span
+}
+
+/// Makes `span` a child of `traceparent` (as [`current_traceparent`] gave it, stored with
+/// work done later: an event, a queued delivery); nothing when it is empty or malformed.
+pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
+    if traceparent.is_empty() {
+        return;
+    }
+    if let Ok(value) = http::HeaderValue::from_str(traceparent) {
+        let mut headers = HeaderMap::new();
+        headers.insert("traceparent", value);
+        let _ = adopt_remote_parent(span, &headers);
+    }
 }
 
 /// A tonic client interceptor that injects the current trace context into every call.

@@ -271,6 +271,7 @@ impl Applications {
                 .temporary_end_time
                 .as_ref()
                 .and_then(credit_platform::clock::from_timestamp),
+            trace_parent: credit_platform::telemetry::current_traceparent().unwrap_or_default(),
         };
         store::insert_instruction(tx, &instruction, now).await?;
         // The newest approval carries the customer's next review.

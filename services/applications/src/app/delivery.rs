@@ -16,6 +16,7 @@ use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
+use tracing::Instrument;
 
 /// Instructions read per round.
 const BATCH: i64 = 100;
@@ -123,7 +124,10 @@ impl LimitDelivery {
             .collect();
         let results: Vec<Result<bool, ApiError>> = futures::stream::iter(firsts)
             .map(|(instruction, attempts)| async move {
-                let outcome = self.limits.deliver(&instruction).await;
+                let span = tracing::info_span!("deliver limit",
+                    application_id = %instruction.application_id);
+                credit_platform::telemetry::continue_trace(&span, &instruction.trace_parent);
+                let outcome = self.limits.deliver(&instruction).instrument(span).await;
                 let retry = matches!(outcome, Delivery::Retry(_));
                 self.record(&instruction, attempts + 1, outcome).await?;
                 Ok(retry)

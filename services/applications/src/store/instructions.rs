@@ -34,6 +34,10 @@ pub struct LimitInstruction {
     /// For a temporary increase: when it ends.
     #[serde(default)]
     pub temporary_end: Option<Micros>,
+    /// The trace of the decision that queued it (W3C traceparent), so its delivery to limits
+    /// joins that trace however much later it happens.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trace_parent: String,
 }
 
 /// Queues an instruction (in the approval's transaction).
