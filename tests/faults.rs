@@ -9,6 +9,8 @@ mod applicant;
 mod cluster;
 #[path = "faults/load.rs"]
 mod load;
+#[path = "faults/postgres.rs"]
+mod postgres;
 
 use cluster::{Cluster, Options};
 use credit_platform::auth::{BearerToken, FeedOf};
@@ -222,6 +224,56 @@ async fn rolling_restart_of_every_process_under_check_load() {
     );
     let events = verify(&cluster, &seen, &customers).await;
     report("rolling restart of every process", &seen, events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_restart_under_check_load_loses_and_doubles_nothing() {
+    if std::env::var("TEST_DATABASE_URL").map_or(true, |u| u.is_empty()) {
+        eprintln!("fault tests need PostgreSQL (TEST_DATABASE_URL)");
+        return;
+    }
+    // A server of this test's own: stopping the shared one would fail every other test.
+    let Some(postgres) = postgres::PrivatePostgres::start() else {
+        return;
+    };
+    let cluster = Cluster::start_with(Options {
+        postgres: Some(postgres.url()),
+        ..Options::default()
+    })
+    .await
+    .expect("cluster");
+    let (load, customers) = start_load(&cluster).await;
+    tokio::time::sleep(load_for() / 3).await;
+
+    // The database goes away: every service that needs it says NOT_SERVING (so balancers
+    // stop sending), by itself.
+    let stopped = Instant::now();
+    postgres.stop();
+    let within = Duration::from_secs(10);
+    for process in cluster.limits.iter().chain(std::iter::once(&cluster.audit)) {
+        process.wait_until(false, within).await;
+    }
+    let not_serving_after = stopped.elapsed();
+    // Down a moment longer, then back: they serve again without being touched.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    postgres.resume();
+    let down_for = stopped.elapsed();
+    for process in cluster.limits.iter().chain(std::iter::once(&cluster.audit)) {
+        process.wait_until(true, Duration::from_secs(30)).await;
+    }
+    let serving_after = stopped.elapsed();
+
+    let seen = load.await.expect("load");
+    assert!(!seen.approved.is_empty(), "the load approved checks");
+    let events = verify(&cluster, &seen, &customers).await;
+    report("PostgreSQL restart", &seen, events);
+    println!(
+        "FAULT PostgreSQL restart: every service NOT_SERVING {} ms after the stop; database \
+         down {} ms; every service SERVING again {} ms after the stop",
+        not_serving_after.as_millis(),
+        down_for.as_millis(),
+        serving_after.as_millis()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

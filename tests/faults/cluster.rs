@@ -104,12 +104,37 @@ impl Process {
         self.wait_serving().await;
     }
 
-    async fn wait_serving(&mut self) {
+    /// Whether it says SERVING for the overall health name (readiness) now.
+    pub async fn serving(&self) -> bool {
         use tonic_health::pb::health_check_response::ServingStatus;
         use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
         let channel = tonic::transport::Channel::from_shared(format!("http://{}", self.addr()))
             .expect("url")
             .connect_lazy();
+        let mut request = tonic::Request::new(HealthCheckRequest::default());
+        request.set_timeout(Duration::from_secs(1));
+        HealthClient::new(channel)
+            .check(request)
+            .await
+            .is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32)
+    }
+
+    /// Waits (bounded) until its readiness is `serving`; panics with its log otherwise.
+    pub async fn wait_until(&self, serving: bool, within: Duration) {
+        let started = Instant::now();
+        while self.serving().await != serving {
+            assert!(
+                started.elapsed() < within,
+                "{} did not turn {} within {within:?}:\n{}",
+                self.name,
+                if serving { "SERVING" } else { "NOT_SERVING" },
+                self.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_serving(&mut self) {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(60) {
             if let Some(child) = self.child.as_mut()
@@ -121,13 +146,7 @@ impl Process {
                     self.log_tail()
                 );
             }
-            let mut request = tonic::Request::new(HealthCheckRequest::default());
-            request.set_timeout(Duration::from_secs(1));
-            let serving = HealthClient::new(channel.clone())
-                .check(request)
-                .await
-                .is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32);
-            if serving {
+            if self.serving().await {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

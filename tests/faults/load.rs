@@ -103,8 +103,8 @@ fn retriable(code: tonic::Code) -> bool {
     )
 }
 
-/// Most tries of one check (the first included).
-const TRIES: usize = 20;
+/// How long one check is retried before the client gives up on it.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(20);
 
 /// `workers` callers checking orders of `amount` EUR on `customers` (round robin) until `until`.
 pub async fn drive_checks(
@@ -131,12 +131,15 @@ pub async fn drive_checks(
                 };
                 n += 1;
                 let mut retries = 0;
+                let first = Instant::now();
                 let outcome = loop {
                     let mut call = tonic::Request::new(request.clone());
                     call.set_timeout(Duration::from_secs(5));
                     match client.check_credit(call).await {
                         Ok(answer) => break Ok(answer.into_inner()),
-                        Err(status) if retriable(status.code()) && retries + 1 < TRIES => {
+                        Err(status)
+                            if retriable(status.code()) && first.elapsed() < GIVE_UP_AFTER =>
+                        {
                             retries += 1;
                             *seen
                                 .lock()
@@ -144,7 +147,8 @@ pub async fn drive_checks(
                                 .retried
                                 .entry(format!("{:?}", status.code()))
                                 .or_default() += 1;
-                            tokio::time::sleep(Duration::from_millis(20 * retries as u64)).await;
+                            let pause = Duration::from_millis(20 * retries as u64);
+                            tokio::time::sleep(pause.min(Duration::from_millis(500))).await;
                         }
                         Err(status) => break Err(status),
                     }

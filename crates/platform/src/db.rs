@@ -222,18 +222,38 @@ impl Db {
         }
     }
 
-    /// Whether the database answers.
+    /// Whether the database answers, within about a second.
     pub async fn ping(&self) -> bool {
-        match sqlx::query("SELECT 1").execute(&self.pool).await {
-            Ok(_) => true,
-            // Every open connection busy (SQLite has one, held by a long import) is load, not
-            // an unreachable database: the service stays ready, callers wait their turn. With
-            // no connection open at all, none could be made: unreachable.
-            Err(sqlx::Error::PoolTimedOut) => self.pool.size() > 0,
-            Err(_) => false,
+        let pooled = tokio::time::timeout(PING, sqlx::query("SELECT 1").execute(&self.pool));
+        match pooled.await {
+            Ok(Ok(_)) => true,
+            // Every pooled connection busy (SQLite has one, held by a long import) is load, not
+            // an unreachable database; a database that went away also leaves the pool waiting
+            // (it retries refused connections until its acquire timeout). A session of its own,
+            // opened outside the pool, tells the two apart.
+            Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) => self.answers_outside_the_pool().await,
+            Ok(Err(_)) => false,
         }
     }
+
+    async fn answers_outside_the_pool(&self) -> bool {
+        if self.backend == Backend::Sqlite {
+            // A file: it is there, only busy.
+            return true;
+        }
+        let options = self.pool.connect_options();
+        let session = async {
+            use sqlx::{ConnectOptions, Connection};
+            let mut conn = options.connect().await?;
+            sqlx::query("SELECT 1").execute(&mut conn).await?;
+            conn.close().await
+        };
+        matches!(tokio::time::timeout(PING, session).await, Ok(Ok(())))
+    }
 }
+
+/// How long [`Db::ping`] waits for the database each way.
+const PING: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Whether an error is a unique-constraint violation (a concurrent insert of the same key).
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {

@@ -40,8 +40,11 @@ pub struct ServiceSpec {
     pub writes: crate::db::Writes,
 }
 
-/// How often readiness asks the database whether it answers.
-const DATABASE_WATCH: Duration = Duration::from_secs(5);
+/// How often readiness asks the database whether it answers (a `SELECT 1`: cheap, and a
+/// database that went away turns the service NOT_SERVING within about a second).
+const DATABASE_WATCH: Duration = Duration::from_secs(1);
+/// How often the database gauges (backlogs, counts) are sampled.
+const GAUGE_SAMPLE: Duration = Duration::from_secs(5);
 /// Longest wait, after the server has drained, for background tasks to see the shutdown.
 const TASK_STOP: Duration = Duration::from_secs(10);
 
@@ -291,7 +294,7 @@ impl ServiceRuntime {
                 leaving.await;
                 readiness.block(Blocker::Draining).await;
             });
-            tasks.spawn(crate::gauges::sample(name, db, DATABASE_WATCH, shutdown));
+            tasks.spawn(crate::gauges::sample(name, db, GAUGE_SAMPLE, shutdown));
         }
         for task in self.tasks {
             let lease = task.exclusive.then(|| {
