@@ -429,7 +429,8 @@ async fn run_holding(
         match lease.try_hold().await {
             Ok(true) => break,
             Ok(false) => {}
-            Err(error) => tracing::debug!(service, task = %task.name, %error,
+            // Said loudly: while no replica can ask, nobody runs the task.
+            Err(error) => tracing::warn!(service, task = %task.name, %error,
                 "could not ask for the task's lease"),
         }
         tokio::select! {

@@ -224,10 +224,14 @@ async fn probe_once(
     clock: &SharedClock,
 ) -> anyhow::Result<()> {
     let position = log.position(&source.name).await?;
+    // A probe has a deadline (the stream does not: it is meant to last; keep-alives end it
+    // when the producer stops answering).
+    let mut request = tonic::Request::new(GetFeedPositionRequest {
+        after_sequence: position,
+    });
+    request.set_timeout(credit_platform::deadline::DEFAULT_OUTBOUND);
     let answer = client(source, token)?
-        .get_feed_position(GetFeedPositionRequest {
-            after_sequence: position,
-        })
+        .get_feed_position(request)
         .await?
         .into_inner();
     let lag_events = (answer.last_sequence - position).max(0);
