@@ -193,28 +193,38 @@ async fn sigkill_of_a_limits_replica_under_check_load() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rolling_restart_of_every_process_under_check_load() {
-    let Some(mut cluster) = Cluster::start().await else {
+    let Some(mut cluster) = Cluster::start_with(Options {
+        applications: true,
+        ..Options::default()
+    })
+    .await
+    else {
         return;
     };
     let (load, customers) = start_load(&cluster).await;
     // One process at a time, as a rollout does: SIGTERM, wait for it to end, start it again
-    // and wait until it serves.
-    let pause = load_for() / 8;
-    for i in 0..cluster.limits.len() {
+    // and wait until it serves. Every service: limits' replicas, scoring, applications, audit,
+    // then the gateways.
+    let pause = load_for() / 10;
+    let Cluster {
+        limits,
+        scoring,
+        applications,
+        audit,
+        gateways,
+        ..
+    } = &mut cluster;
+    let rollout = limits
+        .iter_mut()
+        .chain(scoring.iter_mut())
+        .chain(applications.iter_mut())
+        .chain(std::iter::once(audit))
+        .chain(gateways.iter_mut());
+    for process in rollout {
         tokio::time::sleep(pause).await;
-        let ended = cluster.limits[i].terminate().await;
-        assert!(ended.success(), "limits stops cleanly: {ended}");
-        cluster.limits[i].start().await;
-    }
-    tokio::time::sleep(pause).await;
-    let ended = cluster.audit.terminate().await;
-    assert!(ended.success(), "audit stops cleanly: {ended}");
-    cluster.audit.start().await;
-    for i in 0..cluster.gateways.len() {
-        tokio::time::sleep(pause).await;
-        let ended = cluster.gateways[i].terminate().await;
-        assert!(ended.success(), "the gateway stops cleanly: {ended}");
-        cluster.gateways[i].start().await;
+        let ended = process.terminate().await;
+        assert!(ended.success(), "{} stops cleanly: {ended}", process.name);
+        process.start().await;
     }
     let seen = load.await.expect("load");
     assert_eq!(
