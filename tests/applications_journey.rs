@@ -3,6 +3,7 @@
 //! approved by two approvers; audit shows every step.
 mod support;
 
+use credit_applications::testing::{sound_application as application, sound_bureau_report};
 use credit_platform::auth::roles;
 use credit_proto::applications as pb;
 use credit_proto::applications::applications_service_client::ApplicationsServiceClient;
@@ -15,7 +16,6 @@ use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
 use credit_proto::types::Money;
 use std::time::Duration;
 use support::Journey;
-use support::applicant::{application, sound_bureau_report};
 
 fn rid() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -3,8 +3,6 @@
 //! middle. Each test prints its figures; `FAULTS_SOAK_SECS` makes the load last longer than the
 //! few seconds CI gives it. Without `TEST_DATABASE_URL` they say so and do nothing: two replicas
 //! need a database they can share.
-#[path = "support/applicant.rs"]
-mod applicant;
 #[path = "faults/cluster.rs"]
 mod cluster;
 #[path = "faults/load.rs"]
@@ -334,14 +332,16 @@ async fn a_hung_scoring_fails_submissions_fast_and_they_succeed_after_without_du
         scoring
             .put_bureau_report(spb::PutBureauReportRequest {
                 customer_id: customer.into(),
-                report: Some(applicant::sound_bureau_report()),
+                report: Some(credit_applications::testing::sound_bureau_report()),
                 request_id: uuid::Uuid::new_v4().to_string(),
             })
             .await
             .expect("bureau report");
         let draft = sales
             .create_application(pb::CreateApplicationRequest {
-                application: Some(applicant::application(customer, tax_id, "20000")),
+                application: Some(credit_applications::testing::sound_application(
+                    customer, tax_id, "20000",
+                )),
                 request_id: uuid::Uuid::new_v4().to_string(),
             })
             .await

@@ -190,24 +190,7 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     let analysis = scoring
         .put_financial_statement(spb::PutFinancialStatementRequest {
             customer_id: "HOLDING-FR".into(),
-            statement: Some(spb::FinancialStatement {
-                period_end: credit_proto::google::r#type::Date::read("2025-12-31"),
-                currency_code: "EUR".into(),
-                revenue: "8000000".into(),
-                ebit: "900000".into(),
-                net_income: "600000".into(),
-                interest_expense: "50000".into(),
-                total_assets: "4000000".into(),
-                current_assets: "2400000".into(),
-                cash: "600000".into(),
-                inventory: "700000".into(),
-                receivables: "900000".into(),
-                intangible_assets: "200000".into(),
-                total_liabilities: "1600000".into(),
-                current_liabilities: "1000000".into(),
-                retained_earnings: "1500000".into(),
-                equity: "2400000".into(),
-            }),
+            statement: Some(credit_applications::testing::sound_statement()),
             request_id: rid(),
         })
         .await

@@ -5,8 +5,6 @@
 //! caller's span. Needs PostgreSQL (`TEST_DATABASE_URL`), like the fault tests whose cluster it
 //! runs. A credit application takes the longer way: gateway → applications → scoring, and
 //! later, from applications' delivery of the approved limit, → limits → audit, one trace too.
-#[path = "support/applicant.rs"]
-mod applicant;
 #[path = "faults/cluster.rs"]
 mod cluster;
 #[path = "faults/load.rs"]
@@ -280,7 +278,7 @@ async fn an_application_scoring_its_limit_and_the_audit_entry_are_one_trace() {
     ScoringServiceClient::with_interceptor(cluster.channel(), token())
         .put_bureau_report(spb::PutBureauReportRequest {
             customer_id: "TRACED-FR".into(),
-            report: Some(applicant::sound_bureau_report()),
+            report: Some(credit_applications::testing::sound_bureau_report()),
             request_id: uuid::Uuid::new_v4().to_string(),
         })
         .await
@@ -288,7 +286,7 @@ async fn an_application_scoring_its_limit_and_the_audit_entry_are_one_trace() {
     let mut sales = ApplicationsServiceClient::with_interceptor(cluster.channel(), token());
     let draft = sales
         .create_application(pb::CreateApplicationRequest {
-            application: Some(applicant::application(
+            application: Some(credit_applications::testing::sound_application(
                 "TRACED-FR",
                 "FR40303265045",
                 "20000",

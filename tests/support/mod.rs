@@ -1,8 +1,6 @@
 //! A running suite for the journeys: every service on its own database (PostgreSQL when
 //! TEST_DATABASE_URL is set, SQLite files otherwise), reached through the gateway.
 #![allow(dead_code)]
-pub mod applicant;
-
 use credit_platform::auth::FeedOf;
 use credit_platform::server::Shutdown;
 use credit_platform::testing::TestDatabase;

@@ -13,7 +13,6 @@ use credit_proto::limits as lpb;
 use credit_proto::limits::diagnostics_service_client::DiagnosticsServiceClient;
 use credit_proto::scoring as spb;
 use credit_proto::scoring::scoring_service_client::ScoringServiceClient;
-use credit_proto::types::Money;
 use std::time::{Duration, Instant};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -39,72 +38,14 @@ fn rid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-fn eur(amount: &str) -> Option<Money> {
-    Some(Money {
-        amount: amount.into(),
-        currency_code: "EUR".into(),
-    })
-}
-
 fn customer(i: usize) -> String {
     format!("BENCH-{i:06}")
 }
 
 /// A sound company asking for little: the automatic path.
 fn application(i: usize) -> pb::Application {
-    pb::Application {
-        customer_id: customer(i),
-        applicant: Some(pb::Applicant {
-            legal_name: format!("Bench {i} SAS"),
-            registration_id: format!("{i:09}"),
-            tax_id: format!("FR{:011}", 10_000_000_000u64 + i as u64),
-            country_code: "FR".into(),
-            registered_address: Some(pb::Address {
-                lines: vec!["1 rue du Test".into()],
-                postal_code: "75001".into(),
-                city: "Paris".into(),
-                country_code: "FR".into(),
-            }),
-            contacts: vec![pb::Contact {
-                name: "Alex Martin".into(),
-                email: "alex@example.fr".into(),
-                ..Default::default()
-            }],
-            industry: "G".into(),
-            years_in_business: 25,
-            bank_account: Some(pb::BankAccount {
-                iban: "FR14 2004 1010 0505 0001 3M02 606".into(),
-                ..Default::default()
-            }),
-            region: "EMEA".into(),
-            segment: "SME".into(),
-            ..Default::default()
-        }),
-        credit_request: Some(pb::CreditRequest {
-            requested_limit: eur("20000"),
-            payment_terms_days: 30,
-            expected_monthly_volume: None,
-        }),
-        financial_statements: vec![spb::FinancialStatement {
-            period_end: credit_proto::google::r#type::Date::read("2025-12-31"),
-            currency_code: "EUR".into(),
-            revenue: "8000000".into(),
-            ebit: "900000".into(),
-            net_income: "600000".into(),
-            interest_expense: "50000".into(),
-            total_assets: "4000000".into(),
-            current_assets: "2400000".into(),
-            cash: "600000".into(),
-            inventory: "700000".into(),
-            receivables: "900000".into(),
-            intangible_assets: "200000".into(),
-            total_liabilities: "1600000".into(),
-            current_liabilities: "1000000".into(),
-            retained_earnings: "1500000".into(),
-            equity: "2400000".into(),
-        }],
-        ..Default::default()
-    }
+    let tax_id = format!("FR{:011}", 10_000_000_000u64 + i as u64);
+    credit_applications::testing::sound_application(&customer(i), &tax_id, "20000")
 }
 
 #[tokio::main]

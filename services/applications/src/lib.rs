@@ -13,6 +13,7 @@ pub mod grpc;
 pub mod peers;
 pub mod sealing;
 pub mod store;
+pub mod testing;
 
 use credit_platform::auth::{AuthConfig, ServiceToken, roles};
 use credit_platform::clock::SharedClock;

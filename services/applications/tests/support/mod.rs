@@ -290,81 +290,12 @@ pub fn fields(status: tonic::Status) -> Vec<String> {
         .collect()
 }
 
-pub fn statement() -> spb::FinancialStatement {
-    spb::FinancialStatement {
-        period_end: credit_proto::google::r#type::Date::read("2025-12-31"),
-        currency_code: "EUR".into(),
-        revenue: "8000000".into(),
-        ebit: "900000".into(),
-        net_income: "600000".into(),
-        interest_expense: "50000".into(),
-        total_assets: "4000000".into(),
-        current_assets: "2400000".into(),
-        cash: "600000".into(),
-        inventory: "700000".into(),
-        receivables: "900000".into(),
-        intangible_assets: "200000".into(),
-        total_liabilities: "1600000".into(),
-        current_liabilities: "1000000".into(),
-        retained_earnings: "1500000".into(),
-        equity: "2400000".into(),
-    }
-}
-
-/// A complete application of a sound French company.
-pub fn application(customer_id: &str, tax_id: &str, amount: &str) -> pb::Application {
-    pb::Application {
-        customer_id: customer_id.into(),
-        applicant: Some(pb::Applicant {
-            legal_name: format!("{customer_id} SAS"),
-            registration_id: "303 265 045".into(),
-            tax_id: tax_id.into(),
-            country_code: "FR".into(),
-            registered_address: Some(pb::Address {
-                lines: vec!["12 rue de la Paix".into()],
-                postal_code: "75002".into(),
-                city: "Paris".into(),
-                country_code: "FR".into(),
-            }),
-            contacts: vec![pb::Contact {
-                name: "Jeanne Dupont".into(),
-                role: "CFO".into(),
-                email: "jeanne.dupont@example.fr".into(),
-                phone: "+33 1 23 45 67 89".into(),
-            }],
-            owners: vec![pb::Owner {
-                name: "Jean Martin".into(),
-                share_percent: "60".into(),
-            }],
-            industry: "G".into(),
-            years_in_business: 35,
-            trade_references: vec![spb::Reference {
-                kind: spb::ReferenceKind::Trade.into(),
-                source: "Supplier AG".into(),
-                days_beyond_terms: "0".into(),
-                highest_credit: eur("50000"),
-                years_known: "8".into(),
-            }],
-            bank_account: Some(pb::BankAccount {
-                iban: "FR14 2004 1010 0505 0001 3M02 606".into(),
-                bic: "PSSTFRPPPAR".into(),
-                bank_name: "La Banque Postale".into(),
-                account_holder: format!("{customer_id} SAS"),
-            }),
-            preferred_language: "fr".into(),
-            region: "EMEA".into(),
-            segment: "SME".into(),
-            ..Default::default()
-        }),
-        credit_request: Some(pb::CreditRequest {
-            requested_limit: eur(amount),
-            payment_terms_days: 30,
-            expected_monthly_volume: eur("10000"),
-        }),
-        financial_statements: vec![statement()],
-        ..Default::default()
-    }
-}
+// The sample applicant lives with the service, shared with the suite's journeys, fault tests
+// and benchmarks. (Not every test binary uses both.)
+#[allow(unused_imports)]
+pub use credit_applications::testing::{
+    sound_application as application, sound_statement as statement,
+};
 
 /// Creates `app` as a draft and answers its id.
 pub async fn create(c: &mut Client, app: pb::Application) -> String {
