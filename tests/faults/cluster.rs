@@ -22,7 +22,7 @@ fn binary(name: &str) -> PathBuf {
     let path = profile.join(name);
     assert!(
         path.exists(),
-        "{} is missing: build the service binaries first (cargo build --bins; the README's \
+        "{} is missing: build the service binaries first (cargo build --workspace --bins; the README's \
          test command does)",
         path.display()
     );
