@@ -67,7 +67,9 @@ public_pem = run("openssl", "pkey", "-in", key_pem, "-pubout")
 
 def token(subject, roles):
     header = b64url(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    # As an identity provider issues them: issuer and audience as the manifests require.
     claims = b64url(json.dumps({"sub": subject, "roles": roles,
+                                "iss": "https://identity.example.com/", "aud": "credit-suite",
                                 "exp": int(time.time()) + 3600}).encode())
     signed = f"{header}.{claims}".encode()
     signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key_pem], input=signed,

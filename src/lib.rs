@@ -163,12 +163,7 @@ fn load_or_create(path: &Path, generate: impl FnOnce() -> String) -> anyhow::Res
         return Ok(secret.trim().to_string());
     }
     let secret = generate();
-    std::fs::write(path, &secret)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    credit_platform::secret::write_private(path, &secret)?;
     Ok(secret)
 }
 
@@ -372,7 +367,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         &[roles::ADMIN],
         Duration::from_secs(30 * 24 * 3600),
     )?;
-    std::fs::write(data_dir.join(TOKEN_FILE), &token)?;
+    credit_platform::secret::write_private(&data_dir.join(TOKEN_FILE), &token)?;
     let stopped = tokio::spawn(async move {
         limits.await??;
         scoring.await??;

@@ -102,3 +102,64 @@ fn source_mentions(dir: &std::path::Path, needle: &str) -> bool {
             }
         })
 }
+
+/// Calls to paths the suite does not define — a scanner trying random names — are counted under
+/// `grpc_method="unknown"`, through the gateway and directly at a service, so they cannot grow
+/// the number of series without bound.
+#[tokio::test]
+async fn calls_to_made_up_methods_are_counted_as_unknown() {
+    let journey = support::Journey::start().await;
+    let made_up = [
+        "/credit.limits.v1.LimitsService/NoSuchMethod-1f3a",
+        "/scanner.Probe/Random-9c2e",
+    ];
+    let call = |channel: tonic::transport::Channel, path: &'static str| async move {
+        let mut grpc = tonic::client::Grpc::new(channel);
+        grpc.ready().await.expect("ready");
+        let codec = tonic_prost::ProstCodec::<pb::PingRequest, pb::PingResponse>::default();
+        let status = grpc
+            .unary(
+                tonic::Request::new(pb::PingRequest {}),
+                path.parse().expect("path"),
+                codec,
+            )
+            .await
+            .expect_err("no such method");
+        assert!(
+            matches!(
+                status.code(),
+                tonic::Code::Unimplemented | tonic::Code::Unauthenticated
+            ),
+            "{status:?}"
+        );
+    };
+    let limits_addr = journey
+        .suite
+        .services
+        .iter()
+        .find(|s| s.name == "limits")
+        .expect("limits")
+        .addr;
+    let limits = tonic::transport::Channel::from_shared(format!("http://{limits_addr}"))
+        .expect("url")
+        .connect_lazy();
+    for path in made_up {
+        call(journey.channel.clone(), path).await;
+        call(limits.clone(), path).await;
+    }
+    let metrics = support::metrics_text(journey.suite.admin_addr).await;
+    for path in made_up {
+        assert!(
+            !metrics.contains(path),
+            "{path} became a label of its own:\n{metrics}"
+        );
+    }
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("grpc_server_handled_total{")
+                && l.contains("grpc_method=\"unknown\"")),
+        "made-up methods are counted as unknown:\n{metrics}"
+    );
+    journey.stop().await;
+}

@@ -66,6 +66,7 @@ impl Process {
         env.insert("LOG_FORMAT".into(), "text".into());
         env.insert("RUST_LOG".into(), "info".into());
         env.insert("JWT_HS256_SECRET".into(), SECRET.into());
+        env.insert("AUTH_DEVELOPMENT".into(), "true".into());
         env.insert("SHUTDOWN_GRACE_SECS".into(), "1".into());
         env.insert("SHUTDOWN_DRAIN_SECS".into(), "5".into());
         Self {

@@ -4,21 +4,47 @@
 //! [`Caller`] is put into the request's extensions, so handlers record who made each change.
 use crate::error::ApiError;
 use crate::secret::{ExposeSecret, SecretString};
+use crate::token_keys::{KeySet, VerificationKey};
 pub use credit_client::{BearerToken, Claims, FEED_METADATA, FeedOf, mint_hs256_token, roles};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// Who is calling, from a verified token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// The token's subject.
+    /// Who it is, as recorded and compared everywhere (who created, approved, released…): the
+    /// token's subject qualified by its issuer, `<iss>#<sub>` — two identity providers may
+    /// both have an "alice", and they are not one person — or the subject alone for tokens
+    /// without an issuer (development).
     pub subject: String,
     /// The token's roles.
     pub roles: Vec<String>,
 }
 
+/// The claims read from a verified token (`aud` is checked by the validation, as a string or
+/// an array, and not needed after).
+#[derive(Debug, serde::Deserialize)]
+struct VerifiedClaims {
+    sub: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    iss: Option<String>,
+}
+
 impl Caller {
+    /// The caller of a token from `issuer` (when it names one) for `subject`.
+    pub fn of(issuer: Option<&str>, subject: &str, roles: Vec<String>) -> Self {
+        let subject = match issuer.filter(|i| !i.is_empty()) {
+            // An OpenID issuer is an https URL without a fragment, so '#' cannot be part of it.
+            Some(issuer) => format!("{issuer}#{subject}"),
+            None => subject.to_string(),
+        };
+        Self { subject, roles }
+    }
+
     /// A caller for work the service does by itself (expiry sweeps, consumers).
     pub fn system(job: &str) -> Self {
         Self {
@@ -38,7 +64,9 @@ impl Caller {
 /// Token verification settings (see the configuration reference in docs/operations.md).
 #[derive(Debug, Clone, clap::Args)]
 pub struct AuthConfig {
-    /// Shared HS256 secret. Exactly one of this and --jwt-public-key-file must be set.
+    /// Shared HS256 secret — development only (--auth-development): whoever holds it can mint
+    /// any token, so in production a compromised service could act as any other. Exactly one of
+    /// this, --jwt-public-key-file, --jwt-jwks-file and --jwt-jwks-url must be set.
     #[arg(
         long,
         env = "JWT_HS256_SECRET",
@@ -52,90 +80,225 @@ pub struct AuthConfig {
     /// Algorithm of --jwt-public-key-file tokens: RS256 or EdDSA.
     #[arg(long, env = "JWT_ALGORITHM", default_value = "RS256")]
     pub jwt_algorithm: String,
-    /// Required `iss` claim, when set.
+    /// JSON Web Key Set file (keys with `kid`), read again when it changes.
+    #[arg(long, env = "JWT_JWKS_FILE")]
+    pub jwt_jwks_file: Option<std::path::PathBuf>,
+    /// JSON Web Key Set URL (the identity provider's `jwks_uri`, https), fetched again
+    /// periodically and when a token names an unknown key.
+    #[arg(long, env = "JWT_JWKS_URL")]
+    pub jwt_jwks_url: Option<String>,
+    /// Accepted `iss` (comma separated for several); required outside development.
     #[arg(long, env = "JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
-    /// Required `aud` claim, when set.
+    /// Required `aud` (a token may carry it as a string or in an array); required outside
+    /// development.
     #[arg(long, env = "JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// Development mode: accepts an HS256 secret and tokens without issuer and audience. Never
+    /// in production.
+    #[arg(long, env = "AUTH_DEVELOPMENT", default_value_t = false)]
+    pub auth_development: bool,
 }
 
 impl AuthConfig {
-    /// HS256 with `secret` and no issuer/audience (development suite, tests).
+    /// HS256 with `secret` and no issuer/audience: development mode (suite, tests).
     pub fn hs256(secret: &str) -> Self {
         Self {
             jwt_hs256_secret: Some(SecretString::from(secret)),
             jwt_public_key_file: None,
             jwt_algorithm: "RS256".into(),
+            jwt_jwks_file: None,
+            jwt_jwks_url: None,
             jwt_issuer: None,
             jwt_audience: None,
+            auth_development: true,
         }
     }
+
+    /// The accepted issuers.
+    fn issuers(&self) -> Vec<String> {
+        self.jwt_issuer
+            .iter()
+            .flat_map(|i| i.split(','))
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The keys, from the one source configured.
+    fn keys(&self) -> anyhow::Result<KeySet> {
+        let sources = [
+            self.jwt_hs256_secret.is_some(),
+            self.jwt_public_key_file.is_some(),
+            self.jwt_jwks_file.is_some(),
+            self.jwt_jwks_url.is_some(),
+        ];
+        match sources.iter().filter(|s| **s).count() {
+            0 => anyhow::bail!(
+                "set one of JWT_JWKS_URL, JWT_JWKS_FILE and JWT_PUBLIC_KEY_FILE (or \
+                 JWT_HS256_SECRET with AUTH_DEVELOPMENT=true)"
+            ),
+            1 => {}
+            _ => anyhow::bail!(
+                "set only one of JWT_HS256_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE and \
+                 JWT_JWKS_URL"
+            ),
+        }
+        if let Some(secret) = &self.jwt_hs256_secret {
+            anyhow::ensure!(
+                self.auth_development,
+                "JWT_HS256_SECRET is for development only (AUTH_DEVELOPMENT=true): whoever \
+                 holds a shared secret can mint tokens for anyone; verify with JWT_JWKS_URL, \
+                 JWT_JWKS_FILE or JWT_PUBLIC_KEY_FILE"
+            );
+            let secret = secret.expose_secret();
+            anyhow::ensure!(
+                secret.len() >= 32,
+                "JWT_HS256_SECRET must be at least 32 bytes"
+            );
+            return Ok(KeySet::fixed(vec![VerificationKey {
+                kid: None,
+                algorithm: Algorithm::HS256,
+                key: DecodingKey::from_secret(secret.as_bytes()),
+            }]));
+        }
+        if let Some(path) = &self.jwt_public_key_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                anyhow::anyhow!("reading JWT_PUBLIC_KEY_FILE {}: {e}", path.display())
+            })?;
+            let (key, algorithm) = match self.jwt_algorithm.as_str() {
+                "RS256" => (DecodingKey::from_rsa_pem(&pem)?, Algorithm::RS256),
+                "EdDSA" => (DecodingKey::from_ed_pem(&pem)?, Algorithm::EdDSA),
+                other => anyhow::bail!("JWT_ALGORITHM must be RS256 or EdDSA, not {other}"),
+            };
+            return Ok(KeySet::fixed(vec![VerificationKey {
+                kid: None,
+                algorithm,
+                key,
+            }]));
+        }
+        if let Some(path) = &self.jwt_jwks_file {
+            return KeySet::from_jwks_file(path);
+        }
+        let url = self.jwt_jwks_url.as_deref().expect("one source is set");
+        KeySet::from_jwks_url(url)
+    }
 }
+
+/// What a caller whose token is refused is told, whatever the reason.
+pub const INVALID_TOKEN: &str = "invalid token";
+
+/// How often keys from a JWKS are read again, and at most how often a token naming an unknown
+/// key makes them be read again.
+const KEYS_REFRESH: Duration = Duration::from_secs(300);
+const KEYS_REFRESH_AT_MOST: Duration = Duration::from_secs(10);
 
 /// Verifies bearer tokens.
 #[derive(Clone)]
 pub struct TokenVerifier {
-    key: Arc<DecodingKey>,
+    keys: KeySet,
     validation: Arc<Validation>,
 }
 
 impl TokenVerifier {
-    /// Builds the verifier from configuration; fails on a missing or unreadable key.
+    /// Builds the verifier from configuration; fails on a missing or unreadable key, and, outside
+    /// development, on a missing issuer or audience. Keys from a JWKS are kept current by a task
+    /// on the current tokio runtime (keys from a URL arrive with [`TokenVerifier::ready`]).
     pub fn from_config(config: &AuthConfig) -> anyhow::Result<Self> {
-        let (key, algorithm) = match (&config.jwt_hs256_secret, &config.jwt_public_key_file) {
-            (Some(secret), None) => {
-                let secret = secret.expose_secret();
-                anyhow::ensure!(
-                    secret.len() >= 32,
-                    "JWT_HS256_SECRET must be at least 32 bytes"
-                );
-                (
-                    DecodingKey::from_secret(secret.as_bytes()),
-                    Algorithm::HS256,
-                )
-            }
-            (None, Some(path)) => {
-                let pem = std::fs::read(path).map_err(|e| {
-                    anyhow::anyhow!("reading JWT_PUBLIC_KEY_FILE {}: {e}", path.display())
-                })?;
-                match config.jwt_algorithm.as_str() {
-                    "RS256" => (DecodingKey::from_rsa_pem(&pem)?, Algorithm::RS256),
-                    "EdDSA" => (DecodingKey::from_ed_pem(&pem)?, Algorithm::EdDSA),
-                    other => anyhow::bail!("JWT_ALGORITHM must be RS256 or EdDSA, not {other}"),
-                }
-            }
-            (Some(_), Some(_)) => {
-                anyhow::bail!("set only one of JWT_HS256_SECRET and JWT_PUBLIC_KEY_FILE")
-            }
-            (None, None) => anyhow::bail!("set JWT_HS256_SECRET or JWT_PUBLIC_KEY_FILE"),
-        };
-        let mut validation = Validation::new(algorithm);
-        validation.leeway = 30;
-        validation.validate_aud = config.jwt_audience.is_some();
-        if let Some(audience) = &config.jwt_audience {
-            validation.set_audience(&[audience]);
+        let issuers = config.issuers();
+        if !config.auth_development {
+            anyhow::ensure!(
+                !issuers.is_empty(),
+                "JWT_ISSUER is required (the identity provider's issuer): a token from any \
+                 other issuer must be refused"
+            );
+            anyhow::ensure!(
+                config.jwt_audience.is_some(),
+                "JWT_AUDIENCE is required: a token issued for another application must be \
+                 refused"
+            );
         }
-        if let Some(issuer) = &config.jwt_issuer {
-            validation.set_issuer(&[issuer]);
+        let keys = config.keys()?;
+        // The algorithm is the key's (checked per token); these are the claims' rules.
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.leeway = 30;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        let mut required = vec!["exp", "sub"];
+        match &config.jwt_audience {
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                required.push("aud");
+            }
+            None => validation.validate_aud = false,
+        }
+        if !issuers.is_empty() {
+            validation.set_issuer(&issuers);
+            required.push("iss");
+        }
+        validation.set_required_spec_claims(&required);
+        if keys.refreshes()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(
+                keys.clone()
+                    .keep_current(KEYS_REFRESH, KEYS_REFRESH_AT_MOST),
+            );
         }
         Ok(Self {
-            key: Arc::new(key),
+            keys,
             validation: Arc::new(validation),
         })
     }
 
+    /// Waits (up to `within`) until keys are loaded — at once unless they come from a URL —
+    /// so a service does not start refusing every caller.
+    pub async fn ready(&self, within: Duration) -> anyhow::Result<()> {
+        let started = tokio::time::Instant::now();
+        loop {
+            if !self.keys.is_empty() {
+                return Ok(());
+            }
+            let error = match self.keys.refresh().await {
+                Ok(()) => continue,
+                Err(error) => error,
+            };
+            if started.elapsed() >= within {
+                return Err(error.context("no token keys"));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Reads the keys again from their source now (a JWKS file that changed, a JWKS URL).
+    pub async fn refresh_keys(&self) -> anyhow::Result<()> {
+        self.keys.refresh().await
+    }
+
     /// The caller of a token, or why it is refused.
     pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|e| ApiError::Unauthenticated(format!("invalid bearer token: {e}")))?;
+        // The caller learns only that the token is refused; why (expired, wrong signature,
+        // issuer, audience…) goes to the log, where an operator can read it and an attacker
+        // probing tokens cannot.
+        let refused = |why: &dyn std::fmt::Display| {
+            tracing::info!(reason = %why, "bearer token refused");
+            ApiError::Unauthenticated(INVALID_TOKEN.into())
+        };
+        let header = jsonwebtoken::decode_header(token).map_err(|e| refused(&e))?;
+        let key = self.keys.key_for(&header).map_err(|e| refused(&e))?;
+        let mut validation = (*self.validation).clone();
+        validation.algorithms = vec![key.algorithm];
+        let data = jsonwebtoken::decode::<VerifiedClaims>(token, &key.key, &validation)
+            .map_err(|e| refused(&e))?;
         if data.claims.sub.is_empty() {
-            return Err(ApiError::Unauthenticated("token has no subject".into()));
+            return Err(refused(&"no subject"));
         }
-        Ok(Caller {
-            subject: data.claims.sub,
-            roles: data.claims.roles,
-        })
+        Ok(Caller::of(
+            data.claims.iss.as_deref(),
+            &data.claims.sub,
+            data.claims.roles,
+        ))
     }
 
     /// The caller of an `authorization` header value ("Bearer <jwt>").
@@ -454,14 +617,13 @@ mod tests {
             Duration::from_secs(60),
         )
         .expect("token");
-        assert!(matches!(
-            l.authorize(&request("/x.Y/Z", Some(&foreign))),
-            Err(ApiError::Unauthenticated(_))
-        ));
-        assert!(matches!(
-            l.authorize(&request("/x.Y/Z", Some("garbage"))),
-            Err(ApiError::Unauthenticated(_))
-        ));
+        // Whatever is wrong with a token, the caller is told only that it is invalid.
+        for token in [foreign.as_str(), "garbage"] {
+            match l.authorize(&request("/x.Y/Z", Some(token))) {
+                Err(ApiError::Unauthenticated(message)) => assert_eq!(message, INVALID_TOKEN),
+                other => panic!("{token}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -37,4 +37,5 @@ pub mod secret;
 pub mod server;
 pub mod telemetry;
 pub mod testing;
+pub mod token_keys;
 pub mod transition;

@@ -64,7 +64,8 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        let method = request.uri().path().to_string();
+        // Metrics and span names take only methods the suite knows ("unknown" otherwise).
+        let method = crate::reflection::method_label(request.uri().path()).to_string();
         let span = tracing::info_span!(
             "grpc.request",
             otel.name = %method,

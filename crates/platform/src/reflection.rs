@@ -76,6 +76,37 @@ pub fn streams_responses(path: &str) -> bool {
     STREAMING.contains(path)
 }
 
+/// The `grpc_method` label of a call to `path`: the path itself when it is a method of the
+/// suite or of the standard services, else "unknown" — so calls to made-up paths (a scanner, a
+/// misconfigured client) cannot create an unbounded number of series.
+pub fn method_label(path: &str) -> &str {
+    static KNOWN: std::sync::LazyLock<std::collections::HashSet<String>> =
+        std::sync::LazyLock::new(|| {
+            let standard = [
+                "/grpc.health.v1.Health/Check",
+                "/grpc.health.v1.Health/Watch",
+                "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            ];
+            suite_files()
+                .iter()
+                .flat_map(|f| {
+                    f.service.iter().flat_map(move |s| {
+                        s.method.iter().map(move |m| {
+                            format!("/{}/{}", full_name(f.package(), s.name()), m.name())
+                        })
+                    })
+                })
+                .chain(standard.iter().map(|p| p.to_string()))
+                .collect()
+        });
+    if KNOWN.contains(path) {
+        path
+    } else {
+        "unknown"
+    }
+}
+
 /// The files that define `services` and, transitively, everything they import — so a client
 /// can describe every method and message of those services and cannot find any other.
 pub fn descriptors_for(services: &[String]) -> anyhow::Result<FileDescriptorSet> {

@@ -43,6 +43,8 @@ pub struct ServiceSpec {
 /// How often readiness asks the database whether it answers (a `SELECT 1`: cheap, and a
 /// database that went away turns the service NOT_SERVING within about a second).
 const DATABASE_WATCH: Duration = Duration::from_secs(1);
+/// Longest wait at start for token keys fetched from a URL.
+const KEYS_READY: Duration = Duration::from_secs(30);
 /// How often the database gauges (backlogs, counts) are sampled.
 const GAUGE_SAMPLE: Duration = Duration::from_secs(5);
 /// Longest wait, after the server has drained, for background tasks to see the shutdown.
@@ -117,6 +119,8 @@ impl ServiceRuntime {
         drain: Duration,
     ) -> anyhow::Result<Self> {
         let verifier = TokenVerifier::from_config(auth)?;
+        // Keys from an identity provider's URL must be there before the first caller.
+        verifier.ready(KEYS_READY).await?;
         let db = Db::connect(database).await?.with_writes(spec.writes);
         let health = HealthReporter::new();
         let readiness = Readiness::new(health.clone(), spec.grpc_services.to_vec()).await;

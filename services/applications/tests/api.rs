@@ -413,9 +413,11 @@ async fn bad_input_is_named_duplicates_are_refused_and_incomplete_drafts_stay_dr
         .await
         .expect_err("duplicate");
     assert_eq!(status.code(), tonic::Code::AlreadyExists);
+    // It names the open application, and nothing of another applicant (issue 16).
+    assert!(status.message().contains(&first), "{}", status.message());
     assert!(
-        status.message().contains(&first) && status.message().contains("DUP-FR SAS"),
-        "{}",
+        !status.message().contains("DUP-FR"),
+        "the refusal reveals the other applicant: {}",
         status.message()
     );
 

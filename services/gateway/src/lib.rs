@@ -53,6 +53,8 @@ pub async fn serve(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let verifier = TokenVerifier::from_config(&config.auth)?;
+    // Keys from an identity provider's URL must be there before the first caller.
+    verifier.ready(Duration::from_secs(30)).await?;
     let routes = upstream::Routes::connect(
         &config.upstreams,
         Duration::from_millis(config.connect_timeout_ms),

@@ -231,12 +231,12 @@ impl Applications {
             .map(|a| a.tax_id.as_str())
             .unwrap_or_default();
         let fingerprints = self.sealer.fingerprints(tax_id);
-        if let Some((id, name)) =
-            store::open_with_tax_id(conn, &fingerprints, &app.application_id).await?
-        {
+        // The refusal names the open application's id only: its applicant's name (or anything
+        // else about it) is not for a caller who may not be allowed to read it.
+        if let Some(id) = store::open_with_tax_id(conn, &fingerprints, &app.application_id).await? {
             return Err(ApiError::AlreadyExists {
                 kind: "open application for this tax id",
-                id: format!("{id} ({name})"),
+                id,
             });
         }
         Ok(())

@@ -184,18 +184,18 @@ pub async fn open_with_tax_id(
     conn: &mut AnyConnection,
     fingerprints: &[String],
     except: &str,
-) -> sqlx::Result<Option<(String, String)>> {
+) -> sqlx::Result<Option<String>> {
     for fingerprint in fingerprints.iter().filter(|f| !f.is_empty()) {
-        let row = sqlx::query(
-            "SELECT application_id, legal_name FROM applications \
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT application_id FROM applications \
              WHERE tax_fingerprint = $1 AND open = 1 AND application_id <> $2",
         )
         .bind(fingerprint.clone())
         .bind(except.to_string())
         .fetch_optional(&mut *conn)
         .await?;
-        if let Some(row) = row {
-            return Ok(Some((row.try_get(0)?, row.try_get(1)?)));
+        if id.is_some() {
+            return Ok(id);
         }
     }
     Ok(None)
