@@ -48,7 +48,9 @@ pub struct Process {
 }
 
 impl Process {
-    fn new(
+    /// `binary_name` (from target/<profile>) as `name`, with `env` and `common` settings, its
+    /// log in `dir`; not started yet.
+    pub fn new(
         name: &str,
         binary_name: &str,
         env: BTreeMap<String, String>,

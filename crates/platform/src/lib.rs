@@ -13,6 +13,7 @@ pub mod db;
 pub mod deadline;
 pub mod documents;
 pub mod error;
+pub mod exposure;
 pub mod feed;
 pub mod follow;
 pub mod gauges;

@@ -525,6 +525,7 @@ where
     crate::admin::metrics_handle();
     crate::server::set_connection_age(server.connection_age());
     crate::server::set_max_concurrent_calls(server.max_concurrent_calls);
+    crate::exposure::set(server.exposure());
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals_after(Duration::from_secs(server.shutdown_grace_secs));
     let listener = TcpListener::bind(server.listen_addr)

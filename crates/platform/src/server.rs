@@ -35,9 +35,25 @@ pub struct ServerConfig {
     /// still answers, so every client and load balancer stops sending before it stops.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 5)]
     pub shutdown_grace_secs: u64,
+    /// Serve gRPC server reflection (grpcurl and other tools discover the API with it). Off
+    /// by default in production: it maps the API for anyone who can connect.
+    #[arg(long, env = "GRPC_REFLECTION", default_value_t = false, action = clap::ArgAction::Set)]
+    pub reflection: bool,
+    /// Answer health Watch streams (the suite's clients follow each replica's readiness with
+    /// them; with it off they fall back to trusting the replica).
+    #[arg(long, env = "GRPC_HEALTH_WATCH", default_value_t = true, action = clap::ArgAction::Set)]
+    pub health_watch: bool,
 }
 
 impl ServerConfig {
+    /// What the servers show besides their API.
+    pub fn exposure(&self) -> crate::exposure::Exposure {
+        crate::exposure::Exposure {
+            reflection: self.reflection,
+            health_watch: self.health_watch,
+        }
+    }
+
     /// The connection age these settings ask for.
     pub fn connection_age(&self) -> ConnectionAge {
         ConnectionAge {
@@ -283,6 +299,7 @@ where
         access,
         health,
         max_concurrent_calls(),
+        crate::exposure::current(),
     )
 }
 
@@ -294,6 +311,7 @@ fn router_with_limit<H>(
     access: crate::auth::AccessPolicy,
     health: tonic_health::pb::health_server::HealthServer<H>,
     limit: usize,
+    exposure: crate::exposure::Exposure,
 ) -> anyhow::Result<tonic::transport::server::Router<ServiceLayers>>
 where
     H: tonic_health::pb::health_server::Health,
@@ -312,10 +330,17 @@ where
             MAX_MESSAGE_BYTES,
         ))
         .into_inner();
-    let (reflection_v1, reflection_v1alpha) = crate::reflection::reflection_services(&served)?;
-    Ok(builder()
+    let router = builder()
         .layer(layers)
-        .add_service(health)
+        .add_service(crate::exposure::GatedHealth::new(
+            health,
+            exposure.health_watch,
+        ));
+    if !exposure.reflection {
+        return Ok(router);
+    }
+    let (reflection_v1, reflection_v1alpha) = crate::reflection::reflection_services(&served)?;
+    Ok(router
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha))
 }
@@ -462,6 +487,7 @@ mod tests {
             Arc::new(|_: &str| Some(crate::auth::Access::Public)),
             health,
             1,
+            crate::exposure::Exposure::ALL,
         )
         .expect("router")
         .add_service(Held(release.clone()));

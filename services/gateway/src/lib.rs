@@ -89,17 +89,23 @@ pub async fn serve(
     }
     // Every service serves the shared event feed; the gateway routes it by its metadata.
     routed.push(upstream::FEED_SERVICE.to_string());
-    let (reflection_v1, reflection_v1alpha) = reflection_services(&routed)?;
-
-    // Known services get health and reflection here; everything else falls through to the proxy.
-    let router = tonic::service::Routes::new(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .into_axum_router()
-        .fallback_service(proxy::Proxy::new(
-            routes.clone(),
-            Duration::from_millis(config.default_deadline_ms),
-        ));
+    // Known services get health (and reflection, when served) here; everything else falls
+    // through to the proxy.
+    let exposure = credit_platform::exposure::current();
+    let mut local = tonic::service::Routes::new(credit_platform::exposure::GatedHealth::new(
+        health_service,
+        exposure.health_watch,
+    ));
+    if exposure.reflection {
+        let (reflection_v1, reflection_v1alpha) = reflection_services(&routed)?;
+        local = local
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
+    }
+    let router = local.into_axum_router().fallback_service(proxy::Proxy::new(
+        routes.clone(),
+        Duration::from_millis(config.default_deadline_ms),
+    ));
     // The gateway checks the token once at the edge; each service checks roles itself.
     let layers = tower::ServiceBuilder::new()
         .layer(ObserveLayer::new("gateway"))
