@@ -121,3 +121,20 @@ async fn a_production_binary_serves_reflection_only_when_asked_and_watch_unless_
     let refused = watch_opens(channel(&turned)).await.expect_err("no Watch");
     assert_eq!(refused.code(), tonic::Code::Unimplemented, "{refused:?}");
 }
+
+#[tokio::test]
+async fn a_wrong_database_url_is_refused_without_repeating_its_password() {
+    let config = credit_platform::db::DatabaseConfig::new(
+        "mysql://credit:hunter2-secret@db.internal/credit",
+    );
+    let error = credit_platform::db::Db::connect(&config)
+        .await
+        .err()
+        .expect("refused");
+    let said = format!("{error:#}");
+    assert!(said.contains("mysql"), "{said}");
+    assert!(
+        !said.contains("hunter2"),
+        "the error repeats the password: {said}"
+    );
+}

@@ -113,7 +113,9 @@ impl Db {
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite:, got {url:?}");
+            // Only the scheme is shown: the rest of the URL may hold a password.
+            let scheme = url.split_once(':').map_or("(none)", |(scheme, _)| scheme);
+            anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite:, not {scheme}:");
         };
         let url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {
