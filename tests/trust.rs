@@ -137,3 +137,162 @@ async fn a_wrong_database_url_is_refused_without_repeating_its_password() {
         "the error repeats the password: {said}"
     );
 }
+
+/// A test certificate authority (rcgen), and certificates it signs.
+struct TestCa {
+    params: rcgen::CertificateParams,
+    key: rcgen::KeyPair,
+    pem: String,
+}
+
+impl TestCa {
+    fn new(name: &str) -> Self {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+        ];
+        let pem = params.self_signed(&key).expect("ca").pem();
+        Self { params, key, pem }
+    }
+
+    /// (certificate PEM, key PEM) for `name`: a server for localhost/127.0.0.1, or a client.
+    fn issue(&self, name: &str, server: bool) -> (String, String) {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let names = if server {
+            vec!["localhost".to_string(), "127.0.0.1".to_string()]
+        } else {
+            vec![format!("{name}.credit-suite.svc")]
+        };
+        let mut params = rcgen::CertificateParams::new(names).expect("params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.extended_key_usages = vec![if server {
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth
+        } else {
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth
+        }];
+        let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).expect("signed");
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+fn client_tls(
+    ca: &TestCa,
+    identity: Option<&(String, String)>,
+) -> tonic::transport::ClientTlsConfig {
+    let config = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(&ca.pem))
+        .domain_name("localhost");
+    match identity {
+        Some((cert, key)) => config.identity(tonic::transport::Identity::from_pem(cert, key)),
+        None => config,
+    }
+}
+
+async fn health_answers(channel: tonic::transport::Channel) -> Result<(), tonic::Status> {
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let mut request = tonic::Request::new(HealthCheckRequest::default());
+    request.set_timeout(std::time::Duration::from_secs(2));
+    HealthClient::new(channel).check(request).await.map(|_| ())
+}
+
+#[tokio::test]
+async fn a_server_with_mutual_tls_refuses_plaintext_and_foreign_clients_and_takes_renewed_certificates()
+ {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| dir.path().join(name);
+    let write = |name: &str, text: &str| std::fs::write(path(name), text).expect("write");
+    let ours = TestCa::new("credit-suite test CA");
+    let foreign = TestCa::new("another CA");
+    let server = ours.issue("limits", true);
+    write("server.crt", &server.0);
+    write("server.key", &server.1);
+    write("clients-ca.crt", &ours.pem);
+    let gateway = ours.issue("gateway", false);
+    let impostor = foreign.issue("gateway", false);
+
+    let settings = [
+        ("GRPC_TLS_CERT_FILE", path("server.crt")),
+        ("GRPC_TLS_KEY_FILE", path("server.key")),
+        ("GRPC_TLS_CLIENT_CA_FILE", path("clients-ca.crt")),
+    ];
+    let settings: Vec<(&str, String)> = settings
+        .iter()
+        .map(|(k, v)| (*k, v.display().to_string()))
+        .collect();
+    let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    std::fs::create_dir_all(path("limits")).expect("dir");
+    let mut env: std::collections::BTreeMap<String, String> = settings
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.insert(
+        "DATABASE_URL".into(),
+        format!("sqlite://{}/limits.db?mode=rwc", path("limits").display()),
+    );
+    let mut limits = cluster::Process::new(
+        "limits",
+        "credit-limits",
+        env,
+        &std::collections::BTreeMap::new(),
+        &path("limits"),
+    )
+    .with_client_tls(client_tls(&ours, Some(&gateway)));
+    // It starts serving: the harness reaches it over mutual TLS with the gateway's certificate.
+    limits.start().await;
+    health_answers(limits.channel()).await.expect("mutual TLS");
+
+    // Refused at the handshake: plaintext, TLS without a certificate, a certificate of
+    // another CA.
+    let plain = tonic::transport::Channel::from_shared(format!("http://{}", limits.addr()))
+        .expect("url")
+        .connect_lazy();
+    assert!(health_answers(plain).await.is_err(), "plaintext is refused");
+    let over = |tls: tonic::transport::ClientTlsConfig| {
+        tonic::transport::Channel::from_shared(format!("https://localhost:{}", limits.grpc))
+            .expect("url")
+            .tls_config(tls)
+            .expect("tls")
+            .connect_lazy()
+    };
+    assert!(
+        health_answers(over(client_tls(&ours, None))).await.is_err(),
+        "a client without a certificate is refused"
+    );
+    assert!(
+        health_answers(over(client_tls(&ours, Some(&impostor))))
+            .await
+            .is_err(),
+        "a certificate from another CA is refused"
+    );
+
+    // Renewal in place (as cert-manager does): a certificate from a new CA replaces the
+    // files; new connections get it without a restart.
+    let renewed_ca = TestCa::new("renewed CA");
+    let renewed = renewed_ca.issue("limits", true);
+    write("server.crt", &renewed.0);
+    write("server.key", &renewed.1);
+    let started = std::time::Instant::now();
+    loop {
+        if health_answers(over(client_tls(&renewed_ca, Some(&gateway))))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the renewed certificate was not taken up:\n{}",
+            limits.log_tail()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}

@@ -45,6 +45,8 @@ pub struct Process {
     pub grpc: u16,
     log: PathBuf,
     child: Option<Child>,
+    /// How a client reaches it when it serves over TLS.
+    client_tls: Option<tonic::transport::ClientTlsConfig>,
 }
 
 impl Process {
@@ -78,6 +80,29 @@ impl Process {
             grpc,
             log: dir.join(format!("{name}.log")),
             child: None,
+            client_tls: None,
+        }
+    }
+
+    /// Reached over TLS with `config` (its server speaks TLS).
+    pub fn with_client_tls(mut self, config: tonic::transport::ClientTlsConfig) -> Self {
+        self.client_tls = Some(config);
+        self
+    }
+
+    /// A channel to it (over TLS when it serves so).
+    pub fn channel(&self) -> tonic::transport::Channel {
+        match &self.client_tls {
+            None => tonic::transport::Channel::from_shared(format!("http://{}", self.addr()))
+                .expect("url")
+                .connect_lazy(),
+            Some(tls) => {
+                tonic::transport::Channel::from_shared(format!("https://localhost:{}", self.grpc))
+                    .expect("url")
+                    .tls_config(tls.clone())
+                    .expect("tls")
+                    .connect_lazy()
+            }
         }
     }
 
@@ -111,12 +136,9 @@ impl Process {
     pub async fn serving(&self) -> bool {
         use tonic_health::pb::health_check_response::ServingStatus;
         use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-        let channel = tonic::transport::Channel::from_shared(format!("http://{}", self.addr()))
-            .expect("url")
-            .connect_lazy();
         let mut request = tonic::Request::new(HealthCheckRequest::default());
         request.set_timeout(Duration::from_secs(1));
-        HealthClient::new(channel)
+        HealthClient::new(self.channel())
             .check(request)
             .await
             .is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32)

@@ -38,5 +38,6 @@ pub mod secret;
 pub mod server;
 pub mod telemetry;
 pub mod testing;
+pub mod tls;
 pub mod token_keys;
 pub mod transition;

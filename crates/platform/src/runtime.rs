@@ -526,6 +526,9 @@ where
     crate::server::set_connection_age(server.connection_age());
     crate::server::set_max_concurrent_calls(server.max_concurrent_calls);
     crate::exposure::set(server.exposure());
+    if let Some(files) = server.tls() {
+        crate::tls::serve_over(files)?;
+    }
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals_after(Duration::from_secs(server.shutdown_grace_secs));
     let listener = TcpListener::bind(server.listen_addr)

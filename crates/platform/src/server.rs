@@ -43,9 +43,29 @@ pub struct ServerConfig {
     /// them; with it off they fall back to trusting the replica).
     #[arg(long, env = "GRPC_HEALTH_WATCH", default_value_t = true, action = clap::ArgAction::Set)]
     pub health_watch: bool,
+    /// PEM certificate chain to serve gRPC over TLS with (read again when it changes); unset:
+    /// plaintext.
+    #[arg(long, env = "GRPC_TLS_CERT_FILE", requires = "tls_key_file")]
+    pub tls_cert_file: Option<std::path::PathBuf>,
+    /// PEM private key of --tls-cert-file.
+    #[arg(long, env = "GRPC_TLS_KEY_FILE", requires = "tls_cert_file")]
+    pub tls_key_file: Option<std::path::PathBuf>,
+    /// PEM CA certificates client certificates must chain to: mutual TLS, a client without
+    /// one is refused at the handshake.
+    #[arg(long, env = "GRPC_TLS_CLIENT_CA_FILE", requires = "tls_cert_file")]
+    pub tls_client_ca_file: Option<std::path::PathBuf>,
 }
 
 impl ServerConfig {
+    /// The TLS files, when the servers speak TLS.
+    pub fn tls(&self) -> Option<crate::tls::TlsFiles> {
+        Some(crate::tls::TlsFiles {
+            cert: self.tls_cert_file.clone()?,
+            key: self.tls_key_file.clone()?,
+            client_ca: self.tls_client_ca_file.clone(),
+        })
+    }
+
     /// What the servers show besides their API.
     pub fn exposure(&self) -> crate::exposure::Exposure {
         crate::exposure::Exposure {
@@ -365,10 +385,16 @@ macro_rules! grpc_server {
 /// The accepted connections of `listener`, with Nagle off and TCP keepalive on. Servers are given
 /// listeners they did not bind, and tonic applies its own `tcp_nodelay` setting only to listeners
 /// it binds itself: without this, small responses wait for delayed ACKs (about 40 ms).
-pub fn incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::TcpIncoming {
-    tonic::transport::server::TcpIncoming::from(listener)
+/// Over TLS when the process serves so ([`crate::tls::serve_over`]).
+pub fn incoming(listener: tokio::net::TcpListener) -> crate::tls::Incoming {
+    use futures::StreamExt;
+    let tcp = tonic::transport::server::TcpIncoming::from(listener)
         .with_nodelay(Some(true))
-        .with_keepalive(Some(Duration::from_secs(60)))
+        .with_keepalive(Some(Duration::from_secs(60)));
+    match crate::tls::server_tls() {
+        Some(tls) => tls.accept(tcp),
+        None => Box::pin(tcp.map(|accepted| accepted.map(crate::tls::Connection::Plain))),
+    }
 }
 
 #[cfg(test)]
