@@ -173,11 +173,15 @@ impl TestCa {
         params
             .distinguished_name
             .push(rcgen::DnType::CommonName, name);
-        params.extended_key_usages = vec![if server {
-            rcgen::ExtendedKeyUsagePurpose::ServerAuth
+        // A workload certificate serves and calls (server and client authentication).
+        params.extended_key_usages = if server {
+            vec![
+                rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+                rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+            ]
         } else {
-            rcgen::ExtendedKeyUsagePurpose::ClientAuth
-        }];
+            vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth]
+        };
         let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
         let cert = params.signed_by(&key, &issuer).expect("signed");
         (cert.pem(), key.serialize_pem())
@@ -273,6 +277,56 @@ async fn a_server_with_mutual_tls_refuses_plaintext_and_foreign_clients_and_take
             .is_err(),
         "a certificate from another CA is refused"
     );
+
+    // The gateway, itself served over mutual TLS, calls limits over mutual TLS with its
+    // workload certificate: a call through it reaches limits.
+    let gateway_cert = ours.issue("gateway", true);
+    write("gateway.crt", &gateway_cert.0);
+    write("gateway.key", &gateway_cert.1);
+    std::fs::create_dir_all(path("gateway")).expect("dir");
+    let gateway_env: std::collections::BTreeMap<String, String> = [
+        ("GRPC_TLS_CERT_FILE", path("gateway.crt")),
+        ("GRPC_TLS_KEY_FILE", path("gateway.key")),
+        ("GRPC_TLS_CLIENT_CA_FILE", path("clients-ca.crt")),
+        ("GRPC_TLS_PEER_CA_FILE", path("clients-ca.crt")),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.display().to_string()))
+    .chain(std::iter::once((
+        "GATEWAY_UPSTREAMS".to_string(),
+        format!("credit.limits.v1=https://localhost:{}", limits.grpc),
+    )))
+    .collect();
+    let mut gateway_process = cluster::Process::new(
+        "gateway",
+        "credit-gateway",
+        gateway_env,
+        &std::collections::BTreeMap::new(),
+        &path("gateway"),
+    )
+    .with_client_tls(client_tls(&ours, Some(&ours.issue("sales-orders", false))));
+    gateway_process.start().await;
+    let token = credit_platform::auth::mint_hs256_token(
+        cluster::SECRET,
+        "tls-test",
+        &[credit_platform::auth::roles::ADMIN],
+        std::time::Duration::from_secs(600),
+    )
+    .expect("token");
+    let mut diagnostics =
+        credit_proto::limits::diagnostics_service_client::DiagnosticsServiceClient::with_interceptor(
+            gateway_process.channel(),
+            credit_platform::auth::BearerToken(Some(token)),
+        );
+    diagnostics
+        .ping(credit_proto::limits::PingRequest {})
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "through the gateway over mTLS: {e:?}\n{}",
+                gateway_process.log_tail()
+            )
+        });
 
     // Renewal in place (as cert-manager does): a certificate from a new CA replaces the
     // files; new connections get it without a restart.

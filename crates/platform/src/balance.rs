@@ -85,6 +85,16 @@ impl FromStr for Target {
 }
 
 impl Target {
+    /// Whether the peer is called over TLS (`https://`).
+    pub fn is_tls(&self) -> bool {
+        self.scheme == "https"
+    }
+
+    /// The first host's name, as its certificate must name it.
+    pub fn first_host(&self) -> &str {
+        &self.hosts[0].0
+    }
+
     /// The URL of the first host, as the peer is named when one address stands for all.
     fn first_url(&self) -> String {
         let (host, port) = &self.hosts[0];

@@ -8,8 +8,27 @@ use tonic::transport::{Channel, Endpoint};
 /// A channel to the replicas at `url` (one host, re-resolved, or a comma-separated list) that
 /// connects on first use, so a peer that is down fails calls (after `connect_timeout`) instead
 /// of failing the caller's start. Must be called inside a tokio runtime.
+/// An `https://` URL is called over TLS: the peer's certificate must chain to
+/// `GRPC_TLS_PEER_CA_FILE` and name the URL's (first) host, and this process presents its own
+/// certificate ([`crate::tls::peer_config`]).
 pub fn channel(url: &str, connect_timeout: Duration) -> anyhow::Result<Channel> {
-    crate::balance::balanced_channel(url, move |replica| endpoint(replica, connect_timeout))
+    let tls_host = match url.parse::<crate::balance::Target>()? {
+        target if target.is_tls() => {
+            let host = target.first_host().to_string();
+            // Checked now, so a missing setting fails the start, not every call.
+            crate::tls::peer_config(&host)?;
+            Some(host)
+        }
+        _ => None,
+    };
+    crate::balance::balanced_channel(url, move |replica| {
+        let endpoint = endpoint(replica, connect_timeout)?;
+        match &tls_host {
+            // Replicas are dialled by address; the certificate must name the peer's host.
+            Some(host) => Ok(endpoint.tls_config(crate::tls::peer_config(host)?)?),
+            None => Ok(endpoint),
+        }
+    })
 }
 
 /// The settings of one connection to one replica.

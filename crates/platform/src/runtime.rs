@@ -529,6 +529,9 @@ where
     if let Some(files) = server.tls() {
         crate::tls::serve_over(files)?;
     }
+    if let Some(files) = server.peer_tls() {
+        crate::tls::call_peers_with(files);
+    }
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals_after(Duration::from_secs(server.shutdown_grace_secs));
     let listener = TcpListener::bind(server.listen_addr)

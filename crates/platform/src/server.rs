@@ -54,6 +54,11 @@ pub struct ServerConfig {
     /// one is refused at the handshake.
     #[arg(long, env = "GRPC_TLS_CLIENT_CA_FILE", requires = "tls_cert_file")]
     pub tls_client_ca_file: Option<std::path::PathBuf>,
+    /// PEM CA certificates the peers' certificates must chain to, for calls to `https://`
+    /// peers (gateway upstreams, service peers, feeds); this process presents its
+    /// --tls-cert-file as its client certificate.
+    #[arg(long, env = "GRPC_TLS_PEER_CA_FILE")]
+    pub tls_peer_ca_file: Option<std::path::PathBuf>,
 }
 
 impl ServerConfig {
@@ -63,6 +68,14 @@ impl ServerConfig {
             cert: self.tls_cert_file.clone()?,
             key: self.tls_key_file.clone()?,
             client_ca: self.tls_client_ca_file.clone(),
+        })
+    }
+
+    /// How this process calls `https://` peers, when it does.
+    pub fn peer_tls(&self) -> Option<crate::tls::PeerFiles> {
+        Some(crate::tls::PeerFiles {
+            ca: self.tls_peer_ca_file.clone()?,
+            identity: self.tls_cert_file.clone().zip(self.tls_key_file.clone()),
         })
     }
 

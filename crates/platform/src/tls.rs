@@ -174,6 +174,49 @@ fn server_config(files: &TlsFiles) -> anyhow::Result<rustls::ServerConfig> {
     Ok(config)
 }
 
+/// What this process presents and trusts when it calls peers over TLS (`https://` URLs): the
+/// CA their server certificates must chain to, and its own certificate and key as its client
+/// identity (the workload certificate it serves with: issue it for both server and client
+/// authentication).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerFiles {
+    pub ca: PathBuf,
+    pub identity: Option<(PathBuf, PathBuf)>,
+}
+
+static PEER_TLS: OnceLock<PeerFiles> = OnceLock::new();
+
+/// Calls to `https://` peers trust and present `files` (once, at start).
+pub fn call_peers_with(files: PeerFiles) {
+    let _ = PEER_TLS.set(files);
+}
+
+/// The TLS settings of a connection to a peer named `host`, read from the files now (so a
+/// renewed client certificate is presented on the next new connection).
+pub fn peer_config(host: &str) -> anyhow::Result<tonic::transport::ClientTlsConfig> {
+    let files = PEER_TLS.get().ok_or_else(|| {
+        anyhow::anyhow!(
+            "an https:// peer needs GRPC_TLS_PEER_CA_FILE (the CA its certificate chains to)"
+        )
+    })?;
+    let read = |path: &Path, setting: &str| {
+        std::fs::read(path).with_context(|| format!("{setting} {}", path.display()))
+    };
+    let mut config = tonic::transport::ClientTlsConfig::new()
+        .domain_name(host)
+        .ca_certificate(tonic::transport::Certificate::from_pem(read(
+            &files.ca,
+            "GRPC_TLS_PEER_CA_FILE",
+        )?));
+    if let Some((cert, key)) = &files.identity {
+        config = config.identity(tonic::transport::Identity::from_pem(
+            read(cert, "GRPC_TLS_CERT_FILE")?,
+            read(key, "GRPC_TLS_KEY_FILE")?,
+        ));
+    }
+    Ok(config)
+}
+
 /// The servers' TLS of this process (none: plaintext).
 static SERVER_TLS: OnceLock<ServerTls> = OnceLock::new();
 
