@@ -31,8 +31,8 @@ async fn the_keys_and_token_the_suite_writes_are_readable_by_its_owner_only() {
 #[path = "faults/cluster.rs"]
 mod cluster;
 
-/// A `credit-limits` binary on a SQLite file with `settings`, serving.
-async fn limits_binary(settings: &[(&str, &str)], dir: &std::path::Path) -> cluster::Process {
+/// A `credit-limits` binary on a SQLite file in `dir` with `settings`, not started yet.
+fn limits_process(settings: &[(&str, &str)], dir: &std::path::Path) -> cluster::Process {
     std::fs::create_dir_all(dir).expect("dir");
     let mut env: std::collections::BTreeMap<String, String> = settings
         .iter()
@@ -42,13 +42,18 @@ async fn limits_binary(settings: &[(&str, &str)], dir: &std::path::Path) -> clus
         "DATABASE_URL".into(),
         format!("sqlite://{}/limits.db?mode=rwc", dir.display()),
     );
-    let mut process = cluster::Process::new(
+    cluster::Process::new(
         "limits",
         "credit-limits",
         env,
         &std::collections::BTreeMap::new(),
         dir,
-    );
+    )
+}
+
+/// The same, serving.
+async fn limits_binary(settings: &[(&str, &str)], dir: &std::path::Path) -> cluster::Process {
+    let mut process = limits_process(settings, dir);
     process.start().await;
     process
 }
@@ -233,23 +238,8 @@ async fn a_server_with_mutual_tls_refuses_plaintext_and_foreign_clients_and_take
         .map(|(k, v)| (*k, v.display().to_string()))
         .collect();
     let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    std::fs::create_dir_all(path("limits")).expect("dir");
-    let mut env: std::collections::BTreeMap<String, String> = settings
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    env.insert(
-        "DATABASE_URL".into(),
-        format!("sqlite://{}/limits.db?mode=rwc", path("limits").display()),
-    );
-    let mut limits = cluster::Process::new(
-        "limits",
-        "credit-limits",
-        env,
-        &std::collections::BTreeMap::new(),
-        &path("limits"),
-    )
-    .with_client_tls(client_tls(&ours, Some(&gateway)));
+    let mut limits = limits_process(&settings, &path("limits"))
+        .with_client_tls(client_tls(&ours, Some(&gateway)));
     // It starts serving: the harness reaches it over mutual TLS with the gateway's certificate.
     limits.start().await;
     health_answers(limits.channel()).await.expect("mutual TLS");
