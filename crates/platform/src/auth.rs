@@ -194,11 +194,27 @@ pub const INVALID_TOKEN: &str = "invalid token";
 const KEYS_REFRESH: Duration = Duration::from_secs(300);
 const KEYS_REFRESH_AT_MOST: Duration = Duration::from_secs(10);
 
+/// Every algorithm a verification key may have (see `token_keys`).
+const ACCEPTED_ALGORITHMS: [Algorithm; 10] = [
+    Algorithm::HS256,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
 /// Verifies bearer tokens.
 #[derive(Clone)]
 pub struct TokenVerifier {
     keys: KeySet,
-    validation: Arc<Validation>,
+    /// The claims' rules, one copy per algorithm a key may have (each pinned to it), made
+    /// once rather than per call.
+    validations: Arc<Vec<Validation>>,
 }
 
 impl TokenVerifier {
@@ -248,7 +264,16 @@ impl TokenVerifier {
         }
         Ok(Self {
             keys,
-            validation: Arc::new(validation),
+            validations: Arc::new(
+                ACCEPTED_ALGORITHMS
+                    .iter()
+                    .map(|algorithm| {
+                        let mut pinned = validation.clone();
+                        pinned.algorithms = vec![*algorithm];
+                        pinned
+                    })
+                    .collect(),
+            ),
         })
     }
 
@@ -287,9 +312,12 @@ impl TokenVerifier {
         };
         let header = jsonwebtoken::decode_header(token).map_err(|e| refused(&e))?;
         let key = self.keys.key_for(&header).map_err(|e| refused(&e))?;
-        let mut validation = (*self.validation).clone();
-        validation.algorithms = vec![key.algorithm];
-        let data = jsonwebtoken::decode::<VerifiedClaims>(token, &key.key, &validation)
+        let validation = self
+            .validations
+            .iter()
+            .find(|v| v.algorithms == [key.algorithm])
+            .ok_or_else(|| refused(&format!("algorithm {:?} not accepted", key.algorithm)))?;
+        let data = jsonwebtoken::decode::<VerifiedClaims>(token, &key.key, validation)
             .map_err(|e| refused(&e))?;
         if data.claims.sub.is_empty() {
             return Err(refused(&"no subject"));
