@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+pub mod local_tls;
+
 /// File under the data directory holding the suite's HS256 secret.
 pub const SECRET_FILE: &str = "jwt-hs256.secret";
 /// File under the data directory holding the audit log's checkpoint signing key.
@@ -92,6 +94,10 @@ pub struct SuiteConfig {
     /// How often audit signs a checkpoint when the log has grown, in milliseconds.
     #[arg(long, env = "AUDIT_CHECKPOINT_INTERVAL_MS", default_value_t = 1000)]
     pub audit_checkpoint_interval_ms: u64,
+    /// Production transport on loopback: a CA made for this run (DATA_DIR/tls/ca.crt), every
+    /// service over mutual TLS, the gateway over TLS. Off: plaintext on loopback.
+    #[arg(long, env = "CREDIT_SUITE_TLS")]
+    pub tls: bool,
 }
 
 impl SuiteConfig {
@@ -109,6 +115,7 @@ impl SuiteConfig {
             smtp_url: None,
             audit_database_url: None,
             audit_checkpoint_interval_ms: 1000,
+            tls: false,
         }
     }
 }
@@ -152,8 +159,36 @@ pub struct RunningSuite {
     pub secret: String,
     /// The verifier key of the audit log's checkpoints.
     pub audit_verifier_key: String,
+    /// The CA and certificate of a run over TLS (`--tls`).
+    pub tls: Option<local_tls::SuiteTls>,
     /// Completes when every server has stopped.
     pub stopped: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningSuite {
+    /// The gateway's URL as a client calls it (`https://localhost:…` over TLS).
+    pub fn gateway_url(&self) -> String {
+        match self.tls {
+            Some(_) => format!("https://localhost:{}", self.gateway_addr.port()),
+            None => format!("http://{}", self.gateway_addr),
+        }
+    }
+
+    /// A channel to the gateway that connects on first use, trusting this run's CA over TLS.
+    pub fn gateway_channel(&self) -> anyhow::Result<tonic::transport::Channel> {
+        let endpoint = tonic::transport::Channel::from_shared(self.gateway_url())?;
+        let endpoint = match &self.tls {
+            Some(files) => endpoint.tls_config(
+                tonic::transport::ClientTlsConfig::new()
+                    .domain_name("localhost")
+                    .ca_certificate(tonic::transport::Certificate::from_pem(std::fs::read(
+                        &files.ca,
+                    )?)),
+            )?,
+            None => endpoint,
+        };
+        Ok(endpoint.connect_lazy())
+    }
 }
 
 /// Reads a secret from `path`, or creates it with `generate` (readable by the owner only) on
@@ -187,6 +222,19 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     let data_dir = config.data_dir.canonicalize()?;
     let secret = load_or_create_secret(&data_dir)?;
     let auth = AuthConfig::hs256(&secret);
+    let tls = config
+        .tls
+        .then(|| local_tls::create(&data_dir))
+        .transpose()?;
+    let gateway_tls = match &tls {
+        Some(files) => Some(serve_over_mutual_tls(files)?),
+        None => None,
+    };
+    // How the services call each other: by the name their certificate carries, over TLS.
+    let url = |addr: SocketAddr| match tls {
+        Some(_) => format!("https://localhost:{}", addr.port()),
+        None => format!("http://{addr}"),
+    };
 
     let limits_listener = TcpListener::bind("127.0.0.1:0").await?;
     let limits_addr = limits_listener.local_addr()?;
@@ -195,7 +243,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     let limits_db = service_database(&config.limits_database_url, &data_dir, "limits");
     let mut limits_config = credit_limits::LimitsConfig::new(limits_db, auth.clone());
     // Exposure follows collections' receivables ledger.
-    limits_config.collections_url = Some(format!("http://{collections_addr}"));
+    limits_config.collections_url = Some(url(collections_addr));
     let limits = tokio::spawn(credit_limits::serve(
         limits_config,
         Arc::new(SystemClock),
@@ -208,9 +256,9 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     let scoring_db = service_database(&config.scoring_database_url, &data_dir, "scoring");
     let mut scoring_config = credit_scoring::ScoringConfig::new(scoring_db, auth.clone());
     // Stress scenarios read exposure from limits, with a token minted from the shared secret.
-    scoring_config.limits_url = Some(format!("http://{limits_addr}"));
+    scoring_config.limits_url = Some(url(limits_addr));
     // Payment behaviour comes from collections' ledger.
-    scoring_config.collections_url = Some(format!("http://{collections_addr}"));
+    scoring_config.collections_url = Some(url(collections_addr));
     let scoring = tokio::spawn(credit_scoring::serve(
         scoring_config,
         Arc::new(SystemClock),
@@ -231,8 +279,8 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         )?,
     );
     // Submissions are scored by scoring; approved limits are set in limits.
-    applications_config.scoring_url = Some(format!("http://{scoring_addr}"));
-    applications_config.limits_url = Some(format!("http://{limits_addr}"));
+    applications_config.scoring_url = Some(url(scoring_addr));
+    applications_config.limits_url = Some(url(limits_addr));
     applications_config.document_dir = data_dir.join("documents");
     let applications = tokio::spawn(credit_applications::serve(
         applications_config,
@@ -246,7 +294,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     let mut collections_config =
         credit_collections::CollectionsConfig::new(collections_db, auth.clone());
     // Scores choose the dunning strategy and rank the worklist.
-    collections_config.scoring_url = Some(format!("http://{scoring_addr}"));
+    collections_config.scoring_url = Some(url(scoring_addr));
     // No mail server in development: dunning e-mails land as .eml files to read.
     collections_config.smtp_url = config.smtp_url.clone();
     collections_config.document_dir = data_dir.join("collections-documents");
@@ -273,19 +321,19 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         vec![
             credit_audit::Source {
                 name: credit_limits::SERVICE_NAME.into(),
-                url: format!("http://{limits_addr}"),
+                url: url(limits_addr),
             },
             credit_audit::Source {
                 name: credit_scoring::SERVICE_NAME.into(),
-                url: format!("http://{scoring_addr}"),
+                url: url(scoring_addr),
             },
             credit_audit::Source {
                 name: credit_applications::SERVICE_NAME.into(),
-                url: format!("http://{applications_addr}"),
+                url: url(applications_addr),
             },
             credit_audit::Source {
                 name: credit_collections::SERVICE_NAME.into(),
-                url: format!("http://{collections_addr}"),
+                url: url(collections_addr),
             },
         ],
         audit_key,
@@ -338,7 +386,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
                 .iter()
                 .map(|service| credit_gateway::Upstream {
                     package: service.package.to_string(),
-                    address: format!("http://{}", service.addr),
+                    address: url(service.addr),
                 })
                 .collect(),
         ),
@@ -347,6 +395,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         default_deadline_ms: 30_000,
         auth,
         shutdown_drain_secs: 10,
+        listener_tls: gateway_tls,
     };
     let gateway = tokio::spawn(credit_gateway::serve(
         gateway_config,
@@ -384,6 +433,33 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         token,
         secret,
         audit_verifier_key,
+        tls,
         stopped,
+    })
+}
+
+/// Every server of this process over mutual TLS with `files`, every call between them
+/// presenting the suite's certificate; answers the gateway's TLS, which asks callers for no
+/// certificate (they are authenticated by their token, as behind a cluster's gateway).
+fn serve_over_mutual_tls(
+    files: &local_tls::SuiteTls,
+) -> anyhow::Result<credit_platform::tls::ServerTls> {
+    use credit_platform::tls::{self, PeerFiles, ServerTls, TlsFiles};
+    if tls::server_tls().is_some() {
+        anyhow::bail!("this process already serves over TLS: one suite over TLS per process");
+    }
+    tls::serve_over(TlsFiles {
+        cert: files.cert.clone(),
+        key: files.key.clone(),
+        client_ca: Some(files.ca.clone()),
+    })?;
+    tls::call_peers_with(PeerFiles {
+        ca: files.ca.clone(),
+        identity: Some((files.cert.clone(), files.key.clone())),
+    });
+    ServerTls::load(TlsFiles {
+        cert: files.cert.clone(),
+        key: files.key.clone(),
+        client_ca: None,
     })
 }

@@ -67,7 +67,16 @@ async fn main() -> anyhow::Result<()> {
                 "credit suite running (data in {})",
                 cli.suite.data_dir.display()
             );
-            println!("  gateway  {}", suite.gateway_addr);
+            match &suite.tls {
+                Some(tls) => {
+                    println!(
+                        "  gateway  https://localhost:{} (TLS; services over mutual TLS)",
+                        suite.gateway_addr.port()
+                    );
+                    println!("  CA       {}", tls.ca.display());
+                }
+                None => println!("  gateway  {}", suite.gateway_addr),
+            }
             println!("  metrics  http://{}/metrics", suite.admin_addr);
             println!(
                 "  audit    checkpoints signed by {}",
@@ -80,8 +89,12 @@ async fn main() -> anyhow::Result<()> {
             println!();
             println!("{}", suite.token);
             println!();
+            let gateway = match &suite.tls {
+                Some(_) => format!(" --gateway https://localhost:{}", suite.gateway_addr.port()),
+                None => String::new(),
+            };
             println!(
-                "try:  cargo run -p creditctl -- account create ACME --name \"Acme GmbH\" --currency EUR"
+                "try:  cargo run -p creditctl --{gateway} account create ACME --name \"Acme GmbH\" --currency EUR"
             );
             println!("Ctrl-C stops the suite.");
             suite.stopped.await??;

@@ -120,7 +120,14 @@ where
 async fn invoiced_overdue_reminded_disputed_paid_and_back_to_normal_with_audit_showing_it_all() {
     let sink = SmtpSink::start().await;
     let url = sink.url.clone();
-    let journey = Journey::start_with(move |c| c.smtp_url = Some(url.into())).await;
+    // Every service over mutual TLS (collections → scoring, limits and scoring following
+    // collections' feed), the gateway over TLS.
+    let journey = Journey::start_with(move |c| {
+        c.smtp_url = Some(url.into());
+        c.tls = true;
+    })
+    .await;
+    journey.assert_services_demand_client_certificates().await;
     let token = |subject: &str, role: &str| journey.token_for(subject, &[role]);
     let mut limits = LimitsServiceClient::with_interceptor(
         journey.channel.clone(),

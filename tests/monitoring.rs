@@ -41,6 +41,9 @@ async fn every_metric_the_alerts_and_dashboards_use_is_exported() {
     assert!(required.len() > 20, "the list is read: {required:?}");
 
     let journey = support::Journey::start().await;
+    // The kubelet probes readiness here (it cannot probe gRPC over TLS).
+    let ready = support::admin_get(journey.suite.admin_addr, "/readyz").await;
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
     // A little traffic: an account and a check, so calls, checks, events, audit
     // entries and a checkpoint exist.
     journey.create_account("MON-1", "Monitored SA").await;

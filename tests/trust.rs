@@ -2,6 +2,8 @@
 //! and what it says to a caller it does not trust gives nothing away.
 mod support;
 
+use credit_suite::local_tls::LocalCa;
+
 #[cfg(unix)]
 #[tokio::test]
 async fn the_keys_and_token_the_suite_writes_are_readable_by_its_owner_only() {
@@ -143,62 +145,12 @@ async fn a_wrong_database_url_is_refused_without_repeating_its_password() {
     );
 }
 
-/// A test certificate authority (rcgen), and certificates it signs.
-struct TestCa {
-    params: rcgen::CertificateParams,
-    key: rcgen::KeyPair,
-    pem: String,
-}
-
-impl TestCa {
-    fn new(name: &str) -> Self {
-        let key = rcgen::KeyPair::generate().expect("key");
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, name);
-        params.key_usages = vec![
-            rcgen::KeyUsagePurpose::KeyCertSign,
-            rcgen::KeyUsagePurpose::CrlSign,
-        ];
-        let pem = params.self_signed(&key).expect("ca").pem();
-        Self { params, key, pem }
-    }
-
-    /// (certificate PEM, key PEM) for `name`: a server for localhost/127.0.0.1, or a client.
-    fn issue(&self, name: &str, server: bool) -> (String, String) {
-        let key = rcgen::KeyPair::generate().expect("key");
-        let names = if server {
-            vec!["localhost".to_string(), "127.0.0.1".to_string()]
-        } else {
-            vec![format!("{name}.credit-suite.svc")]
-        };
-        let mut params = rcgen::CertificateParams::new(names).expect("params");
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, name);
-        // A workload certificate serves and calls (server and client authentication).
-        params.extended_key_usages = if server {
-            vec![
-                rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-                rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-            ]
-        } else {
-            vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth]
-        };
-        let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
-        let cert = params.signed_by(&key, &issuer).expect("signed");
-        (cert.pem(), key.serialize_pem())
-    }
-}
-
 fn client_tls(
-    ca: &TestCa,
+    ca: &LocalCa,
     identity: Option<&(String, String)>,
 ) -> tonic::transport::ClientTlsConfig {
     let config = tonic::transport::ClientTlsConfig::new()
-        .ca_certificate(tonic::transport::Certificate::from_pem(&ca.pem))
+        .ca_certificate(tonic::transport::Certificate::from_pem(ca.pem()))
         .domain_name("localhost");
     match identity {
         Some((cert, key)) => config.identity(tonic::transport::Identity::from_pem(cert, key)),
@@ -219,14 +171,14 @@ async fn a_server_with_mutual_tls_refuses_plaintext_and_foreign_clients_and_take
     let dir = tempfile::tempdir().expect("tempdir");
     let path = |name: &str| dir.path().join(name);
     let write = |name: &str, text: &str| std::fs::write(path(name), text).expect("write");
-    let ours = TestCa::new("credit-suite test CA");
-    let foreign = TestCa::new("another CA");
-    let server = ours.issue("limits", true);
+    let ours = LocalCa::generate("credit-suite test CA").expect("ca");
+    let foreign = LocalCa::generate("another CA").expect("ca");
+    let server = ours.issue_workload("limits").expect("certificate");
     write("server.crt", &server.0);
     write("server.key", &server.1);
-    write("clients-ca.crt", &ours.pem);
-    let gateway = ours.issue("gateway", false);
-    let impostor = foreign.issue("gateway", false);
+    write("clients-ca.crt", ours.pem());
+    let gateway = ours.issue_client("gateway").expect("certificate");
+    let impostor = foreign.issue_client("gateway").expect("certificate");
 
     let settings = [
         ("GRPC_TLS_CERT_FILE", path("server.crt")),
@@ -270,7 +222,7 @@ async fn a_server_with_mutual_tls_refuses_plaintext_and_foreign_clients_and_take
 
     // The gateway, itself served over mutual TLS, calls limits over mutual TLS with its
     // workload certificate: a call through it reaches limits.
-    let gateway_cert = ours.issue("gateway", true);
+    let gateway_cert = ours.issue_workload("gateway").expect("certificate");
     write("gateway.crt", &gateway_cert.0);
     write("gateway.key", &gateway_cert.1);
     std::fs::create_dir_all(path("gateway")).expect("dir");
@@ -294,7 +246,10 @@ async fn a_server_with_mutual_tls_refuses_plaintext_and_foreign_clients_and_take
         &std::collections::BTreeMap::new(),
         &path("gateway"),
     )
-    .with_client_tls(client_tls(&ours, Some(&ours.issue("sales-orders", false))));
+    .with_client_tls(client_tls(
+        &ours,
+        Some(&ours.issue_client("sales-orders").expect("certificate")),
+    ));
     gateway_process.start().await;
     let token = credit_platform::auth::mint_hs256_token(
         cluster::SECRET,
@@ -320,8 +275,8 @@ async fn a_server_with_mutual_tls_refuses_plaintext_and_foreign_clients_and_take
 
     // Renewal in place (as cert-manager does): a certificate from a new CA replaces the
     // files; new connections get it without a restart.
-    let renewed_ca = TestCa::new("renewed CA");
-    let renewed = renewed_ca.issue("limits", true);
+    let renewed_ca = LocalCa::generate("renewed CA").expect("ca");
+    let renewed = renewed_ca.issue_workload("limits").expect("certificate");
     write("server.crt", &renewed.0);
     write("server.key", &renewed.1);
     let started = std::time::Instant::now();

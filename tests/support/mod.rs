@@ -7,6 +7,8 @@ use credit_platform::testing::TestDatabase;
 use credit_proto::event::event_feed_service_client::EventFeedServiceClient;
 use credit_proto::event::{Event, StreamEventsRequest};
 use futures::StreamExt;
+
+pub mod applications;
 use std::time::Duration;
 use tonic::transport::Channel;
 
@@ -52,10 +54,8 @@ impl Journey {
         let suite = credit_suite::start(config, shutdown.clone())
             .await
             .expect("suite starts");
-        let channel = Channel::from_shared(format!("http://{}", suite.gateway_addr))
-            .expect("uri")
-            .connect_lazy();
-        credit_platform::testing::wait_serving(&format!("http://{}", suite.gateway_addr)).await;
+        let channel = suite.gateway_channel().expect("gateway channel");
+        credit_platform::testing::wait_serving_on(channel.clone(), &suite.gateway_url()).await;
         Self {
             suite,
             channel,
@@ -159,6 +159,38 @@ impl Journey {
         types.len()
     }
 
+    /// Every service behind the gateway refuses a plaintext client and a TLS client without a
+    /// certificate (a suite started with `tls`).
+    pub async fn assert_services_demand_client_certificates(&self) {
+        use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+        let tls = self.suite.tls.as_ref().expect("a suite over TLS");
+        let ca = std::fs::read(&tls.ca).expect("ca");
+        for service in &self.suite.services {
+            let plaintext = Channel::from_shared(format!("http://{}", service.addr))
+                .expect("uri")
+                .connect_lazy();
+            let without_certificate =
+                Channel::from_shared(format!("https://localhost:{}", service.addr.port()))
+                    .expect("uri")
+                    .tls_config(
+                        tonic::transport::ClientTlsConfig::new()
+                            .domain_name("localhost")
+                            .ca_certificate(tonic::transport::Certificate::from_pem(&ca)),
+                    )
+                    .expect("tls")
+                    .connect_lazy();
+            for (how, channel) in [
+                ("plaintext", plaintext),
+                ("without a certificate", without_certificate),
+            ] {
+                let mut request = tonic::Request::new(HealthCheckRequest::default());
+                request.set_timeout(Duration::from_secs(2));
+                let answer = HealthClient::new(channel).check(request).await;
+                assert!(answer.is_err(), "{} answered a client {how}", service.name);
+            }
+        }
+    }
+
     pub async fn stop(self) {
         self.shutdown.trigger();
         tokio::time::timeout(Duration::from_secs(30), self.suite.stopped)
@@ -171,10 +203,18 @@ impl Journey {
 
 /// The Prometheus text the suite's admin server answers on /metrics.
 pub async fn metrics_text(admin: std::net::SocketAddr) -> String {
+    admin_get(admin, "/metrics").await
+}
+
+/// The whole HTTP answer (status line, headers, body) of the admin server to GET `path`.
+pub async fn admin_get(admin: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(admin).await.expect("admin");
     stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
         .await
         .expect("request");
     let mut body = String::new();

@@ -40,6 +40,27 @@ struct Cli {
         default_value = "./data"
     )]
     data_dir: PathBuf,
+    /// CA certificate (PEM) an https:// gateway's certificate must chain to; defaults to the
+    /// development suite's DATA_DIR/tls/ca.crt (`credit-suite --tls`).
+    #[arg(long, global = true, env = "CREDITCTL_CA_FILE")]
+    ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) to present, for servers that demand mutual TLS (a service
+    /// asked directly); needs --key-file.
+    #[arg(
+        long,
+        global = true,
+        env = "CREDITCTL_CERT_FILE",
+        requires = "key_file"
+    )]
+    cert_file: Option<PathBuf>,
+    /// Private key (PEM) of --cert-file.
+    #[arg(
+        long,
+        global = true,
+        env = "CREDITCTL_KEY_FILE",
+        requires = "cert_file"
+    )]
+    key_file: Option<PathBuf>,
     /// Print answers as protobuf JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
@@ -155,9 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let channel = Channel::from_shared(cli.gateway.clone())?
-        .connect_timeout(Duration::from_secs(3))
-        .connect_lazy();
+    let channel = gateway_channel(&cli)?;
     let json = cli.json;
     let token = token_from(&cli);
     let command = match cli.command {
@@ -184,4 +203,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         anyhow::bail!("every other command was run above");
     };
     limits::run(command, channel, token, json).await
+}
+
+/// The channel to `--gateway`: over TLS for an https:// address, trusting `--ca-file` (or the
+/// development suite's CA) and presenting `--cert-file` when given.
+fn gateway_channel(cli: &Cli) -> anyhow::Result<Channel> {
+    let mut endpoint = Channel::from_shared(cli.gateway.clone())
+        .with_context(|| format!("--gateway '{}' is not a URL", cli.gateway))?
+        .connect_timeout(Duration::from_secs(3));
+    if let Some(host) = cli.gateway.strip_prefix("https://") {
+        let host = host.split([':', '/']).next().unwrap_or("localhost");
+        let ca_file = cli
+            .ca_file
+            .clone()
+            .unwrap_or_else(|| cli.data_dir.join("tls").join("ca.crt"));
+        let ca = std::fs::read(&ca_file).with_context(|| {
+            format!(
+                "an https:// gateway needs the CA its certificate chains to: --ca-file ({} \
+                 cannot be read)",
+                ca_file.display()
+            )
+        })?;
+        let mut tls = tonic::transport::ClientTlsConfig::new()
+            .domain_name(host)
+            .ca_certificate(tonic::transport::Certificate::from_pem(ca));
+        if let (Some(cert), Some(key)) = (&cli.cert_file, &cli.key_file) {
+            let read = |path: &PathBuf| {
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+            };
+            tls = tls.identity(tonic::transport::Identity::from_pem(
+                read(cert)?,
+                read(key)?,
+            ));
+        }
+        endpoint = endpoint.tls_config(tls)?;
+    }
+    Ok(endpoint.connect_lazy())
 }

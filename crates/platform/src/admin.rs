@@ -1,9 +1,50 @@
-//! The admin HTTP port: Prometheus metrics at `/metrics`, process liveness at `/livez`.
-//! Readiness is the gRPC health service (Kubernetes probes it natively).
+//! The admin HTTP port: Prometheus metrics at `/metrics`, process liveness at `/livez`, and
+//! readiness at `/readyz`. Readiness is also the gRPC health service, but Kubernetes' native
+//! gRPC probe speaks plaintext only: once the gRPC port demands (mutual) TLS, the kubelet probes
+//! these plain HTTP paths instead.
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::net::TcpListener;
+
+/// The readiness of every server of this process (one in a service binary, six in the suite).
+static READINESS: Mutex<Vec<(&'static str, Arc<AtomicBool>)>> = Mutex::new(Vec::new());
+
+/// Counts `ready` in `/readyz` under `name`: the path answers 200 only while every registered
+/// flag is set.
+pub fn register_readiness(name: &'static str, ready: Arc<AtomicBool>) {
+    READINESS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push((name, ready));
+}
+
+/// `/readyz`: 200 when every server of the process serves, else 503 naming those that do not
+/// (names only: the reasons are in the log and the gRPC health service).
+fn readiness_answer() -> (axum::http::StatusCode, String) {
+    let servers = READINESS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let not_ready: Vec<&str> = servers
+        .iter()
+        .filter(|(_, ready)| !ready.load(Ordering::SeqCst))
+        .map(|(name, _)| *name)
+        .collect();
+    if servers.is_empty() {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "starting\n".into(),
+        )
+    } else if not_ready.is_empty() {
+        (axum::http::StatusCode::OK, "ok\n".into())
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {}\n", not_ready.join(", ")),
+        )
+    }
+}
 
 static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -50,8 +91,29 @@ pub async fn serve_admin(
             "/metrics",
             axum::routing::get(move || std::future::ready(handle.render())),
         )
-        .route("/livez", axum::routing::get(|| std::future::ready("ok")));
+        .route("/livez", axum::routing::get(|| std::future::ready("ok")))
+        .route(
+            "/readyz",
+            axum::routing::get(|| std::future::ready(readiness_answer())),
+        );
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readyz_names_a_server_that_is_not_ready_until_it_is() {
+        let ready = Arc::new(AtomicBool::new(false));
+        register_readiness("credit.test.v1.Unready", ready.clone());
+        let (status, body) = readiness_answer();
+        assert_eq!(status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("credit.test.v1.Unready"), "{body}");
+        ready.store(true, Ordering::SeqCst);
+        let (_, body) = readiness_answer();
+        assert!(!body.contains("credit.test.v1.Unready"), "{body}");
+    }
 }

@@ -54,10 +54,15 @@ impl Readiness {
     /// Readiness over `service_names` (fully qualified gRPC names), blocked by
     /// [`Blocker::Starting`] until that is cleared.
     pub async fn new(reporter: HealthReporter, service_names: Vec<&'static str>) -> Self {
+        let ready = Arc::new(AtomicBool::new(false));
+        crate::admin::register_readiness(
+            service_names.first().copied().unwrap_or("server"),
+            ready.clone(),
+        );
         let this = Self {
             reporter,
             service_names: Arc::new(service_names),
-            ready: Arc::new(AtomicBool::new(false)),
+            ready,
             blockers: Arc::new(tokio::sync::Mutex::new(BTreeSet::new())),
         };
         // Liveness never depends on readiness: a database outage must not restart every pod.

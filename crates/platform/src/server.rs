@@ -400,11 +400,19 @@ macro_rules! grpc_server {
 /// it binds itself: without this, small responses wait for delayed ACKs (about 40 ms).
 /// Over TLS when the process serves so ([`crate::tls::serve_over`]).
 pub fn incoming(listener: tokio::net::TcpListener) -> crate::tls::Incoming {
+    incoming_over(listener, crate::tls::server_tls())
+}
+
+/// [`incoming`] over `tls` (none: plaintext) instead of the process's TLS.
+pub fn incoming_over(
+    listener: tokio::net::TcpListener,
+    tls: Option<crate::tls::ServerTls>,
+) -> crate::tls::Incoming {
     use futures::StreamExt;
     let tcp = tonic::transport::server::TcpIncoming::from(listener)
         .with_nodelay(Some(true))
         .with_keepalive(Some(Duration::from_secs(60)));
-    match crate::tls::server_tls() {
+    match tls {
         Some(tls) => tls.accept(tcp),
         None => Box::pin(tcp.map(|accepted| accepted.map(crate::tls::Connection::Plain))),
     }

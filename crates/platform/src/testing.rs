@@ -304,10 +304,15 @@ async fn bind(addr: std::net::SocketAddr) -> TcpListener {
 /// health check (the gateway reports the suite's overall status under the empty name). Tests
 /// call this before their first request: services migrate after the listener opens.
 pub async fn wait_serving(url: &str) {
-    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
     let channel = tonic::transport::Channel::from_shared(url.to_string())
         .expect("a valid server address")
         .connect_lazy();
+    wait_serving_on(channel, url).await
+}
+
+/// [`wait_serving`] over a channel of the caller's making (TLS), `what` naming it.
+pub async fn wait_serving_on(channel: tonic::transport::Channel, url: &str) {
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
     for _ in 0..400 {
         let status = health

@@ -40,6 +40,14 @@ pub struct ServerTls {
     seen: Arc<RwLock<Vec<Option<SystemTime>>>>,
 }
 
+impl std::fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerTls")
+            .field("files", &self.files)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ServerTls {
     /// Reads the files now (an error names the file at fault).
     pub fn load(files: TlsFiles) -> anyhow::Result<Self> {

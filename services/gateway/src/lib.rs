@@ -44,6 +44,10 @@ pub struct GatewayConfig {
     /// Longest wait for in-flight calls at shutdown, in seconds.
     #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
     pub shutdown_drain_secs: u64,
+    /// TLS of the gateway's own listener, instead of the process's (GRPC_TLS_*): the
+    /// one-process suite serves its services over mutual TLS and its gateway over TLS alone.
+    #[arg(skip)]
+    pub listener_tls: Option<credit_platform::tls::ServerTls>,
 }
 
 /// Serves the gateway on `listener` until `shutdown`, then drains.
@@ -124,13 +128,27 @@ pub async fn serve(
     let server = credit_platform::server::builder()
         .layer(layers)
         .add_routes(tonic::service::Routes::from(router))
-        .serve_with_incoming_shutdown(credit_platform::server::incoming(listener), shutdown.wait());
+        .serve_with_incoming_shutdown(
+            credit_platform::server::incoming_over(
+                listener,
+                config
+                    .listener_tls
+                    .clone()
+                    .or_else(credit_platform::tls::server_tls),
+            ),
+            shutdown.wait(),
+        );
     let server = tokio::spawn(server);
     {
         let (reporter, shutdown) = (reporter.clone(), shutdown.clone());
+        // The admin port's /readyz follows the same readiness (the kubelet cannot probe gRPC
+        // over TLS).
+        let ready = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        credit_platform::admin::register_readiness(READINESS, ready.clone());
         // Announced shutdown: NOT_SERVING at once, while calls are still forwarded.
         tokio::spawn(async move {
             shutdown.leaving().await;
+            ready.store(false, std::sync::atomic::Ordering::SeqCst);
             reporter
                 .set_service_status(READINESS, tonic_health::ServingStatus::NotServing)
                 .await;

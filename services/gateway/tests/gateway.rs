@@ -60,6 +60,7 @@ fn gateway_config(route: &str) -> GatewayConfig {
         default_deadline_ms: 30_000,
         auth: AuthConfig::hs256(SECRET),
         shutdown_drain_secs: 2,
+        listener_tls: None,
     }
 }
 
