@@ -9,8 +9,12 @@ local port: listen addresses, the headless Services (http://credit-limits:50051)
 else in the cluster (the OTLP collector) to a closed port. Each service gets its own database
 on the local PostgreSQL, through the `uri` of the Secret CloudNativePG would write.
 
-Then: every container's startup, readiness and liveness probes answer SERVING with the gRPC
-health names the manifest gives them; a journey through the gateway (an account, a limit, an
+Every server speaks gRPC over TLS with the certificate its cert-manager Certificate would give
+it (issued here by a test CA), the services demand client certificates (mutual TLS) and call
+each other over https://.
+
+Then: every container's startup, readiness and liveness probes (HTTP on the admin port) answer
+200; a journey through the gateway (an account, a limit, an
 approved and a rejected check) works; audit records the check from limits' feed, and every
 feed follower is connected (so every URL, token file and key file is right); SIGTERM stops each
 process cleanly within its grace period. A manifest that names a wrong variable, flag, port,
@@ -101,6 +105,34 @@ SECRETS["credit-audit-signing-key"] = {"key": re.search(
                                  "credit-suite.manifest-test"), re.M).group(0)}
 
 docs = [d for d in yaml.safe_load_all(open(RENDERED)) if d]
+
+# --- What cert-manager would put in each Certificate's Secret (tls.crt, tls.key, ca.crt), from a
+# --- test CA, for the names the Certificate asks — plus 127.0.0.1, where this test runs them.
+ca_key, ca_crt = os.path.join(work, "ca.key"), os.path.join(work, "ca.crt")
+run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+    "-keyout", ca_key, "-out", ca_crt, "-days", "2", "-subj", "/CN=manifest-test CA",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+CA_PEM = open(ca_crt).read()
+
+
+def issued(certificate):
+    name = certificate["spec"]["secretName"]
+    key, csr, crt = (os.path.join(work, f"{name}.{ext}") for ext in ("key", "csr", "crt"))
+    names = ",".join([f"DNS:{n}" for n in certificate["spec"]["dnsNames"]] + ["IP:127.0.0.1"])
+    usages = {"server auth": "serverAuth", "client auth": "clientAuth"}
+    extended = ",".join(usages[u] for u in certificate["spec"].get("usages", []) if u in usages)
+    run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", key, "-out", csr, "-subj", f"/CN={certificate['spec']['dnsNames'][0]}")
+    extensions = os.path.join(work, f"{name}.ext")
+    with open(extensions, "w") as f:
+        f.write(f"subjectAltName={names}\nextendedKeyUsage={extended}\n")
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
+        "-out", crt, "-days", "1", "-extfile", extensions)
+    return {"tls.crt": open(crt).read(), "tls.key": open(key).read(), "ca.crt": CA_PEM}
+
+
+CERTIFICATES = {c["spec"]["secretName"]: c for c in docs if c["kind"] == "Certificate"
+                and c["spec"].get("issuerRef", {}).get("name") == "credit-ca"}
 configmaps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
 deployments = [d for d in docs if d["kind"] == "Deployment"]
 services = [d for d in docs if d["kind"] == "Service" and d["spec"].get("clusterIP") == "None"]
@@ -196,6 +228,8 @@ def volumes(dep):
         os.makedirs(path)
         if "secret" in volume:
             name = volume["secret"]["secretName"]
+            if name in CERTIFICATES and name not in SECRETS:
+                SECRETS[name] = issued(CERTIFICATES[name])
             if name not in SECRETS:
                 fail(f"{dep['metadata']['name']}: volume {volume['name']} mounts Secret {name}, "
                      "which has no test value")
@@ -220,10 +254,31 @@ def binary(container):
     return [path] + container["command"][1:] + container.get("args", [])
 
 
+def gateway_flags(port):
+    """creditctl's flags to call the gateway on `port` over TLS, as a caller trusting the CA."""
+    return ["--gateway", f"https://127.0.0.1:{port}", "--ca-file", ca_crt]
+
+
 def health(port, service):
-    result = subprocess.run([f"{BIN}/creditctl", "--gateway", f"http://127.0.0.1:{port}",
-                             "health", "--service", service], capture_output=True, text=True)
+    result = subprocess.run([f"{BIN}/creditctl", *gateway_flags(port), "health", "--service",
+                             service], capture_output=True, text=True)
     return result.returncode == 0
+
+
+def admin_get(dep_name, path):
+    """(status, body) of GET `path` on the Deployment's admin port; (0, "") when it does not answer."""
+    admin = next(local for container_port, local in ports[dep_name].items()
+                 if container_port != 50051)
+    try:
+        with socket.create_connection(("127.0.0.1", admin), timeout=2) as s:
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            text = b""
+            while chunk := s.recv(65536):
+                text += chunk
+    except OSError:
+        return 0, ""
+    head, _, body = text.decode().partition("\r\n\r\n")
+    return int(head.split()[1]), body
 
 
 def wait_for(what, condition, seconds=90):
@@ -259,31 +314,22 @@ def start(dep):
 def probes(dep):
     container = dep["spec"]["template"]["spec"]["containers"][0]
     name = dep["metadata"]["name"]
+    admin = next(p["containerPort"] for p in container["ports"] if p["name"] == "admin")
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        grpc = container[probe]["grpc"]
-        port = ports[name][grpc["port"]]
-        wait_for(f"{name} {probe} ({grpc.get('service', '')!r}) SERVING",
-                 lambda: health(port, grpc.get("service", "")))
+        http = container[probe]["httpGet"]
+        if http["port"] not in ("admin", admin):
+            fail(f"{name} {probe} asks port {http['port']}, not the admin port")
+        wait_for(f"{name} {probe} ({http['path']}) answering 200",
+                 lambda: admin_get(name, http["path"])[0] == 200)
 
 
 def metric(dep_name, pattern):
-    admin = next(local for container_port, local in ports[dep_name].items()
-                 if container_port != 50051)
-    try:
-        with socket.create_connection(("127.0.0.1", admin), timeout=2) as s:
-            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            text = b""
-            while chunk := s.recv(65536):
-                text += chunk
-    except OSError:
-        return False
-    return re.search(pattern, text.decode(), re.M) is not None
+    return re.search(pattern, admin_get(dep_name, "/metrics")[1], re.M) is not None
 
 
 def creditctl(*args):
     gateway = ports["credit-gateway"][50051]
-    return run(f"{BIN}/creditctl", "--gateway", f"http://127.0.0.1:{gateway}", "--token",
-               ADMIN, "--json", *args)
+    return run(f"{BIN}/creditctl", *gateway_flags(gateway), "--token", ADMIN, "--json", *args)
 
 
 try:
@@ -298,6 +344,11 @@ try:
     for dep in deployments:
         probes(dep)
     gateway = ports["credit-gateway"][50051]
+    # Every service demands a client certificate: plaintext and certificate-less clients fail.
+    for dep_name in ports:
+        if dep_name != "credit-gateway":
+            if health(ports[dep_name][50051], ""):
+                fail(f"{dep_name} answered a client without a certificate")
     for service in ("", "credit.limits.v1.LimitsService", "credit.scoring.v1.ScoringService",
                     "credit.applications.v1.ApplicationsService",
                     "credit.collections.v1.CollectionsService", "credit.audit.v1.AuditService"):

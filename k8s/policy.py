@@ -10,6 +10,19 @@ def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
+def environment(container, by_kind):
+    """The container's variables from its ConfigMaps (later ones win) and its own env."""
+    configmaps = {cm["metadata"]["name"]: cm for cm in by_kind.get("ConfigMap", [])}
+    env = {}
+    for ref in container.get("envFrom", []):
+        cm = configmaps.get(ref.get("configMapRef", {}).get("name"))
+        if cm:
+            env.update(cm.get("data", {}))
+    for var in container.get("env", []):
+        env[var["name"]] = var.get("value", "(from a reference)")
+    return env
+
+
 def problems_of(docs):
     """The rules `docs` (rendered manifests) break, one line each."""
     problems = []
@@ -58,18 +71,32 @@ def problems_of(docs):
             need(sc.get("capabilities", {}).get("drop") == ["ALL"], where, "all capabilities dropped")
         for c in pod["containers"]:
             where = dict(dep, metadata={"name": f"{dep['metadata']['name']}/{c['name']}"})
-            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-                need("grpc" in c.get(probe, {}), where, f"a native gRPC {probe}")
             ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
             need(set(ports) >= {"grpc", "admin"}, where, "ports named grpc and admin")
-            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-                need(c.get(probe, {}).get("grpc", {}).get("port") == ports.get("grpc"), where,
-                     f"{probe} on the grpc port")
-            for probe in ("startupProbe", "readinessProbe"):
-                need(c.get(probe, {}).get("grpc", {}).get("service"), where,
-                     f"{probe} asks a named health service (the service's own, not the server's)")
-            need(c.get("livenessProbe", {}).get("grpc", {}).get("service") == "liveness", where,
-                 "livenessProbe asks 'liveness' (readiness must not restart Pods)")
+            # The gRPC port speaks (mutual) TLS, which the kubelet's gRPC probe cannot: probes
+            # ask the admin port's plain HTTP paths.
+            for probe, path in (("startupProbe", "/readyz"), ("readinessProbe", "/readyz"),
+                                ("livenessProbe", "/livez")):
+                http = c.get(probe, {}).get("httpGet", {})
+                need(http.get("port") in ("admin", ports.get("admin")) and http.get("path") == path,
+                     where, f"{probe} asks {path} on the admin port")
+            need(c.get("livenessProbe", {}).get("httpGet", {}).get("path") != "/readyz", where,
+                 "livenessProbe does not ask readiness (a database outage must not restart Pods)")
+            env = environment(c, by_kind)
+            need(env.get("GRPC_TLS_CERT_FILE") and env.get("GRPC_TLS_KEY_FILE"), where,
+                 "serves gRPC over TLS (GRPC_TLS_CERT_FILE, GRPC_TLS_KEY_FILE)")
+            need(env.get("GRPC_TLS_PEER_CA_FILE"), where,
+                 "calls its peers over TLS (GRPC_TLS_PEER_CA_FILE)")
+            gateway = "credit-gateway" in c.get("command", [""])[0]
+            need(gateway or env.get("GRPC_TLS_CLIENT_CA_FILE"), where,
+                 "demands client certificates (mutual TLS: GRPC_TLS_CLIENT_CA_FILE)")
+            for name, value in env.items():
+                need("http://credit-" not in str(value), where,
+                     f"{name} calls a peer over https://, not in plaintext")
+            issued = {cert["spec"]["secretName"] for cert in by_kind.get("Certificate", [])}
+            tls_volumes = [v for v in pod.get("volumes", [])
+                           if v.get("secret", {}).get("secretName") in issued]
+            need(tls_volumes, where, "mounts a certificate cert-manager issues (renewed in place)")
             sleep = c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds")
             need(sleep is not None, where, "a preStop sleep (the image has no shell)")
             # Later envFrom sources override earlier ones, as in the kubelet.
@@ -97,8 +124,8 @@ def problems_of(docs):
              "a headless Service (clients balance over the Pods; HTTP/2 pins a ClusterIP to one)")
         for s in services:
             grpc = [p for p in s["spec"]["ports"] if p.get("name") == "grpc"]
-            need(grpc and grpc[0].get("appProtocol") == "kubernetes.io/h2c", s,
-                 "grpc port with appProtocol kubernetes.io/h2c")
+            need(grpc and grpc[0].get("appProtocol") != "kubernetes.io/h2c", s,
+                 "grpc port not announced as h2c (it speaks TLS)")
 
     for secret in by_kind.get("Secret", []):
         need(False, secret, "no Secret in the manifests (reference them; create them apart)")

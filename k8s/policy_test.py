@@ -29,13 +29,31 @@ class Policy(unittest.TestCase):
         self.assertEqual(problems_of(RENDERED), [])
 
     def test_a_missing_probe(self):
-        self.assertIn("native gRPC readinessProbe",
+        self.assertIn("readinessProbe asks /readyz on the admin port",
                       self.broken(lambda d: server(d).pop("readinessProbe")))
 
     def test_liveness_asking_readiness(self):
         def change(d):
-            server(d)["livenessProbe"]["grpc"]["service"] = "credit.limits.v1.LimitsService"
-        self.assertIn("livenessProbe asks 'liveness'", self.broken(change))
+            server(d)["livenessProbe"]["httpGet"]["path"] = "/readyz"
+        self.assertIn("livenessProbe does not ask readiness", self.broken(change))
+
+    def test_a_server_without_mutual_tls(self):
+        def change(d):
+            server(d)["env"] = [v for v in server(d)["env"]
+                                if v["name"] != "GRPC_TLS_CLIENT_CA_FILE"]
+        self.assertIn("credit-limits/server: demands client certificates", self.broken(change))
+
+    def test_a_peer_called_in_plaintext(self):
+        def change(d):
+            data = first(d, "ConfigMap", "credit-limits")["data"]
+            data["LIMITS_COLLECTIONS_URL"] = "http://credit-collections:50051"
+        self.assertIn("LIMITS_COLLECTIONS_URL calls a peer over https://", self.broken(change))
+
+    def test_a_certificate_nobody_issues(self):
+        def change(d):
+            d.remove(first(d, "Certificate", "credit-scoring"))
+        self.assertIn("credit-scoring/server: mounts a certificate cert-manager issues",
+                      self.broken(change))
 
     def test_the_latest_tag(self):
         def change(d):

@@ -47,6 +47,13 @@ struct Args {
     /// HTTP/2 connections the callers share.
     #[arg(long, default_value_t = 4)]
     connections: usize,
+    /// The embedded suite in production transport (`credit-suite --tls`): the gateway over TLS,
+    /// every hop behind it over mutual TLS.
+    #[arg(long, conflicts_with = "gateway")]
+    tls: bool,
+    /// CA certificate (PEM) of an https:// --gateway.
+    #[arg(long, requires = "gateway")]
+    ca_file: Option<std::path::PathBuf>,
 }
 
 type Limits = LimitsServiceClient<InterceptedService<Channel, BearerToken>>;
@@ -220,13 +227,14 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     let _data = tempfile::tempdir()?;
     let mut _databases = Vec::new();
-    let (gateway, token, backend) = match &args.gateway {
+    let (gateway, token, backend, ca) = match &args.gateway {
         Some(url) => {
             let token = args
                 .token
                 .clone()
                 .ok_or_else(|| anyhow::anyhow!("--gateway needs --token"))?;
-            (url.clone(), token, "external".to_string())
+            let ca = args.ca_file.as_ref().map(std::fs::read).transpose()?;
+            (url.clone(), token, "external".to_string(), ca)
         }
         None => {
             let database = TestDatabase::create_on(args.postgres_admin_url.as_deref()).await?;
@@ -241,25 +249,35 @@ async fn main() -> anyhow::Result<()> {
             let config = credit_suite::SuiteConfig {
                 limits_database_url: Some(database.config.database_url.clone()),
                 audit_database_url: Some(audit_database.config.database_url.clone()),
+                tls: args.tls,
                 ..credit_suite::SuiteConfig::ephemeral(_data.path())
             };
             let suite = credit_suite::start(config, shutdown.clone()).await?;
             _databases = vec![database, audit_database];
-            (
-                format!("http://{}", suite.gateway_addr),
-                suite.token,
-                backend,
-            )
+            let ca = suite
+                .tls
+                .as_ref()
+                .map(|tls| std::fs::read(&tls.ca))
+                .transpose()?;
+            (suite.gateway_url(), suite.token, backend, ca)
         }
     };
     let mut channels = Vec::new();
     for _ in 0..args.connections.max(1) {
-        channels.push(
-            Channel::from_shared(gateway.clone())?
-                .tcp_nodelay(true)
-                .connect()
-                .await?,
-        );
+        let mut endpoint = Channel::from_shared(gateway.clone())?.tcp_nodelay(true);
+        if let Some(ca) = &ca {
+            let host = gateway
+                .trim_start_matches("https://")
+                .split([':', '/'])
+                .next()
+                .unwrap_or("localhost");
+            endpoint = endpoint.tls_config(
+                tonic::transport::ClientTlsConfig::new()
+                    .domain_name(host)
+                    .ca_certificate(tonic::transport::Certificate::from_pem(ca)),
+            )?;
+        }
+        channels.push(endpoint.connect().await?);
     }
     let mut setup: Limits = LimitsServiceClient::with_interceptor(
         channels[0].clone(),
@@ -306,7 +324,12 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!(
-        "\nbackend {backend}, concurrency {}, {} accounts + hot account ({:.0} % of checks), {} s measured per RPC, {} connections\n",
+        "\nbackend {backend}, {}, concurrency {}, {} accounts + hot account ({:.0} % of checks), {} s measured per RPC, {} connections\n",
+        if gateway.starts_with("https://") {
+            "TLS (services over mutual TLS)"
+        } else {
+            "plaintext"
+        },
         args.concurrency,
         args.accounts,
         args.hot_share * 100.0,

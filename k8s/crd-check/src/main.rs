@@ -49,6 +49,10 @@ fn check(api_version: &str, kind: &str, doc: serde_yaml::Value) -> anyhow::Resul
         ("cert-manager.io/v1", "Certificate") => {
             strictly::<cert_manager::certificates::Certificate>(doc)
         }
+        ("cert-manager.io/v1", "Issuer") => strictly::<cert_manager::issuers::Issuer>(doc),
+        ("gateway.networking.k8s.io/v1", "BackendTLSPolicy") => {
+            strictly::<gateway::backendtlspolicies::BackendTlsPolicy>(doc)
+        }
         _ => bail!("unknown kind {kind} ({api_version}): no schema to check it against"),
     }
 }
