@@ -402,7 +402,7 @@ try:
             fail(f"{name} did not stop within its grace period of {grace} s")
         if code != 0:
             fail(f"{name} exited {code} on SIGTERM:\n{open(log).read()[-3000:]}")
-    print(f"manifest test: the dev overlay's six Deployments ran as processes; probes SERVING, "
+    print(f"manifest test: the dev overlay's six Deployments ran as processes over mutual TLS; probes answering, "
           f"journey through the gateway, audit and every follower connected, clean SIGTERM")
 finally:
     for process, _ in processes.values():
