@@ -91,7 +91,7 @@ SERVICE_ROLES = {
     "limits": ["credit.viewer"],
     "scoring": ["credit.viewer"],
     "collections": ["credit.viewer"],
-    "applications": ["credit.analyst", "credit.manager"],
+    "applications": ["credit.service.applications"],
     "audit": ["credit.auditor"],
 }
 SECRETS = {"credit-jwt-public": {"public.pem": public_pem}}
@@ -358,7 +358,12 @@ try:
     ADMIN = token("manifest-test", ["credit.admin"])
     creditctl("account", "create", "MANIFEST-1", "--name", "Manifest SE", "--currency", "EUR",
               "--segment", "KEY_ACCOUNT", "--region", "EMEA")
-    creditctl("limit", "set", "MANIFEST-1", "--amount", "1000", "--reason", "manifest test")
+    # Limits change only from the applications service's identity, naming the approvers.
+    gateway = ports["credit-gateway"][50051]
+    run(f"{BIN}/creditctl", *gateway_flags(gateway), "--token",
+        token("service:applications", ["credit.service.applications"]), "--json", "limit", "set",
+        "MANIFEST-1", "--amount", "1000", "--reason", "manifest test", "--approved-by",
+        "manifest.manager", "--approval-reference", "MANIFEST-APP-1")
     approved = json.loads(creditctl("check", "MANIFEST-1", "SO-1", "400", "--currency", "EUR"))
     rejected = json.loads(creditctl("check", "MANIFEST-1", "SO-2", "700", "--currency", "EUR"))
     if not (approved.get("outcome", "").endswith("APPROVED")

@@ -153,7 +153,8 @@ async fn invoiced_overdue_reminded_disputed_paid_and_back_to_normal_with_audit_s
         })
         .await
         .expect("account");
-    limits
+    journey
+        .limit_setter()
         .set_credit_limit(lpb::SetCreditLimitRequest {
             customer_id: "SHOP-FR".into(),
             credit_limit: Some(lpb::CreditLimit {
@@ -163,6 +164,8 @@ async fn invoiced_overdue_reminded_disputed_paid_and_back_to_normal_with_audit_s
             }),
             reason: "approved".into(),
             request_id: rid(),
+            approved_by: vec!["max.manager".into()],
+            approval_reference: "APP-SHOP-FR".into(),
         })
         .await
         .expect("limit");

@@ -161,7 +161,8 @@ fn report(fault: &str, seen: &Seen, events: (i64, i64)) {
 /// Opens the accounts and starts the load in the background; answers its end time.
 async fn start_load(cluster: &Cluster) -> (tokio::task::JoinHandle<Seen>, Arc<Vec<String>>) {
     let mut client = limits(cluster.channel(), &cluster.token);
-    let customers = Arc::new(open_accounts(&mut client, CUSTOMERS, LIMIT).await);
+    let mut limit_setter = limits(cluster.channel(), &cluster::limit_setter_token());
+    let customers = Arc::new(open_accounts(&mut client, &mut limit_setter, CUSTOMERS, LIMIT).await);
     let until = Instant::now() + load_for();
     let load = tokio::spawn(drive_checks(
         client,

@@ -66,6 +66,8 @@ fn describe(journey: &Journey) -> serde_json::Value {
             "admin": suite.token,
             "viewer": token("interop-viewer", &[roles::VIEWER]),
             "sales": token("interop-sales", &[roles::SALES_ORDER]),
+            // The only identity limits takes limit changes from.
+            "applications": token("service:applications", &[roles::APPLICATIONS_SERVICE]),
             "foreign": mint_hs256_token(
                 "a-secret-the-suite-does-not-know-at-all",
                 "intruder",

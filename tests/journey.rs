@@ -30,7 +30,8 @@ fn eur(amount: &str) -> Option<Money> {
     })
 }
 
-async fn account(c: &mut Client, id: &str, parent: &str, limit: &str) {
+/// Opens the account with `c` and has `setter` (the applications service) set its limit.
+async fn account(c: &mut Client, setter: &mut Client, id: &str, parent: &str, limit: &str) {
     c.create_credit_account(pb::CreateCreditAccountRequest {
         credit_account: Some(pb::CreditAccount {
             customer_id: id.into(),
@@ -45,18 +46,21 @@ async fn account(c: &mut Client, id: &str, parent: &str, limit: &str) {
     })
     .await
     .expect("create");
-    c.set_credit_limit(pb::SetCreditLimitRequest {
-        customer_id: id.into(),
-        credit_limit: Some(pb::CreditLimit {
-            mode: pb::LimitMode::Amount as i32,
-            amount: eur(limit),
-            ..Default::default()
-        }),
-        reason: "onboarding".into(),
-        request_id: rid(),
-    })
-    .await
-    .expect("limit");
+    setter
+        .set_credit_limit(pb::SetCreditLimitRequest {
+            customer_id: id.into(),
+            credit_limit: Some(pb::CreditLimit {
+                mode: pb::LimitMode::Amount as i32,
+                amount: eur(limit),
+                ..Default::default()
+            }),
+            reason: "onboarding".into(),
+            request_id: rid(),
+            approved_by: vec!["max.manager".into()],
+            approval_reference: format!("APP-{id}"),
+        })
+        .await
+        .expect("limit");
 }
 
 async fn check(
@@ -91,9 +95,10 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
         channel.clone(),
         BearerToken(Some(suite.token.clone())),
     );
-    account(&mut c, "HOLDING", "", "50000").await;
-    account(&mut c, "HOLDING-FR", "HOLDING", "30000").await;
-    account(&mut c, "HOLDING-RO", "HOLDING", "30000").await;
+    let mut setter = journey.limit_setter();
+    account(&mut c, &mut setter, "HOLDING", "", "50000").await;
+    account(&mut c, &mut setter, "HOLDING-FR", "HOLDING", "30000").await;
+    account(&mut c, &mut setter, "HOLDING-RO", "HOLDING", "30000").await;
 
     let fr = check(&mut c, "HOLDING-FR", "SO-1", "20000").await;
     assert_eq!(fr.outcome, pb::CheckOutcome::Approved as i32);
@@ -170,7 +175,17 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
     .map(|e| e.expect("event").event.expect("event"))
     .collect()
     .await;
-    assert!(events.iter().all(|e| e.actor_subject == "suite-admin"));
+    // Limits are set by the applications service (here: as a migration would), naming who
+    // approved them; everything else by the admin.
+    for e in &events {
+        let expected = if e.event_type == "credit.limits.credit_limit.changed" {
+            assert!(e.payload_json.contains("max.manager"), "{}", e.payload_json);
+            "service:applications"
+        } else {
+            "suite-admin"
+        };
+        assert_eq!(e.actor_subject, expected, "{}", e.event_type);
+    }
     assert!(
         events
             .iter()
@@ -318,7 +333,14 @@ async fn a_customer_group_gets_credit_orders_flow_and_everything_is_recorded() {
             "credit.scoring.customer.scored"
         ]
     );
-    assert!(history.iter().all(|e| e.actor_subject == "suite-admin"));
+    for e in &history {
+        let expected = if e.event_type == "credit.limits.credit_limit.changed" {
+            "service:applications"
+        } else {
+            "suite-admin"
+        };
+        assert_eq!(e.actor_subject, expected, "{}", e.event_type);
+    }
     let proof = audit
         .get_inclusion_proof(apb::GetInclusionProofRequest {
             log_index: history[0].log_index,

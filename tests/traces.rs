@@ -217,7 +217,8 @@ async fn a_credit_check_and_its_audit_entry_are_one_trace() {
         return;
     };
     let mut limits = load::limits(cluster.channel(), &cluster.token);
-    let customers = load::open_accounts(&mut limits, 1, "100.00").await;
+    let mut limit_setter = load::limits(cluster.channel(), &cluster::limit_setter_token());
+    let customers = load::open_accounts(&mut limits, &mut limit_setter, 1, "100.00").await;
 
     let caller = Caller::new();
     let answer = limits

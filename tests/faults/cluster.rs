@@ -450,3 +450,15 @@ impl Cluster {
             .join("\n")
     }
 }
+
+/// A token of the applications service's identity, the only one limits takes limit changes
+/// from.
+pub fn limit_setter_token() -> String {
+    credit_platform::auth::mint_hs256_token(
+        SECRET,
+        "service:applications",
+        &[credit_platform::auth::roles::APPLICATIONS_SERVICE],
+        Duration::from_secs(3600),
+    )
+    .expect("token")
+}

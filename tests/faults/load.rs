@@ -27,8 +27,14 @@ pub fn eur(amount: &str) -> Option<Money> {
     })
 }
 
-/// Opens `count` accounts with a limit of `limit` EUR each; their ids.
-pub async fn open_accounts(client: &mut Limits, count: usize, limit: &str) -> Vec<String> {
+/// Opens `count` accounts with a limit of `limit` EUR each, the limits set by `limit_setter`
+/// (the applications service's identity); their ids.
+pub async fn open_accounts(
+    client: &mut Limits,
+    limit_setter: &mut Limits,
+    count: usize,
+    limit: &str,
+) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..count {
         let id = format!("FAULT-{i:03}");
@@ -45,7 +51,7 @@ pub async fn open_accounts(client: &mut Limits, count: usize, limit: &str) -> Ve
             })
             .await
             .expect("account");
-        client
+        limit_setter
             .set_credit_limit(pb::SetCreditLimitRequest {
                 customer_id: id.clone(),
                 credit_limit: Some(pb::CreditLimit {
@@ -55,6 +61,8 @@ pub async fn open_accounts(client: &mut Limits, count: usize, limit: &str) -> Ve
                 }),
                 reason: "fault test".into(),
                 request_id: uuid::Uuid::new_v4().to_string(),
+                approved_by: vec!["max.manager".into()],
+                approval_reference: "fault-test".into(),
             })
             .await
             .expect("limit");

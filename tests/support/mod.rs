@@ -105,6 +105,25 @@ impl Journey {
         ))
     }
 
+    /// Limits through the gateway as the applications service, the only identity limits takes
+    /// limit changes and releases from.
+    pub fn limit_setter(
+        &self,
+    ) -> credit_proto::limits::limits_service_client::LimitsServiceClient<
+        tonic::service::interceptor::InterceptedService<
+            Channel,
+            credit_platform::auth::BearerToken,
+        >,
+    > {
+        credit_proto::limits::limits_service_client::LimitsServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.token_for(
+                "service:applications",
+                &[credit_platform::auth::roles::APPLICATIONS_SERVICE],
+            ),
+        )
+    }
+
     /// Every event on `source`'s feed so far, read through the gateway.
     pub async fn backlog(&self, source: &str) -> Result<Vec<Event>, tonic::Status> {
         let mut feed = EventFeedServiceClient::with_interceptor(

@@ -26,6 +26,11 @@ struct Args {
     /// Token for --gateway (an admin token; the embedded suite makes its own).
     #[arg(long, env = "CREDITCTL_TOKEN")]
     token: Option<String>,
+    /// Token that sets the accounts' limits with --gateway: role credit.service.applications,
+    /// the only one limits takes limit changes from (a development suite's:
+    /// `creditctl token --subject service:bench --roles credit.service.applications`).
+    #[arg(long, env = "CREDIT_BENCH_LIMIT_TOKEN", requires = "gateway")]
+    limit_token: Option<String>,
     /// Embedded suite on PostgreSQL: a fresh database is created in this server and dropped after.
     #[arg(long)]
     postgres_admin_url: Option<String>,
@@ -88,7 +93,13 @@ fn rid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-async fn setup_accounts(client: &mut Limits, accounts: usize) -> anyhow::Result<()> {
+/// Opens the accounts with `client` and sets their limits with `limit_setter`, a token of the
+/// applications service's identity (nobody else sets a limit), naming the benchmark as approver.
+async fn setup_accounts(
+    client: &mut Limits,
+    limit_setter: &mut Limits,
+    accounts: usize,
+) -> anyhow::Result<()> {
     for i in 0..=accounts {
         let id = if i == 0 {
             "HOT".to_string()
@@ -107,7 +118,7 @@ async fn setup_accounts(client: &mut Limits, accounts: usize) -> anyhow::Result<
                 request_id: rid(),
             })
             .await?;
-        client
+        limit_setter
             .set_credit_limit(pb::SetCreditLimitRequest {
                 customer_id: id,
                 credit_limit: Some(pb::CreditLimit {
@@ -117,6 +128,8 @@ async fn setup_accounts(client: &mut Limits, accounts: usize) -> anyhow::Result<
                 }),
                 reason: "benchmark".into(),
                 request_id: rid(),
+                approved_by: vec!["credit-bench".into()],
+                approval_reference: "credit-bench".into(),
             })
             .await?;
     }
@@ -227,14 +240,18 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     let _data = tempfile::tempdir()?;
     let mut _databases = Vec::new();
-    let (gateway, token, backend, ca) = match &args.gateway {
+    let (gateway, token, limit_token, backend, ca) = match &args.gateway {
         Some(url) => {
             let token = args
                 .token
                 .clone()
                 .ok_or_else(|| anyhow::anyhow!("--gateway needs --token"))?;
+            let limit_token = args
+                .limit_token
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("--gateway needs --limit-token"))?;
             let ca = args.ca_file.as_ref().map(std::fs::read).transpose()?;
-            (url.clone(), token, "external".to_string(), ca)
+            (url.clone(), token, limit_token, "external".to_string(), ca)
         }
         None => {
             let database = TestDatabase::create_on(args.postgres_admin_url.as_deref()).await?;
@@ -259,7 +276,13 @@ async fn main() -> anyhow::Result<()> {
                 .as_ref()
                 .map(|tls| std::fs::read(&tls.ca))
                 .transpose()?;
-            (suite.gateway_url(), suite.token, backend, ca)
+            let limit_token = credit_platform::auth::mint_hs256_token(
+                &suite.secret,
+                "service:applications",
+                &[credit_platform::auth::roles::APPLICATIONS_SERVICE],
+                Duration::from_secs(3600),
+            )?;
+            (suite.gateway_url(), suite.token, limit_token, backend, ca)
         }
     };
     let mut channels = Vec::new();
@@ -302,7 +325,9 @@ async fn main() -> anyhow::Result<()> {
         "setting up {} accounts + 1 hot account ({backend})",
         args.accounts
     );
-    setup_accounts(&mut setup, args.accounts).await?;
+    let mut limit_setter: Limits =
+        LimitsServiceClient::with_interceptor(channels[0].clone(), BearerToken(Some(limit_token)));
+    setup_accounts(&mut setup, &mut limit_setter, args.accounts).await?;
     eprintln!(
         "measuring Ping, then CheckCredit: {} callers, {} s each",
         args.concurrency, args.duration_secs

@@ -39,8 +39,14 @@ async fn history_verify_proof_export_and_offline_check_from_the_command_line() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(created, "the account is created");
+    // Only the applications service's identity sets limits; the approvers are named.
+    let migration = suite
+        .token("service:migration", "credit.service.applications")
+        .await;
     ok(suite
         .run(&[
+            "--token",
+            &migration,
             "limit",
             "set",
             "ACME",
@@ -48,6 +54,10 @@ async fn history_verify_proof_export_and_offline_check_from_the_command_line() {
             "5000",
             "--reason",
             "onboarding",
+            "--approved-by",
+            "max.manager",
+            "--approval-reference",
+            "LEGACY-1",
         ])
         .await);
 

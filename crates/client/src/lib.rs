@@ -16,8 +16,23 @@ pub mod roles {
     pub const MANAGER: &str = "credit.manager";
     /// Auditors and the audit service: read the audit log and every service's event feed.
     pub const AUDITOR: &str = "credit.auditor";
-    /// Everything.
+    /// Everything (break-glass: hold it in no person's daily token).
     pub const ADMIN: &str = "credit.admin";
+    /// The applications service's own identity: it alone sets limits and releases blocked
+    /// orders in limits, carrying the approvers it verified (authority matrix, four eyes).
+    /// Admin does not pass for it: nobody else changes a limit.
+    pub const APPLICATIONS_SERVICE: &str = "credit.service.applications";
+    /// What every service identity's role starts with.
+    pub const SERVICE_PREFIX: &str = "credit.service.";
+    /// The roles that decide credit: a service identity never holds one (a stolen service
+    /// token must not approve anything).
+    pub const APPROVERS: &[&str] = &[ANALYST, MANAGER, ADMIN];
+
+    /// Whether `roles` mix a service identity with an approver role (refused).
+    pub fn service_with_approver_role(roles: &[String]) -> bool {
+        roles.iter().any(|r| r.starts_with(SERVICE_PREFIX))
+            && roles.iter().any(|r| APPROVERS.contains(&r.as_str()))
+    }
 }
 
 /// The claims the suite reads from a token.

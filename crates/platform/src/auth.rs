@@ -322,6 +322,9 @@ impl TokenVerifier {
         if data.claims.sub.is_empty() {
             return Err(refused(&"no subject"));
         }
+        if roles::service_with_approver_role(&data.claims.roles) {
+            return Err(refused(&"a service identity holding an approver role"));
+        }
         Ok(Caller::of(
             data.claims.iss.as_deref(),
             &data.claims.sub,
@@ -430,6 +433,9 @@ pub enum Access {
     Authenticated,
     /// A valid token with one of these roles (admin always passes).
     AnyRole(&'static [&'static str]),
+    /// A valid token with one of these roles, admin or not: what only a service identity may
+    /// do on the authority of people it has verified (setting a limit).
+    OnlyRole(&'static [&'static str]),
 }
 
 /// Maps a gRPC path ("/credit.limits.v1.LimitsService/CheckCredit") to what it requires;
@@ -496,12 +502,18 @@ impl AuthLayer {
             }
             return Ok(Some(caller));
         };
-        if let Access::AnyRole(allowed) = access
-            && !caller.has_any_role(allowed)
-        {
+        let granted = match access {
+            Access::Public | Access::Authenticated => true,
+            Access::AnyRole(allowed) => caller.has_any_role(allowed),
+            Access::OnlyRole(allowed) => caller.roles.iter().any(|r| allowed.contains(&r.as_str())),
+        };
+        if !granted {
+            let allowed = match access {
+                Access::AnyRole(allowed) | Access::OnlyRole(allowed) => allowed.join(", "),
+                _ => String::new(),
+            };
             return Err(ApiError::PermissionDenied(format!(
-                "{path} needs one of the roles {}",
-                allowed.join(", ")
+                "{path} needs one of the roles {allowed}"
             )));
         }
         Ok(Some(caller))

@@ -147,7 +147,9 @@ impl ApplicationsConfig {
             self.service_token_file.as_deref(),
             &self.auth,
             "service:applications",
-            &[roles::ANALYST, roles::MANAGER],
+            // Its own identity, never an approver's role: limits takes limit changes and
+            // releases only from it, on the approvers it names.
+            &[roles::APPLICATIONS_SERVICE],
         )
         .ok_or_else(|| {
             anyhow::anyhow!(

@@ -314,6 +314,13 @@ impl LimitsPeer {
                     credit_limit: Some(limit),
                     reason: i.reason.clone(),
                     request_id: derived(&i.instruction_id, "limit"),
+                    approved_by: if i.approved_by.is_empty() {
+                        // Queued before approvers were carried: the reason names the decider.
+                        vec!["system".into()]
+                    } else {
+                        i.approved_by.clone()
+                    },
+                    approval_reference: i.application_id.clone(),
                 },
                 |mut c, r| async move { c.set_credit_limit(r).await },
             )

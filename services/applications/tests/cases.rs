@@ -242,7 +242,7 @@ async fn a_recheck_releases_the_order_once_it_fits() {
     assert_eq!(reserved(&suite, "WAIT-FR").await, "0.00");
     // The limit went up meanwhile.
     suite
-        .limits_client()
+        .limit_setter_client()
         .set_credit_limit(lpb::SetCreditLimitRequest {
             customer_id: "WAIT-FR".into(),
             credit_limit: Some(lpb::CreditLimit {
@@ -252,6 +252,8 @@ async fn a_recheck_releases_the_order_once_it_fits() {
             }),
             reason: "raised by the credit manager".into(),
             request_id: rid(),
+            approved_by: vec!["max.manager".into()],
+            approval_reference: "APP-WAIT-FR".into(),
         })
         .await
         .expect("raise");

@@ -25,10 +25,11 @@ async fn limit(suite: &Suite, customer_id: &str) -> lpb::CreditLimit {
         .expect("limit")
 }
 
-/// A manager sets the limit in limits directly (with a 5 % tolerance a change must keep).
+/// A limit approved earlier (with a 5 % tolerance a change must keep), set in limits as the
+/// applications service sets limits.
 async fn set_limit(suite: &Suite, customer_id: &str, amount: &str) {
     suite
-        .limits_client()
+        .limit_setter_client()
         .set_credit_limit(lpb::SetCreditLimitRequest {
             customer_id: customer_id.into(),
             credit_limit: Some(lpb::CreditLimit {
@@ -41,6 +42,8 @@ async fn set_limit(suite: &Suite, customer_id: &str, amount: &str) {
             }),
             reason: "set by hand".into(),
             request_id: rid(),
+            approved_by: vec!["max.manager".into()],
+            approval_reference: "APP-EARLIER".into(),
         })
         .await
         .expect("set limit");

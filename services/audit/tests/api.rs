@@ -23,8 +23,8 @@ async fn business_day(limits: std::net::SocketAddr) {
     let mut manager = limits_client(limits, "marie.manager", &[roles::MANAGER]);
     let mut sales = limits_client(limits, "svc.sales-orders", &[roles::SALES_ORDER]);
     let mut analyst = limits_client(limits, "ana.analyst", &[roles::ANALYST]);
-    onboard(&mut manager, "ACME", "10000").await;
-    onboard(&mut manager, "GLOBEX", "5000").await;
+    onboard(limits, "ACME", "10000").await;
+    onboard(limits, "GLOBEX", "5000").await;
     assert_eq!(
         check(&mut sales, "ACME", "SO-1", "4000").await,
         lpb::CheckOutcome::Approved as i32
@@ -184,7 +184,13 @@ async fn every_change_in_limits_is_recorded_once_with_its_actor_and_proofs_verif
         .iter()
         .find(|e| e.event_type == "credit.limits.credit_limit.changed")
         .expect("the limit change is recorded");
-    assert_eq!(limit_set.actor_subject, "marie.manager");
+    // Set by the applications service, on the approval of the manager it names.
+    assert_eq!(limit_set.actor_subject, "service:applications");
+    assert!(
+        limit_set.payload_json.contains("marie.manager"),
+        "{}",
+        limit_set.payload_json
+    );
 
     // The checkpoint is signed by the configured key.
     let checkpoint = c
@@ -559,8 +565,7 @@ async fn audit_and_limits_restarting_mid_stream_lose_nothing_and_double_nothing(
     let limits_addr = limits.addr;
     let setup = AuditSetup::generate();
     let mut audit = Some(start_audit(&audit_db, &setup, limits_addr).await);
-    let mut manager = limits_client(limits_addr, "marie.manager", &[roles::MANAGER]);
-    onboard(&mut manager, "ACME", "1000000").await;
+    onboard(limits_addr, "ACME", "1000000").await;
 
     // Orders keep coming while audit, limits, or both are stopped and started again.
     let mut sales = limits_client(limits_addr, "svc.sales-orders", &[roles::SALES_ORDER]);
@@ -669,8 +674,7 @@ async fn bad_requests_are_named_and_only_auditors_and_deciders_read_the_log() {
         .expect_err("no checkpoint");
     assert_eq!(none.code(), tonic::Code::FailedPrecondition);
 
-    let mut manager = limits_client(limits.addr, "marie.manager", &[roles::MANAGER]);
-    onboard(&mut manager, "ACME", "100").await;
+    onboard(limits.addr, "ACME", "100").await;
     wait_recorded(&c, 2).await;
 
     let field_of = |status: tonic::Status| {

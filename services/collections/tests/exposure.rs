@@ -80,7 +80,7 @@ async fn exposure_follows_the_ledger_and_an_overdue_customer_is_held_until_paid(
         })
         .await
         .expect("account");
-    limits
+    app.limit_setter()
         .set_credit_limit(lpb::SetCreditLimitRequest {
             customer_id: "ACME".into(),
             credit_limit: Some(lpb::CreditLimit {
@@ -90,6 +90,8 @@ async fn exposure_follows_the_ledger_and_an_overdue_customer_is_held_until_paid(
             }),
             reason: "initial".into(),
             request_id: rid(),
+            approved_by: vec!["max.manager".into()],
+            approval_reference: "APP-ACME".into(),
         })
         .await
         .expect("limit");

@@ -309,7 +309,9 @@ for (const via of VIA) {
       creditLimit: { mode: 'LIMIT_MODE_AMOUNT', amount: money('1000') },
       reason: 'interop',
       requestId: crypto.randomUUID(),
-    });
+      approvedBy: ['interop.manager'],
+      approvalReference: 'INTEROP-1',
+    }, auth('applications'));
     const { response } = await unary(limits(via), 'checkCredit', {
       customerId: account.customerId,
       orderId: 'SO-1',

@@ -96,8 +96,10 @@ def set_limit(via, customer_id, amount):
             ),
             reason="interop",
             request_id=str(uuid.uuid4()),
+            approved_by=["interop.manager"],
+            approval_reference="INTEROP-1",
         ),
-        metadata=auth(),
+        metadata=auth("applications"),
         timeout=TIMEOUT,
     )
 

@@ -53,8 +53,10 @@ pub enum AccountCommand {
 
 #[derive(Subcommand)]
 pub enum LimitCommand {
-    /// Set the limit: --amount, --unlimited or --none.
-    Set(LimitArgs),
+    /// Set the limit: --amount, --unlimited or --none. Only the applications service's
+    /// identity may (role credit.service.applications: loading limits approved elsewhere, a
+    /// migration); people change limits through credit applications.
+    Set(Box<LimitArgs>),
     /// Every change of an account's limit.
     History {
         /// Customer id.
@@ -93,6 +95,12 @@ pub struct LimitArgs {
     /// Why: recorded with the change and shown in the audit trail.
     #[arg(long)]
     pub reason: String,
+    /// Who approved the change (repeat or comma-separate): recorded with it.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub approved_by: Vec<String>,
+    /// The approval's reference (the decision's id where it was taken).
+    #[arg(long)]
+    pub approval_reference: String,
 }
 
 #[derive(Args)]

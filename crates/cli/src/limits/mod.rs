@@ -218,6 +218,8 @@ pub async fn run(
                     credit_limit: Some(limit),
                     reason: args.reason,
                     request_id: rid(),
+                    approved_by: args.approved_by,
+                    approval_reference: args.approval_reference,
                 })
                 .await?
                 .into_inner();

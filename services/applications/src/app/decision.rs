@@ -272,6 +272,7 @@ impl Applications {
                 .as_ref()
                 .and_then(credit_platform::clock::from_timestamp),
             trace_parent: credit_platform::telemetry::current_traceparent().unwrap_or_default(),
+            approved_by: approvers(app),
         };
         store::insert_instruction(tx, &instruction, now).await?;
         // The newest approval carries the customer's next review.
@@ -284,4 +285,30 @@ impl Applications {
         });
         Ok(())
     }
+}
+
+/// Who approved an application: every approver of its workflow, in order, or — decided by
+/// policy, with no workflow — the decision's maker ("system").
+fn approvers(app: &pb::Application) -> Vec<String> {
+    let mut approvers: Vec<String> = Vec::new();
+    for approval in app.approval_steps.iter().flat_map(|s| &s.approvals) {
+        if approval.action() == pb::ApprovalAction::Approve
+            && !approvers.contains(&approval.approver)
+        {
+            approvers.push(approval.approver.clone());
+        }
+    }
+    if approvers.is_empty() {
+        let decided_by = app
+            .final_decision
+            .as_ref()
+            .map(|d| d.decided_by.clone())
+            .unwrap_or_default();
+        approvers.push(if decided_by.is_empty() {
+            "system".into()
+        } else {
+            decided_by
+        });
+    }
+    approvers
 }

@@ -38,6 +38,11 @@ pub struct LimitInstruction {
     /// joins that trace however much later it happens.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub trace_parent: String,
+    /// Who approved it (the approvers of the workflow's steps, or "system" for a decision by
+    /// policy): limits records them with the change. Instructions queued before this field
+    /// existed name the decision's maker.
+    #[serde(default)]
+    pub approved_by: Vec<String>,
 }
 
 /// Queues an instruction (in the approval's transaction).

@@ -169,6 +169,18 @@ impl Suite {
         LimitsServiceClient::with_interceptor(channel, token("max.manager", &[roles::MANAGER]))
     }
 
+    /// Limits as the applications service (the only identity that sets limits there): for
+    /// limits set outside the application under test.
+    pub fn limit_setter_client(&self) -> LimitsServiceClient<Authed> {
+        let channel = Channel::from_shared(format!("http://{}", self.limits_addr))
+            .expect("uri")
+            .connect_lazy();
+        LimitsServiceClient::with_interceptor(
+            channel,
+            token("service:applications", &[roles::APPLICATIONS_SERVICE]),
+        )
+    }
+
     pub fn scoring_client(&self) -> ScoringClient {
         ScoringServiceClient::with_interceptor(
             self.scoring.channel.clone(),

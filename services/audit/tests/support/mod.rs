@@ -135,8 +135,10 @@ pub fn eur(amount: &str) -> Option<Money> {
     })
 }
 
-/// Creates an account with a limit (as a manager).
-pub async fn onboard(c: &mut LimitsClient, id: &str, limit: &str) {
+/// Creates an account (as a manager) with a limit (set as the applications service sets it,
+/// the approver named) in the limits server at `limits`.
+pub async fn onboard(limits: SocketAddr, id: &str, limit: &str) {
+    let mut c = limits_client(limits, "marie.manager", &[roles::MANAGER]);
     c.create_credit_account(pb::CreateCreditAccountRequest {
         credit_account: Some(pb::CreditAccount {
             customer_id: id.into(),
@@ -150,18 +152,26 @@ pub async fn onboard(c: &mut LimitsClient, id: &str, limit: &str) {
     })
     .await
     .expect("create");
-    c.set_credit_limit(pb::SetCreditLimitRequest {
-        customer_id: id.into(),
-        credit_limit: Some(pb::CreditLimit {
-            mode: pb::LimitMode::Amount as i32,
-            amount: eur(limit),
-            ..Default::default()
-        }),
-        reason: "onboarding".into(),
-        request_id: rid(),
-    })
-    .await
-    .expect("limit");
+    let mut setter = limits_client(
+        limits,
+        "service:applications",
+        &[roles::APPLICATIONS_SERVICE],
+    );
+    setter
+        .set_credit_limit(pb::SetCreditLimitRequest {
+            customer_id: id.into(),
+            credit_limit: Some(pb::CreditLimit {
+                mode: pb::LimitMode::Amount as i32,
+                amount: eur(limit),
+                ..Default::default()
+            }),
+            reason: "onboarding".into(),
+            request_id: rid(),
+            approved_by: vec!["marie.manager".into()],
+            approval_reference: format!("APP-{id}"),
+        })
+        .await
+        .expect("limit");
 }
 
 pub async fn check(c: &mut LimitsClient, customer: &str, order: &str, amount: &str) -> i32 {

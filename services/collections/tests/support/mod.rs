@@ -165,6 +165,18 @@ impl App {
     }
 
     /// Limits as a credit manager.
+    /// Limits as the applications service, the only identity that sets limits there.
+    pub fn limit_setter(&self) -> LimitsClient {
+        credit_proto::limits::limits_service_client::LimitsServiceClient::with_interceptor(
+            self.limits
+                .as_ref()
+                .expect("started with limits")
+                .channel
+                .clone(),
+            token("service:applications", &[roles::APPLICATIONS_SERVICE]),
+        )
+    }
+
     pub fn limits(&self) -> LimitsClient {
         credit_proto::limits::limits_service_client::LimitsServiceClient::with_interceptor(
             self.limits

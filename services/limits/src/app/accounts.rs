@@ -344,6 +344,8 @@ impl Limits {
             actor_subject: context.caller.subject.clone(),
             reason: request.reason.clone(),
             changed_at: m.now,
+            approved_by: request.approved_by.clone(),
+            approval_reference: request.approval_reference.clone(),
         };
         row.credit_limit = limit;
         row.updated_at = m.now;
@@ -359,6 +361,8 @@ impl Limits {
                 before: Some(convert::credit_limit(&change.before, &row.currency_code)),
                 after: Some(convert::credit_limit(&change.after, &row.currency_code)),
                 reason: change.reason.clone(),
+                approved_by: change.approved_by.clone(),
+                approval_reference: change.approval_reference.clone(),
             }),
         };
         outbox::append(&mut m.tx, context, m.now, event).await?;
@@ -406,6 +410,8 @@ impl Limits {
                     actor_subject: c.actor_subject,
                     reason: c.reason,
                     change_time: Some(credit_platform::clock::to_timestamp(c.changed_at)),
+                    approved_by: c.approved_by,
+                    approval_reference: c.approval_reference,
                 })
                 .collect(),
             next_page_token,

@@ -7,10 +7,29 @@ const READ: &[&str] = &[
     roles::MANAGER,
     roles::SALES_ORDER,
     roles::AUDITOR,
+    roles::APPLICATIONS_SERVICE,
 ];
-const ORDERS: &[&str] = &[roles::SALES_ORDER, roles::ANALYST, roles::MANAGER];
+// Applications rechecks and releases the orders of credit cases.
+const ORDERS: &[&str] = &[
+    roles::SALES_ORDER,
+    roles::ANALYST,
+    roles::MANAGER,
+    roles::APPLICATIONS_SERVICE,
+];
 const ANALYSIS: &[&str] = &[roles::ANALYST, roles::MANAGER];
+// Applications opens the account of newly approved credit.
+const ACCOUNTS: &[&str] = &[roles::ANALYST, roles::MANAGER, roles::APPLICATIONS_SERVICE];
 const MANAGEMENT: &[&str] = &[roles::MANAGER];
+// Limits change, and orders pass beyond them, only on decisions applications took under the
+// authority matrix and four eyes; nobody else, admin included, sets a limit here.
+const LIMIT_AUTHORITY: &[&str] = &[roles::APPLICATIONS_SERVICE];
+
+/// Whether a caller with `roles` may send a one-off release with a credit check.
+pub fn may_release(caller_roles: &[String]) -> bool {
+    caller_roles
+        .iter()
+        .any(|r| LIMIT_AUTHORITY.contains(&r.as_str()))
+}
 
 /// The access rule of a limits method path.
 pub fn access(path: &str) -> Option<Access> {
@@ -35,13 +54,14 @@ pub fn access(path: &str) -> Option<Access> {
         "CheckCredit" | "ShipReservation" | "InvoiceReservation" | "ReleaseReservation" => {
             Access::AnyRole(ORDERS)
         }
-        "CreateCreditAccount"
-        | "UpdateCreditAccount"
+        "CreateCreditAccount" => Access::AnyRole(ACCOUNTS),
+        "UpdateCreditAccount"
         | "PostReceivable"
         | "PostCommitment"
         | "PlaceCreditHold"
         | "ReleaseCreditHold" => Access::AnyRole(ANALYSIS),
-        "SetCreditLimit" | "SetExposureCounting" | "SetFxRate" => Access::AnyRole(MANAGEMENT),
+        "SetCreditLimit" => Access::OnlyRole(LIMIT_AUTHORITY),
+        "SetExposureCounting" | "SetFxRate" => Access::AnyRole(MANAGEMENT),
         _ => return None,
     })
 }
@@ -55,8 +75,15 @@ mod tests {
         let check = access("/credit.limits.v1.LimitsService/CheckCredit");
         assert!(matches!(check, Some(Access::AnyRole(r)) if r.contains(&roles::SALES_ORDER)));
         let set = access("/credit.limits.v1.LimitsService/SetCreditLimit");
-        assert!(
-            matches!(set, Some(Access::AnyRole(r)) if !r.contains(&roles::SALES_ORDER) && !r.contains(&roles::ANALYST))
-        );
+        assert_eq!(set, Some(Access::OnlyRole(&[roles::APPLICATIONS_SERVICE])));
+    }
+
+    #[test]
+    fn only_the_applications_service_releases_orders() {
+        let of = |roles: &[&str]| roles.iter().map(|r| r.to_string()).collect::<Vec<_>>();
+        assert!(may_release(&of(&[roles::APPLICATIONS_SERVICE])));
+        for person in [roles::ANALYST, roles::MANAGER, roles::ADMIN] {
+            assert!(!may_release(&of(&[person])), "{person}");
+        }
     }
 }

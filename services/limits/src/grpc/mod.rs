@@ -127,6 +127,7 @@ impl LimitsService for LimitsGrpc {
             accept_mutation_with(&self.readiness, request, |request, v| {
                 check_external_id(&request.customer_id, "customer_id", v);
                 check_text(&request.reason, "reason", true, 500, v);
+                validate::approvals(&request.approved_by, &request.approval_reference, v);
                 validate::credit_limit(request.credit_limit.as_ref(), v)
             })?;
         answer(
@@ -239,24 +240,13 @@ impl LimitsService for LimitsGrpc {
     ) -> Answer<pb::CheckCreditResponse> {
         let (context, request, order) =
             accept_read_with(&self.readiness, request, validate::check_order)?;
-        if order.release.is_some() {
-            let may_release = [
-                credit_platform::auth::roles::ANALYST,
-                credit_platform::auth::roles::MANAGER,
-                credit_platform::auth::roles::ADMIN,
-            ];
-            if !context
-                .caller
-                .roles
-                .iter()
-                .any(|r| may_release.contains(&r.as_str()))
-            {
-                return Err(ApiError::PermissionDenied(
-                    "releasing an order beyond the available credit needs an analyst or manager"
-                        .into(),
-                )
-                .into());
-            }
+        if order.release.is_some() && !access::may_release(&context.caller.roles) {
+            return Err(ApiError::PermissionDenied(
+                "releasing an order beyond the available credit is done through a credit case \
+                 in applications (ReleaseBlockedOrder), which checks the approver's authority"
+                    .into(),
+            )
+            .into());
         }
         // A dry run stores nothing, so it is not keyed for replay.
         let context = if request.dry_run {

@@ -405,3 +405,24 @@ pub fn account_query(
 pub fn optional_text(value: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_string())
 }
+
+/// Most approvers one limit change names (an authority matrix has a few levels).
+const MAX_APPROVERS: usize = 10;
+
+/// The approvals a limit change carries: at least one approver (token subjects, "system" for
+/// a decision by policy) and the approval's reference.
+pub fn approvals(approved_by: &[String], reference: &str, v: &mut Violations) {
+    if approved_by.is_empty() {
+        v.add(
+            "approved_by",
+            "required: the approvers the applications service verified",
+        );
+    }
+    if approved_by.len() > MAX_APPROVERS {
+        v.add("approved_by", format!("at most {MAX_APPROVERS} approvers"));
+    }
+    for (i, approver) in approved_by.iter().enumerate() {
+        check_text(approver, &format!("approved_by[{i}]"), true, 300, v);
+    }
+    check_text(reference, "approval_reference", true, 200, v);
+}

@@ -349,8 +349,8 @@ pub async fn insert_limit_change(
     change: &LimitChange,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO credit_limit_changes (change_id, customer_id, before_limit, after_limit, actor_subject, reason, changed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO credit_limit_changes (change_id, customer_id, before_limit, after_limit, actor_subject, reason, changed_at, approved_by, approval_reference) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(change.change_id.clone())
     .bind(change.customer_id.clone())
@@ -359,6 +359,8 @@ pub async fn insert_limit_change(
     .bind(change.actor_subject.clone())
     .bind(change.reason.clone())
     .bind(change.changed_at)
+    .bind(json(&change.approved_by))
+    .bind(change.approval_reference.clone())
     .execute(conn)
     .await?;
     Ok(())
@@ -377,6 +379,10 @@ pub struct LimitChange {
     pub reason: String,
     /// When it took effect.
     pub changed_at: Micros,
+    /// Who approved it, as the applications service verified them.
+    pub approved_by: Vec<String>,
+    /// The approval's reference (the application id).
+    pub approval_reference: String,
 }
 
 /// A page of an account's limit changes, newest first, before the change with row id
@@ -388,7 +394,7 @@ pub async fn list_limit_changes(
     limit: i64,
 ) -> sqlx::Result<Vec<(i64, LimitChange)>> {
     sqlx::query(
-        "SELECT id, change_id, customer_id, before_limit, after_limit, actor_subject, reason, changed_at \
+        "SELECT id, change_id, customer_id, before_limit, after_limit, actor_subject, reason, changed_at, approved_by, approval_reference \
          FROM credit_limit_changes WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
     )
     .bind(customer_id.to_string())
@@ -408,6 +414,8 @@ pub async fn list_limit_changes(
                 actor_subject: row.try_get("actor_subject")?,
                 reason: row.try_get("reason")?,
                 changed_at: row.try_get("changed_at")?,
+                approved_by: decode_json(&row.try_get::<String, _>("approved_by")?)?,
+                approval_reference: row.try_get("approval_reference")?,
             },
         ))
     })

@@ -75,7 +75,7 @@ async fn utilisation_and_hold_filters_select_the_right_accounts() {
     let mut c = app.client.clone();
     for id in ["HIGH", "LOW", "HELD"] {
         create_account(&mut c, id, "").await;
-        set_limit(&mut c, id, amount_limit("1000", "EUR")).await;
+        set_limit(&app, id, amount_limit("1000", "EUR")).await;
     }
     assert_eq!(
         outcome(&check(&mut c, "HIGH", "O-1", "900").await),
@@ -140,8 +140,8 @@ async fn every_limit_change_is_kept_with_actor_and_reason() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "HIST", "").await;
-    set_limit(&mut c, "HIST", amount_limit("1000", "EUR")).await;
-    set_limit(&mut c, "HIST", amount_limit("2500.50", "EUR")).await;
+    set_limit(&app, "HIST", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "HIST", amount_limit("2500.50", "EUR")).await;
     let history = c
         .list_credit_limit_changes(pb::ListCreditLimitChangesRequest {
             customer_id: "HIST".into(),
@@ -160,7 +160,7 @@ async fn every_limit_change_is_kept_with_actor_and_reason() {
         amount_of(&newest.before.as_ref().expect("before").amount),
         "1000.00"
     );
-    assert_eq!(newest.actor_subject, "tester");
+    assert_eq!(newest.actor_subject, "service:applications");
     assert_eq!(newest.reason, "annual review");
     app.stop().await;
 }
@@ -211,7 +211,7 @@ async fn moving_an_account_into_a_group_moves_its_exposure_and_cycles_are_refuse
     let mut c = app.client.clone();
     create_account(&mut c, "PARENT", "").await;
     create_account(&mut c, "CHILD", "").await;
-    set_limit(&mut c, "CHILD", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "CHILD", amount_limit("1000", "EUR")).await;
     check(&mut c, "CHILD", "O-1", "400").await;
     c.update_credit_account(pb::UpdateCreditAccountRequest {
         credit_account: Some(pb::CreditAccount {

@@ -7,7 +7,7 @@ async fn an_order_within_the_limit_is_approved_and_reserved() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "ACME", "").await;
-    set_limit(&mut c, "ACME", amount_limit("10000", "EUR")).await;
+    set_limit(&app, "ACME", amount_limit("10000", "EUR")).await;
     let answer = check(&mut c, "ACME", "SO-1", "2500.50").await;
     assert_eq!(outcome(&answer), pb::CheckOutcome::Approved);
     assert_eq!(amount_of(&answer.available_before), "10000.00");
@@ -29,7 +29,7 @@ async fn a_rejected_order_says_what_would_pass_and_which_limit_binds() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "ACME", "").await;
-    set_limit(&mut c, "ACME", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "ACME", amount_limit("1000", "EUR")).await;
     check(&mut c, "ACME", "SO-1", "700").await;
     let answer = check(&mut c, "ACME", "SO-2", "400").await;
     assert_eq!(outcome(&answer), pb::CheckOutcome::Rejected);
@@ -60,9 +60,9 @@ async fn no_limit_zero_limit_and_unlimited_answer_differently() {
     for id in ["NONE", "ZERO", "OPEN"] {
         create_account(&mut c, id, "").await;
     }
-    set_limit(&mut c, "ZERO", amount_limit("0", "EUR")).await;
+    set_limit(&app, "ZERO", amount_limit("0", "EUR")).await;
     set_limit(
-        &mut c,
+        &app,
         "OPEN",
         pb::CreditLimit {
             mode: pb::LimitMode::Unlimited as i32,
@@ -102,7 +102,7 @@ async fn tolerance_lets_an_order_through_and_is_reported() {
     limit.tolerance = Some(pb::Tolerance {
         kind: Some(pb::tolerance::Kind::Percent("5".into())),
     });
-    set_limit(&mut c, "TOL", limit).await;
+    set_limit(&app, "TOL", limit).await;
     let within = check(&mut c, "TOL", "O-1", "1040").await;
     assert_eq!(outcome(&within), pb::CheckOutcome::Approved);
     assert_eq!(reasons(&within), [R::WithinTolerance]);
@@ -123,9 +123,9 @@ async fn a_parent_limit_caps_the_whole_group() {
     create_account(&mut c, "GROUP", "").await;
     create_account(&mut c, "SUB-A", "GROUP").await;
     create_account(&mut c, "SUB-B", "GROUP").await;
-    set_limit(&mut c, "GROUP", amount_limit("1000", "EUR")).await;
-    set_limit(&mut c, "SUB-A", amount_limit("800", "EUR")).await;
-    set_limit(&mut c, "SUB-B", amount_limit("800", "EUR")).await;
+    set_limit(&app, "GROUP", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "SUB-A", amount_limit("800", "EUR")).await;
+    set_limit(&app, "SUB-B", amount_limit("800", "EUR")).await;
     assert_eq!(
         outcome(&check(&mut c, "SUB-A", "O-1", "700").await),
         pb::CheckOutcome::Approved
@@ -153,8 +153,8 @@ async fn a_hold_rejects_every_check_until_released() {
     let mut c = app.client.clone();
     create_account(&mut c, "HOLD", "").await;
     create_account(&mut c, "HOLD-SUB", "HOLD").await;
-    set_limit(&mut c, "HOLD", amount_limit("1000", "EUR")).await;
-    set_limit(&mut c, "HOLD-SUB", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "HOLD", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "HOLD-SUB", amount_limit("1000", "EUR")).await;
     let hold = c
         .place_credit_hold(pb::PlaceCreditHoldRequest {
             customer_id: "HOLD".into(),
@@ -237,7 +237,7 @@ async fn a_foreign_currency_order_is_converted_at_the_rate_in_force() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "FX", "").await;
-    set_limit(&mut c, "FX", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "FX", amount_limit("1000", "EUR")).await;
     let no_rate = c
         .check_credit(check_request("FX", "O-1", "100", "USD"))
         .await
@@ -301,7 +301,7 @@ async fn limits_expire_and_temporary_limits_end_by_themselves() {
         valid_from: None,
         valid_to: Some(credit_platform::clock::to_timestamp(START + 10 * DAY)),
     });
-    set_limit(&mut c, "SEASON", limit).await;
+    set_limit(&app, "SEASON", limit).await;
     let peak = check(&mut c, "SEASON", "O-1", "1200").await;
     assert_eq!(outcome(&peak), pb::CheckOutcome::Approved);
     c.release_reservation(pb::ReleaseReservationRequest {
@@ -329,7 +329,7 @@ async fn the_same_request_id_replays_the_first_answer_and_never_reserves_twice()
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "IDEM", "").await;
-    set_limit(&mut c, "IDEM", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "IDEM", amount_limit("1000", "EUR")).await;
     let request = check_request("IDEM", "O-1", "600", "EUR");
     let first = c
         .check_credit(request.clone())
@@ -367,7 +367,7 @@ async fn rechecking_an_order_adjusts_its_reservation() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "ADJ", "").await;
-    set_limit(&mut c, "ADJ", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "ADJ", amount_limit("1000", "EUR")).await;
     let first = check(&mut c, "ADJ", "O-1", "600").await;
     let second = check(&mut c, "ADJ", "O-1", "900").await;
     assert_eq!(outcome(&second), pb::CheckOutcome::Approved);
@@ -397,11 +397,11 @@ async fn a_past_decision_is_shown_with_its_inputs_and_replays_identically() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "AUDIT", "").await;
-    set_limit(&mut c, "AUDIT", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "AUDIT", amount_limit("1000", "EUR")).await;
     let approved = check(&mut c, "AUDIT", "O-1", "800").await;
     let rejected = check(&mut c, "AUDIT", "O-2", "300").await;
     // Later changes must not alter the replay of earlier decisions.
-    set_limit(&mut c, "AUDIT", amount_limit("5000", "EUR")).await;
+    set_limit(&app, "AUDIT", amount_limit("5000", "EUR")).await;
     for answer in [approved, rejected] {
         let decision = c
             .get_credit_decision(pb::GetCreditDecisionRequest {
@@ -429,7 +429,7 @@ async fn a_dry_run_decides_without_reserving() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "DRY", "").await;
-    set_limit(&mut c, "DRY", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "DRY", amount_limit("1000", "EUR")).await;
     let mut request = check_request("DRY", "O-1", "500", "EUR");
     request.dry_run = true;
     request.request_id.clear();
@@ -454,7 +454,7 @@ async fn shown_only_categories_do_not_consume_the_limit() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "SHOWN", "").await;
-    set_limit(&mut c, "SHOWN", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "SHOWN", amount_limit("1000", "EUR")).await;
     c.post_receivable(pb::PostReceivableRequest {
         customer_id: "SHOWN".into(),
         document_id: "INV-1".into(),
@@ -498,11 +498,12 @@ async fn shown_only_categories_do_not_consume_the_limit() {
 }
 
 #[tokio::test]
-async fn a_release_reserves_a_rejected_order_only_for_analysts_and_replays_identically() {
+async fn a_release_reserves_a_rejected_order_only_from_the_applications_service_and_replays_identically()
+ {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "ACME", "").await;
-    set_limit(&mut c, "ACME", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "ACME", amount_limit("1000", "EUR")).await;
     check(&mut c, "ACME", "SO-1", "900").await;
     let release = pb::CreditRelease {
         approved_by: "ana".into(),
@@ -512,17 +513,30 @@ async fn a_release_reserves_a_rejected_order_only_for_analysts_and_replays_ident
     let mut released = check_request("ACME", "SO-2", "400", "EUR");
     released.release = Some(release.clone());
 
-    // The sales-order service checks orders but cannot release them.
-    let mut sales = app.client_as("sales", Some(&[credit_platform::auth::roles::SALES_ORDER]));
-    let refused = sales
-        .check_credit(released.clone())
-        .await
-        .expect_err("sales may not release");
-    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    // Sales checks orders but cannot release them; people release through a credit case in
+    // applications (which checks their authority), never here directly — not even an admin.
+    use credit_platform::auth::roles;
+    for (who, role) in [
+        ("sales", roles::SALES_ORDER),
+        ("ana", roles::ANALYST),
+        ("max", roles::MANAGER),
+        ("root", roles::ADMIN),
+    ] {
+        let refused = app
+            .client_as(who, Some(&[role]))
+            .check_credit(released.clone())
+            .await
+            .expect_err("only the applications service releases");
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied, "{who}");
+    }
 
     let mut empty = check_request("ACME", "SO-2", "400", "EUR");
     empty.release = Some(pb::CreditRelease::default());
-    let invalid = c.check_credit(empty).await.expect_err("empty release");
+    let mut applications = app.limit_setter();
+    let invalid = applications
+        .check_credit(empty)
+        .await
+        .expect_err("empty release");
     assert_eq!(invalid.code(), tonic::Code::InvalidArgument);
     for field in ["release.approved_by", "release.reference", "release.reason"] {
         assert!(
@@ -531,8 +545,7 @@ async fn a_release_reserves_a_rejected_order_only_for_analysts_and_replays_ident
         );
     }
 
-    let mut analyst = app.client_as("ana", Some(&[credit_platform::auth::roles::ANALYST]));
-    let answer = analyst
+    let answer = applications
         .check_credit(released)
         .await
         .expect("released")

@@ -35,7 +35,7 @@ async fn hundreds_of_concurrent_checks_on_one_account_never_over_commit() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "HOT", "").await;
-    set_limit(&mut c, "HOT", amount_limit("5000", "EUR")).await;
+    set_limit(&app, "HOT", amount_limit("5000", "EUR")).await;
     c.post_receivable(pb::PostReceivableRequest {
         customer_id: "HOT".into(),
         document_id: "INV-1".into(),
@@ -60,11 +60,11 @@ async fn concurrent_checks_on_siblings_never_exceed_the_group_limit() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "HOLDING", "").await;
-    set_limit(&mut c, "HOLDING", amount_limit("3000", "EUR")).await;
+    set_limit(&app, "HOLDING", amount_limit("3000", "EUR")).await;
     let subs = ["SUB-1", "SUB-2", "SUB-3", "SUB-4"];
     for sub in subs {
         create_account(&mut c, sub, "HOLDING").await;
-        set_limit(&mut c, sub, amount_limit("2000", "EUR")).await;
+        set_limit(&app, sub, amount_limit("2000", "EUR")).await;
     }
     let approved = approved_total(vec![c.clone()], &subs, 200, "100").await;
     assert_eq!(approved, 30);
@@ -100,7 +100,7 @@ async fn two_servers_on_one_database_never_over_commit() {
     let second = spawn_app_on(Arc::clone(&first.db)).await;
     let mut c = first.client.clone();
     create_account(&mut c, "SHARED", "").await;
-    set_limit(&mut c, "SHARED", amount_limit("2500", "EUR")).await;
+    set_limit(&first, "SHARED", amount_limit("2500", "EUR")).await;
     let approved = approved_total(
         vec![first.client.clone(), second.client.clone()],
         &["SHARED"],

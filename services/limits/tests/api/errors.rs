@@ -16,7 +16,7 @@ async fn bad_checks_are_refused_with_the_field_named_and_nothing_written() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "BAD", "").await;
-    set_limit(&mut c, "BAD", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "BAD", amount_limit("1000", "EUR")).await;
     let cases: Vec<(&str, pb::CheckCreditRequest, &str)> = vec![
         (
             "zero amount",
@@ -167,17 +167,22 @@ async fn bad_limits_name_every_offending_field() {
     limit.tolerance = Some(pb::Tolerance {
         kind: Some(pb::tolerance::Kind::Percent("150".into())),
     });
-    let status = c
+    let mut setter = app.limit_setter();
+    let status = setter
         .set_credit_limit(pb::SetCreditLimitRequest {
             customer_id: "LIM".into(),
             credit_limit: Some(limit),
             reason: String::new(),
             request_id: rid(),
+            approved_by: Vec::new(),
+            approval_reference: String::new(),
         })
         .await
         .expect_err("bad limit");
     let fields = violated_fields(&status);
     for field in [
+        "approved_by",
+        "approval_reference",
         "credit_limit.amount.amount",
         "credit_limit.valid_to",
         "credit_limit.tolerance.percent",
@@ -188,12 +193,14 @@ async fn bad_limits_name_every_offending_field() {
             "{field} missing in {fields:?}"
         );
     }
-    let status = c
+    let status = setter
         .set_credit_limit(pb::SetCreditLimitRequest {
             customer_id: "LIM".into(),
             credit_limit: Some(amount_limit("100", "USD")),
             reason: "x".into(),
             request_id: rid(),
+            approved_by: vec!["max.manager".into()],
+            approval_reference: "APP-1".into(),
         })
         .await
         .expect_err("wrong currency");
@@ -218,18 +225,53 @@ async fn calls_without_a_valid_token_are_unauthenticated_and_wrong_roles_denied(
         .expect_err("no token");
     assert_eq!(status.code(), tonic::Code::Unauthenticated);
     let mut sales = app.client_as("order-service", Some(&[roles::SALES_ORDER]));
-    let status = sales
-        .set_credit_limit(pb::SetCreditLimitRequest {
+    let set = || pb::SetCreditLimitRequest {
+        customer_id: "AUTH".into(),
+        credit_limit: Some(amount_limit("1", "EUR")),
+        reason: "x".into(),
+        request_id: rid(),
+        approved_by: vec!["max.manager".into()],
+        approval_reference: "APP-1".into(),
+    };
+    // Nobody but the applications service sets a limit: not sales, not a manager skipping the
+    // authority matrix, not an administrator.
+    for (who, role) in [
+        ("order-service", roles::SALES_ORDER),
+        ("max.manager", roles::MANAGER),
+        ("root", roles::ADMIN),
+    ] {
+        let status = app
+            .client_as(who, Some(&[role]))
+            .set_credit_limit(set())
+            .await
+            .expect_err("not the applications service");
+        assert_eq!(status.code(), tonic::Code::PermissionDenied, "{who}");
+    }
+    // A service identity that also holds an approver role is no identity at all.
+    let status = app
+        .client_as(
+            "service:applications",
+            Some(&[roles::APPLICATIONS_SERVICE, roles::MANAGER]),
+        )
+        .set_credit_limit(set())
+        .await
+        .expect_err("service with an approver role");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    // The role that may check can check, and its subject is recorded on the decision.
+    set_limit(&app, "AUTH", amount_limit("100", "EUR")).await;
+    // The change records who approved it, as applications named them.
+    let changes = admin
+        .list_credit_limit_changes(pb::ListCreditLimitChangesRequest {
             customer_id: "AUTH".into(),
-            credit_limit: Some(amount_limit("1", "EUR")),
-            reason: "x".into(),
-            request_id: rid(),
+            ..Default::default()
         })
         .await
-        .expect_err("wrong role");
-    assert_eq!(status.code(), tonic::Code::PermissionDenied);
-    // The role that may check can check, and its subject is recorded on the decision.
-    set_limit(&mut admin, "AUTH", amount_limit("100", "EUR")).await;
+        .expect("history")
+        .into_inner()
+        .credit_limit_changes;
+    assert_eq!(changes[0].approved_by, ["max.manager", "ada.director"]);
+    assert_eq!(changes[0].approval_reference, "APP-REVIEW-1");
+    assert_eq!(changes[0].actor_subject, "service:applications");
     let answer = sales
         .check_credit(check_request("AUTH", "O-1", "10", "EUR"))
         .await

@@ -8,7 +8,7 @@ async fn every_change_is_on_the_feed_in_order_with_its_actor_and_the_feed_resume
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "FEED", "").await;
-    set_limit(&mut c, "FEED", amount_limit("100", "EUR")).await;
+    set_limit(&app, "FEED", amount_limit("100", "EUR")).await;
     check(&mut c, "FEED", "O-1", "50").await;
     check(&mut c, "FEED", "O-2", "80").await;
 
@@ -38,10 +38,16 @@ async fn every_change_is_on_the_feed_in_order_with_its_actor_and_the_feed_resume
         backlog.iter().map(|e| e.sequence).collect::<Vec<_>>(),
         [1, 2, 3, 4]
     );
+    // The limit is set by the applications service; everything else here by the tester.
+    let actors: Vec<_> = backlog.iter().map(|e| e.actor_subject.as_str()).collect();
+    assert_eq!(
+        actors,
+        ["tester", "service:applications", "tester", "tester"]
+    );
     assert!(
-        backlog.iter().all(|e| e.actor_subject == "tester"
-            && e.source == "limits"
-            && e.customer_id == "FEED")
+        backlog
+            .iter()
+            .all(|e| e.source == "limits" && e.customer_id == "FEED")
     );
     assert!(backlog.iter().all(|e| !e.request_id.is_empty()));
 

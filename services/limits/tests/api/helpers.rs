@@ -37,6 +37,12 @@ impl TestApp {
         LimitsServiceClient::with_interceptor(self.channel.clone(), BearerToken(token))
     }
 
+    /// A client with the applications service's identity, the only one that sets limits and
+    /// releases orders.
+    pub fn limit_setter(&self) -> Client {
+        self.client_as("service:applications", Some(&[roles::APPLICATIONS_SERVICE]))
+    }
+
     /// Limits' event feed, as the "tester" administrator reads it.
     pub fn feed(&self) -> FeedClient {
         let token = mint_hs256_token(SECRET, "tester", &[roles::ADMIN], Duration::from_secs(600))
@@ -136,17 +142,21 @@ pub fn amount_limit(amount: &str, currency: &str) -> pb::CreditLimit {
     }
 }
 
+/// Sets the limit as limits takes it: from the applications service's identity, naming who
+/// approved it.
 pub async fn set_limit(
-    client: &mut Client,
+    app: &TestApp,
     customer_id: &str,
     limit: pb::CreditLimit,
 ) -> pb::CreditAccount {
-    client
+    app.limit_setter()
         .set_credit_limit(pb::SetCreditLimitRequest {
             customer_id: customer_id.into(),
             credit_limit: Some(limit),
             reason: "annual review".into(),
             request_id: rid(),
+            approved_by: vec!["max.manager".into(), "ada.director".into()],
+            approval_reference: "APP-REVIEW-1".into(),
         })
         .await
         .expect("set limit")

@@ -13,7 +13,7 @@ async fn shipping_and_invoicing_move_the_amount_between_categories_never_above_t
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "FLOW", "").await;
-    set_limit(&mut c, "FLOW", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "FLOW", amount_limit("1000", "EUR")).await;
     let r = reserve(&mut c, "FLOW", "O-1", "600").await;
     let shipped = c
         .ship_reservation(pb::ShipReservationRequest {
@@ -92,7 +92,7 @@ async fn a_reservation_resolves_at_most_once() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "ONCE", "").await;
-    set_limit(&mut c, "ONCE", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "ONCE", amount_limit("1000", "EUR")).await;
     let r = reserve(&mut c, "ONCE", "O-1", "300").await;
     let release = |id: String| pb::ReleaseReservationRequest {
         reservation_id: id,
@@ -140,7 +140,7 @@ async fn an_unused_reservation_expires_by_itself() {
     let app = spawn_app().await;
     let mut c = app.client.clone();
     create_account(&mut c, "EXP", "").await;
-    set_limit(&mut c, "EXP", amount_limit("1000", "EUR")).await;
+    set_limit(&app, "EXP", amount_limit("1000", "EUR")).await;
     let mut request = check_request("EXP", "O-1", "900", "EUR");
     request.reservation_ttl = Some(prost_types::Duration {
         seconds: 3600,

@@ -1,15 +1,19 @@
 //! Which roles may call which method.
 use credit_platform::auth::{Access, roles};
 
+// Applications follows the feed (early warnings) and reads scores.
 const READ: &[&str] = &[
     roles::VIEWER,
     roles::ANALYST,
     roles::MANAGER,
     roles::AUDITOR,
+    roles::APPLICATIONS_SERVICE,
 ];
 const ANALYSIS: &[&str] = &[roles::ANALYST, roles::MANAGER];
 const MANAGEMENT: &[&str] = &[roles::MANAGER];
 const PORTFOLIO: &[&str] = &[roles::ANALYST, roles::MANAGER, roles::AUDITOR];
+// Applications passes an applicant's statements and references on, and has it scored.
+const APPLICANT_EVIDENCE: &[&str] = &[roles::ANALYST, roles::MANAGER, roles::APPLICATIONS_SERVICE];
 
 /// The access rule of a scoring method path.
 pub fn access(path: &str) -> Option<Access> {
@@ -29,12 +33,12 @@ pub fn access(path: &str) -> Option<Access> {
         "UploadPolicy" | "RescorePortfolio" => Access::AnyRole(MANAGEMENT),
         // Bureau monitoring callbacks come from an integration with the analyst role or a
         // dedicated service token holding it.
-        "PutFinancialStatement"
-        | "PutReferences"
-        | "PutBureauReport"
-        | "PutPaymentBehaviour"
-        | "ScoreCustomer"
-        | "NotifyBureauChange" => Access::AnyRole(ANALYSIS),
+        "PutFinancialStatement" | "PutReferences" | "ScoreCustomer" => {
+            Access::AnyRole(APPLICANT_EVIDENCE)
+        }
+        "PutBureauReport" | "PutPaymentBehaviour" | "NotifyBureauChange" => {
+            Access::AnyRole(ANALYSIS)
+        }
         _ => return None,
     })
 }
