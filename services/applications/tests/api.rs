@@ -638,6 +638,47 @@ async fn a_request_for_information_returns_the_application_and_it_is_decided_aga
 }
 
 #[tokio::test]
+async fn who_edited_a_returned_application_does_not_approve_it_after_another_resubmits() {
+    let suite = Suite::start().await;
+    suite.bureau("EDIT-FR").await;
+    let mut sales = suite.sales();
+    let id = create(&mut sales, application("EDIT-FR", "FR40303265045", "90000")).await;
+    submit(&mut sales, &id).await;
+    let returned = suite
+        .client("bob.analyst", &[roles::ANALYST])
+        .request_information(pb::RequestInformationRequest {
+            application_id: id.clone(),
+            questions: vec!["2026 interim accounts".into()],
+            request_id: rid(),
+        })
+        .await
+        .expect("request information")
+        .into_inner();
+    // An analyst answers the questions in the application itself; sales submits it again.
+    let mut editor = suite.client("ed.analyst", &[roles::ANALYST]);
+    let edited = editor
+        .update_application(pb::UpdateApplicationRequest {
+            application: Some(returned),
+            request_id: rid(),
+        })
+        .await
+        .expect("update")
+        .into_inner();
+    assert_eq!(edited.edited_by, ["ed.analyst"]);
+    let again = submit(&mut sales, &id).await;
+    assert_eq!(again.state(), pb::ApplicationState::InReview);
+    assert_eq!(again.submitted_by, "sam.sales");
+    // The editor shaped what is decided: four eyes keep them out of the decision.
+    let status = approve(&mut editor, &id).await.expect_err("edited it");
+    assert_eq!(status.code(), tonic::Code::PermissionDenied, "{status:?}");
+    assert!(status.message().contains("four-eyes"), "{status:?}");
+    approve(&mut suite.client("al.analyst", &[roles::ANALYST]), &id)
+        .await
+        .expect("another analyst decides");
+    suite.stop().await;
+}
+
+#[tokio::test]
 async fn an_overdue_step_escalates_to_the_next_level_and_the_top_raises_an_alarm() {
     let suite = Suite::start().await;
     suite.bureau("SLOW-FR").await;

@@ -156,7 +156,7 @@ async fn a_blocked_order_is_referred_and_released_by_the_level_its_amount_needs(
     assert_eq!(status.code(), tonic::Code::FailedPrecondition);
     assert!(status.message().contains("RELEASED"), "{status:?}");
 
-    // A large order needs the manager level: the analyst may only reject it.
+    // A large order needs the manager level, to release it or to reject it.
     let large = check(&suite, "BLOCK-FR", "SO-3", "200000").await;
     let big = refer(&mut sales, &large.decision_id).await.expect("refer");
     assert_eq!(big.required_level, "manager");
@@ -165,12 +165,27 @@ async fn a_blocked_order_is_referred_and_released_by_the_level_its_amount_needs(
         .expect_err("authority");
     assert_eq!(status.code(), tonic::Code::PermissionDenied);
     assert!(status.message().contains("manager"), "{status:?}");
-    let rejected = analyst
-        .reject_blocked_order(pb::RejectBlockedOrderRequest {
-            case_id: big.case_id.clone(),
-            reason: "five times the limit".into(),
-            request_id: rid(),
-        })
+    let reject = || pb::RejectBlockedOrderRequest {
+        case_id: big.case_id.clone(),
+        reason: "five times the limit".into(),
+        request_id: rid(),
+    };
+    let status = analyst
+        .reject_blocked_order(reject())
+        .await
+        .expect_err("rejecting needs the same authority");
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+    assert!(status.message().contains("manager"), "{status:?}");
+    // Nor does who referred it reject it (four eyes), whatever their role.
+    let status = suite
+        .client("sam.sales", &[roles::SALES_ORDER, roles::MANAGER])
+        .reject_blocked_order(reject())
+        .await
+        .expect_err("four eyes");
+    assert_eq!(status.code(), tonic::Code::PermissionDenied, "{status:?}");
+    let rejected = suite
+        .client("max.manager", &[roles::MANAGER])
+        .reject_blocked_order(reject())
         .await
         .expect("reject")
         .into_inner();

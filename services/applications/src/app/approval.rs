@@ -58,6 +58,7 @@ impl Applications {
             &caller.roles,
             &app.created_by,
             &app.submitted_by,
+            &app.edited_by,
         )?;
         let case = case_of_recommendation(&app);
         let recommendation = app

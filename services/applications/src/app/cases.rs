@@ -258,7 +258,7 @@ impl CreditCases {
         request: &pb::ReleaseBlockedOrderRequest,
     ) -> Result<pb::CreditCase, ApiError> {
         let case = self.open_case(&request.case_id).await?;
-        case.may_release(&context.caller.subject, &context.caller.roles)?;
+        case.may_decide(&context.caller.subject, &context.caller.roles, "release")?;
         let release = lpb::CreditRelease {
             approved_by: context.caller.subject.clone(),
             reference: case.case_id.clone(),
@@ -288,12 +288,15 @@ impl CreditCases {
         .await
     }
 
-    /// Rejects the order for good.
+    /// Rejects the order for good: the same authority as releasing it (four eyes, the level
+    /// the amount needs), so refusing a customer's order is no easier than approving it.
     pub async fn reject(
         &self,
         context: &RequestContext,
         request: &pb::RejectBlockedOrderRequest,
     ) -> Result<pb::CreditCase, ApiError> {
+        let case = self.open_case(&request.case_id).await?;
+        case.may_decide(&context.caller.subject, &context.caller.roles, "reject")?;
         self.resolve(
             context,
             "RejectBlockedOrder",

@@ -81,6 +81,13 @@ impl Applications {
         app.credit_request = given.credit_request;
         app.financial_statements = given.financial_statements;
         app.update_time = Some(to_timestamp(m.now));
+        // Whoever shaped its content does not approve it (four eyes), even after someone else
+        // resubmits it.
+        if context.caller.subject != app.created_by
+            && !app.edited_by.contains(&context.caller.subject)
+        {
+            app.edited_by.push(context.caller.subject.clone());
+        }
         canonical_request(&mut app);
         self.refuse_duplicate(&mut m.tx, &app).await?;
         let row = self.to_row(&app, &row.created_by, row.created_at, m.now)?;

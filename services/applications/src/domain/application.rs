@@ -242,6 +242,9 @@ pub struct Application {
     pub limit_change: Option<LimitChange>,
     pub notice: Option<Notice>,
     pub created_by: String,
+    /// Who changed its content after creating it (four eyes: none of them approves it).
+    #[serde(default)]
+    pub edited_by: Vec<String>,
     pub submitted_by: String,
     pub submission_count: i32,
     pub created_at: Option<i64>,

@@ -156,12 +156,18 @@ impl CreditCase {
         true
     }
 
-    /// Four eyes and the authority matrix: who referred the order does not release it, and
+    /// Four eyes and the authority matrix, the same for both ways of deciding a blocked order
+    /// (`decision`: "release" or "reject"): who referred the order does not decide it, and
     /// only the roles of the level the amount needs (or an administrator) do.
-    pub fn may_release(&self, subject: &str, caller_roles: &[String]) -> Result<(), Refusal> {
+    pub fn may_decide(
+        &self,
+        subject: &str,
+        caller_roles: &[String],
+        decision: &str,
+    ) -> Result<(), Refusal> {
         if subject == self.referred_by {
             return Err(Refusal(format!(
-                "four-eyes rule: {subject} referred this order and may not release it"
+                "four-eyes rule: {subject} referred this order and may not {decision} it"
             )));
         }
         let entitled = caller_roles
@@ -169,7 +175,7 @@ impl CreditCase {
             .any(|r| r == roles::ADMIN || self.release_roles.contains(r));
         if !entitled {
             return Err(Refusal(format!(
-                "releasing this order needs the {} level ({})",
+                "to {decision} this order needs the {} level ({})",
                 self.required_level,
                 self.release_roles.join(", ")
             )));
@@ -347,20 +353,25 @@ mod tests {
     }
 
     #[test]
-    fn only_the_level_the_amount_needs_releases_and_never_who_referred() {
+    fn only_the_level_the_amount_needs_releases_or_rejects_and_never_who_referred() {
         let case = open_case();
         let manager = vec!["credit_manager".to_string()];
-        assert!(case.may_release("manager", &manager).is_ok());
-        let own = case.may_release("sales", &manager).expect_err("four eyes");
-        assert!(own.0.contains("four-eyes"), "{}", own.0);
-        let analyst = case
-            .may_release("analyst", &["credit_analyst".to_string()])
-            .expect_err("below the level");
-        assert!(analyst.0.contains("MANAGER"), "{}", analyst.0);
-        assert!(
-            case.may_release("admin", &[roles::ADMIN.to_string()])
-                .is_ok()
-        );
+        for decision in ["release", "reject"] {
+            assert!(case.may_decide("manager", &manager, decision).is_ok());
+            let own = case
+                .may_decide("sales", &manager, decision)
+                .expect_err("four eyes");
+            assert!(own.0.contains("four-eyes"), "{}", own.0);
+            assert!(own.0.contains(decision), "{}", own.0);
+            let analyst = case
+                .may_decide("analyst", &["credit_analyst".to_string()], decision)
+                .expect_err("below the level");
+            assert!(analyst.0.contains("MANAGER"), "{}", analyst.0);
+            assert!(
+                case.may_decide("admin", &[roles::ADMIN.to_string()], decision)
+                    .is_ok()
+            );
+        }
     }
 
     #[test]

@@ -208,20 +208,24 @@ impl Workflow {
         self.current().filter(|s| !s.overdue).and_then(|s| s.due_at)
     }
 
-    /// Whether `subject` with `caller_roles` may act on the current step: never who created or
-    /// submitted the application, nobody twice on one submission (four eyes), and only the
-    /// step's roles (or an administrator).
+    /// Whether `subject` with `caller_roles` may act on the current step: never who created,
+    /// edited or submitted the application, nobody twice on one submission (four eyes), and
+    /// only the step's roles (or an administrator).
     pub fn may_act(
         &self,
         subject: &str,
         caller_roles: &[String],
         created_by: &str,
         submitted_by: &str,
+        edited_by: &[String],
     ) -> Result<(), Refusal> {
-        if subject == created_by || subject == submitted_by {
+        if subject == created_by
+            || subject == submitted_by
+            || edited_by.iter().any(|e| e == subject)
+        {
             return Err(Refusal(format!(
-                "four-eyes rule: {subject} created or submitted this application and may not \
-                 decide it"
+                "four-eyes rule: {subject} created, edited or submitted this application and may \
+                 not decide it"
             )));
         }
         let acted_before = self

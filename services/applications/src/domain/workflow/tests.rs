@@ -91,28 +91,55 @@ fn each_level_approves_in_turn_and_dual_approval_needs_two_people() {
 fn four_eyes_and_the_authority_matrix_decide_who_may_act() {
     let mut workflow = chain();
     let creator = workflow
-        .may_act("sam", &roles_of("credit_analyst"), "sam", "sam")
+        .may_act("sam", &roles_of("credit_analyst"), "sam", "sam", &[])
         .expect_err("own application");
     assert!(creator.0.contains("four-eyes"), "{}", creator.0);
     let wrong_level = workflow
-        .may_act("max", &roles_of("credit_manager"), "sam", "sam")
+        .may_act("max", &roles_of("credit_manager"), "sam", "sam", &[])
         .expect_err("the analyst level is current");
     assert!(wrong_level.0.contains("ANALYST"), "{}", wrong_level.0);
     assert!(
         workflow
-            .may_act("ana", &roles_of("credit_analyst"), "sam", "sam")
+            .may_act("ana", &roles_of("credit_analyst"), "sam", "sam", &[])
             .is_ok()
     );
     assert!(
         workflow
-            .may_act("root", &roles_of(roles::ADMIN), "sam", "sam")
+            .may_act("root", &roles_of(roles::ADMIN), "sam", "sam", &[])
             .is_ok()
     );
     workflow.approve(by("ana"), HOUR).expect("analyst");
     let twice = workflow
-        .may_act("ana", &roles_of("credit_manager"), "sam", "sam")
+        .may_act("ana", &roles_of("credit_manager"), "sam", "sam", &[])
         .expect_err("acted before");
     assert!(twice.0.contains("already acted"), "{}", twice.0);
+}
+
+#[test]
+fn who_edited_an_application_does_not_approve_it_whoever_submitted_it() {
+    let workflow = chain();
+    // Ana answered the questions on a returned application (edited it); Sam resubmitted it.
+    let editor = workflow
+        .may_act(
+            "ana",
+            &roles_of("credit_analyst"),
+            "sam",
+            "sam",
+            &["ana".into()],
+        )
+        .expect_err("edited it");
+    assert!(editor.0.contains("four-eyes"), "{}", editor.0);
+    assert!(
+        workflow
+            .may_act(
+                "al",
+                &roles_of("credit_analyst"),
+                "sam",
+                "sam",
+                &["ana".into()]
+            )
+            .is_ok()
+    );
 }
 
 #[test]
