@@ -80,13 +80,16 @@ pub enum ScoringCommand {
     },
     /// Every policy version.
     Policies,
-    /// Upload a policy document (JSON); it is validated and stored as the next version.
+    /// Upload a policy document (JSON); it is validated and stored as the next version, a
+    /// proposal until another manager approves it (approve-policy).
     UploadPolicy {
         /// The document.
         file: PathBuf,
-        /// Make it active at once.
-        #[arg(long)]
-        activate: bool,
+    },
+    /// Approve a proposed policy version and put it in force (not its uploader: four eyes).
+    ApprovePolicy {
+        /// The version.
+        version: i64,
     },
     /// The active model and its measures.
     Model,
@@ -373,20 +376,32 @@ pub async fn run(
                 table(&["version", "name", "active", "by", "uploaded"], rows)
             );
         }
-        ScoringCommand::UploadPolicy { file, activate } => {
+        ScoringCommand::UploadPolicy { file } => {
             let p = c
                 .upload_policy(pb::UploadPolicyRequest {
                     document_json: read(&file)?,
-                    activate,
+                    activate: false,
                     request_id: rid(),
                 })
                 .await?
                 .into_inner();
             println!(
-                "policy version {} \"{}\" stored{}",
-                p.version,
-                p.name,
-                if p.active { " and active" } else { "" }
+                "policy version {} \"{}\" proposed; in force once another manager runs \
+                 `creditctl scoring approve-policy {}`",
+                p.version, p.name, p.version
+            );
+        }
+        ScoringCommand::ApprovePolicy { version } => {
+            let p = c
+                .approve_policy(pb::ApprovePolicyRequest {
+                    version,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            println!(
+                "policy version {} \"{}\" in force (approved by {})",
+                p.version, p.name, p.approved_by
             );
         }
         ScoringCommand::Model => {

@@ -65,16 +65,20 @@ async fn facts_score_history_policy_round_trip_model_and_training_from_the_comma
     let file = suite.dir.path().join("policy.json");
     std::fs::write(&file, document.to_string()).expect("write");
     let uploaded = suite
-        .ok(&[
-            "scoring",
-            "upload-policy",
-            file.to_str().expect("path"),
-            "--activate",
-        ])
+        .ok(&["scoring", "upload-policy", file.to_str().expect("path")])
         .await;
     assert!(
-        uploaded.contains("version 2") && uploaded.contains("active"),
+        uploaded.contains("version 2") && uploaded.contains("proposed"),
         "{uploaded}"
+    );
+    // Four eyes: another manager puts it in force.
+    let second = suite.token("otto.manager", "credit.manager").await;
+    let approved = suite
+        .ok(&["--token", &second, "scoring", "approve-policy", "2"])
+        .await;
+    assert!(
+        approved.contains("in force") && approved.contains("otto.manager"),
+        "{approved}"
     );
     let capped = suite.ok(&["scoring", "score", "ACME"]).await;
     assert!(capped.contains("v2 /"), "{capped}");

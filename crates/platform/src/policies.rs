@@ -1,6 +1,7 @@
 //! Versioned policy documents — JSON that credit managers change without a release, validated
 //! by the service that applies it — kept in the service's own `policies` and `policy_active`
-//! tables (every service that has policies creates both in its migrations).
+//! tables (every service that has policies creates both in its migrations). Four eyes: an
+//! uploaded version is a proposal, in force only once another manager approves it.
 use crate::clock::{Clock, Micros};
 use crate::context::RequestContext;
 use crate::db::Db;
@@ -41,6 +42,10 @@ pub struct PolicyVersion {
     pub uploaded_by: String,
     /// When it was uploaded.
     pub uploaded_at: Micros,
+    /// Who approved it last (put it in force); empty while only proposed.
+    pub approved_by: String,
+    /// When.
+    pub approved_at: Option<Micros>,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<PolicyVersion> {
@@ -50,6 +55,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<PolicyVersion> {
         document: row.try_get(2)?,
         uploaded_by: row.try_get(3)?,
         uploaded_at: row.try_get(4)?,
+        approved_by: row.try_get(5)?,
+        approved_at: row.try_get(6)?,
     })
 }
 
@@ -103,8 +110,8 @@ pub async fn active_version(conn: &mut AnyConnection) -> sqlx::Result<Option<i64
 /// One version.
 pub async fn get(conn: &mut AnyConnection, version: i64) -> sqlx::Result<Option<PolicyVersion>> {
     sqlx::query(
-        "SELECT version, name, document, uploaded_by, uploaded_at FROM policies \
-         WHERE version = $1",
+        "SELECT version, name, document, uploaded_by, uploaded_at, approved_by, approved_at \
+         FROM policies WHERE version = $1",
     )
     .bind(version)
     .fetch_optional(conn)
@@ -121,8 +128,8 @@ pub async fn list(
     limit: i64,
 ) -> sqlx::Result<Vec<PolicyVersion>> {
     sqlx::query(
-        "SELECT version, name, document, uploaded_by, uploaded_at FROM policies \
-         WHERE version < $1 ORDER BY version DESC LIMIT $2",
+        "SELECT version, name, document, uploaded_by, uploaded_at, approved_by, approved_at \
+         FROM policies WHERE version < $1 ORDER BY version DESC LIMIT $2",
     )
     .bind(before_version.unwrap_or(i64::MAX))
     .bind(limit)
@@ -150,6 +157,7 @@ pub async fn bootstrap(
     let context = RequestContext::system("bootstrap");
     let now = clock.now();
     let version = insert(&mut tx, name, document, &context.caller.subject, now).await?;
+    record_approval(&mut tx, version, &context.caller.subject, now).await?;
     activate(&mut tx, version).await?;
     outbox::append(&mut tx, &context, now, activated(version)).await?;
     tx.commit().await?;
@@ -157,22 +165,26 @@ pub async fn bootstrap(
     Ok(())
 }
 
+/// What an upload asking to be in force at once is told: a version takes effect only when a
+/// second manager approves it (`approve_rpc` names how).
+pub fn activation_needs_approval(approve_rpc: &str) -> ApiError {
+    ApiError::StateConflict(format!(
+        "a policy version takes effect only when another manager approves it: upload it \
+         without activate, then have a second manager call {approve_rpc}"
+    ))
+}
+
 /// The upload every policy-holding service does, inside the caller's mutation: stores
-/// `document` as the next version, applies it when `activate`, appends `event(version)`.
-#[allow(clippy::too_many_arguments)]
+/// `document` as the next version — a proposal, not in force — and appends `event(version)`.
 pub async fn upload(
     conn: &mut AnyConnection,
     context: &RequestContext,
     now: Micros,
     name: &str,
     document: &str,
-    activate_it: bool,
     event: impl FnOnce(i64) -> NewEvent,
 ) -> Result<PolicyVersion, ApiError> {
     let version = insert(conn, name, document, &context.caller.subject, now).await?;
-    if activate_it {
-        activate(conn, version).await?;
-    }
     outbox::append(conn, context, now, event(version)).await?;
     Ok(PolicyVersion {
         version,
@@ -180,7 +192,62 @@ pub async fn upload(
         document: document.to_string(),
         uploaded_by: context.caller.subject.clone(),
         uploaded_at: now,
+        approved_by: String::new(),
+        approved_at: None,
     })
+}
+
+async fn record_approval(
+    conn: &mut AnyConnection,
+    version: i64,
+    approver: &str,
+    at: Micros,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE policies SET approved_by = $1, approved_at = $2 WHERE version = $3")
+        .bind(approver.to_string())
+        .bind(at)
+        .bind(version)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Puts `version` in force on the approval of the caller, inside the caller's mutation: four
+/// eyes (who uploaded it does not approve it), the version must exist and not be in force
+/// already; records the approver and appends `activated(version, name)`. Approving an older
+/// version is a rollback, under the same rule.
+pub async fn approve(
+    conn: &mut AnyConnection,
+    context: &RequestContext,
+    now: Micros,
+    version: i64,
+    kind: &'static str,
+    activated: impl FnOnce(i64, &str) -> NewEvent,
+) -> Result<PolicyVersion, ApiError> {
+    let mut stored = get(conn, version)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            kind,
+            id: version.to_string(),
+        })?;
+    let approver = &context.caller.subject;
+    if &stored.uploaded_by == approver {
+        return Err(ApiError::PermissionDenied(format!(
+            "four-eyes rule: {approver} uploaded {kind} version {version} and may not approve \
+             it; another manager does"
+        )));
+    }
+    if active_version(conn).await? == Some(version) {
+        return Err(ApiError::StateConflict(format!(
+            "{kind} version {version} is already in force"
+        )));
+    }
+    record_approval(conn, version, approver, now).await?;
+    activate(conn, version).await?;
+    outbox::append(conn, context, now, activated(version, &stored.name)).await?;
+    stored.approved_by = approver.clone();
+    stored.approved_at = Some(now);
+    Ok(stored)
 }
 
 /// The applied version (`version` 0) or one version, and whether it is the applied one;

@@ -234,17 +234,36 @@ fn desk_policy() -> String {
 #[tokio::test]
 async fn departing_from_the_recommendation_needs_a_reason_and_the_authority() {
     let suite = Suite::start().await;
-    let uploaded = suite
-        .client("max.manager", &[roles::MANAGER])
+    // One manager proposes the policy (the authority matrix with it); it is in force only
+    // once a second approves it, never its uploader.
+    let mut proposer = suite.client("max.manager", &[roles::MANAGER]);
+    let proposed = proposer
         .upload_decision_policy(pb::UploadDecisionPolicyRequest {
             document_json: desk_policy(),
-            activate: true,
+            activate: false,
             request_id: rid(),
         })
         .await
         .expect("policy")
         .into_inner();
+    assert_eq!((proposed.version, proposed.active), (2, false));
+    let approve_version = |version| pb::ApproveDecisionPolicyRequest {
+        version,
+        request_id: rid(),
+    };
+    let own = proposer
+        .approve_decision_policy(approve_version(2))
+        .await
+        .expect_err("four eyes");
+    assert_eq!(own.code(), tonic::Code::PermissionDenied);
+    let uploaded = suite
+        .client("mia.manager", &[roles::MANAGER])
+        .approve_decision_policy(approve_version(2))
+        .await
+        .expect("second manager")
+        .into_inner();
     assert_eq!((uploaded.version, uploaded.active), (2, true));
+    assert_eq!(uploaded.approved_by, "mia.manager");
     suite.bureau("OVER-FR").await;
     suite.bureau("GOOD-FR").await;
     let mut sales = suite.sales();

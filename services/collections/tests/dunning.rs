@@ -239,7 +239,7 @@ async fn a_policy_is_validated_versioned_and_its_contact_limit_defers_steps() {
                 {"max_contacts": 1, "period_days": 30, "quiet_from": "20:00",
                  "quiet_until": "08:00"}}"#
                 .into(),
-            activate: true,
+            activate: false,
             request_id: rid(),
         })
         .await
@@ -248,7 +248,7 @@ async fn a_policy_is_validated_versioned_and_its_contact_limit_defers_steps() {
     let status = erp
         .upload_dunning_policy(pb::UploadDunningPolicyRequest {
             document_json: "{}".into(),
-            activate: true,
+            activate: false,
             request_id: rid(),
         })
         .await
@@ -258,14 +258,31 @@ async fn a_policy_is_validated_versioned_and_its_contact_limit_defers_steps() {
         r#""max_contacts": 2, "period_days": 7"#,
         r#""max_contacts": 1, "period_days": 30"#,
     );
-    let uploaded = manager
+    let proposed = manager
         .upload_dunning_policy(pb::UploadDunningPolicyRequest {
             document_json: strict,
-            activate: true,
+            activate: false,
             request_id: rid(),
         })
         .await
         .expect("upload")
+        .into_inner();
+    assert_eq!((proposed.version, proposed.active), (2, false));
+    // Four eyes: its uploader does not put it in force; a second manager does.
+    let approve = || pb::ApproveDunningPolicyRequest {
+        version: 2,
+        request_id: rid(),
+    };
+    let own = manager
+        .approve_dunning_policy(approve())
+        .await
+        .expect_err("four eyes");
+    assert_eq!(own.code(), tonic::Code::PermissionDenied);
+    let uploaded = app
+        .client("mia.manager", &[roles::MANAGER])
+        .approve_dunning_policy(approve())
+        .await
+        .expect("approve")
         .into_inner();
     assert_eq!((uploaded.version, uploaded.active), (2, true));
     let first = erp
@@ -353,7 +370,8 @@ async fn fees_and_interest_are_charged_by_steps_and_survive_the_principal() {
     let app = dunning_app(&sink).await;
     let mut erp = app.erp();
     customer(&mut erp, "ACME", "compta@acme.example.fr").await;
-    app.client("max.manager", &[roles::MANAGER])
+    let proposed = app
+        .client("max.manager", &[roles::MANAGER])
         .upload_dunning_policy(pb::UploadDunningPolicyRequest {
             document_json: r#"{"name": "with charges", "strategies": [{"name": "all", "steps": [
                 {"code": "REMINDER_1", "offset_days": 1, "channel": "EMAIL",
@@ -363,11 +381,19 @@ async fn fees_and_interest_are_charged_by_steps_and_survive_the_principal() {
                 "contact": {"max_contacts": 5, "period_days": 7, "quiet_from": "22:00",
                             "quiet_until": "06:00"}}"#
                 .into(),
-            activate: true,
+            activate: false,
             request_id: rid(),
         })
         .await
-        .expect("policy");
+        .expect("policy")
+        .into_inner();
+    app.client("mia.manager", &[roles::MANAGER])
+        .approve_dunning_policy(pb::ApproveDunningPolicyRequest {
+            version: proposed.version,
+            request_id: rid(),
+        })
+        .await
+        .expect("approved by a second manager");
     import(
         &mut erp,
         false,

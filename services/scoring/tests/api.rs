@@ -264,7 +264,7 @@ async fn policies_are_validated_versioned_and_recorded_on_every_score() {
     let refused = manager
         .upload_policy(pb::UploadPolicyRequest {
             document_json: broken.to_string(),
-            activate: true,
+            activate: false,
             request_id: rid(),
         })
         .await
@@ -281,16 +281,58 @@ async fn policies_are_validated_versioned_and_recorded_on_every_score() {
     let mut strict: serde_json::Value = serde_json::from_str(&active.document_json).expect("json");
     strict["name"] = "Strict: bureau required".into();
     strict["required_inputs"] = serde_json::json!(["bureau"]);
-    let uploaded = manager
+    // Four eyes: in force at once is refused; an upload is a proposal…
+    let at_once = manager
         .upload_policy(pb::UploadPolicyRequest {
             document_json: strict.to_string(),
             activate: true,
             request_id: rid(),
         })
         .await
+        .expect_err("one manager alone puts no policy in force");
+    assert_eq!(at_once.code(), tonic::Code::FailedPrecondition);
+    assert!(at_once.message().contains("ApprovePolicy"), "{at_once:?}");
+    let uploaded = manager
+        .upload_policy(pb::UploadPolicyRequest {
+            document_json: strict.to_string(),
+            activate: false,
+            request_id: rid(),
+        })
+        .await
         .expect("upload")
         .into_inner();
-    assert_eq!((uploaded.version, uploaded.active), (2, true));
+    assert_eq!((uploaded.version, uploaded.active), (2, false));
+    assert_eq!(
+        manager
+            .get_policy(pb::GetPolicyRequest { version: 0 })
+            .await
+            .expect("policy")
+            .into_inner()
+            .version,
+        1,
+        "a proposal is not in force"
+    );
+    // …which its uploader cannot approve, and a second manager puts in force.
+    let own = manager
+        .approve_policy(pb::ApprovePolicyRequest {
+            version: 2,
+            request_id: rid(),
+        })
+        .await
+        .expect_err("four eyes");
+    assert_eq!(own.code(), tonic::Code::PermissionDenied);
+    let approved = app
+        .client("otto.manager", &[roles::MANAGER])
+        .approve_policy(pb::ApprovePolicyRequest {
+            version: 2,
+            request_id: rid(),
+        })
+        .await
+        .expect("second manager")
+        .into_inner();
+    assert_eq!((approved.version, approved.active), (2, true));
+    assert_eq!(approved.approved_by, "otto.manager");
+    assert_eq!(approved.uploaded_by, "marie.manager");
     let listed = manager
         .list_policies(pb::ListPoliciesRequest {
             ..Default::default()
@@ -347,7 +389,7 @@ async fn policies_are_validated_versioned_and_recorded_on_every_score() {
     let denied = analyst
         .upload_policy(pb::UploadPolicyRequest {
             document_json: strict.to_string(),
-            activate: true,
+            activate: false,
             request_id: rid(),
         })
         .await
@@ -477,14 +519,22 @@ async fn the_portfolio_is_rescored_under_a_new_policy_with_streamed_progress() {
         serde_json::from_str(&active.document_json).expect("json");
     stricter["name"] = "Stricter bands".into();
     stricter["risk_classes"][0]["min_score"] = 700.into();
-    manager
+    let proposed = manager
         .upload_policy(pb::UploadPolicyRequest {
             document_json: stricter.to_string(),
-            activate: true,
+            activate: false,
             request_id: rid(),
         })
         .await
-        .expect("upload");
+        .expect("upload")
+        .into_inner();
+    app.client("otto.manager", &[roles::MANAGER])
+        .approve_policy(pb::ApprovePolicyRequest {
+            version: proposed.version,
+            request_id: rid(),
+        })
+        .await
+        .expect("approve");
 
     let progress: Vec<pb::RescorePortfolioResponse> = manager
         .rescore_portfolio(pb::RescorePortfolioRequest {

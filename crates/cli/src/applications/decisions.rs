@@ -109,21 +109,33 @@ pub async fn run(
             );
             println!("{}", p.document_json);
         }
-        ApplicationCommand::UploadPolicy { file, activate } => {
+        ApplicationCommand::UploadPolicy { file } => {
             let p = c
                 .upload_decision_policy(pb::UploadDecisionPolicyRequest {
                     document_json: std::fs::read_to_string(&file)
                         .with_context(|| format!("{}", file.display()))?,
-                    activate,
+                    activate: false,
                     request_id: rid(),
                 })
                 .await?
                 .into_inner();
             println!(
-                "decision policy version {} \"{}\" stored{}",
-                p.version,
-                p.name,
-                if p.active { " and active" } else { "" }
+                "decision policy version {} \"{}\" proposed; in force once another manager \
+                 runs `creditctl application approve-policy {}`",
+                p.version, p.name, p.version
+            );
+        }
+        ApplicationCommand::ApprovePolicy { version } => {
+            let p = c
+                .approve_decision_policy(pb::ApproveDecisionPolicyRequest {
+                    version,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            println!(
+                "decision policy version {} \"{}\" in force (approved by {})",
+                p.version, p.name, p.approved_by
             );
         }
         other => return Ok(Some(other)),

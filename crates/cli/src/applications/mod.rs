@@ -210,13 +210,16 @@ pub enum ApplicationCommand {
         #[arg(long, default_value_t = 0)]
         version: i64,
     },
-    /// Upload a decision policy (JSON); validated and stored as the next version.
+    /// Upload a decision policy (JSON); validated and stored as the next version, a proposal
+    /// until another manager approves it (approve-policy).
     UploadPolicy {
         /// The document.
         file: PathBuf,
-        /// Make it active at once.
-        #[arg(long)]
-        activate: bool,
+    },
+    /// Approve a proposed decision policy version and put it in force (not its uploader).
+    ApprovePolicy {
+        /// The version.
+        version: i64,
     },
 }
 

@@ -146,22 +146,35 @@ pub async fn run(
             println!("{}", policy.document_json);
             Ok(())
         }
-        CollectionsCommand::UploadDunningPolicy { file, activate } => {
+        CollectionsCommand::UploadDunningPolicy { file } => {
             let document_json =
                 std::fs::read_to_string(&file).with_context(|| format!("{}", file.display()))?;
             let policy = c
                 .upload_dunning_policy(pb::UploadDunningPolicyRequest {
                     document_json,
-                    activate,
+                    activate: false,
                     request_id: rid(),
                 })
                 .await?
                 .into_inner();
             println!(
-                "dunning policy v{} \"{}\" stored{}",
-                policy.version,
-                policy.name,
-                if policy.active { " and active" } else { "" }
+                "dunning policy v{} \"{}\" proposed; in force once another manager runs \
+                 `creditctl collections approve-dunning-policy {}`",
+                policy.version, policy.name, policy.version
+            );
+            Ok(())
+        }
+        CollectionsCommand::ApproveDunningPolicy { version } => {
+            let policy = c
+                .approve_dunning_policy(pb::ApproveDunningPolicyRequest {
+                    version,
+                    request_id: rid(),
+                })
+                .await?
+                .into_inner();
+            println!(
+                "dunning policy v{} \"{}\" in force (approved by {})",
+                policy.version, policy.name, policy.approved_by
             );
             Ok(())
         }

@@ -119,13 +119,16 @@ pub enum CollectionsCommand {
         #[arg(long, default_value_t = 0)]
         version: i64,
     },
-    /// Upload a dunning policy (JSON); validated and stored as the next version.
+    /// Upload a dunning policy (JSON); validated and stored as the next version, a proposal
+    /// until another manager approves it (approve-dunning-policy).
     UploadDunningPolicy {
         /// The document.
         file: PathBuf,
-        /// Make it active at once.
-        #[arg(long)]
-        activate: bool,
+    },
+    /// Approve a proposed dunning policy version and put it in force (not its uploader).
+    ApproveDunningPolicy {
+        /// The version.
+        version: i64,
     },
     /// Open a dispute on (part of) an invoice; dunning stops on the amount.
     Dispute {

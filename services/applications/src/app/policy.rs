@@ -22,12 +22,13 @@ impl Applications {
             &self.signals,
             &policy.document.name,
             DEFAULT_POLICY,
-            |version| policy_event(version, &policy, true),
+            |version| policy_event(version, &policy.document.name, true),
         )
         .await
     }
 
-    /// Stores a validated policy as the next version.
+    /// Stores a validated policy as the next version: a proposal, in force once another
+    /// manager approves it (the authority matrix included).
     pub async fn upload_policy(
         &self,
         context: &RequestContext,
@@ -35,6 +36,9 @@ impl Applications {
     ) -> Result<pb::DecisionPolicy, ApiError> {
         let policy = Policy::parse(&request.document_json)
             .map_err(|problems| invalid_document(problems, "document_json"))?;
+        if request.activate {
+            return Err(policies::activation_needs_approval("ApproveDecisionPolicy"));
+        }
         let mut m = begin_mutation!(
             &self.db,
             &*self.clock,
@@ -48,11 +52,37 @@ impl Applications {
             m.now,
             &policy.document.name,
             &request.document_json,
-            request.activate,
-            |version| policy_event(version, &policy, request.activate),
+            |version| policy_event(version, &policy.document.name, false),
         )
         .await?;
-        let answer = wire_policy(stored, request.activate);
+        let answer = wire_policy(stored, false);
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// Puts a proposed version in force on a second manager's approval.
+    pub async fn approve_policy(
+        &self,
+        context: &RequestContext,
+        request: &pb::ApproveDecisionPolicyRequest,
+    ) -> Result<pb::DecisionPolicy, ApiError> {
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "ApproveDecisionPolicy",
+            request
+        );
+        let stored = policies::approve(
+            &mut m.tx,
+            context,
+            m.now,
+            request.version,
+            "decision policy version",
+            |version, name| policy_event(version, name, true),
+        )
+        .await?;
+        let answer = wire_policy(stored, true);
         self.finish(m, &answer).await?;
         Ok(answer)
     }
@@ -74,19 +104,16 @@ fn wire_policy(stored: policies::PolicyVersion, active: bool) -> pb::DecisionPol
         active,
         uploaded_by: stored.uploaded_by,
         upload_time: Some(to_timestamp(stored.uploaded_at)),
+        approved_by: stored.approved_by,
+        approve_time: stored.approved_at.map(to_timestamp),
     }
 }
 
-fn policy_event(version: i64, policy: &Policy, active: bool) -> NewEvent {
+fn policy_event(version: i64, name: &str, active: bool) -> NewEvent {
     let event_type = if active {
         "credit.applications.decision_policy.activated"
     } else {
         "credit.applications.decision_policy.uploaded"
     };
-    policies::version_event(
-        event_type,
-        "decision_policy",
-        version,
-        &policy.document.name,
-    )
+    policies::version_event(event_type, "decision_policy", version, name)
 }

@@ -37,7 +37,7 @@ pub fn access(path: &str) -> Option<Access> {
         "ApproveApplication" | "RejectApplication" | "RequestInformation" => {
             Access::AnyRole(APPROVERS)
         }
-        "UploadDecisionPolicy" => Access::AnyRole(MANAGEMENT),
+        "UploadDecisionPolicy" | "ApproveDecisionPolicy" => Access::AnyRole(MANAGEMENT),
         "UploadDocument" => Access::AnyRole(&[roles::SALES_ORDER, roles::ANALYST, roles::MANAGER]),
         "ListDocuments" | "ListReviewCases" | "GetCreditCase" | "ListCreditCases" => {
             Access::AnyRole(READ)

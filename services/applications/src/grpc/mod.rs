@@ -547,6 +547,18 @@ impl ApplicationsService for ApplicationsGrpc {
         answer(with_retry(|| self.applications.upload_policy(&context, &request)).await)
     }
 
+    async fn approve_decision_policy(
+        &self,
+        request: Request<pb::ApproveDecisionPolicyRequest>,
+    ) -> Answer<pb::DecisionPolicy> {
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            if request.version < 1 {
+                v.add("version", "a version number, from 1");
+            }
+        })?;
+        answer(with_retry(|| self.applications.approve_policy(&context, &request)).await)
+    }
+
     async fn get_decision_policy(
         &self,
         request: Request<pb::GetDecisionPolicyRequest>,

@@ -89,13 +89,13 @@ pub fn known_time_zone(name: &str) -> bool {
     jiff::tz::TimeZone::get(name).is_ok()
 }
 
-fn policy_event(version: i64, policy: &Policy, active: bool) -> NewEvent {
+fn policy_event(version: i64, name: &str, active: bool) -> NewEvent {
     let event_type = if active {
         "credit.collections.dunning_policy.activated"
     } else {
         "credit.collections.dunning_policy.uploaded"
     };
-    policies::version_event(event_type, "dunning_policy", version, &policy.document.name)
+    policies::version_event(event_type, "dunning_policy", version, name)
 }
 
 fn wire_policy(stored: policies::PolicyVersion, active: bool) -> pb::DunningPolicy {
@@ -106,6 +106,8 @@ fn wire_policy(stored: policies::PolicyVersion, active: bool) -> pb::DunningPoli
         active,
         uploaded_by: stored.uploaded_by,
         upload_time: Some(to_timestamp(stored.uploaded_at)),
+        approved_by: stored.approved_by,
+        approve_time: stored.approved_at.map(to_timestamp),
     }
 }
 
@@ -147,12 +149,13 @@ impl Dunning {
             &self.signals,
             &policy.document.name,
             DEFAULT_POLICY,
-            |version| policy_event(version, &policy, true),
+            |version| policy_event(version, &policy.document.name, true),
         )
         .await
     }
 
-    /// Stores a validated policy as the next version.
+    /// Stores a validated policy as the next version: a proposal, in force once another
+    /// manager approves it.
     pub async fn upload_policy(
         &self,
         context: &RequestContext,
@@ -161,6 +164,9 @@ impl Dunning {
         let policy = Policy::parse(&request.document_json).map_err(|problems| {
             credit_platform::transition::invalid_document(problems, "document_json")
         })?;
+        if request.activate {
+            return Err(policies::activation_needs_approval("ApproveDunningPolicy"));
+        }
         let mut m = begin_mutation!(
             &self.db,
             &*self.clock,
@@ -174,11 +180,37 @@ impl Dunning {
             m.now,
             &policy.document.name,
             &request.document_json,
-            request.activate,
-            |version| policy_event(version, &policy, request.activate),
+            |version| policy_event(version, &policy.document.name, false),
         )
         .await?;
-        let answer = wire_policy(stored, request.activate);
+        let answer = wire_policy(stored, false);
+        mutation::finish(&self.signals, m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// Puts a proposed version in force on a second manager's approval.
+    pub async fn approve_policy(
+        &self,
+        context: &RequestContext,
+        request: &pb::ApproveDunningPolicyRequest,
+    ) -> Result<pb::DunningPolicy, ApiError> {
+        let mut m = begin_mutation!(
+            &self.db,
+            &*self.clock,
+            context,
+            "ApproveDunningPolicy",
+            request
+        );
+        let stored = policies::approve(
+            &mut m.tx,
+            context,
+            m.now,
+            request.version,
+            "dunning policy",
+            |version, name| policy_event(version, name, true),
+        )
+        .await?;
+        let answer = wire_policy(stored, true);
         mutation::finish(&self.signals, m, &answer).await?;
         Ok(answer)
     }

@@ -51,7 +51,7 @@ pub fn access(path: &str) -> Option<Access> {
         "ListDisputes" | "ListPromises" | "ListWriteOffs" | "ListPaymentPlans" | "GetWorklist"
         | "ListActivities" | "ListLimitations" => Access::AnyRole(READ),
         "GetDunningPreview" | "ListMessages" | "GetDunningPolicy" => Access::AnyRole(READ),
-        "UploadDunningPolicy" => Access::AnyRole(&[roles::MANAGER]),
+        "UploadDunningPolicy" | "ApproveDunningPolicy" => Access::AnyRole(&[roles::MANAGER]),
         _ => return None,
     })
 }

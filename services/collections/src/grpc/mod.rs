@@ -240,6 +240,18 @@ impl CollectionsService for CollectionsGrpc {
         answer(with_retry(|| self.dunning.upload_policy(&context, &request)).await)
     }
 
+    async fn approve_dunning_policy(
+        &self,
+        request: Request<pb::ApproveDunningPolicyRequest>,
+    ) -> Answer<pb::DunningPolicy> {
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            if request.version < 1 {
+                v.add("version", "a version number, from 1");
+            }
+        })?;
+        answer(with_retry(|| self.dunning.approve_policy(&context, &request)).await)
+    }
+
     async fn get_dunning_policy(
         &self,
         request: Request<pb::GetDunningPolicyRequest>,

@@ -5,7 +5,6 @@ use credit_platform::begin_mutation;
 use credit_platform::clock::to_timestamp;
 use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, FieldViolation};
-use credit_platform::outbox;
 use credit_platform::paging::PageRequest;
 use credit_platform::policies;
 use credit_platform::transition::invalid_document;
@@ -32,7 +31,8 @@ impl Scoring {
 }
 
 impl Scoring {
-    /// Validates and stores a policy document as the next version.
+    /// Validates and stores a policy document as the next version: a proposal, in force once
+    /// another manager approves it.
     pub async fn upload_policy(
         &self,
         context: &RequestContext,
@@ -40,37 +40,47 @@ impl Scoring {
     ) -> Result<pb::Policy, ApiError> {
         let policy = Policy::parse(&request.document_json)
             .map_err(|problems| invalid_document(problems, "document_json"))?;
+        if request.activate {
+            return Err(policies::activation_needs_approval("ApprovePolicy"));
+        }
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "UploadPolicy", request);
-        let version = policies::insert(
+        let name = policy.document.name.clone();
+        let stored = policies::upload(
             &mut m.tx,
-            &policy.document.name,
-            &request.document_json,
-            &context.caller.subject,
+            context,
             m.now,
+            &name,
+            &request.document_json,
+            |version| {
+                policies::version_event("credit.scoring.policy.uploaded", "policy", version, &name)
+            },
         )
         .await?;
-        let mut events = vec!["credit.scoring.policy.uploaded"];
-        if request.activate {
-            policies::activate(&mut m.tx, version).await?;
-            events.push("credit.scoring.policy.activated");
-        }
-        for event_type in events {
-            outbox::append(
-                &mut m.tx,
-                context,
-                m.now,
-                policies::version_event(event_type, "policy", version, &policy.document.name),
-            )
-            .await?;
-        }
-        let answer = pb::Policy {
-            version,
-            name: policy.document.name.clone(),
-            document_json: request.document_json.clone(),
-            active: request.activate,
-            uploaded_by: context.caller.subject.clone(),
-            upload_time: Some(to_timestamp(m.now)),
-        };
+        let answer = policy_to_proto(stored, None);
+        self.finish(m, &answer).await?;
+        Ok(answer)
+    }
+
+    /// Puts a proposed version in force on a second manager's approval.
+    pub async fn approve_policy(
+        &self,
+        context: &RequestContext,
+        request: &pb::ApprovePolicyRequest,
+    ) -> Result<pb::Policy, ApiError> {
+        let mut m = begin_mutation!(&self.db, &*self.clock, context, "ApprovePolicy", request);
+        let stored = policies::approve(
+            &mut m.tx,
+            context,
+            m.now,
+            request.version,
+            "policy version",
+            |version, name| {
+                policies::version_event("credit.scoring.policy.activated", "policy", version, name)
+            },
+        )
+        .await?;
+        let version = stored.version;
+        let answer = policy_to_proto(stored, Some(version));
         self.finish(m, &answer).await?;
         Ok(answer)
     }
@@ -120,5 +130,7 @@ fn policy_to_proto(row: policies::PolicyVersion, active: Option<i64>) -> pb::Pol
         document_json: row.document,
         uploaded_by: row.uploaded_by,
         upload_time: Some(to_timestamp(row.uploaded_at)),
+        approved_by: row.approved_by,
+        approve_time: row.approved_at.map(to_timestamp),
     }
 }

@@ -30,7 +30,7 @@ pub fn access(path: &str) -> Option<Access> {
         | "GetModel" => Access::AnyRole(READ),
         // Portfolio figures: for the people who manage the risk, not every viewer.
         "RunStressScenario" => Access::AnyRole(PORTFOLIO),
-        "UploadPolicy" | "RescorePortfolio" => Access::AnyRole(MANAGEMENT),
+        "UploadPolicy" | "ApprovePolicy" | "RescorePortfolio" => Access::AnyRole(MANAGEMENT),
         // Bureau monitoring callbacks come from an integration with the analyst role or a
         // dedicated service token holding it.
         "PutFinancialStatement" | "PutReferences" | "ScoreCustomer" => {

@@ -204,6 +204,18 @@ impl ScoringService for ScoringGrpc {
         answer(with_retry(|| self.scoring.upload_policy(&context, &request)).await)
     }
 
+    async fn approve_policy(
+        &self,
+        request: Request<pb::ApprovePolicyRequest>,
+    ) -> Answer<pb::Policy> {
+        let (context, request) = accept_mutation(&self.readiness, request, |request, v| {
+            if request.version < 1 {
+                v.add("version", "a version number, from 1");
+            }
+        })?;
+        answer(with_retry(|| self.scoring.approve_policy(&context, &request)).await)
+    }
+
     async fn get_policy(&self, request: Request<pb::GetPolicyRequest>) -> Answer<pb::Policy> {
         let (_, request) = accept_read(&self.readiness, request, |request, v| {
             if request.version < 0 {
