@@ -611,6 +611,20 @@ async fn a_limit_approved_while_limits_is_down_is_set_once_it_is_back() {
     suite.stop().await;
 }
 
+/// An analyst asks for the 2026 interim accounts: the application goes back to its applicant.
+async fn return_for_information(suite: &Suite, id: &str) -> pb::Application {
+    suite
+        .client("bob.analyst", &[roles::ANALYST])
+        .request_information(pb::RequestInformationRequest {
+            application_id: id.to_string(),
+            questions: vec!["2026 interim accounts".into()],
+            request_id: rid(),
+        })
+        .await
+        .expect("request information")
+        .into_inner()
+}
+
 #[tokio::test]
 async fn a_request_for_information_returns_the_application_and_it_is_decided_again() {
     let suite = Suite::start().await;
@@ -619,16 +633,7 @@ async fn a_request_for_information_returns_the_application_and_it_is_decided_aga
     let id = create(&mut sales, application("INFO-FR", "FR40303265045", "90000")).await;
     let referred = submit(&mut sales, &id).await;
     assert_eq!(referred.state(), pb::ApplicationState::InReview);
-    let returned = suite
-        .client("bob.analyst", &[roles::ANALYST])
-        .request_information(pb::RequestInformationRequest {
-            application_id: id.clone(),
-            questions: vec!["2026 interim accounts".into()],
-            request_id: rid(),
-        })
-        .await
-        .expect("request information")
-        .into_inner();
+    let returned = return_for_information(&suite, &id).await;
     assert_eq!(returned.state(), pb::ApplicationState::InformationRequested);
     let letter = returned.notice.clone().expect("notice");
     assert!(letter.body.contains("2026 interim accounts"), "{letter:?}");
@@ -663,16 +668,7 @@ async fn who_edited_a_returned_application_does_not_approve_it_after_another_res
     let mut sales = suite.sales();
     let id = create(&mut sales, application("EDIT-FR", "FR40303265045", "90000")).await;
     submit(&mut sales, &id).await;
-    let returned = suite
-        .client("bob.analyst", &[roles::ANALYST])
-        .request_information(pb::RequestInformationRequest {
-            application_id: id.clone(),
-            questions: vec!["2026 interim accounts".into()],
-            request_id: rid(),
-        })
-        .await
-        .expect("request information")
-        .into_inner();
+    let returned = return_for_information(&suite, &id).await;
     // An analyst answers the questions in the application itself; sales submits it again.
     let mut editor = suite.client("ed.analyst", &[roles::ANALYST]);
     let edited = editor

@@ -164,28 +164,26 @@ impl App {
         }
     }
 
-    /// Limits as a credit manager.
-    /// Limits as the applications service, the only identity that sets limits there.
-    pub fn limit_setter(&self) -> LimitsClient {
+    /// Limits as `subject` with `token_roles`.
+    fn limits_as(&self, subject: &str, token_roles: &[&str]) -> LimitsClient {
         credit_proto::limits::limits_service_client::LimitsServiceClient::with_interceptor(
             self.limits
                 .as_ref()
                 .expect("started with limits")
                 .channel
                 .clone(),
-            token("service:applications", &[roles::APPLICATIONS_SERVICE]),
+            token(subject, token_roles),
         )
     }
 
+    /// Limits as the applications service, the only identity that sets limits there.
+    pub fn limit_setter(&self) -> LimitsClient {
+        self.limits_as("service:applications", &[roles::APPLICATIONS_SERVICE])
+    }
+
+    /// Limits as a credit manager.
     pub fn limits(&self) -> LimitsClient {
-        credit_proto::limits::limits_service_client::LimitsServiceClient::with_interceptor(
-            self.limits
-                .as_ref()
-                .expect("started with limits")
-                .channel
-                .clone(),
-            token("max.manager", &[roles::MANAGER]),
-        )
+        self.limits_as("max.manager", &[roles::MANAGER])
     }
 
     pub fn client(&self, subject: &str, token_roles: &[&str]) -> Client {
