@@ -55,9 +55,12 @@ impl Caller {
 
     /// Whether the caller holds one of `allowed` (or is admin).
     pub fn has_any_role(&self, allowed: &[&str]) -> bool {
-        self.roles
-            .iter()
-            .any(|r| r == roles::ADMIN || allowed.contains(&r.as_str()))
+        self.roles.iter().any(|r| r == roles::ADMIN) || self.holds_one_of(allowed)
+    }
+
+    /// Whether the caller holds one of `allowed` itself (admin or not).
+    pub fn holds_one_of(&self, allowed: &[&str]) -> bool {
+        self.roles.iter().any(|r| allowed.contains(&r.as_str()))
     }
 }
 
@@ -505,7 +508,7 @@ impl AuthLayer {
         let granted = match access {
             Access::Public | Access::Authenticated => true,
             Access::AnyRole(allowed) => caller.has_any_role(allowed),
-            Access::OnlyRole(allowed) => caller.roles.iter().any(|r| allowed.contains(&r.as_str())),
+            Access::OnlyRole(allowed) => caller.holds_one_of(allowed),
         };
         if !granted {
             let allowed = match access {

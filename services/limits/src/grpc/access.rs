@@ -24,11 +24,9 @@ const MANAGEMENT: &[&str] = &[roles::MANAGER];
 // authority matrix and four eyes; nobody else, admin included, sets a limit here.
 const LIMIT_AUTHORITY: &[&str] = &[roles::APPLICATIONS_SERVICE];
 
-/// Whether a caller with `roles` may send a one-off release with a credit check.
-pub fn may_release(caller_roles: &[String]) -> bool {
-    caller_roles
-        .iter()
-        .any(|r| LIMIT_AUTHORITY.contains(&r.as_str()))
+/// Whether `caller` may send a one-off release with a credit check.
+pub fn may_release(caller: &credit_platform::auth::Caller) -> bool {
+    caller.holds_one_of(LIMIT_AUTHORITY)
 }
 
 /// The access rule of a limits method path.
@@ -80,10 +78,11 @@ mod tests {
 
     #[test]
     fn only_the_applications_service_releases_orders() {
-        let of = |roles: &[&str]| roles.iter().map(|r| r.to_string()).collect::<Vec<_>>();
-        assert!(may_release(&of(&[roles::APPLICATIONS_SERVICE])));
+        let of =
+            |role: &str| credit_platform::auth::Caller::of(None, "someone", vec![role.to_string()]);
+        assert!(may_release(&of(roles::APPLICATIONS_SERVICE)));
         for person in [roles::ANALYST, roles::MANAGER, roles::ADMIN] {
-            assert!(!may_release(&of(&[person])), "{person}");
+            assert!(!may_release(&of(person)), "{person}");
         }
     }
 }

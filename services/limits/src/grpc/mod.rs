@@ -240,7 +240,7 @@ impl LimitsService for LimitsGrpc {
     ) -> Answer<pb::CheckCreditResponse> {
         let (context, request, order) =
             accept_read_with(&self.readiness, request, validate::check_order)?;
-        if order.release.is_some() && !access::may_release(&context.caller.roles) {
+        if order.release.is_some() && !access::may_release(&context.caller) {
             return Err(ApiError::PermissionDenied(
                 "releasing an order beyond the available credit is done through a credit case \
                  in applications (ReleaseBlockedOrder), which checks the approver's authority"
