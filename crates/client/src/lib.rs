@@ -54,6 +54,22 @@ pub struct Claims {
     /// Audience, when configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// The regions whose customers the caller may see and act on; absent: every region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<String>>,
+    /// The business units whose customers the caller may see and act on; absent: every one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_units: Option<Vec<String>>,
+}
+
+/// A data scope to put in a token: the regions and business units it is limited to (`None`:
+/// not limited).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeClaims {
+    /// The `regions` claim.
+    pub regions: Option<Vec<String>>,
+    /// The `business_units` claim.
+    pub business_units: Option<Vec<String>>,
 }
 
 /// Signs an HS256 token (development suite, CLI, tests).
@@ -61,6 +77,17 @@ pub fn mint_hs256_token(
     secret: &str,
     subject: &str,
     roles: &[&str],
+    ttl: std::time::Duration,
+) -> anyhow::Result<String> {
+    mint_hs256_scoped_token(secret, subject, roles, &ScopeClaims::default(), ttl)
+}
+
+/// Signs an HS256 token limited to a data scope (a regional analyst, in the suite and tests).
+pub fn mint_hs256_scoped_token(
+    secret: &str,
+    subject: &str,
+    roles: &[&str],
+    scope: &ScopeClaims,
     ttl: std::time::Duration,
 ) -> anyhow::Result<String> {
     let now = std::time::SystemTime::now()
@@ -73,6 +100,8 @@ pub fn mint_hs256_token(
         iat: now,
         iss: None,
         aud: None,
+        regions: scope.regions.clone(),
+        business_units: scope.business_units.clone(),
     };
     Ok(jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),

@@ -3,9 +3,13 @@
 //! Tokens are JWTs signed with HS256 (shared secret) or RS256/EdDSA (public key). The verified
 //! [`Caller`] is put into the request's extensions, so handlers record who made each change.
 use crate::error::ApiError;
+use crate::scope::DataScope;
 use crate::secret::{ExposeSecret, SecretString};
 use crate::token_keys::{KeySet, VerificationKey};
-pub use credit_client::{BearerToken, Claims, FEED_METADATA, FeedOf, mint_hs256_token, roles};
+pub use credit_client::{
+    BearerToken, Claims, FEED_METADATA, FeedOf, ScopeClaims, mint_hs256_scoped_token,
+    mint_hs256_token, roles,
+};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -21,6 +25,8 @@ pub struct Caller {
     pub subject: String,
     /// The token's roles.
     pub roles: Vec<String>,
+    /// The regions and business units the token limits its holder to.
+    pub scope: DataScope,
 }
 
 /// The claims read from a verified token (`aud` is checked by the validation, as a string or
@@ -32,6 +38,10 @@ struct VerifiedClaims {
     roles: Vec<String>,
     #[serde(default)]
     iss: Option<String>,
+    #[serde(default)]
+    regions: Option<Vec<String>>,
+    #[serde(default)]
+    business_units: Option<Vec<String>>,
 }
 
 impl Caller {
@@ -42,7 +52,17 @@ impl Caller {
             Some(issuer) => format!("{issuer}#{subject}"),
             None => subject.to_string(),
         };
-        Self { subject, roles }
+        Self {
+            subject,
+            roles,
+            scope: DataScope::all(),
+        }
+    }
+
+    /// The same caller limited to `scope`.
+    pub fn within(mut self, scope: DataScope) -> Self {
+        self.scope = scope;
+        self
     }
 
     /// A caller for work the service does by itself (expiry sweeps, consumers).
@@ -50,6 +70,7 @@ impl Caller {
         Self {
             subject: format!("system:{job}"),
             roles: Vec::new(),
+            scope: DataScope::all(),
         }
     }
 
@@ -328,11 +349,10 @@ impl TokenVerifier {
         if roles::service_with_approver_role(&data.claims.roles) {
             return Err(refused(&"a service identity holding an approver role"));
         }
-        Ok(Caller::of(
-            data.claims.iss.as_deref(),
-            &data.claims.sub,
-            data.claims.roles,
-        ))
+        let claims = data.claims;
+        let scope = DataScope::from_claims(claims.regions, claims.business_units)
+            .map_err(|why| refused(&why))?;
+        Ok(Caller::of(claims.iss.as_deref(), &claims.sub, claims.roles).within(scope))
     }
 
     /// The caller of an `authorization` header value ("Bearer <jwt>").
@@ -595,6 +615,43 @@ mod tests {
             }),
             vec!["/x.Y/CheckCredit".to_string(), "/x.Y/Forgotten".to_string()],
         )
+    }
+
+    #[test]
+    fn a_token_carries_its_data_scope_and_bad_scope_claims_are_refused() {
+        let verifier = TokenVerifier::from_config(&AuthConfig::hs256(SECRET)).expect("verifier");
+        let scoped = |regions: Vec<&str>| {
+            let scope = ScopeClaims {
+                regions: Some(regions.into_iter().map(String::from).collect()),
+                business_units: None,
+            };
+            mint_hs256_scoped_token(
+                SECRET,
+                "ana",
+                &[roles::ANALYST],
+                &scope,
+                Duration::from_secs(60),
+            )
+            .expect("token")
+        };
+        let caller = verifier.verify(&scoped(vec!["EU"])).expect("valid");
+        assert!(caller.scope.admits("EU", "steel"));
+        assert!(!caller.scope.admits("US", "steel"));
+        let unscoped = mint_hs256_token(SECRET, "ana", &[roles::ANALYST], Duration::from_secs(60))
+            .expect("token");
+        assert!(verifier.verify(&unscoped).expect("valid").scope.is_all());
+        assert!(
+            !verifier
+                .verify(&scoped(vec![]))
+                .expect("valid")
+                .scope
+                .admits("EU", "x"),
+            "an empty claim sees nothing"
+        );
+        assert!(matches!(
+            verifier.verify(&scoped(vec!["EU", ""])),
+            Err(ApiError::Unauthenticated(m)) if m == INVALID_TOKEN
+        ));
     }
 
     #[test]

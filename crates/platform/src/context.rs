@@ -21,10 +21,7 @@ impl RequestContext {
             .extensions()
             .get::<Caller>()
             .cloned()
-            .unwrap_or_else(|| Caller {
-                subject: "anonymous".into(),
-                roles: Vec::new(),
-            });
+            .unwrap_or_else(|| Caller::of(None, "anonymous", Vec::new()));
         let trace_id = request
             .extensions()
             .get::<TraceId>()

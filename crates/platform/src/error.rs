@@ -118,6 +118,9 @@ pub enum ApiError {
     /// The caller lacks a role.
     #[error("{0}")]
     PermissionDenied(String),
+    /// The customer is outside the caller's data scope (regions, business units).
+    #[error("{0}")]
+    OutOfScope(String),
     /// A dependency is down; retrying later may succeed.
     #[error("{0}")]
     Unavailable(String),
@@ -268,6 +271,12 @@ impl From<ApiError> for Status {
             ApiError::PermissionDenied(_) => info_status(
                 Code::PermissionDenied,
                 "ROLE_MISSING",
+                message,
+                HashMap::new(),
+            ),
+            ApiError::OutOfScope(_) => info_status(
+                Code::PermissionDenied,
+                "OUT_OF_SCOPE",
                 message,
                 HashMap::new(),
             ),

@@ -1,9 +1,11 @@
 //! The `credit.event.v1.EventFeedService` every service serves from its outbox: one
 //! implementation, so every feed behaves the same for its consumers.
 use crate::clock::to_timestamp;
+use crate::context::RequestContext;
 use crate::db::Db;
 use crate::error::{ApiError, FieldViolation};
 use crate::outbox::{FeedSignals, event_stream, feed_position};
+use crate::scope;
 use crate::server::Shutdown;
 use credit_proto::event::event_feed_service_server::EventFeedService;
 use credit_proto::event::{
@@ -55,17 +57,37 @@ impl EventFeedService for EventFeed {
         &self,
         request: Request<StreamEventsRequest>,
     ) -> Result<Response<Self::StreamEventsStream>, Status> {
+        // A caller limited to some regions or business units sees only their customers' events.
+        let scope = RequestContext::from_request(&request).caller.scope;
         let request = request.into_inner();
-        let stream = event_stream(
+        let events = event_stream(
             self.db.clone(),
             self.source,
             self.signals.clone(),
             after_sequence(request.after_sequence)?,
             request.backlog_only,
             self.shutdown.subscribe(),
-        )
-        .map(|event| event.map(|event| StreamEventsResponse { event: Some(event) }));
-        Ok(Response::new(Box::pin(stream)))
+        );
+        let respond =
+            |event: Result<_, Status>| event.map(|e| StreamEventsResponse { event: Some(e) });
+        if scope.is_all() {
+            return Ok(Response::new(Box::pin(events.map(respond))));
+        }
+        let db = self.db.clone();
+        let within = events.filter_map(move |event| {
+            let (db, scope) = (db.clone(), scope.clone());
+            async move {
+                match event {
+                    Ok(event) => match scope::sees_event(&db, &scope, &event).await {
+                        Ok(true) => Some(Ok(event)),
+                        Ok(false) => None,
+                        Err(e) => Some(Err(e.into())),
+                    },
+                    Err(status) => Some(Err(status)),
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(within.map(respond))))
     }
 
     async fn get_feed_position(

@@ -34,6 +34,7 @@ pub mod records;
 pub mod reflection;
 pub mod retry;
 pub mod runtime;
+pub mod scope;
 pub mod secret;
 pub mod server;
 pub mod telemetry;

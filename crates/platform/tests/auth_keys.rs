@@ -99,6 +99,8 @@ fn sign(algorithm: Algorithm, key: EncodingKey, issuer: &str) -> String {
         iat: now,
         iss: Some(issuer.into()),
         aud: Some("credit-suite".into()),
+        regions: None,
+        business_units: None,
     };
     jsonwebtoken::encode(&Header::new(algorithm), &claims, &key).expect("sign")
 }
