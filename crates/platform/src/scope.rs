@@ -75,14 +75,29 @@ impl DataScope {
         filter(&self.business_units)
     }
 
-    /// Refuses a change to a customer of `region` and `business_unit` outside the scope (a
-    /// new account, or an account moved to another region).
-    pub fn must_admit(&self, region: &str, business_unit: &str) -> Result<(), ApiError> {
+    /// Refuses a change to `customer_id`, of `region` and `business_unit`, outside the scope
+    /// (PERMISSION_DENIED, `OUT_OF_SCOPE`).
+    pub fn must_admit(
+        &self,
+        customer_id: &str,
+        region: &str,
+        business_unit: &str,
+    ) -> Result<(), ApiError> {
         if self.admits(region, business_unit) {
             return Ok(());
         }
+        Err(out_of_scope(customer_id))
+    }
+
+    /// Refuses a change to what applies to every customer (a policy, a rate, a global rule)
+    /// by a caller limited to part of the portfolio.
+    pub fn must_be_whole(&self, what: &str) -> Result<(), ApiError> {
+        if self.is_all() {
+            return Ok(());
+        }
         Err(ApiError::OutOfScope(format!(
-            "region '{region}' and business unit '{business_unit}' are outside your data scope"
+            "{what} applies to every region and business unit: a token limited to some \
+             cannot change it"
         )))
     }
 }
@@ -222,9 +237,39 @@ pub async fn may_change(
     if sees(conn, scope, customer_id).await? {
         return Ok(());
     }
-    Err(ApiError::OutOfScope(format!(
-        "customer {customer_id} is outside your data scope"
-    )))
+    Err(out_of_scope(customer_id))
+}
+
+fn out_of_scope(customer_id: &str) -> ApiError {
+    ApiError::OutOfScope(format!("customer {customer_id} is outside your data scope"))
+}
+
+/// Answers `hidden` (the NOT_FOUND of what was asked for) when `customer_id` is outside
+/// `scope`: a read of another scope's customer looks like a read of nothing.
+pub async fn must_see(
+    db: &Db,
+    scope: &DataScope,
+    customer_id: &str,
+    hidden: impl FnOnce() -> ApiError,
+) -> Result<(), ApiError> {
+    if scope.is_all() {
+        return Ok(());
+    }
+    let mut conn = db.pool.acquire().await?;
+    if sees(&mut conn, scope, customer_id).await? {
+        return Ok(());
+    }
+    Err(hidden())
+}
+
+/// [`may_change`] on a connection of `db`, for a change whose use case does not read the
+/// customer's master data itself.
+pub async fn must_change(db: &Db, scope: &DataScope, customer_id: &str) -> Result<(), ApiError> {
+    if scope.is_all() {
+        return Ok(());
+    }
+    let mut conn = db.pool.acquire().await?;
+    may_change(&mut conn, scope, customer_id).await
 }
 
 /// Whether a feed event is for the scope: events of a customer outside it are left out;

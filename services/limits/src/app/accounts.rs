@@ -8,6 +8,7 @@ use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::money::Currency;
 use credit_platform::outbox::{self, NewEvent, Payload};
+use credit_platform::scope::{self, CustomerScope, DataScope};
 use credit_proto::limits as pb;
 use rust_decimal::Decimal;
 
@@ -54,6 +55,26 @@ pub struct AccountQuery {
     pub page_token: String,
 }
 
+/// The account, when it exists and `scope` sees it (NOT_FOUND otherwise, alike).
+pub(crate) async fn visible(
+    conn: &mut sqlx::AnyConnection,
+    scope: &DataScope,
+    customer_id: &str,
+) -> Result<AccountRow, ApiError> {
+    accounts::get(conn, customer_id)
+        .await?
+        .filter(|row| scope.admits(&row.region, &row.business_unit))
+        .ok_or_else(|| account_not_found(customer_id.to_string()))
+}
+
+/// The account's place in the organisation, which data scopes filter by.
+fn place_of(row: &AccountRow) -> CustomerScope {
+    CustomerScope {
+        region: row.region.clone(),
+        business_unit: row.business_unit.clone(),
+    }
+}
+
 fn account_event(event_type: &'static str, row: &AccountRow) -> NewEvent {
     NewEvent {
         event_type,
@@ -90,6 +111,10 @@ impl Limits {
         request: &pb::CreateCreditAccountRequest,
         new: NewAccount,
     ) -> Result<pb::CreditAccount, ApiError> {
+        context
+            .caller
+            .scope
+            .must_admit(&new.customer_id, &new.region, &new.business_unit)?;
         let mut m = begin_mutation!(self, context, "CreateCreditAccount", request);
         if accounts::get(&mut m.tx, &new.customer_id).await?.is_some() {
             return Err(ApiError::AlreadyExists {
@@ -125,6 +150,7 @@ impl Limits {
             updated_at: m.now,
         };
         accounts::insert(&mut m.tx, &row).await?;
+        scope::record(&mut m.tx, &row.customer_id, &place_of(&row), m.now).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -147,9 +173,9 @@ impl Limits {
     ) -> Result<pb::CreditAccount, ApiError> {
         let mut m = begin_mutation!(self, context, "UpdateCreditAccount", request);
         let backend = self.backend();
-        let mut old_chain = accounts::lock_chain(&mut m.tx, backend, customer_id)
-            .await?
-            .ok_or_else(|| account_not_found(customer_id.to_string()))?;
+        let mut old_chain = self
+            .locked_chain(&mut m.tx, &context.caller.scope, customer_id)
+            .await?;
         let mut row = old_chain[0].clone();
         if let Some(name) = changes.name {
             row.name = name;
@@ -163,6 +189,8 @@ impl Limits {
         if let Some(business_unit) = changes.business_unit {
             row.business_unit = business_unit;
         }
+        // Moved out of the caller's scope, it would be lost to them: only a wider scope moves it.
+        super::in_scope(&context.caller.scope, &row)?;
         row.updated_at = m.now;
         if let Some(new_parent) = changes.parent_customer_id
             && new_parent != row.parent_customer_id
@@ -206,6 +234,7 @@ impl Limits {
             row.parent_customer_id = new_parent;
         }
         accounts::update_settings(&mut m.tx, &row).await?;
+        scope::record(&mut m.tx, &row.customer_id, &place_of(&row), m.now).await?;
         outbox::append(
             &mut m.tx,
             context,
@@ -264,12 +293,14 @@ impl Limits {
         Ok(height)
     }
 
-    /// One account.
-    pub async fn get_account(&self, customer_id: &str) -> Result<pb::CreditAccount, ApiError> {
+    /// One account, when `scope` sees it.
+    pub async fn get_account(
+        &self,
+        scope: &DataScope,
+        customer_id: &str,
+    ) -> Result<pb::CreditAccount, ApiError> {
         let mut tx = self.read().await?;
-        let row = accounts::get(&mut tx, customer_id)
-            .await?
-            .ok_or_else(|| account_not_found(customer_id.to_string()))?;
+        let row = visible(&mut tx, scope, customer_id).await?;
         self.account_view(&mut tx, &row).await
     }
 
@@ -325,7 +356,9 @@ impl Limits {
         currency_of_amounts: Option<&str>,
     ) -> Result<pb::CreditAccount, ApiError> {
         let mut m = begin_mutation!(self, context, "SetCreditLimit", request);
-        let chain = self.locked_chain(&mut m.tx, customer_id).await?;
+        let chain = self
+            .locked_chain(&mut m.tx, &context.caller.scope, customer_id)
+            .await?;
         let mut row = chain[0].clone();
         if let Some(code) = currency_of_amounts
             && code != row.currency_code
@@ -375,13 +408,12 @@ impl Limits {
     pub async fn list_limit_changes(
         &self,
         customer_id: &str,
+        scope: &DataScope,
         page_size: i64,
         page_token: &str,
     ) -> Result<pb::ListCreditLimitChangesResponse, ApiError> {
         let mut tx = self.read().await?;
-        let account = accounts::get(&mut tx, customer_id)
-            .await?
-            .ok_or_else(|| account_not_found(customer_id.to_string()))?;
+        let account = visible(&mut tx, scope, customer_id).await?;
         let position = decode_page_token(page_token)?;
         let before_id = if position.is_empty() {
             None

@@ -74,7 +74,9 @@ impl Limits {
     ) -> Result<pb::CheckCreditResponse, ApiError> {
         let mut m = begin_mutation!(self, context, "CheckCredit", request);
         let now = m.now;
-        let mut chain = self.locked_chain(&mut m.tx, &order.customer_id).await?;
+        let mut chain = self
+            .locked_chain(&mut m.tx, &context.caller.scope, &order.customer_id)
+            .await?;
         self.expire_due(&mut m.tx, &mut chain, now).await?;
         let existing =
             reservations::open_for_order(&mut m.tx, &order.customer_id, &order.order_id).await?;

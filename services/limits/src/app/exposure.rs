@@ -39,7 +39,9 @@ impl Limits {
     ) -> Result<pb::ExposureDocument, ApiError> {
         let mut m = begin_mutation!(self, context, method, request);
         let now = m.now;
-        let mut chain = self.locked_chain(&mut m.tx, &post.customer_id).await?;
+        let mut chain = self
+            .locked_chain(&mut m.tx, &context.caller.scope, &post.customer_id)
+            .await?;
         let currency = chain[0].currency_code.clone();
         let account_currency = Currency::from_code(&currency)
             .ok_or_else(|| anyhow::anyhow!("stored account currency {currency} is invalid"))?;
@@ -128,7 +130,9 @@ impl Limits {
         let mut m = begin_mutation!(self, context, "SetExposureCounting", request);
         let (customer_id, entity_type) = match counting.scope {
             CountingScope::Account => {
-                let chain = self.locked_chain(&mut m.tx, scope_id).await?;
+                let chain = self
+                    .locked_chain(&mut m.tx, &context.caller.scope, scope_id)
+                    .await?;
                 let mut row = chain[0].clone();
                 row.counting_bits = Some(counting.to_bits());
                 row.updated_at = m.now;
@@ -136,6 +140,11 @@ impl Limits {
                 (scope_id.to_string(), "credit_account")
             }
             CountingScope::Segment => {
+                // A segment spans regions and business units.
+                context
+                    .caller
+                    .scope
+                    .must_be_whole("a segment's counting rule")?;
                 accounts::upsert_segment_counting(&mut m.tx, scope_id, counting.to_bits(), m.now)
                     .await?;
                 (String::new(), "segment")

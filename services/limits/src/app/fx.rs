@@ -30,6 +30,7 @@ impl Limits {
         rate: Decimal,
         effective_at: Option<Micros>,
     ) -> Result<pb::FxRate, ApiError> {
+        context.caller.scope.must_be_whole("an exchange rate")?;
         let mut m = begin_mutation!(self, context, "SetFxRate", request);
         let record = FxRate {
             base_currency: base.to_string(),

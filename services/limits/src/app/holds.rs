@@ -30,7 +30,9 @@ impl Limits {
         rule: bool,
     ) -> Result<pb::CreditHold, ApiError> {
         let mut m = begin_mutation!(self, context, "PlaceCreditHold", request);
-        let chain = self.locked_chain(&mut m.tx, &request.customer_id).await?;
+        let chain = self
+            .locked_chain(&mut m.tx, &context.caller.scope, &request.customer_id)
+            .await?;
         if rule
             && let Some(existing) =
                 holds::active_rule_hold(&mut m.tx, &request.customer_id, &request.rule_code).await?
@@ -91,6 +93,7 @@ impl Limits {
         let chain = accounts::lock_chain(&mut m.tx, self.backend(), &customer_id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("hold {} without account", request.hold_id))?;
+        super::in_scope(&context.caller.scope, &chain[0])?;
         let mut hold = holds::get(&mut m.tx, &request.hold_id)
             .await?
             .ok_or_else(not_found)?;

@@ -21,6 +21,7 @@ use credit_platform::db::{Backend, Db};
 use credit_platform::error::ApiError;
 use credit_platform::mutation::Mutation;
 use credit_platform::outbox::FeedSignals;
+use credit_platform::scope::DataScope;
 use prost::Message;
 use sqlx::{Any, Transaction};
 
@@ -81,16 +82,46 @@ impl Limits {
         Ok(self.db.begin_write().await?)
     }
 
-    /// Locks an account and the accounts above it (see `store::accounts::lock_chain`); NOT_FOUND
-    /// when the account does not exist.
+    /// Locks an account and the accounts above it (see `store::accounts::lock_chain`) for a
+    /// change by a caller limited to `scope`; NOT_FOUND when the account does not exist,
+    /// PERMISSION_DENIED (`OUT_OF_SCOPE`) when it is outside the scope.
     pub(crate) async fn locked_chain(
         &self,
         conn: &mut sqlx::AnyConnection,
+        scope: &DataScope,
         customer_id: &str,
     ) -> Result<Vec<crate::store::accounts::AccountRow>, ApiError> {
-        crate::store::accounts::lock_chain(conn, self.backend(), customer_id)
+        let chain = crate::store::accounts::lock_chain(conn, self.backend(), customer_id)
             .await?
-            .ok_or_else(|| account_not_found(customer_id))
+            .ok_or_else(|| account_not_found(customer_id))?;
+        in_scope(scope, &chain[0])?;
+        Ok(chain)
+    }
+
+    /// `found` when its customer is inside `scope`; otherwise `hidden` (the NOT_FOUND of what
+    /// was asked for), as if it did not exist.
+    pub async fn seen<T>(
+        &self,
+        scope: &DataScope,
+        found: Result<T, ApiError>,
+        customer_of: impl Fn(&T) -> &str,
+        hidden: impl FnOnce() -> ApiError,
+    ) -> Result<T, ApiError> {
+        let found = found?;
+        credit_platform::scope::must_see(&self.db, scope, customer_of(&found), hidden).await?;
+        Ok(found)
+    }
+
+    /// NOT_FOUND for the account when `scope` does not see it.
+    pub async fn must_see_account(
+        &self,
+        scope: &DataScope,
+        customer_id: &str,
+    ) -> Result<(), ApiError> {
+        credit_platform::scope::must_see(&self.db, scope, customer_id, || {
+            account_not_found(customer_id)
+        })
+        .await
     }
 
     /// A read-only transaction (one consistent view on both databases).
@@ -100,6 +131,18 @@ impl Limits {
 }
 
 pub use credit_platform::mutation::with_retry;
+
+/// Refuses a change to `account` by a caller limited to `scope` when the account is outside.
+pub(crate) fn in_scope(
+    scope: &DataScope,
+    account: &crate::store::accounts::AccountRow,
+) -> Result<(), ApiError> {
+    scope.must_admit(
+        &account.customer_id,
+        &account.region,
+        &account.business_unit,
+    )
+}
 
 /// NOT_FOUND for a credit account.
 pub(crate) fn account_not_found(customer_id: impl Into<String>) -> ApiError {

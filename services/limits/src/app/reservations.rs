@@ -170,6 +170,7 @@ impl Limits {
         let mut chain = accounts::lock_chain(&mut m.tx, self.backend(), &customer_id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("reservation {reservation_id} without account"))?;
+        super::in_scope(&context.caller.scope, &chain[0])?;
         self.expire_due(&mut m.tx, &mut chain, now).await?;
         // Read again under the chain lock: the state may have changed meanwhile.
         let mut r = reservations::get_for_update(&mut m.tx, self.backend(), reservation_id)

@@ -19,6 +19,14 @@ use credit_proto::limits::limits_service_server::LimitsService;
 use rust_decimal::Decimal;
 use tonic::{Request, Response};
 
+/// NOT_FOUND for a credit decision.
+fn decision_not_found(decision_id: &str) -> ApiError {
+    ApiError::NotFound {
+        kind: "credit decision",
+        id: decision_id.to_string(),
+    }
+}
+
 /// The limits gRPC service.
 #[derive(Clone)]
 pub struct LimitsGrpc {
@@ -105,17 +113,23 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::GetCreditAccountRequest>,
     ) -> Answer<pb::CreditAccount> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
         })?;
-        answer(self.limits.get_account(&request.customer_id).await)
+        answer(
+            self.limits
+                .get_account(&context.caller.scope, &request.customer_id)
+                .await,
+        )
     }
 
     async fn list_credit_accounts(
         &self,
         request: Request<pb::ListCreditAccountsRequest>,
     ) -> Answer<pb::ListCreditAccountsResponse> {
-        let (_, _, query) = accept_read_with(&self.readiness, request, validate::account_query)?;
+        let (context, _, mut query) =
+            accept_read_with(&self.readiness, request, validate::account_query)?;
+        query.filter.scope = context.caller.scope;
         answer(self.limits.list_accounts(query).await)
     }
 
@@ -148,13 +162,19 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::ListCreditLimitChangesRequest>,
     ) -> Answer<pb::ListCreditLimitChangesResponse> {
-        let (_, request, page_size) = accept_read_with(&self.readiness, request, |request, v| {
-            check_external_id(&request.customer_id, "customer_id", v);
-            v.check(app::page_size(request.page_size).map_err(ApiError::into_violations))
-        })?;
+        let (context, request, page_size) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                check_external_id(&request.customer_id, "customer_id", v);
+                v.check(app::page_size(request.page_size).map_err(ApiError::into_violations))
+            })?;
         answer(
             self.limits
-                .list_limit_changes(&request.customer_id, page_size, &request.page_token)
+                .list_limit_changes(
+                    &request.customer_id,
+                    &context.caller.scope,
+                    page_size,
+                    &request.page_token,
+                )
                 .await,
         )
     }
@@ -177,11 +197,15 @@ impl LimitsService for LimitsGrpc {
     }
 
     async fn get_exposure(&self, request: Request<pb::GetExposureRequest>) -> Answer<pb::Exposure> {
-        let (_, request, as_of) = accept_read_with(&self.readiness, request, |request, v| {
-            check_external_id(&request.customer_id, "customer_id", v);
-            let as_of = validate::timestamp(request.as_of_time.as_ref(), "as_of_time", v);
-            Some(as_of)
-        })?;
+        let (context, request, as_of) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                check_external_id(&request.customer_id, "customer_id", v);
+                let as_of = validate::timestamp(request.as_of_time.as_ref(), "as_of_time", v);
+                Some(as_of)
+            })?;
+        self.limits
+            .must_see_account(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(self.limits.get_exposure(&request.customer_id, as_of).await)
     }
 
@@ -261,10 +285,19 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::GetReservationRequest>,
     ) -> Answer<pb::Reservation> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_uuid(&request.reservation_id, "reservation_id", v);
         })?;
-        answer(self.limits.get_reservation(&request.reservation_id).await)
+        let found = self.limits.get_reservation(&request.reservation_id).await;
+        let hidden = || ApiError::NotFound {
+            kind: "reservation",
+            id: request.reservation_id.clone(),
+        };
+        answer(
+            self.limits
+                .seen(&context.caller.scope, found, |r| &r.customer_id, hidden)
+                .await,
+        )
     }
 
     async fn ship_reservation(
@@ -315,19 +348,39 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::GetCreditDecisionRequest>,
     ) -> Answer<pb::CreditDecision> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_uuid(&request.decision_id, "decision_id", v);
         })?;
-        answer(self.limits.get_decision(&request.decision_id).await)
+        let found = self.limits.get_decision(&request.decision_id).await;
+        answer(
+            self.limits
+                .seen(
+                    &context.caller.scope,
+                    found,
+                    |d| &d.customer_id,
+                    || decision_not_found(&request.decision_id),
+                )
+                .await,
+        )
     }
 
     async fn replay_credit_decision(
         &self,
         request: Request<pb::ReplayCreditDecisionRequest>,
     ) -> Answer<pb::ReplayCreditDecisionResponse> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_uuid(&request.decision_id, "decision_id", v);
         })?;
+        // Seen before replayed: a replay reads the stored inputs.
+        let found = self.limits.get_decision(&request.decision_id).await;
+        self.limits
+            .seen(
+                &context.caller.scope,
+                found,
+                |d| &d.customer_id,
+                || decision_not_found(&request.decision_id),
+            )
+            .await?;
         answer(self.limits.replay_decision(&request.decision_id).await)
     }
 
@@ -375,10 +428,13 @@ impl LimitsService for LimitsGrpc {
         &self,
         request: Request<pb::ListCreditHoldsRequest>,
     ) -> Answer<pb::ListCreditHoldsResponse> {
-        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
+        let (context, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
             PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
+        self.limits
+            .must_see_account(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(
             self.limits
                 .list_holds(&request.customer_id, request.include_released, &page)

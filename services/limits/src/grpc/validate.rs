@@ -393,6 +393,8 @@ pub fn account_query(
             region: optional_text(&request.region),
             parent_customer_id: optional_text(&request.parent_customer_id),
             on_hold: request.on_hold,
+            // The caller's, set by the handler.
+            scope: Default::default(),
         },
         min_utilisation,
         page_size: page_size.unwrap_or(100),

@@ -4,7 +4,9 @@ use super::{decode_json, json};
 use crate::domain::Micros;
 use crate::domain::exposure::{Counting, Exposure};
 use crate::domain::limit::CreditLimit;
+use credit_platform::customer_in_scope;
 use credit_platform::db::Backend;
+use credit_platform::scope::DataScope;
 use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -433,6 +435,8 @@ pub struct AccountFilter {
     pub parent_customer_id: Option<String>,
     /// On hold or not, when set.
     pub on_hold: Option<bool>,
+    /// The caller's data scope.
+    pub scope: DataScope,
 }
 
 /// Accounts after `after_customer_id` in id order, matching `filter`, at most `limit`.
@@ -451,8 +455,9 @@ pub async fn list(
         " FROM credit_accounts WHERE customer_id > $1 \
          AND ($2 = '' OR segment = $2) AND ($3 = '' OR region = $3) \
          AND ($4 = '' OR parent_customer_id = $4) \
-         AND ($5 = -1 OR (CASE WHEN active_holds > 0 THEN 1 ELSE 0 END) = $5) \
-         ORDER BY customer_id LIMIT $6"
+         AND ($5 = -1 OR (CASE WHEN active_holds > 0 THEN 1 ELSE 0 END) = $5) AND ",
+        customer_in_scope!("customer_id", "$7", "$8"),
+        " ORDER BY customer_id LIMIT $6"
     ))
     .bind(after_customer_id.to_string())
     .bind(filter.segment.clone().unwrap_or_default())
@@ -460,6 +465,8 @@ pub async fn list(
     .bind(filter.parent_customer_id.clone().unwrap_or_default())
     .bind(on_hold)
     .bind(limit)
+    .bind(filter.scope.region_filter())
+    .bind(filter.scope.business_unit_filter())
     .fetch_all(conn)
     .await?
     .iter()

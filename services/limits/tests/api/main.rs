@@ -8,3 +8,4 @@ mod errors;
 mod events;
 mod helpers;
 mod reservations;
+mod scopes;
