@@ -184,6 +184,8 @@ pub async fn upload(
     document: &str,
     event: impl FnOnce(i64) -> NewEvent,
 ) -> Result<PolicyVersion, ApiError> {
+    // A policy decides for every region and business unit.
+    context.caller.scope.must_be_whole("a policy")?;
     let version = insert(conn, name, document, &context.caller.subject, now).await?;
     outbox::append(conn, context, now, event(version)).await?;
     Ok(PolicyVersion {
@@ -224,6 +226,7 @@ pub async fn approve(
     kind: &'static str,
     activated: impl FnOnce(i64, &str) -> NewEvent,
 ) -> Result<PolicyVersion, ApiError> {
+    context.caller.scope.must_be_whole(kind)?;
     let mut stored = get(conn, version)
         .await?
         .ok_or_else(|| ApiError::NotFound {

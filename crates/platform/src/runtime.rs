@@ -250,6 +250,13 @@ impl ServiceRuntime {
         });
     }
 
+    /// Follows limits' feed at `url` for the customers' regions and business units, which data
+    /// scopes filter by (see [`crate::scope`]).
+    pub fn follow_master_data(&mut self, url: &str, token: crate::auth::ServiceToken) {
+        let handler = crate::scope::MasterDataFollower::new(self.db.clone(), self.clock.clone());
+        self.follow("limits", url, token, std::sync::Arc::new(handler));
+    }
+
     /// Work to do after the server has drained and the tasks have stopped, before the database
     /// closes (a last checkpoint, for example).
     pub fn at_stop<F, Fut>(&mut self, work: F)

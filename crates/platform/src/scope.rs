@@ -194,6 +194,27 @@ pub async fn record(
     Ok(())
 }
 
+/// Places a customer nobody has placed yet (applications, for a new applicant: its intake
+/// places it until limits opens its account and master data replaces the place).
+pub async fn place_if_unknown(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    place: &CustomerScope,
+    now: i64,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO customer_scopes (customer_id, region, business_unit, updated_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id) DO NOTHING",
+    )
+    .bind(customer_id.to_string())
+    .bind(place.region.clone())
+    .bind(place.business_unit.clone())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The customer's region and business unit, when known.
 pub async fn of_customer(
     conn: &mut AnyConnection,

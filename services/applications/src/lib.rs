@@ -260,6 +260,9 @@ pub async fn serve(
             )),
         );
     }
+    if let Some(limits) = &limits {
+        runtime.follow_master_data(limits.0.url(), limits.0.token());
+    }
     match limits {
         Some(limits) => runtime.supervise_exclusive("limit delivery", move |shutdown| {
             app::delivery::LimitDelivery::new(

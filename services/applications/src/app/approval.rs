@@ -2,7 +2,7 @@
 //! with reasons), the next step starts, and steps past their deadline escalate.
 use super::outcome::with_notice;
 use super::summary;
-use super::{Applications, canonical, not_found};
+use super::{Applications, canonical};
 use crate::convert::{
     amount_of, case_of_recommendation, decimal, kind_of, money_of, workflow_of, workflow_to_wire,
 };
@@ -34,9 +34,9 @@ impl Applications {
         act: ApproverAct,
     ) -> Result<pb::Application, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, method, request);
-        let row = store::get(&mut m.tx, application_id)
-            .await?
-            .ok_or_else(|| not_found(application_id))?;
+        let row = self
+            .to_change(&mut m.tx, &context.caller.scope, application_id)
+            .await?;
         row.state.allows(Action::Decide).map_err(ApiError::from)?;
         let mut app = self.clear(&row)?;
         let caller = &context.caller;

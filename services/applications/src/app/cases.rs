@@ -15,6 +15,7 @@ use credit_platform::error::ApiError;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
+use credit_platform::scope::{self, DataScope};
 use credit_proto::applications as pb;
 use credit_proto::limits as lpb;
 use prost::Message;
@@ -98,6 +99,7 @@ impl CreditCases {
             "ReferBlockedOrder",
             request
         );
+        scope::may_change(&mut m.tx, &context.caller.scope, &decision.customer_id).await?;
         if let Some(case) = store::case_of_decision(&mut m.tx, &request.decision_id).await? {
             let case = credit_case_to_wire(&case);
             mutation::finish(&apps.signals, m, &case).await?;
@@ -158,8 +160,10 @@ impl CreditCases {
     }
 
     /// The level (and roles) the authority matrix names for the order's amount, for the risk
-    /// class and organisation of the customer's latest approved application. A customer this
-    /// service never assessed has no risk class: only the authority of last resort covers it.
+    /// class of the customer's latest approved application and the region and business unit
+    /// of its master data (the copy kept from limits' feed; the application's before that
+    /// copy exists). A customer this service never assessed has no risk class: only the
+    /// authority of last resort covers it.
     async fn authority(
         &self,
         conn: &mut AnyConnection,
@@ -177,6 +181,12 @@ impl CreditCases {
                 )
             })
             .unwrap_or_default();
+        let place = scope::of_customer(conn, customer_id)
+            .await?
+            .unwrap_or(scope::CustomerScope {
+                region: applicant.region,
+                business_unit: applicant.business_unit,
+            });
         let case = Case {
             risk_class,
             scoring_rejected: false,
@@ -184,34 +194,40 @@ impl CreditCases {
             amount: Decimal::from_str(&checked.amount).unwrap_or_default(),
             currency: checked.currency_code.clone(),
             payment_terms_days: 0,
-            region: applicant.region,
-            business_unit: applicant.business_unit,
+            region: place.region,
+            business_unit: place.business_unit,
             decrease: false,
             early_warning: false,
         };
         Ok(policy.release_authority(&case))
     }
 
-    /// One case.
-    pub async fn get(&self, case_id: &str) -> Result<pb::CreditCase, ApiError> {
-        Ok(credit_case_to_wire(&self.case(case_id).await?))
-    }
-
-    async fn case(&self, case_id: &str) -> Result<CreditCase, ApiError> {
+    /// One case, when its customer is inside `scope` (NOT_FOUND otherwise, alike).
+    pub async fn get(&self, scope: &DataScope, case_id: &str) -> Result<pb::CreditCase, ApiError> {
         let mut conn = self.applications.db.pool.acquire().await?;
-        load(&mut conn, case_id).await
+        let case = load(&mut conn, case_id).await?;
+        if !scope::sees(&mut conn, scope, &case.customer_id).await? {
+            return Err(not_found(case_id));
+        }
+        Ok(credit_case_to_wire(&case))
     }
 
-    /// Cases, newest first.
+    /// Cases of customers inside `scope`, newest first.
     pub async fn list(
         &self,
+        scope: &DataScope,
         state: &str,
         customer_id: &str,
         page: &PageRequest,
     ) -> Result<pb::ListCreditCasesResponse, ApiError> {
         let mut conn = self.applications.db.pool.acquire().await?;
-        let mut cases =
-            store::list_cases(&mut conn, state, customer_id, &page.after, page.fetch()).await?;
+        let mut cases = store::list_cases(
+            &mut conn,
+            scope,
+            [state, customer_id, &page.after],
+            page.fetch(),
+        )
+        .await?;
         let next_page_token = page.finish(&mut cases, |c| c.case_id.clone());
         Ok(pb::ListCreditCasesResponse {
             cases: cases.iter().map(credit_case_to_wire).collect(),
@@ -219,8 +235,11 @@ impl CreditCases {
         })
     }
 
-    async fn open_case(&self, case_id: &str) -> Result<CreditCase, ApiError> {
-        let case = self.case(case_id).await?;
+    /// The open case for a change by a caller limited to `scope` (OUT_OF_SCOPE outside it).
+    async fn open_case(&self, scope: &DataScope, case_id: &str) -> Result<CreditCase, ApiError> {
+        let mut conn = self.applications.db.pool.acquire().await?;
+        let case = load(&mut conn, case_id).await?;
+        scope::may_change(&mut conn, scope, &case.customer_id).await?;
         case.ensure_open()?;
         Ok(case)
     }
@@ -257,7 +276,9 @@ impl CreditCases {
         context: &RequestContext,
         request: &pb::ReleaseBlockedOrderRequest,
     ) -> Result<pb::CreditCase, ApiError> {
-        let case = self.open_case(&request.case_id).await?;
+        let case = self
+            .open_case(&context.caller.scope, &request.case_id)
+            .await?;
         case.may_decide(&context.caller.subject, &context.caller.roles, "release")?;
         let release = lpb::CreditRelease {
             approved_by: context.caller.subject.clone(),
@@ -295,7 +316,9 @@ impl CreditCases {
         context: &RequestContext,
         request: &pb::RejectBlockedOrderRequest,
     ) -> Result<pb::CreditCase, ApiError> {
-        let case = self.open_case(&request.case_id).await?;
+        let case = self
+            .open_case(&context.caller.scope, &request.case_id)
+            .await?;
         case.may_decide(&context.caller.subject, &context.caller.roles, "reject")?;
         self.resolve(
             context,
@@ -315,7 +338,9 @@ impl CreditCases {
         context: &RequestContext,
         request: &pb::RecheckBlockedOrderRequest,
     ) -> Result<pb::CreditCase, ApiError> {
-        let case = self.open_case(&request.case_id).await?;
+        let case = self
+            .open_case(&context.caller.scope, &request.case_id)
+            .await?;
         let answer = self.check_again(&case, &request.request_id, None).await?;
         let resolution = if approved(&answer) {
             Resolution::Released {

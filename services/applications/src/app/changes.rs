@@ -36,13 +36,26 @@ pub struct ChangeRequest {
 
 /// The permanent limit limits holds for the customer now, in its currency.
 pub async fn current_limit(limits: &LimitsPeer, customer_id: &str) -> Result<MoneyProto, ApiError> {
-    let account = limits.account(customer_id).await?.ok_or_else(|| {
+    limit_of(&current_account(limits, customer_id).await?)
+}
+
+/// The customer's account in limits now (an approved customer has one).
+pub async fn current_account(
+    limits: &LimitsPeer,
+    customer_id: &str,
+) -> Result<lpb::CreditAccount, ApiError> {
+    limits.account(customer_id).await?.ok_or_else(|| {
         ApiError::StateConflict(format!(
             "limits has no credit account for {customer_id} yet (an approved limit may still be \
              on its way)"
         ))
-    })?;
-    let limit = account.credit_limit.unwrap_or_default();
+    })
+}
+
+/// The account's permanent limit, in its currency.
+pub fn limit_of(account: &lpb::CreditAccount) -> Result<MoneyProto, ApiError> {
+    let customer_id = &account.customer_id;
+    let limit = account.credit_limit.clone().unwrap_or_default();
     match lpb::LimitMode::try_from(limit.mode) {
         Ok(lpb::LimitMode::Amount) => Ok(limit.amount.unwrap_or_default()),
         Ok(lpb::LimitMode::Unlimited) => Err(ApiError::StateConflict(format!(
@@ -50,7 +63,7 @@ pub async fn current_limit(limits: &LimitsPeer, customer_id: &str) -> Result<Mon
         ))),
         _ => Ok(MoneyProto {
             amount: "0".into(),
-            currency_code: account.currency_code,
+            currency_code: account.currency_code.clone(),
         }),
     }
 }
@@ -213,6 +226,8 @@ impl Applications {
             "RequestLimitChange",
             request
         );
+        credit_platform::scope::may_change(&mut m.tx, &context.caller.scope, &change.customer_id)
+            .await?;
         let (_, previous) = self
             .latest_approved(&mut m.tx, &change.customer_id)
             .await?

@@ -15,11 +15,49 @@ use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::outbox::{self, NewEvent, Payload};
 use credit_platform::policies;
+use credit_platform::scope::{self, CustomerScope};
 use credit_proto::applications as pb;
+use credit_proto::limits as lpb;
 use credit_proto::wire;
 use sqlx::AnyConnection;
 
+/// The place of the customer's account in limits.
+pub(crate) fn place_of(account: &lpb::CreditAccount) -> CustomerScope {
+    CustomerScope {
+        region: account.region.clone(),
+        business_unit: account.business_unit.clone(),
+    }
+}
+
+/// Takes the region and business unit that route `app` through the authority matrix from the
+/// customer's master data: an applicant cannot choose its approvers by what intake types.
+pub(crate) fn route_by(app: &mut pb::Application, place: &CustomerScope) {
+    if let Some(applicant) = app.applicant.as_mut() {
+        applicant.region = place.region.clone();
+        applicant.business_unit = place.business_unit.clone();
+    }
+}
+
 impl Applications {
+    /// The customer's region and business unit as limits' master data has them: asked of
+    /// limits; while limits does not answer, the copy this service keeps from limits' feed.
+    /// None for a customer limits does not know (its intake routes it).
+    async fn master_data(&self, customer_id: &str) -> Result<Option<CustomerScope>, ApiError> {
+        let Some(limits) = &self.limits else {
+            return Ok(None);
+        };
+        match limits.account(customer_id).await {
+            Ok(account) => Ok(account.as_ref().map(place_of)),
+            Err(ApiError::Unavailable(why)) => {
+                tracing::warn!(%customer_id, %why,
+                    "limits did not answer: routing by the copy of its master data");
+                let mut conn = self.db.pool.acquire().await?;
+                scope::of_customer(&mut conn, customer_id).await
+            }
+            Err(other) => Err(other),
+        }
+    }
+
     /// The active decision policy with its version.
     pub(crate) async fn active_policy(
         &self,
@@ -53,9 +91,8 @@ impl Applications {
         // answers are idempotent (request ids derived from this request's).
         let before = {
             let mut conn = self.db.pool.acquire().await?;
-            store::get(&mut conn, &request.application_id)
+            self.to_change(&mut conn, &context.caller.scope, &request.application_id)
                 .await?
-                .ok_or_else(|| not_found(&request.application_id))?
         };
         let app = self.clear(&before)?;
         if before.state.allows(Action::Submit).is_ok() {
@@ -66,6 +103,9 @@ impl Applications {
         } else {
             None
         };
+        // The authority matrix routes by the customer's master data in limits: what intake
+        // typed routes only a customer limits does not know yet.
+        let master = self.master_data(&app.customer_id).await?;
         let mut m = begin_mutation!(
             &self.db,
             &*self.clock,
@@ -83,6 +123,10 @@ impl Applications {
             ));
         };
         let mut app = self.clear(&row)?;
+        if let Some(place) = &master {
+            route_by(&mut app, place);
+            scope::record(&mut m.tx, &app.customer_id, place, m.now).await?;
+        }
         let (version, policy) = self.active_policy(&mut m.tx).await?;
         let events = self
             .decide(

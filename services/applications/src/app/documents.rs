@@ -10,6 +10,7 @@ use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
+use credit_platform::scope::{self, DataScope};
 use credit_proto::applications as pb;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -89,6 +90,7 @@ impl Documents {
                 kind: "application",
                 id: metadata.application_id.clone(),
             })?;
+        scope::may_change(&mut m.tx, &context.caller.scope, &application.customer_id).await?;
         let document = pb::Document {
             document_id: uuid::Uuid::now_v7().to_string(),
             size_bytes: content.len() as i64,
@@ -125,14 +127,19 @@ impl Documents {
     /// The application's documents, oldest first.
     pub async fn list(
         &self,
+        scope: &DataScope,
         application_id: &str,
         page: &PageRequest,
     ) -> Result<pb::ListDocumentsResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        if crate::store::get(&mut conn, application_id)
+        let customer = crate::store::get(&mut conn, application_id)
             .await?
-            .is_none()
-        {
+            .map(|row| row.customer_id);
+        let seen = match customer {
+            Some(customer) => scope::sees(&mut conn, scope, &customer).await?,
+            None => false,
+        };
+        if !seen {
             return Err(ApiError::NotFound {
                 kind: "application",
                 id: application_id.to_string(),
@@ -148,14 +155,26 @@ impl Documents {
     }
 
     /// A document and its content, verified against the SHA-256 fixed at upload.
-    pub async fn download(&self, document_id: &str) -> Result<(pb::Document, Vec<u8>), ApiError> {
+    pub async fn download(
+        &self,
+        scope: &DataScope,
+        document_id: &str,
+    ) -> Result<(pb::Document, Vec<u8>), ApiError> {
         let mut conn = self.db.pool.acquire().await?;
+        let hidden = || ApiError::NotFound {
+            kind: "document",
+            id: document_id.to_string(),
+        };
         let doc = store::document(&mut conn, document_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound {
-                kind: "document",
-                id: document_id.to_string(),
-            })?;
+            .ok_or_else(hidden)?;
+        let customer = crate::store::get(&mut conn, &doc.application_id)
+            .await?
+            .map(|row| row.customer_id)
+            .unwrap_or_default();
+        if !scope::sees(&mut conn, scope, &customer).await? {
+            return Err(hidden());
+        }
         let content = self
             .store
             .get(&doc.sha256)

@@ -2,7 +2,7 @@
 //! sealed, shown in clear only to those who assess), withdrawn, and their notices.
 use super::outcome::{clear_outputs, notice_for};
 use super::summary;
-use super::{Applications, canonical_request, not_found};
+use super::{Applications, canonical_request};
 use crate::convert::{application_to_wire, workflow_of, workflow_to_wire};
 use crate::domain::state::Action;
 use crate::store::{self, Filter, StoredApplication};
@@ -12,9 +12,33 @@ use credit_platform::clock::{Micros, to_timestamp};
 use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::outbox::{self, Payload};
+use credit_platform::scope::{CustomerScope, DataScope};
 use credit_proto::applications as pb;
+use sqlx::AnyConnection;
 
 impl Applications {
+    /// Places the application's customer for data scopes: where limits' master data puts it
+    /// when known, else (a new customer) where its intake says until limits opens its account.
+    /// A caller limited to a scope creates applications only for customers inside it.
+    async fn place(
+        &self,
+        conn: &mut AnyConnection,
+        scope: &DataScope,
+        app: &pb::Application,
+        now: Micros,
+    ) -> Result<(), ApiError> {
+        let applicant = app.applicant.clone().unwrap_or_default();
+        let intake = CustomerScope {
+            region: applicant.region,
+            business_unit: applicant.business_unit,
+        };
+        let place = credit_platform::scope::of_customer(conn, &app.customer_id)
+            .await?
+            .unwrap_or(intake);
+        scope.must_admit(&app.customer_id, &place.region, &place.business_unit)?;
+        credit_platform::scope::place_if_unknown(conn, &app.customer_id, &place, now).await
+    }
+
     /// Saves a new draft.
     pub async fn create(
         &self,
@@ -36,6 +60,8 @@ impl Applications {
         app.update_time = app.create_time;
         clear_outputs(&mut app);
         canonical_request(&mut app);
+        self.place(&mut m.tx, &context.caller.scope, &app, m.now)
+            .await?;
         self.refuse_duplicate(&mut m.tx, &app).await?;
         let row = self.to_row(&app, &context.caller.subject, m.now, m.now)?;
         store::insert(&mut m.tx, &row).await?;
@@ -71,9 +97,9 @@ impl Applications {
             request
         );
         let given = request.application.clone().unwrap_or_default();
-        let row = store::get(&mut m.tx, &given.application_id)
-            .await?
-            .ok_or_else(|| not_found(&given.application_id))?;
+        let row = self
+            .to_change(&mut m.tx, &context.caller.scope, &given.application_id)
+            .await?;
         row.state.allows(Action::Update).map_err(ApiError::from)?;
         let mut app = self.clear(&row)?;
         app.customer_id = given.customer_id;
@@ -117,9 +143,7 @@ impl Applications {
         application_id: &str,
     ) -> Result<pb::Application, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let row = store::get(&mut conn, application_id)
-            .await?
-            .ok_or_else(|| not_found(application_id))?;
+        let row = self.seen(&mut conn, &caller.scope, application_id).await?;
         self.view(&row, caller)
     }
 
@@ -156,10 +180,11 @@ impl Applications {
         self.clock.now()
     }
 
-    /// Every application submitted at least once (masked: metrics need no sensitive field).
-    pub async fn all_submitted(&self) -> Result<Vec<pb::Application>, ApiError> {
+    /// Every application submitted at least once, of customers inside `scope` (masked:
+    /// metrics need no sensitive field).
+    pub async fn all_submitted(&self, scope: &DataScope) -> Result<Vec<pb::Application>, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let rows = store::submitted(&mut conn).await?;
+        let rows = store::submitted(&mut conn, scope).await?;
         Ok(rows.iter().map(application_to_wire).collect())
     }
 
@@ -176,9 +201,9 @@ impl Applications {
             "WithdrawApplication",
             request
         );
-        let row = store::get(&mut m.tx, &request.application_id)
-            .await?
-            .ok_or_else(|| not_found(&request.application_id))?;
+        let row = self
+            .to_change(&mut m.tx, &context.caller.scope, &request.application_id)
+            .await?;
         row.state.allows(Action::Withdraw).map_err(ApiError::from)?;
         let mut app = self.clear(&row)?;
         let mut workflow = workflow_of(&app)?;
@@ -210,13 +235,12 @@ impl Applications {
     /// The latest notice, in `language` (the applicant's when empty).
     pub async fn notice(
         &self,
+        scope: &DataScope,
         application_id: &str,
         language: &str,
     ) -> Result<pb::DecisionNotice, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let row = store::get(&mut conn, application_id)
-            .await?
-            .ok_or_else(|| not_found(application_id))?;
+        let row = self.seen(&mut conn, scope, application_id).await?;
         // Notices name no sensitive field, so the masked form serves.
         let app = application_to_wire(&row.body);
         let language = if language.is_empty() {

@@ -1,7 +1,10 @@
 //! Scoring's early warnings, followed on its event feed: each opens a review case for the
 //! approved customer and, when scoring's recommended limit is now below the limit in force,
 //! proposes a decrease that takes the decision policy's path like any application.
-use crate::app::changes::{ChangeRequest, change_application, current_limit, requested_event};
+use crate::app::changes::{
+    ChangeRequest, change_application, current_account, limit_of, requested_event,
+};
+use crate::app::decision::{place_of, route_by};
 use crate::app::reviews::{EarlyWarning, open_for_early_warning};
 use crate::app::{Applications, with_notice};
 use crate::domain::review::Warning;
@@ -137,7 +140,8 @@ impl EventHandler for EarlyWarnings {
             return Ok(Handled::Ignored);
         }
         // Asked before the transaction: limits is another service.
-        let current = current_limit(&self.limits, &event.customer_id).await.ok();
+        let account = current_account(&self.limits, &event.customer_id).await.ok();
+        let current = account.as_ref().and_then(|a| limit_of(a).ok());
         let mut tx = apps.db.begin_write().await?;
         let now = apps.clock.now();
         if !consumed.record(&mut tx, now).await? {
@@ -175,6 +179,9 @@ impl EventHandler for EarlyWarnings {
                 Ok(()) => {
                     let (version, policy) = apps.active_policy(&mut tx).await?;
                     let score = score_of(&payload, &event.customer_id);
+                    if let Some(account) = &account {
+                        route_by(&mut app, &place_of(account));
+                    }
                     let mut events = vec![requested_event(&app)];
                     events.extend(
                         apps.decide(&mut tx, now, &mut app, &score, version, &policy, "scoring")

@@ -136,9 +136,13 @@ pub fn measure(apps: &[pb::Application], scope: &Scope, now: Micros) -> pb::Appl
 }
 
 impl Applications {
-    /// The metrics in `scope`, now.
-    pub async fn metrics(&self, scope: &Scope) -> Result<pb::ApplicationMetrics, ApiError> {
-        let apps = self.all_submitted().await?;
+    /// The metrics in `scope`, now, over the customers a caller limited to `data_scope` sees.
+    pub async fn metrics(
+        &self,
+        scope: &Scope,
+        data_scope: &credit_platform::scope::DataScope,
+    ) -> Result<pb::ApplicationMetrics, ApiError> {
+        let apps = self.all_submitted(data_scope).await?;
         Ok(measure(&apps, scope, self.now()))
     }
 }

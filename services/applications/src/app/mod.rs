@@ -9,7 +9,7 @@ use crate::domain::application::Sensitive;
 mod approval;
 pub mod cases;
 pub mod changes;
-mod decision;
+pub(crate) mod decision;
 pub mod delivery;
 pub mod documents;
 mod drafts;
@@ -33,6 +33,7 @@ use credit_platform::db::Db;
 use credit_platform::error::ApiError;
 use credit_platform::mutation::{self, Mutation};
 use credit_platform::outbox::{FeedSignals, NewEvent, Payload};
+use credit_platform::scope::{self, DataScope};
 use credit_proto::applications as pb;
 use credit_proto::types::Money as MoneyProto;
 use credit_proto::wire;
@@ -240,6 +241,38 @@ impl Applications {
             });
         }
         Ok(())
+    }
+
+    /// The stored application as a caller limited to `scope` reads it: NOT_FOUND when there is
+    /// none, or when its customer is outside the scope (alike).
+    pub(crate) async fn seen(
+        &self,
+        conn: &mut AnyConnection,
+        scope: &DataScope,
+        application_id: &str,
+    ) -> Result<StoredApplication, ApiError> {
+        let row = store::get(conn, application_id)
+            .await?
+            .ok_or_else(|| not_found(application_id))?;
+        if !scope::sees(conn, scope, &row.customer_id).await? {
+            return Err(not_found(application_id));
+        }
+        Ok(row)
+    }
+
+    /// The stored application for a change by a caller limited to `scope`: NOT_FOUND when there
+    /// is none, PERMISSION_DENIED (`OUT_OF_SCOPE`) when its customer is outside the scope.
+    pub(crate) async fn to_change(
+        &self,
+        conn: &mut AnyConnection,
+        scope: &DataScope,
+        application_id: &str,
+    ) -> Result<StoredApplication, ApiError> {
+        let row = store::get(conn, application_id)
+            .await?
+            .ok_or_else(|| not_found(application_id))?;
+        scope::may_change(conn, scope, &row.customer_id).await?;
+        Ok(row)
     }
 
     /// An application event; `payload` is built around [`summary`] of `app`.

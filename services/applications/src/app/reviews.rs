@@ -14,6 +14,7 @@ use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_platform::policies;
+use credit_platform::scope::{self, DataScope};
 use credit_proto::applications as pb;
 use sqlx::AnyConnection;
 
@@ -147,14 +148,21 @@ impl Reviews {
     /// Cases, newest first.
     pub async fn list(
         &self,
+        scope: &DataScope,
         state: &str,
         customer_id: &str,
         page: &PageRequest,
     ) -> Result<pb::ListReviewCasesResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let mut cases =
-            store::list_review_cases(&mut conn, state, customer_id, &page.after, page.fetch())
-                .await?;
+        let mut cases = store::list_review_cases(
+            &mut conn,
+            scope,
+            state,
+            customer_id,
+            &page.after,
+            page.fetch(),
+        )
+        .await?;
         let next_page_token = page.finish(&mut cases, |c| c.case_id.clone());
         Ok(pb::ListReviewCasesResponse {
             cases: cases.iter().map(review_case_to_wire).collect(),
@@ -178,6 +186,7 @@ impl Reviews {
                 kind: "review case",
                 id: request.case_id.clone(),
             })?;
+        scope::may_change(&mut m.tx, &context.caller.scope, &found.customer_id).await?;
         found.close(
             outcome,
             request.comment.clone(),

@@ -170,7 +170,7 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::ListApplicationsRequest>,
     ) -> Answer<pb::ListApplicationsResponse> {
-        let (_, request, (size, before, state)) =
+        let (context, request, (size, before, state)) =
             accept_read_with(&self.readiness, request, |request, v| {
                 let size = v.check(page_size(request.page_size).map_err(ApiError::into_violations));
                 let before = v.check(
@@ -191,6 +191,7 @@ impl ApplicationsService for ApplicationsGrpc {
             state,
             customer_id: (!request.customer_id.is_empty()).then_some(request.customer_id),
             awaiting_role: (!request.awaiting_role.is_empty()).then_some(request.awaiting_role),
+            scope: context.caller.scope,
         };
         let (applications, next) = self.applications.list(&filter, &before, size).await?;
         Ok(Response::new(pb::ListApplicationsResponse {
@@ -331,11 +332,15 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::ListDocumentsRequest>,
     ) -> Answer<pb::ListDocumentsResponse> {
-        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
+        let (context, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_uuid(&request.application_id, "application_id", v);
             PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
-        answer(self.documents.list(&request.application_id, &page).await)
+        answer(
+            self.documents
+                .list(&context.caller.scope, &request.application_id, &page)
+                .await,
+        )
     }
 
     type DownloadDocumentStream = std::pin::Pin<
@@ -346,10 +351,13 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::DownloadDocumentRequest>,
     ) -> Answer<Self::DownloadDocumentStream> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_uuid(&request.document_id, "document_id", v);
         })?;
-        let (document, content) = self.documents.download(&request.document_id).await?;
+        let (document, content) = self
+            .documents
+            .download(&context.caller.scope, &request.document_id)
+            .await?;
         let mut parts = vec![Ok(pb::DownloadDocumentResponse {
             part: Some(DownloadPart::Document(document)),
         })];
@@ -365,7 +373,7 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::GetApplicationMetricsRequest>,
     ) -> Answer<pb::ApplicationMetrics> {
-        accept_stream(&self.readiness, &request)?;
+        let context = accept_stream(&self.readiness, &request)?;
         let request = request.into_inner();
         let mut v = Violations::new();
         let time = |t: &Option<prost_types::Timestamp>, field: &str, v: &mut Violations| {
@@ -393,23 +401,32 @@ impl ApplicationsService for ApplicationsGrpc {
             region: (!request.region.is_empty()).then_some(request.region),
             segment: (!request.segment.is_empty()).then_some(request.segment),
         };
-        answer(self.applications.metrics(&scope).await)
+        answer(
+            self.applications
+                .metrics(&scope, &context.caller.scope)
+                .await,
+        )
     }
 
     async fn list_review_cases(
         &self,
         request: Request<pb::ListReviewCasesRequest>,
     ) -> Answer<pb::ListReviewCasesResponse> {
-        let (_, request, (state, page)) = accept_read_with(&self.readiness, request, |r, v| {
-            validate::case_filter::<pb::ReviewCaseState>(
-                r.state,
-                &r.customer_id,
-                r.page_size,
-                &r.page_token,
-                v,
-            )
-        })?;
-        answer(self.reviews.list(state, &request.customer_id, &page).await)
+        let (context, request, (state, page)) =
+            accept_read_with(&self.readiness, request, |r, v| {
+                validate::case_filter::<pb::ReviewCaseState>(
+                    r.state,
+                    &r.customer_id,
+                    r.page_size,
+                    &r.page_token,
+                    v,
+                )
+            })?;
+        answer(
+            self.reviews
+                .list(&context.caller.scope, state, &request.customer_id, &page)
+                .await,
+        )
     }
 
     async fn request_limit_change(
@@ -447,17 +464,21 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::GetCreditCaseRequest>,
     ) -> Answer<pb::CreditCase> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_uuid(&request.case_id, "case_id", v);
         })?;
-        answer(self.cases.get(&request.case_id).await)
+        answer(
+            self.cases
+                .get(&context.caller.scope, &request.case_id)
+                .await,
+        )
     }
 
     async fn list_credit_cases(
         &self,
         request: Request<pb::ListCreditCasesRequest>,
     ) -> Answer<pb::ListCreditCasesResponse> {
-        let (_, request, state) = accept_read_with(&self.readiness, request, |r, v| {
+        let (context, request, state) = accept_read_with(&self.readiness, request, |r, v| {
             validate::case_filter::<pb::CreditCaseState>(
                 r.state,
                 &r.customer_id,
@@ -468,7 +489,12 @@ impl ApplicationsService for ApplicationsGrpc {
         })?;
         answer(
             self.cases
-                .list(state.0, &request.customer_id, &state.1)
+                .list(
+                    &context.caller.scope,
+                    state.0,
+                    &request.customer_id,
+                    &state.1,
+                )
                 .await,
         )
     }
@@ -521,7 +547,7 @@ impl ApplicationsService for ApplicationsGrpc {
         &self,
         request: Request<pb::GetDecisionNoticeRequest>,
     ) -> Answer<pb::DecisionNotice> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_uuid(&request.application_id, "application_id", v);
             if !request.language.is_empty()
                 && !validate::LANGUAGES.contains(&request.language.as_str())
@@ -534,7 +560,11 @@ impl ApplicationsService for ApplicationsGrpc {
         })?;
         answer(
             self.applications
-                .notice(&request.application_id, &request.language)
+                .notice(
+                    &context.caller.scope,
+                    &request.application_id,
+                    &request.language,
+                )
                 .await,
         )
     }

@@ -2,7 +2,9 @@
 use crate::domain::application::Application;
 use crate::domain::state::State;
 use credit_platform::clock::Micros;
+use credit_platform::customer_in_scope;
 use credit_platform::records::{decode, encode};
+use credit_platform::scope::DataScope;
 use sqlx::{AnyConnection, Row};
 
 /// An application as stored: the encoded application with sensitive fields masked, the sealed
@@ -151,11 +153,17 @@ pub async fn due_reviews(
 }
 
 /// Every application that left the draft state at least once (masked).
-pub async fn submitted(conn: &mut AnyConnection) -> sqlx::Result<Vec<Application>> {
+pub async fn submitted(
+    conn: &mut AnyConnection,
+    scope: &DataScope,
+) -> sqlx::Result<Vec<Application>> {
     credit_platform::records::many(
         conn,
-        "SELECT body FROM applications WHERE state <> 'DRAFT'",
-        &[],
+        concat!(
+            "SELECT body FROM applications WHERE state <> 'DRAFT' AND ",
+            customer_in_scope!("customer_id", "$1", "$2")
+        ),
+        &[&scope.region_filter(), &scope.business_unit_filter()],
         None,
     )
     .await
@@ -247,6 +255,8 @@ pub struct Filter {
     pub customer_id: Option<String>,
     /// Only those whose current step this role acts on.
     pub awaiting_role: Option<String>,
+    /// Only customers inside this data scope.
+    pub scope: DataScope,
 }
 
 /// Applications before `before` (ids are UUID v7: newest first), filtered.
@@ -261,7 +271,9 @@ pub async fn list(
         columns!(),
         " FROM applications WHERE ($1 = '' OR application_id < $1) \
          AND ($2 = '' OR state = $2) AND ($3 = '' OR customer_id = $3) \
-         AND ($4 = '' OR awaiting_roles LIKE $4) ORDER BY application_id DESC LIMIT $5"
+         AND ($4 = '' OR awaiting_roles LIKE $4) AND ",
+        customer_in_scope!("customer_id", "$6", "$7"),
+        " ORDER BY application_id DESC LIMIT $5"
     ))
     .bind(before.to_string())
     .bind(filter.state.map(State::name).unwrap_or_default())
@@ -274,6 +286,8 @@ pub async fn list(
             .unwrap_or_default(),
     )
     .bind(limit)
+    .bind(filter.scope.region_filter())
+    .bind(filter.scope.business_unit_filter())
     .fetch_all(conn)
     .await?
     .iter()

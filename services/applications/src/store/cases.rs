@@ -2,7 +2,9 @@
 //! with the columns queries need (customer, order, first decision, state).
 use crate::domain::credit_case::CreditCase;
 use credit_platform::clock::Micros;
+use credit_platform::customer_in_scope;
 use credit_platform::records::{encode, many, one};
+use credit_platform::scope::DataScope;
 use sqlx::AnyConnection;
 
 /// One case.
@@ -82,17 +84,25 @@ pub async fn save_case(
 /// before the case id `before` ("" from the newest).
 pub async fn list_cases(
     conn: &mut AnyConnection,
-    state: &str,
-    customer_id: &str,
-    before: &str,
+    scope: &DataScope,
+    [state, customer_id, before]: [&str; 3],
     limit: i64,
 ) -> sqlx::Result<Vec<CreditCase>> {
     many(
         conn,
-        "SELECT body FROM credit_cases WHERE ($1 = '' OR state = $1) \
-         AND ($2 = '' OR customer_id = $2) AND ($3 = '' OR case_id < $3) \
-         ORDER BY case_id DESC LIMIT $4",
-        &[state, customer_id, before],
+        concat!(
+            "SELECT body FROM credit_cases WHERE ($1 = '' OR state = $1) \
+             AND ($2 = '' OR customer_id = $2) AND ($3 = '' OR case_id < $3) AND ",
+            customer_in_scope!("customer_id", "$4", "$5"),
+            " ORDER BY case_id DESC LIMIT $6"
+        ),
+        &[
+            state,
+            customer_id,
+            before,
+            &scope.region_filter(),
+            &scope.business_unit_filter(),
+        ],
         Some(limit),
     )
     .await

@@ -1,6 +1,8 @@
 //! Review cases: one open per customer, opened when a review date passes or an early warning
 //! arrives, closed by an analyst with an outcome.
 use crate::domain::review::{ReviewCase, ReviewOutcome, ReviewReason, ReviewState};
+use credit_platform::customer_in_scope;
+use credit_platform::scope::DataScope;
 use sqlx::{AnyConnection, Row};
 
 fn named<T>(
@@ -128,6 +130,7 @@ pub async fn update_review_signals(
 /// Review cases in a state and of a customer ("" for any), newest first, at most 1000.
 pub async fn list_review_cases(
     conn: &mut AnyConnection,
+    scope: &DataScope,
     state: &str,
     customer_id: &str,
     before: &str,
@@ -137,12 +140,16 @@ pub async fn list_review_cases(
         "SELECT ",
         case_columns!(),
         " FROM review_cases WHERE ($1 = '' OR state = $1) AND ($2 = '' OR customer_id = $2) \
-         AND ($3 = '' OR case_id < $3) ORDER BY case_id DESC LIMIT $4"
+         AND ($3 = '' OR case_id < $3) AND ",
+        customer_in_scope!("customer_id", "$5", "$6"),
+        " ORDER BY case_id DESC LIMIT $4"
     ))
     .bind(state.to_string())
     .bind(customer_id.to_string())
     .bind(before.to_string())
     .bind(limit)
+    .bind(scope.region_filter())
+    .bind(scope.business_unit_filter())
     .fetch_all(conn)
     .await?
     .iter()
