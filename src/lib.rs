@@ -295,6 +295,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
         credit_collections::CollectionsConfig::new(collections_db, auth.clone());
     // Scores choose the dunning strategy and rank the worklist.
     collections_config.scoring_url = Some(url(scoring_addr));
+    collections_config.limits_url = Some(url(limits_addr));
     // No mail server in development: dunning e-mails land as .eml files to read.
     collections_config.smtp_url = config.smtp_url.clone();
     collections_config.document_dir = data_dir.join("collections-documents");

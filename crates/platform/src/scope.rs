@@ -293,6 +293,40 @@ pub async fn must_change(db: &Db, scope: &DataScope, customer_id: &str) -> Resul
     may_change(&mut conn, scope, customer_id).await
 }
 
+/// The customers a scope sees, for reports computed over the whole portfolio.
+#[derive(Debug, Clone)]
+pub struct Visible(Option<std::collections::HashSet<String>>);
+
+impl Visible {
+    /// Whether `customer_id` is among them.
+    pub fn admits(&self, customer_id: &str) -> bool {
+        self.0.as_ref().is_none_or(|set| set.contains(customer_id))
+    }
+}
+
+/// The customers `scope` sees (every one, without reading, for an unlimited scope).
+pub async fn visible_customers(
+    conn: &mut AnyConnection,
+    scope: &DataScope,
+) -> Result<Visible, ApiError> {
+    if scope.is_all() {
+        return Ok(Visible(None));
+    }
+    let rows = sqlx::query(concat!(
+        "SELECT customer_id FROM customer_scopes WHERE ",
+        customer_in_scope!("customer_id", "$1", "$2")
+    ))
+    .bind(scope.region_filter())
+    .bind(scope.business_unit_filter())
+    .fetch_all(conn)
+    .await?;
+    let customers = rows
+        .iter()
+        .map(|row| row.try_get::<String, _>(0))
+        .collect::<Result<_, _>>()?;
+    Ok(Visible(Some(customers)))
+}
+
 /// Whether a feed event is for the scope: events of a customer outside it are left out;
 /// events of no customer (a policy approved) are not customer data and pass.
 pub async fn sees_event(db: &Db, scope: &DataScope, event: &Event) -> Result<bool, ApiError> {
@@ -324,25 +358,32 @@ impl MasterDataFollower {
 
 impl EventHandler for MasterDataFollower {
     async fn handle(&self, event: Event, consumed: Consumed) -> Result<Handled, ApiError> {
-        if !ACCOUNT_EVENTS.contains(&event.event_type.as_str()) || event.customer_id.is_empty() {
+        let Some(place) = placed_by(&event)? else {
             return Ok(Handled::Ignored);
-        }
-        // Every account event since the feed began carries the typed payload.
-        let changed =
-            crate::follow::contract(&event, |account: serde_json::Value| account_of(&account))?;
+        };
         let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
         if !consumed.record(&mut tx, now).await? {
             return Ok(Handled::Recorded);
         }
-        let place = CustomerScope {
-            region: changed.region,
-            business_unit: changed.business_unit,
-        };
         record(&mut tx, &event.customer_id, &place, now).await?;
         tx.commit().await?;
         Ok(Handled::Recorded)
     }
+}
+
+/// The customer's place an event of limits' feed gives (its account opened or changed); None
+/// for any other event.
+pub fn placed_by(event: &Event) -> Result<Option<CustomerScope>, ApiError> {
+    if !ACCOUNT_EVENTS.contains(&event.event_type.as_str()) || event.customer_id.is_empty() {
+        return Ok(None);
+    }
+    let changed =
+        crate::follow::contract(event, |account: serde_json::Value| account_of(&account))?;
+    Ok(Some(CustomerScope {
+        region: changed.region,
+        business_unit: changed.business_unit,
+    }))
 }
 
 fn account_of(json: &serde_json::Value) -> lpb::CreditAccountChanged {

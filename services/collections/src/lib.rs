@@ -95,6 +95,11 @@ pub struct CollectionsConfig {
     /// Unset: the risk class written with PutCustomer, and the policy's default probability.
     #[arg(long, env = "COLLECTIONS_SCORING_URL")]
     pub scoring_url: Option<String>,
+    /// Limits' event feed (`http://limits:50051`): each customer's region and business unit,
+    /// which tokens limited to a data scope are checked against. Unset: the region of
+    /// PutCustomer, and no business unit.
+    #[arg(long, env = "COLLECTIONS_LIMITS_URL")]
+    pub limits_url: Option<String>,
     /// File holding the token collections presents to scoring (a viewer's). Unset with an
     /// HS256 secret (development): minted.
     #[arg(long, env = "COLLECTIONS_SERVICE_TOKEN_FILE")]
@@ -120,6 +125,7 @@ impl CollectionsConfig {
             max_document_bytes: 8 * 1024 * 1024,
             dunning_enabled: true,
             scoring_url: None,
+            limits_url: None,
             service_token_file: None,
             shutdown_drain_secs: 20,
         }
@@ -212,8 +218,8 @@ pub async fn serve(
             })
         ))
         .add_service(runtime.event_feed());
-    if let Some(url) = &config.scoring_url {
-        let token = credit_platform::auth::ServiceToken::from_settings(
+    let token = |to: &str| {
+        credit_platform::auth::ServiceToken::from_settings(
             config.service_token_file.as_deref(),
             &config.auth,
             "service:collections",
@@ -221,15 +227,20 @@ pub async fn serve(
         )
         .ok_or_else(|| {
             anyhow::anyhow!(
-                "set COLLECTIONS_SERVICE_TOKEN_FILE: collections needs a token to follow scoring"
+                "set COLLECTIONS_SERVICE_TOKEN_FILE: collections needs a token to follow {to}"
             )
-        })?;
+        })
+    };
+    if let Some(url) = &config.scoring_url {
         runtime.follow(
             "scoring",
             url,
-            token,
+            token("scoring")?,
             Arc::new(feeds::risk::RiskFollower::new(db.clone(), clock.clone())),
         );
+    }
+    if let Some(url) = &config.limits_url {
+        runtime.follow_master_data(url, token("limits")?);
     }
     let interval = Duration::from_millis(config.sweep_interval_ms.max(10));
     {
@@ -303,7 +314,9 @@ async fn sweep(rules: Rules, interval: Duration, shutdown: Shutdown) {
             tracing::warn!(%error, "limitation sweep failed");
         }
         if let Some(dunning) = &dunning
-            && let Err(error) = dunning.run("").await
+            && let Err(error) = dunning
+                .run(&credit_platform::scope::DataScope::all(), "")
+                .await
         {
             tracing::warn!(%error, "dunning run failed");
         }

@@ -190,6 +190,9 @@ pub async fn serve(
             grpc::ScoringGrpc::new(scoring.clone(), stress, runtime.readiness.clone())
         )))
         .add_service(runtime.event_feed());
+    if let Some(url) = &config.limits_url {
+        runtime.follow_master_data(url, config.service_token("limits")?);
+    }
     if let Some(url) = &config.collections_url {
         runtime.follow(
             "collections",

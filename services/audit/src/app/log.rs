@@ -11,6 +11,7 @@ use crate::domain::sensitive::mask_payload;
 use crate::store::{self, StoredCheckpoint, StoredEntry};
 use credit_platform::clock::{SharedClock, from_timestamp};
 use credit_platform::db::Db;
+use credit_platform::scope;
 use credit_proto::event::Event;
 use std::sync::Arc;
 use tokio::sync::RwLock;
@@ -169,6 +170,12 @@ impl AuditLog {
                 metrics::counter!("audit_sensitive_values_masked_total", "source" => source.to_string())
                     .increment(masked.len() as u64);
                 event.payload_json = payload;
+            }
+            // Limits' account events place their customer: audit's data scopes read it.
+            if let Some(place) = scope::placed_by(&event).map_err(|e| anyhow::anyhow!("{e}"))? {
+                scope::record(&mut tx, &event.customer_id, &place, recorded_at)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
             let entry = Entry::from_event(tree.len() as i64, recorded_at, &event);
             let leaf = entry.leaf_hash();

@@ -10,10 +10,12 @@ use crate::domain::merkle::Hash;
 use crate::feeds::SourceBoard;
 use crate::store::{Filter, Page, StoredCheckpoint, StoredEntry};
 use credit_platform::clock::{from_timestamp, to_timestamp};
+use credit_platform::context::RequestContext;
 use credit_platform::error::{ApiError, FieldViolation, Violations};
 use credit_platform::handler::{Answer, accept_read_with};
 use credit_platform::paging::{PageRequest, decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
+use credit_platform::scope::{self, DataScope};
 use credit_proto::audit as pb;
 use credit_proto::audit::audit_service_server::AuditService;
 use futures::Stream;
@@ -140,6 +142,8 @@ fn filter_from(filter: Option<pb::AuditEntryFilter>) -> Result<Filter, ApiError>
         source: set(filter.source),
         start,
         end,
+        // The reader's, set by the handler.
+        scope: DataScope::all(),
     })
 }
 
@@ -281,6 +285,7 @@ impl AuditService for AuditGrpc {
         request: Request<pb::GetAuditEntryRequest>,
     ) -> Answer<pb::GetAuditEntryResponse> {
         self.readiness.ensure_ready()?;
+        let scope = RequestContext::from_request(&request).caller.scope;
         let index = request.into_inner().log_index;
         if index < 0 {
             return Err(
@@ -296,6 +301,14 @@ impl AuditService for AuditGrpc {
                 kind: "audit entry",
                 id: index.to_string(),
             })?;
+        // An entry of a customer outside the reader's scope looks like no entry.
+        if !entry.entry.customer_id.is_empty() {
+            let hidden = || ApiError::NotFound {
+                kind: "audit entry",
+                id: index.to_string(),
+            };
+            scope::must_see(self.log.db(), &scope, &entry.entry.customer_id, hidden).await?;
+        }
         Ok(Response::new(pb::GetAuditEntryResponse {
             entry: Some(entry_to_proto(&entry)),
         }))
@@ -305,7 +318,7 @@ impl AuditService for AuditGrpc {
         &self,
         request: Request<pb::ListAuditEntriesRequest>,
     ) -> Answer<pb::ListAuditEntriesResponse> {
-        let (_, _, (filter, descending, limit, cursor)) =
+        let (context, _, (mut filter, descending, limit, cursor)) =
             accept_read_with(&self.readiness, request, |request, v| {
                 let filter =
                     v.check(filter_from(request.filter.clone()).map_err(ApiError::into_violations));
@@ -330,6 +343,7 @@ impl AuditService for AuditGrpc {
                 );
                 Some((filter?, descending?, limit?, cursor?))
             })?;
+        filter.scope = context.caller.scope;
         let mut entries = self
             .log
             .entries(
@@ -364,8 +378,10 @@ impl AuditService for AuditGrpc {
         request: Request<pb::ExportAuditEntriesRequest>,
     ) -> Answer<Self::ExportAuditEntriesStream> {
         self.readiness.ensure_ready()?;
+        let scope = RequestContext::from_request(&request).caller.scope;
         let request = request.into_inner();
-        let filter = filter_from(request.filter)?;
+        let mut filter = filter_from(request.filter)?;
+        filter.scope = scope;
         let checkpoint = self.latest_checkpoint().await?;
         let mut violations = Violations::new();
         if request.start_index < 0 {

@@ -2,7 +2,9 @@
 use crate::domain::entry::{Entry, format_time, parse_time};
 use crate::domain::merkle::Hash;
 use credit_platform::clock::Micros;
+use credit_platform::customer_in_scope;
 use credit_platform::db::Db;
+use credit_platform::scope::DataScope;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -160,6 +162,9 @@ pub struct Filter {
     pub start: Option<Micros>,
     /// Occurred before.
     pub end: Option<Micros>,
+    /// The reader's data scope: entries of customers outside it are left out (entries of no
+    /// customer, a policy approved, are not customer data).
+    pub scope: DataScope,
 }
 
 /// A page of a query: where to start and in which direction.
@@ -217,6 +222,16 @@ pub async fn list_entries(db: &Db, filter: &Filter, page: Page) -> sqlx::Result<
             "log_index > ?"
         };
         add(condition, Bind::Int(cursor));
+    }
+    if !filter.scope.is_all() {
+        binds.push(Bind::Text(filter.scope.region_filter()));
+        let regions = format!("${}", binds.len());
+        binds.push(Bind::Text(filter.scope.business_unit_filter()));
+        let units = format!("${}", binds.len());
+        let within = customer_in_scope!("customer_id", "?R", "?B")
+            .replace("?R", &regions)
+            .replace("?B", &units);
+        conditions.push(format!("(customer_id = '' OR {within})"));
     }
     let order = if page.descending { "DESC" } else { "ASC" };
     binds.push(Bind::Int(page.limit));

@@ -18,6 +18,7 @@ use credit_platform::money::Currency;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
+use credit_platform::scope::{self, DataScope};
 use credit_proto::collections as pb;
 use credit_proto::wire;
 use sha2::{Digest, Sha256};
@@ -156,6 +157,7 @@ impl Disputes {
                 kind: "invoice",
                 id: request.invoice_id.clone(),
             })?;
+        scope::may_change(&mut m.tx, &context.caller.scope, &invoice.customer_id).await?;
         let money = request.amount.clone().unwrap_or_default();
         let currency = Currency::from_code(&invoice.currency)
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored currency invalid")))?;
@@ -238,6 +240,7 @@ impl Disputes {
     ) -> Result<pb::Dispute, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "CommentDispute", request);
         let mut dispute = load(&mut m.tx, &request.dispute_id).await?;
+        scope::may_change(&mut m.tx, &context.caller.scope, &dispute.customer_id).await?;
         dispute.comment(&context.caller.subject, request.text.trim(), m.now);
         store::save_dispute(&mut m.tx, &dispute).await?;
         outbox::append(
@@ -267,6 +270,7 @@ impl Disputes {
     ) -> Result<pb::Dispute, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "ResolveDispute", request);
         let mut dispute = load(&mut m.tx, &request.dispute_id).await?;
+        scope::may_change(&mut m.tx, &context.caller.scope, &dispute.customer_id).await?;
         // Refused before the credit note is looked at: a resolved dispute stays resolved.
         dispute.state.transition(&Resolution::Rejected)?;
         let resolution = match pb::DisputeResolution::try_from(request.resolution) {
@@ -310,13 +314,21 @@ impl Disputes {
     /// Disputes, newest first.
     pub async fn list(
         &self,
+        data_scope: &DataScope,
         customer_id: &str,
         state: &str,
         page: &PageRequest,
     ) -> Result<pb::ListDisputesResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let mut disputes =
-            store::list_disputes(&mut conn, customer_id, state, &page.after, page.fetch()).await?;
+        let mut disputes = store::list_disputes(
+            &mut conn,
+            data_scope,
+            customer_id,
+            state,
+            &page.after,
+            page.fetch(),
+        )
+        .await?;
         let next_page_token = page.finish(&mut disputes, |d| d.dispute_id.clone());
         Ok(pb::ListDisputesResponse {
             disputes: disputes.iter().map(convert::dispute).collect(),
@@ -330,12 +342,15 @@ impl Disputes {
         start: i64,
         end: i64,
         group_by: pb::AgingGroup,
+        data_scope: &DataScope,
     ) -> Result<pb::DisputeMetrics, ApiError> {
         const DAY: i64 = credit_platform::clock::MICROS_PER_DAY;
         let (from, until) = (start * DAY, (end + 1) * DAY);
         let mut conn = self.db.pool.acquire().await?;
         let profiles = store::customer_groups(&mut conn).await?;
-        let rows = store::disputes_during(&mut conn, from, until).await?;
+        let visible = scope::visible_customers(&mut conn, data_scope).await?;
+        let mut rows = store::disputes_during(&mut conn, from, until).await?;
+        rows.retain(|row| visible.admits(&row.customer_id));
         #[derive(Default)]
         struct Tally {
             opened: i64,
@@ -461,6 +476,7 @@ impl Disputes {
             request
         );
         let mut dispute = load(&mut m.tx, &request.dispute_id).await?;
+        scope::may_change(&mut m.tx, &context.caller.scope, &dispute.customer_id).await?;
         let document = Attachment {
             file_name: request.file_name.trim().to_string(),
             content_type: request.content_type.clone(),
@@ -496,12 +512,20 @@ impl Disputes {
     /// A dispute's document, its content verified against the SHA-256 fixed at upload.
     pub async fn document(
         &self,
+        data_scope: &DataScope,
         dispute_id: &str,
         sha256: &str,
     ) -> Result<pb::DisputeDocumentContent, ApiError> {
         let dispute = {
             let mut conn = self.db.pool.acquire().await?;
-            load(&mut conn, dispute_id).await?
+            let dispute = load(&mut conn, dispute_id).await?;
+            if !scope::sees(&mut conn, data_scope, &dispute.customer_id).await? {
+                return Err(ApiError::NotFound {
+                    kind: "dispute",
+                    id: dispute_id.to_string(),
+                });
+            }
+            dispute
         };
         let document = dispute
             .attachments

@@ -19,6 +19,7 @@ use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
 use credit_platform::policies;
+use credit_platform::scope::{self, DataScope};
 use credit_proto::collections as pb;
 use credit_proto::wire;
 use rust_decimal::Decimal;
@@ -230,9 +231,20 @@ impl Dunning {
 
     /// Runs dunning for every customer (or one): each whose next step's day has come gets
     /// it, within the contact rules. Messages are delivered afterwards.
-    pub async fn run(&self, customer_id: &str) -> Result<pb::DunningRun, ApiError> {
+    pub async fn run(
+        &self,
+        data_scope: &DataScope,
+        customer_id: &str,
+    ) -> Result<pb::DunningRun, ApiError> {
+        let visible = {
+            let mut conn = self.db.pool.acquire().await?;
+            scope::visible_customers(&mut conn, data_scope).await?
+        };
         let mut actions = Vec::new();
         for (customer, currency) in self.dunned(customer_id).await? {
+            if !visible.admits(&customer) {
+                continue;
+            }
             let action = mutation::with_retry(|| self.decide(&customer, &currency)).await?;
             actions.extend(action);
         }

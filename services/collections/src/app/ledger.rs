@@ -11,6 +11,7 @@ use credit_platform::db::Db;
 use credit_platform::error::ApiError;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
+use credit_platform::scope::{self, CustomerScope};
 use credit_proto::collections as pb;
 use sqlx::AnyConnection;
 
@@ -68,6 +69,12 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Use cases over `db`.
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Use cases over `db`.
     pub fn new(db: Db, clock: SharedClock, signals: FeedSignals, hold_after_days: i64) -> Self {
         Self {
@@ -163,6 +170,20 @@ impl Ledger {
         if customer.group_id.is_empty() {
             customer.group_id = customer.customer_id.clone();
         }
+        // A customer limits has placed is changed only inside the caller's scope; one it has not
+        // is placed by the ERP's region until limits opens its account.
+        let place = scope::of_customer(&mut m.tx, &customer.customer_id)
+            .await?
+            .unwrap_or(CustomerScope {
+                region: customer.region.clone(),
+                business_unit: String::new(),
+            });
+        context.caller.scope.must_admit(
+            &customer.customer_id,
+            &place.region,
+            &place.business_unit,
+        )?;
+        scope::place_if_unknown(&mut m.tx, &customer.customer_id, &place, m.now).await?;
         store::put_customer(&mut m.tx, &customer, m.now).await?;
         // Answer as GetCustomer would: with scoring's view and the collector in charge.
         let customer = store::customer(&mut m.tx, &customer.customer_id)

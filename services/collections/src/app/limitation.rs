@@ -16,6 +16,7 @@ use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
+use credit_platform::scope::{self, DataScope};
 use credit_proto::collections as pb;
 use credit_proto::wire;
 use sqlx::AnyConnection;
@@ -178,11 +179,13 @@ impl Limitation {
     /// every one), earliest deadline first.
     pub async fn list(
         &self,
+        data_scope: &DataScope,
         customer_id: &str,
         within_days: i64,
         page: &PageRequest,
     ) -> Result<pb::ListLimitationsResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
+        let visible = scope::visible_customers(&mut conn, data_scope).await?;
         let (_, policy) = crate::app::policy::active_policy(&mut conn).await?;
         let today = day_of(self.clock.now());
         let due_by = if within_days > 0 {
@@ -191,7 +194,10 @@ impl Limitation {
             i64::MAX / 2
         };
         let mut claims = claims(&mut conn, &policy, customer_id, due_by).await?;
-        claims.retain(|c| within_days == 0 || c.standing.deadline_day - today <= within_days);
+        claims.retain(|c| {
+            visible.admits(&c.customer_id)
+                && (within_days == 0 || c.standing.deadline_day - today <= within_days)
+        });
         claims.sort_by_key(|c| (c.standing.deadline_day, c.document_id.clone()));
         // The position is the deadline's day and the document (zero-padded so text order is
         // the sort order): the list is computed, so the page starts after it.

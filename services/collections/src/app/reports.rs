@@ -7,6 +7,7 @@ use crate::domain::metrics::{Figures, ratios};
 use crate::store;
 use credit_platform::calendar;
 use credit_platform::error::ApiError;
+use credit_platform::scope::{self, DataScope};
 use credit_proto::collections as pb;
 use std::collections::{BTreeMap, HashMap};
 
@@ -66,18 +67,25 @@ impl Ledger {
         buckets: Buckets,
         group_by: pb::AgingGroup,
         customer_id: &str,
+        data_scope: &DataScope,
     ) -> Result<pb::Aging, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
+        let visible = scope::visible_customers(&mut conn, data_scope).await?;
         let profiles = store::customer_groups(&mut conn).await?;
         let key = |customer: &str| group_key(&profiles, group_by, customer);
         let mut aging = Aging::new(buckets, day);
         for (customer, currency, due_day, open, count) in
-            store::open_as_of(&mut conn, day, customer_id).await?
+            store::open_as_of(&mut conn, day, customer_id)
+                .await?
+                .into_iter()
+                .filter(|row| visible.admits(&row.0))
         {
             aging.add_open(&key(&customer), &currency, due_day, open, count);
         }
-        for (customer, currency, unapplied) in
-            store::unapplied_as_of(&mut conn, day, customer_id).await?
+        for (customer, currency, unapplied) in store::unapplied_as_of(&mut conn, day, customer_id)
+            .await?
+            .into_iter()
+            .filter(|row| visible.admits(&row.0))
         {
             if unapplied != 0 {
                 aging.add_unapplied(&key(&customer), &currency, unapplied);
@@ -117,21 +125,27 @@ impl Ledger {
         end: i64,
         group_by: pb::AgingGroup,
         customer_id: &str,
+        data_scope: &DataScope,
     ) -> Result<pb::CollectionMetrics, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
+        let visible = scope::visible_customers(&mut conn, data_scope).await?;
         let profiles = store::customer_groups(&mut conn).await?;
         let key = |customer: &str| group_key(&profiles, group_by, customer);
         let mut figures: BTreeMap<(String, String), Figures> = BTreeMap::new();
-        for (customer, currency, sales) in
-            store::credit_sales(&mut conn, start, end, customer_id).await?
+        for (customer, currency, sales) in store::credit_sales(&mut conn, start, end, customer_id)
+            .await?
+            .into_iter()
+            .filter(|row| visible.admits(&row.0))
         {
             figures
                 .entry((key(&customer), currency))
                 .or_default()
                 .credit_sales += sales;
         }
-        for (customer, currency, due_day, open, _) in
-            store::open_as_of(&mut conn, end, customer_id).await?
+        for (customer, currency, due_day, open, _) in store::open_as_of(&mut conn, end, customer_id)
+            .await?
+            .into_iter()
+            .filter(|row| visible.admits(&row.0))
         {
             let f = figures.entry((key(&customer), currency)).or_default();
             f.closing += open;
@@ -139,8 +153,10 @@ impl Ledger {
                 f.closing_current += open;
             }
         }
-        for (customer, currency, _, open, _) in
-            store::open_as_of(&mut conn, start - 1, customer_id).await?
+        for (customer, currency, _, open, _) in store::open_as_of(&mut conn, start - 1, customer_id)
+            .await?
+            .into_iter()
+            .filter(|row| visible.admits(&row.0))
         {
             figures
                 .entry((key(&customer), currency))
@@ -150,27 +166,37 @@ impl Ledger {
         // Disputes, promises and write-offs, per the same groups.
         let mut follow_ups: BTreeMap<(String, String), FollowUps> = BTreeMap::new();
         for (customer, currency, amount, count) in
-            store::disputes_open_at(&mut conn, end, customer_id).await?
+            store::disputes_open_at(&mut conn, end, customer_id)
+                .await?
+                .into_iter()
+                .filter(|row| visible.admits(&row.0))
         {
             let f = follow_up(&mut figures, &mut follow_ups, key(&customer), currency);
             f.disputed += amount;
             f.open_disputes += count;
         }
         for (customer, currency, settled, kept) in
-            store::promises_settled(&mut conn, start, end, customer_id).await?
+            store::promises_settled(&mut conn, start, end, customer_id)
+                .await?
+                .into_iter()
+                .filter(|row| visible.admits(&row.0))
         {
             let f = follow_up(&mut figures, &mut follow_ups, key(&customer), currency);
             f.promises_settled += settled;
             f.promises_kept += kept;
         }
-        for (customer, currency, amount) in
-            store::written_off(&mut conn, start, end, customer_id).await?
+        for (customer, currency, amount) in store::written_off(&mut conn, start, end, customer_id)
+            .await?
+            .into_iter()
+            .filter(|row| visible.admits(&row.0))
         {
             follow_up(&mut figures, &mut follow_ups, key(&customer), currency).written_off +=
                 amount;
         }
-        for (customer, currency, amount) in
-            store::recovered(&mut conn, start, end, customer_id).await?
+        for (customer, currency, amount) in store::recovered(&mut conn, start, end, customer_id)
+            .await?
+            .into_iter()
+            .filter(|row| visible.admits(&row.0))
         {
             follow_up(&mut figures, &mut follow_ups, key(&customer), currency).recovered += amount;
         }

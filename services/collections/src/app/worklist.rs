@@ -19,6 +19,7 @@ use credit_platform::error::{ApiError, FieldViolation};
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
+use credit_platform::scope::{self, DataScope};
 use credit_proto::collections as pb;
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -56,8 +57,10 @@ impl Desk {
         collector: &str,
         segment: &str,
         limit: usize,
+        data_scope: &DataScope,
     ) -> Result<pb::Worklist, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
+        let visible = scope::visible_customers(&mut conn, data_scope).await?;
         let now = self.clock.now();
         let today = day_of(now);
         let since = now - LOOKBACK_DAYS * DAY;
@@ -91,7 +94,8 @@ impl Desk {
         for (key, overdue, oldest_due) in cases {
             let (customer_id, currency) = &key;
             let profile = profiles.get(customer_id).cloned().unwrap_or_default();
-            if (!collector.is_empty() && profile.collector_in_charge != collector)
+            if !visible.admits(customer_id)
+                || (!collector.is_empty() && profile.collector_in_charge != collector)
                 || (!segment.is_empty() && profile.segment != segment)
             {
                 continue;

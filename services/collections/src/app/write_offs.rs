@@ -20,6 +20,7 @@ use credit_platform::money::Currency;
 use credit_platform::mutation;
 use credit_platform::outbox::{self, FeedSignals, NewEvent, Payload};
 use credit_platform::paging::PageRequest;
+use credit_platform::scope;
 use credit_proto::collections as pb;
 use credit_proto::wire;
 use rust_decimal::Decimal;
@@ -121,6 +122,7 @@ impl WriteOffs {
     ) -> Result<pb::WriteOff, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "RequestWriteOff", request);
         let invoice = invoice(&mut m.tx, &request.invoice_id).await?;
+        scope::may_change(&mut m.tx, &context.caller.scope, &invoice.customer_id).await?;
         let money = request.amount.clone().unwrap_or_default();
         if money.currency_code != invoice.currency {
             return Err(FieldViolation::new(
@@ -194,6 +196,7 @@ impl WriteOffs {
     ) -> Result<pb::WriteOff, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "DecideWriteOff", request);
         let mut write_off = load(&mut m.tx, &request.write_off_id).await?;
+        scope::may_change(&mut m.tx, &context.caller.scope, &write_off.customer_id).await?;
         write_off.state.transition(request.approve)?;
         if write_off.requested_by == context.caller.subject {
             return Err(ApiError::PermissionDenied(
@@ -338,6 +341,7 @@ impl WriteOffs {
     ) -> Result<pb::WriteOff, ApiError> {
         let mut m = begin_mutation!(&self.db, &*self.clock, context, "RecordRecovery", request);
         let mut write_off = load(&mut m.tx, &request.write_off_id).await?;
+        scope::may_change(&mut m.tx, &context.caller.scope, &write_off.customer_id).await?;
         write_off.check_recoverable()?;
         let currency_code = write_off.currency.clone();
         let money = request.amount.clone().unwrap_or_default();
@@ -419,14 +423,21 @@ impl WriteOffs {
     /// Write-offs, newest first.
     pub async fn list(
         &self,
+        data_scope: &scope::DataScope,
         customer_id: &str,
         state: &str,
         page: &PageRequest,
     ) -> Result<pb::ListWriteOffsResponse, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
-        let mut write_offs =
-            store::list_write_offs(&mut conn, customer_id, state, &page.after, page.fetch())
-                .await?;
+        let mut write_offs = store::list_write_offs(
+            &mut conn,
+            data_scope,
+            customer_id,
+            state,
+            &page.after,
+            page.fetch(),
+        )
+        .await?;
         let next_page_token = page.finish(&mut write_offs, |w| w.write_off_id.clone());
         Ok(pb::ListWriteOffsResponse {
             write_offs: write_offs.iter().map(convert::write_off).collect(),

@@ -24,6 +24,7 @@ use credit_platform::ids::{check_external_id, check_text};
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{PageRequest, decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
+use credit_platform::scope::{self, DataScope};
 use credit_proto::collections as pb;
 use credit_proto::collections::collections_service_server::CollectionsService;
 use tonic::{Request, Response, Status, Streaming};
@@ -52,6 +53,45 @@ pub struct CollectionsGrpc {
     pub readiness: Readiness,
 }
 
+impl CollectionsGrpc {
+    /// NOT_FOUND for a customer outside the caller's data scope, as if it did not exist.
+    async fn seen(&self, scope: &DataScope, customer_id: &str) -> Result<(), Status> {
+        let hidden = || ApiError::NotFound {
+            kind: "customer",
+            id: customer_id.to_string(),
+        };
+        Ok(scope::must_see(self.ledger.db(), scope, customer_id, hidden).await?)
+    }
+
+    /// PERMISSION_DENIED (`OUT_OF_SCOPE`) for a change to a customer outside the scope.
+    async fn changed(&self, scope: &DataScope, customer_id: &str) -> Result<(), Status> {
+        Ok(scope::must_change(self.ledger.db(), scope, customer_id).await?)
+    }
+
+    /// [`Self::seen`] when the request names a customer (a portfolio report filters instead).
+    async fn seen_if_named(&self, scope: &DataScope, customer_id: &str) -> Result<(), Status> {
+        if customer_id.is_empty() {
+            return Ok(());
+        }
+        self.seen(scope, customer_id).await
+    }
+
+    /// A receivable document, when the caller's scope sees its customer.
+    async fn seen_document(
+        &self,
+        scope: &DataScope,
+        document_id: &str,
+    ) -> Result<pb::ReceivableDocument, Status> {
+        let document = self.ledger.document(document_id).await?;
+        let hidden = || ApiError::NotFound {
+            kind: "document",
+            id: document_id.to_string(),
+        };
+        scope::must_see(self.ledger.db(), scope, &document.customer_id, hidden).await?;
+        Ok(document)
+    }
+}
+
 #[tonic::async_trait]
 impl CollectionsService for CollectionsGrpc {
     async fn put_customer(&self, request: Request<pb::PutCustomerRequest>) -> Answer<pb::Customer> {
@@ -60,9 +100,11 @@ impl CollectionsService for CollectionsGrpc {
     }
 
     async fn get_customer(&self, request: Request<pb::GetCustomerRequest>) -> Answer<pb::Customer> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
         })?;
+        self.seen(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(self.ledger.customer(&request.customer_id).await)
     }
 
@@ -72,6 +114,16 @@ impl CollectionsService for CollectionsGrpc {
     ) -> Answer<pb::ImportReport> {
         let context = accept_stream(&self.readiness, &request)?;
         let (options, rows) = import::read(request.into_inner()).await?;
+        // An import from a caller limited to a scope changes only its customers' documents.
+        if !context.caller.scope.is_all() {
+            let customers: std::collections::BTreeSet<&str> = rows
+                .iter()
+                .map(|r| r.document.customer_id.as_str())
+                .collect();
+            for customer in customers {
+                self.changed(&context.caller.scope, customer).await?;
+            }
+        }
         answer(with_retry(|| self.ledger.import(&context, &options, rows.clone())).await)
     }
 
@@ -79,17 +131,20 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::GetDocumentRequest>,
     ) -> Answer<pb::ReceivableDocument> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_external_id(&request.document_id, "document_id", v);
         })?;
-        answer(self.ledger.document(&request.document_id).await)
+        Ok(Response::new(
+            self.seen_document(&context.caller.scope, &request.document_id)
+                .await?,
+        ))
     }
 
     async fn list_documents(
         &self,
         request: Request<pb::ListDocumentsRequest>,
     ) -> Answer<pb::ListDocumentsResponse> {
-        let (_, request, (kind, size, after)) =
+        let (context, request, (kind, size, after)) =
             accept_read_with(&self.readiness, request, |request, v| {
                 check_external_id(&request.customer_id, "customer_id", v);
                 let kind = kind_filter(request.kind, v);
@@ -105,6 +160,8 @@ impl CollectionsService for CollectionsGrpc {
                     });
                 Some((kind, size, after))
             })?;
+        self.seen(&context.caller.scope, &request.customer_id)
+            .await?;
         let size = size.unwrap_or(100);
         let documents = self
             .ledger
@@ -132,10 +189,12 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListDocumentVersionsRequest>,
     ) -> Answer<pb::ListDocumentVersionsResponse> {
-        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
+        let (context, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.document_id, "document_id", v);
             PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
+        self.seen_document(&context.caller.scope, &request.document_id)
+            .await?;
         answer(self.ledger.versions(&request.document_id, &page).await)
     }
 
@@ -149,11 +208,16 @@ impl CollectionsService for CollectionsGrpc {
                 v.add("allocations", "at least one");
             }
         })?;
+        let document = self
+            .seen_document(&context.caller.scope, &request.document_id)
+            .await?;
+        self.changed(&context.caller.scope, &document.customer_id)
+            .await?;
         answer(with_retry(|| self.ledger.allocate(&context, &request)).await)
     }
 
     async fn get_aging(&self, request: Request<pb::GetAgingRequest>) -> Answer<pb::Aging> {
-        let (_, request, (day, buckets, group_by)) =
+        let (context, request, (day, buckets, group_by)) =
             accept_read_with(&self.readiness, request, |request, v| {
                 let day = calendar::optional_day_in("as_of_date", request.as_of_date.as_ref(), v)
                     .map(|day| day.unwrap_or_else(|| self.ledger.today()));
@@ -167,9 +231,11 @@ impl CollectionsService for CollectionsGrpc {
                 }
                 Some((day?, buckets?, group_by))
             })?;
+        let scope = &context.caller.scope;
+        self.seen_if_named(scope, &request.customer_id).await?;
         answer(
             self.ledger
-                .aging(day, buckets, group_by, &request.customer_id)
+                .aging(day, buckets, group_by, &request.customer_id, scope)
                 .await,
         )
     }
@@ -178,7 +244,7 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::GetCollectionMetricsRequest>,
     ) -> Answer<pb::CollectionMetrics> {
-        let (_, request, (start, end, group_by)) =
+        let (context, request, (start, end, group_by)) =
             accept_read_with(&self.readiness, request, |request, v| {
                 let period = period(
                     request.start_date.as_ref(),
@@ -193,29 +259,37 @@ impl CollectionsService for CollectionsGrpc {
                 let (start, end) = period?;
                 Some((start, end, group_by))
             })?;
+        let scope = &context.caller.scope;
+        self.seen_if_named(scope, &request.customer_id).await?;
         answer(
             self.ledger
-                .metrics(start, end, group_by, &request.customer_id)
+                .metrics(start, end, group_by, &request.customer_id, scope)
                 .await,
         )
     }
 
     async fn run_dunning(&self, request: Request<pb::RunDunningRequest>) -> Answer<pb::DunningRun> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             if !request.customer_id.is_empty() {
                 check_external_id(&request.customer_id, "customer_id", v);
             }
         })?;
-        answer(self.dunning.run(&request.customer_id).await)
+        let scope = &context.caller.scope;
+        if !request.customer_id.is_empty() {
+            self.changed(scope, &request.customer_id).await?;
+        }
+        answer(self.dunning.run(scope, &request.customer_id).await)
     }
 
     async fn get_dunning_preview(
         &self,
         request: Request<pb::GetDunningPreviewRequest>,
     ) -> Answer<pb::DunningPreview> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
         })?;
+        self.seen(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(self.dunning.preview(&request.customer_id).await)
     }
 
@@ -223,10 +297,12 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListMessagesRequest>,
     ) -> Answer<pb::ListMessagesResponse> {
-        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
+        let (context, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
             PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
+        self.seen(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(self.dunning.messages(&request.customer_id, &page).await)
     }
 
@@ -315,19 +391,25 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListDisputesRequest>,
     ) -> Answer<pb::ListDisputesResponse> {
-        let (_, request, state) = accept_read_with(&self.readiness, request, |request, v| {
-            if !request.customer_id.is_empty() {
-                check_external_id(&request.customer_id, "customer_id", v);
-            }
-            let state = enum_filter::<pb::DisputeState>(request.state, "state", v);
-            Some((
-                state,
-                PageRequest::parse(request.page_size, &request.page_token, v)?,
-            ))
-        })?;
+        let (context, request, state) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                if !request.customer_id.is_empty() {
+                    check_external_id(&request.customer_id, "customer_id", v);
+                }
+                let state = enum_filter::<pb::DisputeState>(request.state, "state", v);
+                Some((
+                    state,
+                    PageRequest::parse(request.page_size, &request.page_token, v)?,
+                ))
+            })?;
         answer(
             self.disputes
-                .list(&request.customer_id, state.0, &state.1)
+                .list(
+                    &context.caller.scope,
+                    &request.customer_id,
+                    state.0,
+                    &state.1,
+                )
                 .await,
         )
     }
@@ -344,6 +426,8 @@ impl CollectionsService for CollectionsGrpc {
             calendar::day_in("promised_date", request.promised_date.as_ref(), v);
             check_text(&request.note, "note", false, 2000, v);
         })?;
+        self.changed(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(with_retry(|| self.promises.record(&context, &request)).await)
     }
 
@@ -351,10 +435,12 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListPromisesRequest>,
     ) -> Answer<pb::ListPromisesResponse> {
-        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
+        let (context, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
             PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
+        self.seen(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(self.promises.list(&request.customer_id, &page).await)
     }
 
@@ -404,19 +490,25 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListWriteOffsRequest>,
     ) -> Answer<pb::ListWriteOffsResponse> {
-        let (_, request, state) = accept_read_with(&self.readiness, request, |request, v| {
-            if !request.customer_id.is_empty() {
-                check_external_id(&request.customer_id, "customer_id", v);
-            }
-            let state = enum_filter::<pb::WriteOffState>(request.state, "state", v);
-            Some((
-                state,
-                PageRequest::parse(request.page_size, &request.page_token, v)?,
-            ))
-        })?;
+        let (context, request, state) =
+            accept_read_with(&self.readiness, request, |request, v| {
+                if !request.customer_id.is_empty() {
+                    check_external_id(&request.customer_id, "customer_id", v);
+                }
+                let state = enum_filter::<pb::WriteOffState>(request.state, "state", v);
+                Some((
+                    state,
+                    PageRequest::parse(request.page_size, &request.page_token, v)?,
+                ))
+            })?;
         answer(
             self.write_offs
-                .list(&request.customer_id, state.0, &state.1)
+                .list(
+                    &context.caller.scope,
+                    &request.customer_id,
+                    state.0,
+                    &state.1,
+                )
                 .await,
         )
     }
@@ -442,6 +534,8 @@ impl CollectionsService for CollectionsGrpc {
             }
             check_text(&request.note, "note", false, 2000, v);
         })?;
+        self.changed(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(with_retry(|| self.plans.create(&context, &request)).await)
     }
 
@@ -449,15 +543,17 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListPaymentPlansRequest>,
     ) -> Answer<pb::ListPaymentPlansResponse> {
-        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
+        let (context, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
             PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
+        self.seen(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(self.plans.list(&request.customer_id, &page).await)
     }
 
     async fn get_worklist(&self, request: Request<pb::GetWorklistRequest>) -> Answer<pb::Worklist> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_text(&request.collector, "collector", false, 200, v);
             check_text(&request.segment, "segment", false, 64, v);
             if !(0..=1000).contains(&request.limit) {
@@ -470,7 +566,12 @@ impl CollectionsService for CollectionsGrpc {
         };
         answer(
             self.desk
-                .worklist(request.collector.trim(), request.segment.trim(), limit)
+                .worklist(
+                    request.collector.trim(),
+                    request.segment.trim(),
+                    limit,
+                    &context.caller.scope,
+                )
                 .await,
         )
     }
@@ -491,6 +592,14 @@ impl CollectionsService for CollectionsGrpc {
                 check_text(segment, &format!("segments[{i}]"), true, 64, v);
             }
         })?;
+        let scope = &context.caller.scope;
+        if !request.segments.is_empty() {
+            // A segment spans regions and business units.
+            scope.must_be_whole("assigning a segment")?;
+        }
+        for customer in &request.customer_ids {
+            self.changed(scope, customer).await?;
+        }
         answer(with_retry(|| self.desk.assign(&context, &request)).await)
     }
 
@@ -501,6 +610,8 @@ impl CollectionsService for CollectionsGrpc {
             required_enum::<pb::ActivityOutcome>(request.outcome, "outcome", v);
             check_text(&request.note, "note", true, 4000, v);
         })?;
+        self.changed(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(with_retry(|| self.desk.log(&context, &request)).await)
     }
 
@@ -508,10 +619,12 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListActivitiesRequest>,
     ) -> Answer<pb::ListActivitiesResponse> {
-        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
+        let (context, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
             PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
+        self.seen(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(self.desk.activities(&request.customer_id, &page).await)
     }
 
@@ -519,7 +632,7 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ListLimitationsRequest>,
     ) -> Answer<pb::ListLimitationsResponse> {
-        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
+        let (context, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             if !request.customer_id.is_empty() {
                 check_external_id(&request.customer_id, "customer_id", v);
             }
@@ -528,9 +641,16 @@ impl CollectionsService for CollectionsGrpc {
             }
             PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
+        let scope = &context.caller.scope;
+        self.seen_if_named(scope, &request.customer_id).await?;
         answer(
             self.limitation
-                .list(&request.customer_id, i64::from(request.within_days), &page)
+                .list(
+                    scope,
+                    &request.customer_id,
+                    i64::from(request.within_days),
+                    &page,
+                )
                 .await,
         )
     }
@@ -546,6 +666,8 @@ impl CollectionsService for CollectionsGrpc {
             }
             check_text(&request.note, "note", true, 2000, v);
         })?;
+        self.changed(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(with_retry(|| self.limitation.record(&context, &request)).await)
     }
 
@@ -553,7 +675,7 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::GetDisputeMetricsRequest>,
     ) -> Answer<pb::DisputeMetrics> {
-        let (_, _, ((start, end), group_by)) =
+        let (context, _, ((start, end), group_by)) =
             accept_read_with(&self.readiness, request, |request, v| {
                 let period = period(
                     request.start_date.as_ref(),
@@ -564,7 +686,11 @@ impl CollectionsService for CollectionsGrpc {
                 let group_by = group_of(request.group_by, v);
                 Some((period?, group_by))
             })?;
-        answer(self.disputes.metrics(start, end, group_by).await)
+        answer(
+            self.disputes
+                .metrics(start, end, group_by, &context.caller.scope)
+                .await,
+        )
     }
 
     async fn attach_dispute_document(
@@ -582,7 +708,7 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::GetDisputeDocumentRequest>,
     ) -> Answer<pb::DisputeDocumentContent> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             credit_platform::ids::check_uuid(&request.dispute_id, "dispute_id", v);
             if request.sha256.len() != 64 || !request.sha256.chars().all(|c| c.is_ascii_hexdigit())
             {
@@ -591,7 +717,11 @@ impl CollectionsService for CollectionsGrpc {
         })?;
         answer(
             self.disputes
-                .document(&request.dispute_id, &request.sha256.to_lowercase())
+                .document(
+                    &context.caller.scope,
+                    &request.dispute_id,
+                    &request.sha256.to_lowercase(),
+                )
                 .await,
         )
     }

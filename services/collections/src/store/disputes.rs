@@ -3,6 +3,8 @@
 use super::{encode_record, one_record, records};
 use crate::domain::disputes::{Dispute, DisputeState};
 use credit_platform::clock::Micros;
+use credit_platform::customer_in_scope;
+use credit_platform::scope::DataScope;
 use sqlx::{AnyConnection, Row};
 
 /// What open disputes hold on an invoice (minor units).
@@ -89,6 +91,7 @@ pub async fn save_dispute(conn: &mut AnyConnection, d: &Dispute) -> sqlx::Result
 /// before the dispute `before` ("" for the newest).
 pub async fn list_disputes(
     conn: &mut AnyConnection,
+    scope: &DataScope,
     customer_id: &str,
     state: &str,
     before: &str,
@@ -96,10 +99,19 @@ pub async fn list_disputes(
 ) -> sqlx::Result<Vec<Dispute>> {
     records(
         conn,
-        "SELECT body FROM disputes WHERE ($1 = '' OR customer_id = $1) \
-         AND ($2 = '' OR state = $2) AND ($3 = '' OR dispute_id < $3) \
-         ORDER BY dispute_id DESC LIMIT $4",
-        &[customer_id, state, before],
+        concat!(
+            "SELECT body FROM disputes WHERE ($1 = '' OR customer_id = $1) \
+             AND ($2 = '' OR state = $2) AND ($3 = '' OR dispute_id < $3) AND ",
+            customer_in_scope!("customer_id", "$4", "$5"),
+            " ORDER BY dispute_id DESC LIMIT $6"
+        ),
+        &[
+            customer_id,
+            state,
+            before,
+            &scope.region_filter(),
+            &scope.business_unit_filter(),
+        ],
         Some(limit),
     )
     .await

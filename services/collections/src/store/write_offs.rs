@@ -1,6 +1,8 @@
 //! Write-offs (the domain record as the body) and the recoveries booked against them.
 use super::{encode_record, one_record, records};
 use crate::domain::write_offs::WriteOff;
+use credit_platform::customer_in_scope;
+use credit_platform::scope::DataScope;
 use sqlx::{AnyConnection, Row};
 
 /// One write-off.
@@ -97,6 +99,7 @@ pub async fn insert_recovery(conn: &mut AnyConnection, r: NewRecovery<'_>) -> sq
 /// before the write-off `before` ("" for the newest).
 pub async fn list_write_offs(
     conn: &mut AnyConnection,
+    scope: &DataScope,
     customer_id: &str,
     state: &str,
     before: &str,
@@ -104,10 +107,19 @@ pub async fn list_write_offs(
 ) -> sqlx::Result<Vec<WriteOff>> {
     records(
         conn,
-        "SELECT body FROM write_offs WHERE ($1 = '' OR customer_id = $1) \
-         AND ($2 = '' OR state = $2) AND ($3 = '' OR write_off_id < $3) \
-         ORDER BY write_off_id DESC LIMIT $4",
-        &[customer_id, state, before],
+        concat!(
+            "SELECT body FROM write_offs WHERE ($1 = '' OR customer_id = $1) \
+             AND ($2 = '' OR state = $2) AND ($3 = '' OR write_off_id < $3) AND ",
+            customer_in_scope!("customer_id", "$4", "$5"),
+            " ORDER BY write_off_id DESC LIMIT $6"
+        ),
+        &[
+            customer_id,
+            state,
+            before,
+            &scope.region_filter(),
+            &scope.business_unit_filter(),
+        ],
         Some(limit),
     )
     .await

@@ -42,6 +42,7 @@ impl StressTesting {
     pub async fn run(
         &self,
         request: StressRequest,
+        data_scope: &credit_platform::scope::DataScope,
     ) -> Result<pb::RunStressScenarioResponse, ApiError> {
         let limits = self.limits.as_ref().ok_or_else(|| {
             ApiError::StateConflict(
@@ -51,7 +52,9 @@ impl StressTesting {
             )
         })?;
         let now = self.clock.now();
-        let accounts = limits.accounts().await?;
+        let mut accounts = limits.accounts().await?;
+        // A caller limited to some regions or business units stresses only their customers.
+        accounts.retain(|a| data_scope.admits(&a.region, &a.business_unit));
         let currency = reporting_currency(request.currency, &accounts)?;
         let mut conversions = Vec::new();
         let foreign: BTreeSet<String> = accounts

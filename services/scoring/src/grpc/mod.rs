@@ -16,6 +16,7 @@ use credit_platform::money::Money;
 use credit_platform::mutation::with_retry;
 use credit_platform::paging::{PageRequest, decode_page_token, encode_page_token, page_size};
 use credit_platform::readiness::Readiness;
+use credit_platform::scope::{self, DataScope};
 use credit_proto::scoring as pb;
 use credit_proto::scoring::scoring_service_server::ScoringService;
 use stress::stress_request;
@@ -40,6 +41,22 @@ impl ScoringGrpc {
     }
 }
 
+impl ScoringGrpc {
+    /// NOT_FOUND for a customer outside the caller's data scope, as if it had no data here.
+    async fn seen(&self, scope: &DataScope, customer_id: &str) -> Result<(), Status> {
+        let hidden = || ApiError::NotFound {
+            kind: "customer",
+            id: customer_id.to_string(),
+        };
+        Ok(scope::must_see(self.scoring.db(), scope, customer_id, hidden).await?)
+    }
+
+    /// PERMISSION_DENIED (`OUT_OF_SCOPE`) for a change to a customer outside the scope.
+    async fn changed(&self, scope: &DataScope, customer_id: &str) -> Result<(), Status> {
+        Ok(scope::must_change(self.scoring.db(), scope, customer_id).await?)
+    }
+}
+
 #[tonic::async_trait]
 impl ScoringService for ScoringGrpc {
     async fn put_financial_statement(
@@ -51,6 +68,8 @@ impl ScoringService for ScoringGrpc {
                 check_external_id(&request.customer_id, "customer_id", v);
                 convert::statement(request.statement.as_ref(), v)
             })?;
+        self.changed(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(
             with_retry(|| {
                 self.scoring
@@ -64,10 +83,12 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::ListFinancialStatementsRequest>,
     ) -> Answer<pb::ListFinancialStatementsResponse> {
-        let (_, request, page) = accept_read_with(&self.readiness, request, |request, v| {
+        let (context, request, page) = accept_read_with(&self.readiness, request, |request, v| {
             check_external_id(&request.customer_id, "customer_id", v);
             PageRequest::parse(request.page_size, &request.page_token, v)
         })?;
+        self.seen(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(
             self.scoring
                 .list_statements(&request.customer_id, &page)
@@ -84,6 +105,8 @@ impl ScoringService for ScoringGrpc {
                 check_external_id(&request.customer_id, "customer_id", v);
                 Some(convert::references(&request.references, v))
             })?;
+        self.changed(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(
             with_retry(|| {
                 self.scoring
@@ -102,6 +125,8 @@ impl ScoringService for ScoringGrpc {
                 check_external_id(&request.customer_id, "customer_id", v);
                 convert::bureau_report(request.report.as_ref(), v)
             })?;
+        self.changed(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(
             with_retry(|| {
                 self.scoring
@@ -120,6 +145,8 @@ impl ScoringService for ScoringGrpc {
                 check_external_id(&request.customer_id, "customer_id", v);
                 convert::payment_behaviour(request.payment_behaviour.as_ref(), v)
             })?;
+        self.changed(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(
             with_retry(|| {
                 self.scoring
@@ -148,6 +175,8 @@ impl ScoringService for ScoringGrpc {
                 }
                 Some(requested)
             })?;
+        self.changed(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(
             with_retry(|| {
                 self.scoring
@@ -158,17 +187,29 @@ impl ScoringService for ScoringGrpc {
     }
 
     async fn get_score(&self, request: Request<pb::GetScoreRequest>) -> Answer<pb::Score> {
-        let (_, request) = accept_read(&self.readiness, request, |request, v| {
+        let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_uuid(&request.score_id, "score_id", v);
         })?;
-        answer(self.scoring.get_score(&request.score_id).await)
+        let score = self.scoring.get_score(&request.score_id).await?;
+        let hidden = || ApiError::NotFound {
+            kind: "score",
+            id: request.score_id.clone(),
+        };
+        scope::must_see(
+            self.scoring.db(),
+            &context.caller.scope,
+            &score.customer_id,
+            hidden,
+        )
+        .await?;
+        Ok(Response::new(score))
     }
 
     async fn list_scores(
         &self,
         request: Request<pb::ListScoresRequest>,
     ) -> Answer<pb::ListScoresResponse> {
-        let (_, request, (limit, before)) =
+        let (context, request, (limit, before)) =
             accept_read_with(&self.readiness, request, |request, v| {
                 check_external_id(&request.customer_id, "customer_id", v);
                 let limit =
@@ -178,6 +219,8 @@ impl ScoringService for ScoringGrpc {
                 );
                 Some((limit?, before?))
             })?;
+        self.seen(&context.caller.scope, &request.customer_id)
+            .await?;
         let before = (!before.is_empty()).then_some(before);
         let mut scores = self
             .scoring
@@ -243,6 +286,8 @@ impl ScoringService for ScoringGrpc {
             check_external_id(&request.customer_id, "customer_id", v);
             credit_platform::ids::check_text(&request.provider, "provider", true, 64, v);
         })?;
+        self.changed(&context.caller.scope, &request.customer_id)
+            .await?;
         answer(
             self.scoring
                 .notify_bureau_change(&context, &request.customer_id)
@@ -271,6 +316,11 @@ impl ScoringService for ScoringGrpc {
                     }
                 },
             )?;
+        // Every customer is rescored: not for a token limited to part of the portfolio.
+        context
+            .caller
+            .scope
+            .must_be_whole("rescoring the portfolio")?;
         let (sender, receiver) = tokio::sync::mpsc::channel(4);
         let scoring = self.scoring.clone();
         tokio::spawn(async move { scoring.rescore_portfolio(&context, every, sender).await });
@@ -283,8 +333,8 @@ impl ScoringService for ScoringGrpc {
         &self,
         request: Request<pb::RunStressScenarioRequest>,
     ) -> Answer<pb::RunStressScenarioResponse> {
-        let (_, _, scenario) = accept_read_with(&self.readiness, request, stress_request)?;
-        answer(self.stress.run(scenario).await)
+        let (context, _, scenario) = accept_read_with(&self.readiness, request, stress_request)?;
+        answer(self.stress.run(scenario, &context.caller.scope).await)
     }
 
     async fn get_model(&self, request: Request<pb::GetModelRequest>) -> Answer<pb::Model> {
