@@ -751,3 +751,84 @@ async fn bad_requests_are_named_and_only_auditors_and_deciders_read_the_log() {
     audit.stop().await;
     limits.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regional_auditor_reads_only_its_regions_customers_entries() {
+    use credit_platform::auth::{BearerToken, ScopeClaims, mint_hs256_scoped_token};
+    let limits_db = TestDatabase::create().await.expect("db");
+    let audit_db = TestDatabase::create().await.expect("db");
+    let limits = start_limits(&limits_db, None).await;
+    let setup = AuditSetup::generate();
+    let audit = start_audit(&audit_db, &setup, limits.addr).await;
+    // onboard() places its customers in EMEA; one more in the Americas.
+    onboard(limits.addr, "EU-1", "1000").await;
+    let mut manager = limits_client(limits.addr, "marie.manager", &[roles::MANAGER]);
+    manager
+        .create_credit_account(lpb::CreateCreditAccountRequest {
+            credit_account: Some(lpb::CreditAccount {
+                customer_id: "US-1".into(),
+                name: "US-1 Inc".into(),
+                currency_code: "EUR".into(),
+                region: "AMER".into(),
+                ..Default::default()
+            }),
+            request_id: rid(),
+        })
+        .await
+        .expect("create");
+    let feed = limits_feed(limits.addr).await;
+    let everyone = auditor(audit.addr);
+    wait_recorded(&everyone, feed.len()).await;
+
+    let scope = ScopeClaims {
+        regions: Some(vec!["EMEA".into()]),
+        business_units: None,
+    };
+    let token = mint_hs256_scoped_token(
+        SECRET,
+        "regina.auditor",
+        &[roles::AUDITOR],
+        &scope,
+        std::time::Duration::from_secs(600),
+    )
+    .expect("token");
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", audit.addr))
+        .expect("uri")
+        .connect_lazy();
+    let mut regional =
+        credit_proto::audit::audit_service_client::AuditServiceClient::with_interceptor(
+            channel,
+            BearerToken(Some(token)),
+        );
+    let all = all_entries(&mut everyone.clone()).await;
+    let seen = all_entries(&mut regional).await;
+    assert!(all.iter().any(|e| e.customer_id == "US-1"));
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|e| e.customer_id == "EU-1" || e.customer_id.is_empty()),
+        "{:?}",
+        seen.iter().map(|e| &e.customer_id).collect::<Vec<_>>()
+    );
+    let american = all
+        .iter()
+        .find(|e| e.customer_id == "US-1")
+        .expect("an American entry")
+        .log_index;
+    let hidden = regional
+        .get_audit_entry(pb::GetAuditEntryRequest {
+            log_index: american,
+        })
+        .await
+        .expect_err("another region's entry");
+    assert_eq!(hidden.code(), tonic::Code::NotFound);
+    let european = seen[0].log_index;
+    regional
+        .get_audit_entry(pb::GetAuditEntryRequest {
+            log_index: european,
+        })
+        .await
+        .expect("own region");
+    audit.stop().await;
+    limits.stop().await;
+}

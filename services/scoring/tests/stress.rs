@@ -359,3 +359,121 @@ async fn bad_scenarios_missing_rates_wrong_roles_and_an_absent_limits_are_clear_
     assert!(status.message().contains("SCORING_LIMITS_URL"));
     alone.stop().await;
 }
+
+fn regional(app: &App, token_roles: &[&str], regions: &[&str]) -> support::Client {
+    use credit_platform::auth::{BearerToken, ScopeClaims, mint_hs256_scoped_token};
+    let scope = ScopeClaims {
+        regions: Some(regions.iter().map(|r| r.to_string()).collect()),
+        business_units: None,
+    };
+    let token = mint_hs256_scoped_token(
+        support::SECRET,
+        "eve.regional",
+        token_roles,
+        &scope,
+        std::time::Duration::from_secs(600),
+    )
+    .expect("token");
+    pb::scoring_service_client::ScoringServiceClient::with_interceptor(
+        app.channel.clone(),
+        BearerToken(Some(token)),
+    )
+}
+
+fn out_of_scope(status: tonic::Status) -> bool {
+    use tonic_types::StatusExt;
+    status.code() == tonic::Code::PermissionDenied
+        && status
+            .get_error_details()
+            .error_info()
+            .is_some_and(|i| i.reason == "OUT_OF_SCOPE")
+}
+
+#[tokio::test]
+async fn a_regional_token_scores_reads_and_stresses_its_regions_customers_only() {
+    let (limits, app, _, _) = portfolio().await;
+    let mut west = regional(&app, &[roles::ANALYST], &["EU-WEST"]);
+    let scores = |customer: &str| pb::ListScoresRequest {
+        customer_id: customer.into(),
+        ..Default::default()
+    };
+    // Scoring learns each customer's region from limits' feed.
+    let mut seen = false;
+    for _ in 0..500 {
+        if west.list_scores(scores("acme")).await.is_ok() {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        seen,
+        "acme (EU-WEST) should become visible once scoring follows limits"
+    );
+    let hidden = west.list_scores(scores("bolt")).await.expect_err("US");
+    assert_eq!(hidden.code(), tonic::Code::NotFound);
+    let bolt_score = app
+        .analyst()
+        .list_scores(scores("bolt"))
+        .await
+        .expect("unscoped")
+        .into_inner()
+        .scores
+        .remove(0);
+    let hidden = west
+        .get_score(pb::GetScoreRequest {
+            score_id: bolt_score.score_id,
+        })
+        .await
+        .expect_err("US");
+    assert_eq!(hidden.code(), tonic::Code::NotFound);
+    let rescored = west
+        .score_customer(pb::ScoreCustomerRequest {
+            customer_id: "bolt".into(),
+            requested_amount: eur("1000"),
+            request_id: rid(),
+        })
+        .await
+        .expect_err("US");
+    assert!(out_of_scope(rescored));
+    let mut statement = pb::PutFinancialStatementRequest {
+        customer_id: "bolt".into(),
+        statement: Some(support::statement()),
+        request_id: rid(),
+    };
+    assert!(out_of_scope(
+        west.put_financial_statement(statement.clone())
+            .await
+            .expect_err("US")
+    ));
+    statement.customer_id = "acme".into();
+    west.put_financial_statement(statement)
+        .await
+        .expect("own region");
+    // The stress scenario covers the scope's customers only.
+    let stressed = west
+        .run_stress_scenario(pb::RunStressScenarioRequest {
+            scenario: Some(scenario()),
+            group_by: pb::StressDimension::Region as i32,
+            reporting_currency_code: "EUR".into(),
+            top_customers: 0,
+        })
+        .await
+        .expect("stress")
+        .into_inner();
+    let customers: Vec<String> = stressed
+        .top_customers
+        .iter()
+        .map(|c| c.customer_id.clone())
+        .collect();
+    assert!(!customers.is_empty());
+    assert!(customers.iter().all(|c| c != "bolt"), "{customers:?}");
+    // Rescoring the whole portfolio is not for a regional token.
+    let rescore = regional(&app, &[roles::MANAGER], &["EU-WEST"])
+        .rescore_portfolio(pb::RescorePortfolioRequest::default())
+        .await
+        .expect_err("portfolio");
+    assert!(out_of_scope(rescore));
+    app.stop().await;
+    limits.stop().await;
+}
