@@ -81,6 +81,12 @@ enum Command {
         /// Validity in hours.
         #[arg(long, default_value_t = 24)]
         hours: u64,
+        /// Limit the token to these regions' customers (comma-separated; unset: every region).
+        #[arg(long, value_delimiter = ',')]
+        regions: Option<Vec<String>>,
+        /// Limit the token to these business units' customers (comma-separated; unset: all).
+        #[arg(long, value_delimiter = ',')]
+        business_units: Option<Vec<String>>,
     },
     #[command(flatten)]
     Limits(limits::LimitsCommand),
@@ -155,6 +161,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         subject,
         roles,
         hours,
+        regions,
+        business_units,
     } = &cli.command
     {
         let secret =
@@ -167,10 +175,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
         println!(
             "{}",
-            credit_client::mint_hs256_token(
+            credit_client::mint_hs256_scoped_token(
                 secret.trim(),
                 subject,
                 &roles,
+                &credit_client::ScopeClaims {
+                    regions: regions.clone(),
+                    business_units: business_units.clone(),
+                },
                 Duration::from_secs(hours * 3600)
             )?
         );
