@@ -5,7 +5,7 @@
 //! their libraries are installed by tests/interop/run into a cache outside the clone.
 mod support;
 
-use credit_platform::auth::{mint_hs256_token, roles};
+use credit_platform::auth::{ScopeClaims, mint_hs256_scoped_token, mint_hs256_token, roles};
 use std::path::PathBuf;
 use std::time::Duration;
 use support::Journey;
@@ -68,6 +68,18 @@ fn describe(journey: &Journey) -> serde_json::Value {
             "sales": token("interop-sales", &[roles::SALES_ORDER]),
             // The only identity limits takes limit changes from.
             "applications": token("service:applications", &[roles::APPLICATIONS_SERVICE]),
+            // An analyst limited to the EMEA region's customers (a data scope).
+            "emea_analyst": mint_hs256_scoped_token(
+                &suite.secret,
+                "interop-emea",
+                &[roles::ANALYST],
+                &ScopeClaims {
+                    regions: Some(vec!["EMEA".into()]),
+                    business_units: None,
+                },
+                Duration::from_secs(3600),
+            )
+            .expect("token"),
             "foreign": mint_hs256_token(
                 "a-secret-the-suite-does-not-know-at-all",
                 "intruder",

@@ -339,6 +339,27 @@ def test_a_missing_role_is_permission_denied(case, via):
 
 
 @pytest.mark.parametrize("via", VIA)
+def test_another_regions_customer_is_not_found_to_read_and_out_of_scope_to_change(via):
+    # The account has no region: outside an analyst limited to EMEA.
+    account = create_account(via)
+    service = limits(via)
+    read = lambda: service.GetCreditAccount(
+        limits_pb2.GetCreditAccountRequest(customer_id=account.customer_id),
+        metadata=auth("emea_analyst"),
+        timeout=TIMEOUT,
+    )
+    expect(rpc_error(read), grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND")
+    hold = lambda: service.PlaceCreditHold(
+        limits_pb2.PlaceCreditHoldRequest(
+            customer_id=account.customer_id, reason="interop", request_id=str(uuid.uuid4())
+        ),
+        metadata=auth("emea_analyst"),
+        timeout=TIMEOUT,
+    )
+    expect(rpc_error(hold), grpc.StatusCode.PERMISSION_DENIED, "OUT_OF_SCOPE")
+
+
+@pytest.mark.parametrize("via", VIA)
 @pytest.mark.parametrize("token", ["none", "garbage", "foreign"])
 def test_a_missing_or_bad_token_is_unauthenticated(token, via):
     metadata = {
