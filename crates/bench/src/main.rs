@@ -1,8 +1,13 @@
 //! `credit-bench`: drives CheckCredit through the gateway at a chosen concurrency over a number of
 //! accounts (one of them hot), and in the same run a no-op RPC on the same path (gateway, auth,
-//! telemetry, limits server), so the check's own cost can be read as a ratio to the transport's.
+//! telemetry, limits server), so the check's own cost can be read as a ratio to the transport's;
+//! on PostgreSQL also `pgbench` baselines against the same server, so it reads as a ratio to
+//! what the database does with a transaction shaped like one check.
+mod pgbench;
+
 use clap::Parser;
 use credit_platform::auth::BearerToken;
+use credit_platform::secret::ExposeSecret;
 use credit_platform::server::Shutdown;
 use credit_platform::testing::TestDatabase;
 use credit_proto::limits as pb;
@@ -59,6 +64,18 @@ struct Args {
     /// CA certificate (PEM) of an https:// --gateway.
     #[arg(long, requires = "gateway")]
     ca_file: Option<std::path::PathBuf>,
+    /// Share of the spread accounts (0 to 1) opened without credit, whose checks are rejected:
+    /// the latency of both outcomes is reported.
+    #[arg(long, default_value_t = 0.0)]
+    rejected_share: f64,
+    /// With --gateway: a PostgreSQL admin URL (the server the limits database is on) where the
+    /// pgbench baselines run on a scratch database. The embedded suite on PostgreSQL runs them
+    /// on --postgres-admin-url.
+    #[arg(long, requires = "gateway")]
+    pgbench_admin_url: Option<String>,
+    /// Skip the pgbench baselines.
+    #[arg(long)]
+    no_pgbench: bool,
 }
 
 type Limits = LimitsServiceClient<InterceptedService<Channel, BearerToken>>;
@@ -71,6 +88,16 @@ struct Report {
     approved: u64,
     elapsed: Duration,
     latency: Histogram<u64>,
+    /// By outcome: approved, rejected (checks only).
+    by_outcome: [Histogram<u64>; 2],
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")
+}
+
+fn ms_of(histogram: &Histogram<u64>, quantile: f64) -> f64 {
+    histogram.value_at_quantile(quantile) as f64 / 1000.0
 }
 
 impl Report {
@@ -78,8 +105,13 @@ impl Report {
         self.calls as f64 / self.elapsed.as_secs_f64()
     }
     fn ms(&self, quantile: f64) -> f64 {
-        self.latency.value_at_quantile(quantile) as f64 / 1000.0
+        ms_of(&self.latency, quantile)
     }
+}
+
+/// Whether the spread account `index` (from 1) is one opened without credit.
+fn without_credit(index: usize, rejected_share: f64) -> bool {
+    rejected_share > 0.0 && (index as f64 * rejected_share).fract() + rejected_share >= 1.0
 }
 
 fn eur(amount: &str) -> Option<Money> {
@@ -99,6 +131,7 @@ async fn setup_accounts(
     client: &mut Limits,
     limit_setter: &mut Limits,
     accounts: usize,
+    rejected_share: f64,
 ) -> anyhow::Result<()> {
     for i in 0..=accounts {
         let id = if i == 0 {
@@ -123,7 +156,11 @@ async fn setup_accounts(
                 customer_id: id,
                 credit_limit: Some(pb::CreditLimit {
                     mode: pb::LimitMode::Amount as i32,
-                    amount: eur("1000000000"),
+                    amount: eur(if i > 0 && without_credit(i, rejected_share) {
+                        "0"
+                    } else {
+                        "1000000000"
+                    }),
                     ..Default::default()
                 }),
                 reason: "benchmark".into(),
@@ -139,7 +176,10 @@ async fn setup_accounts(
 #[derive(Clone, Copy)]
 enum Rpc {
     Ping,
-    Check,
+    /// Checks, this share of them on the hot account.
+    Check {
+        hot_share: f64,
+    },
 }
 
 async fn run_phase(
@@ -165,10 +205,9 @@ async fn run_phase(
         );
         let counter = Arc::clone(&counter);
         let accounts = args.accounts;
-        let hot_share = args.hot_share;
         workers.push(tokio::spawn(async move {
-            let mut latency =
-                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
+            let mut latency = histogram();
+            let mut by_outcome = [histogram(), histogram()];
             let (mut calls, mut errors, mut approved) = (0u64, 0u64, 0u64);
             loop {
                 let now = Instant::now();
@@ -179,7 +218,7 @@ async fn run_phase(
                 let started = Instant::now();
                 let result = match rpc {
                     Rpc::Ping => diagnostics.ping(pb::PingRequest {}).await.map(|_| false),
-                    Rpc::Check => {
+                    Rpc::Check { hot_share } => {
                         // Deterministic spread: every 1/hot_share-th call goes to the hot account.
                         let hot =
                             hot_share > 0.0 && (n as f64 * hot_share).fract() + hot_share >= 1.0;
@@ -208,12 +247,16 @@ async fn run_phase(
                 match result {
                     Ok(ok) => {
                         approved += u64::from(ok);
-                        latency.saturating_record(elapsed.as_micros() as u64);
+                        let micros = elapsed.as_micros() as u64;
+                        latency.saturating_record(micros);
+                        if matches!(rpc, Rpc::Check { .. }) {
+                            by_outcome[usize::from(!ok)].saturating_record(micros);
+                        }
                     }
                     Err(_) => errors += 1,
                 }
             }
-            (calls, errors, approved, latency)
+            (calls, errors, approved, latency, by_outcome)
         }));
     }
     let mut report = Report {
@@ -222,14 +265,18 @@ async fn run_phase(
         errors: 0,
         approved: 0,
         elapsed: Duration::from_secs(args.duration_secs),
-        latency: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+        latency: histogram(),
+        by_outcome: [histogram(), histogram()],
     };
     for worker in workers {
-        let (calls, errors, approved, latency) = worker.await?;
+        let (calls, errors, approved, latency, by_outcome) = worker.await?;
         report.calls += calls;
         report.errors += errors;
         report.approved += approved;
         report.latency.add(latency)?;
+        for (total, part) in report.by_outcome.iter_mut().zip(by_outcome) {
+            total.add(part)?;
+        }
     }
     Ok(report)
 }
@@ -327,14 +374,23 @@ async fn main() -> anyhow::Result<()> {
     );
     let mut limit_setter: Limits =
         LimitsServiceClient::with_interceptor(channels[0].clone(), BearerToken(Some(limit_token)));
-    setup_accounts(&mut setup, &mut limit_setter, args.accounts).await?;
+    setup_accounts(
+        &mut setup,
+        &mut limit_setter,
+        args.accounts,
+        args.rejected_share,
+    )
+    .await?;
     eprintln!(
-        "measuring Ping, then CheckCredit: {} callers, {} s each",
+        "measuring Ping, then CheckCredit (mixed, all on one customer, spread): {} callers, {} s each",
         args.concurrency, args.duration_secs
     );
     let ping = run_phase("Ping (no-op)", Rpc::Ping, &channels, &token, &args).await?;
     let audit_start = (Instant::now(), audit_position(&channels[0], &token).await?);
-    let check = run_phase("CheckCredit", Rpc::Check, &channels, &token, &args).await?;
+    let mixed = Rpc::Check {
+        hot_share: args.hot_share,
+    };
+    let check = run_phase("CheckCredit", mixed, &channels, &token, &args).await?;
     let audit_end = (Instant::now(), audit_position(&channels[0], &token).await?);
     // Audit follows the feed asynchronously: wait until it stops moving, then it has caught up.
     let mut caught_up = audit_end;
@@ -347,6 +403,33 @@ async fn main() -> anyhow::Result<()> {
             break;
         }
     }
+
+    let one = Rpc::Check { hot_share: 1.0 };
+    let hot = run_phase("CheckCredit, one customer", one, &channels, &token, &args).await?;
+    let spread = Rpc::Check { hot_share: 0.0 };
+    let spread = run_phase("CheckCredit, spread", spread, &channels, &token, &args).await?;
+    // pgbench against the same PostgreSQL server, on a scratch database of its own.
+    let pgbench_admin = match (&args.gateway, backend.as_str()) {
+        (Some(_), _) => args.pgbench_admin_url.clone(),
+        (None, "PostgreSQL") => args.postgres_admin_url.clone(),
+        _ => None,
+    }
+    .filter(|_| !args.no_pgbench);
+    let baselines = match pgbench_admin {
+        Some(admin) => {
+            eprintln!("measuring the pgbench baselines");
+            let scratch = TestDatabase::create_on(Some(&admin)).await?;
+            let url = scratch.config.database_url.expose_secret().to_string();
+            let (clients, duration, rows) = (
+                args.concurrency,
+                Duration::from_secs(args.duration_secs),
+                args.accounts,
+            );
+            tokio::task::spawn_blocking(move || pgbench::baselines(&url, clients, duration, rows))
+                .await??
+        }
+        None => Vec::new(),
+    };
 
     println!(
         "\nbackend {backend}, {}, concurrency {}, {} accounts + hot account ({:.0} % of checks), {} s measured per RPC, {} connections\n",
@@ -363,7 +446,7 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("| RPC | calls | errors | throughput (/s) | p50 (ms) | p99 (ms) | p99.9 (ms) |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for r in [&ping, &check] {
+    for r in [&ping, &check, &hot, &spread] {
         println!(
             "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
             r.name,
@@ -375,13 +458,76 @@ async fn main() -> anyhow::Result<()> {
             r.ms(0.999)
         );
     }
+    println!("\nCheckCredit latency by outcome (the three check phases together):\n");
+    println!("| outcome | checks | p50 (ms) | p99 (ms) | p99.9 (ms) |");
+    println!("|---|---:|---:|---:|---:|");
+    for (i, outcome) in ["APPROVED", "REJECTED"].iter().enumerate() {
+        let mut all = histogram();
+        for r in [&check, &hot, &spread] {
+            all.add(&r.by_outcome[i])?;
+        }
+        if all.is_empty() {
+            println!("| {outcome} | 0 | – | – | – |");
+            continue;
+        }
+        println!(
+            "| {outcome} | {} | {:.2} | {:.2} | {:.2} |",
+            all.len(),
+            ms_of(&all, 0.5),
+            ms_of(&all, 0.99),
+            ms_of(&all, 0.999)
+        );
+    }
+    if !baselines.is_empty() {
+        println!(
+            "\n| database baseline (same server, {} clients) | TPS |",
+            args.concurrency
+        );
+        println!("|---|---:|");
+        for b in &baselines {
+            println!("| {} | {:.0} |", b.name, b.tps);
+        }
+    }
+    let ratio = |a: f64, b: f64| a / b.max(f64::MIN_POSITIVE);
+    println!("\n| ratio | value |");
+    println!("|---|---:|");
     println!(
-        "\nCheckCredit ÷ Ping: throughput {:.2}, p50 {:.2}×, p99 {:.2}×; approved {} of {} checks",
-        check.throughput() / ping.throughput().max(f64::MIN_POSITIVE),
-        check.ms(0.5) / ping.ms(0.5).max(f64::MIN_POSITIVE),
-        check.ms(0.99) / ping.ms(0.99).max(f64::MIN_POSITIVE),
-        check.approved,
-        check.calls
+        "| CheckCredit ÷ Ping throughput ({:.0} % on one customer) | {:.2} |",
+        args.hot_share * 100.0,
+        ratio(check.throughput(), ping.throughput())
+    );
+    println!(
+        "| CheckCredit ÷ Ping throughput, every check on one customer | {:.2} |",
+        ratio(hot.throughput(), ping.throughput())
+    );
+    println!(
+        "| CheckCredit p50 ÷ Ping p50 | {:.1}× |",
+        ratio(check.ms(0.5), ping.ms(0.5))
+    );
+    println!(
+        "| CheckCredit p99 ÷ Ping p99 | {:.1}× |",
+        ratio(check.ms(0.99), ping.ms(0.99))
+    );
+    if let [simple, one_row, per_customer] = baselines.as_slice() {
+        println!(
+            "| one-customer checks/s ÷ {} | {:.2} |",
+            one_row.name,
+            ratio(hot.throughput(), one_row.tps)
+        );
+        println!(
+            "| spread checks/s ÷ {} | {:.2} |",
+            simple.name,
+            ratio(spread.throughput(), simple.tps)
+        );
+        println!(
+            "| spread checks/s ÷ {} | {:.2} |",
+            per_customer.name,
+            ratio(spread.throughput(), per_customer.tps)
+        );
+    }
+    println!(
+        "\napproved {} of {} checks in the mixed phase",
+        check.approved, check.calls
     );
     let phase = audit_end.0 - audit_start.0;
     println!(
