@@ -17,6 +17,22 @@ async fn approved_total(
         let amount = amount.to_string();
         tasks.push(tokio::spawn(async move {
             let request = check_request(&customer, &format!("ORDER-{i}"), &amount, "EUR");
+            // As the sales-order service does: a check refused for load (UNAVAILABLE: no
+            // database connection came within the wait, on a busy machine) or for a conflict
+            // (ABORTED) is sent again with the same request id, which never reserves twice.
+            for _ in 0..20 {
+                match client.check_credit(request.clone()).await {
+                    Err(status)
+                        if matches!(
+                            status.code(),
+                            tonic::Code::Unavailable | tonic::Code::Aborted
+                        ) =>
+                    {
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                    answer => return answer.map(|r| r.into_inner()),
+                }
+            }
             client.check_credit(request).await.map(|r| r.into_inner())
         }));
     }
