@@ -73,10 +73,7 @@ fn describe(journey: &Journey) -> serde_json::Value {
                 &suite.secret,
                 "interop-emea",
                 &[roles::ANALYST],
-                &ScopeClaims {
-                    regions: Some(vec!["EMEA".into()]),
-                    business_units: None,
-                },
+                &ScopeClaims::regions(&["EMEA"]),
                 Duration::from_secs(3600),
             )
             .expect("token"),

@@ -72,6 +72,16 @@ pub struct ScopeClaims {
     pub business_units: Option<Vec<String>>,
 }
 
+impl ScopeClaims {
+    /// Limited to `regions`, every business unit.
+    pub fn regions(regions: &[&str]) -> Self {
+        Self {
+            regions: Some(regions.iter().map(|r| r.to_string()).collect()),
+            business_units: None,
+        }
+    }
+}
+
 /// Signs an HS256 token (development suite, CLI, tests).
 pub fn mint_hs256_token(
     secret: &str,

@@ -180,18 +180,10 @@ pub async fn record(
     place: &CustomerScope,
     now: i64,
 ) -> Result<(), ApiError> {
-    sqlx::query(
-        "INSERT INTO customer_scopes (customer_id, region, business_unit, updated_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id) DO UPDATE SET region = $2, \
-         business_unit = $3, updated_at = $4",
-    )
-    .bind(customer_id.to_string())
-    .bind(place.region.clone())
-    .bind(place.business_unit.clone())
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+    const REPLACING: &str = "INSERT INTO customer_scopes (customer_id, region, business_unit, \
+         updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id) DO UPDATE SET \
+         region = $2, business_unit = $3, updated_at = $4";
+    insert_place(conn, REPLACING, customer_id, place, now).await
 }
 
 /// Places a customer nobody has placed yet (applications, for a new applicant: its intake
@@ -202,16 +194,25 @@ pub async fn place_if_unknown(
     place: &CustomerScope,
     now: i64,
 ) -> Result<(), ApiError> {
-    sqlx::query(
-        "INSERT INTO customer_scopes (customer_id, region, business_unit, updated_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id) DO NOTHING",
-    )
-    .bind(customer_id.to_string())
-    .bind(place.region.clone())
-    .bind(place.business_unit.clone())
-    .bind(now)
-    .execute(conn)
-    .await?;
+    const KEEPING: &str = "INSERT INTO customer_scopes (customer_id, region, business_unit, \
+         updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id) DO NOTHING";
+    insert_place(conn, KEEPING, customer_id, place, now).await
+}
+
+async fn insert_place(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    customer_id: &str,
+    place: &CustomerScope,
+    now: i64,
+) -> Result<(), ApiError> {
+    sqlx::query(sql)
+        .bind(customer_id.to_string())
+        .bind(place.region.clone())
+        .bind(place.business_unit.clone())
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -387,16 +388,18 @@ pub fn placed_by(event: &Event) -> Result<Option<CustomerScope>, ApiError> {
 }
 
 fn account_of(json: &serde_json::Value) -> lpb::CreditAccountChanged {
-    let text = |field: &str| {
-        json.get(field)
-            .and_then(serde_json::Value::as_str)
+    // Written by limits' serializer (field names) or rendered as proto JSON (lowerCamelCase).
+    let text = |fields: &[&str]| {
+        fields
+            .iter()
+            .find_map(|field| json.get(*field).and_then(serde_json::Value::as_str))
             .unwrap_or_default()
             .to_string()
     };
     lpb::CreditAccountChanged {
-        customer_id: text("customer_id"),
-        region: text("region"),
-        business_unit: text("business_unit"),
+        customer_id: text(&["customer_id", "customerId"]),
+        region: text(&["region"]),
+        business_unit: text(&["business_unit", "businessUnit"]),
         ..Default::default()
     }
 }
@@ -435,6 +438,41 @@ mod tests {
         assert!(DataScope::from_claims(None, Some(vec![String::new()])).is_err());
         assert!(DataScope::from_claims(Some(vec!["E\u{1f}U".into()]), None).is_err());
         assert!(DataScope::from_claims(Some(vec!["x".repeat(65)]), None).is_err());
+    }
+
+    #[test]
+    fn an_account_event_places_its_customer_typed_or_in_either_json_naming() {
+        let expected = Some(CustomerScope {
+            region: "EU".into(),
+            business_unit: "steel".into(),
+        });
+        let event = |payload_json: &str, payload: Option<prost_types::Any>| Event {
+            event_type: ACCOUNT_EVENTS[1].into(),
+            customer_id: "C-1".into(),
+            payload_json: payload_json.into(),
+            payload,
+            ..Default::default()
+        };
+        for json in [
+            r#"{"customer_id":"C-1","region":"EU","business_unit":"steel"}"#,
+            r#"{"customerId":"C-1","region":"EU","businessUnit":"steel"}"#,
+        ] {
+            assert_eq!(placed_by(&event(json, None)).expect("json"), expected);
+        }
+        let typed = prost_types::Any::from_msg(&lpb::CreditAccountChanged {
+            customer_id: "C-1".into(),
+            region: "EU".into(),
+            business_unit: "steel".into(),
+            ..Default::default()
+        })
+        .expect("any");
+        assert_eq!(placed_by(&event("", Some(typed))).expect("typed"), expected);
+        let other = Event {
+            event_type: "credit.limits.credit_limit.changed".into(),
+            customer_id: "C-1".into(),
+            ..Default::default()
+        };
+        assert_eq!(placed_by(&other).expect("ignored"), None);
     }
 
     #[test]

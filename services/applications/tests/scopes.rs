@@ -15,10 +15,7 @@ use support::{Client, SECRET, Suite, application, create, rid, submit};
 use tonic_types::StatusExt;
 
 fn scoped_token(subject: &str, token_roles: &[&str], regions: &[&str]) -> BearerToken {
-    let scope = ScopeClaims {
-        regions: Some(regions.iter().map(|r| r.to_string()).collect()),
-        business_units: None,
-    };
+    let scope = ScopeClaims::regions(regions);
     let token = mint_hs256_scoped_token(
         SECRET,
         subject,

@@ -780,10 +780,7 @@ async fn a_regional_auditor_reads_only_its_regions_customers_entries() {
     let everyone = auditor(audit.addr);
     wait_recorded(&everyone, feed.len()).await;
 
-    let scope = ScopeClaims {
-        regions: Some(vec!["EMEA".into()]),
-        business_units: None,
-    };
+    let scope = ScopeClaims::regions(&["EMEA"]);
     let token = mint_hs256_scoped_token(
         SECRET,
         "regina.auditor",

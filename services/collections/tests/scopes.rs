@@ -11,10 +11,7 @@ use support::{App, Client, SECRET, date, import, invoice, money, rid};
 use tonic_types::StatusExt;
 
 fn regional(app: &App, subject: &str, token_roles: &[&str], regions: &[&str]) -> Client {
-    let scope = ScopeClaims {
-        regions: Some(regions.iter().map(|r| r.to_string()).collect()),
-        business_units: None,
-    };
+    let scope = ScopeClaims::regions(regions);
     let token = mint_hs256_scoped_token(
         SECRET,
         subject,

@@ -362,10 +362,7 @@ async fn bad_scenarios_missing_rates_wrong_roles_and_an_absent_limits_are_clear_
 
 fn regional(app: &App, token_roles: &[&str], regions: &[&str]) -> support::Client {
     use credit_platform::auth::{BearerToken, ScopeClaims, mint_hs256_scoped_token};
-    let scope = ScopeClaims {
-        regions: Some(regions.iter().map(|r| r.to_string()).collect()),
-        business_units: None,
-    };
+    let scope = ScopeClaims::regions(regions);
     let token = mint_hs256_scoped_token(
         support::SECRET,
         "eve.regional",

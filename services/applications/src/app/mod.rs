@@ -60,6 +60,16 @@ impl From<crate::domain::Refusal> for ApiError {
     }
 }
 
+/// The stored application, NOT_FOUND when there is none.
+async fn stored(
+    conn: &mut AnyConnection,
+    application_id: &str,
+) -> Result<StoredApplication, ApiError> {
+    store::get(conn, application_id)
+        .await?
+        .ok_or_else(|| not_found(application_id))
+}
+
 fn not_found(application_id: &str) -> ApiError {
     ApiError::NotFound {
         kind: "application",
@@ -251,9 +261,7 @@ impl Applications {
         scope: &DataScope,
         application_id: &str,
     ) -> Result<StoredApplication, ApiError> {
-        let row = store::get(conn, application_id)
-            .await?
-            .ok_or_else(|| not_found(application_id))?;
+        let row = stored(conn, application_id).await?;
         if !scope::sees(conn, scope, &row.customer_id).await? {
             return Err(not_found(application_id));
         }
@@ -268,9 +276,7 @@ impl Applications {
         scope: &DataScope,
         application_id: &str,
     ) -> Result<StoredApplication, ApiError> {
-        let row = store::get(conn, application_id)
-            .await?
-            .ok_or_else(|| not_found(application_id))?;
+        let row = stored(conn, application_id).await?;
         scope::may_change(conn, scope, &row.customer_id).await?;
         Ok(row)
     }

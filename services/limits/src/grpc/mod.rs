@@ -19,14 +19,6 @@ use credit_proto::limits::limits_service_server::LimitsService;
 use rust_decimal::Decimal;
 use tonic::{Request, Response};
 
-/// NOT_FOUND for a credit decision.
-fn decision_not_found(decision_id: &str) -> ApiError {
-    ApiError::NotFound {
-        kind: "credit decision",
-        id: decision_id.to_string(),
-    }
-}
-
 /// The limits gRPC service.
 #[derive(Clone)]
 pub struct LimitsGrpc {
@@ -38,6 +30,22 @@ impl LimitsGrpc {
     /// Adapters over `limits`.
     pub fn new(limits: Limits, readiness: Readiness) -> Self {
         Self { limits, readiness }
+    }
+
+    /// A stored decision, NOT_FOUND (as if absent) when its customer is outside `scope`.
+    async fn seen_decision(
+        &self,
+        scope: &credit_platform::scope::DataScope,
+        decision_id: &str,
+    ) -> Result<pb::CreditDecision, ApiError> {
+        let found = self.limits.get_decision(decision_id).await;
+        let hidden = || ApiError::NotFound {
+            kind: "credit decision",
+            id: decision_id.to_string(),
+        };
+        self.limits
+            .seen(scope, found, |d| &d.customer_id, hidden)
+            .await
     }
 }
 
@@ -351,15 +359,8 @@ impl LimitsService for LimitsGrpc {
         let (context, request) = accept_read(&self.readiness, request, |request, v| {
             check_uuid(&request.decision_id, "decision_id", v);
         })?;
-        let found = self.limits.get_decision(&request.decision_id).await;
         answer(
-            self.limits
-                .seen(
-                    &context.caller.scope,
-                    found,
-                    |d| &d.customer_id,
-                    || decision_not_found(&request.decision_id),
-                )
+            self.seen_decision(&context.caller.scope, &request.decision_id)
                 .await,
         )
     }
@@ -372,14 +373,7 @@ impl LimitsService for LimitsGrpc {
             check_uuid(&request.decision_id, "decision_id", v);
         })?;
         // Seen before replayed: a replay reads the stored inputs.
-        let found = self.limits.get_decision(&request.decision_id).await;
-        self.limits
-            .seen(
-                &context.caller.scope,
-                found,
-                |d| &d.customer_id,
-                || decision_not_found(&request.decision_id),
-            )
+        self.seen_decision(&context.caller.scope, &request.decision_id)
             .await?;
         answer(self.limits.replay_decision(&request.decision_id).await)
     }
