@@ -57,8 +57,16 @@ pub fn metrics_handle() -> PrometheusHandle {
                 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                 1.0, 2.5, 5.0, 10.0,
             ];
+            // Sizes of batches (the credit check's group commit) in powers of two.
+            let batch_buckets = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
             let builder = PrometheusBuilder::new()
                 .set_buckets(&latency_buckets)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        metrics_exporter_prometheus::Matcher::Suffix("_batch_size".into()),
+                        &batch_buckets,
+                    )
+                })
                 .expect("static bucket list is not empty");
             let handle = match builder.install_recorder() {
                 Ok(handle) => handle,

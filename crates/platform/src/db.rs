@@ -280,3 +280,35 @@ pub fn is_retryable_conflict(error: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// Numbered placeholders for a multi-row statement: `rows` groups of `columns`, from `$first`
+/// on — `value_rows(2, 3, 1)` is `($1, $2, $3), ($4, $5, $6)`. Batched statements are built
+/// from this and constant column lists only; every value is bound.
+pub fn value_rows(rows: usize, columns: usize, first: usize) -> String {
+    (0..rows)
+        .map(|row| format!("({})", placeholders(columns, first + row * columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `count` numbered placeholders from `$first` on, comma-separated: `placeholders(3, 2)` is
+/// `$2, $3, $4` (an `IN (…)` list).
+pub fn placeholders(count: usize, first: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::*;
+
+    #[test]
+    fn value_rows_number_every_column_of_every_row() {
+        assert_eq!(value_rows(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(value_rows(1, 2, 5), "($5, $6)");
+        assert_eq!(placeholders(3, 2), "$2, $3, $4");
+        assert_eq!(placeholders(0, 1), "");
+    }
+}

@@ -124,6 +124,15 @@ pub enum ApiError {
     /// A dependency is down; retrying later may succeed.
     #[error("{0}")]
     Unavailable(String),
+    /// The service has more work queued than it takes: UNAVAILABLE with reason OVERLOADED and
+    /// the pause to wait before retrying (with the same request id).
+    #[error("{message}")]
+    Overloaded {
+        /// For a person.
+        message: String,
+        /// Wait at least this long before retrying.
+        retry_after: std::time::Duration,
+    },
     /// The gateway routes no service of that name.
     #[error("{0}")]
     UnknownService(String),
@@ -282,6 +291,18 @@ impl From<ApiError> for Status {
             ),
             ApiError::Unavailable(_) => {
                 info_status(Code::Unavailable, "NOT_READY", message, HashMap::new())
+            }
+            ApiError::Overloaded { retry_after, .. } => {
+                let mut details = ErrorDetails::with_error_info(
+                    "OVERLOADED",
+                    ERROR_DOMAIN,
+                    HashMap::from([(
+                        "retry_after_ms".to_string(),
+                        retry_after.as_millis().to_string(),
+                    )]),
+                );
+                details.set_retry_info(Some(retry_after));
+                Status::with_error_details(Code::Unavailable, message, details)
             }
             ApiError::Aborted(_) => {
                 info_status(Code::Aborted, "CONCURRENT_CHANGE", message, HashMap::new())

@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use prost::Message;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 /// The identity of one mutation attempt.
 #[derive(Debug, Clone)]
@@ -58,14 +59,96 @@ pub async fn replay<R: Message + Default>(
     .fetch_optional(conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let hash: String = row.try_get("request_hash")?;
-    if hash != key.request_hash {
-        return Err(ApiError::RequestIdReused(key.request_id.clone()));
-    }
-    let bytes: Vec<u8> = row.try_get("response")?;
-    let response = R::decode(bytes.as_slice()).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(Some(response))
+    let stored = Stored {
+        request_hash: row.try_get("request_hash")?,
+        response: row.try_get("response")?,
+    };
+    stored.answer_to(key).map(Some)
 }
+
+/// An answer stored for a key: what a replay of the key gives back.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// The hash of the request that was answered.
+    pub request_hash: String,
+    /// The encoded answer.
+    pub response: Vec<u8>,
+}
+
+impl Stored {
+    /// The stored answer, when `key` asks again what was answered; RequestIdReused when the
+    /// id was used for a different request.
+    pub fn answer_to<R: Message + Default>(&self, key: &IdempotencyKey) -> Result<R, ApiError> {
+        if self.request_hash != key.request_hash {
+            return Err(ApiError::RequestIdReused(key.request_id.clone()));
+        }
+        R::decode(self.response.as_slice()).map_err(|e| ApiError::Internal(e.into()))
+    }
+}
+
+/// The stored answers of a batch of `method` keys in one statement, by (caller, request id).
+pub async fn stored_many<'k>(
+    conn: &mut AnyConnection,
+    method: &'static str,
+    keys: impl IntoIterator<Item = &'k IdempotencyKey>,
+) -> sqlx::Result<HashMap<(String, String), Stored>> {
+    let request_ids: Vec<&str> = keys.into_iter().map(|k| k.request_id.as_str()).collect();
+    let mut stored = HashMap::new();
+    for chunk in request_ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT caller, request_id, request_hash, response FROM idempotency_keys \
+             WHERE method = $1 AND request_id IN ({})",
+            crate::db::placeholders(chunk.len(), 2)
+        );
+        // Safe: constant text and numbered placeholders; values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(method);
+        for request_id in chunk {
+            query = query.bind(request_id.to_string());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            stored.insert(
+                (row.try_get("caller")?, row.try_get("request_id")?),
+                Stored {
+                    request_hash: row.try_get("request_hash")?,
+                    response: row.try_get("response")?,
+                },
+            );
+        }
+    }
+    Ok(stored)
+}
+
+/// Stores the answers of a batch of keys in the caller's transaction, a few statements for
+/// all of them (see [`record`]).
+pub async fn record_many(
+    conn: &mut AnyConnection,
+    answers: &[(IdempotencyKey, Vec<u8>)],
+    at: Micros,
+) -> sqlx::Result<()> {
+    for chunk in answers.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO idempotency_keys (caller, method, request_id, request_hash, response, \
+             created_at) VALUES {}",
+            crate::db::value_rows(chunk.len(), 6, 1)
+        );
+        // Safe: constant text and numbered placeholders; values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (key, response) in chunk {
+            query = query
+                .bind(key.caller.clone())
+                .bind(key.method)
+                .bind(key.request_id.clone())
+                .bind(key.request_hash.clone())
+                .bind(response.clone())
+                .bind(at);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Rows per batched statement (six parameters each: far below both backends' limits).
+const CHUNK: usize = 500;
 
 /// Stores the answer for `key` in the caller's transaction. A concurrent twin of the same
 /// request makes this (or the commit) fail with a unique violation; the caller then retries

@@ -59,6 +59,15 @@ pub struct LimitsConfig {
     /// service mints its own.
     #[arg(long, env = "LIMITS_SERVICE_TOKEN_FILE")]
     pub service_token_file: Option<std::path::PathBuf>,
+    /// Most credit checks decided in one transaction (group commit); 1 turns batching off.
+    #[arg(long, env = "LIMITS_CHECK_BATCH", default_value_t = 128,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub check_batch: u16,
+    /// Most credit checks waiting for the engine; beyond it a check is answered UNAVAILABLE
+    /// (OVERLOADED) with a retry delay.
+    #[arg(long, env = "LIMITS_CHECK_QUEUE", default_value_t = 4096,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub check_queue: u32,
     /// Longest wait for in-flight calls and streams at shutdown, in seconds.
     #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
     pub shutdown_drain_secs: u64,
@@ -74,6 +83,8 @@ impl LimitsConfig {
             expiry_sweep_secs: 30,
             collections_url: None,
             service_token_file: None,
+            check_batch: 128,
+            check_queue: 4096,
             shutdown_drain_secs: 20,
         }
     }
@@ -129,7 +140,14 @@ pub async fn serve(
         runtime.signals.clone(),
         ttl_micros,
     );
-    let grpc = grpc::LimitsGrpc::new(limits.clone(), runtime.readiness.clone());
+    let engine = app::CheckEngine::start(
+        limits.clone(),
+        app::EngineSettings {
+            batch: usize::from(config.check_batch),
+            queue: config.check_queue as usize,
+        },
+    );
+    let grpc = grpc::LimitsGrpc::new(limits.clone(), runtime.readiness.clone(), engine);
     let router = runtime
         .router(Arc::new(grpc::access::access))?
         .add_service(credit_platform::grpc_server!(LimitsServiceServer::new(

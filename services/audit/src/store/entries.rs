@@ -59,17 +59,10 @@ pub async fn insert_entries(
     entries: &[(Entry, Hash)],
 ) -> sqlx::Result<()> {
     for chunk in entries.chunks(INSERT_CHUNK) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|row| {
-                let first = row * 15;
-                let params: Vec<String> = (1..=15).map(|p| format!("${}", first + p)).collect();
-                format!("({})", params.join(", "))
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO audit_entries ({}) VALUES {}",
             entry_columns!(),
-            rows.join(", ")
+            credit_platform::db::value_rows(chunk.len(), 15, 1)
         );
         // Safe: the text is the constant column list and numbered placeholders; values are bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));

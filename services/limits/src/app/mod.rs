@@ -11,6 +11,7 @@ macro_rules! begin_mutation {
 
 mod accounts;
 mod check;
+mod engine;
 mod exposure;
 mod fx;
 mod holds;
@@ -26,7 +27,8 @@ use prost::Message;
 use sqlx::{Any, Transaction};
 
 pub use accounts::{AccountChanges, AccountQuery, NewAccount};
-pub use check::{CHECKS_TOTAL, CheckOrder};
+pub use check::{CHECKS_TOTAL, CheckAnswer, CheckJob, CheckOrder};
+pub use engine::{CheckEngine, EngineSettings};
 pub use exposure::DocumentPost;
 
 /// The limits service's use cases over its database.

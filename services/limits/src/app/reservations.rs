@@ -35,6 +35,16 @@ fn reservation_event(
     }
 }
 
+/// The event of a reservation that expired.
+pub(crate) fn expired_event(r: &Reservation, currency: &str) -> NewEvent {
+    reservation_event(
+        "credit.limits.reservation.expired",
+        r,
+        currency,
+        pb::ReservationChanged::default(),
+    )
+}
+
 /// What a draw-down of `amount` moved.
 fn moved(amount: Decimal, currency: &str) -> pb::ReservationChanged {
     pb::ReservationChanged {
@@ -325,18 +335,7 @@ impl Limits {
             r.updated_at = now;
             reservations::update(conn, &r).await?;
             accounts::move_exposure(conn, chain, &delta, now, "reservation_expired").await?;
-            outbox::append(
-                conn,
-                &context,
-                now,
-                reservation_event(
-                    "credit.limits.reservation.expired",
-                    &r,
-                    &currency,
-                    pb::ReservationChanged::default(),
-                ),
-            )
-            .await?;
+            outbox::append(conn, &context, now, expired_event(&r, &currency)).await?;
         }
         Ok(due.len())
     }

@@ -3,7 +3,7 @@ pub mod access;
 mod validate;
 use validate::optional_text;
 
-use crate::app::{self, Limits, NewAccount, with_retry};
+use crate::app::{self, CheckEngine, Limits, NewAccount, with_retry};
 use crate::domain::exposure::Category;
 use crate::domain::ids::{check_external_id, check_text, check_uuid};
 use credit_platform::error::ApiError;
@@ -24,12 +24,17 @@ use tonic::{Request, Response};
 pub struct LimitsGrpc {
     limits: Limits,
     readiness: Readiness,
+    engine: CheckEngine,
 }
 
 impl LimitsGrpc {
-    /// Adapters over `limits`.
-    pub fn new(limits: Limits, readiness: Readiness) -> Self {
-        Self { limits, readiness }
+    /// Adapters over `limits`, with credit checks decided by `engine`.
+    pub fn new(limits: Limits, readiness: Readiness, engine: CheckEngine) -> Self {
+        Self {
+            limits,
+            readiness,
+            engine,
+        }
     }
 
     /// A stored decision, NOT_FOUND (as if absent) when its customer is outside `scope`.
@@ -286,7 +291,7 @@ impl LimitsService for LimitsGrpc {
         } else {
             context.with_request_id(&request.request_id)
         };
-        answer(with_retry(|| self.limits.check_credit(&context, &request, order.clone())).await)
+        answer(self.engine.check(context, request, order).await)
     }
 
     async fn get_reservation(

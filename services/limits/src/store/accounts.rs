@@ -10,6 +10,7 @@ use credit_platform::scope::DataScope;
 use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 /// The columns of an [`AccountRow`], in one place for every query (SQL must be static text).
 macro_rules! account_columns {
@@ -206,6 +207,181 @@ pub async fn lock_chain(
     Ok(Some(chain))
 }
 
+/// The locked accounts of a batch of checks and each checked account's chain.
+#[derive(Debug, Default)]
+pub struct Chains {
+    /// Every locked account, once (a parent shared by several members is one row).
+    pub rows: HashMap<String, AccountRow>,
+    /// Each found account's chain of ids, from the account up.
+    pub chains: HashMap<String, Vec<String>>,
+}
+
+impl Chains {
+    /// The rows of `customer_id`'s chain, from the account up, as they are now.
+    pub fn chain(&self, customer_id: &str) -> Option<Vec<AccountRow>> {
+        self.chains
+            .get(customer_id)?
+            .iter()
+            .map(|id| self.rows.get(id).cloned())
+            .collect()
+    }
+
+    /// Writes back a chain changed in memory.
+    pub fn put(&mut self, chain: Vec<AccountRow>) {
+        for row in chain {
+            self.rows.insert(row.customer_id.clone(), row);
+        }
+    }
+}
+
+/// Locks the chains of `customers` (those that exist) in one order every transaction shares:
+/// deepest first (a chain's own leaf-to-root order, as [`lock_chain`] takes it), then by id —
+/// so neither two batches nor a batch and a single chain can deadlock. The chains are found
+/// without locks first and checked again once locked: `None` when an account was moved in its
+/// group meanwhile (run again).
+pub async fn lock_chains(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    customers: &[String],
+) -> sqlx::Result<Option<Chains>> {
+    // Level by level up the groups: one statement per level for the whole batch.
+    let mut rows: HashMap<String, AccountRow> = HashMap::new();
+    let mut wanted: Vec<String> = customers.to_vec();
+    wanted.sort();
+    wanted.dedup();
+    for _ in 0..MAX_GROUP_DEPTH {
+        if wanted.is_empty() {
+            break;
+        }
+        let found = get_many(conn, &wanted, None).await?;
+        wanted = found
+            .iter()
+            .filter_map(|row| row.parent_customer_id.clone())
+            .filter(|parent| !rows.contains_key(parent))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        for row in found {
+            rows.insert(row.customer_id.clone(), row);
+        }
+    }
+    let mut chains = HashMap::new();
+    for customer in customers {
+        if chains.contains_key(customer) || !rows.contains_key(customer) {
+            continue;
+        }
+        let mut chain = vec![customer.clone()];
+        while chain.len() < MAX_GROUP_DEPTH {
+            let parent = rows
+                .get(chain.last().expect("non-empty"))
+                .and_then(|row| row.parent_customer_id.clone());
+            match parent {
+                Some(parent) if rows.contains_key(&parent) => chain.push(parent),
+                _ => break,
+            }
+        }
+        chains.insert(customer.clone(), chain);
+    }
+    if backend == Backend::Sqlite {
+        // One writer: the transaction already excludes every other, and what was read holds.
+        return Ok(Some(Chains { rows, chains }));
+    }
+    // An account's depth is its distance from the root of its chain.
+    let mut depth: HashMap<&str, usize> = HashMap::new();
+    for chain in chains.values() {
+        for (i, id) in chain.iter().enumerate() {
+            depth.insert(id, chain.len() - 1 - i);
+        }
+    }
+    let mut order: Vec<&str> = depth.keys().copied().collect();
+    order.sort_by(|a, b| depth[b].cmp(&depth[a]).then(a.cmp(b)));
+    let order: Vec<String> = order.into_iter().map(str::to_string).collect();
+    let locked = get_many(conn, &order, Some(backend)).await?;
+    let unchanged = locked.len() == order.len()
+        && locked.iter().all(|row| {
+            rows.get(&row.customer_id).map(|r| &r.parent_customer_id)
+                == Some(&row.parent_customer_id)
+        });
+    if !unchanged {
+        return Ok(None);
+    }
+    let rows = locked
+        .into_iter()
+        .map(|row| (row.customer_id.clone(), row))
+        .collect();
+    Ok(Some(Chains { rows, chains }))
+}
+
+/// The accounts `ids`; locked in the order given when `lock` names PostgreSQL.
+async fn get_many(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    lock: Option<Backend>,
+) -> sqlx::Result<Vec<AccountRow>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let list = credit_platform::db::placeholders(chunk.len(), 1);
+        let sql = match lock {
+            // Rows are locked as the sort hands them up, so in the order of `ids`.
+            Some(Backend::Postgres) => {
+                let order = (0..chunk.len())
+                    .map(|i| format!("WHEN ${} THEN {i}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                format!(
+                    concat!(
+                        "SELECT ",
+                        account_columns!(),
+                        " FROM credit_accounts WHERE customer_id IN ({}) \
+                         ORDER BY CASE customer_id {} END FOR UPDATE"
+                    ),
+                    list, order
+                )
+            }
+            _ => format!(
+                concat!(
+                    "SELECT ",
+                    account_columns!(),
+                    " FROM credit_accounts WHERE customer_id IN ({})"
+                ),
+                list
+            ),
+        };
+        // Safe: constant text and numbered placeholders; values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.push(AccountRow::from_row(&row)?);
+        }
+    }
+    Ok(found)
+}
+
+/// The counting rules of `segments`, by segment (segments without one are left out).
+pub async fn segments_counting_bits(
+    conn: &mut AnyConnection,
+    segments: &[String],
+) -> sqlx::Result<HashMap<String, i64>> {
+    let mut bits = HashMap::new();
+    for chunk in segments.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT segment, counting_bits FROM segment_counting WHERE segment IN ({})",
+            credit_platform::db::placeholders(chunk.len(), 1)
+        );
+        // Safe: constant text and numbered placeholders; values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for segment in chunk {
+            query = query.bind(segment.clone());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            bits.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+    }
+    Ok(bits)
+}
+
 /// The counting rule of a segment, when one is set.
 pub async fn segment_counting_bits(
     conn: &mut AnyConnection,
@@ -263,22 +439,77 @@ pub async fn move_exposure(
     if *delta == Exposure::default() {
         return Ok(());
     }
+    add_exposure(chain, delta, at);
+    write_exposures(conn, chain.iter(), at, cause).await
+}
+
+/// Adds `delta` in memory: to the first account's own exposure and to the group exposure of
+/// every account of `chain` (written by [`write_exposures`]).
+pub fn add_exposure(chain: &mut [AccountRow], delta: &Exposure, at: Micros) {
     for (depth, account) in chain.iter_mut().enumerate() {
         if depth == 0 {
             account.own_exposure.add_all(delta, Decimal::ONE);
         }
         account.group_exposure.add_all(delta, Decimal::ONE);
         account.updated_at = at;
-        sqlx::query(
-            "UPDATE credit_accounts SET own_exposure = $2, group_exposure = $3, updated_at = $4 WHERE customer_id = $1",
-        )
-        .bind(account.customer_id.clone())
-        .bind(json(&account.own_exposure))
-        .bind(json(&account.group_exposure))
-        .bind(at)
-        .execute(&mut *conn)
-        .await?;
-        record_history(&mut *conn, account, at, cause).await?;
+    }
+}
+
+/// Rows per statement of the batched writes (at most four parameters a row).
+const CHUNK: usize = 200;
+
+/// Writes the own and group exposure of locked `accounts` and appends each one's history
+/// row: two statements per two hundred accounts.
+pub async fn write_exposures<'a>(
+    conn: &mut AnyConnection,
+    accounts: impl Iterator<Item = &'a AccountRow>,
+    at: Micros,
+    cause: &str,
+) -> sqlx::Result<()> {
+    let accounts: Vec<&AccountRow> = accounts.collect();
+    for chunk in accounts.chunks(CHUNK) {
+        // One UPDATE for all: CASE picks each row's values ($1 is the time, then three
+        // parameters per account: id, own, group).
+        let cases = |column: usize| {
+            (0..chunk.len())
+                .map(|i| format!("WHEN ${} THEN ${}", 2 + i * 3, 2 + i * 3 + column))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let ids = (0..chunk.len())
+            .map(|i| format!("${}", 2 + i * 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE credit_accounts SET own_exposure = CASE customer_id {} END, \
+             group_exposure = CASE customer_id {} END, updated_at = $1 WHERE customer_id IN ({ids})",
+            cases(1),
+            cases(2)
+        );
+        // Safe: constant text and numbered placeholders; values are bound.
+        let mut update = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);
+        for account in chunk {
+            update = update
+                .bind(account.customer_id.clone())
+                .bind(json(&account.own_exposure))
+                .bind(json(&account.group_exposure));
+        }
+        update.execute(&mut *conn).await?;
+        let sql = format!(
+            "INSERT INTO exposure_history (customer_id, recorded_at, own_exposure, group_exposure, \
+             cause) VALUES {}",
+            credit_platform::db::value_rows(chunk.len(), 5, 1)
+        );
+        let mut history = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for account in chunk {
+            history = history
+                .bind(account.customer_id.clone())
+                .bind(at)
+                .bind(json(&account.own_exposure))
+                .bind(json(&account.group_exposure))
+                .bind(cause.to_string());
+        }
+        history.execute(&mut *conn).await?;
     }
     Ok(())
 }

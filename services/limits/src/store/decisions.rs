@@ -24,21 +24,36 @@ pub struct StoredDecision {
 
 /// Inserts a decision.
 pub async fn insert(conn: &mut AnyConnection, d: &StoredDecision) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO credit_decisions (decision_id, customer_id, order_id, request_id, actor_subject, outcome, inputs, response, decided_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(d.decision_id.clone())
-    .bind(d.customer_id.clone())
-    .bind(d.order_id.clone())
-    .bind(d.request_id.clone())
-    .bind(d.actor_subject.clone())
-    .bind(d.outcome.clone())
-    .bind(d.inputs.clone())
-    .bind(d.response.clone())
-    .bind(d.decided_at)
-    .execute(conn)
-    .await?;
+    insert_many(conn, std::slice::from_ref(d)).await
+}
+
+/// Rows per INSERT of [`insert_many`] (nine parameters a row).
+const CHUNK: usize = 200;
+
+/// Inserts decisions, a statement per two hundred.
+pub async fn insert_many(conn: &mut AnyConnection, decided: &[StoredDecision]) -> sqlx::Result<()> {
+    for chunk in decided.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO credit_decisions (decision_id, customer_id, order_id, request_id, \
+             actor_subject, outcome, inputs, response, decided_at) VALUES {}",
+            credit_platform::db::value_rows(chunk.len(), 9, 1)
+        );
+        // Safe: constant text and numbered placeholders; values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for d in chunk {
+            query = query
+                .bind(d.decision_id.clone())
+                .bind(d.customer_id.clone())
+                .bind(d.order_id.clone())
+                .bind(d.request_id.clone())
+                .bind(d.actor_subject.clone())
+                .bind(d.outcome.clone())
+                .bind(d.inputs.clone())
+                .bind(d.response.clone())
+                .bind(d.decided_at);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

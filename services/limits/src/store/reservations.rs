@@ -104,28 +104,128 @@ impl Reservation {
 
 /// Inserts a new reservation.
 pub async fn insert(conn: &mut AnyConnection, r: &Reservation) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO reservations (reservation_id, customer_id, order_id, state, amount, open_amount, \
-         delivered_amount, invoiced_amount, order_amount, order_currency, expires_at, decision_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(r.reservation_id.clone())
-    .bind(r.customer_id.clone())
-    .bind(r.order_id.clone())
-    .bind(r.state.as_str())
-    .bind(text(r.amount))
-    .bind(text(r.open_amount))
-    .bind(text(r.delivered_amount))
-    .bind(text(r.invoiced_amount))
-    .bind(text(r.order_amount))
-    .bind(r.order_currency.clone())
-    .bind(r.expires_at)
-    .bind(r.decision_id.clone())
-    .bind(r.created_at)
-    .bind(r.updated_at)
-    .execute(conn)
-    .await?;
+    insert_many(conn, std::slice::from_ref(r)).await
+}
+
+/// Rows per statement of the batched reads and writes (fourteen parameters a row at most).
+const CHUNK: usize = 200;
+
+/// Inserts new reservations, a statement per two hundred.
+pub async fn insert_many(conn: &mut AnyConnection, new: &[Reservation]) -> sqlx::Result<()> {
+    for chunk in new.chunks(CHUNK) {
+        let sql = format!(
+            concat!(
+                "INSERT INTO reservations (",
+                reservation_columns!(),
+                ") VALUES {}"
+            ),
+            credit_platform::db::value_rows(chunk.len(), 14, 1)
+        );
+        // Safe: constant text and numbered placeholders; values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            query = query
+                .bind(r.reservation_id.clone())
+                .bind(r.customer_id.clone())
+                .bind(r.order_id.clone())
+                .bind(r.state.as_str())
+                .bind(text(r.amount))
+                .bind(text(r.open_amount))
+                .bind(text(r.delivered_amount))
+                .bind(text(r.invoiced_amount))
+                .bind(text(r.order_amount))
+                .bind(r.order_currency.clone())
+                .bind(r.expires_at)
+                .bind(r.decision_id.clone())
+                .bind(r.created_at)
+                .bind(r.updated_at);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+/// Open reservations of some accounts: of the orders `orders` (by customer and order id), or,
+/// with `due_at`, those due to expire then — one statement per two hundred accounts.
+async fn open_of(
+    conn: &mut AnyConnection,
+    customers: &[String],
+    orders: Option<&[String]>,
+    due_at: Option<Micros>,
+) -> sqlx::Result<Vec<Reservation>> {
+    let mut found = Vec::new();
+    for chunk in customers.chunks(CHUNK) {
+        let mut sql = format!(
+            concat!(
+                "SELECT ",
+                reservation_columns!(),
+                " FROM reservations WHERE state = 'OPEN' AND customer_id IN ({})"
+            ),
+            credit_platform::db::placeholders(chunk.len(), 1)
+        );
+        let mut next = chunk.len() + 1;
+        if let Some(orders) = orders {
+            sql.push_str(&format!(
+                " AND order_id IN ({})",
+                credit_platform::db::placeholders(orders.len(), next)
+            ));
+            next += orders.len();
+        }
+        if due_at.is_some() {
+            sql.push_str(&format!(" AND expires_at <= ${next}"));
+        }
+        // Safe: constant text and numbered placeholders; values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for customer in chunk {
+            query = query.bind(customer.clone());
+        }
+        for order in orders.unwrap_or_default() {
+            query = query.bind(order.clone());
+        }
+        if let Some(at) = due_at {
+            query = query.bind(at);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.push(Reservation::from_row(&row)?);
+        }
+    }
+    Ok(found)
+}
+
+/// The open reservations of `orders` (customer id, order id), in one statement for a batch.
+pub async fn open_for_orders(
+    conn: &mut AnyConnection,
+    orders: &[(String, String)],
+) -> sqlx::Result<Vec<Reservation>> {
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut customers: Vec<String> = orders.iter().map(|(c, _)| c.clone()).collect();
+    let mut order_ids: Vec<String> = orders.iter().map(|(_, o)| o.clone()).collect();
+    customers.sort();
+    customers.dedup();
+    order_ids.sort();
+    order_ids.dedup();
+    let wanted: std::collections::HashSet<&(String, String)> = orders.iter().collect();
+    let mut found = Vec::new();
+    // The order ids are bound beside each chunk of customers: keep both lists bounded.
+    for orders_chunk in order_ids.chunks(CHUNK) {
+        for r in open_of(conn, &customers, Some(orders_chunk), None).await? {
+            if wanted.contains(&(r.customer_id.clone(), r.order_id.clone())) {
+                found.push(r);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Open reservations of `customers` that are due to expire at `now`.
+pub async fn due_of_accounts(
+    conn: &mut AnyConnection,
+    customers: &[String],
+    now: Micros,
+) -> sqlx::Result<Vec<Reservation>> {
+    open_of(conn, customers, None, Some(now)).await
 }
 
 /// Writes every mutable field of `r`.
@@ -175,18 +275,8 @@ pub async fn open_for_order(
     customer_id: &str,
     order_id: &str,
 ) -> sqlx::Result<Option<Reservation>> {
-    sqlx::query(concat!(
-        "SELECT ",
-        reservation_columns!(),
-        " FROM reservations WHERE customer_id = $1 AND order_id = $2 AND state = 'OPEN'"
-    ))
-    .bind(customer_id.to_string())
-    .bind(order_id.to_string())
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(Reservation::from_row)
-    .transpose()
+    let order = (customer_id.to_string(), order_id.to_string());
+    Ok(open_for_orders(conn, &[order]).await?.pop())
 }
 
 /// Open reservations of one account that are due to expire at `now`.
@@ -195,18 +285,7 @@ pub async fn expired_of_account(
     customer_id: &str,
     now: Micros,
 ) -> sqlx::Result<Vec<Reservation>> {
-    sqlx::query(concat!(
-        "SELECT ",
-        reservation_columns!(),
-        " FROM reservations WHERE customer_id = $1 AND state = 'OPEN' AND expires_at <= $2"
-    ))
-    .bind(customer_id.to_string())
-    .bind(now)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(Reservation::from_row)
-    .collect()
+    due_of_accounts(conn, &[customer_id.to_string()], now).await
 }
 
 /// Accounts with open reservations due to expire at `now` (for the sweeper).
