@@ -94,6 +94,10 @@ pub struct SuiteConfig {
     /// How often audit signs a checkpoint when the log has grown, in milliseconds.
     #[arg(long, env = "AUDIT_CHECKPOINT_INTERVAL_MS", default_value_t = 1000)]
     pub audit_checkpoint_interval_ms: u64,
+    /// Most credit checks limits decides in one transaction; 1 turns batching off.
+    #[arg(long, env = "LIMITS_CHECK_BATCH", default_value_t = 128,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub limits_check_batch: u16,
     /// Production transport on loopback: a CA made for this run (DATA_DIR/tls/ca.crt), every
     /// service over mutual TLS, the gateway over TLS. Off: plaintext on loopback.
     #[arg(long, env = "CREDIT_SUITE_TLS")]
@@ -115,6 +119,7 @@ impl SuiteConfig {
             smtp_url: None,
             audit_database_url: None,
             audit_checkpoint_interval_ms: 1000,
+            limits_check_batch: 128,
             tls: false,
         }
     }
@@ -244,6 +249,7 @@ pub async fn start(config: SuiteConfig, shutdown: Shutdown) -> anyhow::Result<Ru
     let mut limits_config = credit_limits::LimitsConfig::new(limits_db, auth.clone());
     // Exposure follows collections' receivables ledger.
     limits_config.collections_url = Some(url(collections_addr));
+    limits_config.check_batch = config.limits_check_batch;
     let limits = tokio::spawn(credit_limits::serve(
         limits_config,
         Arc::new(SystemClock),

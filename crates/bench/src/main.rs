@@ -76,6 +76,10 @@ struct Args {
     /// Skip the pgbench baselines.
     #[arg(long)]
     no_pgbench: bool,
+    /// Most checks limits decides in one transaction in the embedded suite
+    /// (LIMITS_CHECK_BATCH); 1 is one commit per check.
+    #[arg(long, default_value_t = 128, conflicts_with = "gateway")]
+    check_batch: u16,
 }
 
 type Limits = LimitsServiceClient<InterceptedService<Channel, BearerToken>>;
@@ -314,6 +318,7 @@ async fn main() -> anyhow::Result<()> {
                 limits_database_url: Some(database.config.database_url.clone()),
                 audit_database_url: Some(audit_database.config.database_url.clone()),
                 tls: args.tls,
+                limits_check_batch: args.check_batch,
                 ..credit_suite::SuiteConfig::ephemeral(_data.path())
             };
             let suite = credit_suite::start(config, shutdown.clone()).await?;
@@ -432,7 +437,7 @@ async fn main() -> anyhow::Result<()> {
     };
 
     println!(
-        "\nbackend {backend}, {}, concurrency {}, {} accounts + hot account ({:.0} % of checks), {} s measured per RPC, {} connections\n",
+        "\nbackend {backend}, {}, concurrency {}, {} accounts + hot account ({:.0} % of checks), {} s measured per RPC, {} connections, check batch {}\n",
         if gateway.starts_with("https://") {
             "TLS (services over mutual TLS)"
         } else {
@@ -442,7 +447,12 @@ async fn main() -> anyhow::Result<()> {
         args.accounts,
         args.hot_share * 100.0,
         args.duration_secs,
-        args.connections
+        args.connections,
+        if args.gateway.is_some() {
+            "as the server is set".to_string()
+        } else {
+            args.check_batch.to_string()
+        }
     );
     println!("| RPC | calls | errors | throughput (/s) | p50 (ms) | p99 (ms) | p99.9 (ms) |");
     println!("|---|---:|---:|---:|---:|---:|---:|");

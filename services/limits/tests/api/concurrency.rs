@@ -4,7 +4,7 @@ use crate::helpers::*;
 use credit_proto::limits as pb;
 use std::sync::Arc;
 
-async fn approved_total(
+pub(crate) async fn approved_total(
     clients: Vec<Client>,
     customers: &[&str],
     checks: usize,
@@ -18,14 +18,18 @@ async fn approved_total(
         tasks.push(tokio::spawn(async move {
             let request = check_request(&customer, &format!("ORDER-{i}"), &amount, "EUR");
             // As the sales-order service does: a check refused for load (UNAVAILABLE: no
-            // database connection came within the wait, on a busy machine) or for a conflict
-            // (ABORTED) is sent again with the same request id, which never reserves twice.
+            // database connection came within the wait on a busy machine, or the engine's queue
+            // was full; RESOURCE_EXHAUSTED: more calls at once than a connection takes) or for a
+            // conflict (ABORTED) is sent again with the same request id, which never reserves
+            // twice.
             for _ in 0..20 {
                 match client.check_credit(request.clone()).await {
                     Err(status)
                         if matches!(
                             status.code(),
-                            tonic::Code::Unavailable | tonic::Code::Aborted
+                            tonic::Code::Unavailable
+                                | tonic::Code::Aborted
+                                | tonic::Code::ResourceExhausted
                         ) =>
                     {
                         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

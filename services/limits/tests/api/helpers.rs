@@ -66,10 +66,20 @@ pub async fn spawn_app_on(db: Arc<TestDatabase>) -> TestApp {
 }
 
 pub async fn spawn_with(db: Arc<TestDatabase>, clock: ManualClock) -> TestApp {
+    spawn_tuned(db, clock, |_| {}).await
+}
+
+/// A server whose settings `tune` changes from the tests' defaults.
+pub async fn spawn_tuned(
+    db: Arc<TestDatabase>,
+    clock: ManualClock,
+    tune: impl FnOnce(&mut LimitsConfig),
+) -> TestApp {
     let mut database: DatabaseConfig = db.config.clone();
     database.database_max_connections = 8;
     let mut config = LimitsConfig::new(database, AuthConfig::hs256(SECRET));
     config.shutdown_drain_secs = 2;
+    tune(&mut config);
     let server = {
         let clock = clock.clone();
         TestServer::start(|listener, shutdown| {

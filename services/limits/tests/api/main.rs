@@ -2,6 +2,7 @@
 //! with a fresh database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set) and talks to it
 //! with the generated client.
 mod accounts;
+mod batches;
 mod check;
 mod concurrency;
 mod errors;
