@@ -1,8 +1,9 @@
 //! Fault tests: the production binaries as separate processes on PostgreSQL (two limits
 //! replicas, audit, two gateways), credit-check load through the gateways, and a fault in the
 //! middle. Each test prints its figures; `FAULTS_SOAK_SECS` makes the load last longer than the
-//! few seconds CI gives it. Without `TEST_DATABASE_URL` they say so and do nothing: two replicas
-//! need a database they can share.
+//! few seconds CI gives it. Without `TEST_DATABASE_URL` the cluster tests say so and do
+//! nothing: two replicas need a database they can share. The SIGKILL of limits on its SQLite
+//! file runs everywhere.
 #[path = "faults/cluster.rs"]
 mod cluster;
 #[path = "faults/load.rs"]
@@ -57,7 +58,27 @@ async fn verify(cluster: &Cluster, seen: &Seen, customers: &[String]) -> (i64, i
         cluster.logs()
     );
     let channel = cluster.channel();
-    let mut client = limits(channel.clone(), &cluster.token);
+    verify_limits(
+        channel.clone(),
+        &cluster.token,
+        &cluster.limits_database_url,
+        seen,
+        customers,
+    )
+    .await;
+    audit_caught_up(cluster, channel).await
+}
+
+/// What must hold in limits after any fault: every approval the clients saw is reserved, nothing
+/// else is, no customer is over its limit, and every account's counters add up.
+async fn verify_limits(
+    channel: tonic::transport::Channel,
+    token: &str,
+    database_url: &str,
+    seen: &Seen,
+    customers: &[String],
+) {
+    let mut client = limits(channel.clone(), token);
     let mut approved_of: BTreeMap<&str, usize> = BTreeMap::new();
     for approved in &seen.approved {
         *approved_of.entry(&approved.customer_id).or_default() += 1;
@@ -97,7 +118,12 @@ async fn verify(cluster: &Cluster, seen: &Seen, customers: &[String]) -> (i64, i
         assert!(reserved <= limit, "{customer}: over-committed ({reserved})");
     }
 
-    // Audit catches up with limits' feed: the same count, so nothing missing or doubled.
+    ledger_adds_up(channel, token, database_url, customers).await;
+}
+
+/// Audit catches up with limits' feed: the same count, so nothing missing or doubled. Answers
+/// (events on limits' feed, entries in audit).
+async fn audit_caught_up(cluster: &Cluster, channel: tonic::transport::Channel) -> (i64, i64) {
     let mut feed = EventFeedServiceClient::with_interceptor(
         channel.clone(),
         FeedOf {
@@ -142,6 +168,79 @@ async fn verify(cluster: &Cluster, seen: &Seen, customers: &[String]) -> (i64, i
     }
 }
 
+/// Each account's exposure counters equal the sum of what stands behind them in the database:
+/// its open reservations (reserved, and delivered not invoiced) and its posted documents.
+async fn ledger_adds_up(
+    channel: tonic::transport::Channel,
+    token: &str,
+    database_url: &str,
+    customers: &[String],
+) {
+    use sqlx::Row;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url)
+        .await
+        .expect("limits database");
+    let mut client = limits(channel, token);
+    let sum = |rows: Vec<sqlx::any::AnyRow>| {
+        rows.iter()
+            .map(|row| Decimal::from_str(&row.get::<String, _>(0)).expect("stored decimal"))
+            .sum::<Decimal>()
+    };
+    for customer in customers {
+        let own = client
+            .get_exposure(pb::GetExposureRequest {
+                customer_id: customer.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("exposure")
+            .into_inner()
+            .own
+            .expect("own");
+        let open = |column: &'static str| {
+            let pool = pool.clone();
+            let customer = customer.clone();
+            async move {
+                let sql = match column {
+                    "open_amount" => "SELECT open_amount FROM reservations WHERE customer_id = $1 AND state = 'OPEN'",
+                    _ => "SELECT delivered_amount FROM reservations WHERE customer_id = $1 AND state = 'OPEN'",
+                };
+                sqlx::query(sql)
+                    .bind(customer)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("reservations")
+            }
+        };
+        assert_eq!(
+            money(&own.reserved_orders),
+            sum(open("open_amount").await),
+            "{customer}: reserved orders are the open reservations"
+        );
+        assert_eq!(
+            money(&own.delivered_not_invoiced),
+            sum(open("delivered_amount").await),
+            "{customer}: delivered not invoiced is what open reservations shipped"
+        );
+        for (category, counter) in [
+            ("OPEN_RECEIVABLES", &own.open_receivables),
+            ("OTHER_COMMITMENTS", &own.other_commitments),
+        ] {
+            let documents = sqlx::query(
+                "SELECT open_amount FROM exposure_documents WHERE customer_id = $1 AND category = $2",
+            )
+            .bind(customer.clone())
+            .bind(category)
+            .fetch_all(&pool)
+            .await
+            .expect("documents");
+            assert_eq!(money(counter), sum(documents), "{customer}: {category}");
+        }
+    }
+    pool.close().await;
+}
+
 fn report(fault: &str, seen: &Seen, events: (i64, i64)) {
     println!(
         "FAULT {fault}: checks attempted {}, approved {}, rejected {}, retried {} {:?} \
@@ -160,6 +259,14 @@ fn report(fault: &str, seen: &Seen, events: (i64, i64)) {
 
 /// Opens the accounts and starts the load in the background; answers its end time.
 async fn start_load(cluster: &Cluster) -> (tokio::task::JoinHandle<Seen>, Arc<Vec<String>>) {
+    start_load_of(cluster, WORKERS).await
+}
+
+/// The same with `workers` concurrent callers.
+async fn start_load_of(
+    cluster: &Cluster,
+    workers: usize,
+) -> (tokio::task::JoinHandle<Seen>, Arc<Vec<String>>) {
     let mut client = limits(cluster.channel(), &cluster.token);
     let mut limit_setter = limits(cluster.channel(), &cluster::limit_setter_token());
     let customers = Arc::new(open_accounts(&mut client, &mut limit_setter, CUSTOMERS, LIMIT).await);
@@ -167,7 +274,7 @@ async fn start_load(cluster: &Cluster) -> (tokio::task::JoinHandle<Seen>, Arc<Ve
     let load = tokio::spawn(drive_checks(
         client,
         customers.clone(),
-        WORKERS,
+        workers,
         ORDER,
         until,
     ));
@@ -175,11 +282,70 @@ async fn start_load(cluster: &Cluster) -> (tokio::task::JoinHandle<Seen>, Arc<Ve
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_of_limits_on_sqlite_in_the_middle_of_a_batch_loses_no_approval() {
+    // One process on its SQLite file (the embedded database has one writer: no replicas), killed
+    // under 32 callers and started again on the same file; the callers retry what went
+    // unanswered with the same request ids.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database_url = format!("sqlite://{}", dir.path().join("limits.db").display());
+    let mut limits_process = cluster::Process::new(
+        "limits",
+        "credit-limits",
+        BTreeMap::from([("DATABASE_URL".to_string(), database_url.clone())]),
+        &BTreeMap::new(),
+        dir.path(),
+    );
+    limits_process.start().await;
+    let token = credit_platform::auth::mint_hs256_token(
+        cluster::SECRET,
+        "fault-tests",
+        &[credit_platform::auth::roles::ADMIN],
+        Duration::from_secs(3600),
+    )
+    .expect("token");
+    let mut client = limits(limits_process.channel(), &token);
+    let mut limit_setter = limits(limits_process.channel(), &cluster::limit_setter_token());
+    let customers = Arc::new(open_accounts(&mut client, &mut limit_setter, CUSTOMERS, LIMIT).await);
+    let until = Instant::now() + load_for();
+    let load = tokio::spawn(drive_checks(
+        client,
+        customers.clone(),
+        32,
+        ORDER,
+        until,
+    ));
+    tokio::time::sleep(load_for() / 3).await;
+    limits_process.kill();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    limits_process.start().await;
+    let seen = load.await.expect("load");
+    assert!(!seen.approved.is_empty(), "the load approved checks");
+    assert_eq!(
+        seen.failures(),
+        0,
+        "every check is answered, retried only on retriable codes: {:?}\n{}",
+        seen.failed,
+        limits_process.log_tail()
+    );
+    verify_limits(
+        limits_process.channel(),
+        &token,
+        &database_url,
+        &seen,
+        &customers,
+    )
+    .await;
+    report("SIGKILL of limits on SQLite", &seen, (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_of_a_limits_replica_under_check_load() {
     let Some(mut cluster) = Cluster::start().await else {
         return;
     };
-    let (load, customers) = start_load(&cluster).await;
+    // Enough callers that the replicas' check engines decide batches of several checks, so the
+    // kill lands in the middle of one.
+    let (load, customers) = start_load_of(&cluster, 32).await;
     tokio::time::sleep(load_for() / 3).await;
     cluster.limits[0].kill();
     let seen = load.await.expect("load");

@@ -275,6 +275,8 @@ pub struct Cluster {
     pub scoring: Option<Process>,
     pub applications: Option<Process>,
     pub token: String,
+    /// The limits replicas' shared database.
+    pub limits_database_url: String,
     _dir: tempfile::TempDir,
     _databases: Vec<TestDatabase>,
 }
@@ -317,6 +319,7 @@ impl Cluster {
         let mut databases = Vec::new();
 
         let limits_db = database().await;
+        let limits_database_url = url(&limits_db);
         let limits_env = vec![
             ("DATABASE_URL", url(&limits_db)),
             ("DATABASE_MAX_CONNECTIONS", "8".to_string()),
@@ -419,6 +422,7 @@ impl Cluster {
             applications,
             token,
             _dir: dir,
+            limits_database_url,
             _databases: databases,
         })
     }
