@@ -203,8 +203,12 @@ async fn ledger_adds_up(
             let customer = customer.clone();
             async move {
                 let sql = match column {
-                    "open_amount" => "SELECT open_amount FROM reservations WHERE customer_id = $1 AND state = 'OPEN'",
-                    _ => "SELECT delivered_amount FROM reservations WHERE customer_id = $1 AND state = 'OPEN'",
+                    "open_amount" => {
+                        "SELECT open_amount FROM reservations WHERE customer_id = $1 AND state = 'OPEN'"
+                    }
+                    _ => {
+                        "SELECT delivered_amount FROM reservations WHERE customer_id = $1 AND state = 'OPEN'"
+                    }
                 };
                 sqlx::query(sql)
                     .bind(customer)
@@ -307,13 +311,7 @@ async fn sigkill_of_limits_on_sqlite_in_the_middle_of_a_batch_loses_no_approval(
     let mut limit_setter = limits(limits_process.channel(), &cluster::limit_setter_token());
     let customers = Arc::new(open_accounts(&mut client, &mut limit_setter, CUSTOMERS, LIMIT).await);
     let until = Instant::now() + load_for();
-    let load = tokio::spawn(drive_checks(
-        client,
-        customers.clone(),
-        32,
-        ORDER,
-        until,
-    ));
+    let load = tokio::spawn(drive_checks(client, customers.clone(), 32, ORDER, until));
     tokio::time::sleep(load_for() / 3).await;
     limits_process.kill();
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -112,6 +112,15 @@ fn retriable(code: tonic::Code) -> bool {
 }
 
 /// How long one check is retried before the client gives up on it.
+/// The connection broke with the call in flight (the server process died): whether it was
+/// done is unknown, so it is sent again with the same request id, which is safe — it replays
+/// the answer if the change committed and decides afresh if not.
+fn cut_off(status: &tonic::Status) -> bool {
+    use std::error::Error;
+    status.code() == tonic::Code::Unknown
+        && (status.source().is_some() || status.message().contains("transport"))
+}
+
 const GIVE_UP_AFTER: Duration = Duration::from_secs(20);
 
 /// `workers` callers checking orders of `amount` EUR on `customers` (round robin) until `until`.
@@ -146,7 +155,8 @@ pub async fn drive_checks(
                     match client.check_credit(call).await {
                         Ok(answer) => break Ok(answer.into_inner()),
                         Err(status)
-                            if retriable(status.code()) && first.elapsed() < GIVE_UP_AFTER =>
+                            if (retriable(status.code()) || cut_off(&status))
+                                && first.elapsed() < GIVE_UP_AFTER =>
                         {
                             retries += 1;
                             *seen

@@ -86,33 +86,45 @@ impl Stored {
     }
 }
 
-/// The stored answers of a batch of `method` keys in one statement, by (caller, request id).
+/// The stored answers of a batch of `method` keys, by (caller, request id): one statement per
+/// caller (a batch of credit checks has one, the sales-order service), through the key's index.
 pub async fn stored_many<'k>(
     conn: &mut AnyConnection,
     method: &'static str,
     keys: impl IntoIterator<Item = &'k IdempotencyKey>,
 ) -> sqlx::Result<HashMap<(String, String), Stored>> {
-    let request_ids: Vec<&str> = keys.into_iter().map(|k| k.request_id.as_str()).collect();
+    let mut by_caller: HashMap<&str, Vec<&str>> = HashMap::new();
+    for key in keys {
+        by_caller
+            .entry(key.caller.as_str())
+            .or_default()
+            .push(key.request_id.as_str());
+    }
     let mut stored = HashMap::new();
-    for chunk in request_ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT caller, request_id, request_hash, response FROM idempotency_keys \
-             WHERE method = $1 AND request_id IN ({})",
-            crate::db::placeholders(chunk.len(), 2)
-        );
-        // Safe: constant text and numbered placeholders; values are bound.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(method);
-        for request_id in chunk {
-            query = query.bind(request_id.to_string());
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            stored.insert(
-                (row.try_get("caller")?, row.try_get("request_id")?),
-                Stored {
-                    request_hash: row.try_get("request_hash")?,
-                    response: row.try_get("response")?,
-                },
+    for (caller, request_ids) in by_caller {
+        for chunk in request_ids.chunks(CHUNK) {
+            let chunk = crate::db::padded_list(chunk);
+            let sql = format!(
+                "SELECT request_id, request_hash, response FROM idempotency_keys \
+                 WHERE caller = $1 AND method = $2 AND request_id IN ({})",
+                crate::db::placeholders(chunk.len(), 3)
             );
+            // Safe: constant text and numbered placeholders; values are bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(caller.to_string())
+                .bind(method);
+            for request_id in &chunk {
+                query = query.bind(request_id.to_string());
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                stored.insert(
+                    (caller.to_string(), row.try_get("request_id")?),
+                    Stored {
+                        request_hash: row.try_get("request_hash")?,
+                        response: row.try_get("response")?,
+                    },
+                );
+            }
         }
     }
     Ok(stored)
@@ -125,7 +137,10 @@ pub async fn record_many(
     answers: &[(IdempotencyKey, Vec<u8>)],
     at: Micros,
 ) -> sqlx::Result<()> {
-    for chunk in answers.chunks(CHUNK) {
+    let size = |(key, response): &(IdempotencyKey, Vec<u8>)| {
+        key.caller.len() + key.request_id.len() + key.request_hash.len() + response.len() + 64
+    };
+    for chunk in crate::db::runs(answers, CHUNK, crate::db::STATEMENT_BYTES, size) {
         let sql = format!(
             "INSERT INTO idempotency_keys (caller, method, request_id, request_hash, response, \
              created_at) VALUES {}",

@@ -109,7 +109,8 @@ pub async fn append_many(
     occurred_at: Micros,
     events: &[Outgoing<'_>],
 ) -> sqlx::Result<()> {
-    for chunk in events.chunks(APPEND_CHUNK) {
+    let size = |o: &Outgoing| o.event.payload.bytes.len() + o.traceparent.len() + 256;
+    for chunk in crate::db::runs(events, APPEND_CHUNK, crate::db::STATEMENT_BYTES, size) {
         let sql = format!(
             "INSERT INTO outbox_events (event_type, entity_type, entity_id, customer_id, \
              actor_subject, actor_roles, request_id, trace_id, occurred_at, payload, payload_type, \

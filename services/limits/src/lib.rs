@@ -68,6 +68,11 @@ pub struct LimitsConfig {
     #[arg(long, env = "LIMITS_CHECK_QUEUE", default_value_t = 4096,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub check_queue: u32,
+    /// Batches of credit checks decided at once on PostgreSQL, each in its own transaction and
+    /// on its own connection (SQLite decides one at a time: it has one writer).
+    #[arg(long, env = "LIMITS_CHECK_WORKERS", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub check_workers: u16,
     /// Longest wait for in-flight calls and streams at shutdown, in seconds.
     #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 20)]
     pub shutdown_drain_secs: u64,
@@ -85,6 +90,7 @@ impl LimitsConfig {
             service_token_file: None,
             check_batch: 128,
             check_queue: 4096,
+            check_workers: 4,
             shutdown_drain_secs: 20,
         }
     }
@@ -140,11 +146,19 @@ pub async fn serve(
         runtime.signals.clone(),
         ttl_micros,
     );
+    // The engine writes on a connection of its own: a batch never waits for one behind the
+    // service's reads, feeds and other changes.
     let engine = app::CheckEngine::start(
-        limits.clone(),
+        limits.over(
+            runtime
+                .db
+                .dedicated(u32::from(config.check_workers))
+                .await?,
+        ),
         app::EngineSettings {
             batch: usize::from(config.check_batch),
             queue: config.check_queue as usize,
+            workers: usize::from(config.check_workers),
         },
     );
     let grpc = grpc::LimitsGrpc::new(limits.clone(), runtime.readiness.clone(), engine);

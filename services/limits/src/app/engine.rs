@@ -13,8 +13,9 @@ use credit_platform::context::RequestContext;
 use credit_platform::error::ApiError;
 use credit_platform::mutation::with_retry;
 use credit_proto::limits as pb;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::Instrument;
 
 /// Checks waiting for the engine.
@@ -31,6 +32,8 @@ pub struct EngineSettings {
     pub batch: usize,
     /// Most checks waiting; more are refused with UNAVAILABLE.
     pub queue: usize,
+    /// Batches decided at once, each in its own transaction (1 on SQLite: one writer).
+    pub workers: usize,
 }
 
 /// A queued check and where its answer goes.
@@ -55,7 +58,11 @@ impl CheckEngine {
         let (queue, waiting) = mpsc::channel(settings.queue.max(1));
         metrics::gauge!(QUEUE_DEPTH).set(0.0);
         metrics::counter!(OVERLOADED_TOTAL).increment(0);
-        tokio::spawn(work(limits, waiting, settings.batch.max(1)));
+        let workers = match limits.db().backend() {
+            credit_platform::db::Backend::Sqlite => 1,
+            credit_platform::db::Backend::Postgres => settings.workers.max(1),
+        };
+        tokio::spawn(work(limits, waiting, settings.batch.max(1), workers));
         Self { queue }
     }
 
@@ -99,9 +106,18 @@ impl CheckEngine {
     }
 }
 
-/// The worker: takes what waits, up to `batch`, and decides it; never waits for more.
-async fn work(limits: Limits, mut waiting: mpsc::Receiver<Queued>, batch: usize) {
-    while let Some(first) = waiting.recv().await {
+/// The worker: whenever one of `workers` is free, takes what waits, up to `batch`, and decides
+/// it; never waits for more. While every worker is busy, checks gather in the queue for the
+/// next batch. Batches that run at once lock their chains in the one shared order.
+async fn work(limits: Limits, mut waiting: mpsc::Receiver<Queued>, batch: usize, workers: usize) {
+    let free = Arc::new(Semaphore::new(workers));
+    loop {
+        let Ok(worker) = free.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = waiting.recv().await else {
+            return;
+        };
         let mut taken = vec![first];
         while taken.len() < batch {
             match waiting.try_recv() {
@@ -115,10 +131,13 @@ async fn work(limits: Limits, mut waiting: mpsc::Receiver<Queued>, batch: usize)
         // In a task of its own, so a panic deciding one batch answers its callers (their reply
         // senders drop) and the engine goes on with the next.
         let limits = limits.clone();
-        let decided = tokio::spawn(async move { decide(&limits, taken).await }.instrument(span));
-        if let Err(error) = decided.await {
-            tracing::error!(%error, "a batch of credit checks failed");
-        }
+        tokio::spawn(
+            async move {
+                decide(&limits, taken).await;
+                drop(worker);
+            }
+            .instrument(span),
+        );
     }
 }
 

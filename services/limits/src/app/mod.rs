@@ -56,6 +56,11 @@ impl Limits {
         }
     }
 
+    /// The same use cases over `db` (the same database through another pool).
+    pub fn over(&self, db: Db) -> Self {
+        Self { db, ..self.clone() }
+    }
+
     /// The database.
     pub fn db(&self) -> &Db {
         &self.db

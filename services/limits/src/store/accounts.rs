@@ -320,6 +320,7 @@ async fn get_many(
 ) -> sqlx::Result<Vec<AccountRow>> {
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
+        let chunk = credit_platform::db::padded_list(chunk);
         let list = credit_platform::db::placeholders(chunk.len(), 1);
         let sql = match lock {
             // Rows are locked as the sort hands them up, so in the order of `ids`.
@@ -349,7 +350,7 @@ async fn get_many(
         };
         // Safe: constant text and numbered placeholders; values are bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
+        for id in &chunk {
             query = query.bind(id.clone());
         }
         for row in query.fetch_all(&mut *conn).await? {
@@ -366,13 +367,14 @@ pub async fn segments_counting_bits(
 ) -> sqlx::Result<HashMap<String, i64>> {
     let mut bits = HashMap::new();
     for chunk in segments.chunks(CHUNK) {
+        let chunk = credit_platform::db::padded_list(chunk);
         let sql = format!(
             "SELECT segment, counting_bits FROM segment_counting WHERE segment IN ({})",
             credit_platform::db::placeholders(chunk.len(), 1)
         );
         // Safe: constant text and numbered placeholders; values are bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for segment in chunk {
+        for segment in &chunk {
             query = query.bind(segment.clone());
         }
         for row in query.fetch_all(&mut *conn).await? {
@@ -467,7 +469,11 @@ pub async fn write_exposures<'a>(
     cause: &str,
 ) -> sqlx::Result<()> {
     let accounts: Vec<&AccountRow> = accounts.collect();
-    for chunk in accounts.chunks(CHUNK) {
+    // Two exposures of JSON and the placeholders: about a kilobyte an account (see `db::runs`).
+    let size = |_: &&AccountRow| 1024;
+    for chunk in
+        credit_platform::db::runs(&accounts, CHUNK, credit_platform::db::STATEMENT_BYTES, size)
+    {
         // One UPDATE for all: CASE picks each row's values ($1 is the time, then three
         // parameters per account: id, own, group).
         let cases = |column: usize| {

@@ -32,7 +32,10 @@ const CHUNK: usize = 200;
 
 /// Inserts decisions, a statement per two hundred.
 pub async fn insert_many(conn: &mut AnyConnection, decided: &[StoredDecision]) -> sqlx::Result<()> {
-    for chunk in decided.chunks(CHUNK) {
+    let size = |d: &StoredDecision| d.inputs.len() + d.response.len() + 256;
+    for chunk in
+        credit_platform::db::runs(decided, CHUNK, credit_platform::db::STATEMENT_BYTES, size)
+    {
         let sql = format!(
             "INSERT INTO credit_decisions (decision_id, customer_id, order_id, request_id, \
              actor_subject, outcome, inputs, response, decided_at) VALUES {}",

@@ -112,7 +112,9 @@ const CHUNK: usize = 200;
 
 /// Inserts new reservations, a statement per two hundred.
 pub async fn insert_many(conn: &mut AnyConnection, new: &[Reservation]) -> sqlx::Result<()> {
-    for chunk in new.chunks(CHUNK) {
+    // About half a kilobyte a row with its placeholders (see `db::runs`).
+    let size = |_: &Reservation| 512;
+    for chunk in credit_platform::db::runs(new, CHUNK, credit_platform::db::STATEMENT_BYTES, size) {
         let sql = format!(
             concat!(
                 "INSERT INTO reservations (",
@@ -154,7 +156,9 @@ async fn open_of(
     due_at: Option<Micros>,
 ) -> sqlx::Result<Vec<Reservation>> {
     let mut found = Vec::new();
+    let orders = orders.map(credit_platform::db::padded_list);
     for chunk in customers.chunks(CHUNK) {
+        let chunk = credit_platform::db::padded_list(chunk);
         let mut sql = format!(
             concat!(
                 "SELECT ",
@@ -164,7 +168,7 @@ async fn open_of(
             credit_platform::db::placeholders(chunk.len(), 1)
         );
         let mut next = chunk.len() + 1;
-        if let Some(orders) = orders {
+        if let Some(orders) = &orders {
             sql.push_str(&format!(
                 " AND order_id IN ({})",
                 credit_platform::db::placeholders(orders.len(), next)
@@ -176,10 +180,10 @@ async fn open_of(
         }
         // Safe: constant text and numbered placeholders; values are bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for customer in chunk {
+        for customer in &chunk {
             query = query.bind(customer.clone());
         }
-        for order in orders.unwrap_or_default() {
+        for order in orders.iter().flatten() {
             query = query.bind(order.clone());
         }
         if let Some(at) = due_at {

@@ -22,7 +22,8 @@ pub(crate) async fn approved_total(
             // was full; RESOURCE_EXHAUSTED: more calls at once than a connection takes) or for a
             // conflict (ABORTED) is sent again with the same request id, which never reserves
             // twice.
-            for _ in 0..20 {
+            // Thousands at once over one connection wait their turn for a while.
+            for _ in 0..300 {
                 match client.check_credit(request.clone()).await {
                     Err(status)
                         if matches!(
